@@ -1,0 +1,33 @@
+# The few commands everyone runs. See README.md.
+SWIFT      ?= swift
+DATA_DIR   ?= ./data
+LISTEN     ?= 127.0.0.1:7420
+
+.PHONY: deps build serve test generate check-generated bench clean
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	$(SWIFT) build
+
+## Installs what is missing, builds, and starts the server on $(LISTEN) with data in $(DATA_DIR).
+serve: deps
+	$(SWIFT) build --product mailsync
+	$(SWIFT) run mailsync serve --listen $(LISTEN) --data-dir $(DATA_DIR)
+
+## Installs what is missing, builds, and runs every test.
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+## Regenerates the Swift client (Clients/Swift) and server stubs from Schema/.
+generate:
+	$(SWIFT) run mailsync-gen Schema --client-out Clients/Swift --server-out Sources/MailSyncService/Generated
+
+## Runs the benchmarks (release build, nested package in Benchmarks/).
+bench: deps
+	cd Benchmarks && $(SWIFT) run -c release MailSyncBenchmarks
+
+clean:
+	rm -rf .build Benchmarks/.build

@@ -1,0 +1,113 @@
+// swift-tools-version:6.0
+//
+// Mail Sync: a multi-tenant RPC server that records a CRM's users' mail on their leads' timelines.
+//
+// Layers, from the bottom up (each target may import only the ones above it in this list):
+//   CZlib              system zlib (message compression)
+//   MailSyncCoding     message encoding runtime: varints, tags, unknown fields (no dependencies)
+//   MailSyncWire       the binary protocol: preface, frame header, frame codec, limits (NIOCore)
+//   MailSyncRPC        call layer: status, metadata, deadlines, method descriptors, client and
+//                      server call APIs, role checks; transport-agnostic
+//   MailSyncTransport  the NIO transport: connections, multiplexing, flow control, TLS
+//   MailSyncClient     generated messages and client stubs (Clients/Swift), the library a CRM adds
+//   SchemaCompiler     the IDL parser, checker and Swift emitter; `mailsync-gen` drives it
+//   MailSyncService    the server: generated server stubs and the service's handlers
+//   mailsync           the command: `serve` and admin subcommands
+import PackageDescription
+
+let package = Package(
+    name: "mailsync",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "MailSyncClient", targets: ["MailSyncClient"]),
+        .executable(name: "mailsync", targets: ["mailsync"]),
+        .executable(name: "mailsync-gen", targets: ["mailsync-gen"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", exact: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", exact: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-log.git", exact: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", exact: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", exact: "2.13.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(name: "MailSyncCoding"),
+        .target(
+            name: "MailSyncWire",
+            dependencies: [
+                "CZlib",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        .target(
+            name: "MailSyncRPC",
+            dependencies: ["MailSyncCoding", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(
+            name: "MailSyncTransport",
+            dependencies: [
+                "MailSyncWire", "MailSyncRPC",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "MailSyncClient",
+            dependencies: ["MailSyncCoding", "MailSyncRPC", "MailSyncTransport"],
+            path: "Clients/Swift"
+        ),
+        .target(name: "SchemaCompiler"),
+        .executableTarget(name: "mailsync-gen", dependencies: ["SchemaCompiler"]),
+        .target(
+            name: "MailSyncService",
+            dependencies: [
+                "MailSyncClient", "MailSyncRPC", "MailSyncTransport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "mailsync",
+            dependencies: [
+                "MailSyncService", "MailSyncTransport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+
+        // Tests mirror Sources/. Shared fixtures (test schema, its generated code, servers) live in
+        // TestSupport.
+        .target(
+            name: "TestSupport",
+            dependencies: ["MailSyncCoding", "MailSyncRPC", "MailSyncTransport", "MailSyncWire"],
+            path: "Tests/TestSupport"
+        ),
+        .testTarget(name: "MailSyncCodingTests", dependencies: ["MailSyncCoding", "TestSupport"]),
+        .testTarget(
+            name: "MailSyncWireTests",
+            dependencies: ["MailSyncWire", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        .testTarget(
+            name: "MailSyncTransportTests",
+            dependencies: [
+                "MailSyncTransport", "MailSyncWire", "MailSyncRPC", "TestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
+        .testTarget(name: "SchemaCompilerTests", dependencies: ["SchemaCompiler"]),
+        .testTarget(name: "MailSyncServiceTests", dependencies: ["MailSyncService", "MailSyncClient", "SchemaCompiler"]),
+    ]
+)
+
+// The same strict settings on every target (Swift 6 language mode is the tools-version default).
+for target in package.targets where target.type != .system {
+    var settings = target.swiftSettings ?? []
+    settings.append(.enableUpcomingFeature("ExistentialAny"))
+    target.swiftSettings = settings
+}
