@@ -1,0 +1,124 @@
+import MailSyncRPC
+import MailSyncWire
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// One call on a client connection: the caller's view (`ClientCall`) and the event loop's state.
+///
+/// The stream id is given on the event loop when the call actually opens; until then the call's
+/// frames wait in order in `outbound`.
+final class ClientStream: ClientCall, @unchecked Sendable {
+    let eventLoop: any EventLoop
+    let inbound: InboundQueue
+    let method: MethodDescriptor
+    let options: CallOptions
+    private let connection: ClientConnectionHandler
+    private let sendBudget: Int
+
+    // Event-loop state.
+    var id: UInt32 = 0
+    var state = ClientStreamState()
+    let outbound: StreamOutbound
+    var assembler = MessageAssembler()
+    var receiveWindow: ReceiveWindow
+    var deadlineTimer: Scheduled<Void>?
+
+    // Shared.
+    private let lock = NIOLock()
+    private var queuedBytes = 0
+    private var closedError: RPCError?
+
+    init(method: MethodDescriptor, options: CallOptions, connection: ClientConnectionHandler, eventLoop: any EventLoop,
+         local: ConnectionSettings, remote: ConnectionSettings) {
+        self.method = method
+        self.options = options
+        self.connection = connection
+        self.eventLoop = eventLoop
+        self.sendBudget = Int(remote.initialStreamWindow)
+        self.outbound = StreamOutbound(initialWindow: remote.initialStreamWindow)
+        self.receiveWindow = ReceiveWindow(initial: local.initialStreamWindow)
+        let loop = eventLoop
+        let streamBox = WeakStream()
+        self.inbound = InboundQueue(maxMessageSize: Int(local.maxMessageSize)) { consumed in
+            loop.execute { streamBox.stream?.consumedOnLoop(consumed) }
+        }
+        streamBox.stream = self
+    }
+
+    func send(_ message: [UInt8]) async throws {
+        let plain = ByteBufferAllocator().buffer(bytes: message)
+        let compressed = options.compressionThreshold.map { message.count >= $0 } ?? false
+        let buffer = compressed ? Compression.compress(plain, allocator: ByteBufferAllocator()) : plain
+        let size = buffer.readableBytes
+        let mustWait: Bool = try lock.withLock {
+            if let closedError { throw closedError }
+            queuedBytes += size
+            return queuedBytes > sendBudget
+        }
+        let promise = eventLoop.makePromise(of: Void.self)
+        promise.futureResult.whenComplete { _ in self.lock.withLock { self.queuedBytes -= size } }
+        eventLoop.execute {
+            self.connection.enqueue(.message(buffer, compressed: compressed, promise: promise), on: self)
+        }
+        if mustWait { try await promise.futureResult.get() }
+    }
+
+    func finishSending() async throws {
+        if let error = lock.withLock({ closedError }) { throw error }
+        eventLoop.execute { self.connection.enqueueEndStream(on: self) }
+    }
+
+    func receive() async throws -> [UInt8]? {
+        try await inbound.next(onCancel: { self.cancel() })
+    }
+
+    func cancel() {
+        eventLoop.execute { self.connection.cancel(self, reason: "the client cancelled the call") }
+    }
+
+    func markClosed(_ error: RPCError) {
+        lock.withLock { if closedError == nil { closedError = error } }
+    }
+
+    private func consumedOnLoop(_ bytes: Int) {
+        connection.consumed(bytes, on: self)
+    }
+}
+
+/// Breaks the cycle between a stream and its queue's credit callback.
+final class WeakStream: @unchecked Sendable {
+    weak var stream: ClientStream?
+}
+
+/// The life of one call on the client.
+///
+/// ```
+/// open ──END_STREAM queued──▶ sendClosed ──STATUS──▶ closed
+///   └──────── STATUS, CANCEL, deadline, connection lost ──────▲
+/// ```
+/// A call waiting for a free slot on the connection has no stream id yet (`id == 0`) but is
+/// otherwise `open`: its frames queue in order.
+struct ClientStreamState {
+    enum State: Equatable {
+        case open
+        case sendClosed
+        case closed
+    }
+
+    private(set) var state: State = .open
+
+    mutating func closeSending() -> Bool {
+        guard state == .open else { return false }
+        state = .sendClosed
+        return true
+    }
+
+    /// True the first time.
+    mutating func close() -> Bool {
+        guard state != .closed else { return false }
+        state = .closed
+        return true
+    }
+
+    var isClosed: Bool { state == .closed }
+}

@@ -1,0 +1,121 @@
+public import Logging
+public import MailSyncRPC
+import MailSyncWire
+import NIOConcurrencyHelpers
+public import NIOCore
+import NIOPosix
+
+/// The client side of the Mail Sync protocol over TCP (or TLS): one connection to one endpoint,
+/// made on first use, shared by every call, and remade after it closes.
+///
+/// Transport failures reach callers as `RPCError(.unavailable)` (safe to retry for idempotent
+/// methods), deadlines as `deadlineExceeded`. After a failed connection attempt the transport waits
+/// (exponential backoff with jitter, see `ClientConfiguration`) before trying again; calls made
+/// meanwhile fail at once instead of piling up.
+public final class TCPClientTransport: ClientTransport {
+    public let host: String
+    public let port: Int
+    private let configuration: ClientConfiguration
+    private let group: any EventLoopGroup
+    private let logger: Logger
+    private let state = NIOLockedValueBox(ConnectionManagerState())
+
+    public init(
+        host: String, port: Int, configuration: ClientConfiguration = ClientConfiguration(),
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        logger: Logger = Logger(label: "mailsync.client", factory: { _ in SwiftLogNoOpLogHandler() })
+    ) {
+        self.host = host
+        self.port = port
+        self.configuration = configuration
+        self.group = group
+        self.logger = logger
+    }
+
+    public func openCall(_ method: MethodDescriptor, options: CallOptions) async throws -> any ClientCall {
+        let connection = try await connection()
+        let stream = connection.makeStream(method, options: options)
+        connection.open(stream)
+        return stream
+    }
+
+    public func unary(_ method: MethodDescriptor, request: [UInt8], options: CallOptions) async throws -> [UInt8] {
+        let connection = try await connection()
+        let stream = connection.makeStream(method, options: options)
+        let plain = ByteBufferAllocator().buffer(bytes: request)
+        let compressed = options.compressionThreshold.map { request.count >= $0 } ?? false
+        let body = compressed ? Compression.compress(plain, allocator: ByteBufferAllocator()) : plain
+        // The three frames are queued in one event-loop turn; the reply wakes this task once.
+        stream.outbound.items.append(.message(body, compressed: compressed, promise: nil))
+        _ = stream.state.closeSending()
+        stream.outbound.items.append(.frame(.endStream(streamID: 0)))
+        connection.open(stream)
+        guard let response = try await stream.receive() else {
+            throw RPCError(.internal, "the server ended \(method) with ok but no response")
+        }
+        if try await stream.receive() != nil {
+            stream.cancel()
+            throw RPCError(.internal, "the server sent more than one response to unary \(method)")
+        }
+        return response
+    }
+
+    /// Closes the connection once its calls finish; later calls fail with `unavailable`.
+    public func close() {
+        state.withLockedValue { $0.close() }?.closeGracefully()
+    }
+
+    private func connection() async throws -> ClientConnection {
+        let action = state.withLockedValue { $0.callArrived(now: .now()) }
+        switch action {
+        case .use(let connection): return connection
+        case .fail(let error): throw error
+        case .wait(let future): return try await awaitConnection(future)
+        case .connect:
+            let future: EventLoopFuture<ClientConnection> = state.withLockedValue { state in
+                // Another call may have started connecting meanwhile.
+                switch state.callArrived(now: .now()) {
+                case .wait(let existing): return existing
+                case .use(let connection): return connection.eventLoop.makeSucceededFuture(connection)
+                case .fail(let error): return group.next().makeFailedFuture(error)
+                case .connect:
+                    let future = ClientConnection.connect(
+                        host: host, port: port, configuration: configuration, group: group, logger: logger
+                    ) { [weak self] connection in
+                        self?.state.withLockedValue { $0.connectionUnusable(connection) }
+                    }
+                    state.connecting(future)
+                    return future
+                }
+            }
+            future.whenComplete { [weak self] result in
+                guard let self else { return }
+                self.state.withLockedValue { state in
+                    switch result {
+                    case .success(let connection):
+                        state.connected(connection)
+                    case .failure(let error):
+                        let wait = ConnectionManagerState.backoff(failures: state.consecutiveFailures + 1, configuration: self.configuration)
+                        state.connectFailed(error: Self.describe(error), backoff: wait, now: .now())
+                    }
+                }
+            }
+            return try await awaitConnection(future)
+        }
+    }
+
+    private func awaitConnection(_ future: EventLoopFuture<ClientConnection>) async throws -> ClientConnection {
+        do {
+            return try await future.get()
+        } catch let error as RPCError {
+            throw error
+        } catch {
+            throw RPCError(.unavailable, "cannot connect to \(host):\(port): \(Self.describe(error))")
+        }
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if let rpc = error as? RPCError { return rpc.message }
+        return String(describing: error)
+    }
+}

@@ -1,0 +1,122 @@
+import MailSyncRPC
+import MailSyncWire
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// Messages received on one stream, waiting for the task that reads them.
+///
+/// Filled on the event loop, drained by one task. Reading a message reports its wire size through
+/// `onConsumed`, which is how the stream's flow-control credit is returned: a reader that stops
+/// reading stops the sender. Decompression happens in the reading task, off the event loop, with
+/// the size limit applied to its output.
+final class InboundQueue: @unchecked Sendable {
+    struct Item {
+        var bytes: ByteBuffer
+        var compressed: Bool
+        /// Bytes this message took in MESSAGE frames (what flow control counted).
+        var wireSize: Int
+    }
+
+    private let lock = NIOLock()
+    private var items = CircularBuffer<Item>()
+    /// Set once: nil while open, success when the sender finished normally.
+    private var end: Result<Void, RPCError>?
+    private var waiter: CheckedContinuation<Item?, any Error>?
+
+    private let maxMessageSize: Int
+    private let onConsumed: @Sendable (Int) -> Void
+
+    init(maxMessageSize: Int, onConsumed: @escaping @Sendable (Int) -> Void) {
+        self.maxMessageSize = maxMessageSize
+        self.onConsumed = onConsumed
+    }
+
+    /// Adds a message (event loop). Ignored after `finish`.
+    func push(_ item: Item) {
+        let resume: CheckedContinuation<Item?, any Error>? = lock.withLock {
+            guard end == nil else { return nil }
+            if let waiter {
+                self.waiter = nil
+                return waiter
+            }
+            items.append(item)
+            return nil
+        }
+        resume?.resume(returning: item)
+    }
+
+    /// Ends the queue: buffered messages can still be read, then `next` returns nil (success) or
+    /// throws the error. With `discardBuffered`, a failure is thrown at once instead. Only the first
+    /// call counts.
+    func finish(_ result: Result<Void, RPCError>, discardBuffered: Bool = true) {
+        let resume: CheckedContinuation<Item?, any Error>? = lock.withLock {
+            guard end == nil else { return nil }
+            end = result
+            if case .failure = result, discardBuffered { items.removeAll() }
+            let w = waiter
+            waiter = nil
+            return w
+        }
+        switch result {
+        case .success: resume?.resume(returning: nil)
+        case .failure(let error): resume?.resume(throwing: error)
+        }
+    }
+
+    var isFinished: Bool { lock.withLock { end != nil } }
+
+    /// The next message's bytes, decompressed; nil at a normal end.
+    ///
+    /// - Throws: the failure the queue was finished with; `RPCError(.resourceExhausted)` for a
+    ///   message that decompresses past the limit; `RPCError(.invalidArgument)` for a corrupt one;
+    ///   `RPCError(.cancelled)` when the reading task is cancelled while waiting.
+    func next(onCancel: @escaping @Sendable () -> Void = {}) async throws -> [UInt8]? {
+        guard let item = try await nextItem(onCancel: onCancel) else { return nil }
+        onConsumed(item.wireSize)
+        guard item.compressed else {
+            return item.bytes.getBytes(at: item.bytes.readerIndex, length: item.bytes.readableBytes)!
+        }
+        switch Compression.decompress(item.bytes, limit: maxMessageSize, allocator: ByteBufferAllocator()) {
+        case .success(let plain):
+            return plain.getBytes(at: plain.readerIndex, length: plain.readableBytes)!
+        case .failure(.tooLarge(let limit)):
+            throw RPCError(.resourceExhausted, "a compressed message decompresses to more than the limit of \(limit) bytes")
+        case .failure(.corrupt(let why)):
+            throw RPCError(.invalidArgument, "a compressed message could not be decompressed: \(why)")
+        }
+    }
+
+    private func nextItem(onCancel: @escaping @Sendable () -> Void) async throws -> Item? {
+        enum Immediate { case item(Item), end(Result<Void, RPCError>), wait }
+        let immediate: Immediate = lock.withLock {
+            if let item = items.popFirst() { return .item(item) }
+            if let end { return .end(end) }
+            return .wait
+        }
+        switch immediate {
+        case .item(let item): return item
+        case .end(.success): return nil
+        case .end(.failure(let error)): throw error
+        case .wait: break
+        }
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                let ready: Immediate = lock.withLock {
+                    if let item = items.popFirst() { return .item(item) }
+                    if let end { return .end(end) }
+                    waiter = continuation
+                    return .wait
+                }
+                switch ready {
+                case .item(let item): continuation.resume(returning: item)
+                case .end(.success): continuation.resume(returning: nil)
+                case .end(.failure(let error)): continuation.resume(throwing: error)
+                case .wait: break
+                }
+            }
+        } onCancel: {
+            self.finish(.failure(RPCError(.cancelled, "the reading task was cancelled")))
+            onCancel()
+        }
+    }
+}

@@ -1,0 +1,97 @@
+public import Logging
+public import MailSyncRPC
+import MailSyncWire
+import NIOCore
+import NIOPosix
+import NIOSSL
+import NIOConcurrencyHelpers
+
+/// A server for the Mail Sync protocol over TCP (or TLS), dispatching calls through a `Router`.
+///
+/// `start()` binds and returns; `shutdownGracefully()` sends GOAWAY on every connection, lets calls
+/// in flight finish for up to `shutdownGracePeriod`, then cancels what remains and closes.
+public final class RPCServer: Sendable {
+    public let configuration: ServerConfiguration
+    private let router: Router
+    private let logger: Logger
+    private let group: any EventLoopGroup
+    private let registry: ConnectionRegistry
+    private let channelBox = NIOLockedBox<(any Channel)?>(nil)
+
+    /// - Parameter group: event loops to run on; default the process-wide singleton (one per core).
+    public init(
+        configuration: ServerConfiguration, router: Router, logger: Logger,
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) {
+        self.configuration = configuration
+        self.router = router
+        self.logger = logger
+        self.group = group
+        self.registry = ConnectionRegistry(maxConnections: configuration.maxConnections)
+    }
+
+    /// Binds the listening socket.
+    ///
+    /// - Returns: the bound address (useful with port 0, which picks a free port).
+    /// - Throws: when the address cannot be bound, or the TLS configuration is invalid.
+    @discardableResult
+    public func start() async throws -> SocketAddress {
+        let sslContext = try configuration.tls.map { try NIOSSLContext(configuration: $0) }
+        let configuration = self.configuration
+        let router = self.router
+        let registry = self.registry
+        let logger = self.logger
+        let channel = try await ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.allowRemoteHalfClosure, value: false)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    if let sslContext {
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: sslContext))
+                    }
+                    try channel.pipeline.syncOperations.addHandler(
+                        ServerConnectionHandler(configuration: configuration, router: router, registry: registry, logger: logger))
+                }
+            }
+            .bind(host: configuration.host, port: configuration.port)
+            .get()
+        channelBox.value = channel
+        let address = channel.localAddress!
+        logger.info("listening", metadata: ["address": "\(address)", "tls": "\(configuration.tls != nil)"])
+        return address
+    }
+
+    /// The bound address, once started.
+    public var localAddress: SocketAddress? { channelBox.value?.localAddress }
+
+    /// Connections open now.
+    public var connectionCount: Int { registry.count }
+
+    /// Stops accepting, drains calls in flight for up to the grace period, then closes everything.
+    public func shutdownGracefully() async {
+        try? await channelBox.value?.close()
+        for connection in registry.beginShutdown() { connection.beginShutdown() }
+        let deadline = ContinuousClock.now + .nanoseconds(configuration.shutdownGracePeriod.nanoseconds)
+        while registry.count > 0, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        for connection in registry.all() { connection.forceClose() }
+        while registry.count > 0 {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        logger.info("stopped")
+    }
+}
+
+/// A lock-protected box (the server's channel, set once on start).
+final class NIOLockedBox<Value>: @unchecked Sendable {
+    private let lock = NIOLock()
+    private var _value: Value
+    init(_ value: Value) { _value = value }
+    var value: Value {
+        get { lock.withLock { _value } }
+        set { lock.withLock { _value = newValue } }
+    }
+}

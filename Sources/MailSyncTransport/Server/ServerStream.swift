@@ -1,0 +1,82 @@
+import MailSyncRPC
+import MailSyncWire
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// One call on a server connection: the handler task's view (`ServerCallStream`) and the event
+/// loop's state for it.
+///
+/// Sending does not wait for the event loop while fewer than `sendBudget` bytes are queued and not
+/// yet written; past that, `send` suspends until the queue drains. So a handler streaming to a slow
+/// reader holds at most the stream window plus one message in memory.
+final class ServerStream: ServerCallStream, @unchecked Sendable {
+    let id: UInt32
+    let eventLoop: any EventLoop
+    let inbound: InboundQueue
+    private unowned(unsafe) let connection: ServerConnectionHandler
+    private let sendBudget: Int
+    private let compressionThreshold: Int?
+
+    // Event-loop state.
+    var state = ServerStreamState()
+    let outbound: StreamOutbound
+    var assembler = MessageAssembler()
+    var receiveWindow: ReceiveWindow
+    var task: Task<Void, Never>?
+    var deadlineTimer: Scheduled<Void>?
+
+    // Shared between the handler task and the loop.
+    private let lock = NIOLock()
+    private var queuedBytes = 0
+    private var closedError: RPCError?
+
+    init(
+        id: UInt32, eventLoop: any EventLoop, connection: ServerConnectionHandler,
+        local: ConnectionSettings, remote: ConnectionSettings, compressionThreshold: Int?
+    ) {
+        self.id = id
+        self.eventLoop = eventLoop
+        self.connection = connection
+        self.sendBudget = Int(remote.initialStreamWindow)
+        self.compressionThreshold = compressionThreshold
+        self.outbound = StreamOutbound(initialWindow: remote.initialStreamWindow)
+        self.receiveWindow = ReceiveWindow(initial: local.initialStreamWindow)
+        let loop = eventLoop
+        self.inbound = InboundQueue(maxMessageSize: Int(local.maxMessageSize)) { [weak connection] consumed in
+            guard let connection else { return }
+            loop.execute { connection.consumed(consumed, on: id) }
+        }
+    }
+
+    func receive() async throws -> [UInt8]? {
+        try await inbound.next()
+    }
+
+    func send(_ message: [UInt8]) async throws {
+        let plain = ByteBufferAllocator().buffer(bytes: message)
+        let compressed = compressionThreshold.map { message.count >= $0 } ?? false
+        let buffer = compressed ? Compression.compress(plain, allocator: ByteBufferAllocator()) : plain
+        let size = buffer.readableBytes
+        let mustWait: Bool = try lock.withLock {
+            if let closedError { throw closedError }
+            queuedBytes += size
+            return queuedBytes > sendBudget
+        }
+        let promise = eventLoop.makePromise(of: Void.self)
+        promise.futureResult.whenComplete { _ in self.written(size) }
+        eventLoop.execute {
+            self.connection.enqueue(.message(buffer, compressed: compressed, promise: promise), on: self)
+        }
+        if mustWait { try await promise.futureResult.get() }
+    }
+
+    /// Called on the loop when a message of `size` bytes has been written.
+    func written(_ size: Int) {
+        lock.withLock { queuedBytes -= size }
+    }
+
+    /// Makes every later `send` fail (the call is over).
+    func markClosed(_ error: RPCError) {
+        lock.withLock { if closedError == nil { closedError = error } }
+    }
+}
