@@ -62,7 +62,7 @@ do {
         let differing = job.differences(from: files)
         guard differing.isEmpty else {
             fail(
-                differing.map { "\($0): differs from a fresh run" }.joined(separator: "\n")
+                differing.map { "\($0): out of date (differs from a fresh run, is missing, or is no longer generated)" }.joined(separator: "\n")
                     + "\nmailsync-gen: generated code is out of date; run 'make generate'", status: 1)
         }
     } else {
