@@ -311,8 +311,9 @@ struct Checker {
 
     // MARK: Suggestions
 
+    /// A number as written; literals beyond 64 bits were clamped by the parser.
     private static func spell(_ number: Int) -> String {
-        number == Int.max ? "too large" : number == Int.min ? "too small" : "\(number)"
+        number == Int.max ? "(beyond 64 bits)" : number == Int.min ? "(below -2^63)" : "\(number)"
     }
 
     static func suggestUpperCamel(_ name: String) -> String {

@@ -43,7 +43,9 @@ public struct GenerationJob: Sendable {
             }
             if isDirectory.boolValue {
                 let names = try FileManager.default.contentsOfDirectory(atPath: absolute(relative))
-                paths += names.filter { $0.hasSuffix(".msrpc") }.sorted().map { "\(relative)/\($0)" }
+                let schemas = names.filter { $0.hasSuffix(".msrpc") }.sorted()
+                guard !schemas.isEmpty else { throw InputError(description: "\(relative): no .msrpc files in this directory") }
+                paths += schemas.map { "\(relative)/\($0)" }
             } else {
                 paths.append(relative)
             }
