@@ -84,8 +84,15 @@ let package = Package(
         // TestSupport.
         .target(
             name: "TestSupport",
-            dependencies: ["MailSyncCoding", "MailSyncRPC", "MailSyncTransport", "MailSyncWire"],
-            path: "Tests/TestSupport"
+            dependencies: [
+                "MailSyncCoding", "MailSyncRPC", "MailSyncTransport", "MailSyncWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/TestSupport",
+            exclude: ["Schema"]
         ),
         .testTarget(name: "MailSyncCodingTests", dependencies: ["MailSyncCoding", "TestSupport"]),
         .testTarget(

@@ -173,7 +173,7 @@ final class ClientConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
             }
             switch stream.assembler.append(flags: flags, bytes: bytes, maxMessageSize: Int(local.maxMessageSize)) {
             case .success(let item?): stream.inbound.push(item)
-            case .success(nil): return
+            case .success(nil): creditPartial(size, on: stream, id: id)
             case .failure(.stream(let error)): cancel(stream, reason: error.message, status: error)
             case .failure(.connection(let error)): throw error
             }
@@ -343,6 +343,13 @@ final class ClientConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         if case .draining = phase, streams.isEmpty, waiting.isEmpty {
             flushNow()
             context?.close(promise: nil)
+        }
+    }
+
+    /// Credits a fragment of a message that is not complete yet (see `MessageAssembler`).
+    private func creditPartial(_ size: Int, on stream: ClientStream, id: UInt32) {
+        if let increment = stream.receiveWindow.consume(size) {
+            FrameEncoder.write(.windowUpdate(streamID: id, increment: increment), to: &out)
         }
     }
 

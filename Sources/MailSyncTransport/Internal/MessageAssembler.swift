@@ -7,10 +7,14 @@ import NIOCore
 /// A message is one frame, or several where all but the last carry MORE; every fragment of a
 /// message carries the same COMPRESSED flag. The joined size is checked against `maxMessageSize`
 /// as fragments arrive, so an oversized message is refused before it is buffered whole.
+///
+/// Flow control: the fragments before a message's last are credited back as soon as they arrive
+/// (a half message cannot be read, and `maxMessageSize` already bounds it); the completed message
+/// carries the size of its last fragment, credited when the reader takes it. Without this, a
+/// message larger than the stream window could never complete.
 struct MessageAssembler {
     private var pending: ByteBuffer?
     private var pendingCompressed = false
-    private var pendingWireSize = 0
 
     enum Failure: Error {
         /// A stream error: the call ends with this status.
@@ -33,7 +37,6 @@ struct MessageAssembler {
             return .failure(.stream(RPCError(
                 .resourceExhausted, "a message of more than \(maxMessageSize) bytes exceeds the limit; send smaller messages")))
         }
-        pendingWireSize += bytes.readableBytes
         if pending == nil {
             pending = bytes
             pendingCompressed = compressed
@@ -42,11 +45,8 @@ struct MessageAssembler {
             pending!.writeBuffer(&fragment)
         }
         guard !flags.contains(.more) else { return .success(nil) }
-        defer {
-            pending = nil
-            pendingWireSize = 0
-        }
-        return .success(InboundQueue.Item(bytes: pending!, compressed: pendingCompressed, wireSize: pendingWireSize))
+        defer { pending = nil }
+        return .success(InboundQueue.Item(bytes: pending!, compressed: pendingCompressed, wireSize: bytes.readableBytes))
     }
 
     /// Whether a message is half received.

@@ -333,7 +333,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         }
         switch stream.assembler.append(flags: flags, bytes: bytes, maxMessageSize: Int(local.maxMessageSize)) {
         case .success(let item?): stream.inbound.push(item)
-        case .success(nil): return
+        case .success(nil): creditPartial(size, on: stream, id: id)
         case .failure(.stream(let error)): closeStream(stream, error: error, status: error.code)
         case .failure(.connection(let error)): throw error
         }
@@ -405,6 +405,13 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
 
     static func payload(_ status: Status) -> StatusPayload {
         StatusPayload(code: status.code.rawValue, message: status.message, details: status.details)
+    }
+
+    /// Credits a fragment of a message that is not complete yet (see `MessageAssembler`).
+    private func creditPartial(_ size: Int, on stream: ServerStream, id: UInt32) {
+        if let increment = stream.receiveWindow.consume(size) {
+            FrameEncoder.write(.windowUpdate(streamID: id, increment: increment), to: &out)
+        }
     }
 
     // MARK: Output
