@@ -20,6 +20,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "MailSyncClient", targets: ["MailSyncClient"]),
+        .library(name: "MailSyncRPCRuntime", targets: ["MailSyncCoding", "MailSyncRPC", "MailSyncWire", "MailSyncTransport"]),
         .executable(name: "mailsync", targets: ["mailsync"]),
         .executable(name: "mailsync-gen", targets: ["mailsync-gen"]),
     ],
