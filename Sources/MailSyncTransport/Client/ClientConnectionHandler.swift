@@ -346,8 +346,11 @@ final class ClientConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         }
     }
 
-    /// Credits a fragment of a message that is not complete yet (see `MessageAssembler`).
+    /// Credits a fragment of a message that is not complete yet, when the reader is waiting for
+    /// it (see `MessageAssembler`).
     private func creditPartial(_ size: Int, on stream: ClientStream, id: UInt32) {
+        guard stream.inbound.isDrained else { return }
+        stream.assembler.credited(size)
         if let increment = stream.receiveWindow.consume(size) {
             FrameEncoder.write(.windowUpdate(streamID: id, increment: increment), to: &out)
         }

@@ -65,6 +65,9 @@ final class InboundQueue: @unchecked Sendable {
 
     var isFinished: Bool { lock.withLock { end != nil } }
 
+    /// Whether every delivered message has been taken by the reader.
+    var isDrained: Bool { lock.withLock { items.isEmpty } }
+
     /// The next message's bytes, decompressed; nil at a normal end.
     ///
     /// - Throws: the failure the queue was finished with; `RPCError(.resourceExhausted)` for a

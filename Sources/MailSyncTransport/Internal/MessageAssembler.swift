@@ -8,13 +8,17 @@ import NIOCore
 /// message carries the same COMPRESSED flag. The joined size is checked against `maxMessageSize`
 /// as fragments arrive, so an oversized message is refused before it is buffered whole.
 ///
-/// Flow control: the fragments before a message's last are credited back as soon as they arrive
-/// (a half message cannot be read, and `maxMessageSize` already bounds it); the completed message
-/// carries the size of its last fragment, credited when the reader takes it. Without this, a
-/// message larger than the stream window could never complete.
+/// Flow control is driven by the reader's demand: while the reader has nothing unread (it is waiting
+/// for this very message), the connection credits each fragment as it arrives and records it with
+/// `credited(_:)`; otherwise fragments are credited when the reader takes the message. The
+/// completed message carries only its uncredited bytes. So a message larger than the stream window
+/// still completes, and a reader that stops reading still stops the sender: unread messages hold
+/// at most a window, plus one partial message bounded by `maxMessageSize`.
 struct MessageAssembler {
     private var pending: ByteBuffer?
     private var pendingCompressed = false
+    private var pendingWireSize = 0
+    private var pendingCredited = 0
 
     enum Failure: Error {
         /// A stream error: the call ends with this status.
@@ -37,6 +41,7 @@ struct MessageAssembler {
             return .failure(.stream(RPCError(
                 .resourceExhausted, "a message of more than \(maxMessageSize) bytes exceeds the limit; send smaller messages")))
         }
+        pendingWireSize += bytes.readableBytes
         if pending == nil {
             pending = bytes
             pendingCompressed = compressed
@@ -45,8 +50,18 @@ struct MessageAssembler {
             pending!.writeBuffer(&fragment)
         }
         guard !flags.contains(.more) else { return .success(nil) }
-        defer { pending = nil }
-        return .success(InboundQueue.Item(bytes: pending!, compressed: pendingCompressed, wireSize: bytes.readableBytes))
+        defer {
+            pending = nil
+            pendingWireSize = 0
+            pendingCredited = 0
+        }
+        return .success(InboundQueue.Item(
+            bytes: pending!, compressed: pendingCompressed, wireSize: pendingWireSize - pendingCredited))
+    }
+
+    /// Records that `count` bytes of the partial message were credited on receipt.
+    mutating func credited(_ count: Int) {
+        pendingCredited += count
     }
 
     /// Whether a message is half received.

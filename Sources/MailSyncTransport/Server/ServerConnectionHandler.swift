@@ -407,8 +407,11 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         StatusPayload(code: status.code.rawValue, message: status.message, details: status.details)
     }
 
-    /// Credits a fragment of a message that is not complete yet (see `MessageAssembler`).
+    /// Credits a fragment of a message that is not complete yet, when the reader is waiting for
+    /// it (see `MessageAssembler`).
     private func creditPartial(_ size: Int, on stream: ServerStream, id: UInt32) {
+        guard stream.inbound.isDrained else { return }
+        stream.assembler.credited(size)
         if let increment = stream.receiveWindow.consume(size) {
             FrameEncoder.write(.windowUpdate(streamID: id, increment: increment), to: &out)
         }

@@ -1,0 +1,216 @@
+import MailSyncRPC
+import MailSyncTransport
+import Testing
+import TestSupport
+import MailSyncWire
+import NIOCore
+
+/// Flow control, cancellation, deadlines and shutdown, through the generated client over TCP.
+@Suite("Call lifecycle")
+struct CallLifecycleTests {
+    @Test("a slow reader of a server stream bounds what the server produces")
+    func slowConsumerBoundsSender() async throws {
+        let server = try await TestServer.start()
+        let (client, transport) = server.client()
+        var request = ExpandRequest()
+        request.count = 1000
+        request.payloadSize = 64 * 1024  // 64 MB in all if nothing held the server back
+        var iterator = try await client.expand(request).makeAsyncIterator()
+        _ = try await iterator.next()
+        try await Task.sleep(for: .milliseconds(500))
+        // Stream window (256 KiB) + server send budget (256 KiB) + one message in hand: ~9 items.
+        let written = server.probe.itemsWritten
+        #expect(written <= 12, "the server produced \(written) items for a reader that took 1")
+        #expect(written >= 3, "the server should fill the window, produced \(written)")
+        var read = 1
+        while let item = try await iterator.next() {
+            #expect(item.index == Int32(read))
+            read += 1
+        }
+        #expect(read == 1000)
+        transport.close()
+        await server.stop()
+    }
+
+    @Test("cancelling the client's task cancels the server's handler")
+    func clientCancellation() async throws {
+        let server = try await TestServer.start()
+        let (client, transport) = server.client()
+        let call = Task {
+            var request = SleepRequest()
+            request.milliseconds = 30_000
+            return try await client.sleep(request)
+        }
+        #expect(await eventually { server.probe.started == 1 })
+        call.cancel()
+        await #expect(throws: RPCError.self) { try await call.value }
+        #expect(await eventually { server.probe.cancelled == 1 })
+        #expect(server.probe.completed == 0)
+        transport.close()
+        await server.stop()
+    }
+
+    @Test("dropping a server stream early cancels the server's handler")
+    func droppedStreamCancels() async throws {
+        let server = try await TestServer.start()
+        let (client, transport) = server.client()
+        var request = ExpandRequest()
+        request.count = 1_000_000
+        request.payloadSize = 1024
+        do {
+            var iterator = try await client.expand(request).makeAsyncIterator()
+            _ = try await iterator.next()
+        }
+        // The handler was blocked on flow control; cancelling it ends its write with an error.
+        #expect(await eventually { server.probe.completed == 0 && server.server.connectionCount == 1 })
+        var echo = EchoRequest()
+        echo.text = "still serving"
+        #expect(try await client.echo(echo).text == "still serving")
+        #expect(server.probe.itemsWritten < 1_000_000)
+        transport.close()
+        await server.stop()
+    }
+
+    @Test("a deadline fails the call at the client and cancels the handler at the server")
+    func deadlineBothSides() async throws {
+        let server = try await TestServer.start()
+        let (client, transport) = server.client()
+        var request = SleepRequest()
+        request.milliseconds = 10_000
+        let start = ContinuousClock.now
+        await #expect {
+            _ = try await client.sleep(request, options: CallOptions(timeout: .milliseconds(200)))
+        } throws: { error in
+            (error as? RPCError)?.code == .deadlineExceeded
+        }
+        #expect(ContinuousClock.now - start < .seconds(2))
+        #expect(await eventually { server.probe.cancelled == 1 })
+        transport.close()
+        await server.stop()
+    }
+
+    @Test("the server enforces the deadline it was sent, even if the client does not act on it")
+    func serverSideDeadline() async throws {
+        let server = try await TestServer.start()
+        let raw = try await RawConnection.connect(port: server.port)
+        try await raw.handshake()
+        var request = SleepRequest()
+        request.milliseconds = 10_000
+        try await raw.send { buffer in
+            FrameEncoder.write(.callStart(streamID: 1, CallStart(method: Echo.Method.sleep.fullName, timeoutMicroseconds: 150_000)), to: &buffer)
+            FrameEncoder.write(.message(streamID: 1, flags: [], bytes: ByteBuffer(bytes: request.serializedBytes())), to: &buffer)
+            FrameEncoder.write(.endStream(streamID: 1), to: &buffer)
+        }
+        let got = await raw.wait { conn in
+            (try? conn.frames())?.contains { if case .status(1, let s) = $0 { s.code == StatusCode.deadlineExceeded.rawValue } else { false } } ?? false
+        }
+        #expect(got, "expected STATUS deadline exceeded on stream 1")
+        #expect(await eventually { server.probe.cancelled == 1 })
+        await raw.close()
+        await server.stop()
+    }
+
+    @Test("graceful shutdown lets calls in flight finish and refuses new ones as retryable")
+    func gracefulShutdown() async throws {
+        let server = try await TestServer.start { $0.shutdownGracePeriod = .seconds(5) }
+        let (client, transport) = server.client()
+        let inFlight = Task {
+            var request = SleepRequest()
+            request.milliseconds = 400
+            return try await client.sleep(request)
+        }
+        #expect(await eventually { server.probe.started == 1 })
+        let shutdown = Task { await server.stop() }
+        let response = try await inFlight.value
+        #expect(response.completed)
+        await shutdown.value
+        await #expect {
+            _ = try await client.echo(EchoRequest())
+        } throws: { error in
+            (error as? RPCError)?.code == .unavailable
+        }
+        transport.close()
+    }
+
+    @Test("calls still running when the grace period ends are cancelled")
+    func gracePeriodExpires() async throws {
+        let server = try await TestServer.start { $0.shutdownGracePeriod = .milliseconds(300) }
+        let (client, transport) = server.client()
+        let inFlight = Task {
+            var request = SleepRequest()
+            request.milliseconds = 20_000
+            return try await client.sleep(request)
+        }
+        #expect(await eventually { server.probe.started == 1 })
+        let start = ContinuousClock.now
+        await server.stop()
+        #expect(ContinuousClock.now - start < .seconds(3))
+        await #expect {
+            _ = try await inFlight.value
+        } throws: { error in
+            (error as? RPCError)?.code == .unavailable
+        }
+        #expect(await eventually { server.probe.cancelled == 1 })
+        transport.close()
+    }
+
+    @Test("roles: no key, a bad key, the wrong role and the right role", arguments: [
+        (nil, "whoami", StatusCode.unauthenticated),
+        ("bogus", "whoami", .unauthenticated),
+        ("member-key", "adminOnly", .permissionDenied),
+        ("admin-key", "adminOnly", .ok),
+        ("member-key", "memberOrAdmin", .ok),
+        (nil, "echo", .ok),
+    ] as [(String?, String, StatusCode)])
+    func roles(key: String?, method: String, expected: StatusCode) async throws {
+        let server = try await TestServer.start()
+        let (client, transport) = server.client(key: key)
+        var code = StatusCode.ok
+        do {
+            switch method {
+            case "whoami": _ = try await client.whoami(WhoamiRequest())
+            case "adminOnly": _ = try await client.adminOnly(WhoamiRequest())
+            case "memberOrAdmin": _ = try await client.memberOrAdmin(WhoamiRequest())
+            default: _ = try await client.echo(EchoRequest())
+            }
+        } catch let error as RPCError {
+            code = error.code
+        }
+        #expect(code == expected)
+        transport.close()
+        await server.stop()
+    }
+
+    @Test("no server: unavailable at once, then the client reconnects once a server is there")
+    func reconnect() async throws {
+        let probe = try await TestServer.start()
+        let port = probe.port
+        await probe.stop()
+        let transport = TCPClientTransport(
+            host: "127.0.0.1", port: port,
+            configuration: ClientConfiguration(initialBackoff: .milliseconds(100), maxBackoff: .milliseconds(200)))
+        let client = Echo.Client(RPCClient(transport: transport))
+        await #expect {
+            _ = try await client.echo(EchoRequest())
+        } throws: { error in
+            (error as? RPCError)?.code == .unavailable
+        }
+        let server = try await TestServer.start { $0.port = port }
+        try await Task.sleep(for: .milliseconds(300))
+        var request = EchoRequest()
+        request.text = "back"
+        #expect(try await client.echo(request).text == "back")
+        transport.close()
+        await server.stop()
+    }
+}
+
+/// Polls `condition` for up to five seconds.
+func eventually(timeout: Duration = .seconds(5), _ condition: () -> Bool) async -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if condition() { return true }
+        try? await Task.sleep(for: .milliseconds(10))
+    }
+    return condition()
+}
