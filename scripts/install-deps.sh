@@ -5,6 +5,7 @@ set -euo pipefail
 
 packages=(
   zlib1g-dev        # message compression (CZlib)
+  openssl           # TLS tests make a throwaway certificate
 )
 
 missing=()

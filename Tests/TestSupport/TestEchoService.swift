@@ -86,6 +86,13 @@ public struct TestEchoService: Echo.Handler {
         try await whoami(request, context: context)
     }
 
+    public func inspect(_ request: AllTypes, context: ServerContext) async throws -> InspectResponse {
+        func depth(_ message: AllTypes) -> Int32 { 1 + (message.children.map(depth).max() ?? 0) }
+        var response = InspectResponse()
+        response.depth = depth(request)
+        return response
+    }
+
     public func memberOrAdmin(_ request: WhoamiRequest, context: ServerContext) async throws -> WhoamiResponse {
         try await whoami(request, context: context)
     }

@@ -41,6 +41,11 @@ extension Echo {
         ///
         /// Roles: `admin`, `member`. Idempotent: safe to retry.
         func memberOrAdmin(_ request: WhoamiRequest, context: ServerContext) async throws -> WhoamiResponse
+
+        /// Decodes any `AllTypes` (recursive through `children`) and answers how deep it nests.
+        ///
+        /// Roles: anyone (no credentials needed). Idempotent: safe to retry.
+        func inspect(_ request: AllTypes, context: ServerContext) async throws -> InspectResponse
     }
 }
 
@@ -68,6 +73,9 @@ extension Echo.Handler {
             },
             .unary(Echo.Method.memberOrAdmin) { (request: WhoamiRequest, context: ServerContext) -> WhoamiResponse in
                 try await self.memberOrAdmin(request, context: context)
+            },
+            .unary(Echo.Method.inspect) { (request: AllTypes, context: ServerContext) -> InspectResponse in
+                try await self.inspect(request, context: context)
             },
         ]
     }
@@ -105,6 +113,10 @@ extension Echo {
 
         public func memberOrAdmin(_ request: WhoamiRequest, context: ServerContext) async throws -> WhoamiResponse {
             throw RPCError(.unimplemented, "Echo/MemberOrAdmin is not implemented yet")
+        }
+
+        public func inspect(_ request: AllTypes, context: ServerContext) async throws -> InspectResponse {
+            throw RPCError(.unimplemented, "Echo/Inspect is not implemented yet")
         }
     }
 }

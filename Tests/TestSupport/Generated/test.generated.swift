@@ -680,10 +680,16 @@ public enum Echo {
             service: "test.v1.Echo", method: "MemberOrAdmin", kind: .unary,
             allowedRoles: ["admin", "member"], isIdempotent: true
         )
+
+        /// Decodes any `AllTypes` (recursive through `children`) and answers how deep it nests.
+        public static let inspect = MethodDescriptor(
+            service: "test.v1.Echo", method: "Inspect", kind: .unary,
+            allowedRoles: ["anyone"], isIdempotent: true
+        )
     }
 
     /// Every method of the service, in schema order.
-    public static let methods: [MethodDescriptor] = [Method.echo, Method.sleep, Method.expand, Method.collect, Method.whoami, Method.adminOnly, Method.memberOrAdmin]
+    public static let methods: [MethodDescriptor] = [Method.echo, Method.sleep, Method.expand, Method.collect, Method.whoami, Method.adminOnly, Method.memberOrAdmin, Method.inspect]
 }
 
 extension Echo {
@@ -741,5 +747,36 @@ extension Echo {
         public func memberOrAdmin(_ request: WhoamiRequest, options: CallOptions = .defaults) async throws -> WhoamiResponse {
             try await rpc.unary(Method.memberOrAdmin, request, options: options)
         }
+
+        /// Decodes any `AllTypes` (recursive through `children`) and answers how deep it nests.
+        ///
+        /// Roles: anyone (no credentials needed). Idempotent: safe to retry.
+        public func inspect(_ request: AllTypes, options: CallOptions = .defaults) async throws -> InspectResponse {
+            try await rpc.unary(Method.inspect, request, options: options)
+        }
+    }
+}
+
+/// What `Inspect` found.
+public struct InspectResponse: Message {
+    /// Levels of `children`, counting the top message as 1.
+    public var depth: Int32 = 0
+    /// Fields this build does not know, kept so they survive a round trip.
+    public var unknownFields = UnknownFields()
+
+    public init() {}
+
+    public init(from reader: inout WireReader) throws {
+        while let (field, wireType) = try reader.nextTag() {
+            switch field {
+            case 1: self.depth = try reader.readInt32(field: field, wireType: wireType)
+            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+            }
+        }
+    }
+
+    public func encode(to writer: inout WireWriter) {
+        if self.depth != 0 { writer.writeInt32(self.depth, field: 1) }
+        writer.writeUnknownFields(self.unknownFields)
     }
 }
