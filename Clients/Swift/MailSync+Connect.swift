@@ -1,0 +1,22 @@
+/// Connecting a CRM frontend to a Mail Sync server.
+extension MailSync {
+    /// A client for the server at `host:port`, sending `apiKey` with every call.
+    ///
+    /// The connection is made on the first call and remade after a failure (see
+    /// `ClientConfiguration` for timeouts, TLS and backoff). Close the returned transport when done.
+    ///
+    /// ```swift
+    /// let (client, transport) = MailSync.connect(host: "127.0.0.1", port: 7420, apiKey: key)
+    /// defer { transport.close() }
+    /// let info = try await client.getServerInfo(GetServerInfoRequest())
+    /// ```
+    public static func connect(
+        host: String, port: Int, apiKey: String?, configuration: ClientConfiguration = ClientConfiguration(),
+        timeout: Duration? = nil
+    ) -> (Client, TCPClientTransport) {
+        let transport = TCPClientTransport(host: host, port: port, configuration: configuration)
+        var options = CallOptions(timeout: timeout)
+        if let apiKey { options.metadata.add(Metadata.authorizationKey, apiKey) }
+        return (Client(RPCClient(transport: transport, defaultOptions: options)), transport)
+    }
+}

@@ -1,0 +1,145 @@
+import Foundation
+public import MailSyncTransport
+import MailSyncWire
+import NIOCore
+
+/// Everything `mailsync serve` can be told, from a JSON config file and then flags (flags win).
+///
+/// Every field is optional in the file; absent fields keep the defaults below. Example:
+/// ```json
+/// { "listen": "0.0.0.0:7420", "dataDirectory": "/var/lib/mailsync", "maxConnections": 2000,
+///   "maxConcurrentCallsPerConnection": 100, "maxMessageBytes": 4194304,
+///   "idleTimeoutSeconds": 300, "shutdownGraceSeconds": 30,
+///   "tlsCertificateFile": "/etc/mailsync/cert.pem", "tlsPrivateKeyFile": "/etc/mailsync/key.pem" }
+/// ```
+public struct ServerSettings: Codable, Sendable, Equatable {
+    /// host:port to listen on. Default `127.0.0.1:7420`.
+    public var listen: String?
+    /// Where tenant databases and keys live. Default `./data`.
+    public var dataDirectory: String?
+    public var maxConnections: Int?
+    public var maxConcurrentCallsPerConnection: Int?
+    public var maxMessageBytes: Int?
+    public var maxMetadataBytes: Int?
+    public var maxFrameBytes: Int?
+    public var idleTimeoutSeconds: Double?
+    public var handshakeTimeoutSeconds: Double?
+    public var keepaliveIntervalSeconds: Double?
+    public var shutdownGraceSeconds: Double?
+    /// Compress responses at least this large; absent: never.
+    public var compressionThresholdBytes: Int?
+    /// PEM files; both or neither. With them the server speaks TLS only.
+    public var tlsCertificateFile: String?
+    public var tlsPrivateKeyFile: String?
+    /// trace, debug, info (default), notice, warning, error, critical.
+    public var logLevel: String?
+
+    public init() {}
+
+    /// Reads a config file.
+    ///
+    /// - Throws: `SettingsError` naming the file and what is wrong with it.
+    public static func load(from path: String) throws -> ServerSettings {
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw SettingsError("cannot read the config file \(path): \(error.localizedDescription)")
+        }
+        do {
+            return try JSONDecoder().decode(ServerSettings.self, from: data)
+        } catch let DecodingError.dataCorrupted(context) {
+            throw SettingsError("the config file \(path) is not valid JSON: \(context.debugDescription)")
+        } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
+            let key = context.codingPath.map(\.stringValue).joined(separator: ".")
+            throw SettingsError("the config file \(path) has a wrong value for '\(key)': \(context.debugDescription)")
+        } catch {
+            throw SettingsError("the config file \(path) could not be read: \(error)")
+        }
+    }
+
+    /// Fields set in `other` replace this one's.
+    public func overridden(by other: ServerSettings) -> ServerSettings {
+        var result = self
+        result.listen = other.listen ?? listen
+        result.dataDirectory = other.dataDirectory ?? dataDirectory
+        result.maxConnections = other.maxConnections ?? maxConnections
+        result.maxConcurrentCallsPerConnection = other.maxConcurrentCallsPerConnection ?? maxConcurrentCallsPerConnection
+        result.maxMessageBytes = other.maxMessageBytes ?? maxMessageBytes
+        result.maxMetadataBytes = other.maxMetadataBytes ?? maxMetadataBytes
+        result.maxFrameBytes = other.maxFrameBytes ?? maxFrameBytes
+        result.idleTimeoutSeconds = other.idleTimeoutSeconds ?? idleTimeoutSeconds
+        result.handshakeTimeoutSeconds = other.handshakeTimeoutSeconds ?? handshakeTimeoutSeconds
+        result.keepaliveIntervalSeconds = other.keepaliveIntervalSeconds ?? keepaliveIntervalSeconds
+        result.shutdownGraceSeconds = other.shutdownGraceSeconds ?? shutdownGraceSeconds
+        result.compressionThresholdBytes = other.compressionThresholdBytes ?? compressionThresholdBytes
+        result.tlsCertificateFile = other.tlsCertificateFile ?? tlsCertificateFile
+        result.tlsPrivateKeyFile = other.tlsPrivateKeyFile ?? tlsPrivateKeyFile
+        result.logLevel = other.logLevel ?? logLevel
+        return result
+    }
+
+    public var dataDirectoryOrDefault: String { dataDirectory ?? "./data" }
+
+    /// The transport configuration these settings describe.
+    ///
+    /// - Throws: `SettingsError` for a malformed address, a value out of range, or TLS half set.
+    public func serverConfiguration() throws -> ServerConfiguration {
+        var configuration = ServerConfiguration()
+        let (host, port) = try Self.parseListen(listen ?? "127.0.0.1:7420")
+        configuration.host = host
+        configuration.port = port
+        func positive(_ value: Int?, _ name: String) throws -> UInt32? {
+            guard let value else { return nil }
+            guard value > 0, value <= Int(UInt32.max) else { throw SettingsError("\(name) must be a positive number, got \(value)") }
+            return UInt32(value)
+        }
+        func seconds(_ value: Double?, _ name: String) throws -> TimeAmount? {
+            guard let value else { return nil }
+            guard value > 0 else { throw SettingsError("\(name) must be more than 0 seconds, got \(value)") }
+            return .nanoseconds(Int64(value * 1e9))
+        }
+        if let v = maxConnections {
+            guard v > 0 else { throw SettingsError("maxConnections must be a positive number, got \(v)") }
+            configuration.maxConnections = v
+        }
+        if let v = try positive(maxConcurrentCallsPerConnection, "maxConcurrentCallsPerConnection") { configuration.settings.maxConcurrentCalls = v }
+        if let v = try positive(maxMessageBytes, "maxMessageBytes") { configuration.settings.maxMessageSize = v }
+        if let v = try positive(maxMetadataBytes, "maxMetadataBytes") { configuration.settings.maxMetadataSize = v }
+        if let v = try positive(maxFrameBytes, "maxFrameBytes") {
+            guard (ConnectionSettings.minFrameSize...ConnectionSettings.maxFrameSizeLimit).contains(v) else {
+                throw SettingsError("maxFrameBytes must be \(ConnectionSettings.minFrameSize)...\(ConnectionSettings.maxFrameSizeLimit), got \(v)")
+            }
+            configuration.settings.maxFrameSize = v
+        }
+        if let v = try seconds(idleTimeoutSeconds, "idleTimeoutSeconds") { configuration.idleTimeout = v }
+        if let v = try seconds(handshakeTimeoutSeconds, "handshakeTimeoutSeconds") { configuration.handshakeTimeout = v }
+        if let v = try seconds(keepaliveIntervalSeconds, "keepaliveIntervalSeconds") { configuration.keepaliveInterval = v }
+        if let v = try seconds(shutdownGraceSeconds, "shutdownGraceSeconds") { configuration.shutdownGracePeriod = v }
+        configuration.compressionThreshold = compressionThresholdBytes
+        switch (tlsCertificateFile, tlsPrivateKeyFile) {
+        case (nil, nil): break
+        case (let cert?, let key?): configuration.tls = try TLSFiles.serverConfiguration(certificate: cert, privateKey: key)
+        default: throw SettingsError("TLS needs both tlsCertificateFile and tlsPrivateKeyFile")
+        }
+        return configuration
+    }
+
+    static func parseListen(_ value: String) throws -> (String, Int) {
+        guard let colon = value.lastIndex(of: ":"),
+            let port = Int(value[value.index(after: colon)...]), (0...65535).contains(port)
+        else {
+            throw SettingsError("listen must be host:port (for example 127.0.0.1:7420), got '\(value)'")
+        }
+        var host = String(value[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard !host.isEmpty else { throw SettingsError("listen needs a host before the port, got '\(value)'") }
+        return (host, port)
+    }
+}
+
+/// A configuration problem, said so that the operator can fix it.
+public struct SettingsError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

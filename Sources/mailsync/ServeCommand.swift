@@ -1,0 +1,83 @@
+import ArgumentParser
+import Foundation
+import Logging
+import MailSyncService
+import ServiceLifecycle
+
+/// `mailsync serve`: runs the server until SIGTERM or SIGINT.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the Mail Sync server.",
+        discussion: """
+            Settings come from --config (a JSON file, see docs/architecture.md) and then from these \
+            flags, which win. Stop with SIGTERM or Ctrl-C: calls in flight get the grace period to finish.
+            """
+    )
+
+    @Option(help: "A JSON config file.")
+    var config: String?
+
+    @Option(help: "host:port to listen on (default 127.0.0.1:7420).")
+    var listen: String?
+
+    @Option(help: "Where tenant databases and keys live (default ./data).")
+    var dataDir: String?
+
+    @Option(help: "Most connections open at once (default 4096).")
+    var maxConnections: Int?
+
+    @Option(help: "Most calls in flight per connection (default 100).")
+    var maxConcurrentCalls: Int?
+
+    @Option(help: "Largest message accepted, in bytes, compressed or not (default 4194304).")
+    var maxMessageBytes: Int?
+
+    @Option(help: "Seconds calls in flight may take to finish on shutdown (default 30).")
+    var shutdownGrace: Double?
+
+    @Option(help: "PEM certificate chain; with --tls-key, serve TLS only.")
+    var tlsCert: String?
+
+    @Option(help: "PEM private key for --tls-cert.")
+    var tlsKey: String?
+
+    @Option(help: "trace, debug, info, notice, warning, error or critical (default info).")
+    var logLevel: String?
+
+    func run() async throws {
+        var flags = ServerSettings()
+        flags.listen = listen
+        flags.dataDirectory = dataDir
+        flags.maxConnections = maxConnections
+        flags.maxConcurrentCallsPerConnection = maxConcurrentCalls
+        flags.maxMessageBytes = maxMessageBytes
+        flags.shutdownGraceSeconds = shutdownGrace
+        flags.tlsCertificateFile = tlsCert
+        flags.tlsPrivateKeyFile = tlsKey
+        flags.logLevel = logLevel
+
+        let settings: ServerSettings
+        let server: MailSyncServer
+        var logger = Logger(label: "mailsync")
+        do {
+            let file = try config.map(ServerSettings.load(from:)) ?? ServerSettings()
+            settings = file.overridden(by: flags)
+            let level = settings.logLevel ?? "info"
+            guard let parsed = Logger.Level(rawValue: level) else {
+                throw SettingsError("log level must be one of trace, debug, info, notice, warning, error, critical; got '\(level)'")
+            }
+            logger.logLevel = parsed
+            server = try MailSyncServer(settings: settings, logger: logger)
+        } catch let error as SettingsError {
+            FileHandle.standardError.write(Data("mailsync serve: \(error.description)\n".utf8))
+            throw ExitCode(2)
+        }
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [.init(service: server)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        try await group.run()
+    }
+}
