@@ -1,0 +1,29 @@
+// swift-tools-version:6.0
+//
+// Benchmarks for Mail Sync's RPC stack, kept in a nested package so the root package's build and
+// tests do not pay for them. Run with `make bench` (a release build). See docs/benchmarks.md.
+import PackageDescription
+
+let package = Package(
+    name: "mailsync-benchmarks",
+    platforms: [.macOS(.v15)],
+    dependencies: [
+        // The root package. `name:` pins the identity used below, whatever the checkout's folder
+        // is called (a path dependency is otherwise named after its folder).
+        .package(name: "mailsync", path: "../"),
+        .package(url: "https://github.com/apple/swift-nio.git", exact: "2.101.3"),
+        // Only for the `Logger` that `RPCServer` takes; the same version as the root package's.
+        .package(url: "https://github.com/apple/swift-log.git", exact: "1.16.2"),
+    ],
+    targets: [
+        .executableTarget(
+            name: "MailSyncBenchmarks",
+            dependencies: [
+                .product(name: "MailSyncRPCRuntime", package: "mailsync"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        )
+    ]
+)
