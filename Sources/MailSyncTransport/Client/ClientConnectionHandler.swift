@@ -104,7 +104,7 @@ final class ClientConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         guard phase != .closed else { return }
         var bytes = unwrapInboundIn(data)
         lastRead = .now()
-        if input == nil { input = bytes } else { input!.writeBuffer(&bytes) }
+        InputAccumulator.append(&bytes, to: &input, allocator: context.channel.allocator)
         do {
             try processInput()
         } catch {
@@ -248,10 +248,8 @@ final class ClientConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         nextStreamID += 2
         stream.id = id
         streams[id] = stream
-        var metadata = stream.options.metadata
-        if metadata[Metadata.requestIDKey] == nil {
-            metadata.add(Metadata.requestIDKey, String(UInt64.random(in: 0...UInt64.max), radix: 16))
-        }
+        // Without a request id from the caller, the server makes one up.
+        let metadata = stream.options.metadata
         var timeoutMicros: UInt64 = 0
         if let timeout = stream.options.timeout {
             let (seconds, attoseconds) = timeout.components

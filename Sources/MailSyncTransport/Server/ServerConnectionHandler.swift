@@ -52,6 +52,8 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
     private var out = ByteBuffer()
     private var flushScheduled = false
     private var peer = "unknown"
+    /// Request ids the server makes up are this prefix and the stream id.
+    private let requestIDPrefix = String(UInt64.random(in: 0...UInt64.max), radix: 36)
 
     private var handshakeTimer: Scheduled<Void>?
     private var readTimer: Scheduled<Void>?
@@ -115,11 +117,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         guard phase != .closed else { return }
         var bytes = unwrapInboundIn(data)
         lastRead = .now()
-        if input == nil {
-            input = bytes
-        } else {
-            input!.writeBuffer(&bytes)
-        }
+        InputAccumulator.append(&bytes, to: &input, allocator: context.channel.allocator)
         do {
             try processInput()
         } catch {
@@ -273,7 +271,8 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         guard let context else { return }
         let stream = ServerStream(
             id: id, eventLoop: context.eventLoop, connection: self, local: local, remote: remote,
-            compressionThreshold: configuration.compressionThreshold)
+            compressionThreshold: configuration.compressionThreshold,
+            holdsSingleResponse: router.descriptor(for: start.method).map { $0.kind == .unary || $0.kind == .clientStreaming } ?? false)
         streams[id] = stream
         activeCalls += 1
         idleTimer?.cancel()
@@ -282,7 +281,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         var collected = Metadata()
         for (key, value) in start.metadata { collected.add(key, value) }
         let metadata = collected
-        let requestID = metadata[Metadata.requestIDKey] ?? String(UInt64.random(in: 0...UInt64.max), radix: 16)
+        let requestID = metadata[Metadata.requestIDKey] ?? "\(requestIDPrefix)-\(id)"
         let deadline: ContinuousClock.Instant?
         if start.timeoutMicroseconds > 0 {
             let micros = Int64(clamping: start.timeoutMicroseconds)
@@ -296,11 +295,10 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         let router = self.router
         let method = start.method
         let peer = self.peer
-        var callLogger = logger
-        callLogger[metadataKey: "request-id"] = "\(requestID)"
-        callLogger[metadataKey: "method"] = "\(method)"
+        // The router adds method and request id to what it logs; building a per-call logger here
+        // would render metadata on every call for nothing.
         let loop = context.eventLoop
-        let finalLogger = callLogger
+        let finalLogger = logger
         stream.task = Task {
             let status = await router.handle(
                 method: method, stream: stream, metadata: metadata, deadline: deadline,
@@ -359,8 +357,11 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         scheduleFlush()
     }
 
-    /// The handler returned: queue its status behind its messages.
+    /// The handler returned: queue its held response (unary calls) and its status.
     private func finish(_ stream: ServerStream, _ status: Status) {
+        if let (bytes, compressed) = stream.takeHeldResponse(), !stream.state.isClosed {
+            scheduler.enqueue(.message(bytes, compressed: compressed, promise: nil), streamID: stream.id, on: stream.outbound)
+        }
         guard stream.state.close() else { return }
         stream.markClosed(RPCError(.cancelled, "the call has ended"))
         stream.deadlineTimer?.cancel()

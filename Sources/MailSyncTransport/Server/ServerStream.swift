@@ -16,6 +16,9 @@ final class ServerStream: ServerCallStream, @unchecked Sendable {
     private unowned(unsafe) let connection: ServerConnectionHandler
     private let sendBudget: Int
     private let compressionThreshold: Int?
+    /// Unary and client-streaming calls send exactly one response, right before the handler
+    /// returns: it is held and queued with the status in one event-loop turn instead of two.
+    private let holdsSingleResponse: Bool
 
     // Event-loop state.
     var state = ServerStreamState()
@@ -29,11 +32,14 @@ final class ServerStream: ServerCallStream, @unchecked Sendable {
     private let lock = NIOLock()
     private var queuedBytes = 0
     private var closedError: RPCError?
+    private var heldResponse: (ByteBuffer, Bool)?
 
     init(
         id: UInt32, eventLoop: any EventLoop, connection: ServerConnectionHandler,
-        local: ConnectionSettings, remote: ConnectionSettings, compressionThreshold: Int?
+        local: ConnectionSettings, remote: ConnectionSettings, compressionThreshold: Int?,
+        holdsSingleResponse: Bool
     ) {
+        self.holdsSingleResponse = holdsSingleResponse
         self.id = id
         self.eventLoop = eventLoop
         self.connection = connection
@@ -57,6 +63,13 @@ final class ServerStream: ServerCallStream, @unchecked Sendable {
         let compressed = compressionThreshold.map { message.count >= $0 } ?? false
         let buffer = compressed ? Compression.compress(plain, allocator: ByteBufferAllocator()) : plain
         let size = buffer.readableBytes
+        if holdsSingleResponse {
+            try lock.withLock {
+                if let closedError { throw closedError }
+                heldResponse = (buffer, compressed)
+            }
+            return
+        }
         let mustWait: Bool = try lock.withLock {
             if let closedError { throw closedError }
             queuedBytes += size
@@ -73,6 +86,14 @@ final class ServerStream: ServerCallStream, @unchecked Sendable {
     /// Called on the loop when a message of `size` bytes has been written.
     func written(_ size: Int) {
         lock.withLock { queuedBytes -= size }
+    }
+
+    /// The single response held for `finish`, if any (event loop).
+    func takeHeldResponse() -> (ByteBuffer, Bool)? {
+        lock.withLock {
+            defer { heldResponse = nil }
+            return heldResponse
+        }
     }
 
     /// Makes every later `send` fail (the call is over).
