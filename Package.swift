@@ -11,6 +11,8 @@
 //   MailSyncTransport  the NIO transport: connections, multiplexing, flow control, TLS
 //   MailSyncClient     generated messages and client stubs (Clients/Swift), the library a CRM adds
 //   SchemaCompiler     the IDL parser, checker and Swift emitter; `mailsync-gen` drives it
+//   CSQLite            system libsqlite3 (storage)
+//   MailSyncStorage    SQLite layer: connections, per-tenant files, LRU pool, migrations, stamps
 //   MailSyncService    the server: generated server stubs and the service's handlers
 //   mailsync           the command: `serve` and admin subcommands
 import PackageDescription
@@ -21,6 +23,7 @@ let package = Package(
     products: [
         .library(name: "MailSyncClient", targets: ["MailSyncClient"]),
         .library(name: "MailSyncRPCRuntime", targets: ["MailSyncCoding", "MailSyncRPC", "MailSyncWire", "MailSyncTransport"]),
+        .library(name: "MailSyncStorageRuntime", targets: ["MailSyncStorage"]),
         .executable(name: "mailsync", targets: ["mailsync"]),
         .executable(name: "mailsync-gen", targets: ["mailsync-gen"]),
     ],
@@ -33,6 +36,11 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", providers: [.apt(["libsqlite3-dev"])]),
+        .target(
+            name: "MailSyncStorage",
+            dependencies: ["CSQLite", .product(name: "Logging", package: "swift-log")]
+        ),
         .target(name: "MailSyncCoding"),
         .target(
             name: "MailSyncWire",
@@ -109,6 +117,7 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
+        .testTarget(name: "MailSyncStorageTests", dependencies: ["MailSyncStorage", "CSQLite"]),
         .testTarget(name: "SchemaCompilerTests", dependencies: ["SchemaCompiler"]),
         .testTarget(name: "MailSyncServiceTests", dependencies: ["MailSyncService", "MailSyncClient", "SchemaCompiler"]),
     ]

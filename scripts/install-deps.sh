@@ -5,6 +5,7 @@ set -euo pipefail
 
 packages=(
   zlib1g-dev        # message compression (CZlib)
+  libsqlite3-dev    # per-tenant and control databases (CSQLite)
   openssl           # TLS tests make a throwaway certificate
 )
 
