@@ -47,13 +47,22 @@ public enum Compression {
                 if output.readableBytes >= limit {
                     // Full: one more byte of output means the message is over the limit.
                     var probe: UInt8 = 0
-                    let finished = withUnsafeMutablePointer(to: &probe) { p -> Bool in
+                    let result = withUnsafeMutablePointer(to: &probe) { p -> Int32 in
                         stream.next_out = p
                         stream.avail_out = 1
-                        let r = inflate(&stream, Z_NO_FLUSH)
-                        return r == Z_STREAM_END && stream.avail_out == 1
+                        return inflate(&stream, Z_NO_FLUSH)
                     }
-                    return finished ? .success(output) : .failure(.tooLarge(limit: limit))
+                    if stream.avail_out == 0 { return .failure(.tooLarge(limit: limit)) }
+                    switch result {
+                    case Z_STREAM_END:
+                        return stream.avail_in == 0
+                            ? .success(output) : .failure(.corrupt("bytes follow the end of the zlib stream"))
+                    case Z_OK, Z_BUF_ERROR:
+                        return .failure(.corrupt("the zlib stream is truncated"))
+                    default:
+                        let text = stream.msg.map { String(cString: $0) } ?? "error \(result)"
+                        return .failure(.corrupt("the zlib stream is invalid: \(text)"))
+                    }
                 }
                 let room = min(limit - output.readableBytes, 64 * 1024)
                 var result: Int32 = Z_OK

@@ -90,8 +90,9 @@ public struct CancelPayload: Sendable, Hashable {
 /// A GOAWAY payload: `last stream id (u32 BE)`, `error code (u32 BE)`, `message length (u32 BE)`,
 /// `message (UTF-8)`.
 ///
-/// Calls with ids up to `lastStreamID` were accepted and run to completion; later ones were not
-/// processed at all and may be retried on a new connection.
+/// Calls with ids above `lastStreamID` were not processed at all and may be retried on a new
+/// connection. After a graceful GOAWAY (`noError`) the calls up to it run to completion; after an
+/// error GOAWAY the connection closes and those calls end too.
 public struct GoAway: Sendable, Hashable {
     public var lastStreamID: UInt32
     public var code: ErrorCode

@@ -181,6 +181,64 @@ struct CallLifecycleTests {
         await server.stop()
     }
 
+    @Test("a call waiting for a free slot on the connection still meets its deadline")
+    func deadlineWhileQueued() async throws {
+        let server = try await TestServer.start { $0.settings.maxConcurrentCalls = 1 }
+        let (client, transport) = server.client()
+        let busy = Task {
+            var request = SleepRequest()
+            request.milliseconds = 1_500
+            return try await client.sleep(request)
+        }
+        #expect(await eventually { server.probe.started == 1 })
+        let start = ContinuousClock.now
+        await #expect {
+            _ = try await client.echo(EchoRequest(), options: CallOptions(timeout: .milliseconds(200)))
+        } throws: { ($0 as? RPCError)?.code == .deadlineExceeded }
+        #expect(ContinuousClock.now - start < .seconds(1))
+        #expect(try await busy.value.completed)
+        transport.close()
+        await server.stop()
+    }
+
+    @Test("bad metadata fails only that call, before anything is sent", arguments: [
+        ("Bad Key", "v", StatusCode.invalidArgument),
+        ("x-big", String(repeating: "v", count: 9_000), .resourceExhausted),
+        ("x-huge", String(repeating: "v", count: 70_000), .invalidArgument),
+    ])
+    func badMetadata(key: String, value: String, expected: StatusCode) async throws {
+        let server = try await TestServer.start()
+        let (client, transport) = server.client()
+        var options = CallOptions()
+        options.metadata.add(key, value)
+        await #expect {
+            _ = try await client.echo(EchoRequest(), options: options)
+        } throws: { ($0 as? RPCError)?.code == expected }
+        var request = EchoRequest()
+        request.text = "fine"
+        #expect(try await client.echo(request).text == "fine")
+        #expect(server.server.connectionCount == 1)
+        transport.close()
+        await server.stop()
+    }
+
+    @Test("a slow but steady upload outlasting the read timeout is not cut off")
+    func steadyUploadSurvivesReadTimeout() async throws {
+        let server = try await TestServer.start { $0.readTimeout = .milliseconds(300) }
+        let (client, transport) = server.client()
+        let summary = try await client.collect { writer in
+            for _ in 0..<10 {
+                var item = CollectItem()
+                item.payload = [UInt8](repeating: 9, count: 100_000)
+                try await writer.write(item)
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
+        #expect(summary.count == 10)
+        transport.close()
+        await server.stop()
+    }
+
     @Test("no server: unavailable at once, then the client reconnects once a server is there")
     func reconnect() async throws {
         let probe = try await TestServer.start()

@@ -6,7 +6,8 @@ public import NIOSSL
 public struct ClientConfiguration: Sendable {
     /// What the client announces (see `ConnectionSettings` for defaults).
     public var settings: ConnectionSettings
-    /// Time allowed for TCP connect plus the handshake. Default 5 s.
+    /// Time allowed for the TCP connect, and again for TLS plus the protocol handshake (so at most
+    /// twice this in all). Default 5 s.
     public var connectTimeout: TimeAmount
     /// TLS; nil (default) connects over plain TCP.
     public var tls: TLSConfiguration?

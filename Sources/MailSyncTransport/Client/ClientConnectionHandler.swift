@@ -172,7 +172,11 @@ final class ClientConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
                 throw ProtocolError(.flowControlError, "the server sent more than stream \(id)'s window allowed")
             }
             switch stream.assembler.append(flags: flags, bytes: bytes, maxMessageSize: Int(local.maxMessageSize)) {
-            case .success(let item?): stream.inbound.push(item)
+            case .success(let item?):
+                if !stream.inbound.push(item) {
+                    cancel(stream, reason: "too many unread messages",
+                           status: RPCError(.resourceExhausted, "the server sent more than \(InboundQueue.maxUnreadMessages) messages that were not read"))
+                }
             case .success(nil): creditPartial(size, on: stream, id: id)
             case .failure(.stream(let error)): cancel(stream, reason: error.message, status: error)
             case .failure(.connection(let error)): throw error
@@ -234,6 +238,18 @@ final class ClientConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
             close(stream, .failure(error), discardBuffered: true)
             return
         }
+        if let problem = Self.metadataProblem(stream.options.metadata, limit: Int(remote.maxMetadataSize)) {
+            close(stream, .failure(problem), discardBuffered: true)
+            return
+        }
+        if let timeout = stream.options.timeout, let loop = context?.eventLoop {
+            // The deadline runs from now, including any wait for a free call slot.
+            let micros = Self.microseconds(timeout)
+            stream.deadline = .now() + .microseconds(micros)
+            stream.deadlineTimer = loop.scheduleTask(in: .microseconds(micros)) { [self] in
+                cancel(stream, reason: "the deadline passed", status: RPCError(.deadlineExceeded, "the call did not finish within \(timeout)"))
+            }
+        }
         if streams.count >= Int(remote.maxConcurrentCalls) {
             waiting.append(stream)
         } else {
@@ -243,20 +259,21 @@ final class ClientConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
     }
 
     private func activate(_ stream: ClientStream) {
-        guard let context else { return }
+        guard context != nil else { return }
         let id = nextStreamID
         nextStreamID += 2
+        if nextStreamID > Self.maxStreamID {
+            // Ids run out after about a billion calls: new calls go to a new connection.
+            phase = .draining(lastStreamID: id)
+            onUnusable?()
+        }
         stream.id = id
         streams[id] = stream
         // Without a request id from the caller, the server makes one up.
         let metadata = stream.options.metadata
         var timeoutMicros: UInt64 = 0
-        if let timeout = stream.options.timeout {
-            let (seconds, attoseconds) = timeout.components
-            timeoutMicros = UInt64(max(1, seconds * 1_000_000 + attoseconds / 1_000_000_000_000))
-            stream.deadlineTimer = context.eventLoop.scheduleTask(in: .microseconds(Int64(timeoutMicros))) { [self] in
-                cancel(stream, reason: "the deadline passed", status: RPCError(.deadlineExceeded, "the call did not finish within \(timeout)"))
-            }
+        if let deadline = stream.deadline {
+            timeoutMicros = UInt64(max(1, (deadline - .now()).nanoseconds / 1000))
         }
         let start = CallStart(
             method: stream.method.fullName, timeoutMicroseconds: timeoutMicros,
@@ -352,6 +369,30 @@ final class ClientConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         if let increment = stream.receiveWindow.consume(size) {
             FrameEncoder.write(.windowUpdate(streamID: id, increment: increment), to: &out)
         }
+    }
+
+    static let maxStreamID: UInt32 = 0x7FFF_FFFF
+
+    static func microseconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        let clamped = min(max(seconds, 0), 100 * 365 * 86_400)  // a century is "no deadline" enough
+        return max(1, clamped * 1_000_000 + attoseconds / 1_000_000_000_000)
+    }
+
+    /// Why metadata cannot be sent, checked before encoding so that only this call fails.
+    static func metadataProblem(_ metadata: Metadata, limit: Int) -> RPCError? {
+        for (key, value) in metadata {
+            guard Metadata.isValidKey(key) else {
+                return RPCError(.invalidArgument, "metadata key '\(key)' must be 1–128 characters of a-z 0-9 - _ .")
+            }
+            guard value.utf8.count <= 65_535 else {
+                return RPCError(.invalidArgument, "the value of metadata '\(key)' is over 65,535 bytes")
+            }
+        }
+        guard metadata.count <= 65_535, metadata.encodedSize <= limit else {
+            return RPCError(.resourceExhausted, "the call's metadata takes \(metadata.encodedSize) bytes, over the server's limit of \(limit)")
+        }
+        return nil
     }
 
     // MARK: Output

@@ -22,6 +22,7 @@ final class ClientStream: ClientCall, @unchecked Sendable {
     var assembler = MessageAssembler()
     var receiveWindow: ReceiveWindow
     var deadlineTimer: Scheduled<Void>?
+    var deadline: NIODeadline?
 
     // Shared.
     private let lock = NIOLock()

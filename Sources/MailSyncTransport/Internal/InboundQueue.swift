@@ -31,18 +31,32 @@ final class InboundQueue: @unchecked Sendable {
         self.onConsumed = onConsumed
     }
 
-    /// Adds a message (event loop). Ignored after `finish`.
-    func push(_ item: Item) {
-        let resume: CheckedContinuation<Item?, any Error>? = lock.withLock {
-            guard end == nil else { return nil }
+    /// Unread messages a stream may hold. Flow control bounds their bytes, not their number
+    /// (empty messages cost no window), so this bounds the count.
+    static let maxUnreadMessages = 4096
+
+    /// Adds a message (event loop). Ignored after `finish`. False when the reader is
+    /// `maxUnreadMessages` behind: the caller fails the stream.
+    @discardableResult
+    func push(_ item: Item) -> Bool {
+        enum Outcome { case resume(CheckedContinuation<Item?, any Error>), queued, full }
+        let outcome: Outcome = lock.withLock {
+            guard end == nil else { return .queued }
             if let waiter {
                 self.waiter = nil
-                return waiter
+                return .resume(waiter)
             }
+            guard items.count < Self.maxUnreadMessages else { return .full }
             items.append(item)
-            return nil
+            return .queued
         }
-        resume?.resume(returning: item)
+        switch outcome {
+        case .resume(let waiter):
+            waiter.resume(returning: item)
+            return true
+        case .queued: return true
+        case .full: return false
+        }
     }
 
     /// Ends the queue: buffered messages can still be read, then `next` returns nil (success) or

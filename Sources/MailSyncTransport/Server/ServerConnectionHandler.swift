@@ -61,6 +61,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
     private var keepaliveTask: RepeatedTask?
     private var keepaliveTimeoutTimer: Scheduled<Void>?
     private var lastRead = NIODeadline.now()
+    private var framesDecoded = 0
     private var pingBudget: TokenBucket
     private var resetBudget: TokenBucket
 
@@ -118,6 +119,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         var bytes = unwrapInboundIn(data)
         lastRead = .now()
         InputAccumulator.append(&bytes, to: &input, allocator: context.channel.allocator)
+        let framesBefore = framesDecoded
         do {
             try processInput()
         } catch {
@@ -126,6 +128,12 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         }
         guard phase != .closed else { return }
         if let input, input.readableBytes > 0 {
+            // The timer measures how long the current partial frame has been incomplete: a frame
+            // completed in this read means the partial one left over is new.
+            if framesDecoded != framesBefore {
+                readTimer?.cancel()
+                readTimer = nil
+            }
             if readTimer == nil {
                 readTimer = context.eventLoop.scheduleTask(in: configuration.readTimeout) { [self] in
                     fail(ProtocolError(.readTimeout, "a frame stayed incomplete for \(configuration.readTimeout.seconds) s"))
@@ -165,6 +173,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
                 continue
             }
             guard let frame = try decoder.next(from: &input!) else { return }
+            framesDecoded &+= 1
             try handle(frame)
         }
     }
@@ -330,7 +339,12 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
             throw ProtocolError(.flowControlError, "the client sent more than stream \(id)'s window allowed")
         }
         switch stream.assembler.append(flags: flags, bytes: bytes, maxMessageSize: Int(local.maxMessageSize)) {
-        case .success(let item?): stream.inbound.push(item)
+        case .success(let item?):
+            guard stream.inbound.push(item) else {
+                let error = RPCError(.resourceExhausted, "more than \(InboundQueue.maxUnreadMessages) messages sent without being read")
+                closeStream(stream, error: error, status: error.code)
+                return
+            }
         case .success(nil): creditPartial(size, on: stream, id: id)
         case .failure(.stream(let error)): closeStream(stream, error: error, status: error.code)
         case .failure(.connection(let error)): throw error
