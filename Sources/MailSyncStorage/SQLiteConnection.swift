@@ -40,6 +40,11 @@ public final class SQLiteConnection {
         public var statementCacheCapacity: Int = 64
         /// Switch the file to WAL mode on open. Default `true`.
         public var walMode: Bool = true
+        /// Keep the `-wal` file when the last connection closes (it is checkpointed first).
+        /// Default `true`: reopening a tenant then creates and deletes no files, which keeps
+        /// file-system journal work out of cold opens (measured: a lower p99 with 10,000 tenants).
+        /// The `.sqlite` file alone is still complete after a clean close.
+        public var persistentWAL: Bool = true
 
         public init() {}
     }
@@ -75,6 +80,10 @@ public final class SQLiteConnection {
 
         sqlite3_extended_result_codes(handle, 1)
         sqlite3_limit(handle, SQLITE_LIMIT_ATTACHED, 0)
+        if options.persistentWAL {
+            var on: Int32 = 1
+            sqlite3_file_control(handle, "main", SQLITE_FCNTL_PERSIST_WAL, &on)
+        }
         let milliseconds = options.busyTimeout.components.seconds * 1000
             + options.busyTimeout.components.attoseconds / 1_000_000_000_000_000
         sqlite3_busy_timeout(handle, Int32(clamping: milliseconds))
