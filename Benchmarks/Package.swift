@@ -24,6 +24,11 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
-        )
+        ),
+        // Storage: cold tenant opens and batched upserts beside raw SQLite (docs/benchmarks.md).
+        .executableTarget(
+            name: "StorageBenchmarks",
+            dependencies: [.product(name: "MailSyncStorageRuntime", package: "mailsync")]
+        ),
     ]
 )
