@@ -33,6 +33,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", exact: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", exact: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", exact: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", exact: "3.12.3"),
     ],
     targets: [
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
@@ -69,12 +70,14 @@ let package = Package(
             dependencies: ["MailSyncCoding", "MailSyncRPC", "MailSyncTransport"],
             path: "Clients/Swift"
         ),
+        .target(name: "MailSyncSecurity", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "SchemaCompiler"),
         .executableTarget(name: "mailsync-gen", dependencies: ["SchemaCompiler"]),
         .target(
             name: "MailSyncService",
             dependencies: [
-                "MailSyncClient", "MailSyncRPC", "MailSyncTransport",
+                "MailSyncClient", "MailSyncRPC", "MailSyncTransport", "MailSyncStorage", "MailSyncSecurity",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -119,7 +122,14 @@ let package = Package(
         ),
         .testTarget(name: "MailSyncStorageTests", dependencies: ["MailSyncStorage", "CSQLite"]),
         .testTarget(name: "SchemaCompilerTests", dependencies: ["SchemaCompiler"]),
-        .testTarget(name: "MailSyncServiceTests", dependencies: ["MailSyncService", "MailSyncClient", "SchemaCompiler"]),
+        .testTarget(
+            name: "MailSyncSecurityTests",
+            dependencies: ["MailSyncSecurity", .product(name: "Crypto", package: "swift-crypto")]
+        ),
+        .testTarget(
+            name: "MailSyncServiceTests",
+            dependencies: ["MailSyncService", "MailSyncClient", "MailSyncStorage", "SchemaCompiler", "TestSupport"]
+        ),
     ]
 )
 

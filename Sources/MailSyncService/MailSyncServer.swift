@@ -4,6 +4,7 @@ import MailSyncCoding
 import MailSyncRPC
 import MailSyncTransport
 import NIOCore
+import NIOConcurrencyHelpers
 public import ServiceLifecycle
 
 /// The Mail Sync server process: the RPC server with every schema method, run as a
@@ -13,28 +14,52 @@ public import ServiceLifecycle
 /// accepting, lets calls in flight finish within the grace period, then returns.
 public final class MailSyncServer: Service, Sendable {
     public let settings: ServerSettings
-    private let rpcServer: RPCServer
+    private let configuration: ServerConfiguration
     private let logger: Logger
+    private let clock: any WallClock
+    private let running = NIOLockedValueBox<(RPCServer, ServiceEnvironment)?>(nil)
 
+    /// - Parameter clock: the time handlers and the sync engine see; tests move it.
     /// - Throws: `SettingsError` for settings that cannot work (bad address, TLS files, ranges).
-    public init(settings: ServerSettings, logger: Logger) throws {
+    public init(settings: ServerSettings, logger: Logger, clock: any WallClock = SystemClock()) throws {
         self.settings = settings
         self.logger = logger
-        let configuration = try settings.serverConfiguration()
-        let now = Date().timeIntervalSince1970
-        let router = Router(methods: ServiceMethods.make(startedAt: Timestamp(secondsSinceEpoch: now)), authenticator: nil)
-        self.rpcServer = RPCServer(configuration: configuration, router: router, logger: logger)
+        self.clock = clock
+        self.configuration = try settings.serverConfiguration()
     }
 
-    /// Binds and starts serving; returns the bound address.
+    /// Opens the data directory (creating it, mode 0700, the control database and the secret key
+    /// on first start), binds and starts serving; returns the bound address.
+    ///
+    /// - Throws: `SettingsError` or a storage error saying what to fix.
     @discardableResult
     public func start() async throws -> SocketAddress {
-        try Self.prepareDataDirectory(settings.dataDirectoryOrDefault)
-        return try await rpcServer.start()
+        let dataDirectory = settings.dataDirectoryOrDefault
+        try Self.prepareDataDirectory(dataDirectory)
+        let environment = try await ServiceEnvironment.open(
+            dataDirectory: dataDirectory, tenantCapacity: settings.openTenantLimit ?? 100, clock: clock, logger: logger)
+        let methods = ServiceMethods.make(environment: environment, startedAt: clock.now())
+        let router = Router(methods: methods, authenticator: environment.authenticator)
+        let server = RPCServer(configuration: configuration, router: router, logger: logger)
+        do {
+            let address = try await server.start()
+            running.withLockedValue { $0 = (server, environment) }
+            return address
+        } catch {
+            await environment.close()
+            throw error
+        }
     }
 
+    /// The environment while running (tests reach the databases through it).
+    public var environment: ServiceEnvironment? { running.withLockedValue { $0?.1 } }
+
+    /// Drains calls in flight (up to the grace period), then closes the databases.
     public func shutdown() async {
-        await rpcServer.shutdownGracefully()
+        guard let (server, environment) = running.withLockedValue({ $0 }) else { return }
+        await server.shutdownGracefully()
+        await environment.close()
+        running.withLockedValue { $0 = nil }
     }
 
     /// Starts, then serves until a graceful shutdown is requested.

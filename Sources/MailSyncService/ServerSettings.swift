@@ -33,6 +33,8 @@ public struct ServerSettings: Codable, Sendable, Equatable {
     public var tlsPrivateKeyFile: String?
     /// trace, debug, info (default), notice, warning, error, critical.
     public var logLevel: String?
+    /// Company databases kept open while idle (least recently used are closed). Default 100.
+    public var openTenantLimit: Int?
 
     public init() {}
 
@@ -76,6 +78,7 @@ public struct ServerSettings: Codable, Sendable, Equatable {
         result.tlsCertificateFile = other.tlsCertificateFile ?? tlsCertificateFile
         result.tlsPrivateKeyFile = other.tlsPrivateKeyFile ?? tlsPrivateKeyFile
         result.logLevel = other.logLevel ?? logLevel
+        result.openTenantLimit = other.openTenantLimit ?? openTenantLimit
         return result
     }
 

@@ -267,6 +267,32 @@ public final class TenantPool: Sendable {
         }
     }
 
+    /// Closes one tenant now if it is open and not leased (its queued work finishes first), and
+    /// waits until its file is closed. Returns false, closing nothing, while a lease is held.
+    /// For removing a tenant's files (a failed create) or swapping them (a restore).
+    @discardableResult
+    public func evict(_ tenant: TenantID) async -> Bool {
+        let outcome = state.withLock { state -> (Bool, DatabaseExecutor?) in
+            switch state.entries[tenant] {
+            case .open(let open) where open.leases == 0:
+                state.entries[tenant] = nil
+                state.closing[tenant] = open.executor
+                state.statistics.openCount -= 1
+                state.statistics.evictions += 1
+                return (true, open.executor)
+            case .open, .opening:
+                return (false, nil)
+            case nil:
+                return (true, state.closing[tenant])
+            }
+        }
+        if let executor = outcome.1 {
+            closeEvicted([(tenant, executor)])
+            await executor.waitUntilClosed()
+        }
+        return outcome.0
+    }
+
     /// Closes every tenant: queued work finishes first. Leases still held fail with `.closed`
     /// afterwards. Opens in flight finish and then close. Idempotent.
     public func close() async {

@@ -38,7 +38,7 @@ struct ServerProcessTests {
 
     @Test("every RPC in the schema is registered with the router")
     func everyMethodServed() {
-        let served = Set(ServiceMethods.make(startedAt: .epoch).map(\.descriptor))
+        let served = Set(ServiceMethods.make(environment: nil, startedAt: .epoch).map(\.descriptor))
         #expect(served == Set(MailSync.methods))
     }
 

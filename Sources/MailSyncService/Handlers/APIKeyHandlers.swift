@@ -1,0 +1,96 @@
+import MailSyncClient
+import MailSyncCoding
+import MailSyncRPC
+import MailSyncStorage
+
+/// API keys: created by operators (for operators, or for one user of a company), shown once,
+/// stored as a hash, listed without secrets, revocable.
+struct APIKeyHandlers: Sendable {
+    let env: ServiceEnvironment
+
+    var methods: [ServerMethod] {
+        [
+            .unary(MailSync.Method.createApiKey) { try await createApiKey($0, context: $1) },
+            .unary(MailSync.Method.listApiKeys) { try await listApiKeys($0, context: $1) },
+            .unary(MailSync.Method.revokeApiKey) { try await revokeApiKey($0, context: $1) },
+        ]
+    }
+
+    /// An operator key (empty `company_id`, role `operator`), or a key acting for one active user
+    /// of a company, with that user's role (an empty `role` takes it; another one is refused).
+    func createApiKey(_ request: CreateApiKeyRequest, context: ServerContext) async throws -> CreateApiKeyResponse {
+        try Validate.length(request.label, "label", max: 200)
+        let now = env.clock.now()
+        if let expires = request.expiresAt, expires <= now {
+            throw RPCError(.invalidArgument, "expires_at must be in the future")
+        }
+        var role = request.role
+        var companyID: String?
+        if request.companyId.isEmpty {
+            guard role.isEmpty || role == Caller.operatorRole else {
+                throw RPCError(.invalidArgument, "a key without company_id is an operator key; role must be 'operator' or empty, got '\(role)'")
+            }
+            guard request.userId.isEmpty else {
+                throw RPCError(.invalidArgument, "user_id names a company's user; give company_id too")
+            }
+            role = Caller.operatorRole
+        } else {
+            guard let tenant = TenantID(validating: request.companyId) else {
+                throw RPCError(.notFound, "no company '\(request.companyId)'")
+            }
+            try Validate.identifier(request.userId, "user_id")
+            _ = try await env.controlRead("the company") { try CompanyRecords.require($0, id: tenant.description) }
+            let userID = request.userId
+            let user = try await env.read(tenant, "the user") { db in
+                try db.query("SELECT role, active FROM users WHERE id = ?", [.text(userID)]).first
+            }
+            guard let user else { throw RPCError(.notFound, "no user '\(userID)' in company \(tenant)") }
+            guard user[1].int64 == 1 else {
+                throw RPCError(.failedPrecondition, "user '\(userID)' is deactivated; keys act only for active users")
+            }
+            let userRole = UserRole(rawValue: Int32(user[0].int64 ?? 0)).roleName ?? ""
+            guard role.isEmpty || role == userRole else {
+                throw RPCError(.failedPrecondition, "user '\(userID)' is a \(userRole); a key acts with its user's role, not '\(role)'")
+            }
+            role = userRole
+            companyID = tenant.description
+        }
+        let (finalRole, finalCompany, userID, label, expiresAt) = (role, companyID, request.userId, request.label, request.expiresAt)
+        let (key, secret) = try await env.controlWrite("the API key") { db in
+            try APIKeyStore.insert(db, companyID: finalCompany, role: finalRole, userID: userID, label: label, expiresAt: expiresAt, now: now)
+        }
+        var response = CreateApiKeyResponse()
+        response.key = key
+        response.secret = secret
+        return response
+    }
+
+    func listApiKeys(_ request: ListApiKeysRequest, context: ServerContext) async throws -> ListApiKeysResponse {
+        let page = try Page(size: request.pageSize, token: request.pageToken, kind: "keys")
+        let (companyID, includeRevoked) = (request.companyId, request.includeRevoked)
+        let rows = try await env.controlRead("the API keys") { db in
+            let company = companyID.isEmpty ? "company_id IS NULL" : "company_id = ?"
+            let revoked = includeRevoked ? "" : " AND revoked = 0"
+            var arguments: [SQLiteValue] = companyID.isEmpty ? [] : [.text(companyID)]
+            arguments += [.integer(page.limitPlusOne), .integer(Int64(page.offset))]
+            return try db.query(
+                "SELECT \(APIKeyStore.columns) FROM api_keys WHERE \(company)\(revoked) ORDER BY created_at, id LIMIT ? OFFSET ?",
+                arguments)
+        }
+        var response = ListApiKeysResponse()
+        response.keys = rows.prefix(page.size).map(APIKeyStore.key)
+        response.nextPageToken = page.nextToken(found: rows.count)
+        return response
+    }
+
+    func revokeApiKey(_ request: RevokeApiKeyRequest, context: ServerContext) async throws -> ApiKey {
+        let id = request.keyId
+        let key = try await env.controlWrite("the revocation") { db in
+            _ = try APIKeyStore.require(db, id: id)
+            try db.run("UPDATE api_keys SET revoked = 1 WHERE id = ?", [.text(id)])
+            return try APIKeyStore.require(db, id: id)
+        }
+        env.authenticator.invalidate(keyIDs: [id])
+        return key
+    }
+}

@@ -1,0 +1,211 @@
+import Foundation
+import MailSyncClient
+import MailSyncCoding
+import MailSyncRPC
+import MailSyncStorage
+
+/// Companies (tenants), plans and company limits.
+///
+/// Creating a company creates its database file first and then its control row, removing the
+/// file if the row cannot be written: a failed create leaves nothing behind.
+struct CompanyHandlers: Sendable {
+    let env: ServiceEnvironment
+
+    var methods: [ServerMethod] {
+        [
+            .unary(MailSync.Method.createCompany) { try await createCompany($0, context: $1) },
+            .unary(MailSync.Method.getCompany) { try await getCompany($0, context: $1) },
+            .unary(MailSync.Method.listCompanies) { try await listCompanies($0, context: $1) },
+            .unary(MailSync.Method.suspendCompany) { try await suspendCompany($0, context: $1) },
+            .unary(MailSync.Method.resumeCompany) { try await resumeCompany($0, context: $1) },
+            .unary(MailSync.Method.changePlan) { try await changePlan($0, context: $1) },
+            .unary(MailSync.Method.setCompanyLimits) { try await setCompanyLimits($0, context: $1) },
+            .unary(MailSync.Method.listPlans) { try await listPlans($0, context: $1) },
+            .unary(MailSync.Method.updatePlanCaps) { try await updatePlanCaps($0, context: $1) },
+        ]
+    }
+
+    func createCompany(_ request: CreateCompanyRequest, context: ServerContext) async throws -> Company {
+        let name = request.name.trimmingCharacters(in: .whitespaces)
+        try Validate.required(name, "name")
+        try Validate.length(name, "name", max: 200)
+        let timeZone = request.timeZone.isEmpty ? "UTC" : request.timeZone
+        try Validate.timeZone(timeZone, "time_zone")
+        var domains = Set<String>()
+        for (i, domain) in request.emailDomains.enumerated() {
+            try Validate.hostName(domain, "email_domains[\(i)]")
+            domains.insert(domain.lowercased())
+        }
+        let plan = try await env.controlRead("the company") { db in
+            try CompanyRecords.requirePlan(db, request.plan, field: "plan")
+        }
+        guard !plan.legacy else {
+            throw RPCError(.failedPrecondition, "the \(plan.displayName) plan is closed to new companies; choose a current plan")
+        }
+        let tenant = TenantID.random()
+        let now = env.clock.now().microsecondsSinceEpoch
+        let sortedDomains = domains.sorted()
+        do {
+            let lease = try await env.tenants.create(tenant)
+            defer { lease.release() }
+            try await lease.write { db in
+                try db.run("UPDATE settings SET time_zone = ? WHERE id = 1", [.text(timeZone)])
+                for domain in sortedDomains { try db.run("INSERT INTO email_domains VALUES (?)", [.text(domain)]) }
+            }
+        } catch {
+            throw StorageFailure.rpcError(error, what: "the company")
+        }
+        let limits = CompanyRecords.limits(at: plan)
+        do {
+            return try await env.controlWrite("the company") { db in
+                try db.run(
+                    "INSERT INTO companies(\(CompanyRecords.columns)) VALUES (?, ?, ?, ?, '', ?, ?, ?, ?)",
+                    [.text(tenant.description), .text(name), .integer(Int64(plan.plan.rawValue)),
+                     .integer(Int64(CompanyState.active.rawValue)), .integer(Int64(limits.mailboxSyncLimit)),
+                     .integer(Int64(limits.syncedEmailsPerUserPerDay)), .integer(Int64(limits.minimumPollIntervalSeconds)),
+                     .integer(now)])
+                return try CompanyRecords.require(db, id: tenant.description)
+            }
+        } catch {
+            await removeTenantFiles(tenant)
+            throw error
+        }
+    }
+
+    private func removeTenantFiles(_ tenant: TenantID) async {
+        await env.tenants.evict(tenant)
+        try? FileManager.default.removeItem(atPath: env.dataDirectory.tenantDirectory(tenant))
+    }
+
+    func getCompany(_ request: GetCompanyRequest, context: ServerContext) async throws -> Company {
+        let id = request.companyId
+        return try await env.controlRead("the company") { try CompanyRecords.require($0, id: id) }
+    }
+
+    func listCompanies(_ request: ListCompaniesRequest, context: ServerContext) async throws -> ListCompaniesResponse {
+        let page = try Page(size: request.pageSize, token: request.pageToken, kind: "companies")
+        let state = request.state
+        let rows = try await env.controlRead("the companies") { db in
+            if let state {
+                return try db.query(
+                    "SELECT \(CompanyRecords.columns) FROM companies WHERE state = ? ORDER BY created_at, id LIMIT ? OFFSET ?",
+                    [.integer(Int64(state.rawValue)), .integer(page.limitPlusOne), .integer(Int64(page.offset))])
+            }
+            return try db.query(
+                "SELECT \(CompanyRecords.columns) FROM companies ORDER BY created_at, id LIMIT ? OFFSET ?",
+                [.integer(page.limitPlusOne), .integer(Int64(page.offset))])
+        }
+        var response = ListCompaniesResponse()
+        response.companies = rows.prefix(page.size).map(CompanyRecords.company)
+        response.nextPageToken = page.nextToken(found: rows.count)
+        return response
+    }
+
+    func suspendCompany(_ request: SuspendCompanyRequest, context: ServerContext) async throws -> Company {
+        try Validate.length(request.reason, "reason", max: 500)
+        let company = try await setState(request.companyId, .suspended, reason: request.reason)
+        if let tenant = TenantID(validating: company.id) { env.authenticator.invalidate(company: tenant) }
+        return company
+    }
+
+    func resumeCompany(_ request: ResumeCompanyRequest, context: ServerContext) async throws -> Company {
+        try await setState(request.companyId, .active, reason: "")
+    }
+
+    private func setState(_ id: String, _ state: CompanyState, reason: String) async throws -> Company {
+        try await env.controlWrite("the company") { db in
+            _ = try CompanyRecords.require(db, id: id)
+            try db.run("UPDATE companies SET state = ?, suspension_reason = ? WHERE id = ?",
+                       [.integer(Int64(state.rawValue)), .text(reason), .text(id)])
+            return try CompanyRecords.require(db, id: id)
+        }
+    }
+
+    /// Moves a company to another plan; limits above the new plan's caps come down to them.
+    func changePlan(_ request: ChangePlanRequest, context: ServerContext) async throws -> Company {
+        let id = request.companyId
+        let newPlan = request.plan
+        return try await env.controlWrite("the plan change") { db in
+            let company = try CompanyRecords.require(db, id: id)
+            let plan = try CompanyRecords.requirePlan(db, newPlan, field: "plan")
+            let limits = Self.clamped(company.limits, to: plan)
+            try db.run("""
+                UPDATE companies SET plan = ?, mailbox_sync_limit = ?, synced_emails_per_user_per_day = ?,
+                    minimum_poll_interval_seconds = ? WHERE id = ?
+                """,
+                [.integer(Int64(plan.plan.rawValue)), .integer(Int64(limits.mailboxSyncLimit)),
+                 .integer(Int64(limits.syncedEmailsPerUserPerDay)), .integer(Int64(limits.minimumPollIntervalSeconds)), .text(id)])
+            return try CompanyRecords.require(db, id: id)
+        }
+    }
+
+    /// Sets a company's limits within its plan's caps: operators for any company, a company's
+    /// administrators and company managers for their own.
+    func setCompanyLimits(_ request: SetCompanyLimitsRequest, context: ServerContext) async throws -> Company {
+        let (_, tenant) = try context.company(named: request.companyId)
+        let id = tenant.description
+        let limits = request.limits
+        return try await env.controlWrite("the limits") { db in
+            let company = try CompanyRecords.require(db, id: id)
+            let plan = try CompanyRecords.requirePlan(db, company.plan, field: "plan")
+            try CompanyRecords.checkWithinCaps(limits, plan)
+            try db.run("""
+                UPDATE companies SET mailbox_sync_limit = ?, synced_emails_per_user_per_day = ?,
+                    minimum_poll_interval_seconds = ? WHERE id = ?
+                """,
+                [.integer(Int64(limits.mailboxSyncLimit)), .integer(Int64(limits.syncedEmailsPerUserPerDay)),
+                 .integer(Int64(limits.minimumPollIntervalSeconds)), .text(id)])
+            return try CompanyRecords.require(db, id: id)
+        }
+    }
+
+    func listPlans(_ request: ListPlansRequest, context: ServerContext) async throws -> ListPlansResponse {
+        let rows = try await env.controlRead("the plans") { try $0.query("SELECT \(CompanyRecords.planColumns) FROM plans ORDER BY plan") }
+        var response = ListPlansResponse()
+        response.plans = rows.map(CompanyRecords.plan)
+        return response
+    }
+
+    /// Changes a plan's caps; every company on it whose limits exceed the new caps is lowered to fit.
+    func updatePlanCaps(_ request: UpdatePlanCapsRequest, context: ServerContext) async throws -> PlanInfo {
+        let caps = request.caps
+        let planValue = request.plan
+        guard caps.mailboxSyncLimit > 0 else {
+            throw RPCError(.invalidArgument, "caps.mailbox_sync_limit must be at least 1")
+        }
+        return try await env.controlWrite("the plan caps") { db in
+            _ = try CompanyRecords.requirePlan(db, planValue, field: "plan")
+            try db.run("""
+                UPDATE plans SET mailbox_sync_limit = ?, synced_emails_per_user_per_day = ?,
+                    minimum_poll_interval_seconds = ? WHERE plan = ?
+                """,
+                [.integer(Int64(caps.mailboxSyncLimit)), .integer(Int64(caps.syncedEmailsPerUserPerDay)),
+                 .integer(Int64(caps.minimumPollIntervalSeconds)), .integer(Int64(planValue.rawValue))])
+            let plan = try CompanyRecords.requirePlan(db, planValue, field: "plan")
+            let companies = try db.query("SELECT \(CompanyRecords.columns) FROM companies WHERE plan = ?", [.integer(Int64(planValue.rawValue))])
+                .map(CompanyRecords.company)
+            for company in companies {
+                let limits = Self.clamped(company.limits, to: plan)
+                guard limits != company.limits else { continue }
+                try db.run("""
+                    UPDATE companies SET mailbox_sync_limit = ?, synced_emails_per_user_per_day = ?,
+                        minimum_poll_interval_seconds = ? WHERE id = ?
+                    """,
+                    [.integer(Int64(limits.mailboxSyncLimit)), .integer(Int64(limits.syncedEmailsPerUserPerDay)),
+                     .integer(Int64(limits.minimumPollIntervalSeconds)), .text(company.id)])
+            }
+            return plan
+        }
+    }
+
+    static func clamped(_ limits: CompanyLimits, to plan: PlanInfo) -> CompanyLimits {
+        var result = limits
+        result.mailboxSyncLimit = min(limits.mailboxSyncLimit, plan.caps.mailboxSyncLimit)
+        if plan.caps.syncedEmailsPerUserPerDay > 0 {
+            result.syncedEmailsPerUserPerDay = limits.syncedEmailsPerUserPerDay == 0
+                ? plan.caps.syncedEmailsPerUserPerDay : min(limits.syncedEmailsPerUserPerDay, plan.caps.syncedEmailsPerUserPerDay)
+        }
+        result.minimumPollIntervalSeconds = max(limits.minimumPollIntervalSeconds, plan.caps.minimumPollIntervalSeconds)
+        return result
+    }
+}

@@ -1,0 +1,99 @@
+import Foundation
+public import Logging
+import MailSyncRPC
+import MailSyncSecurity
+public import MailSyncStorage
+
+/// What every handler needs: the control database, the open tenants, the secret box, the clock.
+///
+/// Opened once at start (creating the data directory, the control database and the secret key
+/// on first start) and closed on shutdown after the RPC server has drained.
+public final class ServiceEnvironment: Sendable {
+    public let dataDirectory: DataDirectory
+    public let control: ControlDatabase
+    public let tenants: TenantPool
+    let secrets: SecretBox
+    public let clock: any WallClock
+    let authenticator: APIKeyAuthenticator
+    let logger: Logger
+
+    /// - Parameters:
+    ///   - tenantCapacity: tenant databases kept open while idle (LRU). Default 100.
+    ///   - environment: process environment, for `MAILSYNC_SECRET_KEY`.
+    /// - Throws: `StorageError` or `SecretBoxError` with what to fix (permissions, a newer file).
+    public static func open(
+        dataDirectory path: String, tenantCapacity: Int = 100, clock: any WallClock = SystemClock(),
+        environment: [String: String] = ProcessInfo.processInfo.environment, logger: Logger
+    ) async throws -> ServiceEnvironment {
+        let dataDirectory = DataDirectory(path)
+        let control = try await ControlDatabase.open(dataDirectory: dataDirectory, migrations: ControlMigrations.all, logger: logger)
+        do {
+            let key = try SecretKeyStore.load(dataDirectory: path, environment: environment)
+            let tenants = try TenantPool(
+                dataDirectory: dataDirectory, migrations: TenantMigrations.all, capacity: tenantCapacity, logger: logger)
+            return ServiceEnvironment(
+                dataDirectory: dataDirectory, control: control, tenants: tenants, secrets: SecretBox(key: key),
+                clock: clock, logger: logger)
+        } catch {
+            await control.close()
+            throw error
+        }
+    }
+
+    private init(
+        dataDirectory: DataDirectory, control: ControlDatabase, tenants: TenantPool, secrets: SecretBox,
+        clock: any WallClock, logger: Logger
+    ) {
+        self.dataDirectory = dataDirectory
+        self.control = control
+        self.tenants = tenants
+        self.secrets = secrets
+        self.clock = clock
+        self.logger = logger
+        self.authenticator = APIKeyAuthenticator(control: control, clock: clock)
+    }
+
+    public func close() async {
+        await tenants.close()
+        await control.close()
+    }
+
+    /// Runs `body` against a company's database; storage failures become statuses that say what
+    /// to do (`what` names the operation in them).
+    func withTenant<T: Sendable>(_ tenant: TenantID, _ what: String, _ body: (TenantLease) async throws -> T) async throws -> T {
+        do {
+            return try await tenants.withTenant(tenant, body)
+        } catch let error as StorageError where error.kind == .notFound {
+            throw RPCError(.notFound, "no company '\(tenant)'")
+        } catch {
+            throw StorageFailure.rpcError(error, what: what)
+        }
+    }
+
+    /// A write transaction in a company's database.
+    func write<T: Sendable>(_ tenant: TenantID, _ what: String, _ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
+        try await withTenant(tenant, what) { try await $0.write(body) }
+    }
+
+    /// A read in a company's database.
+    func read<T: Sendable>(_ tenant: TenantID, _ what: String, _ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
+        try await withTenant(tenant, what) { try await $0.read(body) }
+    }
+
+    /// A write transaction in the control database.
+    func controlWrite<T: Sendable>(_ what: String, _ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
+        do {
+            return try await control.write(body)
+        } catch {
+            throw StorageFailure.rpcError(error, what: what)
+        }
+    }
+
+    func controlRead<T: Sendable>(_ what: String, _ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
+        do {
+            return try await control.read(body)
+        } catch {
+            throw StorageFailure.rpcError(error, what: what)
+        }
+    }
+}

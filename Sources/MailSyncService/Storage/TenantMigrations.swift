@@ -1,0 +1,117 @@
+import MailSyncStorage
+
+/// One company's database: its settings, users, leads and opportunities, mailboxes, sync events,
+/// error log and the timeline.
+///
+/// Times are microseconds since the Unix epoch. Ids are the CRM's own (users, leads,
+/// opportunities) or server-made UUIDs (mailboxes, events, entries). A mailbox's secret is sealed
+/// with `SecretBox` under the context `tenant/<tenant>/mailbox/<id>/secret`, so a copied value
+/// does not open elsewhere. One active (not disabled) mailbox per user.
+enum TenantMigrations {
+    static let all: [Migration] = [
+        Migration(version: 1, name: "settings, users, leads, mailboxes, events, timeline", sql: """
+            CREATE TABLE settings(
+                id INTEGER PRIMARY KEY CHECK (id = 1),
+                prevent_internal_email_sync INTEGER NOT NULL,
+                time_zone TEXT NOT NULL);
+            INSERT INTO settings VALUES (1, 1, 'UTC');
+            CREATE TABLE email_domains(domain TEXT PRIMARY KEY) WITHOUT ROWID;
+            CREATE TABLE users(
+                id TEXT PRIMARY KEY,
+                name TEXT NOT NULL,
+                email TEXT NOT NULL,
+                role INTEGER NOT NULL,
+                active INTEGER NOT NULL,
+                created_at INTEGER NOT NULL);
+            CREATE INDEX users_email ON users(email);
+            CREATE TABLE leads(
+                id TEXT PRIMARY KEY,
+                name TEXT NOT NULL,
+                company_name TEXT NOT NULL,
+                updated_at INTEGER NOT NULL);
+            CREATE TABLE lead_addresses(
+                address TEXT NOT NULL,
+                lead_id TEXT NOT NULL REFERENCES leads(id) ON DELETE CASCADE,
+                PRIMARY KEY(address, lead_id)) WITHOUT ROWID;
+            CREATE INDEX lead_addresses_lead ON lead_addresses(lead_id);
+            CREATE TABLE opportunities(
+                id TEXT PRIMARY KEY,
+                lead_id TEXT NOT NULL REFERENCES leads(id) ON DELETE CASCADE,
+                name TEXT NOT NULL,
+                status INTEGER NOT NULL,
+                updated_at INTEGER NOT NULL);
+            CREATE INDEX opportunities_lead ON opportunities(lead_id);
+            CREATE TABLE mailboxes(
+                id TEXT PRIMARY KEY,
+                user_id TEXT NOT NULL REFERENCES users(id),
+                email_address TEXT NOT NULL,
+                provider INTEGER NOT NULL,
+                auth_method INTEGER NOT NULL,
+                imap_host TEXT NOT NULL, imap_port INTEGER NOT NULL, imap_security INTEGER NOT NULL,
+                smtp_host TEXT NOT NULL, smtp_port INTEGER NOT NULL, smtp_security INTEGER NOT NULL,
+                username TEXT NOT NULL,
+                secret BLOB,
+                status INTEGER NOT NULL,
+                status_since INTEGER NOT NULL,
+                last_synced_at INTEGER,
+                synced_today INTEGER NOT NULL DEFAULT 0,
+                created_at INTEGER NOT NULL,
+                disabled_at INTEGER);
+            CREATE UNIQUE INDEX mailboxes_one_active_per_user ON mailboxes(user_id) WHERE disabled_at IS NULL;
+            CREATE INDEX mailboxes_created ON mailboxes(created_at, id);
+            CREATE TABLE sync_events(
+                seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                id TEXT NOT NULL UNIQUE,
+                time INTEGER NOT NULL,
+                kind INTEGER NOT NULL,
+                mailbox_id TEXT NOT NULL,
+                user_id TEXT NOT NULL,
+                status INTEGER NOT NULL,
+                emails_synced INTEGER NOT NULL,
+                detail TEXT NOT NULL);
+            CREATE INDEX sync_events_mailbox ON sync_events(mailbox_id, seq);
+            CREATE TABLE error_log(
+                seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                id TEXT NOT NULL UNIQUE,
+                mailbox_id TEXT NOT NULL,
+                user_id TEXT NOT NULL,
+                email_address TEXT NOT NULL,
+                error_class INTEGER NOT NULL,
+                server_text TEXT NOT NULL,
+                fix_hint TEXT NOT NULL,
+                first_seen INTEGER NOT NULL,
+                last_seen INTEGER NOT NULL,
+                count INTEGER NOT NULL,
+                UNIQUE(mailbox_id, server_text));
+            CREATE INDEX error_log_last_seen ON error_log(last_seen);
+            CREATE TABLE messages(
+                message_key TEXT PRIMARY KEY,
+                body_zlib BLOB,
+                size INTEGER NOT NULL) WITHOUT ROWID;
+            CREATE TABLE timeline_entries(
+                id TEXT PRIMARY KEY,
+                lead_id TEXT NOT NULL,
+                message_key TEXT NOT NULL,
+                mailbox_id TEXT NOT NULL,
+                user_id TEXT NOT NULL,
+                subject TEXT NOT NULL,
+                date INTEGER NOT NULL,
+                direction INTEGER NOT NULL,
+                smart_mail INTEGER NOT NULL DEFAULT 0,
+                UNIQUE(lead_id, message_key, mailbox_id));
+            CREATE INDEX timeline_lead_date ON timeline_entries(lead_id, date DESC, id);
+            CREATE INDEX timeline_mailbox ON timeline_entries(mailbox_id);
+            CREATE TABLE timeline_participants(
+                entry_id TEXT NOT NULL REFERENCES timeline_entries(id) ON DELETE CASCADE,
+                position INTEGER NOT NULL,
+                kind INTEGER NOT NULL,
+                address TEXT NOT NULL,
+                display_name TEXT NOT NULL,
+                PRIMARY KEY(entry_id, position)) WITHOUT ROWID;
+            CREATE TABLE opportunity_links(
+                entry_id TEXT NOT NULL REFERENCES timeline_entries(id) ON DELETE CASCADE,
+                opportunity_id TEXT NOT NULL,
+                PRIMARY KEY(entry_id, opportunity_id)) WITHOUT ROWID;
+            """)
+    ]
+}
