@@ -85,7 +85,7 @@ let package = Package(
         .executableTarget(
             name: "mailsync",
             dependencies: [
-                "MailSyncService", "MailSyncTransport",
+                "MailSyncService", "MailSyncTransport", "MailSyncStorage", "MailSyncCoding",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

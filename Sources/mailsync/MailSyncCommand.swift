@@ -8,6 +8,6 @@ struct MailSyncCommand: AsyncParsableCommand {
         commandName: "mailsync",
         abstract: "Mail Sync: records a CRM's users' mail on their leads' timelines.",
         version: MailSyncVersion.current,
-        subcommands: [ServeCommand.self]
+        subcommands: [ServeCommand.self, KeysCommand.self]
     )
 }

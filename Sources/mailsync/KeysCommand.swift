@@ -1,0 +1,51 @@
+import ArgumentParser
+import Foundation
+import Logging
+import MailSyncCoding
+import MailSyncService
+import MailSyncStorage
+
+/// `mailsync keys create-operator`: the first operator key, made on the server host itself.
+///
+/// Every other key is made through the API by an operator; this one cannot be, so it comes from
+/// direct access to the data directory (safe while the server runs: SQLite serializes writers).
+struct KeysCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "keys",
+        abstract: "Manage API keys locally on the server host.",
+        subcommands: [CreateOperator.self]
+    )
+
+    struct CreateOperator: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "create-operator",
+            abstract: "Create an operator API key and print its secret (shown once).")
+
+        @Option(help: "The server's data directory (default ./data).")
+        var dataDir: String = "./data"
+
+        @Option(help: "What the key is for.")
+        var label: String = "operator"
+
+        @Flag(help: "Print JSON: {\"key_id\": …, \"secret\": …}.")
+        var json = false
+
+        func run() async throws {
+            var logger = Logger(label: "mailsync")
+            logger.logLevel = .warning
+            let control = try await ControlDatabase.open(
+                dataDirectory: DataDirectory(dataDir), migrations: ServiceSchema.controlMigrations, logger: logger)
+            let label = self.label
+            let now = Timestamp(secondsSinceEpoch: Date().timeIntervalSince1970)
+            let (key, secret) = try await control.write { db in
+                try APIKeyStore.insert(db, companyID: nil, role: "operator", userID: "", label: label, expiresAt: nil, now: now)
+            }
+            await control.close()
+            if json {
+                print("{\"key_id\": \"\(key.id)\", \"secret\": \"\(secret)\"}")
+            } else {
+                print("Operator key \(key.id) created. Its secret, shown only this once:\n\(secret)")
+            }
+        }
+    }
+}

@@ -1,0 +1,84 @@
+import MailSyncClient
+import MailSyncService
+import Testing
+
+/// Companies, plans, limits and API keys through the generated client against a real server.
+@Suite("Companies, plans and keys")
+struct CompanyAndKeyTests {
+    @Test("an operator creates a company at its plan's caps; its admin's key works; revocation takes effect at once")
+    func lifecycle() async throws {
+        let harness = try await ServiceHarness.start()
+        let company = try await harness.makeCompany(name: "Acme", plan: .essential, domains: ["acme.example"])
+        let fetched = try await harness.operatorClient.getCompany({ var r = GetCompanyRequest(); r.companyId = company.id; return r }())
+        #expect(fetched.name == "Acme")
+        #expect(fetched.state == .active)
+        #expect(fetched.limits.mailboxSyncLimit == 10)
+        let plans = try await company.admin.listPlans(ListPlansRequest())
+        #expect(plans.plans.first { $0.plan == .crmFree }?.caps.syncedEmailsPerUserPerDay == 100)
+
+        var keys = ListApiKeysRequest()
+        keys.companyId = company.id
+        let listed = try await harness.operatorClient.listApiKeys(keys)
+        #expect(listed.keys.count == 1)
+        #expect(listed.keys[0].role == "administrator")
+        #expect(!company.adminKey.contains(listed.keys[0].id) || listed.keys[0].secretPrefix.count == 12)
+
+        var revoke = RevokeApiKeyRequest()
+        revoke.keyId = listed.keys[0].id
+        _ = try await harness.operatorClient.revokeApiKey(revoke)
+        await #expect { _ = try await company.admin.listPlans(ListPlansRequest()) } throws: { ($0 as? RPCError)?.code == .unauthenticated }
+        await harness.stop()
+    }
+
+    @Test("limits: within the plan's caps they apply; above, failed precondition naming the cap")
+    func limits() async throws {
+        let harness = try await ServiceHarness.start()
+        let company = try await harness.makeCompany(plan: .essential)
+        var request = SetCompanyLimitsRequest()
+        request.limits.mailboxSyncLimit = 3
+        request.limits.minimumPollIntervalSeconds = 900
+        let updated = try await company.admin.setCompanyLimits(request)
+        #expect(updated.limits.mailboxSyncLimit == 3)
+        request.limits.mailboxSyncLimit = 11
+        await #expect { _ = try await company.admin.setCompanyLimits(request) } throws: { error in
+            guard let rpc = error as? RPCError else { return false }
+            return rpc.code == .failedPrecondition && rpc.message.contains("cap of 10")
+        }
+        await harness.stop()
+    }
+
+    @Test("a suspended company's keys are refused with the reason; resuming lets them in again")
+    func suspension() async throws {
+        let harness = try await ServiceHarness.start()
+        let company = try await harness.makeCompany()
+        var suspend = SuspendCompanyRequest()
+        suspend.companyId = company.id
+        suspend.reason = "unpaid invoice"
+        _ = try await harness.operatorClient.suspendCompany(suspend)
+        await #expect { _ = try await company.admin.listPlans(ListPlansRequest()) } throws: { error in
+            (error as? RPCError)?.code == .permissionDenied && "\(error)".contains("unpaid invoice")
+        }
+        var resume = ResumeCompanyRequest()
+        resume.companyId = company.id
+        _ = try await harness.operatorClient.resumeCompany(resume)
+        #expect(try await company.admin.listPlans(ListPlansRequest()).plans.count == 8)
+        await harness.stop()
+    }
+
+    @Test("bad input is invalid argument naming the field, and nothing is created", arguments: [
+        ("", "name"), ("x", "time_zone"), ("x", "email_domains[0]"), ("x", "plan"),
+    ])
+    func badCompany(value: String, field: String) async throws {
+        let harness = try await ServiceHarness.start()
+        var request = CreateCompanyRequest()
+        request.name = field == "name" ? value : "Fine"
+        request.plan = field == "plan" ? .unspecified : .trial
+        if field == "time_zone" { request.timeZone = "Mars/Olympus" }
+        if field == "email_domains[0]" { request.emailDomains = ["not a domain"] }
+        await #expect { _ = try await harness.operatorClient.createCompany(request) } throws: { error in
+            (error as? RPCError)?.code == .invalidArgument && (error as? RPCError)?.message.contains(field) == true
+        }
+        #expect(try await harness.operatorClient.listCompanies(ListCompaniesRequest()).companies.isEmpty)
+        await harness.stop()
+    }
+}

@@ -1,0 +1,101 @@
+import Foundation
+import Logging
+import MailSyncClient
+import MailSyncService
+import MailSyncStorage
+
+/// A real Mail Sync server on a free loopback port with its own data directory, an operator key,
+/// and helpers to make companies, users and keys through the generated client.
+final class ServiceHarness: Sendable {
+    let server: MailSyncServer
+    let port: Int
+    let dataDirectory: String
+    let clock: ManualClock
+    let operatorKey: String
+    let operatorClient: MailSync.Client
+    private let transports: [TCPClientTransport]
+
+    /// Starts a server. Stop it with `stop()`.
+    static func start(openTenantLimit: Int = 100, dataDirectory: String? = nil) async throws -> ServiceHarness {
+        let dir = dataDirectory ?? FileManager.default.temporaryDirectory.appendingPathComponent("mailsync-svc-\(UUID().uuidString)").path
+        var settings = ServerSettings()
+        settings.listen = "127.0.0.1:0"
+        settings.dataDirectory = dir
+        settings.openTenantLimit = openTenantLimit
+        var logger = Logger(label: "test.mailsync")
+        logger.logLevel = .warning
+        let clock = ManualClock(Timestamp(secondsSinceEpoch: 1_790_000_000))  // 2026-09-21
+        let server = try MailSyncServer(settings: settings, logger: logger, clock: clock)
+        let address = try await server.start()
+        let env = server.environment!
+        let (_, secret) = try await env.control.write { db in
+            try APIKeyStore.insert(db, companyID: nil, role: "operator", userID: "", label: "test operator", expiresAt: nil, now: clock.now())
+        }
+        let (client, transport) = MailSync.connect(host: "127.0.0.1", port: address.port!, apiKey: secret)
+        return ServiceHarness(
+            server: server, port: address.port!, dataDirectory: dir, clock: clock, operatorKey: secret,
+            operatorClient: client, transports: [transport])
+    }
+
+    private init(server: MailSyncServer, port: Int, dataDirectory: String, clock: ManualClock, operatorKey: String,
+                 operatorClient: MailSync.Client, transports: [TCPClientTransport]) {
+        self.server = server
+        self.port = port
+        self.dataDirectory = dataDirectory
+        self.clock = clock
+        self.operatorKey = operatorKey
+        self.operatorClient = operatorClient
+        self.transports = transports
+    }
+
+    /// A client sending `key` (nil: no credentials). Close the transport when done, or let `stop`
+    /// leave it (connections close with the server).
+    func client(key: String?) -> MailSync.Client {
+        MailSync.connect(host: "127.0.0.1", port: port, apiKey: key).0
+    }
+
+    /// A key for an existing user of a company, made by the operator.
+    func key(company: String, user: String) async throws -> String {
+        var request = CreateApiKeyRequest()
+        request.companyId = company
+        request.userId = user
+        request.label = "test"
+        return try await operatorClient.createApiKey(request).secret
+    }
+
+    /// A company made through the API, with its first administrator and a key for them.
+    struct Company: Sendable {
+        let id: String
+        let adminUserID: String
+        let adminKey: String
+        let admin: MailSync.Client
+    }
+
+    func makeCompany(name: String = "Acme", plan: Plan = .essential, domains: [String] = []) async throws -> Company {
+        var request = CreateCompanyRequest()
+        request.name = name
+        request.plan = plan
+        request.emailDomains = domains
+        let company = try await operatorClient.createCompany(request)
+        let adminID = "admin-\(company.id.prefix(8))"
+        // The first administrator (until CreateCompany takes one): written as the server would.
+        let tenant = TenantID(validating: company.id)!
+        let now = clock.now().microsecondsSinceEpoch
+        try await server.environment!.tenants.withTenant(tenant) { lease in
+            try await lease.write { db in
+                _ = try db.run("INSERT INTO users VALUES (?, ?, ?, ?, 1, ?)",
+                               [.text(adminID), .text("Admin of \(name)"), .text("admin@\(company.id.prefix(8)).example"),
+                                .integer(Int64(UserRole.administrator.rawValue)), .integer(now)])
+            }
+        }
+        let key = try await key(company: company.id, user: adminID)
+        return Company(id: company.id, adminUserID: adminID, adminKey: key, admin: client(key: key))
+    }
+
+    /// Stops the server and, unless `keepData`, removes its data directory.
+    func stop(keepData: Bool = false) async {
+        for transport in transports { transport.close() }
+        await server.shutdown()
+        if !keepData { try? FileManager.default.removeItem(atPath: dataDirectory) }
+    }
+}
