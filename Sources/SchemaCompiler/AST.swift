@@ -129,5 +129,10 @@ public struct RPCDecl: Sendable, Hashable {
     /// nil when the rpc has no `roles = [...]` option.
     public var roles: [RoleDecl]?
     public var rolesLocation: SourceLocation?
+    /// `manage_others = [...]`: the roles (among `roles`) that may act on other users' resources;
+    /// callers with the rpc's other roles act only on their own. nil when the option is absent, in
+    /// which case the rpc has no own-versus-others rule.
+    public var manageOthers: [RoleDecl]?
+    public var manageOthersLocation: SourceLocation?
     public var idempotent: Bool = false
 }

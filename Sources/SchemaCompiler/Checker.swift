@@ -5,6 +5,9 @@ struct Checker {
     static let maxFieldNumber = 536_870_911
     /// The role every method may name to be callable without credentials.
     static let anyoneRole = "anyone"
+    /// The platform operator's role: it runs the platform and belongs to no company, so it owns no
+    /// per-user resources and cannot be in `manage_others`.
+    static let operatorRole = "operator"
 
     /// Names generated code could not use for a type without hiding a Swift or runtime type, or a
     /// type the generator nests inside each service.
@@ -228,6 +231,7 @@ struct Checker {
                 sink.error(rpc.location, "rpc '\(rpc.name)' streams both ways, which is not supported yet: make the request or the response a single message")
             }
             checkRoles(of: rpc, declared: roles)
+            checkManageOthers(of: rpc, declared: roles)
         }
     }
 
@@ -258,6 +262,30 @@ struct Checker {
         }
         if seen.contains(Self.anyoneRole) && roles.count > 1, let role = roles.first(where: { $0.name == Self.anyoneRole }) {
             sink.error(role.location, "'anyone' already lets every caller in; list it alone")
+        }
+    }
+
+    /// `manage_others` names, among the rpc's own roles, those that may act on other users'
+    /// resources; the option is meaningless for callers without an identity or a company.
+    private mutating func checkManageOthers(of rpc: RPCDecl, declared: Set<String>) {
+        guard let others = rpc.manageOthers, let location = rpc.manageOthersLocation else { return }
+        if others.isEmpty {
+            sink.error(location, "rpc '\(rpc.name)' has an empty 'manage_others' list: name the roles that may act on other users' resources, or leave the option out when the rpc has no own-versus-others rule")
+        }
+        let callers = Set((rpc.roles ?? []).map(\.name))
+        var seen: Set<String> = []
+        for role in others {
+            if role.name == Self.anyoneRole {
+                sink.error(role.location, "'anyone' cannot be in 'manage_others': a caller without credentials has no identity, so it owns nothing and may never act on other users' resources")
+            } else if role.name == Self.operatorRole {
+                sink.error(role.location, "'operator' cannot be in 'manage_others': the platform operator belongs to no company and owns no mailbox, so own versus others does not apply; give operators their own rpc that names the company")
+            } else if !declared.contains(role.name) {
+                sink.error(role.location, "unknown role '\(role.name)' in 'manage_others'; declare it in 'roles { ... }' and list it in the rpc's 'roles'")
+            } else if !seen.insert(role.name).inserted {
+                sink.error(role.location, "role '\(role.name)' is listed twice in 'manage_others'")
+            } else if rpc.roles != nil && !callers.contains(role.name) {
+                sink.error(role.location, "role '\(role.name)' in 'manage_others' may not call '\(rpc.name)': add it to the rpc's 'roles' too, or remove it here")
+            }
         }
     }
 

@@ -92,4 +92,24 @@ enum Naming {
     static func escaped(_ name: String) -> String {
         swiftKeywords.contains(name) ? "`\(name)`" : name
     }
+
+    // MARK: Prose
+
+    /// A role as people say it of several callers: `company_manager` → `company managers`,
+    /// `salesperson` → `salespeople`.
+    static func pluralPhrase(role: String) -> String {
+        let words = role.split(separator: "_").joined(separator: " ")
+        return words.hasSuffix("person") ? String(words.dropLast("person".count)) + "people" : words + "s"
+    }
+
+    /// `a`; `a and b`; `a, b and c`.
+    static func sentenceList(_ items: [String]) -> String {
+        guard let last = items.last else { return "" }
+        return items.count == 1 ? last : items.dropLast().joined(separator: ", ") + " and " + last
+    }
+}
+
+extension String {
+    /// The string with its first character upper-cased: `administrators` → `Administrators`.
+    var capitalizedFirst: String { prefix(1).uppercased() + dropFirst() }
 }

@@ -272,26 +272,24 @@ struct Parser {
     }
 
     private mutating func parseOption(into rpc: inout RPCDecl, sawIdempotent: inout Bool) throws {
-        let option = try expectIdentifier("an rpc option ('roles' or 'idempotent')")
+        let option = try expectIdentifier("an rpc option ('roles', 'manage_others' or 'idempotent')")
         try expectSymbol("=", after: "the option name")
         switch option.text {
         case "roles":
-            try expectSymbol("[", after: "'roles ='")
-            var roles: [RoleDecl] = []
-            if !current.isSymbol("]") {
-                repeat {
-                    if !roles.isEmpty { advance() }
-                    let role = try expectIdentifier("a role name")
-                    roles.append(RoleDecl(name: role.text, location: role.location))
-                } while current.isSymbol(",")
-            }
-            try expectSymbol("]", after: "the role list")
-            try expectSymbol(";", after: "the option")
+            let roles = try parseRoleList(after: "'roles ='")
             if rpc.roles != nil {
                 sink.error(option.location, "duplicate option 'roles': list every role in one 'roles = [...]'")
             } else {
                 rpc.roles = roles
                 rpc.rolesLocation = option.location
+            }
+        case "manage_others":
+            let roles = try parseRoleList(after: "'manage_others ='")
+            if rpc.manageOthers != nil {
+                sink.error(option.location, "duplicate option 'manage_others': list every role in one 'manage_others = [...]'")
+            } else {
+                rpc.manageOthers = roles
+                rpc.manageOthersLocation = option.location
             }
         case "idempotent":
             let value = try expectIdentifier("'true' or 'false'")
@@ -305,8 +303,24 @@ struct Parser {
         default:
             throw SyntaxError(
                 location: option.location,
-                message: "unknown rpc option '\(option.text)'; expected 'roles' or 'idempotent'")
+                message: "unknown rpc option '\(option.text)'; expected 'roles', 'manage_others' or 'idempotent'")
         }
+    }
+
+    /// `[a, b, ...];` — the bracketed role list of an option and its closing `;`.
+    private mutating func parseRoleList(after context: String) throws -> [RoleDecl] {
+        try expectSymbol("[", after: context)
+        var roles: [RoleDecl] = []
+        if !current.isSymbol("]") {
+            repeat {
+                if !roles.isEmpty { advance() }
+                let role = try expectIdentifier("a role name")
+                roles.append(RoleDecl(name: role.text, location: role.location))
+            } while current.isSymbol(",")
+        }
+        try expectSymbol("]", after: "the role list")
+        try expectSymbol(";", after: "the option")
+        return roles
     }
 
     // MARK: Tokens

@@ -11,7 +11,13 @@ extension SwiftEmitter {
                     w.block("public static let \(Self.methodName(rpc)) = MethodDescriptor(", closing: ")") { w in
                         w.line("service: \"\(serviceWireName(service))\", method: \"\(rpc.name)\", kind: .\(Self.kind(rpc)),")
                         let roles = (rpc.roles ?? []).map { "\"\($0.name)\"" }.joined(separator: ", ")
-                        w.line("allowedRoles: [\(roles)], isIdempotent: \(rpc.idempotent)")
+                        let others = (rpc.manageOthers ?? []).map { "\"\($0.name)\"" }.joined(separator: ", ")
+                        if others.isEmpty {
+                            w.line("allowedRoles: [\(roles)], isIdempotent: \(rpc.idempotent)")
+                        } else {
+                            w.line("allowedRoles: [\(roles)], isIdempotent: \(rpc.idempotent),")
+                            w.line("othersRoles: [\(others)]")
+                        }
                     }
                 }
             }
@@ -75,12 +81,18 @@ extension SwiftEmitter {
         }
     }
 
-    /// "Roles: `admin`, `member`. Idempotent: safe to retry." — appended to stub and handler docs.
+    /// "Roles: `admin`, `member`. Idempotent: safe to retry." — appended to stub and handler docs,
+    /// with the own-versus-others rule between the two when the rpc has `manage_others`.
     static func accessNote(_ rpc: RPCDecl) -> String {
         let roles = (rpc.roles ?? []).map(\.name)
         let who = roles == [Checker.anyoneRole]
             ? "Roles: anyone (no credentials needed)."
             : "Roles: " + roles.map { "`\($0)`" }.joined(separator: ", ") + "."
-        return who + (rpc.idempotent ? " Idempotent: safe to retry." : " Not idempotent.")
+        var others = ""
+        if let manageOthers = rpc.manageOthers, !manageOthers.isEmpty {
+            let names = manageOthers.map { Naming.pluralPhrase(role: $0.name) }
+            others = " \(Naming.sentenceList(names).capitalizedFirst) may act on other users' mailboxes and their data; others only on their own."
+        }
+        return who + others + (rpc.idempotent ? " Idempotent: safe to retry." : " Not idempotent.")
     }
 }

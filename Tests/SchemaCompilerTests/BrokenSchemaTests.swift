@@ -60,6 +60,34 @@ struct BrokenSchemaTests {
             schema: "package t.v1;\nmessage A {}\nservice S {\n  rpc Get(A) returns (A) { roles = []; }\n}\n",
             position: "4:28", fragment: "empty role list"),
         Case(
+            name: "manage_others role that may not call the rpc",
+            schema: "package t.v1;\nroles { operator; admin; member; }\nmessage A {}\nservice S {\n  rpc Get(A) returns (A) { roles = [member]; manage_others = [admin]; }\n}\n",
+            position: "5:63", fragment: "role 'admin' in 'manage_others' may not call 'Get': add it to the rpc's 'roles' too"),
+        Case(
+            name: "unknown role in manage_others",
+            schema: "package t.v1;\nroles { operator; admin; member; }\nmessage A {}\nservice S {\n  rpc Get(A) returns (A) { roles = [admin, member]; manage_others = [boss]; }\n}\n",
+            position: "5:70", fragment: "unknown role 'boss' in 'manage_others'"),
+        Case(
+            name: "anyone in manage_others",
+            schema: "package t.v1;\nroles { operator; admin; member; }\nmessage A {}\nservice S {\n  rpc Get(A) returns (A) { roles = [anyone]; manage_others = [anyone]; }\n}\n",
+            position: "5:63", fragment: "'anyone' cannot be in 'manage_others': a caller without credentials has no identity"),
+        Case(
+            name: "operator in manage_others",
+            schema: "package t.v1;\nroles { operator; admin; member; }\nmessage A {}\nservice S {\n  rpc Get(A) returns (A) { roles = [operator, admin]; manage_others = [operator]; }\n}\n",
+            position: "5:72", fragment: "'operator' cannot be in 'manage_others': the platform operator belongs to no company"),
+        Case(
+            name: "duplicate manage_others option",
+            schema: "package t.v1;\nroles { operator; admin; member; }\nmessage A {}\nservice S {\n  rpc Get(A) returns (A) { roles = [admin, member]; manage_others = [admin]; manage_others = [admin]; }\n}\n",
+            position: "5:78", fragment: "duplicate option 'manage_others'"),
+        Case(
+            name: "empty manage_others",
+            schema: "package t.v1;\nroles { operator; admin; member; }\nmessage A {}\nservice S {\n  rpc Get(A) returns (A) { roles = [admin, member]; manage_others = []; }\n}\n",
+            position: "5:53", fragment: "has an empty 'manage_others' list"),
+        Case(
+            name: "role listed twice in manage_others",
+            schema: "package t.v1;\nroles { operator; admin; member; }\nmessage A {}\nservice S {\n  rpc Get(A) returns (A) { roles = [admin, member]; manage_others = [admin, admin]; }\n}\n",
+            position: "5:77", fragment: "role 'admin' is listed twice in 'manage_others'"),
+        Case(
             name: "duplicate type name",
             schema: "package t.v1;\nmessage A {}\nenum A { A_UNSPECIFIED = 0; }\n",
             position: "3:6", fragment: "duplicate type name 'A'; first declared at 2:9"),
@@ -122,7 +150,7 @@ struct BrokenSchemaTests {
         Case(
             name: "unknown rpc option",
             schema: "package t.v1;\nmessage A {}\nservice S {\n  rpc Get(A) returns (A) { roles = [anyone]; retries = 3; }\n}\n",
-            position: "4:46", fragment: "unknown rpc option 'retries'; expected 'roles' or 'idempotent'"),
+            position: "4:46", fragment: "unknown rpc option 'retries'; expected 'roles', 'manage_others' or 'idempotent'"),
         Case(
             name: "enum as request type",
             schema: "package t.v1;\nenum E { E_UNSPECIFIED = 0; }\nmessage A {}\nservice S {\n  rpc Get(E) returns (A) { roles = [anyone]; }\n}\n",

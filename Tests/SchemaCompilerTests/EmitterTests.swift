@@ -99,6 +99,49 @@ struct EmitterTests {
         #expect(code.serverSource.contains("throw RPCError(.unimplemented, \"Things/Upload is not implemented yet\")"))
     }
 
+    static let scoped = """
+        package scoped.v1;
+        roles { admin; manager; member; }
+        message Box {}
+        service Boxes {
+            /// Reads a box.
+            rpc GetBox(Box) returns (Box) { roles = [admin, manager, member]; manage_others = [admin, manager]; idempotent = true; }
+            rpc ListBoxes(Box) returns (Box) { roles = [admin, member]; }
+        }
+        """
+
+    @Test("manage_others reaches the descriptor and the stub and handler docs; absent, nothing is emitted")
+    func manageOthers() throws {
+        let code = try Generator.generate(SchemaSource(path: "Schema/scoped.msrpc", text: Self.scoped))
+        let note = "/// Roles: `admin`, `manager`, `member`. Admins and managers may act on other users' mailboxes and their data; others only on their own. Idempotent: safe to retry."
+        #expect(code.clientSource.contains("""
+                        allowedRoles: ["admin", "manager", "member"], isIdempotent: true,
+                        othersRoles: ["admin", "manager"]
+                    )
+            """))
+        #expect(code.clientSource.contains("allowedRoles: [\"admin\", \"member\"], isIdempotent: false\n        )"))
+        #expect(code.clientSource.components(separatedBy: "othersRoles").count == 2)
+        #expect(code.clientSource.contains("        ///\n        \(note)\n        public func getBox("))
+        #expect(code.serverSource.contains("        ///\n        \(note)\n        func getBox("))
+        #expect(code.clientSource.contains("/// Roles: `admin`, `member`. Not idempotent.\n        public func listBoxes("))
+    }
+
+    @Test("Roles in prose", arguments: [
+        ("admin", "admins"), ("company_manager", "company managers"), ("salesperson", "salespeople"),
+        ("junior_salesperson", "junior salespeople"),
+    ])
+    func rolePhrases(role: String, phrase: String) {
+        #expect(Naming.pluralPhrase(role: role) == phrase)
+    }
+
+    @Test("Lists in prose")
+    func sentenceLists() {
+        #expect(Naming.sentenceList([]) == "")
+        #expect(Naming.sentenceList(["a"]) == "a")
+        #expect(Naming.sentenceList(["a", "b"]) == "a and b")
+        #expect(Naming.sentenceList(["a", "b", "c"]) == "a, b and c")
+    }
+
     @Test("Case conversions", arguments: [
         ("payload_size", "payloadSize"), ("id", "id"), ("smtp_port2", "smtpPort2"), ("a_1", "a1"),
     ])
