@@ -2984,9 +2984,12 @@ public enum MailSync {
         )
 
         /// Sets a company's limits; each must be within its plan's caps.
+        ///
+        /// Operators set any company's limits (`company_id` names it); administrators and company
+        /// managers set their own company's, and `company_id` is ignored for them.
         public static let setCompanyLimits = MethodDescriptor(
             service: "mailsync.v1.MailSync", method: "SetCompanyLimits", kind: .unary,
-            allowedRoles: ["operator"], isIdempotent: true
+            allowedRoles: ["operator", "administrator", "company_manager"], isIdempotent: true
         )
 
         /// The plan catalog with each plan's caps.
@@ -3069,43 +3072,68 @@ public enum MailSync {
 
         /// Connects a mailbox with a password or app password. Starts as `ENABLED` or, at the
         /// company's mailbox sync limit, `PENDING`.
+        ///
+        /// `user_id` names whose mailbox: only administrators and company managers may connect one
+        /// for another user; other roles connect their own (empty or their own id).
         public static let createMailboxConnection = MethodDescriptor(
             service: "mailsync.v1.MailSync", method: "CreateMailboxConnection", kind: .unary,
-            allowedRoles: ["administrator", "company_manager", "marketing_manager", "sales_manager", "salesperson", "junior_salesperson"], isIdempotent: false
+            allowedRoles: ["administrator", "company_manager", "marketing_manager", "sales_manager", "salesperson", "junior_salesperson"], isIdempotent: false,
+            othersRoles: ["administrator", "company_manager"]
         )
 
         /// Replaces the credentials (and optionally server settings) and tries again at once.
+        ///
+        /// Only administrators and company managers may update another user's mailbox.
         public static let updateMailboxCredentials = MethodDescriptor(
             service: "mailsync.v1.MailSync", method: "UpdateMailboxCredentials", kind: .unary,
-            allowedRoles: ["administrator", "company_manager", "marketing_manager", "sales_manager", "salesperson", "junior_salesperson"], isIdempotent: true
+            allowedRoles: ["administrator", "company_manager", "marketing_manager", "sales_manager", "salesperson", "junior_salesperson"], isIdempotent: true,
+            othersRoles: ["administrator", "company_manager"]
         )
 
+        /// A mailbox with its status and, when it is failing, its most recent error.
+        ///
+        /// Only administrators and company managers may read another user's mailbox.
         public static let getMailboxStatus = MethodDescriptor(
             service: "mailsync.v1.MailSync", method: "GetMailboxStatus", kind: .unary,
-            allowedRoles: ["administrator", "company_manager", "marketing_manager", "sales_manager", "salesperson", "junior_salesperson"], isIdempotent: true
+            allowedRoles: ["administrator", "company_manager", "marketing_manager", "sales_manager", "salesperson", "junior_salesperson"], isIdempotent: true,
+            othersRoles: ["administrator", "company_manager"]
         )
 
+        /// The company's mailboxes, filtered by status or user.
+        ///
+        /// Administrators and company managers see every user's; other roles only their own (an empty
+        /// `user_id` lists just theirs, another user's id is refused).
         public static let listMailboxes = MethodDescriptor(
             service: "mailsync.v1.MailSync", method: "ListMailboxes", kind: .unary,
-            allowedRoles: ["administrator", "company_manager", "marketing_manager", "sales_manager", "salesperson", "junior_salesperson"], isIdempotent: true
+            allowedRoles: ["administrator", "company_manager", "marketing_manager", "sales_manager", "salesperson", "junior_salesperson"], isIdempotent: true,
+            othersRoles: ["administrator", "company_manager"]
         )
 
         /// Stops syncing, keeping or removing what was synced before.
+        ///
+        /// Only administrators and company managers may disable another user's mailbox.
         public static let disableMailbox = MethodDescriptor(
             service: "mailsync.v1.MailSync", method: "DisableMailbox", kind: .unary,
-            allowedRoles: ["administrator", "company_manager", "marketing_manager", "sales_manager", "salesperson", "junior_salesperson"], isIdempotent: true
+            allowedRoles: ["administrator", "company_manager", "marketing_manager", "sales_manager", "salesperson", "junior_salesperson"], isIdempotent: true,
+            othersRoles: ["administrator", "company_manager"]
         )
 
         /// Syncs as soon as the plan's minimum poll interval allows.
+        ///
+        /// Only administrators and company managers may trigger another user's mailbox.
         public static let syncNow = MethodDescriptor(
             service: "mailsync.v1.MailSync", method: "SyncNow", kind: .unary,
-            allowedRoles: ["administrator", "company_manager", "marketing_manager", "sales_manager", "salesperson", "junior_salesperson"], isIdempotent: true
+            allowedRoles: ["administrator", "company_manager", "marketing_manager", "sales_manager", "salesperson", "junior_salesperson"], isIdempotent: true,
+            othersRoles: ["administrator", "company_manager"]
         )
 
         /// Syncs the mailbox again from a point in time; already recorded mail is not duplicated.
+        ///
+        /// Only administrators and company managers may resync another user's mailbox.
         public static let resync = MethodDescriptor(
             service: "mailsync.v1.MailSync", method: "Resync", kind: .unary,
-            allowedRoles: ["administrator", "company_manager", "marketing_manager", "sales_manager", "salesperson", "junior_salesperson"], isIdempotent: false
+            allowedRoles: ["administrator", "company_manager", "marketing_manager", "sales_manager", "salesperson", "junior_salesperson"], isIdempotent: false,
+            othersRoles: ["administrator", "company_manager"]
         )
 
         /// Active users who have not connected a mailbox.
@@ -3115,42 +3143,68 @@ public enum MailSync {
         )
 
         /// Begins connecting a Gmail or Microsoft 365 mailbox with OAuth.
+        ///
+        /// `user_id` names whose mailbox: only administrators and company managers may start the flow
+        /// for another user; other roles connect their own.
         public static let startOAuthConnection = MethodDescriptor(
             service: "mailsync.v1.MailSync", method: "StartOAuthConnection", kind: .unary,
-            allowedRoles: ["administrator", "company_manager", "marketing_manager", "sales_manager", "salesperson", "junior_salesperson"], isIdempotent: false
+            allowedRoles: ["administrator", "company_manager", "marketing_manager", "sales_manager", "salesperson", "junior_salesperson"], isIdempotent: false,
+            othersRoles: ["administrator", "company_manager"]
         )
 
         /// Exchanges the code from the provider's redirect for tokens and connects the mailbox.
+        ///
+        /// The `state` remembers whose mailbox the flow connects: completing a flow for another user
+        /// needs administrator or company manager, the same rule as `StartOAuthConnection`.
         public static let completeOAuthConnection = MethodDescriptor(
             service: "mailsync.v1.MailSync", method: "CompleteOAuthConnection", kind: .unary,
-            allowedRoles: ["administrator", "company_manager", "marketing_manager", "sales_manager", "salesperson", "junior_salesperson"], isIdempotent: false
+            allowedRoles: ["administrator", "company_manager", "marketing_manager", "sales_manager", "salesperson", "junior_salesperson"], isIdempotent: false,
+            othersRoles: ["administrator", "company_manager"]
         )
 
         /// Sync events, newest first.
+        ///
+        /// Administrators and company managers see every mailbox's events; other roles only their own
+        /// mailbox's.
         public static let listSyncEvents = MethodDescriptor(
             service: "mailsync.v1.MailSync", method: "ListSyncEvents", kind: .unary,
-            allowedRoles: ["administrator", "company_manager", "marketing_manager", "sales_manager", "salesperson", "junior_salesperson"], isIdempotent: true
+            allowedRoles: ["administrator", "company_manager", "marketing_manager", "sales_manager", "salesperson", "junior_salesperson"], isIdempotent: true,
+            othersRoles: ["administrator", "company_manager"]
         )
 
         /// Sync events as they happen, until the caller cancels.
+        ///
+        /// Administrators and company managers may watch any mailbox, or all; other roles only their own.
         public static let watchSyncEvents = MethodDescriptor(
             service: "mailsync.v1.MailSync", method: "WatchSyncEvents", kind: .serverStreaming,
-            allowedRoles: ["administrator", "company_manager", "marketing_manager", "sales_manager", "salesperson", "junior_salesperson"], isIdempotent: true
+            allowedRoles: ["administrator", "company_manager", "marketing_manager", "sales_manager", "salesperson", "junior_salesperson"], isIdempotent: true,
+            othersRoles: ["administrator", "company_manager"]
         )
 
         /// The error log: each error with when it was first and last seen, the server's text and the fix.
+        ///
+        /// Administrators and company managers see every mailbox's errors; other roles only their own.
         public static let listErrorLog = MethodDescriptor(
             service: "mailsync.v1.MailSync", method: "ListErrorLog", kind: .unary,
-            allowedRoles: ["administrator", "company_manager", "marketing_manager", "sales_manager", "salesperson", "junior_salesperson"], isIdempotent: true
+            allowedRoles: ["administrator", "company_manager", "marketing_manager", "sales_manager", "salesperson", "junior_salesperson"], isIdempotent: true,
+            othersRoles: ["administrator", "company_manager"]
         )
 
         /// A lead's emails, newest first; bodies only for callers allowed to read them.
+        ///
+        /// The timeline is built from users' mailboxes: administrators and company managers see the
+        /// emails synced from every mailbox of their company; other roles only those synced from or
+        /// sent through their own.
         public static let listLeadTimeline = MethodDescriptor(
             service: "mailsync.v1.MailSync", method: "ListLeadTimeline", kind: .unary,
-            allowedRoles: ["administrator", "company_manager", "marketing_manager", "sales_manager", "salesperson", "junior_salesperson"], isIdempotent: true
+            allowedRoles: ["administrator", "company_manager", "marketing_manager", "sales_manager", "salesperson", "junior_salesperson"], isIdempotent: true,
+            othersRoles: ["administrator", "company_manager"]
         )
 
         /// Sends an email to a lead through the caller's own mailbox and records it on the timeline.
+        ///
+        /// Every role sends only as itself: the request names no mailbox or user, so there is no
+        /// `manage_others` and nobody, administrators included, sends through another user's mailbox.
         public static let sendSmartMail = MethodDescriptor(
             service: "mailsync.v1.MailSync", method: "SendSmartMail", kind: .unary,
             allowedRoles: ["administrator", "company_manager", "marketing_manager", "sales_manager", "salesperson", "junior_salesperson"], isIdempotent: false
@@ -3243,7 +3297,10 @@ extension MailSync {
 
         /// Sets a company's limits; each must be within its plan's caps.
         ///
-        /// Roles: `operator`. Idempotent: safe to retry.
+        /// Operators set any company's limits (`company_id` names it); administrators and company
+        /// managers set their own company's, and `company_id` is ignored for them.
+        ///
+        /// Roles: `operator`, `administrator`, `company_manager`. Idempotent: safe to retry.
         public func setCompanyLimits(_ request: SetCompanyLimitsRequest, options: CallOptions = .defaults) async throws -> Company {
             try await rpc.unary(Method.setCompanyLimits, request, options: options)
         }
@@ -3337,45 +3394,65 @@ extension MailSync {
         /// Connects a mailbox with a password or app password. Starts as `ENABLED` or, at the
         /// company's mailbox sync limit, `PENDING`.
         ///
-        /// Roles: `administrator`, `company_manager`, `marketing_manager`, `sales_manager`, `salesperson`, `junior_salesperson`. Not idempotent.
+        /// `user_id` names whose mailbox: only administrators and company managers may connect one
+        /// for another user; other roles connect their own (empty or their own id).
+        ///
+        /// Roles: `administrator`, `company_manager`, `marketing_manager`, `sales_manager`, `salesperson`, `junior_salesperson`. Administrators and company managers may act on other users' mailboxes and their data; others only on their own. Not idempotent.
         public func createMailboxConnection(_ request: CreateMailboxConnectionRequest, options: CallOptions = .defaults) async throws -> Mailbox {
             try await rpc.unary(Method.createMailboxConnection, request, options: options)
         }
 
         /// Replaces the credentials (and optionally server settings) and tries again at once.
         ///
-        /// Roles: `administrator`, `company_manager`, `marketing_manager`, `sales_manager`, `salesperson`, `junior_salesperson`. Idempotent: safe to retry.
+        /// Only administrators and company managers may update another user's mailbox.
+        ///
+        /// Roles: `administrator`, `company_manager`, `marketing_manager`, `sales_manager`, `salesperson`, `junior_salesperson`. Administrators and company managers may act on other users' mailboxes and their data; others only on their own. Idempotent: safe to retry.
         public func updateMailboxCredentials(_ request: UpdateMailboxCredentialsRequest, options: CallOptions = .defaults) async throws -> Mailbox {
             try await rpc.unary(Method.updateMailboxCredentials, request, options: options)
         }
 
-        /// Roles: `administrator`, `company_manager`, `marketing_manager`, `sales_manager`, `salesperson`, `junior_salesperson`. Idempotent: safe to retry.
+        /// A mailbox with its status and, when it is failing, its most recent error.
+        ///
+        /// Only administrators and company managers may read another user's mailbox.
+        ///
+        /// Roles: `administrator`, `company_manager`, `marketing_manager`, `sales_manager`, `salesperson`, `junior_salesperson`. Administrators and company managers may act on other users' mailboxes and their data; others only on their own. Idempotent: safe to retry.
         public func getMailboxStatus(_ request: GetMailboxStatusRequest, options: CallOptions = .defaults) async throws -> MailboxStatusResponse {
             try await rpc.unary(Method.getMailboxStatus, request, options: options)
         }
 
-        /// Roles: `administrator`, `company_manager`, `marketing_manager`, `sales_manager`, `salesperson`, `junior_salesperson`. Idempotent: safe to retry.
+        /// The company's mailboxes, filtered by status or user.
+        ///
+        /// Administrators and company managers see every user's; other roles only their own (an empty
+        /// `user_id` lists just theirs, another user's id is refused).
+        ///
+        /// Roles: `administrator`, `company_manager`, `marketing_manager`, `sales_manager`, `salesperson`, `junior_salesperson`. Administrators and company managers may act on other users' mailboxes and their data; others only on their own. Idempotent: safe to retry.
         public func listMailboxes(_ request: ListMailboxesRequest, options: CallOptions = .defaults) async throws -> ListMailboxesResponse {
             try await rpc.unary(Method.listMailboxes, request, options: options)
         }
 
         /// Stops syncing, keeping or removing what was synced before.
         ///
-        /// Roles: `administrator`, `company_manager`, `marketing_manager`, `sales_manager`, `salesperson`, `junior_salesperson`. Idempotent: safe to retry.
+        /// Only administrators and company managers may disable another user's mailbox.
+        ///
+        /// Roles: `administrator`, `company_manager`, `marketing_manager`, `sales_manager`, `salesperson`, `junior_salesperson`. Administrators and company managers may act on other users' mailboxes and their data; others only on their own. Idempotent: safe to retry.
         public func disableMailbox(_ request: DisableMailboxRequest, options: CallOptions = .defaults) async throws -> DisableMailboxResponse {
             try await rpc.unary(Method.disableMailbox, request, options: options)
         }
 
         /// Syncs as soon as the plan's minimum poll interval allows.
         ///
-        /// Roles: `administrator`, `company_manager`, `marketing_manager`, `sales_manager`, `salesperson`, `junior_salesperson`. Idempotent: safe to retry.
+        /// Only administrators and company managers may trigger another user's mailbox.
+        ///
+        /// Roles: `administrator`, `company_manager`, `marketing_manager`, `sales_manager`, `salesperson`, `junior_salesperson`. Administrators and company managers may act on other users' mailboxes and their data; others only on their own. Idempotent: safe to retry.
         public func syncNow(_ request: SyncNowRequest, options: CallOptions = .defaults) async throws -> SyncNowResponse {
             try await rpc.unary(Method.syncNow, request, options: options)
         }
 
         /// Syncs the mailbox again from a point in time; already recorded mail is not duplicated.
         ///
-        /// Roles: `administrator`, `company_manager`, `marketing_manager`, `sales_manager`, `salesperson`, `junior_salesperson`. Not idempotent.
+        /// Only administrators and company managers may resync another user's mailbox.
+        ///
+        /// Roles: `administrator`, `company_manager`, `marketing_manager`, `sales_manager`, `salesperson`, `junior_salesperson`. Administrators and company managers may act on other users' mailboxes and their data; others only on their own. Not idempotent.
         public func resync(_ request: ResyncRequest, options: CallOptions = .defaults) async throws -> ResyncResponse {
             try await rpc.unary(Method.resync, request, options: options)
         }
@@ -3389,47 +3466,67 @@ extension MailSync {
 
         /// Begins connecting a Gmail or Microsoft 365 mailbox with OAuth.
         ///
-        /// Roles: `administrator`, `company_manager`, `marketing_manager`, `sales_manager`, `salesperson`, `junior_salesperson`. Not idempotent.
+        /// `user_id` names whose mailbox: only administrators and company managers may start the flow
+        /// for another user; other roles connect their own.
+        ///
+        /// Roles: `administrator`, `company_manager`, `marketing_manager`, `sales_manager`, `salesperson`, `junior_salesperson`. Administrators and company managers may act on other users' mailboxes and their data; others only on their own. Not idempotent.
         public func startOAuthConnection(_ request: StartOAuthConnectionRequest, options: CallOptions = .defaults) async throws -> StartOAuthConnectionResponse {
             try await rpc.unary(Method.startOAuthConnection, request, options: options)
         }
 
         /// Exchanges the code from the provider's redirect for tokens and connects the mailbox.
         ///
-        /// Roles: `administrator`, `company_manager`, `marketing_manager`, `sales_manager`, `salesperson`, `junior_salesperson`. Not idempotent.
+        /// The `state` remembers whose mailbox the flow connects: completing a flow for another user
+        /// needs administrator or company manager, the same rule as `StartOAuthConnection`.
+        ///
+        /// Roles: `administrator`, `company_manager`, `marketing_manager`, `sales_manager`, `salesperson`, `junior_salesperson`. Administrators and company managers may act on other users' mailboxes and their data; others only on their own. Not idempotent.
         public func completeOAuthConnection(_ request: CompleteOAuthConnectionRequest, options: CallOptions = .defaults) async throws -> CompleteOAuthConnectionResponse {
             try await rpc.unary(Method.completeOAuthConnection, request, options: options)
         }
 
         /// Sync events, newest first.
         ///
-        /// Roles: `administrator`, `company_manager`, `marketing_manager`, `sales_manager`, `salesperson`, `junior_salesperson`. Idempotent: safe to retry.
+        /// Administrators and company managers see every mailbox's events; other roles only their own
+        /// mailbox's.
+        ///
+        /// Roles: `administrator`, `company_manager`, `marketing_manager`, `sales_manager`, `salesperson`, `junior_salesperson`. Administrators and company managers may act on other users' mailboxes and their data; others only on their own. Idempotent: safe to retry.
         public func listSyncEvents(_ request: ListSyncEventsRequest, options: CallOptions = .defaults) async throws -> ListSyncEventsResponse {
             try await rpc.unary(Method.listSyncEvents, request, options: options)
         }
 
         /// Sync events as they happen, until the caller cancels.
         ///
-        /// Roles: `administrator`, `company_manager`, `marketing_manager`, `sales_manager`, `salesperson`, `junior_salesperson`. Idempotent: safe to retry.
+        /// Administrators and company managers may watch any mailbox, or all; other roles only their own.
+        ///
+        /// Roles: `administrator`, `company_manager`, `marketing_manager`, `sales_manager`, `salesperson`, `junior_salesperson`. Administrators and company managers may act on other users' mailboxes and their data; others only on their own. Idempotent: safe to retry.
         public func watchSyncEvents(_ request: WatchSyncEventsRequest, options: CallOptions = .defaults) async throws -> ResponseStream<SyncEvent> {
             try await rpc.serverStreaming(Method.watchSyncEvents, request, options: options)
         }
 
         /// The error log: each error with when it was first and last seen, the server's text and the fix.
         ///
-        /// Roles: `administrator`, `company_manager`, `marketing_manager`, `sales_manager`, `salesperson`, `junior_salesperson`. Idempotent: safe to retry.
+        /// Administrators and company managers see every mailbox's errors; other roles only their own.
+        ///
+        /// Roles: `administrator`, `company_manager`, `marketing_manager`, `sales_manager`, `salesperson`, `junior_salesperson`. Administrators and company managers may act on other users' mailboxes and their data; others only on their own. Idempotent: safe to retry.
         public func listErrorLog(_ request: ListErrorLogRequest, options: CallOptions = .defaults) async throws -> ListErrorLogResponse {
             try await rpc.unary(Method.listErrorLog, request, options: options)
         }
 
         /// A lead's emails, newest first; bodies only for callers allowed to read them.
         ///
-        /// Roles: `administrator`, `company_manager`, `marketing_manager`, `sales_manager`, `salesperson`, `junior_salesperson`. Idempotent: safe to retry.
+        /// The timeline is built from users' mailboxes: administrators and company managers see the
+        /// emails synced from every mailbox of their company; other roles only those synced from or
+        /// sent through their own.
+        ///
+        /// Roles: `administrator`, `company_manager`, `marketing_manager`, `sales_manager`, `salesperson`, `junior_salesperson`. Administrators and company managers may act on other users' mailboxes and their data; others only on their own. Idempotent: safe to retry.
         public func listLeadTimeline(_ request: ListLeadTimelineRequest, options: CallOptions = .defaults) async throws -> ListLeadTimelineResponse {
             try await rpc.unary(Method.listLeadTimeline, request, options: options)
         }
 
         /// Sends an email to a lead through the caller's own mailbox and records it on the timeline.
+        ///
+        /// Every role sends only as itself: the request names no mailbox or user, so there is no
+        /// `manage_others` and nobody, administrators included, sends through another user's mailbox.
         ///
         /// Roles: `administrator`, `company_manager`, `marketing_manager`, `sales_manager`, `salesperson`, `junior_salesperson`. Not idempotent.
         public func sendSmartMail(_ request: SendSmartMailRequest, options: CallOptions = .defaults) async throws -> SendSmartMailResponse {

@@ -11,14 +11,21 @@ public struct GenerationJob: Sendable {
     public var serverOutput: String
     /// See `Generator.generate(_:clientModule:)`.
     public var clientModule: String?
+    /// Where the Markdown authorization page for all `inputs` goes, relative to `root`
+    /// (`docs/authorization.md`); nil writes none.
+    public var authorizationDoc: String?
     /// The directory paths are relative to; generated headers name schema files relative to it.
     public var root: String
 
-    public init(inputs: [String], clientOutput: String, serverOutput: String, clientModule: String? = nil, root: String) {
+    public init(
+        inputs: [String], clientOutput: String, serverOutput: String, clientModule: String? = nil,
+        authorizationDoc: String? = nil, root: String
+    ) {
         self.inputs = inputs
         self.clientOutput = clientOutput
         self.serverOutput = serverOutput
         self.clientModule = clientModule
+        self.authorizationDoc = authorizationDoc
         self.root = root
     }
 
@@ -58,11 +65,13 @@ public struct GenerationJob: Sendable {
     /// - Throws: `SchemaErrors` with the diagnostics of every file, or `InputError` / a file error.
     public func outputFiles() throws -> [OutputFile] {
         var files: [OutputFile] = []
+        var sources: [SchemaSource] = []
         var diagnostics: [Diagnostic] = []
         for path in try schemaPaths() {
-            let text = try String(contentsOfFile: absolute(path), encoding: .utf8)
+            let source = SchemaSource(path: path, text: try String(contentsOfFile: absolute(path), encoding: .utf8))
+            sources.append(source)
             do {
-                let code = try Generator.generate(SchemaSource(path: path, text: text), clientModule: clientModule)
+                let code = try Generator.generate(source, clientModule: clientModule)
                 files.append(OutputFile(path: Self.join(clientOutput, code.clientFileName), contents: code.clientSource))
                 files.append(OutputFile(path: Self.join(serverOutput, code.serverFileName), contents: code.serverSource))
             } catch {
@@ -70,6 +79,9 @@ public struct GenerationJob: Sendable {
             }
         }
         guard diagnostics.isEmpty else { throw SchemaErrors(diagnostics: diagnostics) }
+        if let authorizationDoc {
+            files.append(OutputFile(path: Self.normalized(authorizationDoc), contents: try Generator.authorizationDoc(sources)))
+        }
         return files
     }
 

@@ -72,4 +72,20 @@ public enum Generator {
             clientFileName: "\(source.baseName).generated.swift", clientSource: emitter.clientSource(),
             serverFileName: "\(source.baseName)+Server.generated.swift", serverSource: emitter.serverSource())
     }
+
+    /// The Markdown authorization page (`docs/authorization.md`) for one or more schema files:
+    /// how roles are enforced, then a table per service of who may call each rpc.
+    ///
+    /// - Throws: `SchemaErrors` listing every problem in every file.
+    public static func authorizationDoc(_ sources: [SchemaSource]) throws(SchemaErrors) -> String {
+        var files: [SchemaFile] = []
+        var diagnostics: [Diagnostic] = []
+        for source in sources {
+            let (file, errors) = check(source)
+            files.append(file)
+            diagnostics += errors
+        }
+        guard diagnostics.isEmpty else { throw SchemaErrors(diagnostics: diagnostics) }
+        return AuthorizationDocEmitter(files: files).markdown()
+    }
 }

@@ -1,7 +1,7 @@
 // mailsync-gen: compiles .msrpc schemas into Swift client and server code.
 //
 //   mailsync-gen <schema dir or .msrpc files...> --client-out DIR --server-out DIR
-//                [--client-module NAME] [--check]
+//                [--client-module NAME] [--authorization-doc FILE] [--check]
 //
 // Exit status: 0 on success; 1 on schema errors (all printed to stderr) or, with --check, when a
 // generated file differs from a fresh run; 2 on bad usage.
@@ -9,11 +9,14 @@ import Foundation
 import SchemaCompiler
 
 let usage = """
-    usage: mailsync-gen <schema dir or .msrpc files...> --client-out DIR --server-out DIR [--client-module NAME] [--check]
+    usage: mailsync-gen <schema dir or .msrpc files...> --client-out DIR --server-out DIR [--client-module NAME]
+                        [--authorization-doc FILE] [--check]
 
       --client-out DIR      where <name>.generated.swift (messages, enums, client stubs) goes
       --server-out DIR      where <name>+Server.generated.swift (handler protocols) goes
       --client-module NAME  import NAME in the server part (when the client part is another module)
+      --authorization-doc FILE
+                            write a Markdown table of who may call each rpc (docs/authorization.md)
       --check               write nothing; exit 1 listing every file that differs from a fresh run
 
     """
@@ -27,6 +30,7 @@ var inputs: [String] = []
 var clientOut: String?
 var serverOut: String?
 var clientModule: String?
+var authorizationDoc: String?
 var check = false
 var arguments = CommandLine.arguments.dropFirst()
 while let argument = arguments.popFirst() {
@@ -40,6 +44,7 @@ while let argument = arguments.popFirst() {
     case "--client-out": clientOut = value()
     case "--server-out": serverOut = value()
     case "--client-module": clientModule = value()
+    case "--authorization-doc": authorizationDoc = value()
     case "--check": check = true
     case "-h", "--help":
         print(usage, terminator: "")
@@ -55,7 +60,7 @@ guard !inputs.isEmpty, let clientOut, let serverOut else {
 
 let job = GenerationJob(
     inputs: inputs, clientOutput: clientOut, serverOutput: serverOut, clientModule: clientModule,
-    root: FileManager.default.currentDirectoryPath)
+    authorizationDoc: authorizationDoc, root: FileManager.default.currentDirectoryPath)
 do {
     let files = try job.outputFiles()
     if check {

@@ -3,7 +3,8 @@ import SchemaCompiler
 import Testing
 
 /// Regenerates every schema in process and fails, naming the file, when the committed output
-/// differs. Fix a failure with `make generate` and commit the result.
+/// (Swift, and `docs/authorization.md`) differs. Fix a failure with `make generate` and commit the
+/// result.
 @Suite("Generated code is current")
 struct GeneratedCodeIsCurrentTests {
     /// The repository root, from this file's path (Tests/MailSyncServiceTests/<file>).
@@ -14,7 +15,7 @@ struct GeneratedCodeIsCurrentTests {
     static let jobs: [GenerationJob] = [
         GenerationJob(
             inputs: ["Schema"], clientOutput: "Clients/Swift", serverOutput: "Sources/MailSyncService/Generated",
-            clientModule: "MailSyncClient", root: root),
+            clientModule: "MailSyncClient", authorizationDoc: "docs/authorization.md", root: root),
         GenerationJob(
             inputs: ["Tests/TestSupport/Schema"], clientOutput: "Tests/TestSupport/Generated",
             serverOutput: "Tests/TestSupport/Generated", root: root),
@@ -28,5 +29,12 @@ struct GeneratedCodeIsCurrentTests {
         for path in job.differences(from: files) {
             Issue.record("\(path) differs from a fresh run of mailsync-gen over \(input); run 'make generate' and commit")
         }
+    }
+
+    @Test("docs/authorization.md is among the checked outputs of the product schema")
+    func coversAuthorizationDoc() throws {
+        let files = try Self.jobs[0].outputFiles()
+        let doc = try #require(files.first { $0.path == "docs/authorization.md" }, "the Schema job writes no docs/authorization.md")
+        #expect(doc.contents.contains("| `ListMailboxes` |"))
     }
 }

@@ -46,6 +46,23 @@ struct AcceptedSchemaTests {
         ])
     }
 
+    @Test("The product schema limits every user role but administrators and company managers to their own mailbox")
+    func ownVersusOthers() throws {
+        let file = Generator.check(try schemaSource("Schema/mailsync.msrpc")).file
+        let rpcs = file.services.flatMap(\.rpcs)
+        let scoped = Set(rpcs.filter { $0.manageOthers != nil }.map(\.name))
+        #expect(scoped == [
+            "CreateMailboxConnection", "UpdateMailboxCredentials", "GetMailboxStatus", "ListMailboxes", "DisableMailbox",
+            "SyncNow", "Resync", "StartOAuthConnection", "CompleteOAuthConnection", "ListSyncEvents", "WatchSyncEvents",
+            "ListErrorLog", "ListLeadTimeline",
+        ])
+        for rpc in rpcs where rpc.manageOthers != nil {
+            #expect(rpc.manageOthers?.map(\.name) == ["administrator", "company_manager"], "\(rpc.name)")
+        }
+        let limits = try #require(rpcs.first { $0.name == "SetCompanyLimits" })
+        #expect(limits.roles?.map(\.name) == ["operator", "administrator", "company_manager"])
+    }
+
     @Test("No response message of the product schema can carry a secret")
     func secretsAreWriteOnly() throws {
         let file = Generator.check(try schemaSource("Schema/mailsync.msrpc")).file

@@ -40,7 +40,10 @@ extension MailSync {
 
         /// Sets a company's limits; each must be within its plan's caps.
         ///
-        /// Roles: `operator`. Idempotent: safe to retry.
+        /// Operators set any company's limits (`company_id` names it); administrators and company
+        /// managers set their own company's, and `company_id` is ignored for them.
+        ///
+        /// Roles: `operator`, `administrator`, `company_manager`. Idempotent: safe to retry.
         func setCompanyLimits(_ request: SetCompanyLimitsRequest, context: ServerContext) async throws -> Company
 
         /// The plan catalog with each plan's caps.
@@ -104,33 +107,53 @@ extension MailSync {
         /// Connects a mailbox with a password or app password. Starts as `ENABLED` or, at the
         /// company's mailbox sync limit, `PENDING`.
         ///
-        /// Roles: `administrator`, `company_manager`, `marketing_manager`, `sales_manager`, `salesperson`, `junior_salesperson`. Not idempotent.
+        /// `user_id` names whose mailbox: only administrators and company managers may connect one
+        /// for another user; other roles connect their own (empty or their own id).
+        ///
+        /// Roles: `administrator`, `company_manager`, `marketing_manager`, `sales_manager`, `salesperson`, `junior_salesperson`. Administrators and company managers may act on other users' mailboxes and their data; others only on their own. Not idempotent.
         func createMailboxConnection(_ request: CreateMailboxConnectionRequest, context: ServerContext) async throws -> Mailbox
 
         /// Replaces the credentials (and optionally server settings) and tries again at once.
         ///
-        /// Roles: `administrator`, `company_manager`, `marketing_manager`, `sales_manager`, `salesperson`, `junior_salesperson`. Idempotent: safe to retry.
+        /// Only administrators and company managers may update another user's mailbox.
+        ///
+        /// Roles: `administrator`, `company_manager`, `marketing_manager`, `sales_manager`, `salesperson`, `junior_salesperson`. Administrators and company managers may act on other users' mailboxes and their data; others only on their own. Idempotent: safe to retry.
         func updateMailboxCredentials(_ request: UpdateMailboxCredentialsRequest, context: ServerContext) async throws -> Mailbox
 
-        /// Roles: `administrator`, `company_manager`, `marketing_manager`, `sales_manager`, `salesperson`, `junior_salesperson`. Idempotent: safe to retry.
+        /// A mailbox with its status and, when it is failing, its most recent error.
+        ///
+        /// Only administrators and company managers may read another user's mailbox.
+        ///
+        /// Roles: `administrator`, `company_manager`, `marketing_manager`, `sales_manager`, `salesperson`, `junior_salesperson`. Administrators and company managers may act on other users' mailboxes and their data; others only on their own. Idempotent: safe to retry.
         func getMailboxStatus(_ request: GetMailboxStatusRequest, context: ServerContext) async throws -> MailboxStatusResponse
 
-        /// Roles: `administrator`, `company_manager`, `marketing_manager`, `sales_manager`, `salesperson`, `junior_salesperson`. Idempotent: safe to retry.
+        /// The company's mailboxes, filtered by status or user.
+        ///
+        /// Administrators and company managers see every user's; other roles only their own (an empty
+        /// `user_id` lists just theirs, another user's id is refused).
+        ///
+        /// Roles: `administrator`, `company_manager`, `marketing_manager`, `sales_manager`, `salesperson`, `junior_salesperson`. Administrators and company managers may act on other users' mailboxes and their data; others only on their own. Idempotent: safe to retry.
         func listMailboxes(_ request: ListMailboxesRequest, context: ServerContext) async throws -> ListMailboxesResponse
 
         /// Stops syncing, keeping or removing what was synced before.
         ///
-        /// Roles: `administrator`, `company_manager`, `marketing_manager`, `sales_manager`, `salesperson`, `junior_salesperson`. Idempotent: safe to retry.
+        /// Only administrators and company managers may disable another user's mailbox.
+        ///
+        /// Roles: `administrator`, `company_manager`, `marketing_manager`, `sales_manager`, `salesperson`, `junior_salesperson`. Administrators and company managers may act on other users' mailboxes and their data; others only on their own. Idempotent: safe to retry.
         func disableMailbox(_ request: DisableMailboxRequest, context: ServerContext) async throws -> DisableMailboxResponse
 
         /// Syncs as soon as the plan's minimum poll interval allows.
         ///
-        /// Roles: `administrator`, `company_manager`, `marketing_manager`, `sales_manager`, `salesperson`, `junior_salesperson`. Idempotent: safe to retry.
+        /// Only administrators and company managers may trigger another user's mailbox.
+        ///
+        /// Roles: `administrator`, `company_manager`, `marketing_manager`, `sales_manager`, `salesperson`, `junior_salesperson`. Administrators and company managers may act on other users' mailboxes and their data; others only on their own. Idempotent: safe to retry.
         func syncNow(_ request: SyncNowRequest, context: ServerContext) async throws -> SyncNowResponse
 
         /// Syncs the mailbox again from a point in time; already recorded mail is not duplicated.
         ///
-        /// Roles: `administrator`, `company_manager`, `marketing_manager`, `sales_manager`, `salesperson`, `junior_salesperson`. Not idempotent.
+        /// Only administrators and company managers may resync another user's mailbox.
+        ///
+        /// Roles: `administrator`, `company_manager`, `marketing_manager`, `sales_manager`, `salesperson`, `junior_salesperson`. Administrators and company managers may act on other users' mailboxes and their data; others only on their own. Not idempotent.
         func resync(_ request: ResyncRequest, context: ServerContext) async throws -> ResyncResponse
 
         /// Active users who have not connected a mailbox.
@@ -140,35 +163,55 @@ extension MailSync {
 
         /// Begins connecting a Gmail or Microsoft 365 mailbox with OAuth.
         ///
-        /// Roles: `administrator`, `company_manager`, `marketing_manager`, `sales_manager`, `salesperson`, `junior_salesperson`. Not idempotent.
+        /// `user_id` names whose mailbox: only administrators and company managers may start the flow
+        /// for another user; other roles connect their own.
+        ///
+        /// Roles: `administrator`, `company_manager`, `marketing_manager`, `sales_manager`, `salesperson`, `junior_salesperson`. Administrators and company managers may act on other users' mailboxes and their data; others only on their own. Not idempotent.
         func startOAuthConnection(_ request: StartOAuthConnectionRequest, context: ServerContext) async throws -> StartOAuthConnectionResponse
 
         /// Exchanges the code from the provider's redirect for tokens and connects the mailbox.
         ///
-        /// Roles: `administrator`, `company_manager`, `marketing_manager`, `sales_manager`, `salesperson`, `junior_salesperson`. Not idempotent.
+        /// The `state` remembers whose mailbox the flow connects: completing a flow for another user
+        /// needs administrator or company manager, the same rule as `StartOAuthConnection`.
+        ///
+        /// Roles: `administrator`, `company_manager`, `marketing_manager`, `sales_manager`, `salesperson`, `junior_salesperson`. Administrators and company managers may act on other users' mailboxes and their data; others only on their own. Not idempotent.
         func completeOAuthConnection(_ request: CompleteOAuthConnectionRequest, context: ServerContext) async throws -> CompleteOAuthConnectionResponse
 
         /// Sync events, newest first.
         ///
-        /// Roles: `administrator`, `company_manager`, `marketing_manager`, `sales_manager`, `salesperson`, `junior_salesperson`. Idempotent: safe to retry.
+        /// Administrators and company managers see every mailbox's events; other roles only their own
+        /// mailbox's.
+        ///
+        /// Roles: `administrator`, `company_manager`, `marketing_manager`, `sales_manager`, `salesperson`, `junior_salesperson`. Administrators and company managers may act on other users' mailboxes and their data; others only on their own. Idempotent: safe to retry.
         func listSyncEvents(_ request: ListSyncEventsRequest, context: ServerContext) async throws -> ListSyncEventsResponse
 
         /// Sync events as they happen, until the caller cancels.
         ///
-        /// Roles: `administrator`, `company_manager`, `marketing_manager`, `sales_manager`, `salesperson`, `junior_salesperson`. Idempotent: safe to retry.
+        /// Administrators and company managers may watch any mailbox, or all; other roles only their own.
+        ///
+        /// Roles: `administrator`, `company_manager`, `marketing_manager`, `sales_manager`, `salesperson`, `junior_salesperson`. Administrators and company managers may act on other users' mailboxes and their data; others only on their own. Idempotent: safe to retry.
         func watchSyncEvents(_ request: WatchSyncEventsRequest, responses: ResponseWriter<SyncEvent>, context: ServerContext) async throws
 
         /// The error log: each error with when it was first and last seen, the server's text and the fix.
         ///
-        /// Roles: `administrator`, `company_manager`, `marketing_manager`, `sales_manager`, `salesperson`, `junior_salesperson`. Idempotent: safe to retry.
+        /// Administrators and company managers see every mailbox's errors; other roles only their own.
+        ///
+        /// Roles: `administrator`, `company_manager`, `marketing_manager`, `sales_manager`, `salesperson`, `junior_salesperson`. Administrators and company managers may act on other users' mailboxes and their data; others only on their own. Idempotent: safe to retry.
         func listErrorLog(_ request: ListErrorLogRequest, context: ServerContext) async throws -> ListErrorLogResponse
 
         /// A lead's emails, newest first; bodies only for callers allowed to read them.
         ///
-        /// Roles: `administrator`, `company_manager`, `marketing_manager`, `sales_manager`, `salesperson`, `junior_salesperson`. Idempotent: safe to retry.
+        /// The timeline is built from users' mailboxes: administrators and company managers see the
+        /// emails synced from every mailbox of their company; other roles only those synced from or
+        /// sent through their own.
+        ///
+        /// Roles: `administrator`, `company_manager`, `marketing_manager`, `sales_manager`, `salesperson`, `junior_salesperson`. Administrators and company managers may act on other users' mailboxes and their data; others only on their own. Idempotent: safe to retry.
         func listLeadTimeline(_ request: ListLeadTimelineRequest, context: ServerContext) async throws -> ListLeadTimelineResponse
 
         /// Sends an email to a lead through the caller's own mailbox and records it on the timeline.
+        ///
+        /// Every role sends only as itself: the request names no mailbox or user, so there is no
+        /// `manage_others` and nobody, administrators included, sends through another user's mailbox.
         ///
         /// Roles: `administrator`, `company_manager`, `marketing_manager`, `sales_manager`, `salesperson`, `junior_salesperson`. Not idempotent.
         func sendSmartMail(_ request: SendSmartMailRequest, context: ServerContext) async throws -> SendSmartMailResponse
