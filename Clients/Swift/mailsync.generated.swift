@@ -2986,7 +2986,7 @@ public enum MailSync {
         /// Sets a company's limits; each must be within its plan's caps.
         ///
         /// Operators set any company's limits (`company_id` names it); administrators and company
-        /// managers set their own company's, and `company_id` is ignored for them.
+        /// managers only their own company's (`company_id` empty or theirs; another is `not found`).
         public static let setCompanyLimits = MethodDescriptor(
             service: "mailsync.v1.MailSync", method: "SetCompanyLimits", kind: .unary,
             allowedRoles: ["operator", "administrator", "company_manager"], isIdempotent: true
@@ -3298,7 +3298,7 @@ extension MailSync {
         /// Sets a company's limits; each must be within its plan's caps.
         ///
         /// Operators set any company's limits (`company_id` names it); administrators and company
-        /// managers set their own company's, and `company_id` is ignored for them.
+        /// managers only their own company's (`company_id` empty or theirs; another is `not found`).
         ///
         /// Roles: `operator`, `administrator`, `company_manager`. Idempotent: safe to retry.
         public func setCompanyLimits(_ request: SetCompanyLimitsRequest, options: CallOptions = .defaults) async throws -> Company {

@@ -41,7 +41,7 @@ extension MailSync {
         /// Sets a company's limits; each must be within its plan's caps.
         ///
         /// Operators set any company's limits (`company_id` names it); administrators and company
-        /// managers set their own company's, and `company_id` is ignored for them.
+        /// managers only their own company's (`company_id` empty or theirs; another is `not found`).
         ///
         /// Roles: `operator`, `administrator`, `company_manager`. Idempotent: safe to retry.
         func setCompanyLimits(_ request: SetCompanyLimitsRequest, context: ServerContext) async throws -> Company
