@@ -1,9 +1,72 @@
 import MailSyncClient
 import MailSyncRPC
+import MailSyncStorage
 
-/// (To be implemented.)
+/// Sync events and the error log, as the Mail Sync settings page shows them.
+///
+/// A caller whose role may act on others (the method's `manage_others`) sees every mailbox's;
+/// anyone else only the events and errors of their own mailboxes, and naming another user's
+/// mailbox is `permission denied`.
+///
+/// `WatchSyncEvents` is not served yet (it answers `unimplemented`): it needs an in-process event
+/// bus fed by the sync engine.
 struct EventHandlers: Sendable {
     let env: ServiceEnvironment
 
-    var methods: [ServerMethod] { [] }
+    var methods: [ServerMethod] {
+        [
+            .unary(MailSync.Method.listSyncEvents) { try await listSyncEvents($0, context: $1) },
+            .unary(MailSync.Method.listErrorLog) { try await listErrorLog($0, context: $1) },
+        ]
+    }
+
+    /// Events newest first, filtered by mailbox and kinds.
+    ///
+    /// Page tokens hold a position, not an offset, so events recorded while a caller pages through
+    /// neither repeat nor push rows onto the next page.
+    func listSyncEvents(_ request: ListSyncEventsRequest, context: ServerContext) async throws -> ListSyncEventsResponse {
+        let (caller, tenant) = try context.tenant()
+        let page = try Page(size: request.pageSize, token: request.pageToken, kind: "sync-events")
+        for (i, kind) in request.kinds.enumerated() where kind == .unspecified || !SyncEventKind.allKnown.contains(kind) {
+            throw RPCError(.invalidArgument, "kinds[\(i)] must be a known sync event kind, got \(kind.rawValue)")
+        }
+        var filter = SyncEventRecords.Filter()
+        filter.kinds = request.kinds
+        filter.mailboxID = try await scopedMailbox(request.mailboxId, tenant: tenant, context: context)
+        if !context.method.mayActOnOthers(role: caller.role) { filter.userID = caller.userID }
+        let scoped = filter
+        let rows = try await env.read(tenant, "the sync events") { db in
+            try SyncEventRecords.list(db, scoped, beforeSeq: Int64(page.offset), limit: page.limitPlusOne)
+        }
+        var response = ListSyncEventsResponse()
+        let shown = rows.prefix(page.size)
+        response.events = shown.map(\.event)
+        if rows.count > page.size, let last = shown.last {
+            response.nextPageToken = SyncEventCursor.token(kind: page.kind, seq: last.seq)
+        }
+        return response
+    }
+
+    /// Error log entries, most recently seen first, optionally of one mailbox.
+    func listErrorLog(_ request: ListErrorLogRequest, context: ServerContext) async throws -> ListErrorLogResponse {
+        let (caller, tenant) = try context.tenant()
+        let page = try Page(size: request.pageSize, token: request.pageToken, kind: "error-log")
+        let mailboxID = try await scopedMailbox(request.mailboxId, tenant: tenant, context: context)
+        let userID = context.method.mayActOnOthers(role: caller.role) ? nil : caller.userID
+        let entries = try await env.read(tenant, "the error log") { db in
+            try ErrorLogRecords.list(db, mailboxID: mailboxID, userID: userID, limit: page.limitPlusOne, offset: Int64(page.offset))
+        }
+        var response = ListErrorLogResponse()
+        response.entries = Array(entries.prefix(page.size))
+        response.nextPageToken = page.nextToken(found: entries.count)
+        return response
+    }
+
+    /// The mailbox a request names, after checking the caller may see it; nil when none is named.
+    private func scopedMailbox(_ id: String, tenant: TenantID, context: ServerContext) async throws -> String? {
+        guard !id.isEmpty else { return nil }
+        let owner = try await env.read(tenant, "the mailbox") { try MailboxRecords.require($0, id: id).userId }
+        try context.requireAccess(toUser: owner)
+        return id
+    }
 }

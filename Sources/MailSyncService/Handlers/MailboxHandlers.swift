@@ -1,9 +1,372 @@
+import Foundation
 import MailSyncClient
+import MailSyncCoding
 import MailSyncRPC
+import MailSyncStorage
 
-/// (To be implemented.)
+/// Connecting, updating, listing and disabling mailboxes.
+///
+/// The router has checked the caller's role; these handlers check whose mailbox a request names
+/// (`context.requireAccess(toUser:)`: the caller's own, or anyone's for the method's
+/// `manage_others` roles), validate, and write. Every status change is saved together with its
+/// sync event in one transaction.
+///
+/// Statuses set here (the sync engine sets `ERROR` and `CONNECTION_ISSUE`):
+/// - A new or retried mailbox is `ENABLED` — "accepted and scheduled to sync" — while fewer
+///   mailboxes than the company's `mailbox_sync_limit` are `ENABLED` or `ERROR`; otherwise it is
+///   `PENDING` (the seeds' meaning: waiting for the limit). The sync engine moves an `ENABLED`
+///   mailbox to `ERROR` when a sync fails.
+/// - Disabling a mailbox frees its place: the oldest `PENDING` mailboxes become `ENABLED`, in the
+///   same transaction.
+/// - Secrets are sealed with `SecretBox` under `tenant/<tenant>/mailbox/<id>/secret`, never
+///   logged, never returned, and wiped when the mailbox is disabled.
 struct MailboxHandlers: Sendable {
     let env: ServiceEnvironment
 
-    var methods: [ServerMethod] { [] }
+    var methods: [ServerMethod] {
+        [
+            .unary(MailSync.Method.createMailboxConnection) { try await createMailboxConnection($0, context: $1) },
+            .unary(MailSync.Method.updateMailboxCredentials) { try await updateMailboxCredentials($0, context: $1) },
+            .unary(MailSync.Method.getMailboxStatus) { try await getMailboxStatus($0, context: $1) },
+            .unary(MailSync.Method.listMailboxes) { try await listMailboxes($0, context: $1) },
+            .unary(MailSync.Method.disableMailbox) { try await disableMailbox($0, context: $1) },
+            .unary(MailSync.Method.syncNow) { try await syncNow($0, context: $1) },
+            .unary(MailSync.Method.resync) { try await resync($0, context: $1) },
+            .unary(MailSync.Method.listUnconfiguredUsers) { try await listUnconfiguredUsers($0, context: $1) },
+        ]
+    }
+
+    static let maxSecretLength = 1024
+
+    /// Connects a mailbox with a password or app password.
+    ///
+    /// The user must exist, be active and have no other mailbox that is not disabled
+    /// (`already exists` otherwise). Starts `ENABLED`, or `PENDING` at the company's mailbox sync
+    /// limit, with a `CONNECTED` and a `STATUS_CHANGED` event.
+    func createMailboxConnection(_ request: CreateMailboxConnectionRequest, context: ServerContext) async throws -> Mailbox {
+        let (_, tenant) = try context.tenant()
+        let userID = try context.subjectUser(request.userId)
+        let email = try Validate.email(request.emailAddress, "email_address")
+        guard request.provider != .unspecified, let preset = ProviderPreset.forProvider(request.provider) else {
+            throw RPCError(.invalidArgument, "provider must be one of \(ProviderPreset.names), got \(request.provider.name ?? String(request.provider.rawValue))")
+        }
+        let imap: ServerEndpoint
+        if let requested = request.imap {
+            try Self.validate(requested, "imap")
+            imap = requested
+        } else if let preset = preset.imap {
+            imap = preset
+        } else {
+            throw RPCError(.invalidArgument, "imap is required for CUSTOM_IMAP: the IMAP server's host, port and security")
+        }
+        var smtp = ServerEndpoint()
+        if let requested = request.smtp {
+            try Self.validate(requested, "smtp")
+            smtp = requested
+        } else if let preset = preset.smtp {
+            smtp = preset
+        }
+        let username = try Self.username(request.username, default: email)
+        try Self.validateSecret(request.secret)
+
+        let limit = try await mailboxSyncLimit(tenant)
+        let mailboxID = UUID().uuidString.lowercased()
+        let sealed = env.secrets.seal(request.secret, context: MailboxRecords.secretContext(tenant: tenant, mailboxID: mailboxID))
+        let now = env.clock.now().microsecondsSinceEpoch
+        let provider = request.provider
+        let smtpEndpoint = smtp
+        return try await env.write(tenant, "the mailbox") { db in
+            try Self.requireActiveUser(db, userID)
+            if let existing = try MailboxRecords.active(db, userID: userID) {
+                throw RPCError(.alreadyExists, "user '\(userID)' already has a mailbox (\(existing.emailAddress), \(existing.id)); disable it before connecting another")
+            }
+            let status = try MailboxRecords.admissionStatus(db, limit: limit)
+            try MailboxRecords.insert(db, MailboxRecords.NewMailbox(
+                id: mailboxID, userID: userID, emailAddress: email, provider: provider, authMethod: .password,
+                imap: imap, smtp: smtpEndpoint, username: username, sealedSecret: sealed, status: status, now: now))
+            try SyncEventRecords.insert(
+                db, kind: .connected, mailboxID: mailboxID, userID: userID, status: status,
+                detail: "\(email) connected with a password", now: now)
+            try SyncEventRecords.insert(
+                db, kind: .statusChanged, mailboxID: mailboxID, userID: userID, status: status,
+                detail: Self.admissionDetail(status), now: now)
+            return try MailboxRecords.require(db, id: mailboxID)
+        }
+    }
+
+    /// Replaces the secret and optionally the login name and server settings, and tries again:
+    /// an `ERROR` or `CONNECTION_ISSUE` mailbox goes back to `ENABLED` (or `PENDING` when a
+    /// `CONNECTION_ISSUE` one finds the company at its limit), with a `STATUS_CHANGED` event.
+    ///
+    /// An empty `secret` keeps the stored one; at least one field must change. A disabled mailbox
+    /// is `failed precondition` (connect a new one), as is a new password for an OAuth mailbox.
+    func updateMailboxCredentials(_ request: UpdateMailboxCredentialsRequest, context: ServerContext) async throws -> Mailbox {
+        let (_, tenant) = try context.tenant()
+        try Validate.required(request.mailboxId, "mailbox_id")
+        if let imap = request.imap { try Self.validate(imap, "imap") }
+        if let smtp = request.smtp { try Self.validate(smtp, "smtp") }
+        let newUsername: String? = try request.username.isEmpty ? nil : Self.username(request.username, default: "")
+        let newSecret = request.secret.isEmpty ? nil : request.secret
+        if let newSecret { try Self.validateSecret(newSecret) }
+        guard newSecret != nil || newUsername != nil || request.imap != nil || request.smtp != nil else {
+            throw RPCError(.invalidArgument, "secret is required (or a new username, imap or smtp)")
+        }
+        let mailbox = try await accessibleMailbox(request.mailboxId, tenant: tenant, context: context)
+        guard mailbox.status != .disabled else {
+            throw RPCError(.failedPrecondition, "mailbox \(mailbox.id) is disabled; connect the mailbox again instead")
+        }
+        if newSecret != nil, mailbox.authMethod == .oauth {
+            throw RPCError(.failedPrecondition, "mailbox \(mailbox.id) signs in with OAuth; reconnect it with StartOAuthConnection")
+        }
+        let sealed = newSecret.map {
+            env.secrets.seal($0, context: MailboxRecords.secretContext(tenant: tenant, mailboxID: mailbox.id))
+        }
+        let limit = try await mailboxSyncLimit(tenant)
+        let now = env.clock.now().microsecondsSinceEpoch
+        let imap = request.imap ?? mailbox.imap
+        let smtp = request.smtp ?? mailbox.smtp
+        let username = newUsername ?? mailbox.username
+        return try await env.write(tenant, "the credentials") { db in
+            let current = try MailboxRecords.require(db, id: mailbox.id)
+            guard current.status != .disabled else {
+                throw RPCError(.failedPrecondition, "mailbox \(mailbox.id) is disabled; connect the mailbox again instead")
+            }
+            try MailboxRecords.updateCredentials(db, id: mailbox.id, username: username, imap: imap, smtp: smtp, sealedSecret: sealed)
+            let retry: MailboxStatus?
+            switch current.status {
+            case .error: retry = .enabled  // already holds a place under the limit
+            case .connectionIssue: retry = try MailboxRecords.admissionStatus(db, limit: limit)
+            default: retry = nil
+            }
+            if let retry {
+                try MailboxRecords.setStatus(db, id: mailbox.id, retry, now: now)
+                try SyncEventRecords.insert(
+                    db, kind: .statusChanged, mailboxID: mailbox.id, userID: mailbox.userId, status: retry,
+                    detail: "credentials updated; " + (retry == .enabled ? "trying again" : "waiting for the company's mailbox sync limit"),
+                    now: now)
+            }
+            return try MailboxRecords.require(db, id: mailbox.id)
+        }
+    }
+
+    /// A mailbox with its most recent error when it is failing (`ERROR` or `CONNECTION_ISSUE`).
+    func getMailboxStatus(_ request: GetMailboxStatusRequest, context: ServerContext) async throws -> MailboxStatusResponse {
+        let (_, tenant) = try context.tenant()
+        try Validate.required(request.mailboxId, "mailbox_id")
+        let mailbox = try await accessibleMailbox(request.mailboxId, tenant: tenant, context: context)
+        var response = MailboxStatusResponse()
+        response.mailbox = mailbox
+        if mailbox.status == .error || mailbox.status == .connectionIssue {
+            let id = mailbox.id
+            response.lastError = try await env.read(tenant, "the error log") { try ErrorLogRecords.latest($0, mailboxID: id) }
+        }
+        return response
+    }
+
+    /// The company's mailboxes (disabled ones included), oldest first, filtered by status and
+    /// user. A caller whose role may not act on others lists only their own.
+    func listMailboxes(_ request: ListMailboxesRequest, context: ServerContext) async throws -> ListMailboxesResponse {
+        let (caller, tenant) = try context.tenant()
+        let page = try Page(size: request.pageSize, token: request.pageToken, kind: "mailboxes")
+        var userID: String?
+        if !request.userId.isEmpty {
+            userID = try context.subjectUser(request.userId)
+        } else if !context.method.mayActOnOthers(role: caller.role) {
+            userID = caller.userID
+        }
+        var conditions: [String] = []
+        var arguments: [SQLiteValue] = []
+        if let userID {
+            conditions.append("user_id = ?")
+            arguments.append(.text(userID))
+        }
+        if let status = request.status {
+            conditions.append("status = ?")
+            arguments.append(.integer(Int64(status.rawValue)))
+        }
+        let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        arguments += [.integer(page.limitPlusOne), .integer(Int64(page.offset))]
+        let query = "SELECT \(MailboxRecords.columns) FROM mailboxes \(whereClause) ORDER BY created_at, id LIMIT ? OFFSET ?"
+        let bound = arguments
+        let rows = try await env.read(tenant, "the mailboxes") { try $0.query(query, bound) }
+        var response = ListMailboxesResponse()
+        response.mailboxes = rows.prefix(page.size).map(MailboxRecords.mailbox)
+        response.nextPageToken = page.nextToken(found: rows.count)
+        return response
+    }
+
+    /// Disables a mailbox: status `DISABLED`, secret wiped, a `DISABLED` event; with `REMOVE`, its
+    /// timeline entries (and their participants and opportunity links) are deleted too. The freed
+    /// place goes to the oldest `PENDING` mailbox, all in one transaction.
+    ///
+    /// Repeating the call on a disabled mailbox changes nothing more (a repeated `REMOVE` removes
+    /// whatever of the mailbox's entries remain, normally none).
+    func disableMailbox(_ request: DisableMailboxRequest, context: ServerContext) async throws -> DisableMailboxResponse {
+        let (_, tenant) = try context.tenant()
+        try Validate.required(request.mailboxId, "mailbox_id")
+        let previous = request.previousCommunication
+        guard previous == .keep || previous == .remove else {
+            throw RPCError(.invalidArgument, "previous_communication is required: KEEP or REMOVE what the mailbox synced so far")
+        }
+        let mailbox = try await accessibleMailbox(request.mailboxId, tenant: tenant, context: context)
+        let limit = try await mailboxSyncLimit(tenant)
+        let now = env.clock.now().microsecondsSinceEpoch
+        let id = mailbox.id
+        return try await env.write(tenant, "the disabling") { db in
+            let current = try MailboxRecords.require(db, id: id)
+            let removed = try previous == .remove ? MailboxRecords.removeTimelineEntries(db, mailboxID: id) : 0
+            if current.status != .disabled {
+                try MailboxRecords.disable(db, id: id, now: now)
+                try SyncEventRecords.insert(
+                    db, kind: .disabled, mailboxID: id, userID: current.userId, status: .disabled,
+                    detail: previous == .remove
+                        ? "disabled; \(removed) synced timeline entr\(removed == 1 ? "y" : "ies") removed"
+                        : "disabled; synced communication kept",
+                    now: now)
+                try MailboxRecords.promotePending(db, limit: limit, now: now)
+            }
+            var response = DisableMailboxResponse()
+            response.mailbox = try MailboxRecords.require(db, id: id)
+            response.removedTimelineEntries = UInt64(removed)
+            return response
+        }
+    }
+
+    /// Asks for a sync as soon as the company's (and the provider's) minimum poll interval allows
+    /// after the last one. Nothing is recorded: the sync engine (a later issue) picks up the
+    /// schedule; until it exists this only checks access and the mailbox's state and answers when
+    /// the sync would start.
+    func syncNow(_ request: SyncNowRequest, context: ServerContext) async throws -> SyncNowResponse {
+        let (_, tenant) = try context.tenant()
+        try Validate.required(request.mailboxId, "mailbox_id")
+        let mailbox = try await syncableMailbox(request.mailboxId, tenant: tenant, context: context)
+        var response = SyncNowResponse()
+        response.scheduledAt = try await earliestSync(mailbox, tenant: tenant)
+        return response
+    }
+
+    /// Asks to sync the mailbox again from `since` (from its start when unset). As with `SyncNow`,
+    /// nothing is recorded until the sync engine exists; the answer is when it would start (now).
+    func resync(_ request: ResyncRequest, context: ServerContext) async throws -> ResyncResponse {
+        let (_, tenant) = try context.tenant()
+        try Validate.required(request.mailboxId, "mailbox_id")
+        let now = env.clock.now()
+        if let since = request.since, now < since {
+            throw RPCError(.invalidArgument, "since must not be in the future")
+        }
+        _ = try await syncableMailbox(request.mailboxId, tenant: tenant, context: context)
+        var response = ResyncResponse()
+        response.scheduledAt = now
+        return response
+    }
+
+    /// Active users without a mailbox that is not disabled, by id. `mailbox_status` is
+    /// `DISABLED` for users whose last mailbox was disabled, `NOT_CONFIGURED` otherwise.
+    func listUnconfiguredUsers(_ request: ListUnconfiguredUsersRequest, context: ServerContext) async throws -> ListUnconfiguredUsersResponse {
+        let (_, tenant) = try context.tenant()
+        let page = try Page(size: request.pageSize, token: request.pageToken, kind: "unconfigured-users")
+        let rows = try await env.read(tenant, "the users") { db in
+            try db.query("""
+                SELECT u.id, u.name, u.email, u.role, u.active, u.created_at,
+                       EXISTS (SELECT 1 FROM mailboxes m WHERE m.user_id = u.id) AS had_mailbox
+                FROM users u
+                WHERE u.active = 1 AND NOT EXISTS (SELECT 1 FROM mailboxes m WHERE m.user_id = u.id AND m.disabled_at IS NULL)
+                ORDER BY u.id LIMIT ? OFFSET ?
+                """, [.integer(page.limitPlusOne), .integer(Int64(page.offset))])
+        }
+        var response = ListUnconfiguredUsersResponse()
+        response.users = rows.prefix(page.size).map { row in
+            var user = User()
+            user.id = row[0].string ?? ""
+            user.name = row[1].string ?? ""
+            user.email = row[2].string ?? ""
+            user.role = UserRole(rawValue: Int32(row[3].int64 ?? 0))
+            user.active = row[4].int64 == 1
+            user.createdAt = Timestamp(microsecondsSinceEpoch: row[5].int64 ?? 0)
+            user.mailboxStatus = row[6].int64 == 1 ? .disabled : .notConfigured
+            return user
+        }
+        response.nextPageToken = page.nextToken(found: rows.count)
+        return response
+    }
+
+    // MARK: - Helpers
+
+    /// The mailbox, if the caller may act on its owner's mailboxes through this method: `not
+    /// found` when there is none, `permission denied` when it is someone else's and the caller's
+    /// role may act only on their own.
+    private func accessibleMailbox(_ id: String, tenant: TenantID, context: ServerContext) async throws -> Mailbox {
+        let mailbox = try await env.read(tenant, "the mailbox") { try MailboxRecords.require($0, id: id) }
+        try context.requireAccess(toUser: mailbox.userId)
+        return mailbox
+    }
+
+    /// An accessible mailbox that can sync now: not disabled, not waiting for the limit.
+    private func syncableMailbox(_ id: String, tenant: TenantID, context: ServerContext) async throws -> Mailbox {
+        let mailbox = try await accessibleMailbox(id, tenant: tenant, context: context)
+        switch mailbox.status {
+        case .disabled:
+            throw RPCError(.failedPrecondition, "mailbox \(mailbox.id) is disabled; connect it again to sync")
+        case .pending:
+            throw RPCError(.failedPrecondition, "mailbox \(mailbox.id) is waiting for a place under the company's mailbox sync limit")
+        default:
+            return mailbox
+        }
+    }
+
+    /// Now, or the last sync plus the longer of the company's and the provider's poll interval.
+    private func earliestSync(_ mailbox: Mailbox, tenant: TenantID) async throws -> Timestamp {
+        let now = env.clock.now()
+        guard let last = mailbox.lastSyncedAt else { return now }
+        let id = tenant.description
+        let company = try await env.controlRead("the company") { try CompanyRecords.require($0, id: id) }
+        let floor = ProviderPreset.forProvider(mailbox.provider)?.minimumPollIntervalSeconds ?? 0
+        let interval = Int64(max(company.limits.minimumPollIntervalSeconds, floor)) * 1_000_000
+        let earliest = Timestamp(microsecondsSinceEpoch: last.microsecondsSinceEpoch + interval)
+        return now < earliest ? earliest : now
+    }
+
+    private func mailboxSyncLimit(_ tenant: TenantID) async throws -> UInt32 {
+        let id = tenant.description
+        return try await env.controlRead("the company") { try CompanyRecords.require($0, id: id) }.limits.mailboxSyncLimit
+    }
+
+    private static func requireActiveUser(_ db: SQLiteConnection, _ userID: String) throws {
+        // `query`, not `scalar`: `scalar` answers `.null` rather than nil when there is no row.
+        guard let row = try db.query("SELECT active FROM users WHERE id = ?", [.text(userID)]).first else {
+            throw RPCError(.notFound, "no user '\(userID.prefix(128))' in this company")
+        }
+        guard row[0].int64 == 1 else {
+            throw RPCError(.failedPrecondition, "user '\(userID)' is deactivated; reactivate them before connecting a mailbox")
+        }
+    }
+
+    private static func admissionDetail(_ status: MailboxStatus) -> String {
+        status == .pending
+            ? "waiting for a place under the company's mailbox sync limit"
+            : "enabled; the first sync is scheduled"
+    }
+
+    static func validate(_ endpoint: ServerEndpoint, _ field: String) throws {
+        try Validate.hostName(endpoint.host, "\(field).host")
+        try Validate.port(endpoint.port, "\(field).port")
+        guard endpoint.security != .unspecified, ConnectionSecurity.allKnown.contains(endpoint.security) else {
+            throw RPCError(.invalidArgument, "\(field).security must be NONE, STARTTLS or TLS")
+        }
+    }
+
+    /// The login name, or `fallback` when empty: 1–320 characters without control characters.
+    static func username(_ value: String, default fallback: String) throws -> String {
+        let username = value.trimmingCharacters(in: .whitespaces).isEmpty ? fallback : value
+        try Validate.length(username, "username", max: 320, min: 1)
+        return username
+    }
+
+    /// 1–1024 characters. The message never quotes the value.
+    static func validateSecret(_ secret: String) throws {
+        guard !secret.isEmpty else { throw RPCError(.invalidArgument, "secret is required: the password or app password") }
+        guard secret.count <= maxSecretLength else {
+            throw RPCError(.invalidArgument, "secret must have at most \(maxSecretLength) characters")
+        }
+    }
 }

@@ -1,0 +1,97 @@
+import Foundation
+import MailSyncClient
+import MailSyncCoding
+import MailSyncRPC
+import MailSyncStorage
+
+/// Reading and writing the `sync_events` table: what happened to each mailbox, in order.
+///
+/// Events are appended inside the transaction that made the change they describe, so a change
+/// and its event are saved together or not at all. `seq` orders them.
+enum SyncEventRecords {
+    static let columns = "seq, id, time, kind, mailbox_id, user_id, status, emails_synced, detail"
+
+    static func event(_ row: Row) -> SyncEvent {
+        var event = SyncEvent()
+        event.id = row[1].string ?? ""
+        event.time = Timestamp(microsecondsSinceEpoch: row[2].int64 ?? 0)
+        event.kind = SyncEventKind(rawValue: Int32(row[3].int64 ?? 0))
+        event.mailboxId = row[4].string ?? ""
+        event.userId = row[5].string ?? ""
+        event.status = MailboxStatus(rawValue: Int32(row[6].int64 ?? 0))
+        event.emailsSynced = UInt32(clamping: row[7].int64 ?? 0)
+        event.detail = row[8].string ?? ""
+        return event
+    }
+
+    /// Appends an event and returns it as callers see it.
+    @discardableResult
+    static func insert(
+        _ db: SQLiteConnection, kind: SyncEventKind, mailboxID: String, userID: String,
+        status: MailboxStatus = .unspecified, emailsSynced: UInt32 = 0, detail: String, now: Int64
+    ) throws -> SyncEvent {
+        let id = UUID().uuidString.lowercased()
+        try db.run("""
+            INSERT INTO sync_events(id, time, kind, mailbox_id, user_id, status, emails_synced, detail)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            [.text(id), .integer(now), .integer(Int64(kind.rawValue)), .text(mailboxID), .text(userID),
+             .integer(Int64(status.rawValue)), .integer(Int64(emailsSynced)), .text(detail)])
+        var event = SyncEvent()
+        event.id = id
+        event.time = Timestamp(microsecondsSinceEpoch: now)
+        event.kind = kind
+        event.mailboxId = mailboxID
+        event.userId = userID
+        event.status = status
+        event.emailsSynced = emailsSynced
+        event.detail = detail
+        return event
+    }
+
+    /// What to list: one mailbox or all, one user's or everyone's, some kinds or all.
+    struct Filter: Sendable {
+        var mailboxID: String?
+        var userID: String?
+        var kinds: [SyncEventKind] = []
+    }
+
+    /// Events newest first, older than `beforeSeq` (0: from the newest), at most `limit`.
+    /// Returns each event with its `seq`, the cursor for the next page.
+    static func list(_ db: SQLiteConnection, _ filter: Filter, beforeSeq: Int64, limit: Int64) throws -> [(seq: Int64, event: SyncEvent)] {
+        var conditions: [String] = []
+        var arguments: [SQLiteValue] = []
+        if beforeSeq > 0 {
+            conditions.append("seq < ?")
+            arguments.append(.integer(beforeSeq))
+        }
+        if let mailboxID = filter.mailboxID {
+            conditions.append("mailbox_id = ?")
+            arguments.append(.text(mailboxID))
+        }
+        if let userID = filter.userID {
+            conditions.append("user_id = ?")
+            arguments.append(.text(userID))
+        }
+        if !filter.kinds.isEmpty {
+            conditions.append("kind IN (\(filter.kinds.map { String($0.rawValue) }.joined(separator: ", ")))")
+        }
+        let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        arguments.append(.integer(limit))
+        return try db.query("SELECT \(columns) FROM sync_events \(whereClause) ORDER BY seq DESC LIMIT ?", arguments)
+            .map { (seq: $0[0].int64 ?? 0, event: event($0)) }
+    }
+}
+
+/// A page token that holds a position (a `seq`) rather than an offset, so a list read newest
+/// first does not repeat rows when newer ones arrive between pages.
+///
+/// Same encoding as `Page` (base64url of `"<kind>:<n>"`), so `Page(size:token:kind:)` parses it
+/// and its `offset` is the cursor.
+enum SyncEventCursor {
+    static func token(kind: String, seq: Int64) -> String {
+        Data("\(kind):\(seq)".utf8).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+}
