@@ -285,6 +285,10 @@ public struct CreateCompanyRequest: Message {
     public var timeZone: String = ""
     /// The company's own email domains, used to recognise internal email.
     public var emailDomains: [String] = []
+    /// The company's first user, created with it as an administrator (its `role` is ignored), so
+    /// that an operator can give them a key and they can manage the rest. `id`, `name` and
+    /// `email` are required.
+    public var administrator: CreateUserRequest = CreateUserRequest()
     /// Fields this build does not know, kept so they survive a round trip.
     public var unknownFields = UnknownFields()
 
@@ -297,6 +301,7 @@ public struct CreateCompanyRequest: Message {
             case 2: self.plan = try reader.readEnum(field: field, wireType: wireType) as Plan
             case 3: self.timeZone = try reader.readString(field: field, wireType: wireType)
             case 4: self.emailDomains.append(try reader.readString(field: field, wireType: wireType))
+            case 5: self.administrator = try reader.readMessage(field: field, wireType: wireType) as CreateUserRequest
             default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
             }
         }
@@ -307,6 +312,7 @@ public struct CreateCompanyRequest: Message {
         if self.plan.rawValue != 0 { writer.writeEnum(self.plan, field: 2) }
         if !self.timeZone.isEmpty { writer.writeString(self.timeZone, field: 3) }
         for value in self.emailDomains { writer.writeString(value, field: 4) }
+        writer.writeMessage(self.administrator, field: 5)
         writer.writeUnknownFields(self.unknownFields)
     }
 }

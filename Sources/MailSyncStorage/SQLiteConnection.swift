@@ -157,7 +157,7 @@ public final class SQLiteConnection {
     public func scalar(_ sql: String, _ arguments: [SQLiteValue] = []) throws -> SQLiteValue? {
         try withStatement(sql) { statement in
             try statement.bind(arguments)
-            return try statement.step() ? statement.value(0) : nil
+            return try statement.step() ? statement.value(0) : Optional<SQLiteValue>.none
         }
     }
 

@@ -88,6 +88,9 @@ public final class TenantPool: Sendable {
     public let dataDirectory: DataDirectory
     /// The most tenants kept open while idle.
     public let capacity: Int
+    /// Evicted tenants allowed to be still closing before new opens wait for one: a quarter of
+    /// the capacity, at least 4. Bounds the descriptors held by closes that fall behind.
+    let closingLimit: Int
     private let migrator: Migrator
     private let options: SQLiteConnection.Options
     private let logger: Logger
@@ -107,6 +110,7 @@ public final class TenantPool: Sendable {
     ) throws {
         self.dataDirectory = dataDirectory
         self.capacity = max(1, capacity)
+        self.closingLimit = max(4, capacity / 4)
         self.migrator = try Migrator(migrations)
         self.options = options
         self.logger = logger
@@ -169,7 +173,10 @@ public final class TenantPool: Sendable {
                 case nil:
                     state.entries[tenant] = .opening(waiters: [])
                     state.statistics.openingCount += 1
-                    return .success(.mustOpen(previous: state.closing[tenant]))
+                    // Closes run in the background; if they fall behind, the files they hold
+                    // would grow past the cap. Past `closingLimit`, an open first waits for one.
+                    let backlog = state.closing.count > closingLimit ? state.closing.values.first : nil
+                    return .success(.mustOpen(previous: state.closing[tenant] ?? backlog))
                 }
             }
             if let result { continuation.resume(with: result) }

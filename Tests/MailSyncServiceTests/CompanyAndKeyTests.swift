@@ -66,12 +66,16 @@ struct CompanyAndKeyTests {
     }
 
     @Test("bad input is invalid argument naming the field, and nothing is created", arguments: [
-        ("", "name"), ("x", "time_zone"), ("x", "email_domains[0]"), ("x", "plan"),
+        ("", "name"), ("x", "time_zone"), ("x", "email_domains[0]"), ("x", "plan"), ("x", "administrator.email"),
+        ("x", "administrator.id"),
     ])
     func badCompany(value: String, field: String) async throws {
         let harness = try await ServiceHarness.start()
         var request = CreateCompanyRequest()
         request.name = field == "name" ? value : "Fine"
+        request.administrator.id = field == "administrator.id" ? "bad id!" : "first-admin"
+        request.administrator.name = "First Admin"
+        request.administrator.email = field == "administrator.email" ? "not-an-address" : "first@fine.example"
         request.plan = field == "plan" ? .unspecified : .trial
         if field == "time_zone" { request.timeZone = "Mars/Olympus" }
         if field == "email_domains[0]" { request.emailDomains = ["not a domain"] }

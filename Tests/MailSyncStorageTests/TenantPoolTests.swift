@@ -53,9 +53,12 @@ extension StorageTests {
             #expect(statistics.leaseCount == 0)
             #expect(statistics.evictions >= 1000 + 1000 - 2 * cap)
             #expect(statistics.opens >= 1000 + 1000 - cap)
-            // WAL holds 3 descriptors per open tenant; evicted ones may still be closing.
-            #expect(peakUnder <= cap * 4, "peak descriptors under the data directory: \(peakUnder)")
-            #expect(peakTotal <= baseline.total + cap * 4 + 64, "peak descriptors: \(peakTotal), baseline \(baseline.total)")
+            // WAL holds 3 descriptors per open tenant; evicted ones close in the background, at
+            // most a quarter of the cap at once before opens wait (plus one per concurrent opener).
+            // Only descriptors under this test's directory count: other tests run alongside.
+            let bound = (cap + cap / 4 + 16) * 3 + 16
+            #expect(peakUnder <= bound, "peak descriptors under the data directory: \(peakUnder), bound \(bound)")
+            _ = peakTotal
             await pool.close()
             #expect(openFileDescriptors(under: directory.path).under == 0)
 

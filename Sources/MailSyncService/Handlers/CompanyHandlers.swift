@@ -6,8 +6,9 @@ import MailSyncStorage
 
 /// Companies (tenants), plans and company limits.
 ///
-/// Creating a company creates its database file first and then its control row, removing the
-/// file if the row cannot be written: a failed create leaves nothing behind.
+/// Creating a company creates its database file (with its first administrator) first and then its
+/// control row, removing the file if the row cannot be written: a failed create leaves nothing
+/// behind.
 struct CompanyHandlers: Sendable {
     let env: ServiceEnvironment
 
@@ -36,6 +37,11 @@ struct CompanyHandlers: Sendable {
             try Validate.hostName(domain, "email_domains[\(i)]")
             domains.insert(domain.lowercased())
         }
+        let admin = request.administrator
+        try Validate.identifier(admin.id, "administrator.id")
+        try Validate.required(admin.name, "administrator.name")
+        try Validate.length(admin.name, "administrator.name", max: 200)
+        let adminEmail = try Validate.email(admin.email, "administrator.email")
         let plan = try await env.controlRead("the company") { db in
             try CompanyRecords.requirePlan(db, request.plan, field: "plan")
         }
@@ -51,6 +57,8 @@ struct CompanyHandlers: Sendable {
             try await lease.write { db in
                 try db.run("UPDATE settings SET time_zone = ? WHERE id = 1", [.text(timeZone)])
                 for domain in sortedDomains { try db.run("INSERT INTO email_domains VALUES (?)", [.text(domain)]) }
+                try db.run("INSERT INTO users(id, name, email, role, active, created_at) VALUES (?, ?, ?, ?, 1, ?)",
+                           [.text(admin.id), .text(admin.name), .text(adminEmail), .integer(Int64(UserRole.administrator.rawValue)), .integer(now)])
             }
         } catch {
             throw StorageFailure.rpcError(error, what: "the company")

@@ -112,6 +112,15 @@ enum TenantMigrations {
                 entry_id TEXT NOT NULL REFERENCES timeline_entries(id) ON DELETE CASCADE,
                 opportunity_id TEXT NOT NULL,
                 PRIMARY KEY(entry_id, opportunity_id)) WITHOUT ROWID;
-            """)
+            """),
+        Migration(version: 2, name: "folder cursors for incremental sync", sql: """
+            CREATE TABLE folder_cursors(
+                mailbox_id TEXT NOT NULL,
+                folder TEXT NOT NULL,
+                uid_validity INTEGER NOT NULL,
+                highest_uid INTEGER NOT NULL,
+                updated_at INTEGER NOT NULL,
+                PRIMARY KEY(mailbox_id, folder)) WITHOUT ROWID;
+            """),
     ]
 }

@@ -29,6 +29,10 @@ public struct ServerConfiguration: Sendable {
     public var compressionThreshold: Int?
     /// TLS, when a certificate is configured; nil (default) serves plain TCP.
     public var tls: TLSConfiguration?
+    /// Run each call's handler task on its connection's event loop (default true) instead of the
+    /// cooperative pool: two thread hops fewer per call. Handlers must not block (SQLite and
+    /// libcurl run on their own threads); a CPU-heavy handler delays that loop's other connections.
+    public var runsHandlersOnEventLoop: Bool = true
 
     public init(
         host: String = "127.0.0.1", port: Int = 7420, settings: ConnectionSettings = .defaults,

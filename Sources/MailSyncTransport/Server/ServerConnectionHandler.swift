@@ -62,6 +62,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
     private var keepaliveTimeoutTimer: Scheduled<Void>?
     private var lastRead = NIODeadline.now()
     private var framesDecoded = 0
+    private var taskExecutor: EventLoopTaskExecutor?
     private var pingBudget: TokenBucket
     private var resetBudget: TokenBucket
 
@@ -84,6 +85,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        if configuration.runsHandlersOnEventLoop { taskExecutor = EventLoopTaskExecutor(context.eventLoop) }
         out = context.channel.allocator.buffer(capacity: 4096)
     }
 
@@ -308,11 +310,20 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         // would render metadata on every call for nothing.
         let loop = context.eventLoop
         let finalLogger = logger
-        stream.task = Task {
+        let body: @Sendable () async -> Void = {
             let status = await router.handle(
                 method: method, stream: stream, metadata: metadata, deadline: deadline,
                 requestID: requestID, peer: peer, logger: finalLogger)
-            loop.execute { self.finish(stream, status) }
+            if loop.inEventLoop {
+                self.finish(stream, status)
+            } else {
+                loop.execute { self.finish(stream, status) }
+            }
+        }
+        if let taskExecutor {
+            stream.task = Task(executorPreference: taskExecutor, operation: body)
+        } else {
+            stream.task = Task(operation: body)
         }
     }
 

@@ -77,8 +77,12 @@ final class ServerStream: ServerCallStream, @unchecked Sendable {
         }
         let promise = eventLoop.makePromise(of: Void.self)
         promise.futureResult.whenComplete { _ in self.written(size) }
-        eventLoop.execute {
-            self.connection.enqueue(.message(buffer, compressed: compressed, promise: promise), on: self)
+        if eventLoop.inEventLoop {
+            connection.enqueue(.message(buffer, compressed: compressed, promise: promise), on: self)
+        } else {
+            eventLoop.execute {
+                self.connection.enqueue(.message(buffer, compressed: compressed, promise: promise), on: self)
+            }
         }
         if mustWait { try await promise.futureResult.get() }
     }

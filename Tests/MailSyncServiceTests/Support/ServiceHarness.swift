@@ -16,14 +16,16 @@ final class ServiceHarness: Sendable {
     private let transports: [TCPClientTransport]
 
     /// Starts a server. Stop it with `stop()`.
-    static func start(openTenantLimit: Int = 100, dataDirectory: String? = nil) async throws -> ServiceHarness {
+    static func start(
+        openTenantLimit: Int = 100, dataDirectory: String? = nil, logHandler: (any LogHandler)? = nil
+    ) async throws -> ServiceHarness {
         let dir = dataDirectory ?? FileManager.default.temporaryDirectory.appendingPathComponent("mailsync-svc-\(UUID().uuidString)").path
         var settings = ServerSettings()
         settings.listen = "127.0.0.1:0"
         settings.dataDirectory = dir
         settings.openTenantLimit = openTenantLimit
-        var logger = Logger(label: "test.mailsync")
-        logger.logLevel = .warning
+        var logger = logHandler.map { handler in Logger(label: "test.mailsync", factory: { _ in handler }) } ?? Logger(label: "test.mailsync")
+        logger.logLevel = logHandler == nil ? .warning : .trace
         let clock = ManualClock(Timestamp(secondsSinceEpoch: 1_790_000_000))  // 2026-09-21
         let server = try MailSyncServer(settings: settings, logger: logger, clock: clock)
         let address = try await server.start()
@@ -76,18 +78,11 @@ final class ServiceHarness: Sendable {
         request.name = name
         request.plan = plan
         request.emailDomains = domains
+        let adminID = "admin-\(UUID().uuidString.prefix(8).lowercased())"
+        request.administrator.id = adminID
+        request.administrator.name = "Admin of \(name)"
+        request.administrator.email = "\(adminID)@admins.example"
         let company = try await operatorClient.createCompany(request)
-        let adminID = "admin-\(company.id.prefix(8))"
-        // The first administrator (until CreateCompany takes one): written as the server would.
-        let tenant = TenantID(validating: company.id)!
-        let now = clock.now().microsecondsSinceEpoch
-        try await server.environment!.tenants.withTenant(tenant) { lease in
-            try await lease.write { db in
-                _ = try db.run("INSERT INTO users VALUES (?, ?, ?, ?, 1, ?)",
-                               [.text(adminID), .text("Admin of \(name)"), .text("admin@\(company.id.prefix(8)).example"),
-                                .integer(Int64(UserRole.administrator.rawValue)), .integer(now)])
-            }
-        }
         let key = try await key(company: company.id, user: adminID)
         return Company(id: company.id, adminUserID: adminID, adminKey: key, admin: client(key: key))
     }

@@ -1,0 +1,139 @@
+import Foundation
+import Logging
+import MailSyncClient
+import MailSyncService
+import MailSyncStorage
+import Testing
+
+/// Restarts, schema migrations, misplaced files, secrets in logs, and many tenants, against the
+/// real server and real files.
+@Suite("Persistence and tenants at scale")
+struct PersistenceTests {
+    @Test("everything written survives a restart of the server on the same data directory")
+    func restart() async throws {
+        let first = try await ServiceHarness.start()
+        let company = try await first.makeCompany(name: "Durable", domains: ["durable.example"])
+        var limits = SetCompanyLimitsRequest()
+        limits.limits.mailboxSyncLimit = 4
+        limits.limits.minimumPollIntervalSeconds = 600
+        _ = try await company.admin.setCompanyLimits(limits)
+        await first.stop(keepData: true)
+
+        let second = try await ServiceHarness.start(dataDirectory: first.dataDirectory)
+        let admin = second.client(key: company.adminKey)  // the key itself survived
+        let again = try await admin.setCompanyLimits({ var r = SetCompanyLimitsRequest(); r.limits = limits.limits; return r }())
+        #expect(again.name == "Durable")
+        #expect(again.limits.mailboxSyncLimit == 4)
+        let listed = try await second.operatorClient.listCompanies(ListCompaniesRequest())
+        #expect(listed.companies.map(\.id).contains(company.id))
+        await second.stop()
+    }
+
+    @Test("a tenant file from an older schema version is migrated when first opened")
+    func migratesOlderFile() async throws {
+        let harness = try await ServiceHarness.start()
+        let company = try await harness.makeCompany(name: "Old")
+        await harness.stop(keepData: true)
+
+        // Rewind the tenant file to schema 1, as an older build left it.
+        let tenant = TenantID(validating: company.id)!
+        let path = DataDirectory(harness.dataDirectory).tenantDatabasePath(tenant)
+        let db = try SQLiteConnection(path: path, mode: .open)
+        try db.execute("DROP TABLE folder_cursors")
+        try db.setUserVersion(1)
+        db.close()
+
+        let restarted = try await ServiceHarness.start(dataDirectory: harness.dataDirectory)
+        _ = try await restarted.client(key: company.adminKey).getCompanySettings(GetCompanySettingsRequest())
+        let version = try await restarted.server.environment!.tenants.withTenant(tenant) { lease in
+            try await lease.read { db in
+                (try db.userVersion(), try db.query("SELECT name FROM sqlite_master WHERE name = 'folder_cursors'").count)
+            }
+        }
+        #expect(version.0 == Int32(ServiceSchema.tenantMigrations.count))
+        #expect(version.1 == 1)
+        await restarted.stop()
+    }
+
+    @Test("a tenant file copied over another tenant's is refused with a clear message; the others still work")
+    func misplacedFile() async throws {
+        let harness = try await ServiceHarness.start()
+        let a = try await harness.makeCompany(name: "A")
+        let b = try await harness.makeCompany(name: "B")
+        await harness.stop(keepData: true)
+        let dir = DataDirectory(harness.dataDirectory)
+        let pathA = dir.tenantDatabasePath(TenantID(validating: a.id)!)
+        let pathB = dir.tenantDatabasePath(TenantID(validating: b.id)!)
+        for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: pathA + suffix) }
+        try FileManager.default.removeItem(atPath: pathA)
+        try FileManager.default.copyItem(atPath: pathB, toPath: pathA)
+
+        let restarted = try await ServiceHarness.start(dataDirectory: harness.dataDirectory)
+        await #expect {
+            _ = try await restarted.client(key: a.adminKey).getCompanySettings(GetCompanySettingsRequest())
+        } throws: { error in
+            guard let rpc = error as? RPCError else { return false }
+            return rpc.code == .failedPrecondition && rpc.message.contains("stamped")
+        }
+        _ = try await restarted.client(key: b.adminKey).listPlans(ListPlansRequest())
+        await restarted.stop()
+    }
+
+    @Test("no API key secret or mailbox password appears in the server's logs, even at trace level")
+    func noSecretsInLogs() async throws {
+        let store = CapturingLogHandler.Store()
+        let harness = try await ServiceHarness.start(logHandler: CapturingLogHandler(store: store))
+        let company = try await harness.makeCompany(name: "Quiet")
+        var secrets = [harness.operatorKey, company.adminKey]
+        // A failing call with a wrong key, and one with a password in a request.
+        let wrong = harness.client(key: company.adminKey + "x")
+        _ = try? await wrong.listPlans(ListPlansRequest())
+        var mailbox = CreateMailboxConnectionRequest()
+        mailbox.emailAddress = "quiet@quiet.example"
+        mailbox.provider = .gmail
+        mailbox.secret = "pw-\(UUID().uuidString)"
+        secrets.append(mailbox.secret)
+        _ = try? await company.admin.createMailboxConnection(mailbox)
+        await harness.stop()
+        let logs = store.all
+        #expect(!logs.isEmpty, "the capture should have seen the server's log lines")
+        for secret in secrets {
+            #expect(!logs.contains(secret), "a secret reached the logs")
+            let random = secret.split(separator: "_").last.map(String.init) ?? secret
+            #expect(!logs.contains(random))
+        }
+    }
+
+    @Test("1,000 companies with at most 50 databases open: answers correct, evictions, bounded descriptors")
+    func thousandTenants() async throws {
+        let harness = try await ServiceHarness.start(openTenantLimit: 50)
+        let baseline = Self.openDescriptors(under: harness.dataDirectory)
+        var companies: [(String, MailSync.Client)] = []
+        for i in 0..<1_000 {
+            let company = try await harness.makeCompany(name: "Tenant \(i)", domains: ["t\(i).example"])
+            companies.append((company.id, company.admin))
+        }
+        var peak = 0
+        for (i, (_, admin)) in companies.enumerated().shuffled() {
+            let settings = try await admin.getCompanySettings(GetCompanySettingsRequest())
+            #expect(settings.emailDomains == ["t\(i).example"])
+            if i % 50 == 0 { peak = max(peak, Self.openDescriptors(under: harness.dataDirectory)) }
+        }
+        let stats = harness.server.environment!.tenants.statistics
+        #expect(stats.openCount <= 50)
+        #expect(stats.evictions >= 900)
+        // 3 descriptors per open tenant (file, -wal, -shm) and the control database's; a few more
+        // while evicted tenants finish closing in the background.
+        #expect(peak - baseline <= 50 * 3 + 30, "descriptors into the data directory grew from \(baseline) to \(peak)")
+        #expect(peak > 0)
+        await harness.stop()
+    }
+
+    /// Descriptors of this process open on files under `directory` (other tests run alongside).
+    static func openDescriptors(under directory: String) -> Int {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+        return entries.filter { entry in
+            ((try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/" + entry)) ?? "").hasPrefix(directory)
+        }.count
+    }
+}
