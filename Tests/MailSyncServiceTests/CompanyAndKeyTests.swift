@@ -86,3 +86,39 @@ struct CompanyAndKeyTests {
         await harness.stop()
     }
 }
+
+@Suite("Raising the mailbox sync limit")
+struct LimitPromotionTests {
+    @Test("a mailbox waiting as PENDING starts once an administrator raises the company's limit")
+    func raiseLimitPromotes() async throws {
+        let harness = try await ServiceHarness.start()
+        let company = try await harness.makeCompany(plan: .essential)
+        var limit = SetCompanyLimitsRequest()
+        limit.limits.mailboxSyncLimit = 1
+        limit.limits.minimumPollIntervalSeconds = 300
+        _ = try await company.admin.setCompanyLimits(limit)
+        var statuses: [MailboxStatus] = []
+        for name in ["first", "second"] {
+            var user = CreateUserRequest()
+            user.id = name
+            user.name = name
+            user.email = "\(name)@acme.example"
+            user.role = .salesperson
+            _ = try await company.admin.createUser(user)
+            var mailbox = CreateMailboxConnectionRequest()
+            mailbox.userId = name
+            mailbox.emailAddress = "\(name)@acme.example"
+            mailbox.provider = .gmail
+            mailbox.secret = "app-password-\(name)"
+            statuses.append(try await company.admin.createMailboxConnection(mailbox).status)
+        }
+        #expect(statuses == [.enabled, .pending])
+        limit.limits.mailboxSyncLimit = 2
+        _ = try await company.admin.setCompanyLimits(limit)
+        var list = ListMailboxesRequest()
+        list.userId = "second"
+        let second = try await company.admin.listMailboxes(list).mailboxes.first
+        #expect(second?.status == .enabled)
+        await harness.stop()
+    }
+}

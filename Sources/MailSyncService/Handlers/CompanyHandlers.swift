@@ -153,7 +153,7 @@ struct CompanyHandlers: Sendable {
         let (_, tenant) = try context.company(named: request.companyId)
         let id = tenant.description
         let limits = request.limits
-        return try await env.controlWrite("the limits") { db in
+        let company = try await env.controlWrite("the limits") { db in
             let company = try CompanyRecords.require(db, id: id)
             let plan = try CompanyRecords.requirePlan(db, company.plan, field: "plan")
             try CompanyRecords.checkWithinCaps(limits, plan)
@@ -165,6 +165,13 @@ struct CompanyHandlers: Sendable {
                  .integer(Int64(limits.minimumPollIntervalSeconds)), .text(id)])
             return try CompanyRecords.require(db, id: id)
         }
+        // A higher mailbox sync limit starts the oldest waiting (PENDING) mailboxes at once.
+        let now = env.clock.now().microsecondsSinceEpoch
+        let limit = company.limits.mailboxSyncLimit
+        try await env.write(tenant, "the waiting mailboxes") { db in
+            try MailboxRecords.promotePending(db, limit: limit, now: now)
+        }
+        return company
     }
 
     func listPlans(_ request: ListPlansRequest, context: ServerContext) async throws -> ListPlansResponse {
