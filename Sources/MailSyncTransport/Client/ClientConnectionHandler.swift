@@ -42,9 +42,7 @@ final class ClientConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
     private var nextStreamID: UInt32 = 1
     private var out = ByteBuffer()
     private var flushScheduled = false
-    private var keepaliveTask: RepeatedTask?
-    private var keepaliveTimeoutTimer: Scheduled<Void>?
-    private var lastRead = NIODeadline.now()
+    private let keepalive = Keepalive()
     private var closeReason = RPCError(.unavailable, "the connection closed")
     private var readyCompleted = false
 
@@ -103,7 +101,7 @@ final class ClientConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard phase != .closed else { return }
         var bytes = unwrapInboundIn(data)
-        lastRead = .now()
+        keepalive.readHappened()
         InputAccumulator.append(&bytes, to: &input, allocator: context.channel.allocator)
         do {
             try processInput()
@@ -198,8 +196,7 @@ final class ClientConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
             }
         case .ping(let ack, let data):
             if ack {
-                keepaliveTimeoutTimer?.cancel()
-                keepaliveTimeoutTimer = nil
+                keepalive.pingAnswered()
             } else {
                 FrameEncoder.write(.ping(ack: true, data: data), to: &out)
             }
@@ -416,14 +413,12 @@ final class ClientConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
 
     private func startKeepalive() {
         guard let loop = context?.eventLoop else { return }
-        let interval = configuration.keepaliveInterval
-        keepaliveTask = loop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { [self] _ in
-            guard keepaliveTimeoutTimer == nil, NIODeadline.now() - lastRead >= interval else { return }
+        let timeout = configuration.keepaliveTimeout
+        keepalive.start(on: loop, interval: configuration.keepaliveInterval, timeout: timeout) { [unowned self] in
             FrameEncoder.write(.ping(ack: false, data: UInt64.random(in: 0...UInt64.max)), to: &out)
             flushNow()
-            keepaliveTimeoutTimer = loop.scheduleTask(in: configuration.keepaliveTimeout) { [self] in
-                fail(ProtocolError(.keepaliveTimeout, "the server did not answer a ping within \(configuration.keepaliveTimeout.seconds) s"))
-            }
+        } onTimeout: { [unowned self] in
+            fail(ProtocolError(.keepaliveTimeout, "the server did not answer a ping within \(timeout.seconds) s"))
         }
     }
 
@@ -462,8 +457,7 @@ final class ClientConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         phase = .closed
         onUnusable?()
         if !readyCompleted { ready.fail(error) }
-        keepaliveTask?.cancel()
-        keepaliveTimeoutTimer?.cancel()
+        keepalive.stop()
         for stream in Array(streams.values) + Array(waiting) {
             close(stream, .failure(error), discardBuffered: true)
         }

@@ -58,9 +58,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
     private var handshakeTimer: Scheduled<Void>?
     private var readTimer: Scheduled<Void>?
     private var idleTimer: Scheduled<Void>?
-    private var keepaliveTask: RepeatedTask?
-    private var keepaliveTimeoutTimer: Scheduled<Void>?
-    private var lastRead = NIODeadline.now()
+    private let keepalive = Keepalive()
     private var framesDecoded = 0
     private var taskExecutor: EventLoopTaskExecutor?
     private var pingBudget: TokenBucket
@@ -119,7 +117,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard phase != .closed else { return }
         var bytes = unwrapInboundIn(data)
-        lastRead = .now()
+        keepalive.readHappened()
         InputAccumulator.append(&bytes, to: &input, allocator: context.channel.allocator)
         let framesBefore = framesDecoded
         do {
@@ -220,8 +218,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
             throw ProtocolError(.protocolError, "a client may not send STATUS")
         case .ping(let ack, let data):
             if ack {
-                keepaliveTimeoutTimer?.cancel()
-                keepaliveTimeoutTimer = nil
+                keepalive.pingAnswered()
             } else {
                 guard pingBudget.take(now: .now()) else {
                     throw ProtocolError(.enhanceYourCalm, "too many pings: at most 10 in a burst, then 1 a second")
@@ -489,14 +486,12 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
 
     private func startKeepalive() {
         guard let loop = context?.eventLoop else { return }
-        let interval = configuration.keepaliveInterval
-        keepaliveTask = loop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { [self] _ in
-            guard keepaliveTimeoutTimer == nil, NIODeadline.now() - lastRead >= interval else { return }
+        let timeout = configuration.keepaliveTimeout
+        keepalive.start(on: loop, interval: configuration.keepaliveInterval, timeout: timeout) { [unowned self] in
             FrameEncoder.write(.ping(ack: false, data: UInt64.random(in: 0...UInt64.max)), to: &out)
             flushNow()
-            keepaliveTimeoutTimer = loop.scheduleTask(in: configuration.keepaliveTimeout) { [self] in
-                fail(ProtocolError(.keepaliveTimeout, "no answer to a ping within \(configuration.keepaliveTimeout.seconds) s"))
-            }
+        } onTimeout: { [unowned self] in
+            fail(ProtocolError(.keepaliveTimeout, "no answer to a ping within \(timeout.seconds) s"))
         }
     }
 
@@ -566,13 +561,10 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         handshakeTimer?.cancel()
         readTimer?.cancel()
         idleTimer?.cancel()
-        keepaliveTask?.cancel()
-        keepaliveTimeoutTimer?.cancel()
+        keepalive.stop()
         handshakeTimer = nil
         readTimer = nil
         idleTimer = nil
-        keepaliveTask = nil
-        keepaliveTimeoutTimer = nil
     }
 }
 
