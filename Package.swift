@@ -109,7 +109,7 @@ let package = Package(
         .testTarget(name: "MailSyncCodingTests", dependencies: ["MailSyncCoding", "TestSupport"]),
         .testTarget(
             name: "MailSyncWireTests",
-            dependencies: ["MailSyncWire", .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: ["MailSyncWire", "TestSupport", .product(name: "NIOCore", package: "swift-nio")]
         ),
         .testTarget(
             name: "MailSyncTransportTests",
