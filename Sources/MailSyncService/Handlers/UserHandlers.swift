@@ -1,9 +1,200 @@
+import Foundation
 import MailSyncClient
+import MailSyncCoding
 import MailSyncRPC
+import MailSyncStorage
 
-/// (To be implemented.)
+/// Company settings and the company's users.
+///
+/// A user's role is also the role of the API keys that act for them, so changing it rewrites those
+/// keys in the control database, and deactivating a user revokes them; both drop the
+/// authenticator's cache for the company so the change applies to the next call. The tenant and
+/// the control database are two files: the tenant change commits first, then the keys; both RPCs
+/// are idempotent, so a retry after a failure between the two finishes the job.
+///
+/// Only administrators give or take the administrator role (a company manager cannot promote
+/// anyone, themselves included, above their own role), and the last active administrator cannot
+/// be demoted or deactivated.
 struct UserHandlers: Sendable {
     let env: ServiceEnvironment
 
-    var methods: [ServerMethod] { [] }
+    var methods: [ServerMethod] {
+        [
+            .unary(MailSync.Method.getCompanySettings) { try await getCompanySettings($0, context: $1) },
+            .unary(MailSync.Method.updateCompanySettings) { try await updateCompanySettings($0, context: $1) },
+            .unary(MailSync.Method.createUser) { try await createUser($0, context: $1) },
+            .unary(MailSync.Method.changeUserRole) { try await changeUserRole($0, context: $1) },
+            .unary(MailSync.Method.deactivateUser) { try await deactivateUser($0, context: $1) },
+            .unary(MailSync.Method.listUsers) { try await listUsers($0, context: $1) },
+        ]
+    }
+
+    // MARK: Company settings
+
+    func getCompanySettings(_ request: GetCompanySettingsRequest, context: ServerContext) async throws -> CompanySettings {
+        let (_, tenant) = try context.tenant()
+        let settings = try await env.read(tenant, "the company settings") { try SettingsRecords.read($0) }
+        return try await withPlanAndLimits(settings, tenant)
+    }
+
+    /// Changes only the fields that are set; `email_domains` replaces the whole list.
+    func updateCompanySettings(_ request: UpdateCompanySettingsRequest, context: ServerContext) async throws -> CompanySettings {
+        let (_, tenant) = try context.tenant()
+        if let timeZone = request.timeZone { try Validate.timeZone(timeZone, "time_zone") }
+        var domains: [String]?
+        if let list = request.emailDomains?.domains {
+            guard list.count <= 100 else {
+                throw RPCError(.invalidArgument, "email_domains.domains must have at most 100 domains, got \(list.count)")
+            }
+            for (i, domain) in list.enumerated() { try Validate.hostName(domain, "email_domains.domains[\(i)]") }
+            domains = Array(Set(list.map { $0.lowercased() })).sorted()
+        }
+        let (prevent, timeZone, newDomains) = (request.preventInternalEmailSync, request.timeZone, domains)
+        let settings = try await env.write(tenant, "the company settings") { db in
+            if let prevent {
+                try db.run("UPDATE settings SET prevent_internal_email_sync = ? WHERE id = 1", [.integer(prevent ? 1 : 0)])
+            }
+            if let timeZone { try db.run("UPDATE settings SET time_zone = ? WHERE id = 1", [.text(timeZone)]) }
+            if let newDomains { try SettingsRecords.replaceDomains(db, with: newDomains) }
+            return try SettingsRecords.read(db)
+        }
+        return try await withPlanAndLimits(settings, tenant)
+    }
+
+    private func withPlanAndLimits(_ settings: CompanySettings, _ tenant: TenantID) async throws -> CompanySettings {
+        let company = try await env.controlRead("the company settings") { try CompanyRecords.require($0, id: tenant.description) }
+        var settings = settings
+        settings.plan = company.plan
+        settings.limits = company.limits
+        return settings
+    }
+
+    // MARK: Users
+
+    /// Creates an active user; the server makes the id (a UUID) when the request has none.
+    func createUser(_ request: CreateUserRequest, context: ServerContext) async throws -> User {
+        let (caller, tenant) = try context.tenant()
+        let id = request.id.isEmpty ? UUID().uuidString.lowercased() : request.id
+        if !request.id.isEmpty { try Validate.identifier(request.id, "id") }
+        let name = request.name.trimmingCharacters(in: .whitespaces)
+        try Validate.required(name, "name")
+        try Validate.length(name, "name", max: 200)
+        let email = try Validate.email(request.email, "email")
+        try Self.requireRole(request.role, "role")
+        try Self.requireMayGrant(request.role, caller: caller)
+        let role = request.role
+        let now = env.clock.now().microsecondsSinceEpoch
+        return try await env.write(tenant, "the user") { db in
+            guard try db.scalar("SELECT 1 FROM users WHERE id = ?", [.text(id)]) == nil else {
+                throw RPCError(.alreadyExists, "a user with id '\(id)' already exists")
+            }
+            try db.run("INSERT INTO users(id, name, email, role, active, created_at) VALUES (?, ?, ?, ?, 1, ?)",
+                       [.text(id), .text(name), .text(email), .integer(Int64(role.rawValue)), .integer(now)])
+            return try UserRecords.require(db, id: id)
+        }
+    }
+
+    /// Changes a user's role and the role of every API key acting for them.
+    func changeUserRole(_ request: ChangeUserRoleRequest, context: ServerContext) async throws -> User {
+        let (caller, tenant) = try context.tenant()
+        try Validate.identifier(request.userId, "user_id")
+        try Self.requireRole(request.role, "role")
+        try Self.requireMayGrant(request.role, caller: caller)
+        let (userID, role) = (request.userId, request.role)
+        let user = try await env.write(tenant, "the role change") { db in
+            let user = try UserRecords.require(db, id: userID)
+            guard user.role != role else { return user }
+            try Self.requireMayChange(user, caller: caller)
+            try UserRecords.requireAnotherAdministrator(db, besides: user, doing: "changing their role")
+            try db.run("UPDATE users SET role = ? WHERE id = ?", [.integer(Int64(role.rawValue)), .text(userID)])
+            return try UserRecords.require(db, id: userID)
+        }
+        let roleName = role.roleName ?? ""
+        _ = try await env.controlWrite("the role change") { db in
+            try db.run("UPDATE api_keys SET role = ? WHERE company_id = ? AND user_id = ?",
+                       [.text(roleName), .text(tenant.description), .text(userID)])
+        }
+        env.authenticator.invalidate(company: tenant)
+        return user
+    }
+
+    /// Deactivates a user: their API keys are revoked and their active mailbox is disabled, its
+    /// secret erased and, for `REMOVE`, its timeline entries (with their participants and
+    /// opportunity links) deleted, all in one transaction.
+    func deactivateUser(_ request: DeactivateUserRequest, context: ServerContext) async throws -> User {
+        let (caller, tenant) = try context.tenant()
+        try Validate.identifier(request.userId, "user_id")
+        let previous = request.previousCommunication
+        guard previous == .keep || previous == .remove else {
+            throw RPCError(.invalidArgument, "previous_communication is required: KEEP or REMOVE what the user's mailbox synced")
+        }
+        let userID = request.userId
+        let now = env.clock.now().microsecondsSinceEpoch
+        let user = try await env.write(tenant, "the deactivation") { db in
+            let user = try UserRecords.require(db, id: userID)
+            try Self.requireMayChange(user, caller: caller)
+            try UserRecords.requireAnotherAdministrator(db, besides: user, doing: "deactivating them")
+            try db.run("UPDATE users SET active = 0 WHERE id = ?", [.text(userID)])
+            if let mailboxID = try db.scalar("SELECT id FROM mailboxes WHERE user_id = ? AND disabled_at IS NULL", [.text(userID)])?.string {
+                try db.run("""
+                    UPDATE mailboxes SET status = ?, status_since = ?, disabled_at = ?, secret = NULL WHERE id = ?
+                    """, [.integer(Int64(MailboxStatus.disabled.rawValue)), .integer(now), .integer(now), .text(mailboxID)])
+                if previous == .remove { try TimelineRecords.deleteEntries(db, mailboxID: mailboxID) }
+            }
+            return try UserRecords.require(db, id: userID)
+        }
+        _ = try await env.controlWrite("the deactivation") { db in
+            try db.run("UPDATE api_keys SET revoked = 1 WHERE company_id = ? AND user_id = ? AND revoked = 0",
+                       [.text(tenant.description), .text(userID)])
+        }
+        env.authenticator.invalidate(company: tenant)
+        return user
+    }
+
+    /// Users by creation time, each with their active mailbox's status (`NOT_CONFIGURED` when none).
+    func listUsers(_ request: ListUsersRequest, context: ServerContext) async throws -> ListUsersResponse {
+        let (_, tenant) = try context.tenant()
+        let page = try Page(size: request.pageSize, token: request.pageToken, kind: "users")
+        if let role = request.role { try Self.requireRole(role, "role") }
+        let (role, includeInactive) = (request.role, request.includeInactive)
+        let rows = try await env.read(tenant, "the users") { db in
+            var conditions: [String] = []
+            var arguments: [SQLiteValue] = []
+            if !includeInactive { conditions.append("u.active = 1") }
+            if let role {
+                conditions.append("u.role = ?")
+                arguments.append(.integer(Int64(role.rawValue)))
+            }
+            let filter = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
+            arguments += [.integer(page.limitPlusOne), .integer(Int64(page.offset))]
+            return try db.query("\(UserRecords.select)\(filter) ORDER BY u.created_at, u.id LIMIT ? OFFSET ?", arguments)
+        }
+        var response = ListUsersResponse()
+        response.users = rows.prefix(page.size).map(UserRecords.user)
+        response.nextPageToken = page.nextToken(found: rows.count)
+        return response
+    }
+
+    // MARK: Rules
+
+    /// A role a user can have: one of the six, not `UNSPECIFIED` or a number this build does not know.
+    static func requireRole(_ role: UserRole, _ field: String) throws {
+        guard role.roleName != nil else {
+            throw RPCError(.invalidArgument, "\(field) must be one of the user roles (ADMINISTRATOR … JUNIOR_SALESPERSON), got \(role)")
+        }
+    }
+
+    /// Only administrators make administrators.
+    static func requireMayGrant(_ role: UserRole, caller: Caller) throws {
+        guard role != .administrator || caller.role == "administrator" else {
+            throw RPCError(.permissionDenied, "only an administrator may give the administrator role")
+        }
+    }
+
+    /// Only administrators change or deactivate an administrator.
+    static func requireMayChange(_ user: User, caller: Caller) throws {
+        guard user.role != .administrator || caller.role == "administrator" else {
+            throw RPCError(.permissionDenied, "only an administrator may change or deactivate an administrator")
+        }
+    }
 }

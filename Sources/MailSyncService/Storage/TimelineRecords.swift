@@ -1,0 +1,78 @@
+import Foundation
+import MailSyncClient
+import MailSyncCoding
+import MailSyncStorage
+
+/// Reading and removing timeline entries ("Life of the Lead") in a company's database.
+///
+/// Removing entries removes their participants and opportunity links (foreign-key cascade) and
+/// then every stored message body no remaining entry refers to, so "remove previous
+/// communication" and deleting a lead leave no mail text behind.
+enum TimelineRecords {
+    /// One page of a lead's entries, newest first (`date DESC, id`), with participants by position
+    /// and linked opportunity ids. `body` is the stored zlib body for entries the caller may read
+    /// (`readsAll`, or entries of `readerUserID`), nil for the others and for entries with none.
+    static func page(
+        _ db: SQLiteConnection, leadID: String, limit: Int64, offset: Int64, readerUserID: String, readsAll: Bool
+    ) throws -> [(entry: TimelineEntry, mayRead: Bool, body: [UInt8]?)] {
+        let rows = try db.query("""
+            SELECT t.id, t.subject, t.date, t.direction, t.mailbox_id, t.user_id, t.smart_mail,
+                   CASE WHEN ? = 1 OR t.user_id = ? THEN m.body_zlib END
+            FROM timeline_entries t LEFT JOIN messages m ON m.message_key = t.message_key
+            WHERE t.lead_id = ? ORDER BY t.date DESC, t.id LIMIT ? OFFSET ?
+            """, [.integer(readsAll ? 1 : 0), .text(readerUserID), .text(leadID), .integer(limit), .integer(offset)])
+        return try rows.map { row in
+            var entry = TimelineEntry()
+            entry.id = row[0].string ?? ""
+            entry.leadId = leadID
+            entry.subject = row[1].string ?? ""
+            entry.date = Timestamp(microsecondsSinceEpoch: row[2].int64 ?? 0)
+            entry.direction = MailDirection(rawValue: Int32(row[3].int64 ?? 0))
+            entry.mailboxId = row[4].string ?? ""
+            entry.userId = row[5].string ?? ""
+            entry.smartMail = row[6].int64 == 1
+            entry.participants = try participants(db, entryID: entry.id)
+            entry.opportunityIds = try db.query(
+                "SELECT opportunity_id FROM opportunity_links WHERE entry_id = ? ORDER BY opportunity_id", [.text(entry.id)]
+            ).compactMap { $0[0].string }
+            return (entry, readsAll || entry.userId == readerUserID, row[7].bytes)
+        }
+    }
+
+    static func participants(_ db: SQLiteConnection, entryID: String) throws -> [Participant] {
+        try db.query("SELECT kind, address, display_name FROM timeline_participants WHERE entry_id = ? ORDER BY position",
+                     [.text(entryID)]).map { row in
+            var participant = Participant()
+            participant.kind = ParticipantKind(rawValue: Int32(row[0].int64 ?? 0))
+            participant.address = row[1].string ?? ""
+            participant.displayName = row[2].string ?? ""
+            return participant
+        }
+    }
+
+    /// Deletes a mailbox's entries. Returns how many.
+    @discardableResult
+    static func deleteEntries(_ db: SQLiteConnection, mailboxID: String) throws -> Int {
+        try delete(db, where: "mailbox_id = ?", .text(mailboxID))
+    }
+
+    /// Deletes a lead's entries. Returns how many.
+    @discardableResult
+    static func deleteEntries(_ db: SQLiteConnection, leadID: String) throws -> Int {
+        try delete(db, where: "lead_id = ?", .text(leadID))
+    }
+
+    private static func delete(_ db: SQLiteConnection, where condition: String, _ argument: SQLiteValue) throws -> Int {
+        let keys = try db.query("SELECT DISTINCT message_key FROM timeline_entries WHERE \(condition)", [argument])
+            .compactMap { $0[0].string }
+        let removed = try db.run("DELETE FROM timeline_entries WHERE \(condition)", [argument])
+        guard !keys.isEmpty else { return removed }
+        // One pass over the remaining entries (the NOT IN list is built once), not one per key.
+        let json = String(decoding: try JSONSerialization.data(withJSONObject: keys), as: UTF8.self)
+        try db.run("""
+            DELETE FROM messages WHERE message_key IN (SELECT value FROM json_each(?))
+              AND message_key NOT IN (SELECT message_key FROM timeline_entries)
+            """, [.text(json)])
+        return removed
+    }
+}
