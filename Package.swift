@@ -76,7 +76,8 @@ let package = Package(
         .target(
             name: "MailSyncService",
             dependencies: [
-                "MailSyncClient", "MailSyncRPC", "MailSyncTransport", "MailSyncStorage", "MailSyncSecurity",
+                "MailSyncClient", "MailSyncRPC", "MailSyncTransport", "MailSyncStorage", "MailSyncSecurity", "MailSyncWire",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

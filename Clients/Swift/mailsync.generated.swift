@@ -3198,9 +3198,9 @@ public enum MailSync {
 
         /// A lead's emails, newest first; bodies only for callers allowed to read them.
         ///
-        /// The timeline is built from users' mailboxes: administrators and company managers see the
-        /// emails synced from every mailbox of their company; other roles only those synced from or
-        /// sent through their own.
+        /// Every caller sees every entry (subject, date, direction, participants). The body of an
+        /// email synced from or sent through another user's mailbox is given only to administrators
+        /// and company managers; other roles get `body_withheld` for those and the body of their own.
         public static let listLeadTimeline = MethodDescriptor(
             service: "mailsync.v1.MailSync", method: "ListLeadTimeline", kind: .unary,
             allowedRoles: ["administrator", "company_manager", "marketing_manager", "sales_manager", "salesperson", "junior_salesperson"], isIdempotent: true,
@@ -3520,9 +3520,9 @@ extension MailSync {
 
         /// A lead's emails, newest first; bodies only for callers allowed to read them.
         ///
-        /// The timeline is built from users' mailboxes: administrators and company managers see the
-        /// emails synced from every mailbox of their company; other roles only those synced from or
-        /// sent through their own.
+        /// Every caller sees every entry (subject, date, direction, participants). The body of an
+        /// email synced from or sent through another user's mailbox is given only to administrators
+        /// and company managers; other roles get `body_withheld` for those and the body of their own.
         ///
         /// Roles: `administrator`, `company_manager`, `marketing_manager`, `sales_manager`, `salesperson`, `junior_salesperson`. Administrators and company managers may act on other users' mailboxes and their data; others only on their own. Idempotent: safe to retry.
         public func listLeadTimeline(_ request: ListLeadTimelineRequest, options: CallOptions = .defaults) async throws -> ListLeadTimelineResponse {

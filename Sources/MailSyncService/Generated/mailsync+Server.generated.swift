@@ -201,9 +201,9 @@ extension MailSync {
 
         /// A lead's emails, newest first; bodies only for callers allowed to read them.
         ///
-        /// The timeline is built from users' mailboxes: administrators and company managers see the
-        /// emails synced from every mailbox of their company; other roles only those synced from or
-        /// sent through their own.
+        /// Every caller sees every entry (subject, date, direction, participants). The body of an
+        /// email synced from or sent through another user's mailbox is given only to administrators
+        /// and company managers; other roles get `body_withheld` for those and the body of their own.
         ///
         /// Roles: `administrator`, `company_manager`, `marketing_manager`, `sales_manager`, `salesperson`, `junior_salesperson`. Administrators and company managers may act on other users' mailboxes and their data; others only on their own. Idempotent: safe to retry.
         func listLeadTimeline(_ request: ListLeadTimelineRequest, context: ServerContext) async throws -> ListLeadTimelineResponse

@@ -23,8 +23,6 @@ struct LeadHandlers: Sendable {
     static let maxOpportunities = 10_000
     /// Decompressed body text per timeline page; a page stops early rather than pass it.
     static let bodyBudgetPerPage = 2 << 20
-    /// Roles that read every entry's body; other roles read only their own entries' bodies.
-    static let bodyReaderRoles: Set<String> = ["administrator", "company_manager"]
 
     var methods: [ServerMethod] {
         [
@@ -131,7 +129,9 @@ struct LeadHandlers: Sendable {
         try Validate.identifier(request.leadId, "lead_id")
         let page = try Page(size: request.pageSize, token: request.pageToken, kind: "timeline")
         let leadID = request.leadId
-        let readsAll = Self.bodyReaderRoles.contains(caller.role)
+        // Every caller sees every entry; bodies of mail from other users' mailboxes only for the
+        // roles the schema's `manage_others` names (administrators and company managers).
+        let readsAll = context.method.mayActOnOthers(role: caller.role)
         let rows = try await env.read(tenant, "the timeline") { db in
             try db.transaction(immediate: false) {
                 guard try LeadRecords.exists(db, id: leadID) else { throw RPCError(.notFound, "no lead '\(leadID)'") }
