@@ -7,6 +7,7 @@ packages=(
   zlib1g-dev        # message compression (CZlib)
   libsqlite3-dev    # per-tenant and control databases (CSQLite)
   openssl           # TLS tests make a throwaway certificate
+  dovecot-imapd     # a real IMAP server the sync tests start on a loopback port (TestSupport/Dovecot.swift)
 )
 
 missing=()
