@@ -102,6 +102,9 @@ public struct ServerSettings: Codable, Sendable, Equatable {
             guard value > 0 else { throw SettingsError("\(name) must be more than 0 seconds, got \(value)") }
             return .nanoseconds(Int64(value * 1e9))
         }
+        if let v = openTenantLimit, v < 1 {
+            throw SettingsError("openTenantLimit must be at least 1, got \(v)")
+        }
         if let v = maxConnections {
             guard v > 0 else { throw SettingsError("maxConnections must be a positive number, got \(v)") }
             configuration.maxConnections = v

@@ -36,6 +36,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds calls in flight may take to finish on shutdown (default 30).")
     var shutdownGrace: Double?
 
+    @Option(help: "Company databases kept open while idle; least recently used close first (default 100).")
+    var openTenantLimit: Int?
+
     @Option(help: "PEM certificate chain; with --tls-key, serve TLS only.")
     var tlsCert: String?
 
@@ -53,6 +56,7 @@ struct ServeCommand: AsyncParsableCommand {
         flags.maxConcurrentCallsPerConnection = maxConcurrentCalls
         flags.maxMessageBytes = maxMessageBytes
         flags.shutdownGraceSeconds = shutdownGrace
+        flags.openTenantLimit = openTenantLimit
         flags.tlsCertificateFile = tlsCert
         flags.tlsPrivateKeyFile = tlsKey
         flags.logLevel = logLevel
