@@ -72,6 +72,7 @@ let package = Package(
         ),
         .target(name: "MailSyncSecurity", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "SchemaCompiler"),
+        .target(name: "MailSyncIMAP"),
         .executableTarget(name: "mailsync-gen", dependencies: ["SchemaCompiler"]),
         .target(
             name: "MailSyncService",
@@ -123,6 +124,7 @@ let package = Package(
         ),
         .testTarget(name: "MailSyncStorageTests", dependencies: ["MailSyncStorage", "CSQLite"]),
         .testTarget(name: "SchemaCompilerTests", dependencies: ["SchemaCompiler"]),
+        .testTarget(name: "MailSyncIMAPTests", dependencies: ["MailSyncIMAP"]),
         .testTarget(
             name: "MailSyncSecurityTests",
             dependencies: ["MailSyncSecurity", .product(name: "Crypto", package: "swift-crypto")]
