@@ -72,6 +72,7 @@ let package = Package(
         ),
         .target(name: "MailSyncSecurity", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "SchemaCompiler"),
+        .target(name: "MailSyncErrors"),
         .target(name: "MailSyncIMAP"),
         .executableTarget(name: "mailsync-gen", dependencies: ["SchemaCompiler"]),
         .target(
@@ -124,6 +125,7 @@ let package = Package(
         ),
         .testTarget(name: "MailSyncStorageTests", dependencies: ["MailSyncStorage", "CSQLite"]),
         .testTarget(name: "SchemaCompilerTests", dependencies: ["SchemaCompiler"]),
+        .testTarget(name: "MailSyncErrorsTests", dependencies: ["MailSyncErrors"]),
         .testTarget(name: "MailSyncIMAPTests", dependencies: ["MailSyncIMAP"]),
         .testTarget(
             name: "MailSyncSecurityTests",
