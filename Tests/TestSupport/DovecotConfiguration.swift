@@ -1,0 +1,156 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension DovecotServer {
+    /// How a test's Dovecot is set up; the defaults give a plain-text IMAP server on one loopback port.
+    public struct Options: Sendable {
+        /// Whether clients must use TLS.
+        public enum TLS: Sendable {
+            /// `ssl = no`: plain IMAP, plain-text logins allowed.
+            case off
+            /// `ssl = required` with a self-signed certificate for `localhost` and `127.0.0.1`
+            /// (`DovecotServer.certificatePath`): STARTTLS on `port`, implicit TLS on `tlsPort`.
+            /// Caution: Dovecot counts a client whose IP equals the server's (always so on
+            /// loopback) as secured, so it still accepts plain-text LOGIN on `port` without
+            /// STARTTLS and does not advertise LOGINDISABLED. Test "TLS required" on the client side.
+            case required
+        }
+
+        public var tls: TLS = .off
+        /// Dovecot waits this long before answering a failed login (its own default is 2 s);
+        /// 0 keeps wrong-password tests fast.
+        public var authFailureDelay: Duration = .zero
+        /// Dovecot's anvil "auth penalty": after failed logins from an IP, every later login from it
+        /// waits up to 15 s (doubling per failure). Off by default: all tests come from 127.0.0.1.
+        public var authPenalty = false
+        /// Appended verbatim to the generated config (e.g. an oauth2 passdb, `mail_max_userip_connections`).
+        public var extraConfig: String = ""
+
+        public init(tls: TLS = .off, authFailureDelay: Duration = .zero, authPenalty: Bool = false, extraConfig: String = "") {
+            self.tls = tls
+            self.authFailureDelay = authFailureDelay
+            self.authPenalty = authPenalty
+            self.extraConfig = extraConfig
+        }
+    }
+
+    /// Who the mail processes run as. As root they run as the `dovecot` system user (Dovecot refuses
+    /// mail access as uid 0); otherwise everything runs as the current user.
+    struct MailOwner: Sendable {
+        let uid: uid_t
+        let gid: gid_t
+        let loginUser: String
+        let internalUser: String
+        /// Files this fixture writes into maildirs must be chowned to `uid`/`gid`.
+        let needsChown: Bool
+
+        static func current() throws -> MailOwner {
+            if getuid() == 0 {
+                // getpwnam returns a static buffer: read the ids before the next call overwrites it.
+                guard let dovecot = getpwnam("dovecot").map({ ($0.pointee.pw_uid, $0.pointee.pw_gid) }),
+                    getpwnam("dovenull") != nil
+                else {
+                    throw DovecotError("users dovecot and dovenull are missing: run scripts/install-deps.sh")
+                }
+                return MailOwner(uid: dovecot.0, gid: dovecot.1, loginUser: "dovenull", internalUser: "dovecot", needsChown: true)
+            }
+            let name = getpwuid(getuid()).map { String(cString: $0.pointee.pw_name) } ?? "\(getuid())"
+            return MailOwner(uid: getuid(), gid: getgid(), loginUser: name, internalUser: name, needsChown: false)
+        }
+    }
+
+    /// The whole `dovecot.conf`: nothing is read from /etc/dovecot.
+    static func configuration(
+        directory: String, port: Int, tlsPort: Int?, owner: MailOwner, options: Options
+    ) -> String {
+        var text = """
+            # Written by TestSupport/DovecotServer for one test; self-contained.
+            protocols = imap
+            listen = 127.0.0.1
+            base_dir = \(directory)/run
+            state_dir = \(directory)/state
+            log_path = \(directory)/dovecot.log
+            info_log_path = \(directory)/dovecot.log
+            default_login_user = \(owner.loginUser)
+            default_internal_user = \(owner.internalUser)
+            first_valid_uid = \(owner.uid)
+            last_valid_uid = \(owner.uid)
+            first_valid_gid = \(owner.gid)
+            last_valid_gid = \(owner.gid)
+            auth_mechanisms = plain login
+            auth_failure_delay = \(options.authFailureDelay.components.seconds)s
+            passdb {
+              driver = passwd-file
+              args = scheme=PLAIN \(directory)/users
+            }
+            userdb {
+              driver = static
+              args = uid=\(owner.uid) gid=\(owner.gid) home=\(directory)/mail/%u
+            }
+            mail_location = maildir:\(directory)/mail/%u
+            namespace inbox {
+              inbox = yes
+              mailbox Sent {
+                special_use = \\Sent
+                auto = subscribe
+              }
+            }
+
+            """
+        if !options.authPenalty {
+            // The documented way to turn the penalty off: nobody may connect to its socket.
+            text += """
+                service anvil {
+                  unix_listener anvil-auth-penalty {
+                    mode = 0
+                  }
+                }
+
+                """
+        }
+        switch options.tls {
+        case .off:
+            text += """
+                ssl = no
+                disable_plaintext_auth = no
+                service imap-login {
+                  inet_listener imap {
+                    address = 127.0.0.1
+                    port = \(port)
+                  }
+                  inet_listener imaps {
+                    port = 0
+                  }
+                }
+
+                """
+        case .required:
+            text += """
+                ssl = required
+                ssl_cert = <\(directory)/tls/cert.pem
+                ssl_key = <\(directory)/tls/key.pem
+                service imap-login {
+                  inet_listener imap {
+                    address = 127.0.0.1
+                    port = \(port)
+                  }
+                  inet_listener imaps {
+                    address = 127.0.0.1
+                    port = \(tlsPort ?? 0)
+                    ssl = yes
+                  }
+                }
+
+                """
+        }
+        return text + options.extraConfig + "\n"
+    }
+}
+
+/// A failure of the Dovecot fixture; `description` carries Dovecot's own log when it has one.
+public struct DovecotError: Error, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}
