@@ -12,6 +12,9 @@
 //   MailSyncClient     generated messages and client stubs (Clients/Swift), the library a CRM adds
 //   SchemaCompiler     the IDL parser, checker and Swift emitter; `mailsync-gen` drives it
 //   CSQLite            system libsqlite3 (storage)
+//   CCurl              system libcurl with typed setopt wrappers (IMAP connect, TLS, login)
+//   MailSyncMailTransport  IMAP connections over libcurl (CONNECT_ONLY + curl_easy_send/recv) on
+//                      dedicated threads, failures classified by MailSyncErrors
 //   MailSyncStorage    SQLite layer: connections, per-tenant files, LRU pool, migrations, stamps
 //   MailSyncService    the server: generated server stubs and the service's handlers
 //   mailsync           the command: `serve` and admin subcommands
@@ -38,6 +41,7 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CCurl", path: "Sources/CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .target(
             name: "MailSyncStorage",
             dependencies: ["CSQLite", .product(name: "Logging", package: "swift-log")]
@@ -74,6 +78,7 @@ let package = Package(
         .target(name: "SchemaCompiler"),
         .target(name: "MailSyncErrors"),
         .target(name: "MailSyncIMAP"),
+        .target(name: "MailSyncMailTransport", dependencies: ["CCurl", "MailSyncIMAP", "MailSyncErrors"]),
         .executableTarget(name: "mailsync-gen", dependencies: ["SchemaCompiler"]),
         .target(
             name: "MailSyncService",
@@ -127,6 +132,10 @@ let package = Package(
         .testTarget(name: "SchemaCompilerTests", dependencies: ["SchemaCompiler"]),
         .testTarget(name: "MailSyncErrorsTests", dependencies: ["MailSyncErrors"]),
         .testTarget(name: "MailSyncIMAPTests", dependencies: ["MailSyncIMAP"]),
+        .testTarget(
+            name: "MailSyncMailTransportTests",
+            dependencies: ["MailSyncMailTransport", "MailSyncIMAP", "MailSyncErrors", "TestSupport"]
+        ),
         .testTarget(
             name: "MailSyncSecurityTests",
             dependencies: ["MailSyncSecurity", .product(name: "Crypto", package: "swift-crypto")]

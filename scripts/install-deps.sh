@@ -8,6 +8,7 @@ packages=(
   libsqlite3-dev    # per-tenant and control databases (CSQLite)
   openssl           # TLS tests make a throwaway certificate
   dovecot-imapd     # a real IMAP server the sync tests start on a loopback port (TestSupport/Dovecot.swift)
+  libcurl4-openssl-dev  # IMAP over libcurl: connect, TLS, login; then our own IMAP (CCurl)
 )
 
 missing=()

@@ -1,0 +1,51 @@
+#include <curl/curl.h>
+
+// curl_easy_setopt and curl_easy_getinfo are variadic: Swift cannot call them. These typed
+// wrappers cover what the IMAP connection (MailSyncMailTransport) needs; add more the same way.
+
+static inline CURLcode ccurl_setopt_string(CURL *curl, CURLoption option, const char *value) {
+    return curl_easy_setopt(curl, option, value);
+}
+
+static inline CURLcode ccurl_setopt_long(CURL *curl, CURLoption option, long value) {
+    return curl_easy_setopt(curl, option, value);
+}
+
+static inline CURLcode ccurl_setopt_pointer(CURL *curl, CURLoption option, void *value) {
+    return curl_easy_setopt(curl, option, value);
+}
+
+static inline CURLcode ccurl_setopt_url(CURL *c, const char *v) { return curl_easy_setopt(c, CURLOPT_URL, v); }
+static inline CURLcode ccurl_setopt_connect_only(CURL *c, long v) { return curl_easy_setopt(c, CURLOPT_CONNECT_ONLY, v); }
+static inline CURLcode ccurl_setopt_username(CURL *c, const char *v) { return curl_easy_setopt(c, CURLOPT_USERNAME, v); }
+static inline CURLcode ccurl_setopt_password(CURL *c, const char *v) { return curl_easy_setopt(c, CURLOPT_PASSWORD, v); }
+static inline CURLcode ccurl_setopt_use_ssl(CURL *c, long v) { return curl_easy_setopt(c, CURLOPT_USE_SSL, v); }
+static inline CURLcode ccurl_setopt_login_options(CURL *c, const char *v) { return curl_easy_setopt(c, CURLOPT_LOGIN_OPTIONS, v); }
+static inline CURLcode ccurl_setopt_xoauth2_bearer(CURL *c, const char *v) { return curl_easy_setopt(c, CURLOPT_XOAUTH2_BEARER, v); }
+static inline CURLcode ccurl_setopt_connecttimeout_ms(CURL *c, long v) { return curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, v); }
+static inline CURLcode ccurl_setopt_timeout_ms(CURL *c, long v) { return curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, v); }
+static inline CURLcode ccurl_setopt_verbose(CURL *c, long v) { return curl_easy_setopt(c, CURLOPT_VERBOSE, v); }
+static inline CURLcode ccurl_setopt_nosignal(CURL *c, long v) { return curl_easy_setopt(c, CURLOPT_NOSIGNAL, v); }
+static inline CURLcode ccurl_setopt_ssl_verifypeer(CURL *c, long v) { return curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, v); }
+static inline CURLcode ccurl_setopt_ssl_verifyhost(CURL *c, long v) { return curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, v); }
+static inline CURLcode ccurl_setopt_cainfo(CURL *c, const char *v) { return curl_easy_setopt(c, CURLOPT_CAINFO, v); }
+static inline CURLcode ccurl_setopt_errorbuffer(CURL *c, char *v) { return curl_easy_setopt(c, CURLOPT_ERRORBUFFER, v); }
+
+typedef int (*ccurl_debug_callback)(CURL *handle, curl_infotype type, char *data, size_t size, void *userdata);
+
+static inline CURLcode ccurl_setopt_debugfunction(CURL *c, ccurl_debug_callback f) {
+    return curl_easy_setopt(c, CURLOPT_DEBUGFUNCTION, f);
+}
+static inline CURLcode ccurl_setopt_debugdata(CURL *c, void *v) { return curl_easy_setopt(c, CURLOPT_DEBUGDATA, v); }
+
+// The socket curl connected (and logged in) with CONNECT_ONLY; -1 (CURL_SOCKET_BAD) if none.
+static inline CURLcode ccurl_getinfo_activesocket(CURL *c, curl_socket_t *socket) {
+    return curl_easy_getinfo(c, CURLINFO_ACTIVESOCKET, socket);
+}
+// errno of the last failed connect (ECONNREFUSED, ETIMEDOUT, …).
+static inline CURLcode ccurl_getinfo_os_errno(CURL *c, long *value) {
+    return curl_easy_getinfo(c, CURLINFO_OS_ERRNO, value);
+}
+static inline CURLcode ccurl_getinfo_ssl_verifyresult(CURL *c, long *value) {
+    return curl_easy_getinfo(c, CURLINFO_SSL_VERIFYRESULT, value);
+}

@@ -1,0 +1,328 @@
+import CCurl
+import Foundation
+import MailSyncErrors
+import MailSyncIMAP
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The server lines libcurl saw, from CURLOPT_DEBUGFUNCTION (`CURLINFO_HEADER_IN` only: what the
+/// server sent; `HEADER_OUT` would include our LOGIN and its password).
+final class CurlTranscript {
+    var lines: [String] = []
+    private var partial: [UInt8] = []
+
+    func received(_ bytes: UnsafeBufferPointer<UInt8>) {
+        for byte in bytes {
+            if byte == UInt8(ascii: "\n") {
+                if partial.last == UInt8(ascii: "\r") { partial.removeLast() }
+                lines.append(String(decoding: partial, as: UTF8.self))
+                partial.removeAll(keepingCapacity: true)
+            } else {
+                partial.append(byte)
+            }
+        }
+    }
+}
+
+private let debugCallback: ccurl_debug_callback = { _, type, data, size, userdata in
+    guard type == CURLINFO_HEADER_IN, let data, let userdata else { return 0 }
+    let transcript = Unmanaged<CurlTranscript>.fromOpaque(userdata).takeUnretainedValue()
+    data.withMemoryRebound(to: UInt8.self, capacity: size) {
+        transcript.received(UnsafeBufferPointer(start: $0, count: size))
+    }
+    return 0
+}
+
+/// A curl easy handle in CONNECT_ONLY mode and our IMAP exchange over it. Thread-confined: every
+/// method runs on the owning ``CurlThread``.
+final class CurlIMAPSession: @unchecked Sendable {
+    struct Parameters: Sendable {
+        var host: String
+        var port: Int
+        var security: IMAPConnection.Security
+        var username: String
+        var credentials: IMAPConnection.Credentials
+        var timeout: Duration
+        var tls: IMAPConnection.TLSOptions
+        var loginOptions: String?
+    }
+
+    private var handle: UnsafeMutableRawPointer?
+    private let socket: curl_socket_t
+    private let host: String
+    private let port: Int
+    private var decoder = IMAPResponseDecoder()
+    private var nextTag = 1
+    /// Set once the connection is unusable; every later command throws it.
+    private var failed: IMAPConnectionError?
+    private var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+
+    private init(handle: UnsafeMutableRawPointer, socket: curl_socket_t, host: String, port: Int) {
+        self.handle = handle
+        self.socket = socket
+        self.host = host
+        self.port = port
+    }
+
+    // MARK: - Connect and login
+
+    static func open(_ p: Parameters) -> Result<(CurlIMAPSession, [String]), IMAPConnectionError> {
+        guard CurlGlobal.initialized, let handle = curl_easy_init() else {
+            return .failure(IMAPConnectionError(.connection(ConnectionFailure(.resetMidSession, host: p.host, port: p.port, detail: "libcurl could not be initialized"))))
+        }
+        let transcript = CurlTranscript()
+        let transcriptPointer = Unmanaged.passRetained(transcript)
+        defer { transcriptPointer.release() }
+        let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE))
+        errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE))
+        defer { errorBuffer.deallocate() }
+
+        let scheme = p.security == .tls ? "imaps" : "imap"
+        let hostPart = p.host.contains(":") ? "[\(p.host)]" : p.host
+        _ = ccurl_setopt_url(handle, "\(scheme)://\(hostPart):\(p.port)/")
+        _ = ccurl_setopt_connect_only(handle, 1)
+        _ = ccurl_setopt_nosignal(handle, 1)
+        _ = ccurl_setopt_errorbuffer(handle, errorBuffer)
+        _ = ccurl_setopt_username(handle, p.username)
+        switch p.credentials {
+        case .password(let password): _ = ccurl_setopt_password(handle, password)
+        case .oauthBearer(let token): _ = ccurl_setopt_xoauth2_bearer(handle, token)
+        }
+        if let loginOptions = p.loginOptions { _ = ccurl_setopt_login_options(handle, loginOptions) }
+        _ = ccurl_setopt_use_ssl(handle, Int(p.security == .none ? CURLUSESSL_NONE.rawValue : CURLUSESSL_ALL.rawValue))
+        if p.security != .none {
+            _ = ccurl_setopt_ssl_verifypeer(handle, p.tls.verifyPeer ? 1 : 0)
+            _ = ccurl_setopt_ssl_verifyhost(handle, p.tls.verifyHost ? 2 : 0)
+            if let caFile = p.tls.caFile { _ = ccurl_setopt_cainfo(handle, caFile) }
+        }
+        let milliseconds = max(1, Int(p.timeout.components.seconds * 1000 + p.timeout.components.attoseconds / 1_000_000_000_000_000))
+        _ = ccurl_setopt_connecttimeout_ms(handle, milliseconds)
+        _ = ccurl_setopt_timeout_ms(handle, milliseconds)  // connect + TLS + greeting + login
+        _ = ccurl_setopt_debugfunction(handle, debugCallback)
+        _ = ccurl_setopt_debugdata(handle, transcriptPointer.toOpaque())
+        _ = ccurl_setopt_verbose(handle, 1)
+
+        let code = curl_easy_perform(handle)
+        // The debug callback only runs with VERBOSE; stop it before the transcript goes away.
+        _ = ccurl_setopt_verbose(handle, 0)
+        _ = ccurl_setopt_debugfunction(handle, nil)
+        _ = ccurl_setopt_debugdata(handle, nil)
+        // The timeout must not apply to the session that follows.
+        _ = ccurl_setopt_timeout_ms(handle, 0)
+
+        let lines = transcript.lines
+        guard code == CURLE_OK else {
+            var osErrno = 0
+            _ = ccurl_getinfo_os_errno(handle, &osErrno)
+            let message = String(cString: errorBuffer)
+            let curlMessage = message.isEmpty ? String(cString: curl_easy_strerror(code)) : message
+            curl_easy_cleanup(handle)
+            let failure = classify(code: code, osErrno: Int32(osErrno), message: curlMessage, transcript: lines, host: p.host, port: p.port)
+            return .failure(IMAPConnectionError(failure, curlCode: Int(code.rawValue), curlMessage: curlMessage, transcript: lines))
+        }
+        var socket: curl_socket_t = -1
+        guard ccurl_getinfo_activesocket(handle, &socket) == CURLE_OK, socket >= 0 else {
+            curl_easy_cleanup(handle)
+            return .failure(IMAPConnectionError(.connection(ConnectionFailure(.resetMidSession, host: p.host, port: p.port, detail: "libcurl gave no socket after login")), transcript: lines))
+        }
+        return .success((CurlIMAPSession(handle: handle, socket: socket, host: p.host, port: p.port), lines))
+    }
+
+    /// A failed curl_easy_perform as a `MailFailure`: the server's own line when it sent one
+    /// (tagged `NO`/`BAD` to the login, `BYE` in the greeting), otherwise the connection failure.
+    static func classify(code: CURLcode, osErrno: Int32, message: String, transcript: [String], host: String, port: Int) -> MailFailure {
+        // The greeting refused us (`* BYE Too many connections`): the server's words, phase greeting.
+        if let first = transcript.first, let bye = MailSyncErrors.IMAPResponse(line: first, phase: .greeting), bye.status == .bye {
+            return .imap(bye)
+        }
+        // A tagged NO/BAD during login (CURLE_LOGIN_DENIED, or another code after a BAD).
+        if let line = transcript.last(where: { line in MailSyncErrors.IMAPResponse(line: line, phase: .authenticate).map { $0.tag != nil } ?? false }),
+            let response = MailSyncErrors.IMAPResponse(line: line, phase: .authenticate)
+        {
+            return .imap(response)
+        }
+        if code == CURLE_LOGIN_DENIED {
+            return .imap(MailSyncErrors.IMAPResponse(status: .no, text: message, phase: .authenticate))
+        }
+        let kind: ConnectionFailure.Kind
+        switch code {
+        case CURLE_COULDNT_RESOLVE_HOST: kind = .hostNotFound
+        case CURLE_OPERATION_TIMEDOUT: kind = .timeout
+        case CURLE_COULDNT_CONNECT: kind = osErrno == ETIMEDOUT ? .timeout : .refused
+        case CURLE_PEER_FAILED_VERIFICATION:
+            let lower = message.lowercased()
+            kind = lower.contains("expired") || lower.contains("not yet valid") ? .certificateExpired
+                : lower.contains("subject name") || lower.contains("hostname") || lower.contains("host name") ? .certificateHostnameMismatch
+                : .certificateUntrusted
+        case CURLE_SSL_CONNECT_ERROR: kind = .tlsOnPlaintextPort
+        default: kind = .resetMidSession
+        }
+        // The system's words ("Connection refused") read better in the error log than curl's.
+        let detail = code == CURLE_COULDNT_CONNECT && osErrno != 0 ? String(cString: strerror(osErrno)) : message
+        return .connection(ConnectionFailure(kind, host: host, port: port, detail: detail))
+    }
+
+    // MARK: - Commands
+
+    func closedError() -> IMAPConnectionError {
+        failed ?? IMAPConnectionError(.connection(ConnectionFailure(.resetMidSession, host: host, port: port, detail: "the connection was closed")))
+    }
+
+    func run(_ text: String, timeout: Duration) -> Result<[MailSyncIMAP.IMAPResponse], IMAPConnectionError> {
+        if let failed { return .failure(failed) }
+        guard handle != nil else { return .failure(closedError()) }
+        let tag = "a\(nextTag)"
+        nextTag += 1
+        let phase = Self.phase(of: text)
+        do throws(IMAPConnectionError) {
+            try send(Array("\(tag) \(text)\r\n".utf8), timeout: timeout)
+            var responses: [MailSyncIMAP.IMAPResponse] = []
+            var bye: StatusResponse?
+            while true {
+                guard let response = try nextResponse() else {
+                    try receive(timeout: timeout, bye: bye, phase: phase)
+                    continue
+                }
+                responses.append(response)
+                switch response {
+                case .untagged(.status(let status)) where status.condition == .bye:
+                    bye = status
+                case .tagged(let responseTag, let status) where responseTag == tag:
+                    switch status.condition {
+                    case .ok, .preauth, .bye: return .success(responses)
+                    case .no, .bad:
+                        let failure = MailSyncErrors.IMAPResponse(
+                            status: status.condition == .no ? .no : .bad, text: Self.respText(status), phase: phase, tag: tag)
+                        return .failure(IMAPConnectionError(.imap(failure), responses: responses))
+                    }
+                default:
+                    break
+                }
+            }
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    private func nextResponse() throws(IMAPConnectionError) -> MailSyncIMAP.IMAPResponse? {
+        do {
+            return try decoder.next()
+        } catch {
+            throw broken(.connection(ConnectionFailure(.resetMidSession, host: host, port: port, detail: "unreadable server response: \(error.detail)")))
+        }
+    }
+
+    /// Marks the connection unusable with `failure` and returns the error to throw.
+    private func broken(_ failure: MailFailure, curlCode: CURLcode? = nil) -> IMAPConnectionError {
+        let error = IMAPConnectionError(failure, curlCode: curlCode.map { Int($0.rawValue) }, curlMessage: curlCode.map { String(cString: curl_easy_strerror($0)) })
+        failed = error
+        return error
+    }
+
+    private func send(_ bytes: [UInt8], timeout: Duration) throws(IMAPConnectionError) {
+        var offset = 0
+        var deadline = ContinuousClock.now + timeout
+        while offset < bytes.count {
+            var sent = 0
+            let code = bytes.withUnsafeBytes { raw in
+                curl_easy_send(handle, raw.baseAddress! + offset, raw.count - offset, &sent)
+            }
+            if code == CURLE_OK {
+                offset += sent
+                if sent > 0 { deadline = ContinuousClock.now + timeout }
+            } else if code == CURLE_AGAIN {
+                try wait(for: Int16(POLLOUT), until: deadline, timeout: timeout)
+            } else {
+                throw broken(.connection(ConnectionFailure(.resetMidSession, host: host, port: port, detail: String(cString: curl_easy_strerror(code)))), curlCode: code)
+            }
+        }
+    }
+
+    /// Reads what is available (waiting up to `timeout` for something) into the decoder.
+    private func receive(timeout: Duration, bye: StatusResponse?, phase: MailSyncErrors.IMAPResponse.Phase) throws(IMAPConnectionError) {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            var received = 0
+            let code = buffer.withUnsafeMutableBytes { raw in
+                curl_easy_recv(handle, raw.baseAddress!, raw.count, &received)
+            }
+            if code == CURLE_OK && received > 0 {
+                decoder.append(buffer[0..<received])
+                return
+            }
+            if code == CURLE_AGAIN {
+                try wait(for: Int16(POLLIN), until: deadline, timeout: timeout)
+                continue
+            }
+            // Closed (OK with 0 bytes) or failed. A BYE the server sent first is its reason.
+            if let bye {
+                throw broken(.imap(MailSyncErrors.IMAPResponse(status: .bye, text: Self.respText(bye), phase: phase)))
+            }
+            let detail = code == CURLE_OK ? "the server closed the connection" : String(cString: curl_easy_strerror(code))
+            throw broken(.connection(ConnectionFailure(.resetMidSession, host: host, port: port, detail: detail)), curlCode: code == CURLE_OK ? nil : code)
+        }
+    }
+
+    private func wait(for events: Int16, until deadline: ContinuousClock.Instant, timeout: Duration) throws(IMAPConnectionError) {
+        while true {
+            let left = deadline - ContinuousClock.now
+            guard left > .zero else {
+                throw broken(.connection(ConnectionFailure(.timeout, host: host, port: port, detail: "no answer from the server within \(timeout)")))
+            }
+            let milliseconds = Int32(min(Int64(Int32.max), left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000 + 1))
+            var descriptor = pollfd(fd: socket, events: events, revents: 0)
+            let ready = poll(&descriptor, 1, milliseconds)
+            if ready > 0 { return }  // readable, writable, or HUP/ERR: the next curl call says which
+            if ready < 0 && errno != EINTR {
+                throw broken(.connection(ConnectionFailure(.resetMidSession, host: host, port: port, detail: "poll: \(String(cString: strerror(errno)))")))
+            }
+        }
+    }
+
+    func close() {
+        guard let handle else { return }
+        if failed == nil {
+            _ = run("LOGOUT", timeout: .seconds(2))
+        }
+        curl_easy_cleanup(handle)
+        self.handle = nil
+        if failed == nil { failed = closedError() }
+    }
+
+    // MARK: - Helpers
+
+    /// The phase a command's failure is classified under (`MailErrorClassifier`).
+    static func phase(of command: String) -> MailSyncErrors.IMAPResponse.Phase {
+        var words = command.split(separator: " ", maxSplits: 2).map { $0.uppercased() }
+        if words.first == "UID" { words.removeFirst() }
+        switch words.first ?? "" {
+        case "LOGIN", "AUTHENTICATE": return .authenticate
+        case "SELECT", "EXAMINE": return .select
+        case "FETCH", "SEARCH", "STATUS", "THREAD", "SORT", "ESEARCH": return .fetch
+        case "IDLE": return .idle
+        default: return .other
+        }
+    }
+
+    /// The resp-text as the server sent it: `[CODE args] text` (the code rebuilt from its parsed form).
+    static func respText(_ status: StatusResponse) -> String {
+        guard let code = status.code else { return status.text }
+        let codeText: String
+        switch code {
+        case .alert: codeText = "ALERT"
+        case .authenticationFailed: codeText = "AUTHENTICATIONFAILED"
+        case .capability(let capabilities): codeText = (["CAPABILITY"] + capabilities).joined(separator: " ")
+        case .uidValidity(let value): codeText = "UIDVALIDITY \(value)"
+        case .uidNext(let value): codeText = "UIDNEXT \(value)"
+        case .unseen(let value): codeText = "UNSEEN \(value)"
+        case .permanentFlags(let flags): codeText = "PERMANENTFLAGS (\(flags.joined(separator: " ")))"
+        case .readOnly: codeText = "READ-ONLY"
+        case .readWrite: codeText = "READ-WRITE"
+        case .tryCreate: codeText = "TRYCREATE"
+        case .other(let name, let arguments): codeText = arguments.map { "\(name) \($0)" } ?? name
+        }
+        return status.text.isEmpty ? "[\(codeText)]" : "[\(codeText)] \(status.text)"
+    }
+}

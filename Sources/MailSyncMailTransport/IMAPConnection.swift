@@ -1,0 +1,151 @@
+import CCurl
+import Foundation
+import MailSyncErrors
+import MailSyncIMAP
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A logged-in IMAP connection: libcurl connects, does TLS (implicit or STARTTLS), reads the
+/// greeting and logs in (`CURLOPT_CONNECT_ONLY`); then this type speaks IMAP itself over
+/// `curl_easy_send` / `curl_easy_recv`, so literals (8-bit subjects, message bodies) arrive intact
+/// and are parsed by `IMAPResponseDecoder`.
+///
+/// Every libcurl call runs on the connection's own thread (``CurlThread``); the async API waits
+/// with continuations, so the cooperative pool never blocks. Commands run one at a time, in the
+/// order they were called. A connection that failed (reset, timeout, garbage from the server)
+/// stays failed: later commands throw the same error at once; open a new one. A connection must
+/// be closed (``close()``): its thread and curl handle live until then.
+///
+/// ```swift
+/// let imap = try await IMAPConnection.connect(host: "imap.example.com", port: 993, security: .tls,
+///                                             username: "alice", password: "secret")
+/// let select = try await imap.command("SELECT INBOX")
+/// await imap.close()
+/// ```
+public final class IMAPConnection: @unchecked Sendable {
+    public enum Security: Sendable, Hashable {
+        /// Plain text (`imap://`, no TLS at all). Tests and trusted networks only.
+        case none
+        /// `imap://` then STARTTLS, required (`CURLUSESSL_ALL`): no login without TLS.
+        case starttls
+        /// Implicit TLS (`imaps://`, usually port 993).
+        case tls
+    }
+
+    public enum Credentials: Sendable {
+        /// LOGIN or AUTHENTICATE PLAIN/LOGIN, as the server offers.
+        case password(String)
+        /// An OAuth 2.0 access token (`CURLOPT_XOAUTH2_BEARER`), sent as XOAUTH2 or OAUTHBEARER.
+        case oauthBearer(String)
+    }
+
+    /// Certificate checks for `.starttls` and `.tls`.
+    public struct TLSOptions: Sendable {
+        /// A PEM bundle to trust instead of the system's (e.g. a test server's self-signed cert).
+        public var caFile: String?
+        public var verifyPeer: Bool
+        public var verifyHost: Bool
+
+        public init(caFile: String? = nil, verifyPeer: Bool = true, verifyHost: Bool = true) {
+            self.caFile = caFile
+            self.verifyPeer = verifyPeer
+            self.verifyHost = verifyHost
+        }
+    }
+
+    public let host: String
+    public let port: Int
+    /// The server's response lines during connect and login (greeting, capabilities, the tagged OK).
+    public let loginTranscript: [String]
+    /// How long a command may wait for the server's next bytes before the connection is given up.
+    public let commandTimeout: Duration
+
+    private let thread: CurlThread
+    /// Touched only on `thread`.
+    private let session: CurlIMAPSession
+
+    private init(host: String, port: Int, transcript: [String], commandTimeout: Duration, thread: CurlThread, session: CurlIMAPSession) {
+        self.host = host
+        self.port = port
+        self.loginTranscript = transcript
+        self.commandTimeout = commandTimeout
+        self.thread = thread
+        self.session = session
+    }
+
+    /// Connects and logs in with a password. See ``connect(host:port:security:username:credentials:timeout:commandTimeout:tls:loginOptions:)``.
+    public static func connect(
+        host: String, port: Int, security: Security, username: String, password: String,
+        timeout: Duration = .seconds(30), commandTimeout: Duration = .seconds(120), tls: TLSOptions = TLSOptions()
+    ) async throws(IMAPConnectionError) -> IMAPConnection {
+        try await connect(
+            host: host, port: port, security: security, username: username, credentials: .password(password),
+            timeout: timeout, commandTimeout: commandTimeout, tls: tls)
+    }
+
+    /// Connects, does TLS as `security` says, reads the greeting and logs in, all within `timeout`.
+    ///
+    /// `loginOptions` forces a mechanism (`"AUTH=XOAUTH2"`, `"AUTH=PLAIN"`; CURLOPT_LOGIN_OPTIONS).
+    /// Throws ``IMAPConnectionError``: a refused login carries the server's tagged `NO` line
+    /// (phase `.authenticate`); a failed connection carries the system's words (phase-less
+    /// `.connection`).
+    public static func connect(
+        host: String, port: Int, security: Security, username: String, credentials: Credentials,
+        timeout: Duration = .seconds(30), commandTimeout: Duration = .seconds(120), tls: TLSOptions = TLSOptions(),
+        loginOptions: String? = nil
+    ) async throws(IMAPConnectionError) -> IMAPConnection {
+        let thread = CurlThread(name: "imap \(host)")
+        let parameters = CurlIMAPSession.Parameters(
+            host: host, port: port, security: security, username: username, credentials: credentials,
+            timeout: timeout, tls: tls, loginOptions: loginOptions)
+        let result: Result<(CurlIMAPSession, [String]), IMAPConnectionError> = await withCheckedContinuation { continuation in
+            thread.submit {
+                continuation.resume(returning: CurlIMAPSession.open(parameters))
+            }
+        }
+        switch result {
+        case .success(let (session, transcript)):
+            return IMAPConnection(
+                host: host, port: port, transcript: transcript, commandTimeout: commandTimeout, thread: thread,
+                session: session)
+        case .failure(let error):
+            thread.finish(with: {})
+            throw error
+        }
+    }
+
+    /// Sends `tagN text` and returns every response up to and including its tagged completion.
+    ///
+    /// `text` is one command line without CRLF (no literals from our side yet). Throws
+    /// ``IMAPConnectionError`` for a tagged `NO`/`BAD` (with the responses), and for a connection
+    /// that broke, timed out (`timeout`, default ``commandTimeout``, counts from the last byte
+    /// received) or sent what the decoder refuses; after those the connection is unusable.
+    public func command(_ text: String, timeout: Duration? = nil) async throws(IMAPConnectionError) -> [MailSyncIMAP.IMAPResponse] {
+        precondition(!text.contains("\r") && !text.contains("\n"), "an IMAP command line holds no CR or LF")
+        let timeout = timeout ?? commandTimeout
+        let session = self.session
+        let result: Result<[MailSyncIMAP.IMAPResponse], IMAPConnectionError> = await withCheckedContinuation { continuation in
+            let submitted = thread.submit {
+                continuation.resume(returning: session.run(text, timeout: timeout))
+            }
+            if !submitted { continuation.resume(returning: .failure(session.closedError())) }
+        }
+        return try result.get()
+    }
+
+    /// Sends `LOGOUT` (briefly, errors ignored) unless the connection already failed, frees the
+    /// curl handle and ends the thread. Idempotent; commands afterwards throw.
+    public func close() async {
+        let session = self.session
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let queued = thread.finish {
+                session.close()
+                continuation.resume()
+            }
+            // A second close: the first one already ended (or will end) the session.
+            if !queued { continuation.resume() }
+        }
+    }
+}
