@@ -27,6 +27,8 @@ enum MailSyncBenchmarks {
         /// For profiling one side: `--only ours` or `--only floor`.
         var only: Side?
         var sizes: Set<Int> = [16, 65_536]
+        /// Run handlers on the connections' event loops (`ServerConfiguration.runsHandlersOnEventLoop`).
+        var handlersOnEventLoop = false
         /// Latency only (for counting syscalls per call with strace).
         var skipThroughput = false
 
@@ -56,10 +58,12 @@ enum MailSyncBenchmarks {
                     case "large": options.sizes = [65_536]
                     default: fail("--size takes small or large")
                     }
+                case "--handlers-on-event-loop":
+                    options.handlersOnEventLoop = true
                 case "--latency-only":
                     options.skipThroughput = true
                 case "-h", "--help":
-                    print("usage: MailSyncBenchmarks [--quick] [--duration SECONDS] [--only floor|ours] [--size small|large] [--latency-only]")
+                    print("usage: MailSyncBenchmarks [--quick] [--duration SECONDS] [--only floor|ours] [--size small|large] [--latency-only] [--handlers-on-event-loop]")
                     exit(0)
                 default:
                     fail("unknown argument '\(argument)'; try --help")
@@ -92,7 +96,7 @@ enum MailSyncBenchmarks {
         #else
         let configuration = "release"
         #endif
-        print("Mail Sync benchmarks — \(utcNow())")
+        print("Mail Sync benchmarks — \(utcNow())\(options.handlersOnEventLoop ? " — handlers on the event loops" : "")")
         print("cores: \(cores); event loops: \(cores) (MultiThreadedEventLoopGroup.singleton); build: \(configuration)")
         print("load average (1 min) at the start: \(loadAverage())")
         print("loopback 127.0.0.1, ephemeral ports; throughput: \(options.connections) connections × \(options.callersPerConnection) callers, \(format(options.duration.secondsDouble, 1)) s per case")
@@ -147,8 +151,10 @@ enum MailSyncBenchmarks {
         let size = shape.payloadSize
         var logger = Logger(label: "bench.server")
         logger.logLevel = .warning
+        var configuration = ServerConfiguration(host: "127.0.0.1", port: 0, shutdownGracePeriod: .seconds(2))
+        configuration.runsHandlersOnEventLoop = options.handlersOnEventLoop
         let server = RPCServer(
-            configuration: ServerConfiguration(host: "127.0.0.1", port: 0, shutdownGracePeriod: .seconds(2)),
+            configuration: configuration,
             router: Router(methods: BenchService.methods, authenticator: nil), logger: logger, group: group)
         let port = try await server.start().port!
         let transports = (0..<options.connections).map { _ in

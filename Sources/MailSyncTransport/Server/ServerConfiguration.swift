@@ -29,10 +29,12 @@ public struct ServerConfiguration: Sendable {
     public var compressionThreshold: Int?
     /// TLS, when a certificate is configured; nil (default) serves plain TCP.
     public var tls: TLSConfiguration?
-    /// Run each call's handler task on its connection's event loop (default true) instead of the
-    /// cooperative pool: two thread hops fewer per call. Handlers must not block (SQLite and
-    /// libcurl run on their own threads); a CPU-heavy handler delays that loop's other connections.
-    public var runsHandlersOnEventLoop: Bool = true
+    /// Run each call's handler task on its connection's event loop instead of the cooperative
+    /// pool: two thread hops fewer per call (see docs/benchmarks.md). Off by default: a
+    /// CPU-heavy handler (a large upload's validation, decompression) would delay every other
+    /// connection of that loop, including their deadlines and keepalives. Turn it on only where
+    /// every handler is cheap and non-blocking.
+    public var runsHandlersOnEventLoop: Bool = false
 
     public init(
         host: String = "127.0.0.1", port: Int = 7420, settings: ConnectionSettings = .defaults,
