@@ -111,12 +111,16 @@ final class CurlIMAPSession: @unchecked Sendable {
         _ = ccurl_setopt_debugdata(handle, nil)
         // The timeout must not apply to the session that follows.
         _ = ccurl_setopt_timeout_ms(handle, 0)
+        // curl keeps the error buffer pointer and writes to it on later calls (send, recv,
+        // cleanup): it must not outlive this function's buffer (a use-after-free corrupted the
+        // heap before this line existed).
+        let message = String(cString: errorBuffer)
+        _ = ccurl_setopt_errorbuffer(handle, nil)
 
         let lines = transcript.lines
         guard code == CURLE_OK else {
             var osErrno = 0
             _ = ccurl_getinfo_os_errno(handle, &osErrno)
-            let message = String(cString: errorBuffer)
             let curlMessage = message.isEmpty ? String(cString: curl_easy_strerror(code)) : message
             curl_easy_cleanup(handle)
             let failure = classify(code: code, osErrno: Int32(osErrno), message: curlMessage, transcript: lines, host: p.host, port: p.port)

@@ -159,6 +159,55 @@ struct IMAPConnectionTests {
         }
     }
 
+    @Test("a server that stops answering mid-session: the command times out instead of hanging")
+    func silentServerTimesOut() async throws {
+        try await DovecotServer.withServer(users: Self.users) { dovecot in
+            let imap = try await Self.connect(dovecot)
+            _ = try await imap.command("SELECT INBOX")
+            // Freeze every Dovecot process (the connection stays open, nothing answers).
+            let frozen = Self.processes(matching: dovecot.configPath)
+            try #require(!frozen.isEmpty)
+            for pid in frozen { kill(pid, SIGSTOP) }
+            defer { for pid in frozen { kill(pid, SIGCONT) } }
+            let start = ContinuousClock.now
+            let error = await #expect(throws: IMAPConnectionError.self) { try await imap.command("NOOP", timeout: .seconds(1)) }
+            #expect(ContinuousClock.now - start < .seconds(4))
+            guard let error, case .connection(let failure) = error.failure else { Issue.record("\(String(describing: error))"); return }
+            #expect(failure.kind == .timeout, "\(error)")
+            #expect(error.diagnosis.errorClass == .temporary)
+            await imap.close()  // no LOGOUT on a failed connection: returns at once
+            #expect(ContinuousClock.now - start < .seconds(4))
+        }
+    }
+
+    /// The Dovecot master started with `configPath` and every process below it, from /proc.
+    static func processes(matching configPath: String) -> [pid_t] {
+        var parents: [pid_t: pid_t] = [:]
+        var roots: [pid_t] = []
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+            guard let pid = pid_t(entry) else { continue }
+            if let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") {
+                let fields = stat[stat.index(after: close)...].split(separator: " ")
+                if fields.count > 1, let parent = pid_t(fields[1]) { parents[pid] = parent }
+            }
+            if let cmdline = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline"),
+                String(decoding: cmdline, as: UTF8.self).contains(configPath)
+            {
+                roots.append(pid)
+            }
+        }
+        var result = Set(roots)
+        var grew = true
+        while grew {
+            grew = false
+            for (pid, parent) in parents where result.contains(parent) && !result.contains(pid) {
+                result.insert(pid)
+                grew = true
+            }
+        }
+        return Array(result)
+    }
+
     @Test("TLS: implicit (imaps) and STARTTLS, trusting the test server's certificate")
     func tls() async throws {
         try await DovecotServer.withServer(users: Self.users, options: .init(tls: .required)) { dovecot in
