@@ -122,3 +122,46 @@ struct LimitPromotionTests {
         await harness.stop()
     }
 }
+
+@Suite("Deactivating a user with a mailbox")
+struct DeactivationMailboxTests {
+    @Test("the mailbox is disabled with a DISABLED event, and a waiting mailbox takes its place")
+    func deactivationFreesThePlace() async throws {
+        let harness = try await ServiceHarness.start()
+        let company = try await harness.makeCompany(plan: .essential)
+        var limit = SetCompanyLimitsRequest()
+        limit.limits.mailboxSyncLimit = 1
+        limit.limits.minimumPollIntervalSeconds = 300
+        _ = try await company.admin.setCompanyLimits(limit)
+        var mailboxIDs: [String] = []
+        for name in ["leaver", "waiter"] {
+            var user = CreateUserRequest()
+            user.id = name
+            user.name = name
+            user.email = "\(name)@acme.example"
+            user.role = .salesperson
+            _ = try await company.admin.createUser(user)
+            var mailbox = CreateMailboxConnectionRequest()
+            mailbox.userId = name
+            mailbox.emailAddress = "\(name)@acme.example"
+            mailbox.provider = .gmail
+            mailbox.secret = "app-password-\(name)"
+            mailboxIDs.append(try await company.admin.createMailboxConnection(mailbox).id)
+        }
+        var deactivate = DeactivateUserRequest()
+        deactivate.userId = "leaver"
+        deactivate.previousCommunication = .keep
+        _ = try await company.admin.deactivateUser(deactivate)
+
+        var status = GetMailboxStatusRequest()
+        status.mailboxId = mailboxIDs[0]
+        #expect(try await company.admin.getMailboxStatus(status).mailbox.status == .disabled)
+        status.mailboxId = mailboxIDs[1]
+        #expect(try await company.admin.getMailboxStatus(status).mailbox.status == .enabled)
+        var events = ListSyncEventsRequest()
+        events.mailboxId = mailboxIDs[0]
+        events.kinds = [.disabled]
+        #expect(try await company.admin.listSyncEvents(events).events.count == 1)
+        await harness.stop()
+    }
+}

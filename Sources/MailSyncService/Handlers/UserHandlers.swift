@@ -130,16 +130,24 @@ struct UserHandlers: Sendable {
         }
         let userID = request.userId
         let now = env.clock.now().microsecondsSinceEpoch
+        let limit = try await env.controlRead("the company") {
+            try CompanyRecords.require($0, id: tenant.description).limits.mailboxSyncLimit
+        }
         let user = try await env.write(tenant, "the deactivation") { db in
             let user = try UserRecords.require(db, id: userID)
             try Self.requireMayChange(user, caller: caller)
             try UserRecords.requireAnotherAdministrator(db, besides: user, doing: "deactivating them")
             try db.run("UPDATE users SET active = 0 WHERE id = ?", [.text(userID)])
-            if let mailboxID = try db.scalar("SELECT id FROM mailboxes WHERE user_id = ? AND disabled_at IS NULL", [.text(userID)])?.string {
-                try db.run("""
-                    UPDATE mailboxes SET status = ?, status_since = ?, disabled_at = ?, secret = NULL WHERE id = ?
-                    """, [.integer(Int64(MailboxStatus.disabled.rawValue)), .integer(now), .integer(now), .text(mailboxID)])
-                if previous == .remove { try TimelineRecords.deleteEntries(db, mailboxID: mailboxID) }
+            // The user's mailbox is disabled as DisableMailbox would: event, and its place under the
+            // company's sync limit goes to the oldest waiting mailbox.
+            if let mailbox = try MailboxRecords.active(db, userID: userID) {
+                try MailboxRecords.disable(db, id: mailbox.id, now: now)
+                if previous == .remove { try TimelineRecords.deleteEntries(db, mailboxID: mailbox.id) }
+                _ = try SyncEventRecords.insert(
+                    db, kind: .disabled, mailboxID: mailbox.id, userID: userID, status: .disabled,
+                    detail: "the user was deactivated; previously synced communication was \(previous == .remove ? "removed" : "kept")",
+                    now: now)
+                try MailboxRecords.promotePending(db, limit: limit, now: now)
             }
             return try UserRecords.require(db, id: userID)
         }
