@@ -89,6 +89,12 @@ public final class ServiceEnvironment: Sendable {
         }
     }
 
+    /// The company's mailbox sync limit (how many of its mailboxes may sync at once).
+    func mailboxSyncLimit(_ tenant: TenantID) async throws -> UInt32 {
+        let id = tenant.description
+        return try await controlRead("the company") { try CompanyRecords.require($0, id: id) }.limits.mailboxSyncLimit
+    }
+
     func controlRead<T: Sendable>(_ what: String, _ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
         do {
             return try await control.read(body)

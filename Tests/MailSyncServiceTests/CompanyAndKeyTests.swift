@@ -92,26 +92,10 @@ struct LimitPromotionTests {
     @Test("a mailbox waiting as PENDING starts once an administrator raises the company's limit")
     func raiseLimitPromotes() async throws {
         let harness = try await ServiceHarness.start()
-        let company = try await harness.makeCompany(plan: .essential)
+        let (company, created) = try await companyAtSyncLimitOne(harness, users: ["first", "second"])
+        let statuses = created.map(\.status)
         var limit = SetCompanyLimitsRequest()
-        limit.limits.mailboxSyncLimit = 1
         limit.limits.minimumPollIntervalSeconds = 300
-        _ = try await company.admin.setCompanyLimits(limit)
-        var statuses: [MailboxStatus] = []
-        for name in ["first", "second"] {
-            var user = CreateUserRequest()
-            user.id = name
-            user.name = name
-            user.email = "\(name)@acme.example"
-            user.role = .salesperson
-            _ = try await company.admin.createUser(user)
-            var mailbox = CreateMailboxConnectionRequest()
-            mailbox.userId = name
-            mailbox.emailAddress = "\(name)@acme.example"
-            mailbox.provider = .gmail
-            mailbox.secret = "app-password-\(name)"
-            statuses.append(try await company.admin.createMailboxConnection(mailbox).status)
-        }
         #expect(statuses == [.enabled, .pending])
         limit.limits.mailboxSyncLimit = 2
         _ = try await company.admin.setCompanyLimits(limit)
@@ -128,26 +112,8 @@ struct DeactivationMailboxTests {
     @Test("the mailbox is disabled with a DISABLED event, and a waiting mailbox takes its place")
     func deactivationFreesThePlace() async throws {
         let harness = try await ServiceHarness.start()
-        let company = try await harness.makeCompany(plan: .essential)
-        var limit = SetCompanyLimitsRequest()
-        limit.limits.mailboxSyncLimit = 1
-        limit.limits.minimumPollIntervalSeconds = 300
-        _ = try await company.admin.setCompanyLimits(limit)
-        var mailboxIDs: [String] = []
-        for name in ["leaver", "waiter"] {
-            var user = CreateUserRequest()
-            user.id = name
-            user.name = name
-            user.email = "\(name)@acme.example"
-            user.role = .salesperson
-            _ = try await company.admin.createUser(user)
-            var mailbox = CreateMailboxConnectionRequest()
-            mailbox.userId = name
-            mailbox.emailAddress = "\(name)@acme.example"
-            mailbox.provider = .gmail
-            mailbox.secret = "app-password-\(name)"
-            mailboxIDs.append(try await company.admin.createMailboxConnection(mailbox).id)
-        }
+        let (company, created) = try await companyAtSyncLimitOne(harness, users: ["leaver", "waiter"])
+        let mailboxIDs = created.map(\.id)
         var deactivate = DeactivateUserRequest()
         deactivate.userId = "leaver"
         deactivate.previousCommunication = .keep
@@ -164,4 +130,30 @@ struct DeactivationMailboxTests {
         #expect(try await company.admin.listSyncEvents(events).events.count == 1)
         await harness.stop()
     }
+}
+
+/// A company with a mailbox sync limit of 1 and one salesperson with a Gmail mailbox per name, in
+/// order; returns each mailbox as created.
+func companyAtSyncLimitOne(_ harness: ServiceHarness, users names: [String]) async throws -> (ServiceHarness.Company, [Mailbox]) {
+    let company = try await harness.makeCompany(plan: .essential)
+    var limit = SetCompanyLimitsRequest()
+    limit.limits.mailboxSyncLimit = 1
+    limit.limits.minimumPollIntervalSeconds = 300
+    _ = try await company.admin.setCompanyLimits(limit)
+    var mailboxes: [Mailbox] = []
+    for name in names {
+        var user = CreateUserRequest()
+        user.id = name
+        user.name = name
+        user.email = "\(name)@acme.example"
+        user.role = .salesperson
+        _ = try await company.admin.createUser(user)
+        var mailbox = CreateMailboxConnectionRequest()
+        mailbox.userId = name
+        mailbox.emailAddress = "\(name)@acme.example"
+        mailbox.provider = .gmail
+        mailbox.secret = "app-password-\(name)"
+        mailboxes.append(try await company.admin.createMailboxConnection(mailbox))
+    }
+    return (company, mailboxes)
 }

@@ -137,12 +137,8 @@ struct CompanyHandlers: Sendable {
             let company = try CompanyRecords.require(db, id: id)
             let plan = try CompanyRecords.requirePlan(db, newPlan, field: "plan")
             let limits = Self.clamped(company.limits, to: plan)
-            try db.run("""
-                UPDATE companies SET plan = ?, mailbox_sync_limit = ?, synced_emails_per_user_per_day = ?,
-                    minimum_poll_interval_seconds = ? WHERE id = ?
-                """,
-                [.integer(Int64(plan.plan.rawValue)), .integer(Int64(limits.mailboxSyncLimit)),
-                 .integer(Int64(limits.syncedEmailsPerUserPerDay)), .integer(Int64(limits.minimumPollIntervalSeconds)), .text(id)])
+            try db.run("UPDATE companies SET plan = ? WHERE id = ?", [.integer(Int64(plan.plan.rawValue)), .text(id)])
+            try CompanyRecords.setLimits(db, id: id, limits)
             return try CompanyRecords.require(db, id: id)
         }
     }
@@ -157,18 +153,13 @@ struct CompanyHandlers: Sendable {
             let company = try CompanyRecords.require(db, id: id)
             let plan = try CompanyRecords.requirePlan(db, company.plan, field: "plan")
             try CompanyRecords.checkWithinCaps(limits, plan)
-            try db.run("""
-                UPDATE companies SET mailbox_sync_limit = ?, synced_emails_per_user_per_day = ?,
-                    minimum_poll_interval_seconds = ? WHERE id = ?
-                """,
-                [.integer(Int64(limits.mailboxSyncLimit)), .integer(Int64(limits.syncedEmailsPerUserPerDay)),
-                 .integer(Int64(limits.minimumPollIntervalSeconds)), .text(id)])
+            try CompanyRecords.setLimits(db, id: id, limits)
             return try CompanyRecords.require(db, id: id)
         }
         // A higher mailbox sync limit starts the oldest waiting (PENDING) mailboxes at once.
         let now = env.clock.now().microsecondsSinceEpoch
         let limit = company.limits.mailboxSyncLimit
-        try await env.write(tenant, "the waiting mailboxes") { db in
+        _ = try await env.write(tenant, "the waiting mailboxes") { db in
             try MailboxRecords.promotePending(db, limit: limit, now: now)
         }
         return company
@@ -202,12 +193,7 @@ struct CompanyHandlers: Sendable {
             for company in companies {
                 let limits = Self.clamped(company.limits, to: plan)
                 guard limits != company.limits else { continue }
-                try db.run("""
-                    UPDATE companies SET mailbox_sync_limit = ?, synced_emails_per_user_per_day = ?,
-                        minimum_poll_interval_seconds = ? WHERE id = ?
-                    """,
-                    [.integer(Int64(limits.mailboxSyncLimit)), .integer(Int64(limits.syncedEmailsPerUserPerDay)),
-                     .integer(Int64(limits.minimumPollIntervalSeconds)), .text(company.id)])
+                try CompanyRecords.setLimits(db, id: company.id, limits)
             }
             return plan
         }

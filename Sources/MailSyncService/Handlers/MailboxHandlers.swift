@@ -69,7 +69,7 @@ struct MailboxHandlers: Sendable {
         let username = try Self.username(request.username, default: email)
         try Self.validateSecret(request.secret)
 
-        let limit = try await mailboxSyncLimit(tenant)
+        let limit = try await env.mailboxSyncLimit(tenant)
         let mailboxID = UUID().uuidString.lowercased()
         let sealed = env.secrets.seal(request.secret, context: MailboxRecords.secretContext(tenant: tenant, mailboxID: mailboxID))
         let now = env.clock.now().microsecondsSinceEpoch
@@ -121,7 +121,7 @@ struct MailboxHandlers: Sendable {
         let sealed = newSecret.map {
             env.secrets.seal($0, context: MailboxRecords.secretContext(tenant: tenant, mailboxID: mailbox.id))
         }
-        let limit = try await mailboxSyncLimit(tenant)
+        let limit = try await env.mailboxSyncLimit(tenant)
         let now = env.clock.now().microsecondsSinceEpoch
         let imap = request.imap ?? mailbox.imap
         let smtp = request.smtp ?? mailbox.smtp
@@ -209,7 +209,7 @@ struct MailboxHandlers: Sendable {
             throw RPCError(.invalidArgument, "previous_communication is required: KEEP or REMOVE what the mailbox synced so far")
         }
         let mailbox = try await accessibleMailbox(request.mailboxId, tenant: tenant, context: context)
-        let limit = try await mailboxSyncLimit(tenant)
+        let limit = try await env.mailboxSyncLimit(tenant)
         let now = env.clock.now().microsecondsSinceEpoch
         let id = mailbox.id
         return try await env.write(tenant, "the disabling") { db in
@@ -326,13 +326,7 @@ struct MailboxHandlers: Sendable {
         return now < earliest ? earliest : now
     }
 
-    private func mailboxSyncLimit(_ tenant: TenantID) async throws -> UInt32 {
-        let id = tenant.description
-        return try await env.controlRead("the company") { try CompanyRecords.require($0, id: id) }.limits.mailboxSyncLimit
-    }
-
     private static func requireActiveUser(_ db: SQLiteConnection, _ userID: String) throws {
-        // `query`, not `scalar`: `scalar` answers `.null` rather than nil when there is no row.
         guard let row = try db.query("SELECT active FROM users WHERE id = ?", [.text(userID)]).first else {
             throw RPCError(.notFound, "no user '\(userID.prefix(128))' in this company")
         }

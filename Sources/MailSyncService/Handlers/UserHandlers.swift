@@ -130,9 +130,7 @@ struct UserHandlers: Sendable {
         }
         let userID = request.userId
         let now = env.clock.now().microsecondsSinceEpoch
-        let limit = try await env.controlRead("the company") {
-            try CompanyRecords.require($0, id: tenant.description).limits.mailboxSyncLimit
-        }
+        let limit = try await env.mailboxSyncLimit(tenant)
         let user = try await env.write(tenant, "the deactivation") { db in
             let user = try UserRecords.require(db, id: userID)
             try Self.requireMayChange(user, caller: caller)

@@ -67,6 +67,16 @@ enum CompanyRecords {
         }
     }
 
+    /// Writes a company's limits (checked by the caller against its plan's caps).
+    static func setLimits(_ db: SQLiteConnection, id: String, _ limits: CompanyLimits) throws {
+        try db.run("""
+            UPDATE companies SET mailbox_sync_limit = ?, synced_emails_per_user_per_day = ?,
+                minimum_poll_interval_seconds = ? WHERE id = ?
+            """,
+            [.integer(Int64(limits.mailboxSyncLimit)), .integer(Int64(limits.syncedEmailsPerUserPerDay)),
+             .integer(Int64(limits.minimumPollIntervalSeconds)), .text(id)])
+    }
+
     /// The plan's caps as a company's limits.
     static func limits(at plan: PlanInfo) -> CompanyLimits {
         var limits = CompanyLimits()

@@ -47,9 +47,8 @@ final class ClientStream: ClientCall, @unchecked Sendable {
     }
 
     func send(_ message: [UInt8]) async throws {
-        let plain = ByteBufferAllocator().buffer(bytes: message)
-        let compressed = options.compressionThreshold.map { message.count >= $0 } ?? false
-        let buffer = compressed ? Compression.compress(plain, allocator: ByteBufferAllocator()) : plain
+        let body = OutboundBody(message, compressionThreshold: options.compressionThreshold)
+        let (buffer, compressed) = (body.bytes, body.compressed)
         let size = buffer.readableBytes
         let mustWait: Bool = try lock.withLock {
             if let closedError { throw closedError }

@@ -1,3 +1,4 @@
+import Foundation
 import MailSyncRPC
 import NIOCore
 
@@ -84,5 +85,3 @@ struct ConnectionManagerState {
         return .nanoseconds(Int64(capped * Double.random(in: 0.8...1.2)))
     }
 }
-
-import Foundation

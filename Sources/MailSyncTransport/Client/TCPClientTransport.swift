@@ -42,11 +42,9 @@ public final class TCPClientTransport: ClientTransport {
     public func unary(_ method: MethodDescriptor, request: [UInt8], options: CallOptions) async throws -> [UInt8] {
         let connection = try await connection()
         let stream = connection.makeStream(method, options: options)
-        let plain = ByteBufferAllocator().buffer(bytes: request)
-        let compressed = options.compressionThreshold.map { request.count >= $0 } ?? false
-        let body = compressed ? Compression.compress(plain, allocator: ByteBufferAllocator()) : plain
+        let body = OutboundBody(request, compressionThreshold: options.compressionThreshold)
         // The three frames are queued in one event-loop turn; the reply wakes this task once.
-        stream.outbound.items.append(.message(body, compressed: compressed, promise: nil))
+        stream.outbound.items.append(.message(body.bytes, compressed: body.compressed, promise: nil))
         _ = stream.state.closeSending()
         stream.outbound.items.append(.frame(.endStream(streamID: 0)))
         connection.open(stream)

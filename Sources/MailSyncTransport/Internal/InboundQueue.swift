@@ -77,8 +77,6 @@ final class InboundQueue: @unchecked Sendable {
         }
     }
 
-    var isFinished: Bool { lock.withLock { end != nil } }
-
     /// Whether every delivered message has been taken by the reader.
     var isDrained: Bool { lock.withLock { items.isEmpty } }
 

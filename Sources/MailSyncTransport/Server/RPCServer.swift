@@ -16,7 +16,7 @@ public final class RPCServer: Sendable {
     private let logger: Logger
     private let group: any EventLoopGroup
     private let registry: ConnectionRegistry
-    private let channelBox = NIOLockedBox<(any Channel)?>(nil)
+    private let channelBox = NIOLockedValueBox<(any Channel)?>(nil)
 
     /// - Parameter group: event loops to run on; default the process-wide singleton (one per core).
     public init(
@@ -57,21 +57,21 @@ public final class RPCServer: Sendable {
             }
             .bind(host: configuration.host, port: configuration.port)
             .get()
-        channelBox.value = channel
+        channelBox.withLockedValue { $0 = channel }
         let address = channel.localAddress!
         logger.info("listening", metadata: ["address": "\(address)", "tls": "\(configuration.tls != nil)"])
         return address
     }
 
     /// The bound address, once started.
-    public var localAddress: SocketAddress? { channelBox.value?.localAddress }
+    public var localAddress: SocketAddress? { channelBox.withLockedValue { $0 }?.localAddress }
 
     /// Connections open now.
     public var connectionCount: Int { registry.count }
 
     /// Stops accepting, drains calls in flight for up to the grace period, then closes everything.
     public func shutdownGracefully() async {
-        try? await channelBox.value?.close()
+        try? await channelBox.withLockedValue({ $0 })?.close()
         for connection in registry.beginShutdown() { connection.beginShutdown() }
         let deadline = ContinuousClock.now + .nanoseconds(configuration.shutdownGracePeriod.nanoseconds)
         while registry.count > 0, ContinuousClock.now < deadline {
@@ -82,16 +82,5 @@ public final class RPCServer: Sendable {
             try? await Task.sleep(for: .milliseconds(5))
         }
         logger.info("stopped")
-    }
-}
-
-/// A lock-protected box (the server's channel, set once on start).
-final class NIOLockedBox<Value>: @unchecked Sendable {
-    private let lock = NIOLock()
-    private var _value: Value
-    init(_ value: Value) { _value = value }
-    var value: Value {
-        get { lock.withLock { _value } }
-        set { lock.withLock { _value = newValue } }
     }
 }

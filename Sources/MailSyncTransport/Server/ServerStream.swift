@@ -59,9 +59,8 @@ final class ServerStream: ServerCallStream, @unchecked Sendable {
     }
 
     func send(_ message: [UInt8]) async throws {
-        let plain = ByteBufferAllocator().buffer(bytes: message)
-        let compressed = compressionThreshold.map { message.count >= $0 } ?? false
-        let buffer = compressed ? Compression.compress(plain, allocator: ByteBufferAllocator()) : plain
+        let body = OutboundBody(message, compressionThreshold: compressionThreshold)
+        let (buffer, compressed) = (body.bytes, body.compressed)
         let size = buffer.readableBytes
         if holdsSingleResponse {
             try lock.withLock {
