@@ -2206,8 +2206,12 @@ public struct ErrorClass: OpenEnum {
     /// Worth retrying later (throttling, server unavailable); backs off.
     public static let temporary = ErrorClass(rawValue: 3)
 
+    /// The service's own configuration is at fault (e.g. an OAuth client the provider rejects):
+    /// nothing for the user to fix; operators are told in the server's log.
+    public static let `operator` = ErrorClass(rawValue: 4)
+
     /// Every value this build knows, in schema order.
-    public static let allKnown: [ErrorClass] = [.unspecified, .authentication, .configuration, .temporary]
+    public static let allKnown: [ErrorClass] = [.unspecified, .authentication, .configuration, .temporary, .`operator`]
 
     public var name: String? {
         switch rawValue {
@@ -2215,6 +2219,7 @@ public struct ErrorClass: OpenEnum {
         case 1: "ERROR_CLASS_AUTHENTICATION"
         case 2: "ERROR_CLASS_CONFIGURATION"
         case 3: "ERROR_CLASS_TEMPORARY"
+        case 4: "ERROR_CLASS_OPERATOR"
         default: nil
         }
     }
@@ -2427,6 +2432,9 @@ public struct TimelineEntry: Message {
     /// The text body; unset when the caller may not read it (see `body_withheld`).
     public var bodyText: String? = nil
     public var bodyWithheld: Bool = false
+    /// Every user whose mailbox holds this email (the same Message-ID synced by several users
+    /// appears once per lead); `user_id` and `mailbox_id` name the first to record it.
+    public var userIds: [String] = []
     /// Fields this build does not know, kept so they survive a round trip.
     public var unknownFields = UnknownFields()
 
@@ -2447,6 +2455,7 @@ public struct TimelineEntry: Message {
             case 10: self.smartMail = try reader.readBool(field: field, wireType: wireType)
             case 11: self.bodyText = try reader.readString(field: field, wireType: wireType)
             case 12: self.bodyWithheld = try reader.readBool(field: field, wireType: wireType)
+            case 13: self.userIds.append(try reader.readString(field: field, wireType: wireType))
             default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
             }
         }
@@ -2465,6 +2474,7 @@ public struct TimelineEntry: Message {
         if self.smartMail { writer.writeBool(self.smartMail, field: 10) }
         if let value = self.bodyText { writer.writeString(value, field: 11) }
         if self.bodyWithheld { writer.writeBool(self.bodyWithheld, field: 12) }
+        for value in self.userIds { writer.writeString(value, field: 13) }
         writer.writeUnknownFields(self.unknownFields)
     }
 }
