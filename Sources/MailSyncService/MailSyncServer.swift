@@ -57,6 +57,7 @@ public final class MailSyncServer: Service, Sendable {
     /// Drains calls in flight (up to the grace period), then closes the databases.
     public func shutdown() async {
         guard let (server, environment) = running.withLockedValue({ $0 }) else { return }
+        environment.syncEvents.close()  // watchers end their streams instead of holding the drain up
         await server.shutdownGracefully()
         await environment.close()
         running.withLockedValue { $0 = nil }

@@ -16,6 +16,8 @@ public final class ServiceEnvironment: Sendable {
     public let clock: any WallClock
     let authenticator: APIKeyAuthenticator
     let logger: Logger
+    /// Signalled after every tenant write (`write`), for `WatchSyncEvents`.
+    let syncEvents = SyncEventBus()
 
     /// - Parameters:
     ///   - tenantCapacity: tenant databases kept open while idle (LRU). Default 100.
@@ -70,9 +72,12 @@ public final class ServiceEnvironment: Sendable {
         }
     }
 
-    /// A write transaction in a company's database.
+    /// A write transaction in a company's database; after it commits, the company's watchers
+    /// (`syncEvents`) are woken.
     func write<T: Sendable>(_ tenant: TenantID, _ what: String, _ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
-        try await withTenant(tenant, what) { try await $0.write(body) }
+        let result = try await withTenant(tenant, what) { try await $0.write(body) }
+        syncEvents.signal(tenant)
+        return result
     }
 
     /// A read in a company's database.
