@@ -15,8 +15,9 @@
 //   CCurl              system libcurl with typed setopt wrappers (IMAP connect, TLS, login)
 //   MailSyncMailTransport  IMAP connections over libcurl (CONNECT_ONLY + curl_easy_send/recv) on
 //                      dedicated threads, failures classified by MailSyncErrors
+//   MailSyncMatching   pure mail-to-lead rules: participants, message keys, direction, in-house mail
 //   MailSyncStorage    SQLite layer: connections, per-tenant files, LRU pool, migrations, stamps
-//   MailSyncService    the server: generated server stubs and the service's handlers
+//   MailSyncService    the server: generated server stubs, the service's handlers, the sync engine
 //   mailsync           the command: `serve` and admin subcommands
 import PackageDescription
 
@@ -79,11 +80,13 @@ let package = Package(
         .target(name: "MailSyncErrors"),
         .target(name: "MailSyncIMAP"),
         .target(name: "MailSyncMailTransport", dependencies: ["CCurl", "MailSyncIMAP", "MailSyncErrors"]),
+        .target(name: "MailSyncMatching", dependencies: ["MailSyncIMAP", .product(name: "Crypto", package: "swift-crypto")]),
         .executableTarget(name: "mailsync-gen", dependencies: ["SchemaCompiler"]),
         .target(
             name: "MailSyncService",
             dependencies: [
                 "MailSyncClient", "MailSyncRPC", "MailSyncTransport", "MailSyncStorage", "MailSyncSecurity", "MailSyncWire",
+                "MailSyncIMAP", "MailSyncErrors", "MailSyncMailTransport", "MailSyncMatching",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -132,6 +135,7 @@ let package = Package(
         .testTarget(name: "SchemaCompilerTests", dependencies: ["SchemaCompiler"]),
         .testTarget(name: "MailSyncErrorsTests", dependencies: ["MailSyncErrors"]),
         .testTarget(name: "MailSyncIMAPTests", dependencies: ["MailSyncIMAP"]),
+        .testTarget(name: "MailSyncMatchingTests", dependencies: ["MailSyncMatching", "MailSyncIMAP"]),
         .testTarget(
             name: "MailSyncMailTransportTests",
             dependencies: ["MailSyncMailTransport", "MailSyncIMAP", "MailSyncErrors", "TestSupport"]

@@ -1,0 +1,111 @@
+import MailSyncIMAP
+import MailSyncMatching
+import Testing
+
+private func address(_ text: String, name: String? = nil) -> Address {
+    let parts = text.split(separator: "@", maxSplits: 1).map { Array($0.utf8) }
+    return Address(name: name.map { Array($0.utf8) }, mailbox: parts.first, host: parts.count > 1 ? parts[1] : nil)
+}
+
+private func envelope(from: [Address], to: [Address] = [], cc: [Address] = [], subject: String = "Hi", messageID: String? = nil) -> Envelope {
+    Envelope(date: Array("Tue, 2 Jan 2024 03:04:05 +0000".utf8), subject: Array(subject.utf8), from: from, to: to, cc: cc,
+             messageID: messageID.map { Array($0.utf8) })
+}
+
+@Suite("Participants and addresses")
+struct ParticipantTests {
+    @Test("addresses are trimmed and lower-cased; junk is refused")
+    func normalize() {
+        #expect(EmailAddress.normalize("  Jane.Doe@Example.COM ") == "jane.doe@example.com")
+        for junk in ["", "no-at-sign", "@example.com", "jane@", "ja ne@example.com", "jane\u{7}@example.com",
+                     String(repeating: "a", count: 320) + "@x.io"] {
+            #expect(EmailAddress.normalize(junk) == nil, "\(junk)")
+        }
+    }
+
+    @Test("From, To, Cc, Bcc in order; encoded names decoded; group markers and repeats skipped")
+    func participants() {
+        let value = Envelope(
+            from: [address("Lead@Example.com", name: "=?UTF-8?Q?Ren=C3=A9e?=")],
+            to: [Address(mailbox: Array("team".utf8)), address("me@acme.com"), address("me@acme.com"), Address()],
+            cc: [address("me@acme.com")], bcc: [address("boss@acme.com")])
+        let participants = MailParticipant.of(value)
+        #expect(participants.map(\.kind) == [.from, .to, .cc, .bcc])
+        #expect(participants.map(\.address) == ["lead@example.com", "me@acme.com", "me@acme.com", "boss@acme.com"])
+        #expect(participants[0].displayName == "Renée")
+    }
+
+    @Test("at most `limit` participants")
+    func limit() {
+        let many = (0..<1000).map { address("p\($0)@example.com") }
+        #expect(MailParticipant.of(envelope(from: [address("a@b.c")], to: many), limit: 50).count == 50)
+    }
+}
+
+@Suite("Message keys")
+struct MessageKeyTests {
+    @Test("Message-ID without brackets or space, case kept")
+    func messageID() {
+        #expect(MessageKey.of(envelope(from: [], messageID: " <AbC.123@Mail.example> ")) == "mid:AbC.123@Mail.example")
+    }
+
+    @Test("mail without Message-ID: the same headers give the same key; a different subject a different one")
+    func fingerprint() {
+        let a = MessageKey.of(envelope(from: [address("x@y.z")], to: [address("me@acme.com")]))
+        let b = MessageKey.of(envelope(from: [address("X@Y.z")], to: [address("me@acme.com")]))
+        let c = MessageKey.of(envelope(from: [address("x@y.z")], to: [address("me@acme.com")], subject: "Other"))
+        #expect(a.hasPrefix("fp:") && a.count == 67)
+        #expect(a == b)
+        #expect(a != c)
+    }
+
+    @Test("a huge Message-ID is hashed, keeping keys short")
+    func hugeID() {
+        let key = MessageKey.of(envelope(from: [], messageID: "<" + String(repeating: "x", count: 5000) + "@y>"))
+        #expect(key.hasPrefix("midh:") && key.utf8.count < 100)
+    }
+}
+
+@Suite("Classifying mail")
+struct ClassificationTests {
+    let directory = CompanyDirectory(
+        ownerAddresses: ["Me@Acme.com"], userAddresses: ["colleague@acme.com", "contractor@gmail.com"], domains: ["ACME.com"],
+        preventInternalEmailSync: true)
+
+    @Test("missing From or recipients is unmatchable, not an error")
+    func unmatchable() {
+        guard case .unmatchable = MailClassification.classify(envelope(from: [], to: [address("me@acme.com")]), inSentFolder: false, directory: directory) else {
+            Issue.record("no From should be unmatchable"); return
+        }
+        guard case .unmatchable = MailClassification.classify(envelope(from: [address("lead@x.com")]), inSentFolder: false, directory: directory) else {
+            Issue.record("no To should be unmatchable"); return
+        }
+    }
+
+    @Test("in-house mail is skipped only when the company says so")
+    func internalMail() {
+        let mail = envelope(from: [address("me@acme.com")], to: [address("colleague@acme.com"), address("contractor@gmail.com")])
+        #expect(MailClassification.classify(mail, inSentFolder: false, directory: directory) == .internalOnly)
+        let open = CompanyDirectory(ownerAddresses: ["me@acme.com"], userAddresses: [], domains: ["acme.com"], preventInternalEmailSync: false)
+        guard case .candidate = MailClassification.classify(mail, inSentFolder: false, directory: open) else {
+            Issue.record("recorded when the setting is off"); return
+        }
+        let withLead = envelope(from: [address("me@acme.com")], to: [address("colleague@acme.com"), address("lead@client.io")])
+        guard case .candidate = MailClassification.classify(withLead, inSentFolder: false, directory: directory) else {
+            Issue.record("one outside participant makes it a candidate"); return
+        }
+    }
+
+    @Test("direction: the sent folder or the owner's From address means sent; lookups exclude the owner")
+    func direction() throws {
+        let received = MailClassification.classify(envelope(from: [address("lead@client.io")], to: [address("me@acme.com")]), inSentFolder: false, directory: directory)
+        let sentByFrom = MailClassification.classify(envelope(from: [address("ME@acme.com")], to: [address("lead@client.io")]), inSentFolder: false, directory: directory)
+        let sentByFolder = MailClassification.classify(envelope(from: [address("alias@acme.com")], to: [address("lead@client.io")]), inSentFolder: true, directory: directory)
+        guard case .candidate(let r) = received, case .candidate(let s1) = sentByFrom, case .candidate(let s2) = sentByFolder else {
+            Issue.record("all three are candidates"); return
+        }
+        #expect(r.direction == .received && s1.direction == .sent && s2.direction == .sent)
+        #expect(r.lookupAddresses == ["lead@client.io"])
+        #expect(s1.lookupAddresses == ["lead@client.io"])
+    }
+}
