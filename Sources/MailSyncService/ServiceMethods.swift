@@ -21,6 +21,7 @@ public enum ServiceMethods {
             implemented += LeadHandlers(env: environment).methods
             implemented += MailboxHandlers(env: environment).methods
             implemented += EventHandlers(env: environment).methods
+            implemented += BillingHandlers(env: environment).methods
         }
         var byName: [String: ServerMethod] = [:]
         for method in implemented {

@@ -6,10 +6,8 @@ import MailSyncStorage
 ///
 /// A caller whose role may act on others (the method's `manage_others`) sees every mailbox's;
 /// anyone else only the events and errors of their own mailboxes, and naming another user's
-/// mailbox is `permission denied`.
-///
-/// `WatchSyncEvents` is not served yet (it answers `unimplemented`): it needs an in-process event
-/// bus fed by the sync engine.
+/// mailbox is `permission denied`. `WatchSyncEvents` (in `EventHandlers+Watch.swift`) follows the
+/// same rules.
 struct EventHandlers: Sendable {
     let env: ServiceEnvironment
 
@@ -17,6 +15,7 @@ struct EventHandlers: Sendable {
         [
             .unary(MailSync.Method.listSyncEvents) { try await listSyncEvents($0, context: $1) },
             .unary(MailSync.Method.listErrorLog) { try await listErrorLog($0, context: $1) },
+            .serverStreaming(MailSync.Method.watchSyncEvents) { try await watchSyncEvents($0, writer: $1, context: $2) },
         ]
     }
 
@@ -27,14 +26,7 @@ struct EventHandlers: Sendable {
     func listSyncEvents(_ request: ListSyncEventsRequest, context: ServerContext) async throws -> ListSyncEventsResponse {
         let (caller, tenant) = try context.tenant()
         let page = try Page(size: request.pageSize, token: request.pageToken, kind: "sync-events")
-        for (i, kind) in request.kinds.enumerated() where kind == .unspecified || !SyncEventKind.allKnown.contains(kind) {
-            throw RPCError(.invalidArgument, "kinds[\(i)] must be a known sync event kind, got \(kind.rawValue)")
-        }
-        var filter = SyncEventRecords.Filter()
-        filter.kinds = request.kinds
-        filter.mailboxID = try await scopedMailbox(request.mailboxId, tenant: tenant, context: context)
-        if !context.method.mayActOnOthers(role: caller.role) { filter.userID = caller.userID }
-        let scoped = filter
+        let scoped = try await scopedFilter(mailboxID: request.mailboxId, kinds: request.kinds, caller: caller, tenant: tenant, context: context)
         let rows = try await env.read(tenant, "the sync events") { db in
             try SyncEventRecords.list(db, scoped, beforeSeq: Int64(page.offset), limit: page.limitPlusOne)
         }
@@ -60,6 +52,23 @@ struct EventHandlers: Sendable {
         response.entries = Array(entries.prefix(page.size))
         response.nextPageToken = page.nextToken(found: entries.count)
         return response
+    }
+
+    /// The events a caller may see of what a request asks for: kinds checked (each a known kind,
+    /// else `invalid argument` naming it), the named mailbox checked (`not found`, or `permission
+    /// denied` for another user's without `manage_others`), and only the caller's own events for
+    /// roles that may not act on others.
+    func scopedFilter(
+        mailboxID: String, kinds: [SyncEventKind], caller: Caller, tenant: TenantID, context: ServerContext
+    ) async throws -> SyncEventRecords.Filter {
+        for (i, kind) in kinds.enumerated() where kind == .unspecified || !SyncEventKind.allKnown.contains(kind) {
+            throw RPCError(.invalidArgument, "kinds[\(i)] must be a known sync event kind, got \(kind.rawValue)")
+        }
+        var filter = SyncEventRecords.Filter()
+        filter.kinds = kinds
+        filter.mailboxID = try await scopedMailbox(mailboxID, tenant: tenant, context: context)
+        if !context.method.mayActOnOthers(role: caller.role) { filter.userID = caller.userID }
+        return filter
     }
 
     /// The mailbox a request names, after checking the caller may see it; nil when none is named.

@@ -59,11 +59,51 @@ enum SyncEventRecords {
     /// Events newest first, older than `beforeSeq` (0: from the newest), at most `limit`.
     /// Returns each event with its `seq`, the cursor for the next page.
     static func list(_ db: SQLiteConnection, _ filter: Filter, beforeSeq: Int64, limit: Int64) throws -> [(seq: Int64, event: SyncEvent)] {
+        try select(db, filter, seq: beforeSeq > 0 ? ("<", beforeSeq) : nil, order: "DESC", limit: limit)
+    }
+
+    /// Events oldest first, newer than `afterSeq`, at most `limit`: what a watcher has not seen.
+    ///
+    /// Writes are serialised and `seq` is assigned at insert, so once a read has returned a `seq`,
+    /// no event with a smaller one can appear later.
+    static func list(_ db: SQLiteConnection, _ filter: Filter, afterSeq: Int64, limit: Int64) throws -> [(seq: Int64, event: SyncEvent)] {
+        try select(db, filter, seq: (">", afterSeq), order: "ASC", limit: limit)
+    }
+
+    /// The newest event's `seq`; 0 when there are none.
+    static func latestSeq(_ db: SQLiteConnection) throws -> Int64 {
+        try db.scalar("SELECT coalesce(max(seq), 0) FROM sync_events")?.int64 ?? 0
+    }
+
+    /// The kinds whose `status` is the mailbox's status after the event; every status change
+    /// records one of them in the same transaction.
+    static let statusKinds: [SyncEventKind] = [.connected, .statusChanged, .disabled]
+
+    /// Every mailbox's status transitions that matter to `[start, end)`: the last one before
+    /// `start` (the status the period opens with) and those in the period, by mailbox then `seq`.
+    ///
+    /// Reads the whole period's transitions at once: a few per mailbox in practice.
+    static func statusTransitions(
+        _ db: SQLiteConnection, start: Int64, end: Int64
+    ) throws -> [(mailboxID: String, time: Int64, status: MailboxStatus)] {
+        let kinds = statusKinds.map { String($0.rawValue) }.joined(separator: ", ")
+        return try db.query("""
+            SELECT mailbox_id, time, status FROM sync_events
+            WHERE kind IN (\(kinds)) AND time < ? AND (time >= ? OR seq IN (
+                SELECT max(seq) FROM sync_events WHERE kind IN (\(kinds)) AND time < ? GROUP BY mailbox_id))
+            ORDER BY mailbox_id, seq
+            """, [.integer(end), .integer(start), .integer(start)]
+        ).map { (mailboxID: $0[0].string ?? "", time: $0[1].int64 ?? 0, status: MailboxStatus(rawValue: Int32($0[2].int64 ?? 0))) }
+    }
+
+    private static func select(
+        _ db: SQLiteConnection, _ filter: Filter, seq: (op: String, value: Int64)?, order: String, limit: Int64
+    ) throws -> [(seq: Int64, event: SyncEvent)] {
         var conditions: [String] = []
         var arguments: [SQLiteValue] = []
-        if beforeSeq > 0 {
-            conditions.append("seq < ?")
-            arguments.append(.integer(beforeSeq))
+        if let seq {
+            conditions.append("seq \(seq.op) ?")
+            arguments.append(.integer(seq.value))
         }
         if let mailboxID = filter.mailboxID {
             conditions.append("mailbox_id = ?")
@@ -78,7 +118,7 @@ enum SyncEventRecords {
         }
         let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         arguments.append(.integer(limit))
-        return try db.query("SELECT \(columns) FROM sync_events \(whereClause) ORDER BY seq DESC LIMIT ?", arguments)
+        return try db.query("SELECT \(columns) FROM sync_events \(whereClause) ORDER BY seq \(order) LIMIT ?", arguments)
             .map { (seq: $0[0].int64 ?? 0, event: event($0)) }
     }
 }
