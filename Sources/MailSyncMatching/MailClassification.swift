@@ -1,7 +1,7 @@
 public import MailSyncIMAP
 
 /// Whether the user sent an email or received it.
-public enum MailDirection: Int, Sendable, Hashable {
+public enum MessageDirection: Int, Sendable, Hashable {
     case sent = 1
     case received = 2
 }
@@ -19,7 +19,7 @@ public enum MailClassification: Sendable, Hashable {
 
     public struct Candidate: Sendable, Hashable {
         public var key: String
-        public var direction: MailDirection
+        public var direction: MessageDirection
         public var participants: [MailParticipant]
         /// Distinct participant addresses other than the mailbox owner's, for the lead lookup.
         public var lookupAddresses: [String]

@@ -17,14 +17,18 @@ public final class MailSyncServer: Service, Sendable {
     private let configuration: ServerConfiguration
     private let logger: Logger
     private let clock: any WallClock
-    private let running = NIOLockedValueBox<(RPCServer, ServiceEnvironment)?>(nil)
+    private let syncSettings: SyncSettings
+    private let running = NIOLockedValueBox<(RPCServer, ServiceEnvironment, SyncScheduler)?>(nil)
 
-    /// - Parameter clock: the time handlers and the sync engine see; tests move it.
+    /// - Parameters:
+    ///   - clock: the time handlers and the sync engine see; tests move it.
+    ///   - sync: the sync engine's settings (tests turn its background loop off and drive it).
     /// - Throws: `SettingsError` for settings that cannot work (bad address, TLS files, ranges).
-    public init(settings: ServerSettings, logger: Logger, clock: any WallClock = SystemClock()) throws {
+    public init(settings: ServerSettings, logger: Logger, clock: any WallClock = SystemClock(), sync: SyncSettings = SyncSettings()) throws {
         self.settings = settings
         self.logger = logger
         self.clock = clock
+        self.syncSettings = sync
         self.configuration = try settings.serverConfiguration()
     }
 
@@ -43,7 +47,9 @@ public final class MailSyncServer: Service, Sendable {
         let server = RPCServer(configuration: configuration, router: router, logger: logger)
         do {
             let address = try await server.start()
-            running.withLockedValue { $0 = (server, environment) }
+            let scheduler = SyncScheduler(env: environment, settings: syncSettings, logger: logger)
+            await scheduler.start()
+            running.withLockedValue { $0 = (server, environment, scheduler) }
             return address
         } catch {
             await environment.close()
@@ -54,9 +60,14 @@ public final class MailSyncServer: Service, Sendable {
     /// The environment while running (tests reach the databases through it).
     public var environment: ServiceEnvironment? { running.withLockedValue { $0?.1 } }
 
-    /// Drains calls in flight (up to the grace period), then closes the databases.
+    /// The sync engine's scheduler while running (tests drive it with `runDue()`).
+    public var scheduler: SyncScheduler? { running.withLockedValue { $0?.2 } }
+
+    /// Stops scheduling syncs, drains calls in flight (up to the grace period), then closes the
+    /// databases.
     public func shutdown() async {
-        guard let (server, environment) = running.withLockedValue({ $0 }) else { return }
+        guard let (server, environment, scheduler) = running.withLockedValue({ $0 }) else { return }
+        await scheduler.stop()
         environment.syncEvents.close()  // watchers end their streams instead of holding the drain up
         await server.shutdownGracefully()
         await environment.close()

@@ -18,6 +18,8 @@ public final class ServiceEnvironment: Sendable {
     let logger: Logger
     /// Signalled after every tenant write (`write`), for `WatchSyncEvents`.
     let syncEvents = SyncEventBus()
+    /// Handlers tell the sync engine here that a company's sync schedule changed.
+    public let syncRequests = SyncRequests()
 
     /// - Parameters:
     ///   - tenantCapacity: tenant databases kept open while idle (LRU). Default 100.

@@ -306,13 +306,17 @@ struct MailboxTests {
         let theirs = try await company.admin.createMailboxConnection(forU2)
         let (mineID, theirsID, adminID) = (mine.id, theirs.id, company.adminUserID)
         try await MailboxFixtures.tenantWrite(harness, company) { db in
-            for (entry, mailbox, user, message) in [("e1", mineID, adminID, "m1"), ("e2", mineID, adminID, "m2"), ("e3", theirsID, "u2", "m1")] {
+            // m1 is held by both mailboxes (one entry, two sources); m2 only by mine.
+            for (entry, mailbox, user, message) in [("e1", mineID, adminID, "m1"), ("e2", mineID, adminID, "m2")] {
                 try db.run("""
                     INSERT INTO timeline_entries(id, lead_id, message_key, mailbox_id, user_id, subject, date, direction)
                     VALUES (?, 'lead-1', ?, ?, ?, 'Hello', 1, 1)
                     """, [.text(entry), .text(message), .text(mailbox), .text(user)])
                 try db.run("INSERT INTO timeline_participants VALUES (?, 0, 1, 'x@example.com', 'X')", [.text(entry)])
                 try db.run("INSERT INTO opportunity_links VALUES (?, 'opp-1')", [.text(entry)])
+            }
+            for (entry, mailbox, user) in [("e1", mineID, adminID), ("e1", theirsID, "u2"), ("e2", mineID, adminID)] {
+                try db.run("INSERT INTO timeline_sources VALUES (?, ?, ?, 1)", [.text(entry), .text(mailbox), .text(user)])
             }
         }
         harness.clock.advance(seconds: 5)
@@ -323,13 +327,20 @@ struct MailboxTests {
         let response = try await company.admin.disableMailbox(MailboxFixtures.disable(mine.id, previous))
         #expect(response.mailbox.status == .disabled)
         #expect(response.mailbox.statusSince == harness.clock.now())
-        #expect(response.removedTimelineEntries == (previous == .remove ? 2 : 0))
+        #expect(response.removedTimelineEntries == (previous == .remove ? 1 : 0))
         let counts = try await MailboxFixtures.tenantRead(harness, company) { db in
             try ["timeline_entries", "timeline_participants", "opportunity_links"].map { table in
                 try db.scalar("SELECT count(*) FROM \(table)")?.int64 ?? -1
-            } + [try db.scalar("SELECT count(*) FROM timeline_entries WHERE id = 'e3'")?.int64 ?? -1]
+            } + [try db.scalar("SELECT count(*) FROM timeline_entries WHERE id = 'e1'")?.int64 ?? -1]
         }
-        #expect(counts == (previous == .remove ? [1, 1, 1, 1] : [3, 3, 3, 1]))
+        #expect(counts == (previous == .remove ? [1, 1, 1, 1] : [2, 2, 2, 1]))
+        if previous == .remove {
+            // The shared entry now belongs to the other user's mailbox alone.
+            let owner = try await MailboxFixtures.tenantRead(harness, company) { db in
+                try db.query("SELECT mailbox_id, user_id FROM timeline_entries WHERE id = 'e1'").first.map { [$0[0].string, $0[1].string] }
+            }
+            #expect(owner == [theirsID, "u2"])
+        }
 
         var events = ListSyncEventsRequest()
         events.mailboxId = mine.id

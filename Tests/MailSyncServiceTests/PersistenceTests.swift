@@ -39,7 +39,23 @@ struct PersistenceTests {
         let tenant = TenantID(validating: company.id)!
         let path = DataDirectory(harness.dataDirectory).tenantDatabasePath(tenant)
         let db = try SQLiteConnection(path: path, mode: .open)
-        try db.execute("DROP TABLE folder_cursors")
+        // Undo versions 3 and 2 (the sync engine's tables and columns, the folder cursors).
+        try db.execute("""
+            DROP INDEX mailboxes_next_sync; DROP INDEX timeline_lead_message;
+            DROP TABLE timeline_sources; DROP TABLE mailbox_messages; DROP TABLE daily_counts;
+            ALTER TABLE messages DROP COLUMN raw_zlib;
+            ALTER TABLE mailboxes DROP COLUMN failing_since; ALTER TABLE mailboxes DROP COLUMN failed_attempts;
+            ALTER TABLE mailboxes DROP COLUMN attempts_exhausted; ALTER TABLE mailboxes DROP COLUMN next_sync_at;
+            ALTER TABLE mailboxes DROP COLUMN backfill_since;
+            DROP TABLE folder_cursors;
+            """)
+        // Version 1 allowed one entry per lead, message and mailbox: two users' copies of one
+        // email become one entry held by both mailboxes.
+        try db.execute("""
+            INSERT INTO timeline_entries(id, lead_id, message_key, mailbox_id, user_id, subject, date, direction)
+            VALUES ('e1', 'lead', 'mid:x', 'mb1', 'u1', 'Hi', 1, 2), ('e2', 'lead', 'mid:x', 'mb2', 'u2', 'Hi', 1, 2);
+            INSERT INTO opportunity_links VALUES ('e2', 'opp');
+            """)
         try db.setUserVersion(1)
         db.close()
 
@@ -47,11 +63,17 @@ struct PersistenceTests {
         _ = try await restarted.client(key: company.adminKey).getCompanySettings(GetCompanySettingsRequest())
         let version = try await restarted.server.environment!.tenants.withTenant(tenant) { lease in
             try await lease.read { db in
-                (try db.userVersion(), try db.query("SELECT name FROM sqlite_master WHERE name = 'folder_cursors'").count)
+                (try db.userVersion(), try db.query("SELECT name FROM sqlite_master WHERE name = 'folder_cursors'").count,
+                 try db.query("SELECT id FROM timeline_entries").compactMap { $0[0].string },
+                 try db.query("SELECT entry_id || '/' || mailbox_id FROM timeline_sources ORDER BY 1").compactMap { $0[0].string },
+                 try db.query("SELECT entry_id || '/' || opportunity_id FROM opportunity_links").compactMap { $0[0].string })
             }
         }
         #expect(version.0 == Int32(ServiceSchema.tenantMigrations.count))
         #expect(version.1 == 1)
+        #expect(version.2 == ["e1"])
+        #expect(version.3 == ["e1/mb1", "e1/mb2"])
+        #expect(version.4 == ["e1/opp"])
         await restarted.stop()
     }
 

@@ -116,8 +116,11 @@ struct CompanyHandlers: Sendable {
         return company
     }
 
+    /// Resumes a suspended company; its mailboxes go back on the sync schedule.
     func resumeCompany(_ request: ResumeCompanyRequest, context: ServerContext) async throws -> Company {
-        try await setState(request.companyId, .active, reason: "")
+        let company = try await setState(request.companyId, .active, reason: "")
+        if let tenant = TenantID(validating: company.id) { env.syncRequests.scheduleChanged(tenant) }
+        return company
     }
 
     private func setState(_ id: String, _ state: CompanyState, reason: String) async throws -> Company {
@@ -162,6 +165,7 @@ struct CompanyHandlers: Sendable {
         _ = try await env.write(tenant, "the waiting mailboxes") { db in
             try MailboxRecords.promotePending(db, limit: limit, now: now)
         }
+        env.syncRequests.scheduleChanged(tenant)
         return company
     }
 

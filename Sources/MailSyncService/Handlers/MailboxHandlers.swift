@@ -75,7 +75,7 @@ struct MailboxHandlers: Sendable {
         let now = env.clock.now().microsecondsSinceEpoch
         let provider = request.provider
         let smtpEndpoint = smtp
-        return try await env.write(tenant, "the mailbox") { db in
+        let mailbox = try await env.write(tenant, "the mailbox") { db in
             try Self.requireActiveUser(db, userID)
             if let existing = try MailboxRecords.active(db, userID: userID) {
                 throw RPCError(.alreadyExists, "user '\(userID)' already has a mailbox (\(existing.emailAddress), \(existing.id)); disable it before connecting another")
@@ -90,8 +90,11 @@ struct MailboxHandlers: Sendable {
             try SyncEventRecords.insert(
                 db, kind: .statusChanged, mailboxID: mailboxID, userID: userID, status: status,
                 detail: Self.admissionDetail(status), now: now)
+            if status == .enabled { try MailboxRecords.schedule(db, id: mailboxID, at: now) }
             return try MailboxRecords.require(db, id: mailboxID)
         }
+        env.syncRequests.scheduleChanged(tenant)
+        return mailbox
     }
 
     /// Replaces the secret and optionally the login name and server settings, and tries again:
@@ -126,7 +129,7 @@ struct MailboxHandlers: Sendable {
         let imap = request.imap ?? mailbox.imap
         let smtp = request.smtp ?? mailbox.smtp
         let username = newUsername ?? mailbox.username
-        return try await env.write(tenant, "the credentials") { db in
+        let updated = try await env.write(tenant, "the credentials") { db in
             let current = try MailboxRecords.require(db, id: mailbox.id)
             guard current.status != .disabled else {
                 throw RPCError(.failedPrecondition, "mailbox \(mailbox.id) is disabled; connect the mailbox again instead")
@@ -145,8 +148,14 @@ struct MailboxHandlers: Sendable {
                     detail: "credentials updated; " + (retry == .enabled ? "trying again" : "waiting for the company's mailbox sync limit"),
                     now: now)
             }
+            let status = retry ?? current.status
+            if status == .enabled || status == .error {
+                try MailboxRecords.schedule(db, id: mailbox.id, at: now, freshStart: true)
+            }
             return try MailboxRecords.require(db, id: mailbox.id)
         }
+        env.syncRequests.scheduleChanged(tenant)
+        return updated
     }
 
     /// A mailbox with its most recent error when it is failing (`ERROR` or `CONNECTION_ISSUE`).
@@ -212,7 +221,7 @@ struct MailboxHandlers: Sendable {
         let limit = try await env.mailboxSyncLimit(tenant)
         let now = env.clock.now().microsecondsSinceEpoch
         let id = mailbox.id
-        return try await env.write(tenant, "the disabling") { db in
+        let response = try await env.write(tenant, "the disabling") { db in
             let current = try MailboxRecords.require(db, id: id)
             let removed = try previous == .remove ? MailboxRecords.removeTimelineEntries(db, mailboxID: id) : 0
             if current.status != .disabled {
@@ -230,23 +239,43 @@ struct MailboxHandlers: Sendable {
             response.removedTimelineEntries = UInt64(removed)
             return response
         }
+        env.syncRequests.scheduleChanged(tenant)
+        return response
     }
 
     /// Asks for a sync as soon as the company's (and the provider's) minimum poll interval allows
-    /// after the last one. Nothing is recorded: the sync engine (a later issue) picks up the
-    /// schedule; until it exists this only checks access and the mailbox's state and answers when
-    /// the sync would start.
+    /// after the last one, and answers when that is.
+    ///
+    /// A mailbox in `ERROR` is tried again even when its retries were used up (the user asked);
+    /// one in `CONNECTION_ISSUE` needs new credentials or a `Resync` (`failed precondition`).
     func syncNow(_ request: SyncNowRequest, context: ServerContext) async throws -> SyncNowResponse {
         let (_, tenant) = try context.tenant()
         try Validate.required(request.mailboxId, "mailbox_id")
         let mailbox = try await syncableMailbox(request.mailboxId, tenant: tenant, context: context)
+        guard mailbox.status != .connectionIssue else {
+            throw RPCError(.failedPrecondition, "mailbox \(mailbox.id) stopped trying after two days of failures; update its credentials or ask for a resync")
+        }
+        let at = try await earliestSync(mailbox, tenant: tenant)
+        let id = mailbox.id
+        try await env.write(tenant, "the sync request") { db in
+            try db.run("""
+                UPDATE mailboxes SET next_sync_at = min(coalesce(next_sync_at, ?), ?), attempts_exhausted = 0
+                WHERE id = ? AND disabled_at IS NULL AND status IN (?, ?)
+                """, [.integer(at.microsecondsSinceEpoch), .integer(at.microsecondsSinceEpoch), .text(id),
+                      .integer(Int64(MailboxStatus.enabled.rawValue)), .integer(Int64(MailboxStatus.error.rawValue))])
+        }
+        env.syncRequests.scheduleChanged(tenant)
         var response = SyncNowResponse()
-        response.scheduledAt = try await earliestSync(mailbox, tenant: tenant)
+        response.scheduledAt = at
         return response
     }
 
-    /// Asks to sync the mailbox again from `since` (from its start when unset). As with `SyncNow`,
-    /// nothing is recorded until the sync engine exists; the answer is when it would start (now).
+    /// Syncs the mailbox again from `since` (from where its first sync started when unset), now:
+    /// the folder cursors are dropped, so every folder is searched again; mail already recorded is
+    /// recognised (by Message-ID, or a header fingerprint) and not recorded twice.
+    ///
+    /// Also the way out of `CONNECTION_ISSUE`: the failure streak ends and the mailbox goes back to
+    /// `ENABLED` (or `PENDING` at the company's mailbox sync limit).
     func resync(_ request: ResyncRequest, context: ServerContext) async throws -> ResyncResponse {
         let (_, tenant) = try context.tenant()
         try Validate.required(request.mailboxId, "mailbox_id")
@@ -254,7 +283,33 @@ struct MailboxHandlers: Sendable {
         if let since = request.since, now < since {
             throw RPCError(.invalidArgument, "since must not be in the future")
         }
-        _ = try await syncableMailbox(request.mailboxId, tenant: tenant, context: context)
+        let mailbox = try await syncableMailbox(request.mailboxId, tenant: tenant, context: context)
+        let limit = try await env.mailboxSyncLimit(tenant)
+        let since = request.since?.microsecondsSinceEpoch
+        let time = now.microsecondsSinceEpoch
+        let id = mailbox.id
+        try await env.write(tenant, "the resync") { db in
+            let current = try MailboxRecords.require(db, id: id)
+            guard current.status != .disabled && current.status != .pending else {
+                throw RPCError(.failedPrecondition, "mailbox \(id) is \(current.status == .disabled ? "disabled" : "waiting for the company's mailbox sync limit")")
+            }
+            try db.run("DELETE FROM folder_cursors WHERE mailbox_id = ?", [.text(id)])
+            if let since { try db.run("UPDATE mailboxes SET backfill_since = ? WHERE id = ?", [.integer(since), .text(id)]) }
+            var status = current.status
+            if status == .connectionIssue {
+                status = try MailboxRecords.admissionStatus(db, limit: limit)
+                try MailboxRecords.setStatus(db, id: id, status, now: time)
+                try SyncEventRecords.insert(
+                    db, kind: .statusChanged, mailboxID: id, userID: current.userId, status: status,
+                    detail: "resync asked; " + (status == .enabled ? "trying again" : "waiting for the company's mailbox sync limit"),
+                    now: time)
+            }
+            try MailboxRecords.schedule(db, id: id, at: status == .pending ? nil : time, freshStart: true)
+            try SyncEventRecords.insert(
+                db, kind: .syncStarted, mailboxID: id, userID: current.userId, status: status,
+                detail: "resync asked" + (since.map { " from \(SyncRunner.dayText($0))" } ?? " from the first sync's start"), now: time)
+        }
+        env.syncRequests.scheduleChanged(tenant)
         var response = ResyncResponse()
         response.scheduledAt = now
         return response

@@ -115,6 +115,7 @@ struct UserHandlers: Sendable {
                        [.text(roleName), .text(tenant.description), .text(userID)])
         }
         env.authenticator.invalidate(company: tenant)
+        env.syncRequests.scheduleChanged(tenant)
         return user
     }
 
@@ -140,7 +141,7 @@ struct UserHandlers: Sendable {
             // company's sync limit goes to the oldest waiting mailbox.
             if let mailbox = try MailboxRecords.active(db, userID: userID) {
                 try MailboxRecords.disable(db, id: mailbox.id, now: now)
-                if previous == .remove { try TimelineRecords.deleteEntries(db, mailboxID: mailbox.id) }
+                if previous == .remove { try MailboxRecords.removeTimelineEntries(db, mailboxID: mailbox.id) }
                 _ = try SyncEventRecords.insert(
                     db, kind: .disabled, mailboxID: mailbox.id, userID: userID, status: .disabled,
                     detail: "the user was deactivated; previously synced communication was \(previous == .remove ? "removed" : "kept")",
@@ -154,6 +155,7 @@ struct UserHandlers: Sendable {
                        [.text(tenant.description), .text(userID)])
         }
         env.authenticator.invalidate(company: tenant)
+        env.syncRequests.scheduleChanged(tenant)
         return user
     }
 

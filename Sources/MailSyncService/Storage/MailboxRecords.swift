@@ -124,10 +124,25 @@ enum MailboxRecords {
                    [.integer(Int64(status.rawValue)), .integer(now), .text(id)])
     }
 
-    /// Marks the mailbox disabled and wipes its secret: a disabled mailbox keeps no credentials.
+    /// Marks the mailbox disabled and wipes its secret: a disabled mailbox keeps no credentials,
+    /// and leaves the sync schedule.
     static func disable(_ db: SQLiteConnection, id: String, now: Int64) throws {
-        try db.run("UPDATE mailboxes SET status = ?, status_since = ?, disabled_at = ?, secret = NULL WHERE id = ?",
+        try db.run("UPDATE mailboxes SET status = ?, status_since = ?, disabled_at = ?, secret = NULL, next_sync_at = NULL WHERE id = ?",
                    [.integer(Int64(MailboxStatus.disabled.rawValue)), .integer(now), .integer(now), .text(id)])
+    }
+
+    /// Puts the mailbox on the sync schedule at `at` (µs; nil takes it off). `freshStart` also
+    /// ends its failure streak, as new credentials or a resync do. Tell the engine afterwards
+    /// (`env.syncRequests.scheduleChanged`).
+    static func schedule(_ db: SQLiteConnection, id: String, at: Int64?, freshStart: Bool = false) throws {
+        let fresh: SQLiteValue = .integer(freshStart ? 1 : 0)
+        try db.run("""
+            UPDATE mailboxes SET next_sync_at = ?,
+                failing_since = CASE WHEN ? THEN NULL ELSE failing_since END,
+                failed_attempts = CASE WHEN ? THEN 0 ELSE failed_attempts END,
+                attempts_exhausted = CASE WHEN ? THEN 0 ELSE attempts_exhausted END
+            WHERE id = ?
+            """, [at.map { .integer($0) } ?? .null, fresh, fresh, fresh, .text(id)])
     }
 
     /// The sealed secret as stored (nil once disabled), for the sync engine and tests.
@@ -135,11 +150,21 @@ enum MailboxRecords {
         try db.scalar("SELECT secret FROM mailboxes WHERE id = ?", [.text(id)])?.bytes
     }
 
-    /// Removes the timeline entries synced from or sent through the mailbox (their participants
-    /// and opportunity links go with them by cascade). Other mailboxes' entries for the same
-    /// message stay. Returns how many entries were removed.
+    /// Removes what the mailbox recorded: its hold on each timeline entry, and the entries no
+    /// other mailbox holds (their participants and opportunity links go with them by cascade, and
+    /// stored bodies nothing refers to any more). An entry another user's mailbox also recorded
+    /// stays, attributed to that mailbox. Returns how many entries were removed.
     static func removeTimelineEntries(_ db: SQLiteConnection, mailboxID: String) throws -> Int {
-        try db.run("DELETE FROM timeline_entries WHERE mailbox_id = ?", [.text(mailboxID)])
+        try db.run("DELETE FROM timeline_sources WHERE mailbox_id = ?", [.text(mailboxID)])
+        try db.run("""
+            UPDATE timeline_entries SET (mailbox_id, user_id, direction) = (
+                SELECT s.mailbox_id, s.user_id, s.direction FROM timeline_sources s
+                WHERE s.entry_id = timeline_entries.id ORDER BY s.mailbox_id LIMIT 1)
+            WHERE mailbox_id = ? AND EXISTS (SELECT 1 FROM timeline_sources s WHERE s.entry_id = timeline_entries.id)
+            """, [.text(mailboxID)])
+        try db.run("DELETE FROM mailbox_messages WHERE mailbox_id = ?", [.text(mailboxID)])
+        try db.run("DELETE FROM folder_cursors WHERE mailbox_id = ?", [.text(mailboxID)])
+        return try TimelineRecords.deleteEntries(db, mailboxID: mailboxID)
     }
 
     /// Moves the oldest `PENDING` mailboxes to `ENABLED` while the company is below `limit`,
@@ -158,6 +183,7 @@ enum MailboxRecords {
         var promoted: [Mailbox] = []
         for var mailbox in waiting {
             try setStatus(db, id: mailbox.id, .enabled, now: now)
+            try schedule(db, id: mailbox.id, at: now, freshStart: true)
             try SyncEventRecords.insert(
                 db, kind: .statusChanged, mailboxID: mailbox.id, userID: mailbox.userId, status: .enabled,
                 detail: "a place opened under the company's mailbox sync limit", now: now)

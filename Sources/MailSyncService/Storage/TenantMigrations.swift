@@ -7,6 +7,13 @@ import MailSyncStorage
 /// opportunities) or server-made UUIDs (mailboxes, events, entries). A mailbox's secret is sealed
 /// with `SecretBox` under the context `tenant/<tenant>/mailbox/<id>/secret`, so a copied value
 /// does not open elsewhere. One active (not disabled) mailbox per user.
+///
+/// Version 3 (the sync engine): a timeline entry is one email on one lead's timeline, whoever
+/// synced it (`UNIQUE(lead_id, message_key)`); `timeline_sources` says which mailboxes (and so
+/// users) hold it; `mailbox_messages` is what each mailbox recorded (a rescan after a UIDVALIDITY
+/// change finds it there and records nothing twice); `daily_counts` counts recorded emails per
+/// user per day in the company's time zone (the plan's daily cap); `messages.raw_zlib` keeps the
+/// message as the server sent it; `mailboxes` gains the retry state.
 enum TenantMigrations {
     static let all: [Migration] = [
         Migration(version: 1, name: "settings, users, leads, mailboxes, events, timeline", sql: """
@@ -121,6 +128,47 @@ enum TenantMigrations {
                 highest_uid INTEGER NOT NULL,
                 updated_at INTEGER NOT NULL,
                 PRIMARY KEY(mailbox_id, folder)) WITHOUT ROWID;
+            """),
+        Migration(version: 3, name: "sync engine: one entry per lead and message, sources, daily counts, retry state", sql: """
+            CREATE TABLE timeline_sources(
+                entry_id TEXT NOT NULL REFERENCES timeline_entries(id) ON DELETE CASCADE,
+                mailbox_id TEXT NOT NULL,
+                user_id TEXT NOT NULL,
+                direction INTEGER NOT NULL,
+                PRIMARY KEY(entry_id, mailbox_id)) WITHOUT ROWID;
+            CREATE INDEX timeline_sources_mailbox ON timeline_sources(mailbox_id);
+            INSERT OR IGNORE INTO timeline_sources(entry_id, mailbox_id, user_id, direction)
+                SELECT keep.id, t.mailbox_id, t.user_id, t.direction
+                FROM timeline_entries t
+                JOIN (SELECT lead_id, message_key, min(id) AS id FROM timeline_entries GROUP BY lead_id, message_key) keep
+                  ON keep.lead_id = t.lead_id AND keep.message_key = t.message_key;
+            INSERT OR IGNORE INTO opportunity_links(entry_id, opportunity_id)
+                SELECT keep.id, l.opportunity_id
+                FROM opportunity_links l JOIN timeline_entries t ON t.id = l.entry_id
+                JOIN (SELECT lead_id, message_key, min(id) AS id FROM timeline_entries GROUP BY lead_id, message_key) keep
+                  ON keep.lead_id = t.lead_id AND keep.message_key = t.message_key;
+            DELETE FROM timeline_entries WHERE id NOT IN (SELECT min(id) FROM timeline_entries GROUP BY lead_id, message_key);
+            CREATE UNIQUE INDEX timeline_lead_message ON timeline_entries(lead_id, message_key);
+            CREATE TABLE mailbox_messages(
+                mailbox_id TEXT NOT NULL,
+                message_key TEXT NOT NULL,
+                folder TEXT NOT NULL,
+                uid INTEGER NOT NULL,
+                recorded_at INTEGER NOT NULL,
+                PRIMARY KEY(mailbox_id, message_key)) WITHOUT ROWID;
+            CREATE TABLE daily_counts(
+                user_id TEXT NOT NULL,
+                day TEXT NOT NULL,
+                recorded INTEGER NOT NULL,
+                PRIMARY KEY(user_id, day)) WITHOUT ROWID;
+            ALTER TABLE messages ADD COLUMN raw_zlib BLOB;
+            ALTER TABLE mailboxes ADD COLUMN failing_since INTEGER;
+            ALTER TABLE mailboxes ADD COLUMN failed_attempts INTEGER NOT NULL DEFAULT 0;
+            ALTER TABLE mailboxes ADD COLUMN attempts_exhausted INTEGER NOT NULL DEFAULT 0;
+            ALTER TABLE mailboxes ADD COLUMN next_sync_at INTEGER;
+            ALTER TABLE mailboxes ADD COLUMN backfill_since INTEGER;
+            UPDATE mailboxes SET next_sync_at = created_at WHERE disabled_at IS NULL;
+            CREATE INDEX mailboxes_next_sync ON mailboxes(next_sync_at) WHERE next_sync_at IS NOT NULL;
             """),
     ]
 }

@@ -21,3 +21,12 @@ enum TimelineBodies {
             .map { String(decoding: $0.readableBytesView, as: UTF8.self) }
     }
 }
+
+extension TimelineBodies {
+    /// Compresses raw bytes (a message as the server sent it) for `messages.raw_zlib`.
+    static func compress(bytes: [UInt8]) -> [UInt8] {
+        let allocator = ByteBufferAllocator()
+        let compressed = Compression.compress(allocator.buffer(bytes: bytes), allocator: allocator)
+        return Array(compressed.readableBytesView)
+    }
+}

@@ -9,18 +9,21 @@ import MailSyncStorage
 /// then every stored message body no remaining entry refers to, so "remove previous
 /// communication" and deleting a lead leave no mail text behind.
 enum TimelineRecords {
-    /// One page of a lead's entries, newest first (`date DESC, id`), with participants by position
-    /// and linked opportunity ids. `body` is the stored zlib body for entries the caller may read
-    /// (`readsAll`, or entries of `readerUserID`), nil for the others and for entries with none.
+    /// One page of a lead's entries, newest first (`date DESC, id`), with participants by position,
+    /// linked opportunity ids and every user whose mailbox holds the email. `body` is the stored
+    /// zlib body for entries the caller may read (`readsAll`, or entries one of `readerUserID`'s
+    /// mailboxes holds), nil for the others and for entries with none.
     static func page(
         _ db: SQLiteConnection, leadID: String, limit: Int64, offset: Int64, readerUserID: String, readsAll: Bool
     ) throws -> [(entry: TimelineEntry, mayRead: Bool, body: [UInt8]?)] {
         let rows = try db.query("""
             SELECT t.id, t.subject, t.date, t.direction, t.mailbox_id, t.user_id, t.smart_mail,
-                   CASE WHEN ? = 1 OR t.user_id = ? THEN m.body_zlib END
+                   CASE WHEN ? = 1 OR t.user_id = ?
+                          OR EXISTS (SELECT 1 FROM timeline_sources s WHERE s.entry_id = t.id AND s.user_id = ?)
+                        THEN m.body_zlib END
             FROM timeline_entries t LEFT JOIN messages m ON m.message_key = t.message_key
             WHERE t.lead_id = ? ORDER BY t.date DESC, t.id LIMIT ? OFFSET ?
-            """, [.integer(readsAll ? 1 : 0), .text(readerUserID), .text(leadID), .integer(limit), .integer(offset)])
+            """, [.integer(readsAll ? 1 : 0), .text(readerUserID), .text(readerUserID), .text(leadID), .integer(limit), .integer(offset)])
         return try rows.map { row in
             var entry = TimelineEntry()
             entry.id = row[0].string ?? ""
@@ -32,10 +35,14 @@ enum TimelineRecords {
             entry.userId = row[5].string ?? ""
             entry.smartMail = row[6].int64 == 1
             entry.participants = try participants(db, entryID: entry.id)
+            var users = Set(try db.query("SELECT user_id FROM timeline_sources WHERE entry_id = ?", [.text(entry.id)])
+                .compactMap { $0[0].string })
+            users.insert(entry.userId)
+            entry.userIds = users.sorted()
             entry.opportunityIds = try db.query(
                 "SELECT opportunity_id FROM opportunity_links WHERE entry_id = ? ORDER BY opportunity_id", [.text(entry.id)]
             ).compactMap { $0[0].string }
-            return (entry, readsAll || entry.userId == readerUserID, row[7].bytes)
+            return (entry, readsAll || users.contains(readerUserID), row[7].bytes)
         }
     }
 

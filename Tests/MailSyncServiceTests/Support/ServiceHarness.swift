@@ -17,7 +17,8 @@ final class ServiceHarness: Sendable {
 
     /// Starts a server. Stop it with `stop()`.
     static func start(
-        openTenantLimit: Int = 100, dataDirectory: String? = nil, logHandler: (any LogHandler)? = nil
+        openTenantLimit: Int = 100, dataDirectory: String? = nil, logHandler: (any LogHandler)? = nil,
+        sync: SyncSettings = ServiceHarness.syncSettings()
     ) async throws -> ServiceHarness {
         let dir = dataDirectory ?? FileManager.default.temporaryDirectory.appendingPathComponent("mailsync-svc-\(UUID().uuidString)").path
         var settings = ServerSettings()
@@ -27,7 +28,7 @@ final class ServiceHarness: Sendable {
         var logger = logHandler.map { handler in Logger(label: "test.mailsync", factory: { _ in handler }) } ?? Logger(label: "test.mailsync")
         logger.logLevel = logHandler == nil ? .warning : .trace
         let clock = ManualClock(Timestamp(secondsSinceEpoch: 1_790_000_000))  // 2026-09-21
-        let server = try MailSyncServer(settings: settings, logger: logger, clock: clock)
+        let server = try MailSyncServer(settings: settings, logger: logger, clock: clock, sync: sync)
         let address = try await server.start()
         let env = server.environment!
         let (_, secret) = try await env.control.write { db in
@@ -85,6 +86,23 @@ final class ServiceHarness: Sendable {
         let company = try await operatorClient.createCompany(request)
         let key = try await key(company: company.id, user: adminID)
         return Company(id: company.id, adminUserID: adminID, adminKey: key, admin: client(key: key))
+    }
+
+    /// Sync settings for tests: no background loop (tests move the clock and call `runSyncs()`,
+    /// so no mailbox is ever contacted unless a test asks), no jitter, short timeouts.
+    static func syncSettings() -> SyncSettings {
+        var sync = SyncSettings()
+        sync.runsInBackground = false
+        sync.jitter = 0
+        sync.connectTimeout = .seconds(10)
+        sync.commandTimeout = .seconds(20)
+        return sync
+    }
+
+    /// Runs every mailbox due by the harness's clock and waits for those runs; returns how many ran.
+    @discardableResult
+    func runSyncs() async -> Int {
+        await server.scheduler!.runDue()
     }
 
     /// Stops the server and, unless `keepData`, removes its data directory.

@@ -1,0 +1,29 @@
+import MailSyncErrors
+import MailSyncMailTransport
+
+/// Why a sync attempt failed: the diagnosis the error log records and the retry follows.
+struct SyncFailure: Error, Sendable, CustomStringConvertible {
+    var diagnosis: Diagnosis
+
+    /// A failure reported by the mail server or the connection to it.
+    init(_ error: IMAPConnectionError) {
+        diagnosis = error.diagnosis
+    }
+
+    /// A failure found on our side before talking to the server (no credentials stored, …).
+    init(_ errorClass: ErrorClass, text: String, hint: String, rule: String) {
+        let retry: RetryPolicy = errorClass == .temporary ? .temporaryDefault : .untilSettingsChange
+        diagnosis = Diagnosis(errorClass: errorClass, hint: hint, retry: retry, serverText: text, rule: rule)
+    }
+
+    /// Our own storage failed while recording (a full disk, an I/O error): not the user's doing,
+    /// retried on the standard backoff; the text says what happened for operators.
+    init(storage error: any Error) {
+        diagnosis = Diagnosis(
+            errorClass: .operator, hint: "A problem on the Mail Sync server; it retries by itself and nothing was lost.",
+            retry: .temporaryDefault, serverText: "recording failed: \(error)".prefix(500).description, rule: "local.storage",
+            operatorNote: "the tenant database refused a write: \(error)")
+    }
+
+    var description: String { "\(diagnosis.errorClass): \(diagnosis.serverText)" }
+}

@@ -1,0 +1,89 @@
+import Foundation
+import MailSyncClient
+import MailSyncErrors
+import MailSyncStorage
+
+/// Writes the end of a sync attempt: status, retry state, next run, the error log and the events,
+/// in one transaction.
+enum SyncOutcomeStore {
+    /// Applies `decision` unless the mailbox changed hands meanwhile (disabled, or moved to
+    /// `PENDING`/`CONNECTION_ISSUE` by an RPC while the sync ran): then only the error (if any) is
+    /// logged. Returns the mailboxes promoted from `PENDING` because this one gave its place up.
+    static func finish(
+        _ db: SQLiteConnection, mailboxID: String, decision: MailboxHealth.Decision, report: MailboxSync.Report,
+        failure: Diagnosis?, mailboxSyncLimit: UInt32, succeeded: Bool, now: Int64
+    ) throws -> [Mailbox] {
+        guard let mailbox = try MailboxRecords.find(db, id: mailboxID) else { return [] }
+        if let failure { try logError(db, mailbox: mailbox, failure, now: now) }
+        guard mailbox.status == .enabled || mailbox.status == .error else { return [] }
+
+        if succeeded, report.recorded > 0 || report.unmatchable > 0 || report.capReached || report.firstSync {
+            try SyncEventRecords.insert(
+                db, kind: .syncCompleted, mailboxID: mailbox.id, userID: mailbox.userId, status: decision.status,
+                emailsSynced: UInt32(clamping: report.recorded), detail: completionDetail(report), now: now)
+        }
+        if let failure {
+            try SyncEventRecords.insert(
+                db, kind: .error, mailboxID: mailbox.id, userID: mailbox.userId, status: decision.status,
+                emailsSynced: UInt32(clamping: report.recorded),
+                detail: "\(failure.serverText.prefix(500)) — \(failure.hint)", now: now)
+        }
+        try db.run("""
+            UPDATE mailboxes SET failing_since = ?, failed_attempts = ?, attempts_exhausted = ?, next_sync_at = ?,
+                last_synced_at = CASE WHEN ? THEN ? ELSE last_synced_at END
+            WHERE id = ?
+            """, [decision.retry.failingSince.map { .integer($0) } ?? .null, .integer(Int64(decision.retry.failedAttempts)),
+                  .integer(decision.retry.exhausted ? 1 : 0), decision.nextSyncAt.map { .integer($0) } ?? .null,
+                  .integer(succeeded ? 1 : 0), .integer(now), .text(mailbox.id)])
+        guard decision.status != mailbox.status else { return [] }
+        try MailboxRecords.setStatus(db, id: mailbox.id, decision.status, now: now)
+        try SyncEventRecords.insert(
+            db, kind: .statusChanged, mailboxID: mailbox.id, userID: mailbox.userId, status: decision.status,
+            detail: transitionDetail(decision.status, failure: failure), now: now)
+        if decision.status == .connectionIssue {
+            return try MailboxRecords.promotePending(db, limit: mailboxSyncLimit, now: now)
+        }
+        return []
+    }
+
+    /// One row per mailbox and server text: a repeat raises `count` and `last_seen`.
+    static func logError(_ db: SQLiteConnection, mailbox: Mailbox, _ failure: Diagnosis, now: Int64) throws {
+        try db.run("""
+            INSERT INTO error_log(id, mailbox_id, user_id, email_address, error_class, server_text, fix_hint, first_seen, last_seen, count)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
+            ON CONFLICT(mailbox_id, server_text) DO UPDATE SET last_seen = excluded.last_seen, count = count + 1,
+                error_class = excluded.error_class, fix_hint = excluded.fix_hint
+            """, [.text(UUID().uuidString.lowercased()), .text(mailbox.id), .text(mailbox.userId), .text(mailbox.emailAddress),
+                  .integer(Int64(schemaClass(failure.errorClass).rawValue)), .text(String(failure.serverText.prefix(2000))),
+                  .text(failure.hint), .integer(now), .integer(now)])
+    }
+
+    static func schemaClass(_ errorClass: MailSyncErrors.ErrorClass) -> MailSyncClient.ErrorClass {
+        switch errorClass {
+        case .authentication: .authentication
+        case .configuration: .configuration
+        case .operator: .operator
+        default: .temporary
+        }
+    }
+
+    static func completionDetail(_ report: MailboxSync.Report) -> String {
+        var parts = ["\(report.recorded) email\(report.recorded == 1 ? "" : "s") recorded"]
+        if report.unmatchable > 0 {
+            parts.append("\(report.unmatchable) without a To or From address could not be matched")
+        }
+        if report.capReached {
+            parts.append("the plan's daily limit is reached (\(report.recordedToday) today); the rest is recorded from tomorrow")
+        }
+        return parts.joined(separator: "; ")
+    }
+
+    static func transitionDetail(_ status: MailboxStatus, failure: Diagnosis?) -> String {
+        switch status {
+        case .enabled: "synced again"
+        case .connectionIssue: "unable to connect for two days; no more attempts until the credentials are updated or a resync is asked for"
+        case .error: "sync failed: \(failure?.hint ?? "see the error log")"
+        default: "status changed"
+        }
+    }
+}

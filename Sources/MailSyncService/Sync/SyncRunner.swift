@@ -1,0 +1,102 @@
+import Foundation
+import Logging
+import MailSyncClient
+import MailSyncErrors
+import MailSyncStorage
+
+/// Runs one due mailbox: reads its company's policy and its own state, syncs (or, for a failure
+/// streak with no attempts left, only judges it), and stores the outcome.
+struct SyncRunner: Sendable {
+    let env: ServiceEnvironment
+    let settings: SyncSettings
+    let logger: Logger
+
+    /// Returns the mailbox's next due time (µs), or nil when it leaves the schedule.
+    func run(tenant: TenantID, mailboxID: String) async -> Int64? {
+        do {
+            return try await attempt(tenant: tenant, mailboxID: mailboxID)
+        } catch {
+            // Only our own storage can fail here (the mail side is handled inside): try again later.
+            logger.error("sync: cannot run a mailbox", metadata: ["tenant": "\(tenant)", "mailbox": "\(mailboxID)", "error": "\(error)"])
+            return env.clock.now().microsecondsSinceEpoch + Backoff.standard.initial.microseconds
+        }
+    }
+
+    private func attempt(tenant: TenantID, mailboxID: String) async throws -> Int64? {
+        let companyID = tenant.description
+        guard let policy = try await env.controlRead("the company", { try CompanySyncPolicy.read($0, companyID: companyID) }),
+              policy.active else { return nil }
+        guard let target = try await env.read(tenant, "the mailbox", { try SyncStore.target($0, mailboxID: mailboxID) }) else {
+            return nil
+        }
+        let status = target.mailbox.status
+        guard status == .enabled || status == .error else { return nil }
+        let started = env.clock.now().microsecondsSinceEpoch
+
+        var report = MailboxSync.Report()
+        var failure: Diagnosis?
+        let decision: MailboxHealth.Decision
+        if target.retry.exhausted {
+            decision = MailboxHealth.whenExhausted(state: target.retry, now: started, connectionIssueAfter: settings.connectionIssueAfter)
+        } else {
+            if target.backfillSince == nil {
+                let backfill = started - settings.backfillWindow.microseconds
+                try await env.write(tenant, "the mailbox") { db in
+                    try db.run("UPDATE mailboxes SET backfill_since = ? WHERE id = ? AND backfill_since IS NULL", [.integer(backfill), .text(mailboxID)])
+                    try SyncEventRecords.insert(
+                        db, kind: .syncStarted, mailboxID: mailboxID, userID: target.mailbox.userId, status: status,
+                        detail: "first sync: mail received since \(Self.dayText(backfill))", now: started)
+                }
+            }
+            var current = target
+            if current.backfillSince == nil { current.backfillSince = started - settings.backfillWindow.microseconds }
+            do {
+                try await MailboxSync(env: env, settings: settings).run(tenant: tenant, target: current, policy: policy, now: started, report: &report)
+            } catch {
+                failure = error.diagnosis
+                if error.diagnosis.errorClass == .operator {
+                    logger.error("sync: our side failed", metadata: [
+                        "tenant": "\(tenant)", "mailbox": "\(mailboxID)", "note": "\(error.diagnosis.operatorNote ?? error.diagnosis.serverText)"])
+                }
+            }
+            let now = env.clock.now().microsecondsSinceEpoch
+            if let failure {
+                decision = MailboxHealth.afterFailure(
+                    failure.retry, state: target.retry, now: now, connectionIssueAfter: settings.connectionIssueAfter, jitter: jitter)
+            } else {
+                let interval = policy.pollInterval(provider: target.mailbox.provider, default: settings.defaultPollInterval)
+                var next = now + jitter(interval).microseconds
+                if report.capReached {
+                    next = max(next, target.calendar.startOfNextDay(after: env.clock.now()).microsecondsSinceEpoch)
+                }
+                decision = MailboxHealth.afterSuccess(nextPoll: next)
+            }
+        }
+        let finalReport = report
+        let finalFailure = failure
+        let now = env.clock.now().microsecondsSinceEpoch
+        let (promoted, next) = try await env.write(tenant, "the sync's outcome") { db in
+            let promoted = try SyncOutcomeStore.finish(
+                db, mailboxID: mailboxID, decision: decision, report: finalReport, failure: finalFailure,
+                mailboxSyncLimit: policy.mailboxSyncLimit, succeeded: finalFailure == nil && !target.retry.exhausted, now: now)
+            let next = try db.scalar(
+                "SELECT next_sync_at FROM mailboxes WHERE id = ? AND disabled_at IS NULL AND status IN (?, ?)",
+                [.text(mailboxID), .integer(Int64(MailboxStatus.enabled.rawValue)), .integer(Int64(MailboxStatus.error.rawValue))])?.int64
+            return (promoted, next)
+        }
+        if !promoted.isEmpty { env.syncRequests.scheduleChanged(tenant) }
+        return next
+    }
+
+    /// Adds up to the settings' jitter fraction to `delay`.
+    func jitter(_ delay: Duration) -> Duration {
+        guard settings.jitter > 0 else { return delay }
+        return delay + delay * Double.random(in: 0...settings.jitter)
+    }
+
+    static func dayText(_ microseconds: Int64) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withFullDate]
+        return formatter.string(from: Date(timeIntervalSince1970: Double(microseconds) / 1e6))
+    }
+}

@@ -1,0 +1,152 @@
+import Foundation
+import Logging
+import MailSyncClient
+import MailSyncStorage
+
+/// Runs every syncing mailbox of every company when it is due, a bounded number at a time.
+///
+/// The schedule lives in each company's database (`mailboxes.next_sync_at`); this actor keeps a
+/// copy in memory, read at start and reread for a company whenever its handlers say it changed
+/// (``SyncRequests``). ``runDue()`` starts what is due by the injected clock and returns when those
+/// runs finished: tests move their clock and call it; ``start()`` calls it in a loop for
+/// production. Each mailbox runs at most once at a time; libcurl and SQLite work happens on their
+/// own threads, never on the cooperative pool.
+public actor SyncScheduler {
+    struct Key: Hashable, Sendable {
+        let tenant: TenantID
+        let mailboxID: String
+    }
+
+    private let env: ServiceEnvironment
+    private let settings: SyncSettings
+    private let logger: Logger
+    private let runner: SyncRunner
+    private var due: [Key: Int64] = [:]
+    private var running: Set<Key> = []
+    private var stale: Set<TenantID> = []
+    private var loop: Task<Void, Never>?
+
+    init(env: ServiceEnvironment, settings: SyncSettings, logger: Logger) {
+        self.env = env
+        self.settings = settings
+        self.logger = logger
+        self.runner = SyncRunner(env: env, settings: settings, logger: logger)
+    }
+
+    /// Reads every active company's schedule, attaches to the handlers' requests, and (when the
+    /// settings say so) starts the background loop.
+    public func start() async {
+        env.syncRequests.attach { [weak self] tenant in
+            guard let self else { return }
+            Task { await self.markStale(tenant) }
+        }
+        await reloadAll()
+        if settings.runsInBackground {
+            loop = Task { [weak self] in
+                while !Task.isCancelled {
+                    guard let self else { return }
+                    await self.runDue()
+                    try? await Task.sleep(for: .seconds(1))
+                }
+            }
+        }
+    }
+
+    /// Stops the loop and waits for the runs it started to finish (a run's IMAP commands time out
+    /// after ``SyncSettings/commandTimeout`` at worst); nothing starts afterwards.
+    public func stop() async {
+        env.syncRequests.detach()
+        let loop = self.loop
+        self.loop = nil
+        loop?.cancel()
+        await loop?.value
+    }
+
+    /// Mailboxes on the schedule (running or waiting).
+    public var scheduledCount: Int { due.count }
+
+    /// Starts every mailbox due by the clock, at most ``SyncSettings/maxConcurrentSyncs`` at once,
+    /// and returns when they have finished. Returns how many ran.
+    @discardableResult
+    public func runDue() async -> Int {
+        await reloadStale()
+        let now = env.clock.now().microsecondsSinceEpoch
+        let ready = due.filter { $0.value <= now && !running.contains($0.key) }.sorted { $0.value < $1.value }.map(\.key)
+        guard !ready.isEmpty else { return 0 }
+        running.formUnion(ready)
+        let runner = self.runner
+        let width = max(1, settings.maxConcurrentSyncs)
+        let results = await withTaskGroup(of: (Key, Int64?).self, returning: [(Key, Int64?)].self) { group in
+            var pending = ready[...]
+            var results: [(Key, Int64?)] = []
+            for _ in 0..<min(width, pending.count) {
+                let key = pending.removeFirst()
+                group.addTask { (key, await runner.run(tenant: key.tenant, mailboxID: key.mailboxID)) }
+            }
+            for await result in group {
+                results.append(result)
+                if let key = pending.popFirst() {
+                    group.addTask { (key, await runner.run(tenant: key.tenant, mailboxID: key.mailboxID)) }
+                }
+            }
+            return results
+        }
+        for (key, next) in results {
+            running.remove(key)
+            due[key] = next
+        }
+        await reloadStale()
+        return results.count
+    }
+
+    private func markStale(_ tenant: TenantID) {
+        stale.insert(tenant)
+    }
+
+    private func reloadStale() async {
+        let tenants = stale
+        stale.removeAll()
+        for tenant in tenants { await reload(tenant) }
+    }
+
+    private func reloadAll() async {
+        let ids: [String]
+        do {
+            ids = try await env.control.read { db in
+                try db.query("SELECT id FROM companies WHERE state = ?", [.integer(Int64(CompanyState.active.rawValue))])
+                    .compactMap { $0[0].string }
+            }
+        } catch {
+            logger.error("sync schedule: cannot list companies", metadata: ["error": "\(error)"])
+            return
+        }
+        for id in ids {
+            guard let tenant = TenantID(validating: id) else { continue }
+            await reload(tenant)
+        }
+    }
+
+    /// Replaces the tenant's entries with its database's `next_sync_at` values.
+    private func reload(_ tenant: TenantID) async {
+        let rows: [(String, Int64)]
+        do {
+            rows = try await env.tenants.withTenant(tenant) { lease in
+                try await lease.read { db in
+                    try db.query("""
+                        SELECT id, next_sync_at FROM mailboxes
+                        WHERE disabled_at IS NULL AND next_sync_at IS NOT NULL AND status IN (?, ?)
+                        """, [.integer(Int64(MailboxStatus.enabled.rawValue)), .integer(Int64(MailboxStatus.error.rawValue))])
+                        .map { ($0[0].string ?? "", $0[1].int64 ?? 0) }
+                }
+            }
+        } catch {
+            logger.error("sync schedule: cannot read a company's mailboxes", metadata: ["tenant": "\(tenant)", "error": "\(error)"])
+            return
+        }
+        for key in due.keys where key.tenant == tenant && !running.contains(key) { due[key] = nil }
+        for (id, next) in rows {
+            let key = Key(tenant: tenant, mailboxID: id)
+            if !running.contains(key) { due[key] = next }
+        }
+    }
+}

@@ -1,0 +1,36 @@
+/// How the sync engine behaves; every default is what production runs with.
+public struct SyncSettings: Sendable {
+    /// How far back the first sync of a new mailbox reaches (IMAP `SINCE`, by INTERNALDATE).
+    /// Default 30 days.
+    public var backfillWindow: Duration = .seconds(30 * 86_400)
+    /// Messages per header batch (`UID FETCH … ENVELOPE`); each batch's records and the folder
+    /// cursor commit together. Default 500.
+    public var headersPerBatch: Int = 500
+    /// Mailboxes synced at once across all companies. Default 8; each holds one IMAP connection
+    /// and its thread while it runs.
+    public var maxConcurrentSyncs: Int = 8
+    /// Failing without a break for this long makes a mailbox `CONNECTION_ISSUE`: no more attempts
+    /// until its credentials are updated or a resync is asked for. Default 2 days (the seeds).
+    public var connectionIssueAfter: Duration = .seconds(2 * 86_400)
+    /// Poll interval when neither the plan nor the provider asks for a longer one. Default 5 minutes.
+    public var defaultPollInterval: Duration = .seconds(300)
+    /// Random spread added to poll and retry delays, as a fraction of the delay (0.1 = up to +10%),
+    /// so mailboxes connected together do not poll together.
+    public var jitter: Double = 0.1
+    /// TCP connect + TLS + login budget. Default 30 s.
+    public var connectTimeout: Duration = .seconds(30)
+    /// How long one IMAP command may wait for the server's next bytes. Default 120 s.
+    public var commandTimeout: Duration = .seconds(120)
+    /// A PEM bundle to trust for IMAP TLS instead of the system's (tests' self-signed servers).
+    public var caFile: String?
+    /// Longest command line sent; longer UID sets are split. Default 1,000 bytes.
+    public var maxCommandLength: Int = 1000
+    /// Bodies larger than this are recorded without their text (the timeline keeps subject and
+    /// participants). Default 25 MiB.
+    public var maxStoredMessageBytes: Int = 25 << 20
+    /// Whether `start()` runs the background loop. Tests turn it off and call `runDue()` after
+    /// moving their clock.
+    public var runsInBackground: Bool = true
+
+    public init() {}
+}
