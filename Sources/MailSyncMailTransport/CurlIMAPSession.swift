@@ -1,5 +1,6 @@
 import CCurl
 import Foundation
+import Synchronization
 import MailSyncErrors
 import MailSyncIMAP
 
@@ -58,6 +59,8 @@ final class CurlIMAPSession: @unchecked Sendable {
     /// Set once the connection is unusable; every later command throws it.
     private var failed: IMAPConnectionError?
     private var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+    /// Read from any thread (``IMAPConnection/roundTrips``); written on the session's thread.
+    private let roundTripCount = Atomic<Int>(0)
 
     private init(handle: UnsafeMutableRawPointer, socket: curl_socket_t, host: String, port: Int) {
         self.handle = handle
@@ -175,40 +178,74 @@ final class CurlIMAPSession: @unchecked Sendable {
     }
 
     func run(_ text: String, timeout: Duration) -> Result<[MailSyncIMAP.IMAPResponse], IMAPConnectionError> {
+        run([text], timeout: timeout).map { $0[0] }
+    }
+
+    /// Sends every command line at once (tags `aN` in order: one round trip), then reads until
+    /// each has its tagged completion. Untagged responses go to the first command not yet
+    /// completed: the one the server was working on when they came (unsolicited EXISTS/EXPUNGE/
+    /// FETCH included). A tagged response with an unknown tag goes there too.
+    ///
+    /// A `NO`/`BAD` to any command fails the whole call, but only after every completion was read,
+    /// so the connection stays in step and usable; the first failing command's responses go with
+    /// the error.
+    func run(_ texts: [String], timeout: Duration) -> Result<[[MailSyncIMAP.IMAPResponse]], IMAPConnectionError> {
         if let failed { return .failure(failed) }
         guard handle != nil else { return .failure(closedError()) }
-        let tag = "a\(nextTag)"
-        nextTag += 1
-        let phase = Self.phase(of: text)
+        guard !texts.isEmpty else { return .success([]) }
+        var tags: [String] = []
+        var bytes: [UInt8] = []
+        for text in texts {
+            let tag = "a\(nextTag)"
+            nextTag += 1
+            tags.append(tag)
+            bytes.append(contentsOf: "\(tag) \(text)\r\n".utf8)
+        }
+        let indexByTag = Dictionary(uniqueKeysWithValues: tags.enumerated().map { ($1, $0) })
+        roundTripCount.wrappingAdd(1, ordering: .relaxed)
         do throws(IMAPConnectionError) {
-            try send(Array("\(tag) \(text)\r\n".utf8), timeout: timeout)
-            var responses: [MailSyncIMAP.IMAPResponse] = []
+            try send(bytes, timeout: timeout)
+            var buckets = [[MailSyncIMAP.IMAPResponse]](repeating: [], count: texts.count)
+            var completed = [Bool](repeating: false, count: texts.count)
+            var current = 0  // the first command not yet completed
+            var failure: (index: Int, status: StatusResponse)?
             var bye: StatusResponse?
-            while true {
+            while current < texts.count {
                 guard let response = try nextResponse() else {
-                    try receive(timeout: timeout, bye: bye, phase: phase)
+                    try receive(timeout: timeout, bye: bye, phase: Self.phase(of: texts[current]))
                     continue
                 }
-                responses.append(response)
                 switch response {
+                case .tagged(let tag, let status):
+                    guard let index = indexByTag[tag], !completed[index] else {
+                        buckets[current].append(response)
+                        continue
+                    }
+                    buckets[index].append(response)
+                    completed[index] = true
+                    if failure == nil, status.condition == .no || status.condition == .bad { failure = (index, status) }
+                    while current < texts.count && completed[current] { current += 1 }
                 case .untagged(.status(let status)) where status.condition == .bye:
                     bye = status
-                case .tagged(let responseTag, let status) where responseTag == tag:
-                    switch status.condition {
-                    case .ok, .preauth, .bye: return .success(responses)
-                    case .no, .bad:
-                        let failure = MailSyncErrors.IMAPResponse(
-                            status: status.condition == .no ? .no : .bad, text: Self.respText(status), phase: phase, tag: tag)
-                        return .failure(IMAPConnectionError(.imap(failure), responses: responses))
-                    }
+                    buckets[current].append(response)
                 default:
-                    break
+                    buckets[current].append(response)
                 }
             }
+            if let failure {
+                let imap = MailSyncErrors.IMAPResponse(
+                    status: failure.status.condition == .no ? .no : .bad, text: Self.respText(failure.status),
+                    phase: Self.phase(of: texts[failure.index]), tag: tags[failure.index])
+                return .failure(IMAPConnectionError(.imap(imap), responses: buckets[failure.index]))
+            }
+            return .success(buckets)
         } catch {
             return .failure(error)
         }
     }
+
+    /// Commands sent in batches since connect (each batch is one wait for the server).
+    var roundTrips: Int { roundTripCount.load(ordering: .relaxed) }
 
     private func nextResponse() throws(IMAPConnectionError) -> MailSyncIMAP.IMAPResponse? {
         do {
@@ -237,7 +274,10 @@ final class CurlIMAPSession: @unchecked Sendable {
                 offset += sent
                 if sent > 0 { deadline = ContinuousClock.now + timeout }
             } else if code == CURLE_AGAIN {
-                try wait(for: Int16(POLLOUT), until: deadline, timeout: timeout)
+                // While the server cannot take more, read what it sends (a long pipeline's first
+                // answers): otherwise both sides could wait on full socket buffers forever.
+                let events = try wait(for: Int16(POLLOUT) | Int16(POLLIN), until: deadline, timeout: timeout)
+                if events & Int16(POLLIN) != 0, try readAvailable(bye: nil, phase: .other) { deadline = ContinuousClock.now + timeout }
             } else {
                 throw broken(.connection(ConnectionFailure(.resetMidSession, host: host, port: port, detail: String(cString: curl_easy_strerror(code)))), curlCode: code)
             }
@@ -247,29 +287,35 @@ final class CurlIMAPSession: @unchecked Sendable {
     /// Reads what is available (waiting up to `timeout` for something) into the decoder.
     private func receive(timeout: Duration, bye: StatusResponse?, phase: MailSyncErrors.IMAPResponse.Phase) throws(IMAPConnectionError) {
         let deadline = ContinuousClock.now + timeout
-        while true {
-            var received = 0
-            let code = buffer.withUnsafeMutableBytes { raw in
-                curl_easy_recv(handle, raw.baseAddress!, raw.count, &received)
-            }
-            if code == CURLE_OK && received > 0 {
-                decoder.append(buffer[0..<received])
-                return
-            }
-            if code == CURLE_AGAIN {
-                try wait(for: Int16(POLLIN), until: deadline, timeout: timeout)
-                continue
-            }
-            // Closed (OK with 0 bytes) or failed. A BYE the server sent first is its reason.
-            if let bye {
-                throw broken(.imap(MailSyncErrors.IMAPResponse(status: .bye, text: Self.respText(bye), phase: phase)))
-            }
-            let detail = code == CURLE_OK ? "the server closed the connection" : String(cString: curl_easy_strerror(code))
-            throw broken(.connection(ConnectionFailure(.resetMidSession, host: host, port: port, detail: detail)), curlCode: code == CURLE_OK ? nil : code)
+        while try !readAvailable(bye: bye, phase: phase) {
+            try wait(for: Int16(POLLIN), until: deadline, timeout: timeout)
         }
     }
 
-    private func wait(for events: Int16, until deadline: ContinuousClock.Instant, timeout: Duration) throws(IMAPConnectionError) {
+    /// One non-blocking read into the decoder: true if bytes came, false if none are there yet.
+    /// Throws (and marks the connection failed) when the server closed it or the read failed; a
+    /// `BYE` the server sent first is given as the reason.
+    private func readAvailable(bye: StatusResponse?, phase: MailSyncErrors.IMAPResponse.Phase) throws(IMAPConnectionError) -> Bool {
+        var received = 0
+        let code = buffer.withUnsafeMutableBytes { raw in
+            curl_easy_recv(handle, raw.baseAddress!, raw.count, &received)
+        }
+        if code == CURLE_OK && received > 0 {
+            decoder.append(buffer[0..<received])
+            return true
+        }
+        if code == CURLE_AGAIN { return false }
+        if let bye {
+            throw broken(.imap(MailSyncErrors.IMAPResponse(status: .bye, text: Self.respText(bye), phase: phase)))
+        }
+        let detail = code == CURLE_OK ? "the server closed the connection" : String(cString: curl_easy_strerror(code))
+        throw broken(.connection(ConnectionFailure(.resetMidSession, host: host, port: port, detail: detail)), curlCode: code == CURLE_OK ? nil : code)
+    }
+
+    /// Polls the socket for `events`; returns the events that occurred (HUP/ERR included: the
+    /// next curl call says which). Throws a timeout at `deadline`.
+    @discardableResult
+    private func wait(for events: Int16, until deadline: ContinuousClock.Instant, timeout: Duration) throws(IMAPConnectionError) -> Int16 {
         while true {
             let left = deadline - ContinuousClock.now
             guard left > .zero else {
@@ -278,7 +324,7 @@ final class CurlIMAPSession: @unchecked Sendable {
             let milliseconds = Int32(min(Int64(Int32.max), left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000 + 1))
             var descriptor = pollfd(fd: socket, events: events, revents: 0)
             let ready = poll(&descriptor, 1, milliseconds)
-            if ready > 0 { return }  // readable, writable, or HUP/ERR: the next curl call says which
+            if ready > 0 { return descriptor.revents }
             if ready < 0 && errno != EINTR {
                 throw broken(.connection(ConnectionFailure(.resetMidSession, host: host, port: port, detail: "poll: \(String(cString: strerror(errno)))")))
             }

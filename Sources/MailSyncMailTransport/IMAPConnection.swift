@@ -1,5 +1,6 @@
 import CCurl
 import Foundation
+import Synchronization
 import MailSyncErrors
 import MailSyncIMAP
 
@@ -62,9 +63,11 @@ public final class IMAPConnection: @unchecked Sendable {
     /// How long a command may wait for the server's next bytes before the connection is given up.
     public let commandTimeout: Duration
 
-    private let thread: CurlThread
-    /// Touched only on `thread`.
-    private let session: CurlIMAPSession
+    let thread: CurlThread
+    /// Touched only on `thread` (``roundTrips`` excepted: an atomic).
+    let session: CurlIMAPSession
+    /// The capabilities after login, once known (``capabilities()``).
+    let capabilityCache = Mutex<Set<String>?>(nil)
 
     private init(host: String, port: Int, transcript: [String], commandTimeout: Duration, thread: CurlThread, session: CurlIMAPSession) {
         self.host = host
@@ -123,16 +126,7 @@ public final class IMAPConnection: @unchecked Sendable {
     /// that broke, timed out (`timeout`, default ``commandTimeout``, counts from the last byte
     /// received) or sent what the decoder refuses; after those the connection is unusable.
     public func command(_ text: String, timeout: Duration? = nil) async throws(IMAPConnectionError) -> [MailSyncIMAP.IMAPResponse] {
-        precondition(!text.contains("\r") && !text.contains("\n"), "an IMAP command line holds no CR or LF")
-        let timeout = timeout ?? commandTimeout
-        let session = self.session
-        let result: Result<[MailSyncIMAP.IMAPResponse], IMAPConnectionError> = await withCheckedContinuation { continuation in
-            let submitted = thread.submit {
-                continuation.resume(returning: session.run(text, timeout: timeout))
-            }
-            if !submitted { continuation.resume(returning: .failure(session.closedError())) }
-        }
-        return try result.get()
+        try await pipeline([text], timeout: timeout)[0]
     }
 
     /// Sends `LOGOUT` (briefly, errors ignored) unless the connection already failed, frees the

@@ -1,0 +1,93 @@
+import MailSyncIMAP
+
+extension IMAPConnection {
+    /// Pipelining: sends every command line at once (tags assigned in order), then reads until
+    /// each one completed. Returns, per command, its responses: the untagged ones first, its tagged
+    /// completion last.
+    ///
+    /// Untagged responses that answer no command in particular (EXISTS, EXPUNGE, FETCH flag
+    /// updates arriving meanwhile) go to the command that was running when they came: the first
+    /// one not yet completed, as servers do. The whole batch counts as one round trip
+    /// (``roundTrips``). An empty list sends nothing and returns `[]`.
+    ///
+    /// Each line is one command without CR or LF (a precondition: a CR or LF would let text
+    /// smuggle in a command of its own). Throws like ``command(_:timeout:)``: a `NO`/`BAD` to any
+    /// command throws the first failing command's error with its responses, after every
+    /// completion was read (the connection stays usable); a broken connection or a `timeout`
+    /// (default ``commandTimeout``, counted from the last byte received) leaves it unusable.
+    ///
+    /// Servers may run pipelined commands concurrently (Dovecot does): a later command's data can
+    /// then arrive before an earlier one's completion and is attributed to the earlier one. Read
+    /// the data of commands of one kind together (as ``fetchHeaders(uids:maxCommandLength:)``
+    /// does); each command's own tagged completion is always last in its own list.
+    ///
+    /// The responses of the whole batch are held in memory: split very large work into batches.
+    public func pipeline(_ commands: [String], timeout: Duration? = nil) async throws(IMAPConnectionError) -> [[MailSyncIMAP.IMAPResponse]] {
+        for text in commands {
+            precondition(!text.utf8.contains(13) && !text.utf8.contains(10), "an IMAP command line holds no CR or LF")
+        }
+        let timeout = timeout ?? commandTimeout
+        let session = self.session
+        let result: Result<[[MailSyncIMAP.IMAPResponse]], IMAPConnectionError> = await withCheckedContinuation { continuation in
+            let submitted = thread.submit {
+                continuation.resume(returning: session.run(commands, timeout: timeout))
+            }
+            if !submitted { continuation.resume(returning: .failure(session.closedError())) }
+        }
+        return try result.get()
+    }
+
+    /// How many times this connection waited for the server since connect (login excluded): each
+    /// ``command(_:timeout:)`` and each ``pipeline(_:timeout:)`` batch counts one. What a sync
+    /// poll costs in latency is roughly this times the network's round-trip time.
+    public var roundTrips: Int { session.roundTrips }
+
+    /// The server's capabilities after login, upper-cased (`IMAP4REV1`, `SPECIAL-USE`, …).
+    ///
+    /// Taken from the login's reply when it carried them (`OK [CAPABILITY …]`, or `* CAPABILITY`
+    /// just before it: Dovecot, most servers; no round trip); otherwise asked once with
+    /// `CAPABILITY`. Cached for the
+    /// connection's life. Throws what ``command(_:timeout:)`` throws.
+    public func capabilities() async throws(IMAPConnectionError) -> Set<String> {
+        if let known = capabilityCache.withLock({ $0 }) { return known }
+        var found = Self.loginCapabilities(loginTranscript)
+        if found == nil {
+            var listed: Set<String> = []
+            for response in try await command("CAPABILITY") {
+                if case .untagged(.capability(let names)) = response { listed.formUnion(names.map { $0.uppercased() }) }
+                if case .tagged(_, let status) = response, case .capability(let names) = status.code {
+                    listed.formUnion(names.map { $0.uppercased() })
+                }
+            }
+            found = listed
+        }
+        let result = found ?? []
+        capabilityCache.withLock { $0 = result }
+        return result
+    }
+
+    /// The capabilities the login command brought: its completion's `[CAPABILITY …]` code, or an
+    /// untagged `* CAPABILITY` sent just before it (Dovecot does that after a SASL-IR login).
+    /// Pre-login lists (greeting, libcurl's own CAPABILITY) are not used: servers add
+    /// capabilities after login.
+    static func loginCapabilities(_ transcript: [String]) -> Set<String>? {
+        var decoder = IMAPResponseDecoder()
+        var pending: [String]?
+        var result: [String]?
+        for line in transcript {
+            decoder.append(Array(line.utf8) + [13, 10])
+            while let response = try? decoder.next() {
+                switch response {
+                case .untagged(.capability(let names)):
+                    pending = names
+                case .tagged(_, let status):
+                    if case .capability(let names) = status.code { result = names } else { result = pending }
+                    pending = nil
+                default:
+                    break
+                }
+            }
+        }
+        return result.map { Set($0.map { $0.uppercased() }) }
+    }
+}
