@@ -1,0 +1,92 @@
+import Foundation
+import MailSyncIMAP
+
+extension IMAPConnection {
+    /// UIDs greater than `afterUID` in the selected folder, ascending; with `since`, only mail
+    /// whose INTERNALDATE falls on or after that day (``IMAPDate/searchDate(_:)``: the UTC day).
+    ///
+    /// Sends `UID SEARCH UID <afterUID+1>:* [SINCE d-Mon-yyyy]`, one round trip. `n:*` always
+    /// matches the highest UID even when it is below n: such UIDs are dropped here. With
+    /// `afterUID` at `UInt32.max` nothing can follow: `[]` without asking. Needs a selected
+    /// folder (``examine(_:)``); throws what ``command(_:timeout:)`` throws.
+    public func uidSearch(afterUID: UInt32, since: Date?) async throws(IMAPConnectionError) -> [UInt32] {
+        guard afterUID < UInt32.max else { return [] }
+        var text = "UID SEARCH UID \(afterUID + 1):*"
+        if let since { text += " SINCE \(IMAPDate.searchDate(since))" }
+        var found = Set<UInt32>()
+        for response in try await command(text) {
+            switch response {
+            case .untagged(.search(let uids)): found.formUnion(uids)
+            case .untagged(.esearch(let result)) where result.isUID:
+                for range in result.all { found.formUnion(range) }
+            default: break
+            }
+        }
+        return found.filter { $0 > afterUID }.sorted()
+    }
+
+    /// Header data for `uids` (any order in, ascending out; each UID once), from
+    /// `UID FETCH <set> (UID INTERNALDATE RFC822.SIZE ENVELOPE)` in the selected folder.
+    ///
+    /// The UIDs are compressed into ranges and split so that no command line exceeds
+    /// `maxCommandLength` bytes (``UIDSet/commands(prefix:suffix:uids:maxCommandLength:)``:
+    /// some servers reject long lines); the commands are pipelined: one round trip. UIDs the
+    /// folder no longer has are absent; FETCH responses for UIDs not asked for (flag updates)
+    /// are ignored. Throws what ``pipeline(_:timeout:)`` throws.
+    public func fetchHeaders(uids: [UInt32], maxCommandLength: Int = 1000) async throws(IMAPConnectionError) -> [FetchedHeader] {
+        let wanted = Set(uids)
+        let commands = UIDSet.commands(
+            prefix: "UID FETCH ", suffix: " (UID INTERNALDATE RFC822.SIZE ENVELOPE)", uids: uids, maxCommandLength: maxCommandLength)
+        var parts: [UInt32: (date: Date?, size: UInt64?, envelope: Envelope?)] = [:]
+        for responses in try await pipeline(commands) {
+            for response in responses {
+                guard case .untagged(.fetch(_, let attributes)) = response, let uid = Self.uid(in: attributes), wanted.contains(uid)
+                else { continue }
+                // A server may split one message's items over several FETCH responses: merge them.
+                var part = parts[uid] ?? (nil, nil, nil)
+                for attribute in attributes {
+                    switch attribute {
+                    case .internalDate(let text): part.date = IMAPDate.parseInternalDate(text)
+                    case .rfc822Size(let size): part.size = size
+                    case .envelope(let envelope): part.envelope = envelope
+                    default: break
+                    }
+                }
+                parts[uid] = part
+            }
+        }
+        return parts.compactMap { uid, part in
+            part.envelope.map { FetchedHeader(uid: uid, internalDate: part.date, size: part.size ?? 0, envelope: $0) }
+        }.sorted { $0.uid < $1.uid }
+    }
+
+    /// Whole raw messages keyed by UID, from `UID FETCH <set> (UID BODY.PEEK[])` in the selected
+    /// folder: the exact bytes the server stores; `BODY.PEEK` never sets `\Seen`.
+    ///
+    /// Split and pipelined as ``fetchHeaders(uids:maxCommandLength:)`` (one round trip). Missing
+    /// UIDs (expunged meanwhile) and messages the server answers with NIL are simply absent.
+    /// Every body of the batch is held in memory at once: ask for a bounded number of bytes
+    /// (the headers' sizes tell) per call. Throws what ``pipeline(_:timeout:)`` throws.
+    public func fetchBodies(uids: [UInt32], maxCommandLength: Int = 1000) async throws(IMAPConnectionError) -> [UInt32: [UInt8]] {
+        let wanted = Set(uids)
+        let commands = UIDSet.commands(prefix: "UID FETCH ", suffix: " (UID BODY.PEEK[])", uids: uids, maxCommandLength: maxCommandLength)
+        var bodies: [UInt32: [UInt8]] = [:]
+        for responses in try await pipeline(commands) {
+            for response in responses {
+                guard case .untagged(.fetch(_, let attributes)) = response, let uid = Self.uid(in: attributes), wanted.contains(uid)
+                else { continue }
+                for attribute in attributes {
+                    if case .bodySection("", nil, let data?) = attribute { bodies[uid] = data }
+                }
+            }
+        }
+        return bodies
+    }
+
+    static func uid(in attributes: [FetchAttribute]) -> UInt32? {
+        for attribute in attributes {
+            if case .uid(let uid) = attribute { return uid }
+        }
+        return nil
+    }
+}
