@@ -215,7 +215,7 @@ public actor DovecotServer {
     // MARK: - Sockets
 
     /// A port nobody listens on now: bind 127.0.0.1:0, read the port, close.
-    static func freePort() throws -> Int {
+    public static func freePort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw DovecotError("socket(): errno \(errno)") }
         defer { close(fd) }

@@ -1,0 +1,125 @@
+import Foundation
+import MailSyncClient
+import MailSyncStorage
+import Testing
+import TestSupport
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The real `mailsync serve` process killed with SIGKILL in the middle of a sync batch, then
+/// started again on the same data: every message recorded exactly once.
+@Suite("Sync engine: the server killed mid-batch")
+struct SyncCrashTests {
+    /// A `mailsync serve` child process on a free loopback port.
+    final class ServeProcess {
+        let process = Process()
+        let port: Int
+
+        init(dataDirectory: String) throws {
+            port = try DovecotServer.freePort()
+            process.executableURL = KeysCommandTests.binary
+            process.arguments = ["serve", "--listen", "127.0.0.1:\(port)", "--data-dir", dataDirectory, "--log-level", "error"]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+        }
+
+        func waitUntilServing() async throws {
+            for _ in 0..<300 {
+                if DovecotServer.accepts(port: port) { return }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            struct NotServing: Error {}
+            Issue.record("mailsync serve did not start listening on \(port)")
+            throw NotServing()
+        }
+
+        func kill() {
+            Glibc.kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+
+        func stop() {
+            if process.isRunning {
+                process.terminate()
+                process.waitUntilExit()
+            }
+        }
+    }
+
+    /// Counts in the tenant's file, read by a separate connection while the server may write.
+    static func counts(_ path: String) throws -> (recorded: Int64, entries: Int64, distinctKeys: Int64) {
+        let db = try SQLiteConnection(path: path, mode: .open)
+        defer { db.close() }
+        return (try db.scalar("SELECT count(*) FROM mailbox_messages")?.int64 ?? -1,
+                try db.scalar("SELECT count(*) FROM timeline_entries")?.int64 ?? -1,
+                try db.scalar("SELECT count(DISTINCT message_key) FROM timeline_entries")?.int64 ?? -1)
+    }
+
+    @Test("SIGKILL during a sync, restart: nothing lost, nothing duplicated")
+    func killedMidBatch() async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: KeysCommandTests.binary.path), "build the package first (swift build)")
+        try await DovecotServer.withServer(users: [(name: "alice", password: "s3cret")]) { dovecot in
+            let total = 3000
+            let now = Date()
+            for i in 0..<total {
+                let from = i % 2 == 0 ? "jane@client.example" : "other\(i)@nowhere.example"
+                try await dovecot.append(
+                    user: "alice",
+                    message: "From: \(from)\r\nTo: alice@acme.example\r\nSubject: Mail \(i)\r\nMessage-ID: <crash\(i)@c>\r\n\r\n"
+                        + String(repeating: "body line \(i)\r\n", count: 20),
+                    date: now.addingTimeInterval(-3600))
+            }
+            let expected = Int64(total / 2)
+            let dataDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("mailsync-crash-\(UUID().uuidString)").path
+            defer { try? FileManager.default.removeItem(atPath: dataDirectory) }
+            let (_, output) = try KeysCommandTests.run(["keys", "create-operator", "--data-dir", dataDirectory, "--json"])
+            let operatorKey = try #require((try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: String])?["secret"])
+
+            var server = try ServeProcess(dataDirectory: dataDirectory)
+            defer { server.stop() }
+            try await server.waitUntilServing()
+            let operatorClient = MailSync.connect(host: "127.0.0.1", port: server.port, apiKey: operatorKey).0
+            var create = CreateCompanyRequest()
+            create.name = "Crash Co"
+            create.plan = .essential
+            create.administrator.id = "alice"
+            create.administrator.name = "Alice"
+            create.administrator.email = "alice@acme.example"
+            let company = try await operatorClient.createCompany(create)
+            var keyRequest = CreateApiKeyRequest()
+            keyRequest.companyId = company.id
+            keyRequest.userId = "alice"
+            let admin = MailSync.connect(host: "127.0.0.1", port: server.port, apiKey: try await operatorClient.createApiKey(keyRequest).secret).0
+            try await SyncFixture.upsertLeads(.init(id: company.id, adminUserID: "alice", adminKey: "", admin: admin), [(id: "jane", address: "jane@client.example")])
+            let tenantPath = DataDirectory(dataDirectory).tenantDatabasePath(TenantID(validating: company.id)!)
+
+            // The server's own loop starts the first sync within a second of the connection.
+            _ = try await admin.createMailboxConnection(
+                SyncFixture.connectRequest(email: "alice@acme.example", username: "alice", port: dovecot.port, secret: "s3cret"))
+            var partial: Int64 = 0
+            for _ in 0..<3000 {
+                partial = try Self.counts(tenantPath).recorded
+                if partial > 0 { break }
+                try await Task.sleep(for: .milliseconds(2))
+            }
+            server.kill()
+            let afterKill = try Self.counts(tenantPath)
+            #expect(afterKill.recorded > 0 && afterKill.recorded < expected, "killed at \(afterKill.recorded) of \(expected)")
+            #expect(afterKill.recorded == afterKill.entries)
+
+            server = try ServeProcess(dataDirectory: dataDirectory)
+            try await server.waitUntilServing()
+            var final = try Self.counts(tenantPath)
+            for _ in 0..<600 where final.recorded < expected {
+                try await Task.sleep(for: .milliseconds(50))
+                final = try Self.counts(tenantPath)
+            }
+            #expect(final.recorded == expected)
+            #expect(final.entries == expected)
+            #expect(final.distinctKeys == expected)
+        }
+    }
+}
