@@ -50,6 +50,9 @@ struct SyncEngineTests {
 
             #expect(await fixture.advanceAndSync(seconds: 400) == 1)
             #expect(try await fixture.timeline("lead-1").count == 1)
+            // A poll that finds nothing: LIST and one pipelined STATUS of both folders.
+            let idle = try #require(await fixture.harness.server.scheduler!.recentRuns.last)
+            #expect(idle.succeeded && idle.recorded == 0 && idle.roundTrips <= 2, "\(idle)")
 
             try await fixture.deliver(from: "jane@client.example", to: SyncFixture.owner, subject: "Two", messageID: "2@c")
             try await fixture.deliver(from: "jane@client.example", to: SyncFixture.owner, subject: "Three", messageID: "3@c")

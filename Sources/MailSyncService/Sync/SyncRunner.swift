@@ -11,18 +11,23 @@ struct SyncRunner: Sendable {
     let settings: SyncSettings
     let logger: Logger
 
-    /// Returns the mailbox's next due time (µs), or nil when it leaves the schedule.
-    func run(tenant: TenantID, mailboxID: String) async -> Int64? {
+    /// Returns the mailbox's next due time (µs; nil when it leaves the schedule) and what the run did.
+    func run(tenant: TenantID, mailboxID: String) async -> (next: Int64?, summary: SyncRunSummary) {
+        let started = ContinuousClock.now
+        var summary = SyncRunSummary(tenant: tenant, mailboxID: mailboxID, recorded: 0, roundTrips: 0, succeeded: false, duration: .zero)
+        let next: Int64?
         do {
-            return try await attempt(tenant: tenant, mailboxID: mailboxID)
+            next = try await attempt(tenant: tenant, mailboxID: mailboxID, summary: &summary)
         } catch {
             // Only our own storage can fail here (the mail side is handled inside): try again later.
             logger.error("sync: cannot run a mailbox", metadata: ["tenant": "\(tenant)", "mailbox": "\(mailboxID)", "error": "\(error)"])
-            return env.clock.now().microsecondsSinceEpoch + Backoff.standard.initial.microseconds
+            next = env.clock.now().microsecondsSinceEpoch + Backoff.standard.initial.microseconds
         }
+        summary.duration = ContinuousClock.now - started
+        return (next, summary)
     }
 
-    private func attempt(tenant: TenantID, mailboxID: String) async throws -> Int64? {
+    private func attempt(tenant: TenantID, mailboxID: String, summary: inout SyncRunSummary) async throws -> Int64? {
         let companyID = tenant.description
         guard let policy = try await env.controlRead("the company", { try CompanySyncPolicy.read($0, companyID: companyID) }),
               policy.active else { return nil }
@@ -72,6 +77,9 @@ struct SyncRunner: Sendable {
                 decision = MailboxHealth.afterSuccess(nextPoll: next)
             }
         }
+        summary.recorded = report.recorded
+        summary.roundTrips = report.roundTrips
+        summary.succeeded = failure == nil && !target.retry.exhausted
         let finalReport = report
         let finalFailure = failure
         let now = env.clock.now().microsecondsSinceEpoch

@@ -24,6 +24,10 @@ public actor SyncScheduler {
     private var due: [Key: Int64] = [:]
     private var running: Set<Key> = []
     private var stale: Set<TenantID> = []
+    /// The latest runs, oldest first, at most ``recentRunLimit``.
+    public private(set) var recentRuns: [SyncRunSummary] = []
+    /// How many summaries `recentRuns` keeps. 1,000.
+    public static let recentRunLimit = 1000
     private var loop: Task<Void, Never>?
 
     init(env: ServiceEnvironment, settings: SyncSettings, logger: Logger) {
@@ -76,9 +80,10 @@ public actor SyncScheduler {
         running.formUnion(ready)
         let runner = self.runner
         let width = max(1, settings.maxConcurrentSyncs)
-        let results = await withTaskGroup(of: (Key, Int64?).self, returning: [(Key, Int64?)].self) { group in
+        typealias Result = (Key, (next: Int64?, summary: SyncRunSummary))
+        let results = await withTaskGroup(of: Result.self, returning: [Result].self) { group in
             var pending = ready[...]
-            var results: [(Key, Int64?)] = []
+            var results: [Result] = []
             for _ in 0..<min(width, pending.count) {
                 let key = pending.removeFirst()
                 group.addTask { (key, await runner.run(tenant: key.tenant, mailboxID: key.mailboxID)) }
@@ -91,10 +96,12 @@ public actor SyncScheduler {
             }
             return results
         }
-        for (key, next) in results {
+        for (key, outcome) in results {
             running.remove(key)
-            due[key] = next
+            due[key] = outcome.next
+            recentRuns.append(outcome.summary)
         }
+        if recentRuns.count > Self.recentRunLimit { recentRuns.removeFirst(recentRuns.count - Self.recentRunLimit) }
         await reloadStale()
         return results.count
     }

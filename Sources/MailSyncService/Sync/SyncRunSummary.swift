@@ -1,0 +1,16 @@
+import MailSyncStorage
+
+/// What one run of one mailbox did, kept by the scheduler for the last runs (observability,
+/// benchmarks, metrics).
+public struct SyncRunSummary: Sendable, Hashable {
+    public var tenant: TenantID
+    public var mailboxID: String
+    /// Emails recorded on timelines by this run.
+    public var recorded: Int
+    /// IMAP round trips after login (0 when the run did not connect).
+    public var roundTrips: Int
+    /// Whether the run connected and finished without an error.
+    public var succeeded: Bool
+    /// Wall time of the run, from reading the mailbox to storing the outcome.
+    public var duration: Duration
+}
