@@ -182,4 +182,48 @@ struct SyncEngineTests {
             #expect(entries.first?.userIds == [fixture.company.adminUserID, "carol"].sorted())
         }
     }
+
+    @Test("Resync from an earlier date records older mail and duplicates nothing; SyncNow runs at once the first time")
+    func resync() async throws {
+        try await SyncFixture.with(leads: Self.leads) { fixture in
+            try await fixture.deliver(from: "jane@client.example", to: SyncFixture.owner, subject: "Recent", messageID: "recent@c")
+            try await fixture.deliver(from: "jane@client.example", to: SyncFixture.owner, subject: "Last quarter", messageID: "old@c",
+                                      date: fixture.daysAgo(60))
+            var now = SyncNowRequest()
+            now.mailboxId = fixture.mailboxID
+            #expect(try await fixture.company.admin.syncNow(now).scheduledAt == fixture.harness.clock.now())
+            await fixture.harness.runSyncs()
+            #expect(try await fixture.timeline("lead-1").map(\.subject) == ["Recent"])
+
+            var request = ResyncRequest()
+            request.mailboxId = fixture.mailboxID
+            request.since = Timestamp(secondsSinceEpoch: fixture.daysAgo(90).timeIntervalSince1970)
+            #expect(try await fixture.company.admin.resync(request).scheduledAt == fixture.harness.clock.now())
+            #expect(await fixture.harness.runSyncs() == 1)
+            #expect(Set(try await fixture.timeline("lead-1").map(\.subject)) == ["Recent", "Last quarter"])
+            #expect(try await fixture.count("SELECT count(*) FROM timeline_entries") == 2)
+            #expect(try await fixture.events([.syncStarted]).contains { $0.detail.hasPrefix("resync asked from") })
+        }
+    }
+
+    @Test("no IMAP server listening: ERROR as a temporary failure with the system's words and its own hint; retried with backoff")
+    func connectionRefused() async throws {
+        try await SyncFixture.with(leads: Self.leads) { fixture in
+            var update = UpdateMailboxCredentialsRequest()
+            update.mailboxId = fixture.mailboxID
+            update.imap = MailboxFixtures.endpoint("127.0.0.1", UInt32(try DovecotServer.freePort()), .none)
+            _ = try await fixture.company.admin.updateMailboxCredentials(update)
+            await fixture.harness.runSyncs()
+            let status = try await fixture.status()
+            #expect(status.mailbox.status == .error)
+            let error = try #require(status.lastError)
+            #expect(error.errorClass == .temporary)
+            #expect(error.serverText.lowercased().contains("refused") || error.serverText.lowercased().contains("connect"), "\(error.serverText)")
+            #expect(!error.fixHint.isEmpty)
+            // The first retry waits a minute: nothing runs before it, one run after.
+            #expect(await fixture.advanceAndSync(seconds: 30) == 0)
+            #expect(await fixture.advanceAndSync(seconds: 31) == 1)
+            #expect(try await fixture.errorLog().first?.count == 2)
+        }
+    }
 }
