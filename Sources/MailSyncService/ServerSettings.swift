@@ -35,6 +35,12 @@ public struct ServerSettings: Codable, Sendable, Equatable {
     public var logLevel: String?
     /// Company databases kept open while idle (least recently used are closed). Default 100.
     public var openTenantLimit: Int?
+    /// Mailboxes synced at once. Default 8.
+    public var maxConcurrentSyncs: Int?
+    /// How many days back a new mailbox's first sync reaches. Default 30.
+    public var syncBackfillDays: Int?
+    /// A PEM bundle trusted for IMAP TLS instead of the system's (private mail servers).
+    public var imapCAFile: String?
 
     public init() {}
 
@@ -79,7 +85,32 @@ public struct ServerSettings: Codable, Sendable, Equatable {
         result.tlsPrivateKeyFile = other.tlsPrivateKeyFile ?? tlsPrivateKeyFile
         result.logLevel = other.logLevel ?? logLevel
         result.openTenantLimit = other.openTenantLimit ?? openTenantLimit
+        result.maxConcurrentSyncs = other.maxConcurrentSyncs ?? maxConcurrentSyncs
+        result.syncBackfillDays = other.syncBackfillDays ?? syncBackfillDays
+        result.imapCAFile = other.imapCAFile ?? imapCAFile
         return result
+    }
+
+    /// The sync engine's settings these describe (defaults where unset).
+    ///
+    /// - Throws: `SettingsError` for a value out of range or a CA file that cannot be read.
+    public func syncSettings() throws -> SyncSettings {
+        var sync = SyncSettings()
+        if let v = maxConcurrentSyncs {
+            guard (1...1024).contains(v) else { throw SettingsError("maxConcurrentSyncs must be 1...1024, got \(v)") }
+            sync.maxConcurrentSyncs = v
+        }
+        if let v = syncBackfillDays {
+            guard (0...3650).contains(v) else { throw SettingsError("syncBackfillDays must be 0...3650, got \(v)") }
+            sync.backfillWindow = .seconds(Int64(v) * 86_400)
+        }
+        if let file = imapCAFile {
+            guard FileManager.default.isReadableFile(atPath: file) else {
+                throw SettingsError("imapCAFile \(file) cannot be read; give a PEM bundle the server can read")
+            }
+            sync.caFile = file
+        }
+        return sync
     }
 
     public var dataDirectoryOrDefault: String { dataDirectory ?? "./data" }

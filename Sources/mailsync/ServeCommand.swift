@@ -72,7 +72,7 @@ struct ServeCommand: AsyncParsableCommand {
                 throw SettingsError("log level must be one of trace, debug, info, notice, warning, error, critical; got '\(level)'")
             }
             logger.logLevel = parsed
-            server = try MailSyncServer(settings: settings, logger: logger)
+            server = try MailSyncServer(settings: settings, logger: logger, sync: settings.syncSettings())
         } catch let error as SettingsError {
             FileHandle.standardError.write(Data("mailsync serve: \(error.description)\n".utf8))
             throw ExitCode(2)
