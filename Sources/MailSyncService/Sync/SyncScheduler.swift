@@ -29,6 +29,8 @@ public actor SyncScheduler {
     /// How many summaries `recentRuns` keeps. 1,000.
     public static let recentRunLimit = 1000
     private var loop: Task<Void, Never>?
+    private var tasks: [Key: Task<Void, Never>] = [:]
+    private var stopped = false
 
     init(env: ServiceEnvironment, settings: SyncSettings, logger: Logger) {
         self.env = env
@@ -49,61 +51,73 @@ public actor SyncScheduler {
             loop = Task { [weak self] in
                 while !Task.isCancelled {
                     guard let self else { return }
-                    await self.runDue()
+                    _ = await self.startDue()
                     try? await Task.sleep(for: .seconds(1))
                 }
             }
         }
     }
 
-    /// Stops the loop and waits for the runs it started to finish (a run's IMAP commands time out
+    /// Stops the loop and waits for the runs in flight to finish (a run's IMAP commands time out
     /// after ``SyncSettings/commandTimeout`` at worst); nothing starts afterwards.
     public func stop() async {
         env.syncRequests.detach()
+        stopped = true
         let loop = self.loop
         self.loop = nil
         loop?.cancel()
         await loop?.value
+        for task in Array(tasks.values) { await task.value }
     }
 
     /// Mailboxes on the schedule (running or waiting).
     public var scheduledCount: Int { due.count }
 
-    /// Starts every mailbox due by the clock, at most ``SyncSettings/maxConcurrentSyncs`` at once,
-    /// and returns when they have finished. Returns how many ran.
+    /// Starts every mailbox due by the clock, at most ``SyncSettings/maxConcurrentSyncs`` at once
+    /// (more start as runs finish), and returns when the runs it started have finished. Returns
+    /// how many ran. Tests call it after moving their clock; the background loop does not wait.
     @discardableResult
     public func runDue() async -> Int {
+        var count = 0
+        while true {
+            let started = await startDue()
+            if started.isEmpty { return count }
+            count += started.count
+            for task in started { await task.value }
+        }
+    }
+
+    /// Starts due mailboxes into the free run slots, oldest due first, without waiting for them:
+    /// a long first sync never holds up other mailboxes beyond its own slot.
+    private func startDue() async -> [Task<Void, Never>] {
         await reloadStale()
+        guard !stopped else { return [] }
+        let free = max(0, settings.maxConcurrentSyncs - running.count)
+        guard free > 0 else { return [] }
         let now = env.clock.now().microsecondsSinceEpoch
-        let ready = due.filter { $0.value <= now && !running.contains($0.key) }.sorted { $0.value < $1.value }.map(\.key)
-        guard !ready.isEmpty else { return 0 }
-        running.formUnion(ready)
-        let runner = self.runner
-        let width = max(1, settings.maxConcurrentSyncs)
-        typealias Result = (Key, (next: Int64?, summary: SyncRunSummary))
-        let results = await withTaskGroup(of: Result.self, returning: [Result].self) { group in
-            var pending = ready[...]
-            var results: [Result] = []
-            for _ in 0..<min(width, pending.count) {
-                let key = pending.removeFirst()
-                group.addTask { (key, await runner.run(tenant: key.tenant, mailboxID: key.mailboxID)) }
+        let ready = due.filter { $0.value <= now && !running.contains($0.key) }.sorted { $0.value < $1.value }.prefix(free).map(\.key)
+        var started: [Task<Void, Never>] = []
+        for key in ready {
+            running.insert(key)
+            let runner = self.runner
+            let task = Task { [weak self] in
+                let outcome = await runner.run(tenant: key.tenant, mailboxID: key.mailboxID)
+                await self?.finish(key, outcome)
             }
-            for await result in group {
-                results.append(result)
-                if let key = pending.popFirst() {
-                    group.addTask { (key, await runner.run(tenant: key.tenant, mailboxID: key.mailboxID)) }
-                }
-            }
-            return results
+            tasks[key] = task
+            started.append(task)
         }
-        for (key, outcome) in results {
-            running.remove(key)
-            due[key] = outcome.next
-            recentRuns.append(outcome.summary)
-        }
+        return started
+    }
+
+    private func finish(_ key: Key, _ outcome: (next: Int64?, summary: SyncRunSummary)) async {
+        running.remove(key)
+        tasks[key] = nil
+        due[key] = outcome.next
+        recentRuns.append(outcome.summary)
         if recentRuns.count > Self.recentRunLimit { recentRuns.removeFirst(recentRuns.count - Self.recentRunLimit) }
+        // A handler may have changed this company's schedule while the run was in flight.
         await reloadStale()
-        return results.count
     }
 
     private func markStale(_ tenant: TenantID) {
