@@ -226,4 +226,24 @@ struct SyncEngineTests {
             #expect(try await fixture.errorLog().first?.count == 2)
         }
     }
+
+    @Test("a recorded email is linked to its lead's open opportunities, not to won or lost ones, nor to other leads'")
+    func opportunities() async throws {
+        try await SyncFixture.with(leads: Self.leads) { fixture in
+            var request = UpsertOpportunitiesRequest()
+            for (id, lead, status) in [("open-1", "lead-1", OpportunityStatus.open), ("open-2", "lead-1", .open),
+                                       ("won", "lead-1", .won), ("other", "lead-2", .open)] {
+                var opportunity = Opportunity()
+                opportunity.id = id
+                opportunity.leadId = lead
+                opportunity.name = id
+                opportunity.status = status
+                request.opportunities.append(opportunity)
+            }
+            #expect(try await fixture.company.admin.upsertOpportunities(request).rejections.isEmpty)
+            try await fixture.deliver(from: "jane@client.example", to: SyncFixture.owner, subject: "Deal", messageID: "deal@c")
+            await fixture.harness.runSyncs()
+            #expect(try await fixture.timeline("lead-1").first?.opportunityIds == ["open-1", "open-2"])
+        }
+    }
 }
