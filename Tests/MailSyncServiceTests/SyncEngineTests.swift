@@ -246,4 +246,22 @@ struct SyncEngineTests {
             #expect(try await fixture.timeline("lead-1").first?.opportunityIds == ["open-1", "open-2"])
         }
     }
+
+    @Test("a lead added after its mail was synced gets that mail on a resync, without the mail counting twice")
+    func leadAddedLater() async throws {
+        try await SyncFixture.with(leads: Self.leads) { fixture in
+            try await fixture.deliver(from: "jane@client.example", to: SyncFixture.owner, cc: "newcomer@later.example",
+                                      subject: "Intro", messageID: "intro@c")
+            await fixture.harness.runSyncs()
+            try await SyncFixture.upsertLeads(fixture.company, [(id: "lead-3", address: "newcomer@later.example")])
+            var request = ResyncRequest()
+            request.mailboxId = fixture.mailboxID
+            _ = try await fixture.company.admin.resync(request)
+            await fixture.harness.runSyncs()
+            #expect(try await fixture.timeline("lead-3").map(\.subject) == ["Intro"])
+            #expect(try await fixture.timeline("lead-1").count == 1)
+            #expect(try await fixture.status().mailbox.syncedToday == 1)
+            #expect(try await fixture.events([.emailRecorded]).count == 1)
+        }
+    }
 }

@@ -113,8 +113,8 @@ enum SyncStore {
 
     /// Records a batch and moves the folder's cursor, in the caller's one transaction.
     ///
-    /// Items are handled in UID order. A mail this mailbox already recorded (a rescan) is passed
-    /// over without counting. When the user's recorded count for `day` reaches `dailyCap`
+    /// Items are handled in UID order. A mail this mailbox already recorded (a rescan) is not
+    /// counted again; it only gains entries for leads added since. When the user's recorded count for `day` reaches `dailyCap`
     /// (0: none), the batch stops there: the cursor stays before that mail, so it is recorded on a
     /// later day. Each recorded mail is one `EMAIL_RECORDED` event.
     static func commit(
@@ -138,6 +138,10 @@ enum SyncStore {
                     try record(db, mail, mailbox: mailbox, folder: folder, uid: uid, now: now)
                     count += 1
                     result.recorded += 1
+                } else {
+                    // Seen before (a rescan or resync): leads added since then get their entries;
+                    // nothing is counted or announced again.
+                    try linkLeads(db, mail, mailbox: mailbox)
                 }
                 result.through = uid
             }
@@ -163,6 +167,18 @@ enum SyncStore {
             ON CONFLICT(message_key) DO UPDATE SET body_zlib = coalesce(body_zlib, excluded.body_zlib),
                 raw_zlib = coalesce(raw_zlib, excluded.raw_zlib)
             """, [.text(mail.key), mail.bodyText.map { .blob($0) } ?? .null, mail.raw.map { .blob($0) } ?? .null, .integer(mail.size)])
+        try linkLeads(db, mail, mailbox: mailbox)
+        try db.run("INSERT INTO mailbox_messages(mailbox_id, message_key, folder, uid, recorded_at) VALUES (?, ?, ?, ?, ?)",
+                   [.text(mailbox.id), .text(mail.key), .text(folder), .integer(Int64(uid)), .integer(now)])
+        let leads = mail.leadIDs.count == 1 ? "lead \(mail.leadIDs[0])" : "\(mail.leadIDs.count) leads"
+        try SyncEventRecords.insert(
+            db, kind: .emailRecorded, mailboxID: mailbox.id, userID: mailbox.userId,
+            detail: "\(mail.direction == .sent ? "sent" : "received") “\(mail.subject.prefix(120))” recorded on \(leads)", now: now)
+    }
+
+    /// Puts the mail on each of its leads' timelines (one entry per lead and message, created if
+    /// missing), held by this mailbox, linked to the lead's open opportunities. Idempotent.
+    private static func linkLeads(_ db: SQLiteConnection, _ mail: Mail, mailbox: Mailbox) throws {
         for leadID in mail.leadIDs {
             let entryID: String
             if let existing = try db.scalar(
@@ -188,12 +204,6 @@ enum SyncStore {
                 SELECT ?, id FROM opportunities WHERE lead_id = ? AND status = ?
                 """, [.text(entryID), .text(leadID), .integer(Int64(OpportunityStatus.open.rawValue))])
         }
-        try db.run("INSERT INTO mailbox_messages(mailbox_id, message_key, folder, uid, recorded_at) VALUES (?, ?, ?, ?, ?)",
-                   [.text(mailbox.id), .text(mail.key), .text(folder), .integer(Int64(uid)), .integer(now)])
-        let leads = mail.leadIDs.count == 1 ? "lead \(mail.leadIDs[0])" : "\(mail.leadIDs.count) leads"
-        try SyncEventRecords.insert(
-            db, kind: .emailRecorded, mailboxID: mailbox.id, userID: mailbox.userId,
-            detail: "\(mail.direction == .sent ? "sent" : "received") “\(mail.subject.prefix(120))” recorded on \(leads)", now: now)
     }
 
     static func setCursor(_ db: SQLiteConnection, mailboxID: String, folder: String, _ cursor: FolderCursor, now: Int64) throws {
