@@ -57,7 +57,8 @@ public struct FileStamp: Sendable, Hashable {
 
     /// Checks the header's application id and the owner row. Throws `.wrongApplicationID` or
     /// `.wrongOwner` with a message that says what the file is and what to do. Does not write.
-    func verify(_ db: SQLiteConnection) throws {
+    /// Public for tools that check a file before putting it in place (a restore).
+    public func verify(_ db: SQLiteConnection) throws {
         let found = try db.applicationID()
         guard found == applicationID else {
             let what: String =

@@ -19,6 +19,7 @@ public struct StorageError: Error, Sendable, CustomStringConvertible {
             case closed
             case invalidMigrations
             case fileSystem
+            case offline
         }
 
         let base: Base
@@ -41,6 +42,8 @@ public struct StorageError: Error, Sendable, CustomStringConvertible {
         public static let invalidMigrations = Kind(base: .invalidMigrations)
         /// A directory could not be created or read.
         public static let fileSystem = Kind(base: .fileSystem)
+        /// The tenant is offline (``TenantPool/takeOffline(_:)``), e.g. while it is restored.
+        public static let offline = Kind(base: .offline)
 
         public var description: String { "\(base)" }
     }

@@ -16,6 +16,10 @@ import Synchronization
 /// a tenant still closing from an eviction waits for that close, so a file never has two
 /// connections from this pool.
 ///
+/// Offline: ``takeOffline(_:)`` waits for a tenant's leases to end, closes its file and holds
+/// every new open of it (they wait, in order) until ``bringOnline(_:)``; meanwhile the caller may
+/// replace its files (a restore). See `TenantPool+Offline.swift`.
+///
 /// Errors: opening a tenant with no file throws ``StorageError/Kind/notFound``; a foreign or
 /// misplaced file throws `.wrongApplicationID` / `.wrongOwner`; a newer file `.newerSchema`; the
 /// error reaches every waiter of that open and nothing stays open. After ``close()`` every call
@@ -37,21 +41,33 @@ public final class TenantPool: Sendable {
         public var hits = 0
         /// Tenants evicted to stay within capacity.
         public var evictions = 0
+        /// Tenants taken offline (``takeOffline(_:)``) and not yet back.
+        public var offlineCount = 0
+        /// Opens waiting for an offline tenant to come back.
+        public var waitingForOnline = 0
     }
 
-    private struct OpenTenant {
+    struct OpenTenant {
         let executor: DatabaseExecutor
         var leases: Int
         var lastUse: UInt64
     }
 
-    private enum Entry {
+    enum Entry {
         case opening(waiters: [CheckedContinuation<Acquired, any Error>])
         case open(OpenTenant)
     }
 
-    private struct State {
+    /// A tenant held offline: opens wait in `waiters`; `drain` is the ``takeOffline(_:)`` call
+    /// waiting for the last lease (or an open in flight) to end.
+    struct Offline {
+        var waiters: [CheckedContinuation<Acquired, any Error>] = []
+        var drain: CheckedContinuation<Bool, Never>?
+    }
+
+    struct State {
         var entries: [TenantID: Entry] = [:]
+        var offline: [TenantID: Offline] = [:]
         var closing: [TenantID: DatabaseExecutor] = [:]
         var clock: UInt64 = 0
         var isClosed = false
@@ -94,7 +110,7 @@ public final class TenantPool: Sendable {
     private let migrator: Migrator
     private let options: SQLiteConnection.Options
     private let logger: Logger
-    private let state = Mutex(State())
+    let state = Mutex(State())
 
     /// - Parameters:
     ///   - dataDirectory: the data directory; tenant files live under `tenants/`.
@@ -123,6 +139,8 @@ public final class TenantPool: Sendable {
         state.withLock { state in
             var statistics = state.statistics
             statistics.closingCount = state.closing.count
+            statistics.offlineCount = state.offline.count
+            statistics.waitingForOnline = state.offline.values.reduce(0) { $0 + $1.waiters.count }
             return statistics
         }
     }
@@ -147,15 +165,37 @@ public final class TenantPool: Sendable {
         return try await body(lease)
     }
 
-    private enum Acquired: Sendable {
+    enum Acquired: Sendable {
         case leased(DatabaseExecutor)
         case mustOpen(previous: DatabaseExecutor?)
+        /// The tenant came back online: look again.
+        case retry
     }
 
     private func acquire(_ tenant: TenantID, creating: Bool) async throws -> TenantLease {
-        let acquired: Acquired = try await withCheckedThrowingContinuation { continuation in
+        var acquired = Acquired.retry
+        while case .retry = acquired {
+            acquired = try await acquireOnce(tenant, creating: creating)
+        }
+        switch acquired {
+        case .leased(let executor):
+            return TenantLease(pool: self, tenant: tenant, executor: executor)
+        case .mustOpen(let previous):
+            if let previous { await previous.waitUntilClosed() }
+            return try await openFile(tenant, creating: creating)
+        case .retry:
+            preconditionFailure("unreachable")
+        }
+    }
+
+    private func acquireOnce(_ tenant: TenantID, creating: Bool) async throws -> Acquired {
+        try await withCheckedThrowingContinuation { continuation in
             let result: Result<Acquired, StorageError>? = state.withLock { state in
                 if state.isClosed { return .failure(StorageError(kind: .closed, message: "the tenant pool is closed")) }
+                if state.offline[tenant] != nil {
+                    state.offline[tenant]!.waiters.append(continuation)
+                    return nil  // resumed with .retry by bringOnline, or failed by close
+                }
                 switch state.entries[tenant] {
                 case .open(var open):
                     if creating { return .failure(Self.alreadyExists(tenant, dataDirectory)) }
@@ -180,13 +220,6 @@ public final class TenantPool: Sendable {
                 }
             }
             if let result { continuation.resume(with: result) }
-        }
-        switch acquired {
-        case .leased(let executor):
-            return TenantLease(pool: self, tenant: tenant, executor: executor)
-        case .mustOpen(let previous):
-            if let previous { await previous.waitUntilClosed() }
-            return try await openFile(tenant, creating: creating)
         }
     }
 
@@ -214,12 +247,15 @@ public final class TenantPool: Sendable {
             }
         } catch {
             await executor.close()
-            let waiters = state.withLock { state -> [CheckedContinuation<Acquired, any Error>] in
+            let (waiters, drain) = state.withLock { state -> ([CheckedContinuation<Acquired, any Error>], CheckedContinuation<Bool, Never>?) in
                 state.statistics.openingCount -= 1
-                guard case .opening(let waiters) = state.entries.removeValue(forKey: tenant) else { return [] }
-                return waiters
+                let drain = state.offline[tenant]?.drain
+                state.offline[tenant]?.drain = nil
+                guard case .opening(let waiters) = state.entries.removeValue(forKey: tenant) else { return ([], drain) }
+                return (waiters, drain)
             }
             for waiter in waiters { waiter.resume(throwing: error) }
+            drain?.resume(returning: true)
             throw error
         }
 
@@ -251,17 +287,23 @@ public final class TenantPool: Sendable {
 
     /// Called by ``TenantLease/release()``.
     func release(_ tenant: TenantID) {
-        let evicted = state.withLock { state -> [(TenantID, DatabaseExecutor)] in
-            guard case .open(var open) = state.entries[tenant] else { return [] }
+        let (evicted, drain) = state.withLock { state -> ([(TenantID, DatabaseExecutor)], CheckedContinuation<Bool, Never>?) in
+            guard case .open(var open) = state.entries[tenant] else { return ([], nil) }
             open.leases -= 1
             state.entries[tenant] = .open(open)
             state.statistics.leaseCount -= 1
-            return state.evict(toFit: capacity)
+            var drain: CheckedContinuation<Bool, Never>?
+            if open.leases == 0 {
+                drain = state.offline[tenant]?.drain
+                state.offline[tenant]?.drain = nil
+            }
+            return (state.evict(toFit: capacity), drain)
         }
         closeEvicted(evicted)
+        drain?.resume(returning: true)
     }
 
-    private func closeEvicted(_ evicted: [(TenantID, DatabaseExecutor)]) {
+    func closeEvicted(_ evicted: [(TenantID, DatabaseExecutor)]) {
         for (tenant, executor) in evicted {
             logger.debug("evicting tenant database", metadata: ["tenant": "\(tenant)"])
             executor.startClosing { [weak self] in
@@ -303,8 +345,10 @@ public final class TenantPool: Sendable {
     /// Closes every tenant: queued work finishes first. Leases still held fail with `.closed`
     /// afterwards. Opens in flight finish and then close. Idempotent.
     public func close() async {
-        let executors = state.withLock { state -> [DatabaseExecutor] in
+        let (executors, offline) = state.withLock { state -> ([DatabaseExecutor], [Offline]) in
             state.isClosed = true
+            let offline = Array(state.offline.values)
+            state.offline = [:]
             var executors = Array(state.closing.values)
             for (id, entry) in state.entries {
                 if case .open(let open) = entry {
@@ -313,7 +357,13 @@ public final class TenantPool: Sendable {
                 }
             }
             state.statistics.openCount = 0
-            return executors
+            return (executors, offline)
+        }
+        for tenant in offline {
+            tenant.drain?.resume(returning: true)
+            for waiter in tenant.waiters {
+                waiter.resume(throwing: StorageError(kind: .closed, message: "the tenant pool was closed while the tenant was offline"))
+            }
         }
         for executor in executors { executor.startClosing() }
         for executor in executors { await executor.waitUntilClosed() }
