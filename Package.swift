@@ -83,6 +83,10 @@ let package = Package(
         .target(name: "MailSyncMatching", dependencies: ["MailSyncIMAP", .product(name: "Crypto", package: "swift-crypto")]),
         .executableTarget(name: "mailsync-gen", dependencies: ["SchemaCompiler"]),
         .target(
+            name: "MailSyncBackup",
+            dependencies: ["MailSyncStorage", "CSQLite", "CZlib", .product(name: "Crypto", package: "swift-crypto")]
+        ),
+        .target(
             name: "MailSyncService",
             dependencies: [
                 "MailSyncClient", "MailSyncRPC", "MailSyncTransport", "MailSyncStorage", "MailSyncSecurity", "MailSyncWire",
@@ -132,6 +136,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "MailSyncStorageTests", dependencies: ["MailSyncStorage", "CSQLite"]),
+        .testTarget(name: "MailSyncBackupTests", dependencies: ["MailSyncBackup", "MailSyncStorage", "CSQLite"]),
         .testTarget(name: "SchemaCompilerTests", dependencies: ["SchemaCompiler"]),
         .testTarget(name: "MailSyncErrorsTests", dependencies: ["MailSyncErrors"]),
         .testTarget(name: "MailSyncIMAPTests", dependencies: ["MailSyncIMAP"]),
