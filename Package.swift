@@ -90,7 +90,7 @@ let package = Package(
             name: "MailSyncService",
             dependencies: [
                 "MailSyncClient", "MailSyncRPC", "MailSyncTransport", "MailSyncStorage", "MailSyncSecurity", "MailSyncWire",
-                "MailSyncIMAP", "MailSyncErrors", "MailSyncMailTransport", "MailSyncMatching",
+                "MailSyncIMAP", "MailSyncErrors", "MailSyncMailTransport", "MailSyncMatching", "MailSyncBackup",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
