@@ -49,3 +49,15 @@ static inline CURLcode ccurl_getinfo_os_errno(CURL *c, long *value) {
 static inline CURLcode ccurl_getinfo_ssl_verifyresult(CURL *c, long *value) {
     return curl_easy_getinfo(c, CURLINFO_SSL_VERIFYRESULT, value);
 }
+
+// SMTP (SMTPSender): the message is uploaded through a read callback.
+typedef size_t (*ccurl_read_callback)(char *buffer, size_t size, size_t nitems, void *userdata);
+
+static inline CURLcode ccurl_setopt_readfunction(CURL *c, ccurl_read_callback f) {
+    return curl_easy_setopt(c, CURLOPT_READFUNCTION, f);
+}
+static inline CURLcode ccurl_setopt_readdata(CURL *c, void *v) { return curl_easy_setopt(c, CURLOPT_READDATA, v); }
+static inline CURLcode ccurl_setopt_upload(CURL *c, long v) { return curl_easy_setopt(c, CURLOPT_UPLOAD, v); }
+static inline CURLcode ccurl_setopt_infilesize(CURL *c, curl_off_t v) { return curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, v); }
+static inline CURLcode ccurl_setopt_mail_from(CURL *c, const char *v) { return curl_easy_setopt(c, CURLOPT_MAIL_FROM, v); }
+static inline CURLcode ccurl_setopt_mail_rcpt(CURL *c, struct curl_slist *v) { return curl_easy_setopt(c, CURLOPT_MAIL_RCPT, v); }

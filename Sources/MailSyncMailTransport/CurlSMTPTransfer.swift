@@ -1,0 +1,159 @@
+import CCurl
+import Foundation
+import MailSyncErrors
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The message being uploaded and how far libcurl has read it.
+private final class UploadSource {
+    let bytes: [UInt8]
+    var offset = 0
+
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+}
+
+private let readCallback: ccurl_read_callback = { buffer, size, count, userdata in
+    guard let buffer, let userdata else { return 0 }
+    let source = Unmanaged<UploadSource>.fromOpaque(userdata).takeUnretainedValue()
+    let length = min(size * count, source.bytes.count - source.offset)
+    guard length > 0 else { return 0 }
+    source.bytes.withUnsafeBytes { raw in
+        _ = memcpy(buffer, raw.baseAddress! + source.offset, length)
+    }
+    source.offset += length
+    return length
+}
+
+/// What the server said (`CURLINFO_HEADER_IN`). Never `HEADER_OUT`: `AUTH PLAIN` and `AUTH LOGIN`
+/// carry the password.
+private let debugCallback: ccurl_debug_callback = { _, type, data, size, userdata in
+    guard type == CURLINFO_HEADER_IN, let data, let userdata else { return 0 }
+    let transcript = Unmanaged<CurlTranscript>.fromOpaque(userdata).takeUnretainedValue()
+    data.withMemoryRebound(to: UInt8.self, capacity: size) {
+        transcript.received(UnsafeBufferPointer(start: $0, count: size))
+    }
+    return 0
+}
+
+/// One SMTP transaction with libcurl's SMTP protocol: connect, TLS, `EHLO`, `AUTH`, `MAIL FROM`,
+/// `RCPT TO` for each recipient, `DATA` (libcurl dot-stuffs the lines and adds the final `.`),
+/// `QUIT`. Blocking: run it on a ``CurlThread``.
+enum CurlSMTPTransfer {
+    struct Parameters: Sendable {
+        var server: SMTPSender.Server
+        var envelope: SMTPEnvelope
+        var message: [UInt8]
+        var connectTimeout: Duration
+        var timeout: Duration
+    }
+
+    static func perform(_ p: Parameters) -> Result<SMTPReceipt, SMTPError> {
+        let server = p.server
+        guard CurlGlobal.initialized, let handle = curl_easy_init() else {
+            return .failure(SMTPError(.connection(ConnectionFailure(.resetMidSession, host: server.host, port: server.port, detail: "libcurl could not be initialized"))))
+        }
+        defer { curl_easy_cleanup(handle) }
+        let transcript = CurlTranscript()
+        let transcriptPointer = Unmanaged.passRetained(transcript)
+        defer { transcriptPointer.release() }
+        let source = Unmanaged.passRetained(UploadSource(p.message))
+        defer { source.release() }
+        let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE))
+        errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE))
+        defer { errorBuffer.deallocate() }
+        var recipients: UnsafeMutablePointer<curl_slist>?
+        defer { curl_slist_free_all(recipients) }
+        for recipient in p.envelope.recipients {
+            guard let appended = curl_slist_append(recipients, "<\(recipient)>") else {
+                return .failure(SMTPError(.connection(ConnectionFailure(.resetMidSession, host: server.host, port: server.port, detail: "out of memory"))))
+            }
+            recipients = appended
+        }
+
+        let scheme = server.security == .tls ? "smtps" : "smtp"
+        let hostPart = server.host.contains(":") ? "[\(server.host)]" : server.host
+        _ = ccurl_setopt_url(handle, "\(scheme)://\(hostPart):\(server.port)")
+        _ = ccurl_setopt_nosignal(handle, 1)
+        _ = ccurl_setopt_errorbuffer(handle, errorBuffer)
+        _ = ccurl_setopt_username(handle, server.username)
+        switch server.credentials {
+        case .password(let password): _ = ccurl_setopt_password(handle, password)
+        case .oauthBearer(let token): _ = ccurl_setopt_xoauth2_bearer(handle, token)
+        }
+        if let loginOptions = server.loginOptions { _ = ccurl_setopt_login_options(handle, loginOptions) }
+        _ = ccurl_setopt_use_ssl(handle, Int(server.security == .none ? CURLUSESSL_NONE.rawValue : CURLUSESSL_ALL.rawValue))
+        if server.security != .none {
+            _ = ccurl_setopt_ssl_verifypeer(handle, server.tls.verifyPeer ? 1 : 0)
+            _ = ccurl_setopt_ssl_verifyhost(handle, server.tls.verifyHost ? 2 : 0)
+            if let caFile = server.tls.caFile { _ = ccurl_setopt_cainfo(handle, caFile) }
+        }
+        _ = ccurl_setopt_mail_from(handle, "<\(p.envelope.from)>")
+        _ = ccurl_setopt_mail_rcpt(handle, recipients)
+        _ = ccurl_setopt_upload(handle, 1)
+        _ = ccurl_setopt_infilesize(handle, curl_off_t(p.message.count))  // SIZE= when the server offers SIZE
+        _ = ccurl_setopt_readfunction(handle, readCallback)
+        _ = ccurl_setopt_readdata(handle, source.toOpaque())
+        _ = ccurl_setopt_connecttimeout_ms(handle, milliseconds(p.connectTimeout))
+        _ = ccurl_setopt_timeout_ms(handle, milliseconds(p.timeout))
+        _ = ccurl_setopt_debugfunction(handle, debugCallback)
+        _ = ccurl_setopt_debugdata(handle, transcriptPointer.toOpaque())
+        _ = ccurl_setopt_verbose(handle, 1)
+
+        let code = curl_easy_perform(handle)
+        let message = String(cString: errorBuffer)
+        var osErrno = 0
+        _ = ccurl_getinfo_os_errno(handle, &osErrno)
+        // Nothing may point at this function's buffers once it returns (cleanup sends QUIT and
+        // would write to them).
+        _ = ccurl_setopt_verbose(handle, 0)
+        _ = ccurl_setopt_debugfunction(handle, nil)
+        _ = ccurl_setopt_debugdata(handle, nil)
+        _ = ccurl_setopt_errorbuffer(handle, nil)
+        _ = ccurl_setopt_readdata(handle, nil)
+        _ = ccurl_setopt_mail_rcpt(handle, nil)
+
+        let lines = transcript.lines
+        guard code == CURLE_OK else {
+            let curlMessage = message.isEmpty ? String(cString: curl_easy_strerror(code)) : message
+            let failure = classify(code: code, osErrno: Int32(osErrno), message: curlMessage, transcript: lines, host: server.host, port: server.port)
+            return .failure(SMTPError(failure, curlCode: Int(code.rawValue), curlMessage: curlMessage, transcript: lines))
+        }
+        let reply = SMTPTranscript.replies(lines).last { $0.code != 221 }
+        return .success(SMTPReceipt(reply: reply, transcript: lines))
+    }
+
+    /// A failed transfer as a `MailFailure`: the server's own 4xx/5xx reply when it sent one,
+    /// otherwise the connection failure in the system's words.
+    static func classify(code: CURLcode, osErrno: Int32, message: String, transcript: [String], host: String, port: Int) -> MailFailure {
+        if let reply = SMTPTranscript.failure(transcript) { return .smtp(reply) }
+        if code == CURLE_LOGIN_DENIED {
+            // Refused without a reply we could read: curl's words, as an SMTP authentication failure.
+            var reply = SMTPReply(code: 535, text: message)
+            reply.raw = message
+            return .smtp(reply)
+        }
+        let kind: ConnectionFailure.Kind
+        switch code {
+        case CURLE_COULDNT_RESOLVE_HOST: kind = .hostNotFound
+        case CURLE_OPERATION_TIMEDOUT: kind = .timeout
+        case CURLE_COULDNT_CONNECT: kind = osErrno == ETIMEDOUT ? .timeout : .refused
+        case CURLE_PEER_FAILED_VERIFICATION:
+            let lower = message.lowercased()
+            kind = lower.contains("expired") || lower.contains("not yet valid") ? .certificateExpired
+                : lower.contains("subject name") || lower.contains("hostname") || lower.contains("host name") ? .certificateHostnameMismatch
+                : .certificateUntrusted
+        // TLS against a plain port, or STARTTLS required and not offered: the security setting
+        // does not match the port.
+        case CURLE_SSL_CONNECT_ERROR, CURLE_USE_SSL_FAILED: kind = .tlsOnPlaintextPort
+        default: kind = .resetMidSession
+        }
+        let detail = code == CURLE_COULDNT_CONNECT && osErrno != 0 ? String(cString: strerror(osErrno)) : message
+        return .connection(ConnectionFailure(kind, host: host, port: port, detail: detail))
+    }
+
+    static func milliseconds(_ duration: Duration) -> Int {
+        max(1, Int(duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000))
+    }
+}
