@@ -70,6 +70,9 @@ enum ErrorRules {
                   errorClass: .configuration, hint: Hints.smtpAuthDisabled, retry: .untilSettingsChange),
         ErrorRule(id: "microsoft.sendAsDeniedStatus", pattern: .smtpStatus("5.2.252"),
                   errorClass: .configuration, hint: Hints.sendAsDenied, retry: .untilSettingsChange),
+        // Exchange Online: "550 5.7.60 SMTP; Client does not have permissions to send as this sender".
+        ErrorRule(id: "microsoft.sendAsDeniedClient", pattern: .smtpStatus("5.7.60"),
+                  errorClass: .configuration, hint: Hints.sendAsDenied, retry: .untilSettingsChange),
         ErrorRule(id: "smtp.dailySendingLimit", pattern: .smtpStatus("5.4.5"),
                   errorClass: .temporary, hint: Hints.dailySendingLimit, retry: .backOff(.dailyQuota)),
 

@@ -121,6 +121,8 @@ let knownTexts: [KnownText] = [
           .configuration, "Send As", .untilSettingsChange, "microsoft.sendAsDenied"),
 
     .smtp("554 5.2.252 Sender not allowed", .configuration, "Send As", .untilSettingsChange, "microsoft.sendAsDeniedStatus"),
+    .smtp("550 5.7.60 SMTP; Client does not have permissions to send as this sender", .configuration, "Send As",
+          .untilSettingsChange, "microsoft.sendAsDeniedClient"),
 
     // OAuth.
     .oauth("invalid_grant", "Token has been expired or revoked.", status: 400, .authentication, "connect again",
