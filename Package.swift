@@ -17,6 +17,7 @@
 //                      dedicated threads, failures classified by MailSyncErrors
 //   MailSyncMatching   pure mail-to-lead rules: participants, message keys, direction, in-house mail
 //   MailSyncStorage    SQLite layer: connections, per-tenant files, LRU pool, migrations, stamps
+//   MailSyncBackup     tenant backups: online snapshots, zlib, manifests, verify, restore
 //   MailSyncService    the server: generated server stubs, the service's handlers, the sync engine
 //   mailsync           the command: `serve` and admin subcommands
 import PackageDescription

@@ -110,7 +110,13 @@ public final class TenantBackups: Sendable {
         _ tenants: [TenantID]? = nil, force: Bool = false,
         progress: (@Sendable (_ done: Int, _ total: Int) -> Void)? = nil
     ) async throws -> [(TenantID, Result<Outcome, BackupError>)] {
-        let list = try tenants ?? dataDirectory.tenantIDsOnDisk()
+        let directory = dataDirectory
+        let list: [TenantID]
+        if let tenants {
+            list = tenants
+        } else {
+            list = try await BlockingThread.run("backup-list") { try directory.tenantIDsOnDisk() }
+        }
         let limit = max(1, configuration.parallelism)
         var results = [Result<Outcome, BackupError>?](repeating: nil, count: list.count)
         let work: @Sendable (Int) -> @Sendable () async -> (Int, Result<Outcome, BackupError>) = { index in
