@@ -22,6 +22,7 @@ public enum ServiceMethods {
             implemented += MailboxHandlers(env: environment).methods
             implemented += EventHandlers(env: environment).methods
             implemented += BillingHandlers(env: environment).methods
+            implemented += SmartMailHandlers(env: environment).methods
             implemented += BackupHandlers(env: environment).methods
         }
         var byName: [String: ServerMethod] = [:]

@@ -1,0 +1,220 @@
+import Foundation
+import Logging
+import MailSyncClient
+import MailSyncCoding
+import MailSyncErrors
+import MailSyncMailTransport
+import MailSyncMatching
+import MailSyncRPC
+import MailSyncStorage
+
+/// Smart Mail: an email sent from the CRM through the caller's own mailbox (SMTP) and recorded on
+/// the lead's timeline as sent.
+///
+/// Every caller sends only as themself: the request names no mailbox or user, so the mailbox is
+/// always the caller's own active one. The steps:
+///
+/// 1. Check the request (`invalid argument` naming the field), the lead (`not found`), the
+///    optional opportunity (`not found`; `failed precondition` if it is another lead's) and the
+///    caller's mailbox (`failed precondition` saying what to do: none connected, pending,
+///    connection issue, OAuth, no SMTP server).
+/// 2. Build the MIME message (``MIMEMessage``: From is the user's name and the mailbox address,
+///    To the request's `to` or the lead's first address, `Message-ID` `<uuid@sender-domain>`).
+/// 3. Send it with ``SMTPSender`` to the mailbox's SMTP server, logging in with its stored
+///    password. Defaults: 30 s to connect, 120 s for the whole send.
+/// 4. Sent: record it in one write transaction (``SmartMailRecords/record(_:_:now:)``), with a
+///    `SMART_MAIL_SENT` event. Refused or unreachable: nothing goes on the timeline; the error log
+///    gets the server's words and the fix (as a sync error would), plus an `ERROR` event; the
+///    caller gets `failed precondition` (authentication or configuration: the user must change
+///    something), `unavailable` (temporary: try later) or `internal` (our side), with the server's
+///    words and the fix. The mailbox's sync status does not change.
+///
+/// Passwords are opened only for the send and never logged.
+struct SmartMailHandlers: Sendable {
+    let env: ServiceEnvironment
+
+    static let maxSubjectLength = 998
+    /// Text and HTML together, in UTF-8 bytes.
+    static let maxBodyBytes = 2 << 20
+    /// To and Cc together.
+    static let maxRecipients = 50
+    static let connectTimeout: Duration = .seconds(30)
+    static let sendTimeout: Duration = .seconds(120)
+
+    var methods: [ServerMethod] {
+        [.unary(MailSync.Method.sendSmartMail) { try await sendSmartMail($0, context: $1) }]
+    }
+
+    func sendSmartMail(_ request: SendSmartMailRequest, context: ServerContext) async throws -> SendSmartMailResponse {
+        let (caller, tenant) = try context.tenant()
+        try Self.validate(request)
+        let userID = caller.userID
+        let leadID = request.leadId
+        let opportunityID = request.opportunityId
+        let plan = try await env.read(tenant, "the Smart Mail's lead and mailbox") { db in
+            try db.transaction(immediate: false) {
+                try SmartMailRecords.plan(db, userID: userID, leadID: leadID, opportunityID: opportunityID)
+            }
+        }
+        let mailbox = plan.mailbox
+        var to = try request.to.enumerated().map { try Self.recipient($1, field: "to[\($0)]") }
+        let cc = try request.cc.enumerated().map { try Self.recipient($1, field: "cc[\($0)]") }
+        if to.isEmpty {
+            guard let leadAddress = plan.leadAddress else {
+                throw RPCError(.failedPrecondition, "lead '\(leadID)' has no email address; give the recipients in to")
+            }
+            to = [try Self.recipient(leadAddress, field: "the lead's address")]
+        }
+        let password = try openPassword(plan, tenant: tenant)
+
+        let sentAt = env.clock.now()
+        let message = MIMEMessage(
+            from: MIMEMessage.Address(mailbox.emailAddress, name: plan.senderName),
+            to: to.map { MIMEMessage.Address($0) }, cc: cc.map { MIMEMessage.Address($0) },
+            subject: request.subject,
+            textBody: request.textBody.isEmpty ? nil : request.textBody,
+            htmlBody: request.htmlBody.isEmpty ? nil : request.htmlBody,
+            date: Date(timeIntervalSince1970: Double(sentAt.microsecondsSinceEpoch) / 1e6))
+        let bytes: [UInt8]
+        let envelope: SMTPEnvelope
+        do {
+            bytes = try message.build()
+            envelope = try SMTPEnvelope(from: mailbox.emailAddress, recipients: message.recipients)
+        } catch let error as MIMEMessageError {
+            throw RPCError(.invalidArgument, error.description)
+        } catch {
+            throw RPCError(.failedPrecondition, "your mailbox's address cannot send: \(error)")
+        }
+
+        let server = SMTPSender.Server(
+            host: mailbox.smtp.host, port: Int(mailbox.smtp.port), security: Self.security(mailbox.smtp.security),
+            username: mailbox.username, credentials: .password(password))
+        do {
+            _ = try await SMTPSender.send(bytes, envelope: envelope, server: server,
+                                          connectTimeout: Self.connectTimeout, timeout: Self.sendTimeout)
+        } catch {
+            throw await refused(error, mailbox: mailbox, subject: request.subject, tenant: tenant, context: context)
+        }
+
+        let now = sentAt.microsecondsSinceEpoch
+        let sent = SmartMailRecords.Sent(
+            key: "mid:" + message.messageID, mailbox: mailbox, leadID: leadID, opportunityID: opportunityID,
+            subject: String(request.subject.prefix(1000)), date: now,
+            participants: Self.participants(message),
+            recipients: message.recipients.compactMap(EmailAddress.normalize),
+            bodyText: TimelineBodies.compress(MailBodyText.extract(bytes)), raw: TimelineBodies.compress(bytes: bytes),
+            size: Int64(bytes.count))
+        let entryID: String?
+        do {
+            entryID = try await env.write(tenant, "the Smart Mail's timeline entry") { db in
+                try SmartMailRecords.record(db, sent, now: now)
+            }
+        } catch {
+            env.logger.error("Smart Mail sent but not recorded", metadata: [
+                "company": "\(tenant)", "mailbox": "\(mailbox.id)", "message-id": "\(message.messageIDHeader)",
+                "reason": "\(error)", "request": "\(context.requestID)",
+            ])
+            throw RPCError(.internal, "the Smart Mail was sent (Message-ID \(message.messageIDHeader)) but could not be recorded on the timeline; do not send it again: it is recorded when your Sent folder syncs, if your provider keeps sent mail there")
+        }
+        var response = SendSmartMailResponse()
+        response.messageId = message.messageIDHeader
+        response.sentAt = sentAt
+        response.timelineEntryId = entryID ?? ""
+        return response
+    }
+
+    // MARK: - Steps
+
+    static func validate(_ request: SendSmartMailRequest) throws {
+        try Validate.identifier(request.leadId, "lead_id")
+        if !request.opportunityId.isEmpty { try Validate.identifier(request.opportunityId, "opportunity_id") }
+        try Validate.length(request.subject, "subject", max: maxSubjectLength)
+        guard !request.textBody.isEmpty || !request.htmlBody.isEmpty else {
+            throw RPCError(.invalidArgument, "text_body or html_body is required (or both)")
+        }
+        let bodyBytes = request.textBody.utf8.count + request.htmlBody.utf8.count
+        guard bodyBytes <= maxBodyBytes else {
+            throw RPCError(.invalidArgument, "text_body and html_body must have at most \(maxBodyBytes) bytes together, got \(bodyBytes)")
+        }
+        guard request.to.count + request.cc.count <= maxRecipients else {
+            throw RPCError(.invalidArgument, "to and cc must have at most \(maxRecipients) addresses together, got \(request.to.count + request.cc.count)")
+        }
+    }
+
+    /// A recipient as sent: checked like every address the service takes, and plain ASCII.
+    static func recipient(_ value: String, field: String) throws -> String {
+        let address = try Validate.email(value, field)
+        guard (try? SMTPEnvelope(from: address, recipients: [address])) != nil else {
+            throw RPCError(.invalidArgument, "\(field) must be a plain ASCII address like name@example.com (international addresses cannot be sent yet), got '\(value.prefix(80))'")
+        }
+        return address
+    }
+
+    private func openPassword(_ plan: SmartMailRecords.Plan, tenant: TenantID) throws -> String {
+        guard let sealed = plan.sealedSecret else {
+            throw RPCError(.failedPrecondition, "your mailbox \(plan.mailbox.emailAddress) has no stored password; enter it again with UpdateMailboxCredentials")
+        }
+        do {
+            return try env.secrets.open(sealed, context: MailboxRecords.secretContext(tenant: tenant, mailboxID: plan.mailbox.id))
+        } catch {
+            throw RPCError(.failedPrecondition, "the stored password of your mailbox \(plan.mailbox.emailAddress) can no longer be read; enter it again with UpdateMailboxCredentials")
+        }
+    }
+
+    /// Logs a refused send (error log and an `ERROR` event, one transaction) and returns the status
+    /// for the caller. A failure to log is itself only logged: the caller learns why the mail was
+    /// not sent either way.
+    private func refused(_ error: SMTPError, mailbox: Mailbox, subject: String, tenant: TenantID, context: ServerContext) async -> RPCError {
+        let diagnosis = error.diagnosis
+        let now = env.clock.now().microsecondsSinceEpoch
+        env.logger.notice("Smart Mail not sent", metadata: [
+            "company": "\(tenant)", "mailbox": "\(mailbox.id)", "class": "\(diagnosis.errorClass)", "rule": "\(diagnosis.rule)",
+            "curl": "\(error.curlCode.map(String.init) ?? "-")", "request": "\(context.requestID)",
+        ])
+        do {
+            let mailboxID = mailbox.id
+            let detail = "Smart Mail “\(subject.prefix(120))” not sent: \(diagnosis.serverText.prefix(500)) — \(diagnosis.hint)"
+            try await env.write(tenant, "the error log") { db in
+                guard let current = try MailboxRecords.find(db, id: mailboxID) else { return }
+                try SyncOutcomeStore.logError(db, mailbox: current, diagnosis, now: now)
+                try SyncEventRecords.insert(db, kind: .error, mailboxID: current.id, userID: current.userId,
+                                            status: current.status, detail: detail, now: now)
+            }
+        } catch {
+            env.logger.error("Smart Mail failure not logged", metadata: [
+                "company": "\(tenant)", "mailbox": "\(mailbox.id)", "reason": "\(error)", "request": "\(context.requestID)",
+            ])
+        }
+        let code: StatusCode
+        switch diagnosis.errorClass {
+        case .temporary: code = .unavailable
+        case .operator: code = .internal
+        default: code = .failedPrecondition
+        }
+        return RPCError(code, "the Smart Mail was not sent: the mail server said “\(diagnosis.serverText.prefix(1000))”. \(diagnosis.hint)")
+    }
+
+    static func participants(_ message: MIMEMessage) -> [MailParticipant] {
+        var participants: [MailParticipant] = []
+        func add(_ kind: MailParticipant.Kind, _ addresses: [MIMEMessage.Address]) {
+            for address in addresses {
+                guard let normalized = EmailAddress.normalize(address.address),
+                    !participants.contains(where: { $0.kind == kind && $0.address == normalized })
+                else { continue }
+                participants.append(MailParticipant(kind: kind, address: normalized, displayName: address.name))
+            }
+        }
+        add(.from, [message.from])
+        add(.to, message.to)
+        add(.cc, message.cc)
+        return participants
+    }
+
+    static func security(_ security: ConnectionSecurity) -> SMTPSender.Security {
+        switch security {
+        case .none: .none
+        case .starttls: .starttls
+        default: .tls
+        }
+    }
+}
