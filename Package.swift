@@ -29,6 +29,8 @@ let package = Package(
         .library(name: "MailSyncClient", targets: ["MailSyncClient"]),
         .library(name: "MailSyncRPCRuntime", targets: ["MailSyncCoding", "MailSyncRPC", "MailSyncWire", "MailSyncTransport"]),
         .library(name: "MailSyncStorageRuntime", targets: ["MailSyncStorage"]),
+        .library(name: "MailSyncServiceRuntime", targets: ["MailSyncService"]),
+        .library(name: "MailSyncTestSupport", targets: ["TestSupport"]),
         .executable(name: "mailsync", targets: ["mailsync"]),
         .executable(name: "mailsync-gen", targets: ["mailsync-gen"]),
     ],
@@ -101,7 +103,7 @@ let package = Package(
         .executableTarget(
             name: "mailsync",
             dependencies: [
-                "MailSyncService", "MailSyncTransport", "MailSyncStorage", "MailSyncCoding",
+                "MailSyncService", "MailSyncTransport", "MailSyncStorage", "MailSyncCoding", "MailSyncClient", "MailSyncRPC",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

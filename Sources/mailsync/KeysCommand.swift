@@ -12,8 +12,8 @@ import MailSyncStorage
 struct KeysCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "keys",
-        abstract: "Manage API keys locally on the server host.",
-        subcommands: [CreateOperator.self]
+        abstract: "Manage API keys: create-operator on the server host; create, list, revoke through the API.",
+        subcommands: [CreateOperator.self, RemoteKeyCommands.Create.self, RemoteKeyCommands.List.self, RemoteKeyCommands.Revoke.self]
     )
 
     struct CreateOperator: AsyncParsableCommand {
