@@ -24,7 +24,8 @@ struct OnlineSnapshot {
     var pagesPerStep: Int32 = 1024
     /// Sleep between steps. Default none.
     var pause: Duration = .zero
-    /// How long to wait for a lock (only a checkpoint's brief one, in WAL mode). Default 5 s.
+    /// How long to wait for a lock (only a checkpoint's brief one, in WAL mode), in milliseconds,
+    /// before the copy fails. Default 5 s.
     var busyTimeout: Int32 = 5000
 
     /// Copies `source` into a new file `destination`. Throws `.notFound` if there is no source.
@@ -45,11 +46,18 @@ struct OnlineSnapshot {
             throw to.error("could not start the backup of \(source)")
         }
         var code: Int32 = SQLITE_OK
+        var busyRetries = 0
         while true {
             code = sqlite3_backup_step(backup, pagesPerStep)
             if code == SQLITE_DONE { break }
-            if code == SQLITE_OK || code == SQLITE_BUSY || code == SQLITE_LOCKED {
-                if pause > .zero || code != SQLITE_OK { sleep(for: code == SQLITE_OK ? pause : .milliseconds(5)) }
+            if code == SQLITE_OK {
+                if pause > .zero { sleep(for: pause) }
+                continue
+            }
+            // Busy or locked: retry every 5 ms for up to the busy timeout, then give up.
+            if code & 0xFF == SQLITE_BUSY || code & 0xFF == SQLITE_LOCKED, busyRetries < max(1, Int(busyTimeout) / 5) {
+                busyRetries += 1
+                sleep(for: .milliseconds(5))
                 continue
             }
             break

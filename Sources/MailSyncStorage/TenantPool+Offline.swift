@@ -40,31 +40,35 @@ extension TenantPool {
             }
             if !mustWait { break }
         }
-        let (executor, closed) = state.withLock { state -> (DatabaseExecutor?, Bool) in
-            if state.offline[tenant] == nil { return (nil, true) }
+        let (executor, gone) = state.withLock { state -> (DatabaseExecutor?, StorageError?) in
+            if state.offline[tenant] == nil {
+                return (nil, state.isClosed
+                    ? StorageError(kind: .closed, message: "the tenant pool was closed while tenant \(tenant) was going offline")
+                    : StorageError(kind: .offline, message: "tenant \(tenant) was brought back online before it went offline"))
+            }
             if case .open(let open) = state.entries[tenant] {
                 state.entries[tenant] = nil
                 state.closing[tenant] = open.executor
                 state.statistics.openCount -= 1
-                return (open.executor, false)
+                return (open.executor, nil)
             }
-            return (state.closing[tenant], false)  // evicted a moment ago, or not open
+            return (state.closing[tenant], nil)  // evicted a moment ago, or not open
         }
         if let executor {
             closeEvicted([(tenant, executor)])
             await executor.waitUntilClosed()
         }
-        if closed { throw StorageError(kind: .closed, message: "the tenant pool was closed while tenant \(tenant) was going offline") }
+        if let gone { throw gone }
     }
 
     /// Brings a tenant taken offline back: the opens waiting for it go ahead (the first one opens
     /// the file again, checking its stamp and migrating it like any cold open). A no-op for a
-    /// tenant that is not offline.
+    /// tenant that is not offline; a ``takeOffline(_:)`` of it still waiting for leases throws
+    /// `.offline`.
     public func bringOnline(_ tenant: TenantID) {
-        let waiters = state.withLock { state in
-            state.offline.removeValue(forKey: tenant)?.waiters ?? []
-        }
-        for waiter in waiters { waiter.resume(returning: .retry) }
+        let offline = state.withLock { state in state.offline.removeValue(forKey: tenant) }
+        offline?.drain?.resume(returning: true)  // a takeOffline still draining: it throws `.offline`
+        for waiter in offline?.waiters ?? [] { waiter.resume(returning: .retry) }
     }
 
     /// Takes `tenant` offline, runs `body`, and brings it back online however `body` ends.

@@ -78,6 +78,15 @@ extension StorageTests {
             try await pool.create(TenantID.random()).release()
             pool.bringOnline(tenant)
             try await pool.withTenantOffline(tenant) {}
+            // Brought back while still waiting for a lease: the takeOffline gives up.
+            let lease = try await pool.open(tenant)
+            let draining = Task { try await pool.takeOffline(tenant) }
+            while pool.statistics.offlineCount == 0 { try await Task.sleep(for: .milliseconds(2)) }
+            pool.bringOnline(tenant)
+            let abandoned = await #expect(throws: StorageError.self) { try await draining.value }
+            #expect(abandoned?.kind == .offline)
+            #expect(try await lease.read { try $0.scalar("SELECT count(*) FROM marker")?.int64 } == 0)
+            lease.release()
             try await pool.open(tenant).release()
             await pool.close()
         }
