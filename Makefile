@@ -34,6 +34,7 @@ check-generated:
 ## Runs the benchmarks (release build, nested package in Benchmarks/).
 bench: deps
 	cd Benchmarks && $(SWIFT) run -c release MailSyncBenchmarks
+	cd Benchmarks && $(SWIFT) run -c release SyncBenchmarks
 
 clean:
 	rm -rf .build Benchmarks/.build

@@ -30,5 +30,18 @@ let package = Package(
             name: "StorageBenchmarks",
             dependencies: [.product(name: "MailSyncStorageRuntime", package: "mailsync")]
         ),
+        // Sync engine: first sync of a large mailbox and idle polls against a throwaway Dovecot,
+        // beside a raw IMAP socket client fetching the same headers (docs/benchmarks.md).
+        .executableTarget(
+            name: "SyncBenchmarks",
+            dependencies: [
+                .product(name: "MailSyncServiceRuntime", package: "mailsync"),
+                .product(name: "MailSyncClient", package: "mailsync"),
+                .product(name: "MailSyncRPCRuntime", package: "mailsync"),
+                .product(name: "MailSyncStorageRuntime", package: "mailsync"),
+                .product(name: "MailSyncTestSupport", package: "mailsync"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
     ]
 )

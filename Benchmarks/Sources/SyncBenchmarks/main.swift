@@ -1,0 +1,48 @@
+// Sync engine benchmarks: the first sync of a large mailbox beside a raw IMAP client fetching the
+// same headers (the floor), a poll that finds nothing new, and how many idle mailboxes one server
+// keeps on schedule; against a throwaway Dovecot on 127.0.0.1, in one run.
+//
+//   cd Benchmarks && swift run -c release SyncBenchmarks [--messages N] [--leads N] [--rounds N]
+//       [--polls N] [--mailboxes K] [--quick]
+//
+// See docs/benchmarks.md, "Sync engine".
+import Foundation
+import MailSyncService
+import TestSupport
+
+let settings = Settings.parse(CommandLine.arguments.dropFirst())
+let password = "bench-pw"
+let fleetUsers = (0..<settings.mailboxes).map { "u" + String(format: "%04d", $0) }
+
+let dovecot: DovecotServer
+do {
+    dovecot = try await DovecotServer.start(users: [(name: "alice", password: password)] + fleetUsers.map { (name: $0, password: password) })
+} catch {
+    FileHandle.standardError.write(Data("error: cannot start Dovecot: \(error)\n".utf8))
+    exit(1)
+}
+// Dovecot runs in its own process group: stop it on ^C or SIGTERM too.
+signal(SIGINT, SIG_IGN)
+signal(SIGTERM, SIG_IGN)
+let signalSources = [SIGINT, SIGTERM].map { number in
+    let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+    source.setEventHandler {
+        Task {
+            await dovecot.stop()
+            exit(130)
+        }
+    }
+    source.resume()
+    return source
+}
+
+var status: Int32 = 0
+do {
+    try await SyncBenchmark(settings: settings, dovecot: dovecot, password: password, fleetUsers: fleetUsers).run()
+} catch {
+    print("")
+    FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+    status = 1
+}
+await dovecot.stop()
+exit(status)
