@@ -5,21 +5,53 @@ extension IMAPConnection {
     /// UIDs greater than `afterUID` in the selected folder, ascending; with `since`, only mail
     /// whose INTERNALDATE falls on or after that day (``IMAPDate/searchDate(_:)``: the UTC day).
     ///
-    /// Sends `UID SEARCH UID <afterUID+1>:* [SINCE d-Mon-yyyy]`, one round trip. `n:*` always
-    /// matches the highest UID even when it is below n: such UIDs are dropped here. With
-    /// `afterUID` at `UInt32.max` nothing can follow: `[]` without asking. Needs a selected
-    /// folder (``examine(_:)``); throws what ``command(_:timeout:)`` throws.
-    public func uidSearch(afterUID: UInt32, since: Date?) async throws(IMAPConnectionError) -> [UInt32] {
+    /// A plain `SEARCH` answers with one line naming every UID, which for a large folder exceeds
+    /// the response parser's line limit (``IMAPLimits``: 64 KiB, about 12,000 UIDs). So:
+    /// - with ESEARCH (RFC 4731) advertised: `UID SEARCH RETURN (ALL) UID <afterUID+1>:* [SINCE d]`,
+    ///   whose answer is compact ranges — one round trip;
+    /// - otherwise, when `upTo` (the folder's highest UID, e.g. UIDNEXT − 1) is known, the range
+    ///   is searched in windows of `window` UIDs (default 5,000), pipelined — one round trip;
+    /// - otherwise one `UID SEARCH UID <afterUID+1>:*`.
+    ///
+    /// `n:*` always matches the highest UID even when it is below n: such UIDs are dropped here.
+    /// With `afterUID` at `UInt32.max` nothing can follow: `[]` without asking. Needs a selected
+    /// folder (``examine(_:)``); throws what ``pipeline(_:timeout:)`` throws. `useESearch` forces
+    /// a path (tests); nil asks the server's capabilities.
+    public func uidSearch(
+        afterUID: UInt32, since: Date?, upTo: UInt32? = nil, window: UInt32 = 5000, useESearch: Bool? = nil
+    ) async throws(IMAPConnectionError) -> [UInt32] {
         guard afterUID < UInt32.max else { return [] }
-        var text = "UID SEARCH UID \(afterUID + 1):*"
-        if let since { text += " SINCE \(IMAPDate.searchDate(since))" }
+        let criteria = since.map { " SINCE \(IMAPDate.searchDate($0))" } ?? ""
+        let first = afterUID + 1
+        var commands: [String]
+        let esearch: Bool
+        if let useESearch { esearch = useESearch } else { esearch = try await capabilities().contains("ESEARCH") }
+        if esearch {
+            commands = ["UID SEARCH RETURN (ALL) UID \(first):*" + criteria]
+        } else if let upTo, window > 0, upTo >= first, upTo - first >= window {
+            commands = []
+            var low = first
+            while true {
+                let (high, overflow) = low.addingReportingOverflow(window - 1)
+                if overflow || high >= upTo {
+                    commands.append("UID SEARCH UID \(low):*" + criteria)  // the last window also catches new arrivals
+                    break
+                }
+                commands.append("UID SEARCH UID \(low):\(high)" + criteria)
+                low = high + 1
+            }
+        } else {
+            commands = ["UID SEARCH UID \(first):*" + criteria]
+        }
         var found = Set<UInt32>()
-        for response in try await command(text) {
-            switch response {
-            case .untagged(.search(let uids)): found.formUnion(uids)
-            case .untagged(.esearch(let result)) where result.isUID:
-                for range in result.all { found.formUnion(range) }
-            default: break
+        for responses in try await pipeline(commands) {
+            for response in responses {
+                switch response {
+                case .untagged(.search(let uids)): found.formUnion(uids)
+                case .untagged(.esearch(let result)) where result.isUID:
+                    for range in result.all { found.formUnion(range) }
+                default: break
+                }
             }
         }
         return found.filter { $0 > afterUID }.sorted()

@@ -93,15 +93,25 @@ struct IMAPFolderTests {
             let imap = try await Self.connect(dovecot)
             let state = try await imap.examine(.inbox)
             #expect(state.messages == 5 && state.uidNext == 6)
-            #expect(try await imap.uidSearch(afterUID: 0, since: nil) == [1, 2, 3, 4, 5])
-            #expect(try await imap.uidSearch(afterUID: 2, since: nil) == [3, 4, 5])
-            let since = Date(timeIntervalSince1970: 1_704_067_200)  // 2024-01-01
-            #expect(try await imap.uidSearch(afterUID: 0, since: since) == [2, 4, 5])
-            #expect(try await imap.uidSearch(afterUID: 2, since: since) == [4, 5])
-            #expect(try await imap.uidSearch(afterUID: 0, since: Self.old) == [1, 2, 3, 4, 5])
-            // 6:* matches UID 5 on the server: dropped here.
-            #expect(try await imap.uidSearch(afterUID: 5, since: nil) == [])
-            #expect(try await imap.uidSearch(afterUID: 100, since: since) == [])
+            #expect(try await imap.capabilities().contains("ESEARCH"))
+            // The same answers whichever way the search is asked: compact ESEARCH ranges, plain
+            // SEARCH in pipelined windows of two UIDs (one round trip), or one plain SEARCH.
+            for (esearch, window) in [(true, UInt32(5000)), (false, UInt32(2)), (false, UInt32(5000))] {
+                func search(_ after: UInt32, _ since: Date?) async throws -> [UInt32] {
+                    try await imap.uidSearch(afterUID: after, since: since, upTo: 5, window: window, useESearch: esearch)
+                }
+                let trips = imap.roundTrips
+                #expect(try await search(0, nil) == [1, 2, 3, 4, 5], "esearch \(esearch), window \(window)")
+                #expect(imap.roundTrips == trips + 1)
+                #expect(try await search(2, nil) == [3, 4, 5])
+                let since = Date(timeIntervalSince1970: 1_704_067_200)  // 2024-01-01
+                #expect(try await search(0, since) == [2, 4, 5])
+                #expect(try await search(2, since) == [4, 5])
+                #expect(try await search(0, Self.old) == [1, 2, 3, 4, 5])
+                // 6:* matches UID 5 on the server: dropped here.
+                #expect(try await search(5, nil) == [])
+                #expect(try await search(100, since) == [])
+            }
             let before = imap.roundTrips
             #expect(try await imap.uidSearch(afterUID: UInt32.max, since: nil) == [])
             #expect(imap.roundTrips == before)

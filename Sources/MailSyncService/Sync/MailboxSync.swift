@@ -35,27 +35,7 @@ struct MailboxSync: Sendable {
     }
 
     func run(tenant: TenantID, target: SyncTarget, policy: CompanySyncPolicy, now: Int64, report: inout Report) async throws(SyncFailure) {
-        let mailbox = target.mailbox
-        guard let sealed = target.sealedSecret else {
-            throw SyncFailure(.configuration, text: "no stored credentials", hint: "Enter the mailbox's password again.", rule: "local.noSecret")
-        }
-        let password: String
-        do {
-            password = try env.secrets.open(sealed, context: MailboxRecords.secretContext(tenant: tenant, mailboxID: mailbox.id))
-        } catch {
-            throw SyncFailure(
-                .configuration, text: "the stored credentials cannot be read",
-                hint: "Enter the mailbox's password again: the server can no longer read the stored one.", rule: "local.secretUnreadable")
-        }
-        let imap: IMAPConnection
-        do {
-            imap = try await IMAPConnection.connect(
-                host: mailbox.imap.host, port: Int(mailbox.imap.port), security: Self.security(mailbox.imap.security),
-                username: mailbox.username, password: password, timeout: settings.connectTimeout,
-                commandTimeout: settings.commandTimeout, tls: IMAPConnection.TLSOptions(caFile: settings.caFile))
-        } catch {
-            throw SyncFailure(error)
-        }
+        let imap = try await login(tenant: tenant, target: target)
         let startTrips = imap.roundTrips
         do {
             let folders = try await imap.syncFolders()
@@ -97,7 +77,7 @@ struct MailboxSync: Sendable {
         let rescan = cursor == nil || cursor?.uidValidity != state.uidValidity
         let after = rescan ? 0 : cursor?.highestUID ?? 0
         let since = rescan ? Date(timeIntervalSince1970: Double(backfill) / 1e6) : nil
-        let uids = try await imap.uidSearch(afterUID: after, since: since)
+        let uids = try await imap.uidSearch(afterUID: after, since: since, upTo: state.uidNext.map { $0 &- 1 })
         let mailbox = target.mailbox
         for start in stride(from: 0, to: uids.count, by: max(1, settings.headersPerBatch)) {
             let chunk = Array(uids[start..<min(uids.count, start + max(1, settings.headersPerBatch))])
