@@ -1,3 +1,4 @@
+import Foundation
 import MailSyncIMAP
 import MailSyncMatching
 import Testing
@@ -107,5 +108,28 @@ struct ClassificationTests {
         #expect(r.direction == .received && s1.direction == .sent && s2.direction == .sent)
         #expect(r.lookupAddresses == ["lead@client.io"])
         #expect(s1.lookupAddresses == ["lead@client.io"])
+    }
+}
+
+@Suite("Address normalization: the ASCII fast path agrees with the general one")
+struct NormalizationAgreementTests {
+    @Test("same answers for ASCII input, including junk", arguments: [
+        "Jane@Example.COM", "  jane@example.com\t", "a@b", "@b", "a@", "a b@c.d", "a@b@c.d", "", " ", "x\u{1}@y.z", "X@Y.Z\r\n",
+    ])
+    func agree(_ text: String) {
+        let expected: String? = {
+            let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard trimmed.utf8.count <= 320, let at = trimmed.lastIndex(of: "@"),
+                  at != trimmed.startIndex, trimmed.index(after: at) != trimmed.endIndex,
+                  !trimmed.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.value < 0x20 || $0.value == 0x7F })
+            else { return nil }
+            return trimmed.lowercased()
+        }()
+        #expect(EmailAddress.normalize(text) == expected)
+    }
+
+    @Test("non-ASCII addresses take the general path")
+    func unicode() {
+        #expect(EmailAddress.normalize(" Jürgen@Beispiel.DE ") == "jürgen@beispiel.de")
     }
 }
