@@ -79,9 +79,21 @@ struct MailboxSync: Sendable {
         let since = rescan ? Date(timeIntervalSince1970: Double(backfill) / 1e6) : nil
         let uids = try await imap.uidSearch(afterUID: after, since: since, upTo: state.uidNext.map { $0 &- 1 })
         let mailbox = target.mailbox
-        for start in stride(from: 0, to: uids.count, by: max(1, settings.headersPerBatch)) {
-            let chunk = Array(uids[start..<min(uids.count, start + max(1, settings.headersPerBatch))])
-            let headers = try await imap.fetchHeaders(uids: chunk, maxCommandLength: settings.maxCommandLength)
+        let size = max(1, settings.headersPerBatch)
+        let chunks = stride(from: 0, to: uids.count, by: size).map { Array(uids[$0..<min(uids.count, $0 + size)]) }
+        let maxLength = settings.maxCommandLength
+        // The next batch's headers are asked for before this batch is matched and committed, so
+        // the server works while we do (the connection still runs one command at a time).
+        var prefetch: Task<[FetchedHeader], any Error>? = chunks.first.map { first in
+            Task { try await imap.fetchHeaders(uids: first, maxCommandLength: maxLength) }
+        }
+        defer { prefetch?.cancel() }
+        for index in chunks.indices {
+            guard let current = prefetch else { break }
+            let headers = try await current.value
+            prefetch = index + 1 < chunks.count ? Task { [next = chunks[index + 1]] in
+                try await imap.fetchHeaders(uids: next, maxCommandLength: maxLength)
+            } : nil
             let now = env.clock.now()
             let day = target.calendar.day(now)
             var classified: [(FetchedHeader, MailClassification)] = []
