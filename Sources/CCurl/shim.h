@@ -61,3 +61,23 @@ static inline CURLcode ccurl_setopt_upload(CURL *c, long v) { return curl_easy_s
 static inline CURLcode ccurl_setopt_infilesize(CURL *c, curl_off_t v) { return curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, v); }
 static inline CURLcode ccurl_setopt_mail_from(CURL *c, const char *v) { return curl_easy_setopt(c, CURLOPT_MAIL_FROM, v); }
 static inline CURLcode ccurl_setopt_mail_rcpt(CURL *c, struct curl_slist *v) { return curl_easy_setopt(c, CURLOPT_MAIL_RCPT, v); }
+
+// HTTP (OAuthTokenClient): a form POST to a token endpoint; the answer arrives through the write
+// and header callbacks.
+typedef size_t (*ccurl_write_callback)(char *data, size_t size, size_t nitems, void *userdata);
+
+static inline CURLcode ccurl_setopt_writefunction(CURL *c, ccurl_write_callback f) {
+    return curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, f);
+}
+static inline CURLcode ccurl_setopt_writedata(CURL *c, void *v) { return curl_easy_setopt(c, CURLOPT_WRITEDATA, v); }
+static inline CURLcode ccurl_setopt_headerfunction(CURL *c, ccurl_write_callback f) {
+    return curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, f);
+}
+static inline CURLcode ccurl_setopt_headerdata(CURL *c, void *v) { return curl_easy_setopt(c, CURLOPT_HEADERDATA, v); }
+static inline CURLcode ccurl_setopt_copypostfields(CURL *c, const char *v) { return curl_easy_setopt(c, CURLOPT_COPYPOSTFIELDS, v); }
+static inline CURLcode ccurl_setopt_httpheader(CURL *c, struct curl_slist *v) { return curl_easy_setopt(c, CURLOPT_HTTPHEADER, v); }
+static inline CURLcode ccurl_setopt_protocols_str(CURL *c, const char *v) { return curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, v); }
+static inline CURLcode ccurl_setopt_followlocation(CURL *c, long v) { return curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, v); }
+static inline CURLcode ccurl_getinfo_response_code(CURL *c, long *value) {
+    return curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, value);
+}
