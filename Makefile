@@ -3,7 +3,7 @@ SWIFT      ?= swift
 DATA_DIR   ?= ./data
 LISTEN     ?= 127.0.0.1:7420
 
-.PHONY: deps build serve test generate check-generated bench clean
+.PHONY: deps build serve test generate check-generated bench demo clean
 
 deps:
 	@scripts/install-deps.sh
@@ -35,6 +35,12 @@ check-generated:
 bench: deps
 	cd Benchmarks && $(SWIFT) run -c release MailSyncBenchmarks
 	cd Benchmarks && $(SWIFT) run -c release SyncBenchmarks
+
+## A throwaway Dovecot, a fresh server and the mailsync commands, end to end; cleans up after itself.
+demo: deps
+	$(SWIFT) build --product mailsync
+	$(SWIFT) build --product mailsync-demo
+	.build/debug/mailsync-demo
 
 clean:
 	rm -rf .build Benchmarks/.build

@@ -33,6 +33,7 @@ let package = Package(
         .library(name: "MailSyncTestSupport", targets: ["TestSupport"]),
         .executable(name: "mailsync", targets: ["mailsync"]),
         .executable(name: "mailsync-gen", targets: ["mailsync-gen"]),
+        .executable(name: "mailsync-demo", targets: ["mailsync-demo"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", exact: "2.101.3"),
@@ -109,6 +110,9 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+
+        // `make demo`: a throwaway Dovecot, a fresh server, and the CLI, end to end.
+        .executableTarget(name: "mailsync-demo", dependencies: ["TestSupport"]),
 
         // Tests mirror Sources/. Shared fixtures (test schema, its generated code, servers) live in
         // TestSupport.

@@ -10,7 +10,7 @@ struct MailSyncCommand: AsyncParsableCommand {
         version: MailSyncVersion.current,
         subcommands: [
             ServeCommand.self, KeysCommand.self, CompaniesCommand.self, PlansCommand.self, SettingsCommand.self,
-            UsersCommand.self, MailboxesCommand.self, ErrorsCommand.self, EventsCommand.self, TimelineCommand.self,
+            UsersCommand.self, LeadsCommand.self, MailboxesCommand.self, ErrorsCommand.self, EventsCommand.self, TimelineCommand.self,
             BillingCommand.self, BackupCommand.self, RestoreCommand.self, VerifyCommand.self, BackupsCommand.self,
         ]
     )
