@@ -5,43 +5,15 @@ import Testing
 /// The `mailsync` admin subcommands, the real executable, against a real server.
 @Suite("mailsync admin commands")
 struct AdminCommandTests {
-    /// Runs the command on a thread of its own (waiting for the child blocks; the server it calls
-    /// runs in this process on the cooperative pool), with MAILSYNC_* variables only as given.
-    static func run(_ arguments: [String], environment: [String: String] = [:]) async throws -> (status: Int32, output: String, errors: String) {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread { continuation.resume(with: Result { try runBlocking(arguments, environment: environment) }) }.start()
-        }
-    }
-
-    static func runBlocking(_ arguments: [String], environment: [String: String]) throws -> (status: Int32, output: String, errors: String) {
-        let process = Process()
-        process.executableURL = BackupCommandTests.binary
-        process.arguments = arguments
-        var env = ProcessInfo.processInfo.environment
-        env["MAILSYNC_SERVER"] = nil
-        env["MAILSYNC_API_KEY"] = nil
-        for (key, value) in environment { env[key] = value }
-        process.environment = env
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let output = out.fileHandleForReading.readDataToEndOfFile()
-        let errors = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: output, as: UTF8.self), String(decoding: errors, as: UTF8.self))
-    }
 
     @Test("operators and administrators work through the CLI: JSON for scripts, tables for people, exit codes that say what failed")
     func endToEnd() async throws {
-        try #require(FileManager.default.isExecutableFile(atPath: BackupCommandTests.binary.path), "build the package first (swift build)")
+        try #require(FileManager.default.isExecutableFile(atPath: CommandRunner.binary.path), "build the package first (swift build)")
         let harness = try await ServiceHarness.start()
         let server = "127.0.0.1:\(harness.port)"
         let asOperator = ["MAILSYNC_SERVER": server, "MAILSYNC_API_KEY": harness.operatorKey]
 
-        let created = try await Self.run(["companies", "create", "--name", "Globex", "--plan", "essential", "--admin-id", "hank",
+        let created = try await CommandRunner.run(["companies", "create", "--name", "Globex", "--plan", "essential", "--admin-id", "hank",
                                     "--admin-name", "Hank", "--admin-email", "hank@globex.example", "--json"], environment: asOperator)
         #expect(created.status == 0, "\(created.errors)")
         let company = try #require(try JSONSerialization.jsonObject(with: Data(created.output.utf8)) as? [String: Any])
@@ -49,40 +21,40 @@ struct AdminCommandTests {
         #expect(company["plan"] as? String == "PLAN_ESSENTIAL")
         #expect((company["limits"] as? [String: Any])?["mailbox_sync_limit"] as? Int == 10)
 
-        let listed = try await Self.run(["companies", "list"], environment: asOperator)
+        let listed = try await CommandRunner.run(["companies", "list"], environment: asOperator)
         #expect(listed.status == 0)
         #expect(listed.output.contains("Globex") && listed.output.contains("essential"), "\(listed.output)")
 
-        let key = try await Self.run(["keys", "create", "--company", companyID, "--user", "hank", "--label", "cli", "--json"], environment: asOperator)
+        let key = try await CommandRunner.run(["keys", "create", "--company", companyID, "--user", "hank", "--label", "cli", "--json"], environment: asOperator)
         let secret = try #require((try JSONSerialization.jsonObject(with: Data(key.output.utf8)) as? [String: Any])?["secret"] as? String)
         let asAdmin = ["MAILSYNC_SERVER": server, "MAILSYNC_API_KEY": secret]
 
-        let user = try await Self.run(["users", "create", "--id", "sam", "--name", "Sam", "--email", "sam@globex.example", "--role", "sales-manager"], environment: asAdmin)
+        let user = try await CommandRunner.run(["users", "create", "--id", "sam", "--name", "Sam", "--email", "sam@globex.example", "--role", "sales-manager"], environment: asAdmin)
         #expect(user.status == 0, "\(user.errors)")
-        let users = try await Self.run(["users", "list", "--json"], environment: asAdmin)
+        let users = try await CommandRunner.run(["users", "list", "--json"], environment: asAdmin)
         let rows = try #require(try JSONSerialization.jsonObject(with: Data(users.output.utf8)) as? [[String: Any]])
         #expect(Set(rows.compactMap { $0["id"] as? String }) == ["hank", "sam"])
         #expect(rows.first { $0["id"] as? String == "sam" }?["role"] as? String == "USER_ROLE_SALES_MANAGER")
 
-        let limits = try await Self.run(["companies", "set-limits", "--mailbox-sync-limit", "3"], environment: asAdmin)
+        let limits = try await CommandRunner.run(["companies", "set-limits", "--mailbox-sync-limit", "3"], environment: asAdmin)
         #expect(limits.status == 0, "\(limits.errors)")
-        let settings = try await Self.run(["settings", "get"], environment: asAdmin)
+        let settings = try await CommandRunner.run(["settings", "get"], environment: asAdmin)
         #expect(settings.output.contains("mailbox sync limit") && settings.output.contains("3"), "\(settings.output)")
 
         // Exit codes: not found 4, not allowed 5, bad usage 64, unreachable 7.
-        let missing = try await Self.run(["mailboxes", "status", "no-such-mailbox"], environment: asAdmin)
+        let missing = try await CommandRunner.run(["mailboxes", "status", "no-such-mailbox"], environment: asAdmin)
         #expect(missing.status == 4)
         #expect(missing.errors.contains("not found"), "\(missing.errors)")
-        let denied = try await Self.run(["companies", "list"], environment: asAdmin)
+        let denied = try await CommandRunner.run(["companies", "list"], environment: asAdmin)
         #expect(denied.status == 5, "\(denied.errors)")
-        let noKey = try await Self.run(["companies", "list"], environment: ["MAILSYNC_SERVER": server])
+        let noKey = try await CommandRunner.run(["companies", "list"], environment: ["MAILSYNC_SERVER": server])
         #expect(noKey.status == 64)
         #expect(noKey.errors.contains("MAILSYNC_API_KEY"), "\(noKey.errors)")
-        let badPlan = try await Self.run(["companies", "change-plan", companyID, "platinum"], environment: asOperator)
+        let badPlan = try await CommandRunner.run(["companies", "change-plan", companyID, "platinum"], environment: asOperator)
         #expect(badPlan.status == 64)
         #expect(badPlan.errors.contains("essential"), "\(badPlan.errors)")
         await harness.stop()
-        let gone = try await Self.run(["companies", "list", "--timeout", "3"], environment: asOperator)
+        let gone = try await CommandRunner.run(["companies", "list", "--timeout", "3"], environment: asOperator)
         #expect(gone.status == 7, "\(gone.errors)")
     }
 }
