@@ -12,7 +12,7 @@ import TestSupport
 ///
 /// Leads: `lead-1` (`lead@customer.example`) with `opp-open` (open), `opp-won` (won) and
 /// `opp-lost` (lost); `lead-2` (`other@customer.example`) with `opp-other` (open).
-struct SmartMailFixture {
+struct SmartMailFixture: CompanyQueries {
     let harness: ServiceHarness
     let smtp: SMTPServer
     let company: ServiceHarness.Company
@@ -88,29 +88,6 @@ struct SmartMailFixture {
         return request
     }
 
-    func timeline(_ leadID: String) async throws -> [TimelineEntry] {
-        var request = ListLeadTimelineRequest()
-        request.leadId = leadID
-        request.pageSize = 500
-        return try await company.admin.listLeadTimeline(request).entries
-    }
-
-    func events(_ kinds: [SyncEventKind] = []) async throws -> [SyncEvent] {
-        var request = ListSyncEventsRequest()
-        request.kinds = kinds
-        request.pageSize = 500
-        return try await company.admin.listSyncEvents(request).events
-    }
-
-    func errorLog() async throws -> [ErrorLogEntry] {
-        var request = ListErrorLogRequest()
-        request.mailboxId = mailboxID
-        return try await company.admin.listErrorLog(request).entries
-    }
-
-    func count(_ sql: String) async throws -> Int64 {
-        try await MailboxFixtures.tenantRead(harness, company) { try $0.scalar(sql)?.int64 ?? -1 }
-    }
 
     /// The message as stored in `messages.raw_zlib` under `key`.
     func storedRaw(key: String) async throws -> [UInt8]? {

@@ -8,7 +8,7 @@ import TestSupport
 /// A company whose administrator's mailbox is a real Dovecot account on 127.0.0.1, with leads,
 /// for sync engine tests. The mailbox owner is the company administrator; their address is
 /// `alice@acme.example` and the Dovecot login is `alice`.
-struct SyncFixture {
+struct SyncFixture: CompanyQueries {
     let harness: ServiceHarness
     let dovecot: DovecotServer
     let company: ServiceHarness.Company
@@ -91,30 +91,6 @@ struct SyncFixture {
         try await company.admin.getMailboxStatus(MailboxFixtures.get(mailboxID))
     }
 
-    func timeline(_ leadID: String) async throws -> [TimelineEntry] {
-        var request = ListLeadTimelineRequest()
-        request.leadId = leadID
-        request.pageSize = 500
-        return try await company.admin.listLeadTimeline(request).entries
-    }
-
-    func events(_ kinds: [SyncEventKind] = []) async throws -> [SyncEvent] {
-        var request = ListSyncEventsRequest()
-        request.mailboxId = mailboxID
-        request.kinds = kinds
-        request.pageSize = 500
-        return try await company.admin.listSyncEvents(request).events
-    }
-
-    func errorLog() async throws -> [ErrorLogEntry] {
-        var request = ListErrorLogRequest()
-        request.mailboxId = mailboxID
-        return try await company.admin.listErrorLog(request).entries
-    }
-
-    func count(_ sql: String) async throws -> Int64 {
-        try await MailboxFixtures.tenantRead(harness, company) { try $0.scalar(sql)?.int64 ?? -1 }
-    }
 
     /// Moves the clock past the next due time and runs what is due.
     @discardableResult
