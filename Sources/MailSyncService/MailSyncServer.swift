@@ -12,8 +12,14 @@ public import ServiceLifecycle
 ///
 /// On start it creates the data directory (mode 0700) if missing. On graceful shutdown it stops
 /// accepting, lets calls in flight finish within the grace period, then returns.
+///
+/// Metrics and health checks: see ``Observability`` (the HTTP endpoint opens first when
+/// `metricsListen` is set, so `/readyz` says `starting` until the RPC server listens, and
+/// `draining` from the moment a shutdown begins).
 public final class MailSyncServer: Service, Sendable {
     public let settings: ServerSettings
+    /// Metrics, readiness and the HTTP endpoint that serves them.
+    public let observability: Observability
     private let configuration: ServerConfiguration
     private let logger: Logger
     private let clock: any WallClock
@@ -30,6 +36,7 @@ public final class MailSyncServer: Service, Sendable {
         self.clock = clock
         self.syncSettings = sync
         self.configuration = try settings.serverConfiguration()
+        self.observability = Observability(listen: try settings.metricsAddress(), logger: logger)
     }
 
     /// Opens the data directory (creating it, mode 0700, the control database and the secret key
@@ -38,18 +45,31 @@ public final class MailSyncServer: Service, Sendable {
     /// - Throws: `SettingsError` or a storage error saying what to fix.
     @discardableResult
     public func start() async throws -> SocketAddress {
+        try await observability.startEndpoint()
+        do {
+            return try await startServing()
+        } catch {
+            await observability.stop()
+            throw error
+        }
+    }
+
+    private func startServing() async throws -> SocketAddress {
         let dataDirectory = settings.dataDirectoryOrDefault
         try Self.prepareDataDirectory(dataDirectory)
         let environment = try await ServiceEnvironment.open(
             dataDirectory: dataDirectory, tenantCapacity: settings.openTenantLimit ?? 100, clock: clock, logger: logger)
         let methods = ServiceMethods.make(environment: environment, startedAt: clock.now())
-        let router = Router(methods: methods, authenticator: environment.authenticator)
-        let server = RPCServer(configuration: configuration, router: router, logger: logger)
+        let metrics = observability.metrics.factory
+        environment.metrics.use(metrics)
+        let router = Router(methods: methods, authenticator: environment.authenticator, metrics: metrics)
+        let server = RPCServer(configuration: configuration, router: router, logger: logger, metrics: metrics)
         do {
             let address = try await server.start()
             let scheduler = SyncScheduler(env: environment, settings: syncSettings, logger: logger)
             await scheduler.start()
             running.withLockedValue { $0 = (server, environment, scheduler) }
+            observability.serving(environment)
             return address
         } catch {
             await environment.close()
@@ -66,12 +86,17 @@ public final class MailSyncServer: Service, Sendable {
     /// Stops scheduling syncs, drains calls in flight (up to the grace period), then closes the
     /// databases.
     public func shutdown() async {
-        guard let (server, environment, scheduler) = running.withLockedValue({ $0 }) else { return }
+        observability.beginDraining()
+        guard let (server, environment, scheduler) = running.withLockedValue({ $0 }) else {
+            await observability.stop()
+            return
+        }
         await scheduler.stop()
         environment.syncEvents.close()  // watchers end their streams instead of holding the drain up
         await server.shutdownGracefully()
         await environment.close()
         running.withLockedValue { $0 = nil }
+        await observability.stop()
     }
 
     /// Starts, then serves until a graceful shutdown is requested.

@@ -41,6 +41,9 @@ public struct ServerSettings: Codable, Sendable, Equatable {
     public var syncBackfillDays: Int?
     /// A PEM bundle trusted for IMAP TLS instead of the system's (private mail servers).
     public var imapCAFile: String?
+    /// host:port of the HTTP endpoint for `GET /metrics` (Prometheus), `/healthz` and `/readyz`,
+    /// e.g. `127.0.0.1:9464`. Absent: no endpoint (metrics are still kept in memory).
+    public var metricsListen: String?
 
     public init() {}
 
@@ -88,6 +91,7 @@ public struct ServerSettings: Codable, Sendable, Equatable {
         result.maxConcurrentSyncs = other.maxConcurrentSyncs ?? maxConcurrentSyncs
         result.syncBackfillDays = other.syncBackfillDays ?? syncBackfillDays
         result.imapCAFile = other.imapCAFile ?? imapCAFile
+        result.metricsListen = other.metricsListen ?? metricsListen
         return result
     }
 
@@ -114,6 +118,18 @@ public struct ServerSettings: Codable, Sendable, Equatable {
     }
 
     public var dataDirectoryOrDefault: String { dataDirectory ?? "./data" }
+
+    /// `metricsListen` parsed; nil when unset.
+    ///
+    /// - Throws: `SettingsError` when it is not host:port.
+    public func metricsAddress() throws -> (host: String, port: Int)? {
+        guard let metricsListen else { return nil }
+        do {
+            return try Self.parseListen(metricsListen)
+        } catch {
+            throw SettingsError("metricsListen must be host:port (for example 127.0.0.1:9464), got '\(metricsListen)'")
+        }
+    }
 
     /// The transport configuration these settings describe.
     ///

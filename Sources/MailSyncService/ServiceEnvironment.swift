@@ -20,6 +20,8 @@ public final class ServiceEnvironment: Sendable {
     let syncEvents = SyncEventBus()
     /// Handlers tell the sync engine here that a company's sync schedule changed.
     public let syncRequests = SyncRequests()
+    /// The sync engine's and storage's metrics (the server points them at its registry).
+    public let metrics = ServiceMetrics()
 
     /// - Parameters:
     ///   - tenantCapacity: tenant databases kept open while idle (LRU). Default 100.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CoreMetrics
 import Foundation
 import Logging
 import MailSyncService
@@ -48,6 +49,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "trace, debug, info, notice, warning, error or critical (default info).")
     var logLevel: String?
 
+    @Option(help: "host:port for GET /metrics, /healthz and /readyz over HTTP (default: off), e.g. 127.0.0.1:9464.")
+    var metricsListen: String?
+
     func run() async throws {
         var flags = ServerSettings()
         flags.listen = listen
@@ -60,6 +64,7 @@ struct ServeCommand: AsyncParsableCommand {
         flags.tlsCertificateFile = tlsCert
         flags.tlsPrivateKeyFile = tlsKey
         flags.logLevel = logLevel
+        flags.metricsListen = metricsListen
 
         let settings: ServerSettings
         let server: MailSyncServer
@@ -77,6 +82,8 @@ struct ServeCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("mailsync serve: \(error.description)\n".utf8))
             throw ExitCode(2)
         }
+        // Libraries' swift-metrics land in the same registry as the server's own.
+        MetricsSystem.bootstrap(server.observability.metrics.factory)
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: [.init(service: server)],

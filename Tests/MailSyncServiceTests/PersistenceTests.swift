@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import MailSyncClient
+import MailSyncRPC
 import MailSyncService
 import MailSyncStorage
 import Testing
@@ -116,9 +117,17 @@ struct PersistenceTests {
         mailbox.secret = "pw-\(UUID().uuidString)"
         secrets.append(mailbox.secret)
         _ = try? await company.admin.createMailboxConnection(mailbox)
+        // Request ids: a sane one from the client is on the call's log lines; an insane one
+        // (a forged log line) is replaced by the server's own.
+        let traced = "trace-\(UUID().uuidString)"
+        let forged = "x\nlevel=critical forged-\(UUID().uuidString)"
+        _ = try? await company.admin.listPlans(ListPlansRequest(), options: CallOptions(metadata: ["x-request-id": traced]))
+        _ = try? await company.admin.listPlans(ListPlansRequest(), options: CallOptions(metadata: ["request-id": forged]))
         await harness.stop()
         let logs = store.all
         #expect(!logs.isEmpty, "the capture should have seen the server's log lines")
+        #expect(logs.contains(traced), "the call's request id should be on its log lines")
+        #expect(!logs.contains("forged-"), "an insane request id must not reach the logs")
         for secret in secrets {
             #expect(!logs.contains(secret), "a secret reached the logs")
             let random = secret.split(separator: "_").last.map(String.init) ?? secret

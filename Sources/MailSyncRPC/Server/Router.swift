@@ -1,3 +1,4 @@
+public import CoreMetrics
 public import Logging
 public import MailSyncCoding
 
@@ -9,16 +10,26 @@ public import MailSyncCoding
 /// (`permission denied`); only then does the handler run. A handler's `RPCError` becomes the status
 /// as is; a cancelled handler becomes `cancelled` (or `deadline exceeded` once the deadline has
 /// passed); any other error becomes `internal` with a generic message, and is logged.
+///
+/// Every call, whatever its outcome, is counted and timed per method and status code
+/// (``CallMetrics``), and handlers get a logger carrying the call's request id
+/// (``ServerContext/logger``).
 public final class Router: Sendable {
     private let methods: [String: ServerMethod]
     private let authenticator: (any Authenticator)?
     /// Bounds applied when decoding requests.
     public let decodingLimits: DecodingLimits
+    private let metrics: CallMetrics
 
     /// - Parameters:
     ///   - methods: every method served; a duplicate name is a programming error.
     ///   - authenticator: resolves callers; nil lets only methods open to `anyone` run.
-    public init(methods: [ServerMethod], authenticator: (any Authenticator)?, decodingLimits: DecodingLimits = .default) {
+    ///   - metrics: where call counts and durations go; default swift-metrics' global factory
+    ///     (which drops them unless the process bootstrapped one).
+    public init(
+        methods: [ServerMethod], authenticator: (any Authenticator)?, decodingLimits: DecodingLimits = .default,
+        metrics: any MetricsFactory = MetricsSystem.factory
+    ) {
         var table: [String: ServerMethod] = [:]
         for method in methods {
             precondition(table[method.descriptor.fullName] == nil, "\(method.descriptor) registered twice")
@@ -27,6 +38,7 @@ public final class Router: Sendable {
         self.methods = table
         self.authenticator = authenticator
         self.decodingLimits = decodingLimits
+        self.metrics = CallMetrics(factory: metrics)
     }
 
     /// The descriptor for a wire name, if served.
@@ -39,6 +51,26 @@ public final class Router: Sendable {
         method fullName: String, stream: any ServerCallStream, metadata: Metadata,
         deadline: ContinuousClock.Instant?, requestID: String, peer: String, logger: Logger
     ) async -> Status {
+        let started = ContinuousClock.now
+        // Only served names are logged or labelled: a client's made-up name is neither trusted
+        // in a log line nor allowed to grow the metrics' label set.
+        let methodLabel = methods[fullName] == nil ? CallMetrics.unknownMethod : fullName
+        var callLogger = logger
+        callLogger[metadataKey: "request-id"] = "\(requestID)"
+        callLogger[metadataKey: "method"] = "\(methodLabel)"
+        let status = await dispatch(
+            method: fullName, stream: stream, metadata: metadata, deadline: deadline, requestID: requestID, peer: peer,
+            logger: callLogger)
+        let elapsed = ContinuousClock.now - started
+        metrics.record(method: methodLabel, code: status.code, duration: elapsed)
+        callLogger.debug("call finished", metadata: ["code": "\(CallMetrics.label(status.code))", "seconds": "\(elapsed)"])
+        return status
+    }
+
+    private func dispatch(
+        method fullName: String, stream: any ServerCallStream, metadata: Metadata,
+        deadline: ContinuousClock.Instant?, requestID: String, peer: String, logger: Logger
+    ) async -> Status {
         guard let method = methods[fullName] else {
             return Status(code: .unimplemented, message: "this server has no method named '\(fullName)'")
         }
@@ -47,7 +79,7 @@ public final class Router: Sendable {
             let caller = try await authorize(descriptor, metadata: metadata)
             let context = ServerContext(
                 method: descriptor, metadata: metadata, deadline: deadline,
-                requestID: requestID, peer: peer, caller: caller)
+                requestID: requestID, peer: peer, caller: caller, logger: logger)
             try await method.run(stream, context, decodingLimits)
             return .ok
         } catch let error as RPCError {
@@ -58,9 +90,7 @@ public final class Router: Sendable {
             }
             return Status(code: .cancelled, message: "the call was cancelled")
         } catch {
-            logger.error(
-                "handler failed",
-                metadata: ["method": "\(fullName)", "request-id": "\(requestID)", "error": "\(String(reflecting: error))"])
+            logger.error("handler failed", metadata: ["error": "\(String(reflecting: error))"])
             return Status(code: .internal, message: "the server failed while handling \(fullName); request id \(requestID)")
         }
     }

@@ -1,3 +1,5 @@
+public import Logging
+
 /// What a handler knows about the call it is serving.
 public struct ServerContext: Sendable {
     public let method: MethodDescriptor
@@ -10,10 +12,14 @@ public struct ServerContext: Sendable {
     public let peer: String
     /// The authenticated caller; nil only for methods open to `anyone`.
     public let caller: (any CallerIdentity)?
+    /// The server's logger with this call's `request-id` and `method` in its metadata: what a
+    /// handler logs through it can be found by the id the client sent (or was told in an
+    /// `internal` error). Default: a logger that drops everything.
+    public let logger: Logger
 
     public init(
         method: MethodDescriptor, metadata: Metadata, deadline: ContinuousClock.Instant?,
-        requestID: String, peer: String, caller: (any CallerIdentity)?
+        requestID: String, peer: String, caller: (any CallerIdentity)?, logger: Logger = ServerContext.silentLogger
     ) {
         self.method = method
         self.metadata = metadata
@@ -21,5 +27,9 @@ public struct ServerContext: Sendable {
         self.requestID = requestID
         self.peer = peer
         self.caller = caller
+        self.logger = logger
     }
+
+    /// A logger that drops everything (contexts made without one, in tests).
+    public static let silentLogger = Logger(label: "mailsync.silent", factory: { _ in SwiftLogNoOpLogHandler() })
 }

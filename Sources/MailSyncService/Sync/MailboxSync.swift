@@ -165,6 +165,7 @@ struct MailboxSync: Sendable {
             }
             report.recorded += result.recorded
             report.recordedToday = result.recordedToday
+            env.metrics.recorded(arrivals: result.recordedDates, now: env.clock.now().microsecondsSinceEpoch)
             if result.capReached {
                 report.capReached = true
                 return true

@@ -11,6 +11,9 @@ public struct SyncRunSummary: Sendable, Hashable {
     public var roundTrips: Int
     /// Whether the run connected and finished without an error.
     public var succeeded: Bool
+    /// The failure's class (`authentication`, `configuration`, `temporary`, `operator`) when the
+    /// run failed; nil when it succeeded or had nothing to do.
+    public var errorClass: String?
     /// Wall time of the run, from reading the mailbox to storing the outcome.
     public var duration: Duration
 }

@@ -21,6 +21,7 @@ struct SyncRunner: Sendable {
         } catch {
             // Only our own storage can fail here (the mail side is handled inside): try again later.
             logger.error("sync: cannot run a mailbox", metadata: ["tenant": "\(tenant)", "mailbox": "\(mailboxID)", "error": "\(error)"])
+            summary.errorClass = "operator"
             next = env.clock.now().microsecondsSinceEpoch + Backoff.standard.initial.microseconds
         }
         summary.duration = ContinuousClock.now - started
@@ -80,6 +81,7 @@ struct SyncRunner: Sendable {
         summary.recorded = report.recorded
         summary.roundTrips = report.roundTrips
         summary.succeeded = failure == nil && !target.retry.exhausted
+        summary.errorClass = failure.map { "\($0.errorClass)" }
         let finalReport = report
         let finalFailure = failure
         let now = env.clock.now().microsecondsSinceEpoch

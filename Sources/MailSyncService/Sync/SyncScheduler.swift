@@ -114,6 +114,7 @@ public actor SyncScheduler {
         running.remove(key)
         tasks[key] = nil
         due[key] = outcome.next
+        env.metrics.runFinished(outcome.summary)
         recentRuns.append(outcome.summary)
         if recentRuns.count > Self.recentRunLimit { recentRuns.removeFirst(recentRuns.count - Self.recentRunLimit) }
         // A handler may have changed this company's schedule while the run was in flight.

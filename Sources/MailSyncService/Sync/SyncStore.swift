@@ -104,6 +104,8 @@ enum SyncStore {
 
     struct BatchResult: Sendable {
         var recorded = 0
+        /// The recorded mails' dates (INTERNALDATE, µs), for the sync lag metric.
+        var recordedDates: [Int64] = []
         /// The highest UID handled in order; the cursor moves here.
         var through: UInt32?
         /// The daily cap stopped the batch before its end.
@@ -138,6 +140,7 @@ enum SyncStore {
                     try record(db, mail, mailbox: mailbox, folder: folder, uid: uid, now: now)
                     count += 1
                     result.recorded += 1
+                    result.recordedDates.append(mail.date)
                 } else {
                     // Seen before (a rescan or resync): leads added since then get their entries;
                     // nothing is counted or announced again.

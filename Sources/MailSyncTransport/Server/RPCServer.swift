@@ -1,3 +1,4 @@
+public import CoreMetrics
 public import Logging
 public import MailSyncRPC
 import MailSyncWire
@@ -18,16 +19,18 @@ public final class RPCServer: Sendable {
     private let registry: ConnectionRegistry
     private let channelBox = NIOLockedValueBox<(any Channel)?>(nil)
 
-    /// - Parameter group: event loops to run on; default the process-wide singleton (one per core).
+    /// - Parameters:
+    ///   - group: event loops to run on; default the process-wide singleton (one per core).
+    ///   - metrics: where the open connections gauge goes; default swift-metrics' global factory.
     public init(
         configuration: ServerConfiguration, router: Router, logger: Logger,
-        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, metrics: any MetricsFactory = MetricsSystem.factory
     ) {
         self.configuration = configuration
         self.router = router
         self.logger = logger
         self.group = group
-        self.registry = ConnectionRegistry(maxConnections: configuration.maxConnections)
+        self.registry = ConnectionRegistry(maxConnections: configuration.maxConnections, metrics: metrics)
     }
 
     /// Binds the listening socket.

@@ -289,7 +289,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         var collected = Metadata()
         for (key, value) in start.metadata { collected.add(key, value) }
         let metadata = collected
-        let requestID = metadata[Metadata.requestIDKey] ?? "\(requestIDPrefix)-\(id)"
+        let requestID = RequestID.resolve(metadata) { "\(requestIDPrefix)-\(id)" }
         let deadline: ContinuousClock.Instant?
         if start.timeoutMicroseconds > 0 {
             let micros = Int64(clamping: start.timeoutMicroseconds)
@@ -303,8 +303,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         let router = self.router
         let method = start.method
         let peer = self.peer
-        // The router adds method and request id to what it logs; building a per-call logger here
-        // would render metadata on every call for nothing.
+        // The router adds method and request id to the logger it hands the handler.
         let loop = context.eventLoop
         let finalLogger = logger
         let body: @Sendable () async -> Void = {

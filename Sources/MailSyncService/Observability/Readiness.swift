@@ -1,0 +1,86 @@
+import NIOConcurrencyHelpers
+
+/// Whether the server should be sent calls: what `GET /readyz` answers.
+///
+/// `starting` until the RPC server listens and the sync engine runs, then `ready`, then
+/// `draining` from the moment a shutdown begins (calls in flight finish, new ones should go
+/// elsewhere). While `ready`, each check also asks the control database a trivial query, which
+/// must answer within ``probeTimeout``; a check never throws and never waits longer than that.
+public final class Readiness: Sendable {
+    public enum State: String, Sendable, Equatable {
+        case starting, ready, draining
+    }
+
+    /// The answer to one check: ready or not, and a short reason for people and load balancers.
+    public struct Verdict: Sendable, Equatable {
+        public var ready: Bool
+        public var reason: String
+    }
+
+    /// How long the control database may take to answer a check. 2 s.
+    public static let probeTimeout: Duration = .seconds(2)
+
+    private struct Current {
+        var state = State.starting
+        var probe: (@Sendable () async throws -> Void)?
+    }
+    private let current = NIOLockedValueBox(Current())
+
+    public init() {}
+
+    public var state: State { current.withLockedValue { $0.state } }
+
+    /// Ready from now on, as long as `probe` succeeds (the control database answers).
+    public func markReady(probe: @escaping @Sendable () async throws -> Void) {
+        current.withLockedValue {
+            guard $0.state == .starting else { return }
+            $0.state = .ready
+            $0.probe = probe
+        }
+    }
+
+    /// Not ready any more: a shutdown began. Final.
+    public func markDraining() {
+        current.withLockedValue {
+            $0.state = .draining
+            $0.probe = nil
+        }
+    }
+
+    /// Checks readiness now.
+    public func check() async -> Verdict {
+        let (state, probe) = current.withLockedValue { ($0.state, $0.probe) }
+        switch state {
+        case .starting: return Verdict(ready: false, reason: "starting")
+        case .draining: return Verdict(ready: false, reason: "draining: the server is shutting down")
+        case .ready: break
+        }
+        guard let probe else { return Verdict(ready: true, reason: "ready") }
+        // Unstructured on purpose: a database thread that hangs must not hang the check too.
+        let once = NIOLockedValueBox(false)
+        let answer: String? = await withCheckedContinuation { continuation in
+            let resume: @Sendable (String?) -> Void = { value in
+                let first = once.withLockedValue { done in
+                    defer { done = true }
+                    return !done
+                }
+                if first { continuation.resume(returning: value) }
+            }
+            let timer = Task {
+                try? await Task.sleep(for: Self.probeTimeout)
+                resume("the control database did not answer within \(Self.probeTimeout)")
+            }
+            Task {
+                do {
+                    try await probe()
+                    resume(nil)
+                } catch {
+                    resume("the control database does not answer: \(error)")
+                }
+                timer.cancel()
+            }
+        }
+        if let problem = answer { return Verdict(ready: false, reason: problem) }
+        return Verdict(ready: true, reason: "ready")
+    }
+}

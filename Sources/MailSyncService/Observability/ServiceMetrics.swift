@@ -1,0 +1,84 @@
+public import CoreMetrics
+import MailSyncClient
+import NIOConcurrencyHelpers
+
+/// The sync engine's and storage's metrics, through swift-metrics.
+///
+/// - `mailsync_sync_runs_total{outcome}`: finished runs; `ok` (synced without error), `failed`
+///   (a mail-side or our own failure; its class is counted below) or `skipped` (nothing to do:
+///   the company inactive, the mailbox no longer syncing, or out of retries).
+/// - `mailsync_sync_errors_total{class}`: failed runs by error class (`authentication`,
+///   `configuration`, `temporary`, `operator`).
+/// - `mailsync_messages_recorded_total`: emails recorded on timelines, counted when their batch
+///   commits.
+/// - `mailsync_sync_lag_seconds`: a histogram of the time from a message's INTERNALDATE (its
+///   arrival in the mailbox) to the commit that recorded it, by the server's clock; negative lags
+///   (a server clock ahead of ours) count as 0.
+/// - `mailsync_mailboxes{status}`: connected (not disabled) mailboxes by status, set by
+///   ``MailboxStatusRefresher``.
+/// - `mailsync_open_tenants`: company databases open now, set on each scrape.
+///
+/// Until ``use(_:)`` is called the metrics go to swift-metrics' global factory (dropped unless the
+/// process bootstrapped one), so environments made without a server (tests) need nothing.
+public final class ServiceMetrics: Sendable {
+    public static let runsLabel = "mailsync_sync_runs_total"
+    public static let errorsLabel = "mailsync_sync_errors_total"
+    public static let recordedLabel = "mailsync_messages_recorded_total"
+    public static let lagLabel = "mailsync_sync_lag_seconds"
+    public static let mailboxesLabel = "mailsync_mailboxes"
+    public static let openTenantsLabel = "mailsync_open_tenants"
+
+    private let box = NIOLockedValueBox<any MetricsFactory>(MetricsSystem.factory)
+
+    public init() {}
+
+    /// Sends every metric from now on to `factory`.
+    public func use(_ factory: any MetricsFactory) {
+        box.withLockedValue { $0 = factory }
+    }
+
+    private var factory: any MetricsFactory { box.withLockedValue { $0 } }
+
+    /// Counts a finished run by outcome, and its error class when it failed.
+    func runFinished(_ summary: SyncRunSummary) {
+        let factory = self.factory
+        let outcome = summary.succeeded ? "ok" : summary.errorClass == nil ? "skipped" : "failed"
+        Counter(label: Self.runsLabel, dimensions: [("outcome", outcome)], factory: factory).increment()
+        if let errorClass = summary.errorClass {
+            Counter(label: Self.errorsLabel, dimensions: [("class", errorClass)], factory: factory).increment()
+        }
+    }
+
+    /// Counts a committed batch's recorded mail and each one's lag.
+    ///
+    /// - Parameters:
+    ///   - arrivals: each recorded mail's INTERNALDATE, µs since the epoch.
+    ///   - now: the commit's time, µs since the epoch.
+    func recorded(arrivals: [Int64], now: Int64) {
+        guard !arrivals.isEmpty else { return }
+        let factory = self.factory
+        Counter(label: Self.recordedLabel, dimensions: [], factory: factory).increment(by: arrivals.count)
+        let lag = Timer(label: Self.lagLabel, dimensions: [], factory: factory)
+        for arrival in arrivals {
+            lag.recordMicroseconds(max(0, now - arrival))
+        }
+    }
+
+    /// Sets the mailboxes gauge for every known status (absent ones to 0).
+    func setMailboxes(_ counts: [MailboxStatus: Int]) {
+        let factory = self.factory
+        for status in MailboxStatus.allKnown where status != .unspecified {
+            Meter(label: Self.mailboxesLabel, dimensions: [("status", Self.label(status))], factory: factory)
+                .set(counts[status] ?? 0)
+        }
+    }
+
+    func setOpenTenants(_ count: Int) {
+        Meter(label: Self.openTenantsLabel, dimensions: [], factory: factory).set(count)
+    }
+
+    /// `enabled`, `connection_issue`, … (the schema's name without its prefix, in lower case).
+    static func label(_ status: MailboxStatus) -> String {
+        (status.name ?? "MAILBOX_STATUS_\(status.rawValue)").dropFirst("MAILBOX_STATUS_".count).lowercased()
+    }
+}
