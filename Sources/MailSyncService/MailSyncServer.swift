@@ -24,6 +24,7 @@ public final class MailSyncServer: Service, Sendable {
     private let logger: Logger
     private let clock: any WallClock
     private let syncSettings: SyncSettings
+    private let providers: ProviderTable
     private let running = NIOLockedValueBox<(RPCServer, ServiceEnvironment, SyncScheduler)?>(nil)
 
     /// - Parameters:
@@ -37,6 +38,7 @@ public final class MailSyncServer: Service, Sendable {
         self.syncSettings = sync
         self.configuration = try settings.serverConfiguration()
         self.observability = Observability(listen: try settings.metricsAddress(), logger: logger)
+        self.providers = try settings.providerTable()
     }
 
     /// Opens the data directory (creating it, mode 0700, the control database and the secret key
@@ -58,7 +60,8 @@ public final class MailSyncServer: Service, Sendable {
         let dataDirectory = settings.dataDirectoryOrDefault
         try Self.prepareDataDirectory(dataDirectory)
         let environment = try await ServiceEnvironment.open(
-            dataDirectory: dataDirectory, tenantCapacity: settings.openTenantLimit ?? 100, clock: clock, logger: logger)
+            dataDirectory: dataDirectory, tenantCapacity: settings.openTenantLimit ?? 100, clock: clock, providers: providers,
+            logger: logger)
         let methods = ServiceMethods.make(environment: environment, startedAt: clock.now())
         let metrics = observability.metrics.factory
         environment.metrics.use(metrics)

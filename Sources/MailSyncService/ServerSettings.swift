@@ -44,6 +44,14 @@ public struct ServerSettings: Codable, Sendable, Equatable {
     /// host:port of the HTTP endpoint for `GET /metrics` (Prometheus), `/healthz` and `/readyz`,
     /// e.g. `127.0.0.1:9464`. Absent: no endpoint (metrics are still kept in memory).
     public var metricsListen: String?
+    /// Provider presets' overrides and the server's OAuth clients, by provider name
+    /// (`GMAIL`, `MICROSOFT_365`, …); see `ProviderSettings`. Client secrets are never logged.
+    public var providers: [String: ProviderSettings]?
+    /// The redirect URIs `StartOAuthConnection` accepts (as registered with the providers);
+    /// absent or empty: any https:// URL (http:// only on loopback).
+    public var oauthRedirectURIs: [String]?
+    /// A PEM bundle trusted for OAuth token endpoints instead of the system's.
+    public var oauthCAFile: String?
 
     public init() {}
 
@@ -92,6 +100,9 @@ public struct ServerSettings: Codable, Sendable, Equatable {
         result.syncBackfillDays = other.syncBackfillDays ?? syncBackfillDays
         result.imapCAFile = other.imapCAFile ?? imapCAFile
         result.metricsListen = other.metricsListen ?? metricsListen
+        result.providers = other.providers ?? providers
+        result.oauthRedirectURIs = other.oauthRedirectURIs ?? oauthRedirectURIs
+        result.oauthCAFile = other.oauthCAFile ?? oauthCAFile
         return result
     }
 

@@ -22,6 +22,12 @@ public final class ServiceEnvironment: Sendable {
     public let syncRequests = SyncRequests()
     /// The sync engine's and storage's metrics (the server points them at its registry).
     public let metrics = ServiceMetrics()
+    /// Provider presets (with the config's overrides) and the server's OAuth clients.
+    let providers: ProviderTable
+    /// OAuth sign-ins started and not yet completed (state → whose, PKCE verifier, expiry).
+    let oauthStates: OAuthStateStore
+    /// One token refresh at a time per mailbox.
+    let oauthRefreshes = OAuthRefreshFlights()
 
     /// - Parameters:
     ///   - tenantCapacity: tenant databases kept open while idle (LRU). Default 100.
@@ -29,7 +35,7 @@ public final class ServiceEnvironment: Sendable {
     /// - Throws: `StorageError` or `SecretBoxError` with what to fix (permissions, a newer file).
     public static func open(
         dataDirectory path: String, tenantCapacity: Int = 100, clock: any WallClock = SystemClock(),
-        environment: [String: String] = ProcessInfo.processInfo.environment, logger: Logger
+        providers: ProviderTable = .defaults, environment: [String: String] = ProcessInfo.processInfo.environment, logger: Logger
     ) async throws -> ServiceEnvironment {
         let dataDirectory = DataDirectory(path)
         let control = try await ControlDatabase.open(dataDirectory: dataDirectory, migrations: ControlMigrations.all, logger: logger)
@@ -39,7 +45,7 @@ public final class ServiceEnvironment: Sendable {
                 dataDirectory: dataDirectory, migrations: TenantMigrations.all, capacity: tenantCapacity, logger: logger)
             return ServiceEnvironment(
                 dataDirectory: dataDirectory, control: control, tenants: tenants, secrets: SecretBox(key: key),
-                clock: clock, logger: logger)
+                clock: clock, providers: providers, logger: logger)
         } catch {
             await control.close()
             throw error
@@ -48,7 +54,7 @@ public final class ServiceEnvironment: Sendable {
 
     private init(
         dataDirectory: DataDirectory, control: ControlDatabase, tenants: TenantPool, secrets: SecretBox,
-        clock: any WallClock, logger: Logger
+        clock: any WallClock, providers: ProviderTable, logger: Logger
     ) {
         self.dataDirectory = dataDirectory
         self.control = control
@@ -56,6 +62,8 @@ public final class ServiceEnvironment: Sendable {
         self.secrets = secrets
         self.clock = clock
         self.logger = logger
+        self.providers = providers
+        self.oauthStates = OAuthStateStore(clock: clock)
         self.authenticator = APIKeyAuthenticator(control: control, clock: clock)
     }
 

@@ -23,6 +23,7 @@ public enum ServiceMethods {
             implemented += EventHandlers(env: environment).methods
             implemented += BillingHandlers(env: environment).methods
             implemented += SmartMailHandlers(env: environment).methods
+            implemented += OAuthHandlers(env: environment).methods
             implemented += BackupHandlers(env: environment).methods
         }
         var byName: [String: ServerMethod] = [:]

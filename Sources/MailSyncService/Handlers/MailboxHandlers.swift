@@ -47,7 +47,7 @@ struct MailboxHandlers: Sendable {
         let (_, tenant) = try context.tenant()
         let userID = try context.subjectUser(request.userId)
         let email = try Validate.email(request.emailAddress, "email_address")
-        guard request.provider != .unspecified, let preset = ProviderPreset.forProvider(request.provider) else {
+        guard request.provider != .unspecified, let preset = env.providers.preset(request.provider) else {
             throw RPCError(.invalidArgument, "provider must be one of \(ProviderPreset.names), got \(request.provider.name ?? String(request.provider.rawValue))")
         }
         let imap: ServerEndpoint
@@ -375,13 +375,13 @@ struct MailboxHandlers: Sendable {
         guard let last = mailbox.lastSyncedAt else { return now }
         let id = tenant.description
         let company = try await env.controlRead("the company") { try CompanyRecords.require($0, id: id) }
-        let floor = ProviderPreset.forProvider(mailbox.provider)?.minimumPollIntervalSeconds ?? 0
+        let floor = env.providers.preset(mailbox.provider)?.minimumPollIntervalSeconds ?? 0
         let interval = Int64(max(company.limits.minimumPollIntervalSeconds, floor)) * 1_000_000
         let earliest = Timestamp(microsecondsSinceEpoch: last.microsecondsSinceEpoch + interval)
         return now < earliest ? earliest : now
     }
 
-    private static func requireActiveUser(_ db: SQLiteConnection, _ userID: String) throws {
+    static func requireActiveUser(_ db: SQLiteConnection, _ userID: String) throws {
         guard let row = try db.query("SELECT active FROM users WHERE id = ?", [.text(userID)]).first else {
             throw RPCError(.notFound, "no user '\(userID.prefix(128))' in this company")
         }
@@ -390,7 +390,7 @@ struct MailboxHandlers: Sendable {
         }
     }
 
-    private static func admissionDetail(_ status: MailboxStatus) -> String {
+    static func admissionDetail(_ status: MailboxStatus) -> String {
         status == .pending
             ? "waiting for a place under the company's mailbox sync limit"
             : "enabled; the first sync is scheduled"

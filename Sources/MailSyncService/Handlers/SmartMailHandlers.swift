@@ -17,11 +17,12 @@ import MailSyncStorage
 /// 1. Check the request (`invalid argument` naming the field), the lead (`not found`), the
 ///    optional opportunity (`not found`; `failed precondition` if it is another lead's) and the
 ///    caller's mailbox (`failed precondition` saying what to do: none connected, pending,
-///    connection issue, OAuth, no SMTP server).
+///    connection issue, no SMTP server).
 /// 2. Build the MIME message (``MIMEMessage``: From is the user's name and the mailbox address,
 ///    To the request's `to` or the lead's first address, `Message-ID` `<uuid@sender-domain>`).
 /// 3. Send it with ``SMTPSender`` to the mailbox's SMTP server, logging in with its stored
-///    password. Defaults: 30 s to connect, 120 s for the whole send.
+///    password, or with XOAUTH2 and an access token (refreshed first when it expires within five
+///    minutes) for an OAuth mailbox. Defaults: 30 s to connect, 120 s for the whole send.
 /// 4. Sent: record it in one write transaction (``SmartMailRecords/record(_:_:now:)``), with a
 ///    `SMART_MAIL_SENT` event. Refused or unreachable: nothing goes on the timeline; the error log
 ///    gets the server's words and the fix (as a sync error would), plus an `ERROR` event; the
@@ -65,7 +66,7 @@ struct SmartMailHandlers: Sendable {
             }
             to = [try Self.recipient(leadAddress, field: "the lead's address")]
         }
-        let password = try openPassword(plan, tenant: tenant)
+        let credentials = try await credentials(plan, tenant: tenant)
 
         let sentAt = env.clock.now()
         let message = MIMEMessage(
@@ -88,7 +89,7 @@ struct SmartMailHandlers: Sendable {
 
         let server = SMTPSender.Server(
             host: mailbox.smtp.host, port: Int(mailbox.smtp.port), security: Self.security(mailbox.smtp.security),
-            username: mailbox.username, credentials: .password(password))
+            username: mailbox.username, credentials: credentials)
         do {
             _ = try await SMTPSender.send(bytes, envelope: envelope, server: server,
                                           connectTimeout: Self.connectTimeout, timeout: Self.sendTimeout)
@@ -148,6 +149,20 @@ struct SmartMailHandlers: Sendable {
             throw RPCError(.invalidArgument, "\(field) must be a plain ASCII address like name@example.com (international addresses cannot be sent yet), got '\(value.prefix(80))'")
         }
         return address
+    }
+
+    /// The stored password, or for an OAuth mailbox an access token (refreshed when it expires
+    /// within five minutes; XOAUTH2). A token that cannot be had is `failed precondition`
+    /// (reconnect), `unavailable` (the sign-in service is unreachable: try later) or `internal`.
+    private func credentials(_ plan: SmartMailRecords.Plan, tenant: TenantID) async throws -> SMTPSender.Credentials {
+        guard plan.mailbox.authMethod == .oauth else { return .password(try openPassword(plan, tenant: tenant)) }
+        do {
+            return .oauthBearer(try await OAuthAccess(env: env).accessToken(tenant: tenant, mailbox: plan.mailbox, sealed: plan.sealedSecret))
+        } catch {
+            let diagnosis = error.diagnosis
+            let code: StatusCode = diagnosis.errorClass == .temporary ? .unavailable : diagnosis.errorClass == .operator ? .internal : .failedPrecondition
+            throw RPCError(code, "the Smart Mail was not sent: your mailbox's sign-in could not be renewed (\(diagnosis.serverText.prefix(300))). \(diagnosis.hint)")
+        }
     }
 
     private func openPassword(_ plan: SmartMailRecords.Plan, tenant: TenantID) throws -> String {

@@ -43,9 +43,6 @@ enum SmartMailRecords {
         default:
             throw RPCError(.failedPrecondition, "your mailbox \(mailbox.emailAddress) cannot send (status \(mailbox.status)); connect it again")
         }
-        guard mailbox.authMethod != .oauth else {
-            throw RPCError(.failedPrecondition, "your mailbox \(mailbox.emailAddress) signs in with OAuth, and Smart Mail over OAuth is not available yet; connect it with a password or app password to send")
-        }
         guard !mailbox.smtp.host.isEmpty, mailbox.smtp.port > 0 else {
             throw RPCError(.failedPrecondition, "your mailbox \(mailbox.emailAddress) has no outgoing (SMTP) server; set it with UpdateMailboxCredentials (smtp)")
         }

@@ -1,22 +1,28 @@
 import MailSyncClient
 
-/// The server settings each mail provider preset stands for, and how often it may be polled.
+/// The server settings each mail provider preset stands for, how it signs in with OAuth, and how
+/// often it may be polled.
 ///
-/// One table, read by `CreateMailboxConnection` (to fill in settings the request leaves out) and,
-/// later, by the sync engine (for the poll floor). `CUSTOM_IMAP` has no preset: its IMAP server
-/// comes from the request. Facts: docs in /work/shared/DESIGN.md ("Provider facts").
+/// One table of data: a new provider, host or scope is a change here (the defaults) or in the
+/// server's config file (`providers`, see ``ProviderSettings``), never in code elsewhere. The
+/// running server reads its presets from ``ProviderTable`` (these defaults with the config's
+/// overrides applied). `CUSTOM_IMAP` has no servers: they come from the request.
+/// Facts: /work/shared/DESIGN.md ("Provider facts").
 struct ProviderPreset: Sendable, Hashable {
     let provider: MailProvider
-    let imap: ServerEndpoint?
-    let smtp: ServerEndpoint?
+    var imap: ServerEndpoint?
+    var smtp: ServerEndpoint?
     /// The shortest time between two polls of one mailbox that the provider tolerates, in seconds.
     ///
     /// The sync engine waits at least the larger of this and the company's
     /// `minimum_poll_interval_seconds`. Gmail asks clients to check no more than once every ten
     /// minutes (600 s); the others publish no floor (0).
-    let minimumPollIntervalSeconds: UInt32
+    var minimumPollIntervalSeconds: UInt32
+    /// How the provider signs in with OAuth 2.0; nil when it does not (GoDaddy, custom IMAP).
+    var oauth: OAuthPreset?
 
-    /// The preset for `provider`, or nil for `UNSPECIFIED` and values this build does not know.
+    /// The default preset for `provider`, or nil for `UNSPECIFIED` and values this build does not
+    /// know. The server uses ``ProviderTable`` instead, which applies the config's overrides.
     static func forProvider(_ provider: MailProvider) -> ProviderPreset? {
         all.first { $0.provider == provider }
     }
@@ -25,27 +31,69 @@ struct ProviderPreset: Sendable, Hashable {
         ProviderPreset(
             provider: .gmail,
             imap: endpoint("imap.gmail.com", 993, .tls), smtp: endpoint("smtp.gmail.com", 465, .tls),
-            minimumPollIntervalSeconds: 600),
+            minimumPollIntervalSeconds: 600,
+            oauth: OAuthPreset(
+                authorizationEndpoint: "https://accounts.google.com/o/oauth2/v2/auth",
+                tokenEndpoint: "https://oauth2.googleapis.com/token",
+                // `openid email`: the ID token names the signed-in address.
+                scopes: ["https://mail.google.com/", "openid", "email"],
+                // A refresh token only comes with offline access, and again only with consent.
+                extraAuthorizationParameters: [("access_type", "offline"), ("prompt", "consent")])),
         ProviderPreset(
             provider: .microsoft365,
             imap: endpoint("outlook.office365.com", 993, .tls), smtp: endpoint("smtp.office365.com", 587, .starttls),
-            minimumPollIntervalSeconds: 0),
+            minimumPollIntervalSeconds: 0,
+            oauth: OAuthPreset(
+                authorizationEndpoint: "https://login.microsoftonline.com/common/oauth2/v2.0/authorize",
+                tokenEndpoint: "https://login.microsoftonline.com/common/oauth2/v2.0/token",
+                scopes: [
+                    "https://outlook.office.com/IMAP.AccessAsUser.All", "https://outlook.office.com/SMTP.Send",
+                    "offline_access", "openid", "email",
+                ],
+                extraAuthorizationParameters: [])),
         ProviderPreset(
             provider: .godaddy,
             imap: endpoint("imap.secureserver.net", 993, .tls), smtp: endpoint("smtpout.secureserver.net", 465, .tls),
-            minimumPollIntervalSeconds: 0),
-        ProviderPreset(provider: .customImap, imap: nil, smtp: nil, minimumPollIntervalSeconds: 0),
+            minimumPollIntervalSeconds: 0, oauth: nil),
+        ProviderPreset(provider: .customImap, imap: nil, smtp: nil, minimumPollIntervalSeconds: 0, oauth: nil),
     ]
 
     /// The names callers may send, for error messages.
-    static let names = all.map { ($0.provider.name ?? "").replacingOccurrences(of: "MAIL_PROVIDER_", with: "") }
-        .joined(separator: ", ")
+    static let names = all.map(\.shortName).joined(separator: ", ")
 
-    private static func endpoint(_ host: String, _ port: UInt32, _ security: ConnectionSecurity) -> ServerEndpoint {
+    /// `GMAIL`, `MICROSOFT_365`, … (the schema's name without `MAIL_PROVIDER_`).
+    var shortName: String { (provider.name ?? "").replacingOccurrences(of: "MAIL_PROVIDER_", with: "") }
+
+    static func endpoint(_ host: String, _ port: UInt32, _ security: ConnectionSecurity) -> ServerEndpoint {
         var endpoint = ServerEndpoint()
         endpoint.host = host
         endpoint.port = port
         endpoint.security = security
         return endpoint
+    }
+}
+
+/// A provider's OAuth 2.0 endpoints and what to ask for.
+struct OAuthPreset: Sendable, Hashable {
+    /// Where the user's browser signs in (the authorization request, RFC 6749 §4.1.1).
+    var authorizationEndpoint: String
+    /// Where codes and refresh tokens are traded for access tokens (§3.2).
+    var tokenEndpoint: String
+    /// Asked for on sign-in and sent again on every refresh (Microsoft requires that).
+    var scopes: [String]
+    /// Added to the authorization URL (Google: `access_type=offline`, `prompt=consent`).
+    var extraAuthorizationParameters: [(String, String)]
+
+    var scope: String { scopes.joined(separator: " ") }
+
+    static func == (a: OAuthPreset, b: OAuthPreset) -> Bool {
+        a.authorizationEndpoint == b.authorizationEndpoint && a.tokenEndpoint == b.tokenEndpoint && a.scopes == b.scopes
+            && a.extraAuthorizationParameters.map { "\($0.0)=\($0.1)" } == b.extraAuthorizationParameters.map { "\($0.0)=\($0.1)" }
+    }
+
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(authorizationEndpoint)
+        hasher.combine(tokenEndpoint)
+        hasher.combine(scopes)
     }
 }

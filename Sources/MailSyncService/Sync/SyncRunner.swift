@@ -70,7 +70,7 @@ struct SyncRunner: Sendable {
                 decision = MailboxHealth.afterFailure(
                     failure.retry, state: target.retry, now: now, connectionIssueAfter: settings.connectionIssueAfter, jitter: jitter)
             } else {
-                let interval = policy.pollInterval(provider: target.mailbox.provider, default: settings.defaultPollInterval)
+                let interval = policy.pollInterval(provider: target.mailbox.provider, providers: env.providers, default: settings.defaultPollInterval)
                 var next = now + jitter(interval).microseconds
                 if report.capReached {
                     next = max(next, target.calendar.startOfNextDay(after: env.clock.now()).microsecondsSinceEpoch)

@@ -1,0 +1,139 @@
+import Foundation
+import Logging
+import MailSyncClient
+import MailSyncErrors
+import MailSyncMailTransport
+import MailSyncStorage
+
+/// Access tokens for OAuth mailboxes, for the sync engine and Smart Mail: the stored one while it
+/// has more than ``refreshMargin`` left, otherwise a new one from the provider's token endpoint
+/// (RFC 6749 §6 refresh grant, the scopes sent again), stored before it is used.
+///
+/// - One refresh at a time per mailbox (``OAuthRefreshFlights``); the tokens are read again from
+///   the database inside the flight, so a refresh that just finished elsewhere is reused.
+/// - A rotated refresh token (Microsoft: every refresh) replaces the stored one; without one the
+///   old one is kept (Google). The write only replaces the secret it started from
+///   (compare-and-swap), so a reconnect or disable in between wins.
+/// - Failures are ``OAuthAccessError`` with a `Diagnosis`: `invalid_grant` is authentication
+///   with the reconnect hint (no retries); `invalid_client` and other problems with our request
+///   are operator errors; an unreachable endpoint, 5xx and 429 are temporary — never
+///   authentication.
+/// - Tokens are never logged; the log says a refresh happened, for which mailbox, and whether the
+///   refresh token rotated.
+struct OAuthAccess: Sendable {
+    let env: ServiceEnvironment
+
+    /// Refresh when less than this is left: 5 minutes.
+    static let refreshMargin: Int64 = 5 * 60 * 1_000_000
+    /// One refresh may take this long. Default 30 s.
+    static let timeout: Duration = .seconds(30)
+
+    /// A usable access token for `mailbox`, whose sealed secret is `sealed`; `force` refreshes
+    /// even when the stored token looks fresh (after the server refused it).
+    func accessToken(tenant: TenantID, mailbox: Mailbox, sealed: [UInt8]?, force: Bool = false) async throws(OAuthAccessError) -> String {
+        let context = MailboxRecords.secretContext(tenant: tenant, mailboxID: mailbox.id)
+        let credentials = try open(sealed, context: context)
+        let now = env.clock.now().microsecondsSinceEpoch
+        if !force, credentials.expiresAt - now > Self.refreshMargin { return credentials.accessToken }
+        let started = credentials.accessToken
+        do {
+            return try await env.oauthRefreshes.run("\(tenant)/\(mailbox.id)") { [self] in
+                try await refresh(tenant: tenant, mailbox: mailbox, context: context, startedFrom: started, force: force)
+            }
+        } catch let error as OAuthAccessError {
+            throw error
+        } catch {
+            throw OAuthAccessError(SyncFailure(storage: error).diagnosis)
+        }
+    }
+
+    private func refresh(tenant: TenantID, mailbox: Mailbox, context: String, startedFrom: String, force: Bool) async throws -> String {
+        let id = mailbox.id
+        let sealed = try await env.read(tenant, "the mailbox's tokens") { try MailboxRecords.sealedSecret($0, id: id) }
+        guard let sealed else { throw OAuthAccessError.noCredentials }
+        let current = try open(sealed, context: context)
+        let now = env.clock.now().microsecondsSinceEpoch
+        // Refreshed by another flight since the caller read it.
+        if current.accessToken != startedFrom, current.expiresAt - now > Self.refreshMargin { return current.accessToken }
+        if !force, current.expiresAt - now > Self.refreshMargin { return current.accessToken }
+        guard let refreshToken = current.refreshToken else { throw OAuthAccessError.noRefreshToken }
+        guard let (preset, client) = env.providers.oauth(mailbox.provider) else {
+            throw OAuthAccessError.noClient(mailbox.provider)
+        }
+        let response: OAuthTokenResponse
+        do {
+            response = try await OAuthTokenClient.requestToken(
+                endpoint: preset.tokenEndpoint, grant: .refreshToken(refreshToken, scope: preset.scope), client: client,
+                timeout: Self.timeout, caFile: env.providers.tokenCAFile)
+        } catch {
+            let diagnosis = Self.diagnosis(error)
+            env.logger.notice("oauth: token refresh failed", metadata: [
+                "company": "\(tenant)", "mailbox": "\(id)", "class": "\(diagnosis.errorClass)", "rule": "\(diagnosis.rule)",
+            ])
+            throw OAuthAccessError(diagnosis)
+        }
+        let refreshed = OAuthCredentials(
+            accessToken: response.accessToken, refreshToken: response.refreshToken ?? refreshToken,
+            expiresAt: env.clock.now().microsecondsSinceEpoch + Int64(response.expiresIn ?? Int(OAuthCredentials.defaultLifetime)) * 1_000_000,
+            scope: response.scope ?? current.scope)
+        let newSealed = refreshed.seal(env.secrets, context: context)
+        let stored = try await env.write(tenant, "the mailbox's tokens") { db in
+            try db.run("UPDATE mailboxes SET secret = ? WHERE id = ? AND secret = ? AND disabled_at IS NULL",
+                       [.blob(newSealed), .text(id), .blob(sealed)])
+        }
+        env.logger.debug("oauth: access token refreshed", metadata: [
+            "company": "\(tenant)", "mailbox": "\(id)", "rotated": "\(response.refreshToken != nil)",
+            "expires-in": "\(response.expiresIn.map(String.init) ?? "-")", "stored": "\(stored == 1)",
+        ])
+        return refreshed.accessToken
+    }
+
+    private func open(_ sealed: [UInt8]?, context: String) throws(OAuthAccessError) -> OAuthCredentials {
+        guard let sealed else { throw OAuthAccessError.noCredentials }
+        do {
+            return try OAuthCredentials.open(sealed, box: env.secrets, context: context)
+        } catch {
+            throw OAuthAccessError.unreadable
+        }
+    }
+
+    /// A token endpoint's failure, classified: connection failures are temporary whatever their
+    /// kind (the endpoint is the provider's, not the user's setting).
+    static func diagnosis(_ error: OAuthTokenClientError) -> Diagnosis {
+        let diagnosis = error.diagnosis
+        guard case .connection = error.failure else { return diagnosis }
+        return Diagnosis(
+            errorClass: .temporary,
+            hint: "Your email provider's sign-in service could not be reached. Mail Sync retries automatically; nothing to do unless it lasts more than a day.",
+            retry: .temporaryDefault, serverText: diagnosis.serverText, rule: "oauth.tokenEndpointUnreachable")
+    }
+}
+
+/// Why no access token could be had: the diagnosis the error log records and the retry follows.
+struct OAuthAccessError: Error, Sendable, CustomStringConvertible {
+    var diagnosis: Diagnosis
+
+    init(_ diagnosis: Diagnosis) { self.diagnosis = diagnosis }
+
+    var description: String { "\(diagnosis.errorClass): \(diagnosis.serverText)" }
+
+    static let reconnectHint = "Disconnect Mail Sync and connect again, signing in to your email account."
+
+    static let noCredentials = OAuthAccessError(Diagnosis(
+        errorClass: .authentication, hint: reconnectHint, retry: .reconnect, serverText: "no stored OAuth tokens", rule: "local.noSecret"))
+    static let unreadable = OAuthAccessError(Diagnosis(
+        errorClass: .authentication, hint: "The server can no longer read the stored sign-in. " + reconnectHint, retry: .reconnect,
+        serverText: "the stored OAuth tokens cannot be read", rule: "local.secretUnreadable"))
+    static let noRefreshToken = OAuthAccessError(Diagnosis(
+        errorClass: .authentication, hint: "The sign-in expired and the provider gave no way to renew it. " + reconnectHint,
+        retry: .reconnect, serverText: "the access token expired and no refresh token is stored", rule: "local.noRefreshToken"))
+
+    static func noClient(_ provider: MailProvider) -> OAuthAccessError {
+        OAuthAccessError(Diagnosis(
+            errorClass: .operator,
+            hint: "Mail Sync could not connect because of a problem on our side, not with your account. Our team has been notified; there is nothing for you to do.",
+            retry: .untilSettingsChange, serverText: "no OAuth client is configured for \(provider.name ?? "this provider")",
+            rule: "local.noOAuthClient",
+            operatorNote: "set providers.<name>.oauthClientId and oauthClientSecret in the server's config file"))
+    }
+}

@@ -1,0 +1,35 @@
+import Foundation
+import MailSyncSecurity
+import MailSyncStorage
+
+/// What an OAuth mailbox's sealed secret holds: its tokens and when the access token expires.
+///
+/// Sealed with `SecretBox` under the same context as a password
+/// (`tenant/<tenant>/mailbox/<id>/secret`), stored in the mailbox's `secret` column, never
+/// logged, never returned, wiped on disable. `description` shows no token.
+struct OAuthCredentials: Codable, Sendable, Equatable, CustomStringConvertible {
+    var accessToken: String
+    /// Nil when the provider gave none (then the mailbox must sign in again once the access
+    /// token expires).
+    var refreshToken: String?
+    /// When the access token stops working (µs since the epoch, by the server's clock).
+    var expiresAt: Int64
+    /// The scopes granted, as the token endpoint said.
+    var scope: String?
+
+    /// Lifetime assumed when the token endpoint gives no `expires_in`: one hour.
+    static let defaultLifetime: Int64 = 3600
+
+    var description: String { "OAuthCredentials(expiresAt: \(expiresAt), refreshToken: \(refreshToken == nil ? "no" : "yes"))" }
+
+    func seal(_ box: SecretBox, context: String) -> [UInt8] {
+        let json = (try? JSONEncoder().encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        return box.seal(json, context: context)
+    }
+
+    /// - Throws: when the secret cannot be opened or is not OAuth credentials (e.g. a password).
+    static func open(_ sealed: [UInt8], box: SecretBox, context: String) throws -> OAuthCredentials {
+        let json = try box.open(sealed, context: context)
+        return try JSONDecoder().decode(OAuthCredentials.self, from: Data(json.utf8))
+    }
+}

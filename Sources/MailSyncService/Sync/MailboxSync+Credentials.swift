@@ -1,0 +1,63 @@
+import MailSyncClient
+import MailSyncErrors
+import MailSyncMailTransport
+import MailSyncStorage
+
+extension MailboxSync {
+    /// How the run logs in: the stored password, or for an OAuth mailbox an access token
+    /// (refreshed first when it expires within five minutes, or when `forceRefresh`).
+    ///
+    /// - Throws: ``SyncFailure`` with what to do: no or unreadable credentials (configuration
+    ///   for passwords, reconnect for OAuth), or the token endpoint's classified failure.
+    func credentials(tenant: TenantID, target: SyncTarget, forceRefresh: Bool = false) async throws(SyncFailure) -> IMAPConnection.Credentials {
+        let mailbox = target.mailbox
+        if mailbox.authMethod == .oauth {
+            do {
+                let token = try await OAuthAccess(env: env).accessToken(
+                    tenant: tenant, mailbox: mailbox, sealed: target.sealedSecret, force: forceRefresh)
+                return .oauthBearer(token)
+            } catch {
+                throw SyncFailure(diagnosis: error.diagnosis)
+            }
+        }
+        guard let sealed = target.sealedSecret else {
+            throw SyncFailure(.configuration, text: "no stored credentials", hint: "Enter the mailbox's password again.", rule: "local.noSecret")
+        }
+        do {
+            return .password(try env.secrets.open(sealed, context: MailboxRecords.secretContext(tenant: tenant, mailboxID: mailbox.id)))
+        } catch {
+            throw SyncFailure(
+                .configuration, text: "the stored credentials cannot be read",
+                hint: "Enter the mailbox's password again: the server can no longer read the stored one.", rule: "local.secretUnreadable")
+        }
+    }
+
+    /// Connects and logs in. An OAuth mailbox whose token the server refuses gets one forced
+    /// refresh and one more try (the token may have been revoked or expired early); a second
+    /// refusal is the failure.
+    func login(tenant: TenantID, target: SyncTarget) async throws(SyncFailure) -> IMAPConnection {
+        let mailbox = target.mailbox
+        var credentials = try await credentials(tenant: tenant, target: target)
+        var retried = false
+        while true {
+            do {
+                return try await IMAPConnection.connect(
+                    host: mailbox.imap.host, port: Int(mailbox.imap.port), security: Self.security(mailbox.imap.security),
+                    username: mailbox.username, credentials: credentials, timeout: settings.connectTimeout,
+                    commandTimeout: settings.commandTimeout, tls: IMAPConnection.TLSOptions(caFile: settings.caFile))
+            } catch {
+                guard mailbox.authMethod == .oauth, !retried, error.diagnosis.errorClass == .authentication else {
+                    throw SyncFailure(error)
+                }
+                retried = true
+                credentials = try await self.credentials(tenant: tenant, target: target, forceRefresh: true)
+            }
+        }
+    }
+}
+
+extension SyncFailure {
+    init(diagnosis: Diagnosis) {
+        self.diagnosis = diagnosis
+    }
+}
