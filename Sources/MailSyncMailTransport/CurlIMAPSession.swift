@@ -82,24 +82,11 @@ final class CurlIMAPSession: @unchecked Sendable {
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE))
         defer { errorBuffer.deallocate() }
 
-        let scheme = p.security == .tls ? "imaps" : "imap"
-        let hostPart = p.host.contains(":") ? "[\(p.host)]" : p.host
-        _ = ccurl_setopt_url(handle, "\(scheme)://\(hostPart):\(p.port)/")
+        CurlLogin(
+            scheme: p.security == .tls ? "imaps" : "imap", host: p.host, port: p.port, path: "/", username: p.username,
+            credentials: p.credentials, loginOptions: p.loginOptions, requiresTLS: p.security != .none, tls: p.tls
+        ).apply(to: handle, errorBuffer: errorBuffer)
         _ = ccurl_setopt_connect_only(handle, 1)
-        _ = ccurl_setopt_nosignal(handle, 1)
-        _ = ccurl_setopt_errorbuffer(handle, errorBuffer)
-        _ = ccurl_setopt_username(handle, p.username)
-        switch p.credentials {
-        case .password(let password): _ = ccurl_setopt_password(handle, password)
-        case .oauthBearer(let token): _ = ccurl_setopt_xoauth2_bearer(handle, token)
-        }
-        if let loginOptions = p.loginOptions { _ = ccurl_setopt_login_options(handle, loginOptions) }
-        _ = ccurl_setopt_use_ssl(handle, Int(p.security == .none ? CURLUSESSL_NONE.rawValue : CURLUSESSL_ALL.rawValue))
-        if p.security != .none {
-            _ = ccurl_setopt_ssl_verifypeer(handle, p.tls.verifyPeer ? 1 : 0)
-            _ = ccurl_setopt_ssl_verifyhost(handle, p.tls.verifyHost ? 2 : 0)
-            if let caFile = p.tls.caFile { _ = ccurl_setopt_cainfo(handle, caFile) }
-        }
         let milliseconds = max(1, Int(p.timeout.components.seconds * 1000 + p.timeout.components.attoseconds / 1_000_000_000_000_000))
         _ = ccurl_setopt_connecttimeout_ms(handle, milliseconds)
         _ = ccurl_setopt_timeout_ms(handle, milliseconds)  // connect + TLS + greeting + login

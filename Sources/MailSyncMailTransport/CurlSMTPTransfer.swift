@@ -72,23 +72,10 @@ enum CurlSMTPTransfer {
             recipients = appended
         }
 
-        let scheme = server.security == .tls ? "smtps" : "smtp"
-        let hostPart = server.host.contains(":") ? "[\(server.host)]" : server.host
-        _ = ccurl_setopt_url(handle, "\(scheme)://\(hostPart):\(server.port)")
-        _ = ccurl_setopt_nosignal(handle, 1)
-        _ = ccurl_setopt_errorbuffer(handle, errorBuffer)
-        _ = ccurl_setopt_username(handle, server.username)
-        switch server.credentials {
-        case .password(let password): _ = ccurl_setopt_password(handle, password)
-        case .oauthBearer(let token): _ = ccurl_setopt_xoauth2_bearer(handle, token)
-        }
-        if let loginOptions = server.loginOptions { _ = ccurl_setopt_login_options(handle, loginOptions) }
-        _ = ccurl_setopt_use_ssl(handle, Int(server.security == .none ? CURLUSESSL_NONE.rawValue : CURLUSESSL_ALL.rawValue))
-        if server.security != .none {
-            _ = ccurl_setopt_ssl_verifypeer(handle, server.tls.verifyPeer ? 1 : 0)
-            _ = ccurl_setopt_ssl_verifyhost(handle, server.tls.verifyHost ? 2 : 0)
-            if let caFile = server.tls.caFile { _ = ccurl_setopt_cainfo(handle, caFile) }
-        }
+        CurlLogin(
+            scheme: server.security == .tls ? "smtps" : "smtp", host: server.host, port: server.port, username: server.username,
+            credentials: server.credentials, loginOptions: server.loginOptions, requiresTLS: server.security != .none, tls: server.tls
+        ).apply(to: handle, errorBuffer: errorBuffer)
         _ = ccurl_setopt_mail_from(handle, "<\(p.envelope.from)>")
         _ = ccurl_setopt_mail_rcpt(handle, recipients)
         _ = ccurl_setopt_upload(handle, 1)
