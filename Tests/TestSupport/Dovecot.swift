@@ -64,6 +64,7 @@ public actor DovecotServer {
         }
         let owner = try MailOwner.current()
         let directory = try makeDirectory(users: users, owner: owner, tls: options.tls)
+        if let oauth = options.oauth { try writeOAuthFiles(directory: directory, oauth) }
         var lastError: (any Error)?
         for _ in 0..<5 {
             let port = try freePort()

@@ -25,14 +25,17 @@ extension DovecotServer {
         /// Dovecot's anvil "auth penalty": after failed logins from an IP, every later login from it
         /// waits up to 15 s (doubling per failure). Off by default: all tests come from 127.0.0.1.
         public var authPenalty = false
-        /// Appended verbatim to the generated config (e.g. an oauth2 passdb, `mail_max_userip_connections`).
+        /// Appended verbatim to the generated config (e.g. `mail_max_userip_connections`).
         public var extraConfig: String = ""
+        /// Also accept OAuth 2.0 bearer tokens (XOAUTH2, OAUTHBEARER); see ``OAuth``.
+        public var oauth: OAuth?
 
-        public init(tls: TLS = .off, authFailureDelay: Duration = .zero, authPenalty: Bool = false, extraConfig: String = "") {
+        public init(tls: TLS = .off, authFailureDelay: Duration = .zero, authPenalty: Bool = false, extraConfig: String = "", oauth: OAuth? = nil) {
             self.tls = tls
             self.authFailureDelay = authFailureDelay
             self.authPenalty = authPenalty
             self.extraConfig = extraConfig
+            self.oauth = oauth
         }
     }
 
@@ -79,12 +82,13 @@ extension DovecotServer {
             last_valid_uid = \(owner.uid)
             first_valid_gid = \(owner.gid)
             last_valid_gid = \(owner.gid)
-            auth_mechanisms = plain login
+            auth_mechanisms = plain login\(options.oauth == nil ? "" : " xoauth2 oauthbearer")
             auth_failure_delay = \(options.authFailureDelay.components.seconds)s
             passdb {
               driver = passwd-file
-              args = scheme=PLAIN \(directory)/users
+              args = scheme=PLAIN \(directory)/users\(options.oauth == nil ? "" : "\n  mechanisms = plain login")
             }
+            \(options.oauth.map { Self.oauthPassdb(directory: directory, $0) } ?? "")
             userdb {
               driver = static
               args = uid=\(owner.uid) gid=\(owner.gid) home=\(directory)/mail/%u

@@ -18,13 +18,14 @@ final class ServiceHarness: Sendable {
     /// Starts a server. Stop it with `stop()`.
     static func start(
         openTenantLimit: Int = 100, dataDirectory: String? = nil, logHandler: (any LogHandler)? = nil,
-        sync: SyncSettings = ServiceHarness.syncSettings()
+        sync: SyncSettings = ServiceHarness.syncSettings(), providers: [String: ProviderSettings]? = nil
     ) async throws -> ServiceHarness {
         let dir = dataDirectory ?? FileManager.default.temporaryDirectory.appendingPathComponent("mailsync-svc-\(UUID().uuidString)").path
         var settings = ServerSettings()
         settings.listen = "127.0.0.1:0"
         settings.dataDirectory = dir
         settings.openTenantLimit = openTenantLimit
+        settings.providers = providers
         var logger = logHandler.map { handler in Logger(label: "test.mailsync", factory: { _ in handler }) } ?? Logger(label: "test.mailsync")
         logger.logLevel = logHandler == nil ? .warning : .trace
         let clock = ManualClock(Timestamp(secondsSinceEpoch: 1_790_000_000))  // 2026-09-21

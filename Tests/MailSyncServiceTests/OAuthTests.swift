@@ -1,0 +1,264 @@
+import Foundation
+import MailSyncClient
+import MailSyncCoding
+import MailSyncMailTransport
+import MailSyncRPC
+import MailSyncService
+import MailSyncStorage
+import Testing
+import TestSupport
+
+/// OAuth 2.0 end to end: sign-in through StartOAuthConnection / CompleteOAuthConnection against a
+/// real token endpoint, mail synced from a real Dovecot over XOAUTH2/OAUTHBEARER with JWT access
+/// tokens it validates itself, refreshes, rotation, and every way the token endpoint can fail.
+@Suite("OAuth: sign-in, XOAUTH2 sync, refresh and failures", .serialized)
+struct OAuthTests {
+    static let microsoftScope = "https://outlook.office.com/IMAP.AccessAsUser.All https://outlook.office.com/SMTP.Send offline_access openid email"
+
+    /// No token, code or client secret in the server's log or in what RPCs answered.
+    static func expectNoSecrets(_ fixture: OAuthFixture, answers: [String], sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        let stats = try await fixture.tokens.stats()
+        let log = fixture.logs.all
+        #expect(!log.isEmpty, sourceLocation: sourceLocation)
+        for secret in stats.issuedTokens + [fixture.tokens.options.clientSecret] {
+            #expect(!log.contains(secret), "a secret in the log", sourceLocation: sourceLocation)
+            for answer in answers { #expect(!answer.contains(secret), "a secret in an RPC answer", sourceLocation: sourceLocation) }
+        }
+    }
+
+    @Test("sign-in: the authorization URL asks for a code with PKCE S256 and offline access; Complete connects the ID token's address; the first sync logs in with a bearer token")
+    func signInAndFirstSync() async throws {
+        try await OAuthFixture.with { fixture in
+            try await fixture.deliver(subject: "Before connecting")
+            let (start, mailbox) = try await fixture.signIn(.gmail)
+
+            let url = try #require(URLComponents(string: start.authorizationUrl))
+            let query = Dictionary((url.queryItems ?? []).map { ($0.name, $0.value ?? "") }, uniquingKeysWith: { $1 })
+            #expect(url.path == "/authorize")
+            #expect(query["client_id"] == fixture.tokens.options.clientID)
+            #expect(query["redirect_uri"] == OAuthFixture.redirectURI)
+            #expect(query["response_type"] == "code")
+            #expect(query["scope"] == "https://mail.google.com/ openid email")
+            #expect(query["state"] == start.state)
+            #expect(query["code_challenge_method"] == "S256")
+            #expect(query["code_challenge"]?.count == 43)
+            #expect(query["access_type"] == "offline")
+            #expect(query["prompt"] == "consent")
+            #expect(query["login_hint"] == OAuthFixture.owner)
+            #expect(start.state.count == 43)
+            #expect(start.expiresAt.secondsSinceEpoch - fixture.harness.clock.now().secondsSinceEpoch == 600)
+
+            #expect(mailbox.emailAddress == OAuthFixture.owner)
+            #expect(mailbox.username == OAuthFixture.owner)
+            #expect(mailbox.authMethod == .oauth)
+            #expect(mailbox.provider == .gmail)
+            #expect(mailbox.status == .enabled)
+            #expect(mailbox.imap.port == UInt32(fixture.dovecot.port))
+
+            #expect(await fixture.harness.runSyncs() == 1)
+            let status = try await fixture.status(mailbox.id)
+            #expect(status.mailbox.status == .enabled, "\(status.lastError.map { $0.serverText } ?? "")")
+            #expect(try await fixture.timeline().map(\.subject) == ["Before connecting"])
+            #expect(fixture.bearerLogins() == 1, "\(fixture.dovecot.log())")
+            #expect(try await fixture.tokens.stats().refreshGrants == 0)
+            try await Self.expectNoSecrets(fixture, answers: ["\(start)", "\(mailbox)", "\(status)"])
+        }
+    }
+
+    @Test("Dovecot itself refuses an expired access token and one for another account, and accepts a valid one")
+    func dovecotValidatesTokens() async throws {
+        try await OAuthFixture.with { fixture in
+            let valid = try await fixture.tokens.mintAccessToken(for: OAuthFixture.owner, lifetime: 60)
+            let imap = try await IMAPConnection.connect(
+                host: "127.0.0.1", port: fixture.dovecot.port, security: .none, username: OAuthFixture.owner,
+                credentials: .oauthBearer(valid))
+            await imap.close()
+            let expired = try await fixture.tokens.mintAccessToken(for: OAuthFixture.owner, lifetime: -5)
+            await #expect { _ = try await IMAPConnection.connect(
+                host: "127.0.0.1", port: fixture.dovecot.port, security: .none, username: OAuthFixture.owner,
+                credentials: .oauthBearer(expired)) } throws: { error in
+                (error as? IMAPConnectionError)?.diagnosis.errorClass == .authentication
+            }
+            #expect(fixture.dovecot.log().contains("Token has expired"), "\(fixture.dovecot.log())")
+            let otherUser = try await fixture.tokens.mintAccessToken(for: "mallory@acme.example", lifetime: 60)
+            await #expect(throws: IMAPConnectionError.self) { _ = try await IMAPConnection.connect(
+                host: "127.0.0.1", port: fixture.dovecot.port, security: .none, username: OAuthFixture.owner,
+                credentials: .oauthBearer(otherUser)) }
+        }
+    }
+
+    @Test("an access token close to expiry is refreshed (scopes sent again) before the sync, which goes on; Microsoft's rotated refresh token is stored and the next refresh uses it")
+    func refreshAndRotation() async throws {
+        try await OAuthFixture.with(tokenOptions: .init(accessTokenLifetime: 3600, rotateRefreshTokens: true)) { fixture in
+            let (_, mailbox) = try await fixture.signIn(.microsoft365)
+            #expect(await fixture.harness.runSyncs() == 1)
+            let first = try await fixture.tokens.stats()
+            #expect(first.refreshGrants == 0)
+            let original = try #require(first.liveRefreshTokens.first)
+
+            // 56 minutes later less than 5 minutes are left: the run refreshes first.
+            try await fixture.deliver(subject: "After the first refresh")
+            #expect(await fixture.advanceAndSync(seconds: 56 * 60) == 1)
+            var stats = try await fixture.tokens.stats()
+            #expect(stats.refreshGrants == 1)
+            #expect(stats.refreshScopes == [Self.microsoftScope])
+            #expect(stats.liveRefreshTokens.count == 1)
+            #expect(stats.liveRefreshTokens.first != original, "rotated: the old refresh token is revoked")
+            #expect(try await fixture.status(mailbox.id).mailbox.status == .enabled)
+            #expect(try await fixture.timeline().map(\.subject) == ["After the first refresh"])
+
+            // Between refreshes no new token is asked for.
+            #expect(await fixture.advanceAndSync(seconds: 10 * 60) == 1)
+            #expect(try await fixture.tokens.stats().refreshGrants == 1)
+
+            // The next refresh must use the rotated token (the original is revoked: invalid_grant).
+            try await fixture.deliver(subject: "After the second refresh")
+            #expect(await fixture.advanceAndSync(seconds: 50 * 60) == 1)
+            stats = try await fixture.tokens.stats()
+            #expect(stats.refreshGrants == 2)
+            let status = try await fixture.status(mailbox.id)
+            #expect(status.mailbox.status == .enabled, "\(status.lastError.map { $0.serverText } ?? "")")
+            #expect(try await fixture.timeline().count == 2)
+            #expect(fixture.bearerLogins() == 4)
+            try await Self.expectNoSecrets(fixture, answers: ["\(status)"])
+        }
+    }
+
+    @Test("a token that expired early is refused by Dovecot; one forced refresh and the sync goes on")
+    func refusedTokenForcesRefresh() async throws {
+        try await OAuthFixture.with(tokenOptions: .init(accessTokenLifetime: 3600)) { fixture in
+            let (_, mailbox) = try await fixture.signIn(.gmail)
+            // The endpoint says an hour, but the next token's JWT dies after 3 real seconds.
+            try await fixture.tokens.control(["jwt_lifetime": 3])
+            try await fixture.deliver(subject: "Early expiry")
+            #expect(await fixture.advanceAndSync(seconds: 56 * 60) == 1)
+            #expect(try await fixture.tokens.stats().refreshGrants == 1)
+            try await fixture.tokens.control(["jwt_lifetime": 0])
+            try await Task.sleep(for: .seconds(4))
+            // The server still thinks its token has 50 minutes; Dovecot refuses it → one forced refresh.
+            #expect(await fixture.advanceAndSync(seconds: 10 * 60) == 1)
+            let status = try await fixture.status(mailbox.id)
+            #expect(status.mailbox.status == .enabled, "\(status.lastError.map { $0.serverText } ?? "")")
+            #expect(try await fixture.tokens.stats().refreshGrants == 2)
+            #expect(fixture.dovecot.log().contains("Token has expired"), "\(fixture.dovecot.log())")
+        }
+    }
+
+    @Test("a revoked refresh token: ERROR with invalid_grant and the reconnect hint, no further attempts, CONNECTION_ISSUE after two days; signing in again recovers")
+    func revokedRefreshToken() async throws {
+        try await OAuthFixture.with { fixture in
+            let (_, mailbox) = try await fixture.signIn(.gmail)
+            #expect(await fixture.harness.runSyncs() == 1)
+            try await fixture.tokens.control(["revoke_all": true])
+            #expect(await fixture.advanceAndSync(seconds: 56 * 60) == 1)
+            var status = try await fixture.status(mailbox.id)
+            #expect(status.mailbox.status == .error)
+            let error = try #require(status.lastError)
+            #expect(error.errorClass == .authentication)
+            #expect(error.serverText == "invalid_grant: Token has been expired or revoked.")
+            #expect(error.fixHint.contains("connect again"), "\(error.fixHint)")
+            #expect(try await fixture.tokens.stats().refreshGrants == 1)
+
+            // No more attempts: a dead grant retried is only noise.
+            for _ in 0..<24 { await fixture.advanceAndSync(seconds: 3600) }
+            #expect(try await fixture.tokens.stats().refreshGrants == 1)
+            #expect(try await fixture.status(mailbox.id).mailbox.status == .error)
+            await fixture.advanceAndSync(seconds: 25 * 3600)
+            status = try await fixture.status(mailbox.id)
+            #expect(status.mailbox.status == .connectionIssue)
+            #expect(try await fixture.tokens.stats().refreshGrants == 1)
+
+            // Signing in again reconnects the same mailbox and syncs.
+            let (_, again) = try await fixture.signIn(.gmail)
+            #expect(again.id == mailbox.id)
+            #expect(again.status == .enabled)
+            #expect(await fixture.harness.runSyncs() == 1)
+            #expect(try await fixture.status(mailbox.id).mailbox.status == .enabled)
+        }
+    }
+
+    @Test("invalid_client while refreshing is our configuration: class OPERATOR, logged for operators, the user told there is nothing to do")
+    func invalidClientIsOperator() async throws {
+        try await OAuthFixture.with { fixture in
+            let (_, mailbox) = try await fixture.signIn(.gmail)
+            try await fixture.tokens.control(["client_secret": "rotated-at-the-provider"])
+            #expect(await fixture.advanceAndSync(seconds: 56 * 60) == 1)
+            let status = try await fixture.status(mailbox.id)
+            #expect(status.mailbox.status == .error)
+            let error = try #require(status.lastError)
+            #expect(error.errorClass == .operator)
+            #expect(error.serverText.hasPrefix("invalid_client"))
+            #expect(error.fixHint.contains("nothing for you to do"), "\(error.fixHint)")
+            #expect(fixture.logs.all.contains("rotate the client secret"), "the operator note is logged")
+            try await Self.expectNoSecrets(fixture, answers: ["\(status)"])
+        }
+    }
+
+    @Test("the token endpoint down or answering 503 is temporary (retried after a minute), never an authentication failure")
+    func endpointDownIsTemporary() async throws {
+        try await OAuthFixture.with { fixture in
+            let (_, mailbox) = try await fixture.signIn(.gmail)
+            try await fixture.tokens.control(["fail_status": 503])
+            #expect(await fixture.advanceAndSync(seconds: 56 * 60) == 1)
+            var error = try #require(try await fixture.status(mailbox.id).lastError)
+            #expect(error.errorClass == .temporary)
+            #expect(error.serverText.hasPrefix("temporarily_unavailable"))
+            #expect(await fixture.advanceAndSync(seconds: 30) == 0)
+            #expect(await fixture.advanceAndSync(seconds: 31) == 1, "retried after a minute")
+
+            await fixture.tokens.kill()
+            #expect(await fixture.advanceAndSync(seconds: 2 * 60 + 1) == 1)
+            let status = try await fixture.status(mailbox.id)
+            #expect(status.mailbox.status == .error)
+            error = try #require(status.lastError)
+            #expect(error.errorClass == .temporary)
+            #expect(error.serverText.contains("Connection refused"), "\(error.serverText)")
+        }
+    }
+
+    @Test("Start and Complete refuse: other providers, bad redirect URIs, a state used twice, an expired state, another user's mailbox for a salesperson")
+    func refusals() async throws {
+        try await OAuthFixture.with { fixture in
+            let admin = fixture.company.admin
+            await #expect { _ = try await admin.startOAuthConnection(OAuthFixture.startRequest(.godaddy)) } throws: {
+                ($0 as? RPCError)?.code == .invalidArgument
+            }
+            var bad = OAuthFixture.startRequest(.gmail)
+            bad.redirectUri = "http://crm.example/callback"
+            await #expect { _ = try await admin.startOAuthConnection(bad) } throws: { ($0 as? RPCError)?.code == .invalidArgument }
+            bad.redirectUri = "https://crm.example/callback#fragment"
+            await #expect { _ = try await admin.startOAuthConnection(bad) } throws: { ($0 as? RPCError)?.code == .invalidArgument }
+
+            // Used twice.
+            let start = try await admin.startOAuthConnection(OAuthFixture.startRequest(.gmail))
+            let (code, state) = try await fixture.tokens.authorize(start.authorizationUrl)
+            _ = try await admin.completeOAuthConnection(OAuthFixture.completeRequest(state: state, code: code))
+            await #expect { _ = try await admin.completeOAuthConnection(OAuthFixture.completeRequest(state: state, code: code)) } throws: {
+                ($0 as? RPCError)?.code == .failedPrecondition && "\($0)".contains("already used")
+            }
+            // Unknown.
+            await #expect { _ = try await admin.completeOAuthConnection(OAuthFixture.completeRequest(state: "nope", code: code)) } throws: {
+                ($0 as? RPCError)?.code == .failedPrecondition
+            }
+            // Expired after 10 minutes.
+            let late = try await admin.startOAuthConnection(OAuthFixture.startRequest(.gmail))
+            let (lateCode, lateState) = try await fixture.tokens.authorize(late.authorizationUrl)
+            fixture.harness.clock.advance(seconds: 601)
+            await #expect { _ = try await admin.completeOAuthConnection(OAuthFixture.completeRequest(state: lateState, code: lateCode)) } throws: {
+                ($0 as? RPCError)?.code == .failedPrecondition && "\($0)".contains("expired")
+            }
+            // A salesperson connects only their own mailbox.
+            let sales = try await MailboxFixtures.makeUser(fixture.harness, fixture.company, id: "sam", role: .salesperson)
+            await #expect { _ = try await sales.client.startOAuthConnection(OAuthFixture.startRequest(.gmail, user: fixture.company.adminUserID)) } throws: {
+                ($0 as? RPCError)?.code == .permissionDenied
+            }
+            // An administrator may start one for the salesperson; the state is the company's only.
+            let forSam = try await admin.startOAuthConnection(OAuthFixture.startRequest(.gmail, user: "sam", loginHint: "sam@acme.example"))
+            let other = try await fixture.harness.makeCompany(name: "Other")
+            let (samCode, samState) = try await fixture.tokens.authorize(forSam.authorizationUrl)
+            await #expect { _ = try await other.admin.completeOAuthConnection(OAuthFixture.completeRequest(state: samState, code: samCode)) } throws: {
+                ($0 as? RPCError)?.code == .failedPrecondition
+            }
+        }
+    }
+}
