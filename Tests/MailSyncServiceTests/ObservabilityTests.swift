@@ -4,8 +4,10 @@ import MailSyncClient
 import MailSyncRPC
 @testable import MailSyncService
 import MailSyncStorage
+import MailSyncWire
 import NIOConcurrencyHelpers
 import Testing
+import TestSupport
 
 /// Metrics, health checks and request ids, over real TCP: the RPC port and the HTTP endpoint.
 @Suite("Observability: metrics, health checks, request ids")
@@ -176,6 +178,32 @@ struct ObservabilityTests {
             #expect(RequestID.resolve(["request-id": insane], fallback: made) == "server-made", "\(insane)")
         }
         #expect(RequestID.resolve([:], fallback: made) == "server-made")
+    }
+
+    @Test("every call's STATUS carries its request id in trailing metadata: the client's, or the one the server made up")
+    func requestIDEchoed() async throws {
+        let running = try await Running.start()
+        let connection = try await RawConnection.connect(port: running.rpcPort)
+        try await connection.handshake()
+        try await connection.send { buffer in
+            let method = Self.method("ListPlans")
+            FrameEncoder.write(.callStart(streamID: 1, CallStart(method: method, metadata: [(key: "x-request-id", value: "echo-me-1")])), to: &buffer)
+            FrameEncoder.write(.endStream(streamID: 1), to: &buffer)
+            FrameEncoder.write(.callStart(streamID: 3, CallStart(method: method, metadata: [(key: "request-id", value: "not sane")])), to: &buffer)
+            FrameEncoder.write(.endStream(streamID: 3), to: &buffer)
+        }
+        var statuses: [UInt32: StatusPayload] = [:]
+        await connection.wait { connection in
+            for case .status(let id, let payload) in (try? connection.frames()) ?? [] { statuses[id] = payload }
+            return statuses.count == 2
+        }
+        await connection.close()
+        await running.stop()
+        let first = try #require(statuses[1])
+        #expect(first.code == StatusCode.unauthenticated.rawValue)
+        #expect(first.metadata.map(\.key) == ["request-id"] && first.metadata.first?.value == "echo-me-1")
+        let made = try #require(statuses[3]?.metadata.first { $0.key == "request-id" }?.value)
+        #expect(made != "not sane" && RequestID.isSane(made), "\(made)")
     }
 
     @Test("a status code's label is its name in snake case")

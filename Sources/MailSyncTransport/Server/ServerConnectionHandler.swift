@@ -290,6 +290,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         for (key, value) in start.metadata { collected.add(key, value) }
         let metadata = collected
         let requestID = RequestID.resolve(metadata) { "\(requestIDPrefix)-\(id)" }
+        stream.requestID = requestID
         let deadline: ContinuousClock.Instant?
         if start.timeoutMicroseconds > 0 {
             let micros = Int64(clamping: start.timeoutMicroseconds)
@@ -387,7 +388,8 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         stream.markClosed(RPCError(.cancelled, "the call has ended"))
         stream.deadlineTimer?.cancel()
         stream.inbound.finish(.failure(RPCError(.cancelled, "the call has ended")))
-        scheduler.enqueue(.frame(.status(streamID: stream.id, Self.payload(status))), streamID: stream.id, on: stream.outbound)
+        scheduler.enqueue(
+            .frame(.status(streamID: stream.id, Self.payload(status, requestID: stream.requestID))), streamID: stream.id, on: stream.outbound)
         callEnded(stream)
         scheduleFlush()
     }
@@ -402,7 +404,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         stream.task?.cancel()
         if let status {
             scheduler.enqueue(
-                .frame(.status(streamID: stream.id, Self.payload(Status(code: status, message: error.message)))),
+                .frame(.status(streamID: stream.id, Self.payload(Status(code: status, message: error.message), requestID: stream.requestID))),
                 streamID: stream.id, on: stream.outbound)
         }
         callEnded(stream)
@@ -425,8 +427,12 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         }
     }
 
-    static func payload(_ status: Status) -> StatusPayload {
-        StatusPayload(code: status.code.rawValue, message: status.message, details: status.details)
+    /// The STATUS of a call that ran: its request id, when known, goes back as trailing metadata
+    /// (`request-id`), so a client that let the server make one up can still quote it.
+    static func payload(_ status: Status, requestID: String? = nil) -> StatusPayload {
+        StatusPayload(
+            code: status.code.rawValue, message: status.message, details: status.details,
+            metadata: requestID.map { [(key: Metadata.requestIDKey, value: $0)] } ?? [])
     }
 
     /// Credits a fragment of a message that is not complete yet, when the reader is waiting for

@@ -27,6 +27,8 @@ final class ServerStream: ServerCallStream, @unchecked Sendable {
     var receiveWindow: ReceiveWindow
     var task: Task<Void, Never>?
     var deadlineTimer: Scheduled<Void>?
+    /// The call's request id, echoed in the STATUS's trailing metadata.
+    var requestID: String?
 
     // Shared between the handler task and the loop.
     private let lock = NIOLock()
