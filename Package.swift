@@ -30,6 +30,7 @@ let package = Package(
         .library(name: "MailSyncRPCRuntime", targets: ["MailSyncCoding", "MailSyncRPC", "MailSyncWire", "MailSyncTransport"]),
         .library(name: "MailSyncStorageRuntime", targets: ["MailSyncStorage"]),
         .library(name: "MailSyncServiceRuntime", targets: ["MailSyncService"]),
+        .library(name: "MailSyncBackupRuntime", targets: ["MailSyncBackup"]),
         .library(name: "MailSyncTestSupport", targets: ["TestSupport"]),
         .executable(name: "mailsync", targets: ["mailsync"]),
         .executable(name: "mailsync-gen", targets: ["mailsync-gen"]),
