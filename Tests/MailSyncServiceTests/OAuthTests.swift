@@ -261,4 +261,28 @@ struct OAuthTests {
             }
         }
     }
+
+    @Test("Smart Mail from an OAuth mailbox: the token is refreshed when close to expiry and the SMTP server accepts XOAUTH2 with it")
+    func smartMailOverXOAUTH2() async throws {
+        let options = OAuthTokenServer.Options()
+        try await SMTPServer.withServer(options: .init(users: [], oauthKey: options.signingKey)) { smtp in
+            try await OAuthFixture.with(tokenOptions: options, smtpPort: smtp.port) { fixture in
+                let (_, mailbox) = try await fixture.signIn(.gmail)
+                #expect(mailbox.smtp.port == UInt32(smtp.port))
+                fixture.harness.clock.advance(seconds: 56 * 60)
+                var request = SendSmartMailRequest()
+                request.leadId = "lead-1"
+                request.subject = "Over XOAUTH2"
+                request.textBody = "Hello Jane."
+                let sent = try await fixture.company.admin.sendSmartMail(request)
+                #expect(try await fixture.tokens.stats().refreshGrants == 1)
+                let received = try smtp.messages()
+                #expect(received.count == 1)
+                #expect(received.first?.login == OAuthFixture.owner)
+                #expect(received.first?.recipients == ["jane@client.example"])
+                #expect(try await fixture.timeline().map(\.subject) == ["Over XOAUTH2"])
+                try await Self.expectNoSecrets(fixture, answers: ["\(sent)"])
+            }
+        }
+    }
 }

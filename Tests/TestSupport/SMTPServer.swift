@@ -67,16 +67,22 @@ public actor SMTPServer {
         public var authFailureReply: String
         public var failure: Failure?
         public var tls: TLS
+        /// Also offer `AUTH XOAUTH2`, accepting an HS256 JWT bearer token signed with this key
+        /// whose `exp` (real time) is in the future and whose `email` is the `user=` of the
+        /// XOAUTH2 string (the tokens ``OAuthTokenServer`` issues). Nil: passwords only.
+        public var oauthKey: [UInt8]?
 
         public init(
             users: [User] = [User("alice", "s3cret")], authRequired: Bool = true,
-            authFailureReply: String = "535 5.7.8 Username and Password not accepted.", failure: Failure? = nil, tls: TLS = .none
+            authFailureReply: String = "535 5.7.8 Username and Password not accepted.", failure: Failure? = nil, tls: TLS = .none,
+            oauthKey: [UInt8]? = nil
         ) {
             self.users = users
             self.authRequired = authRequired
             self.authFailureReply = authFailureReply
             self.failure = failure
             self.tls = tls
+            self.oauthKey = oauthKey
         }
     }
 
@@ -205,6 +211,7 @@ public actor SMTPServer {
             "authRequired": options.authRequired, "authFailureReply": options.authFailureReply,
             "failure": options.failure.map { ["stage": $0.stage.rawValue, "reply": $0.reply] } ?? NSNull(),
             "tls": options.tls.rawValue, "cert": directory + "/cert.pem", "key": directory + "/key.pem",
+            "oauthKey": options.oauthKey.map { Data($0).base64EncodedString() } ?? NSNull(),
         ]
         try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: directory + "/config.json"))
         try? FileManager.default.removeItem(atPath: directory + "/ready")
@@ -259,7 +266,7 @@ public actor SMTPServer {
     /// or refuse as configured. Writes the `.eml` first and the `.json` last (by rename), so a
     /// listed message is complete.
     static let script = #"""
-        import asyncio, json, os, ssl, sys
+        import asyncio, base64, hashlib, hmac, json, os, ssl, sys, time
         from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
         config = json.load(open(sys.argv[1]))
@@ -311,13 +318,29 @@ public actor SMTPServer {
                 os.rename(base + ".json.tmp", base + ".json")
                 return "250 2.0.0 OK queued as %04d" % self.count
 
+        class OAuthHandler(Handler):
+            async def auth_XOAUTH2(self, server, args):
+                try:
+                    raw = base64.b64decode(args[1]) if len(args) > 1 else await server.challenge_auth("")
+                    fields = dict(p.split("=", 1) for p in raw.decode().split("\x01") if "=" in p)
+                    user, token = fields["user"], fields["auth"].split(" ", 1)[1]
+                    head, body, sig = token.split(".")
+                    key = base64.b64decode(config["oauthKey"])
+                    good = base64.urlsafe_b64encode(hmac.new(key, (head + "." + body).encode(), hashlib.sha256).digest()).rstrip(b"=").decode()
+                    claims = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+                    if hmac.compare_digest(good, sig) and claims.get("exp", 0) > time.time() and claims.get("email") == user:
+                        return AuthResult(success=True, auth_data=user)
+                except Exception as e:
+                    sys.stderr.write("XOAUTH2: %r\n" % e)
+                return AuthResult(success=False, handled=False, message="535 5.7.8 Username and Password not accepted.")
+
         def context():
             ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
             ctx.load_cert_chain(config["cert"], config["key"])
             return ctx
 
         async def main():
-            handler = Handler()
+            handler = OAuthHandler() if config["oauthKey"] else Handler()
             kwargs = dict(hostname="mailsync-test-smtp", authenticator=authenticator,
                           auth_required=config["authRequired"], auth_require_tls=False)
             implicit = None

@@ -21,7 +21,8 @@ struct OAuthFixture {
     static let redirectURI = "https://crm.example/oauth/callback"
     static let leads = [(id: "lead-1", address: "jane@client.example")]
 
-    static func start(tokenOptions: OAuthTokenServer.Options = .init(), clientSecret: String? = nil) async throws -> OAuthFixture {
+    /// - Parameter smtpPort: the providers' SMTP server (plain, on 127.0.0.1), for Smart Mail.
+    static func start(tokenOptions: OAuthTokenServer.Options = .init(), clientSecret: String? = nil, smtpPort: Int? = nil) async throws -> OAuthFixture {
         let tokens = try await OAuthTokenServer.start(options: tokenOptions)
         let dovecot: DovecotServer
         do {
@@ -34,6 +35,7 @@ struct OAuthFixture {
         do {
             var provider = ProviderSettings()
             provider.imap = EndpointSettings(host: "127.0.0.1", port: UInt32(dovecot.port), security: "none")
+            if let smtpPort { provider.smtp = EndpointSettings(host: "127.0.0.1", port: UInt32(smtpPort), security: "none") }
             provider.oauthClientId = tokenOptions.clientID
             provider.oauthClientSecret = ConfigSecret(clientSecret ?? tokenOptions.clientSecret)
             provider.authorizationEndpoint = tokens.authorizationEndpoint
@@ -51,8 +53,11 @@ struct OAuthFixture {
         }
     }
 
-    static func with(tokenOptions: OAuthTokenServer.Options = .init(), clientSecret: String? = nil, _ body: (OAuthFixture) async throws -> Void) async throws {
-        let fixture = try await start(tokenOptions: tokenOptions, clientSecret: clientSecret)
+    static func with(
+        tokenOptions: OAuthTokenServer.Options = .init(), clientSecret: String? = nil, smtpPort: Int? = nil,
+        _ body: (OAuthFixture) async throws -> Void
+    ) async throws {
+        let fixture = try await start(tokenOptions: tokenOptions, clientSecret: clientSecret, smtpPort: smtpPort)
         do {
             try await body(fixture)
         } catch {
