@@ -2704,6 +2704,9 @@ public struct Backup: Message {
     public var sizeBytes: UInt64 = 0
     /// Hex SHA-256 of the backup file.
     public var sha256: String = ""
+    /// The company had not changed since this, its latest backup, which is returned instead of a
+    /// new one (BackupTenant without `force`).
+    public var reused: Bool = false
     /// Fields this build does not know, kept so they survive a round trip.
     public var unknownFields = UnknownFields()
 
@@ -2717,6 +2720,7 @@ public struct Backup: Message {
             case 3: self.createdAt = try reader.readTimestamp(field: field, wireType: wireType)
             case 4: self.sizeBytes = try reader.readUInt64(field: field, wireType: wireType)
             case 5: self.sha256 = try reader.readString(field: field, wireType: wireType)
+            case 6: self.reused = try reader.readBool(field: field, wireType: wireType)
             default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
             }
         }
@@ -2728,12 +2732,15 @@ public struct Backup: Message {
         if self.createdAt != .epoch { writer.writeTimestamp(self.createdAt, field: 3) }
         if self.sizeBytes != 0 { writer.writeUInt64(self.sizeBytes, field: 4) }
         if !self.sha256.isEmpty { writer.writeString(self.sha256, field: 5) }
+        if self.reused { writer.writeBool(self.reused, field: 6) }
         writer.writeUnknownFields(self.unknownFields)
     }
 }
 
 public struct BackupTenantRequest: Message {
     public var companyId: String = ""
+    /// Back up even when nothing changed since the latest backup.
+    public var force: Bool = false
     /// Fields this build does not know, kept so they survive a round trip.
     public var unknownFields = UnknownFields()
 
@@ -2743,6 +2750,7 @@ public struct BackupTenantRequest: Message {
         while let (field, wireType) = try reader.nextTag() {
             switch field {
             case 1: self.companyId = try reader.readString(field: field, wireType: wireType)
+            case 2: self.force = try reader.readBool(field: field, wireType: wireType)
             default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
             }
         }
@@ -2750,6 +2758,7 @@ public struct BackupTenantRequest: Message {
 
     public func encode(to writer: inout WireWriter) {
         if !self.companyId.isEmpty { writer.writeString(self.companyId, field: 1) }
+        if self.force { writer.writeBool(self.force, field: 2) }
         writer.writeUnknownFields(self.unknownFields)
     }
 }

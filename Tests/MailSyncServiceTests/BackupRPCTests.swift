@@ -95,7 +95,7 @@ struct BackupRPCTests {
         await harness.stop()
     }
 
-    @Test("BackupTenant returns the latest backup while the company is unchanged; ListBackups is newest first, per company or all, paged")
+    @Test("BackupTenant returns the latest backup while the company is unchanged unless forced; ListBackups is newest first, per company or all, paged")
     func skipAndList() async throws {
         let harness = try await ServiceHarness.start()
         let acme = try await harness.makeCompany(name: "Acme")
@@ -104,7 +104,15 @@ struct BackupRPCTests {
         request.companyId = acme.id
         let first = try await harness.operatorClient.backupTenant(request)
         let same = try await harness.operatorClient.backupTenant(request)
-        #expect(same == first)
+        #expect(!first.reused && same.reused)
+        #expect(same.id == first.id && same.sha256 == first.sha256)
+        // Asked for, a backup is taken even though nothing changed.
+        harness.clock.advance(seconds: 1)
+        var forced = request
+        forced.force = true
+        let again = try await harness.operatorClient.backupTenant(forced)
+        #expect(!again.reused && again.id != first.id)
+        harness.clock.advance(seconds: 1)
         _ = try await acme.admin.upsertLeads { try await $0.write(Self.lead("new")) }
         let second = try await harness.operatorClient.backupTenant(request)
         #expect(second.id != first.id)
@@ -113,10 +121,10 @@ struct BackupRPCTests {
 
         var list = ListBackupsRequest()
         list.companyId = acme.id
-        #expect(try await harness.operatorClient.listBackups(list).backups.map(\.id) == [second.id, first.id])
+        #expect(try await harness.operatorClient.listBackups(list).backups.map(\.id) == [second.id, again.id, first.id])
         list.companyId = ""
         let all = try await harness.operatorClient.listBackups(list).backups
-        #expect(Set(all.map(\.id)) == [first.id, second.id, other.id])
+        #expect(Set(all.map(\.id)) == [first.id, again.id, second.id, other.id])
         list.pageSize = 2
         let page1 = try await harness.operatorClient.listBackups(list)
         list.pageToken = page1.nextPageToken

@@ -10,7 +10,7 @@ import MailSyncStorage
 ///
 /// Backups live under `<data directory>/backups`. A backup id is `<company-id>/<UTC stamp>`.
 /// `BackupTenant` returns the latest backup instead of writing a new one when the company has not
-/// changed since (the schema has no "force" field; a forced backup needs one). A backup, verify
+/// changed since, unless the request says `force` (then `Backup.reused` is false). A backup, verify
 /// or restore that finds a damaged, truncated or foreign backup fails with `failed precondition`
 /// (restore, backup) or `ok = false` (verify), with a message naming the backup, what is wrong and
 /// what to do; the live database is left as it was.
@@ -36,11 +36,14 @@ struct BackupHandlers: Sendable {
     /// A snapshot of the company's database (or its latest backup, if nothing changed since).
     func backupTenant(_ request: BackupTenantRequest, context: ServerContext) async throws -> Backup {
         let tenant = try await company(request.companyId, field: "company_id")
-        let outcome = try await mapped("the backup of company \(tenant)") { try await backups.backup(tenant) }
+        let force = request.force
+        let outcome = try await mapped("the backup of company \(tenant)") { try await backups.backup(tenant, force: force) }
         if !outcome.wasSkipped {
             env.logger.info("backed up company", metadata: ["company": "\(tenant)", "backup": "\(outcome.manifest.id)"])
         }
-        return Self.backup(outcome.manifest)
+        var backup = Self.backup(outcome.manifest)
+        backup.reused = outcome.wasSkipped
+        return backup
     }
 
     /// Replaces the company's database with a verified backup, after backing up the current state.

@@ -12,7 +12,8 @@ import Darwin
 /// `mailsync backup`: backs up companies' databases on the server (operators).
 ///
 /// One company per argument, or every company with `--all`, `--parallel` at a time (default 2).
-/// A company unchanged since its latest backup gets that backup back (the server writes nothing).
+/// A company unchanged since its latest backup gets that backup back (the server writes nothing)
+/// unless `--force`.
 /// On a terminal, progress goes to standard error. A company that fails is reported there and the
 /// others continue; the exit code is then that of the first failure.
 struct BackupCommand: AdminCommand {
@@ -22,6 +23,7 @@ struct BackupCommand: AdminCommand {
     @Argument(help: "Company ids.") var companies: [String] = []
     @Flag(help: "Every company.") var all = false
     @Option(help: "Companies backed up at once (1–16).") var parallel: Int = 2
+    @Flag(help: "Back up even companies unchanged since their latest backup.") var force = false
 
     func validate() throws {
         guard all != !companies.isEmpty else { throw ValidationError("name companies or pass --all (not both)") }
@@ -39,6 +41,7 @@ struct BackupCommand: AdminCommand {
                 group.addTask {
                     var request = BackupTenantRequest()
                     request.companyId = ids[index]
+                    request.force = force
                     do {
                         return (index, .success(try await client.backupTenant(request)))
                     } catch let error as RPCError {
