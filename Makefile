@@ -17,9 +17,13 @@ serve: deps
 	$(SWIFT) run mailsync serve --listen $(LISTEN) --data-dir $(DATA_DIR)
 
 ## Installs what is missing, builds, and runs every test.
+## Two runs: the protocol, storage and unit suites (some measure time in seconds) first, then the
+## suites that start real mail servers and server processes, which load both cores for a while.
+INTEGRATION_SUITES = MailSyncServiceTests|MailSyncMailTransportTests
 test: deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	$(SWIFT) test --skip-build --skip "$(INTEGRATION_SUITES)"
+	$(SWIFT) test --skip-build --filter "$(INTEGRATION_SUITES)"
 
 ## Regenerates the Swift client (Clients/Swift) and server stubs from Schema/.
 generate:

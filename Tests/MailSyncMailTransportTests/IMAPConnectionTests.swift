@@ -133,7 +133,9 @@ struct IMAPConnectionTests {
         let error = await #expect(throws: IMAPConnectionError.self) {
             try await IMAPConnection.connect(host: "127.0.0.1", port: port, security: .none, username: "a", password: "b", timeout: .milliseconds(800))
         }
-        #expect(ContinuousClock.now - start < .seconds(5))
+        // Far below the two-minute command timeout, with room for a loaded machine (the suite
+        // runs beside many Dovecot processes).
+        #expect(ContinuousClock.now - start < .seconds(30))
         guard let error, case .connection(let failure) = error.failure else { Issue.record("\(String(describing: error))"); return }
         #expect(failure.kind == .timeout, "\(error)")
         #expect(error.diagnosis.errorClass == .temporary)
