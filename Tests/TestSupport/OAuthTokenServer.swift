@@ -165,34 +165,14 @@ public actor OAuthTokenServer {
             "key": Data(options.signingKey).base64EncodedString(), "lifetime": options.accessTokenLifetime,
             "rotate": options.rotateRefreshTokens,
         ]
-        try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: directory + "/config.json"))
-        try? FileManager.default.removeItem(atPath: directory + "/ready")
-        var process = try ChildProcess(
-            executable: SMTPServer.python, arguments: ["-B", directory + "/server.py", directory + "/config.json"],
-            environment: ["PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"], output: logPath)
-        self.process = process
-        let deadline = ContinuousClock.now + timeout
-        while true {
-            if process.exited() {
-                self.process = nil
-                throw OAuthTokenServerError("the token server exited (wait status \(process.status ?? -1)) before listening\n--- \(logPath)\n\(log())")
-            }
-            if FileManager.default.fileExists(atPath: directory + "/ready") { return }
-            if ContinuousClock.now >= deadline {
-                await stop(keepDirectory: true)
-                throw OAuthTokenServerError("the token server did not listen on 127.0.0.1:\(port) within \(timeout)\n--- \(logPath)\n\(log())")
-            }
-            try await Task.sleep(for: .milliseconds(20))
-        }
+        process = try await ChildProcess.startPythonServer(
+            script: "server.py", config: config, directory: directory, logPath: logPath, port: port, timeout: timeout,
+            makeError: { OAuthTokenServerError($0) })
     }
 
     private func stop(keepDirectory: Bool) async {
         if var process {
-            process.signal(SIGTERM)
-            if !(await process.waitForExit(timeout: .seconds(5))) {
-                process.signal(SIGKILL, group: true)
-                await process.waitForExit(timeout: .seconds(5))
-            }
+            await process.stopGracefully()
             self.process = nil
         }
         if !keepDirectory { try? FileManager.default.removeItem(atPath: directory) }

@@ -112,7 +112,7 @@ public actor SMTPServer {
 
     private var process: ChildProcess?
 
-    static let python = "/usr/bin/python3"
+    static let python = ChildProcess.python
 
     private init(directory: String, port: Int, options: Options) {
         self.directory = directory
@@ -213,34 +213,14 @@ public actor SMTPServer {
             "tls": options.tls.rawValue, "cert": directory + "/cert.pem", "key": directory + "/key.pem",
             "oauthKey": options.oauthKey.map { Data($0).base64EncodedString() } ?? NSNull(),
         ]
-        try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: directory + "/config.json"))
-        try? FileManager.default.removeItem(atPath: directory + "/ready")
-        var process = try ChildProcess(
-            executable: Self.python, arguments: ["-B", directory + "/smtpd.py", directory + "/config.json"],
-            environment: ["PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"], output: logPath)
-        self.process = process
-        let deadline = ContinuousClock.now + timeout
-        while true {
-            if process.exited() {
-                self.process = nil
-                throw SMTPServerError("the SMTP server exited (wait status \(process.status ?? -1)) before listening\n--- \(logPath)\n\(log())")
-            }
-            if FileManager.default.fileExists(atPath: directory + "/ready") { return }
-            if ContinuousClock.now >= deadline {
-                await stop(keepDirectory: true)
-                throw SMTPServerError("the SMTP server did not listen on 127.0.0.1:\(port) within \(timeout)\n--- \(logPath)\n\(log())")
-            }
-            try await Task.sleep(for: .milliseconds(20))
-        }
+        process = try await ChildProcess.startPythonServer(
+            script: "smtpd.py", config: config, directory: directory, logPath: logPath, port: port, timeout: timeout,
+            makeError: { SMTPServerError($0) })
     }
 
     private func stop(keepDirectory: Bool) async {
         if var process {
-            process.signal(SIGTERM)
-            if !(await process.waitForExit(timeout: .seconds(5))) {
-                process.signal(SIGKILL, group: true)
-                await process.waitForExit(timeout: .seconds(5))
-            }
+            await process.stopGracefully()
             self.process = nil
         }
         if !keepDirectory { try? FileManager.default.removeItem(atPath: directory) }
