@@ -39,6 +39,7 @@ check-generated:
 bench: deps
 	cd Benchmarks && $(SWIFT) run -c release MailSyncBenchmarks
 	cd Benchmarks && $(SWIFT) run -c release SyncBenchmarks
+	cd Benchmarks && $(SWIFT) run -c release BackupBenchmarks
 
 ## A throwaway Dovecot, a fresh server and the mailsync commands, end to end; cleans up after itself.
 demo: deps

@@ -43,5 +43,18 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Backups: an online backup of a ~1 GB tenant while a writer commits, beside sqlite3's
+        // `.backup` and `gzip -1`; verify and restore (docs/benchmarks.md).
+        .executableTarget(
+            name: "BackupBenchmarks",
+            dependencies: [
+                .product(name: "MailSyncBackupRuntime", package: "mailsync"),
+                .product(name: "MailSyncServiceRuntime", package: "mailsync"),
+                .product(name: "MailSyncStorageRuntime", package: "mailsync"),
+                .product(name: "MailSyncRPCRuntime", package: "mailsync"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
     ]
 )
