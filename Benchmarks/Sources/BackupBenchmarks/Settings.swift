@@ -15,6 +15,8 @@ struct Settings {
     /// Kept (and reused on the next run) instead of a temporary directory removed at the end.
     var dataDirectory: String?
     var skipPlainPeer = false
+    /// Only our backup (no peer, verify or restore): for trying levels and step sizes.
+    var oursOnly = false
 
     static func parse(_ arguments: ArraySlice<String>) -> Settings {
         var settings = Settings()
@@ -34,6 +36,7 @@ struct Settings {
             case "--writer-pause-ms": settings.writerPauseMs = number(allowZero: true)
             case "--peer-timeout": settings.peerTimeout = number()
             case "--no-plain-peer": settings.skipPlainPeer = true
+            case "--ours-only": settings.oursOnly = true
             case "--data-dir": settings.dataDirectory = arguments.next()
             case "--quick": settings.sizeMB = 128
             default: fatalError("unknown option \(argument)")

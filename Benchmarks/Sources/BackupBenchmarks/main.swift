@@ -5,7 +5,7 @@
 //
 //   cd Benchmarks && swift run -c release BackupBenchmarks [--size-mb N] [--rounds N] [--quick]
 //       [--level N] [--pages-per-step N] [--writer-pause-ms N] [--peer-timeout S] [--no-plain-peer]
-//       [--data-dir PATH]
+//       [--ours-only] [--data-dir PATH]
 //
 // See docs/benchmarks.md, "Backups".
 import CSQLite
@@ -146,6 +146,7 @@ do {
         var sides = ["ours", "peer held", "peer plain"]
         if settings.skipPlainPeer || results["peer plain (timed out)"] != nil { sides.removeLast() }
         if round % 2 == 1 { sides.reverse() }
+        if settings.oursOnly { sides = ["ours"] }
         var id: BackupID?
         for side in sides {
             if side == "ours" {
@@ -199,6 +200,10 @@ do {
             }
         }
         guard let id else { throw PeerError("no backup id") }
+        if settings.oursOnly {
+            try? FileManager.default.removeItem(atPath: tenantBackups)
+            continue
+        }
 
         let verifyStart = ContinuousClock.now
         _ = try await backups.verify(id)
