@@ -19,15 +19,17 @@ extension TenantBackups {
     /// Steps: the backup must be `tenant`'s (`.wrongTenant` otherwise); it is verified in full
     /// (``verify(_:)``) into a staged file beside the live one and its schema must not be newer than
     /// the server's (`.newerSchema`). Only then is the tenant taken offline
-    /// (``TenantPool/takeOffline(_:)``: calls in flight finish, new ones wait), the current state
-    /// backed up as a safety copy (``RestoreOutcome/previousState``), the old `-wal`/`-shm` removed
-    /// after a checkpoint, the staged file renamed into place and the directory synced; then the
-    /// tenant comes back online and the next open checks its stamp and migrates it if older. Calls
-    /// therefore see either the old database or the new one, never a mix.
+    /// (``TenantPool/takeOffline(_:)``: calls in flight finish, new ones wait), the current files
+    /// checkpointed and renamed aside (`tenant.sqlite.before-restore-<stamp>`), the staged file
+    /// renamed into place and the directory synced — renames only, so the company is offline for
+    /// milliseconds; then the tenant comes back online (the next open checks its stamp and migrates
+    /// it if older) and the set-aside state is backed up as a safety copy
+    /// (``RestoreOutcome/previousState``) and removed. Calls therefore see either the old database
+    /// or the new one, never a mix.
     ///
-    /// A refused or failed restore leaves the live database as it was. If the current database is
-    /// too damaged to back up, its files are kept beside it as `tenant.sqlite.before-restore-<stamp>`
-    /// (and `-wal`) instead. Throws ``BackupError`` (also `.busy` while a backup or restore of the
+    /// A refused or failed restore leaves the live database as it was. If the replaced database is
+    /// too damaged to back up, its files stay beside the new one as
+    /// `tenant.sqlite.before-restore-<stamp>` (and `-wal`), named in ``RestoreOutcome/damagedFileKeptAt``. Throws ``BackupError`` (also `.busy` while a backup or restore of the
     /// tenant runs) or ``StorageError`` (`.closed`, `.offline`) from the pool.
     public func restore(_ id: BackupID, into tenant: TenantID) async throws -> RestoreOutcome {
         guard id.tenant == tenant else {
@@ -50,29 +52,43 @@ extension TenantBackups {
                 }
                 return manifest
             }
-            return try await pool.withTenantOffline(tenant) {
+            let aside = try await pool.withTenantOffline(tenant) {
                 try await BlockingThread.run("restore-swap") { [self] in
-                    try swapIn(staged, tenant: tenant, restored: manifest)
+                    try swapIn(staged, tenant: tenant)
                 }
+            }
+            // Back online: the replaced state, set aside, becomes the safety backup (compressing
+            // it offline kept the company unreachable for half a minute per GiB).
+            guard let aside else { return RestoreOutcome(restored: manifest, previousState: nil, damagedFileKeptAt: nil) }
+            return try await BlockingThread.run("restore-safety-backup") { [self] in
+                var outcome = RestoreOutcome(restored: manifest, previousState: nil, damagedFileKeptAt: nil)
+                do {
+                    outcome.previousState = try backupNow(tenant, force: false, file: aside).manifest
+                    try? FileSystem.remove(aside)
+                    try? FileSystem.remove(aside + "-wal")
+                    try? FileSystem.remove(aside + "-shm")
+                } catch let error as BackupError where error.kind == .damaged || error.kind == .wrongTenant {
+                    outcome.damagedFileKeptAt = aside
+                }
+                return outcome
             }
         }
     }
 
-    /// With the tenant offline: safety copy, then the swap. Blocking.
-    private func swapIn(_ staged: String, tenant: TenantID, restored: BackupManifest) throws -> RestoreOutcome {
+    /// With the tenant offline: the live files set aside (checkpointed first, so the file alone
+    /// holds their state), then the staged file renamed into place. Fast: renames only. Returns
+    /// where the replaced database now is (`tenant.sqlite.before-restore-<stamp>`), nil when there
+    /// was none. Blocking.
+    private func swapIn(_ staged: String, tenant: TenantID) throws -> String? {
         let live = dataDirectory.tenantDatabasePath(tenant)
         let folder = dataDirectory.tenantDirectory(tenant)
-        var outcome = RestoreOutcome(restored: restored, previousState: nil, damagedFileKeptAt: nil)
+        var aside: String?
         if FileSystem.exists(live) {
-            do {
-                outcome.previousState = try backupNow(tenant, force: false).manifest
-                Self.checkpoint(live)
-            } catch let error as BackupError where error.kind == .damaged || error.kind == .wrongTenant {
-                let kept = live + ".before-restore-" + BackupID(tenant: tenant, microseconds: now()).stamp
-                try FileSystem.rename(live, kept)
-                if FileSystem.exists(live + "-wal") { try FileSystem.rename(live + "-wal", kept + "-wal") }
-                outcome.damagedFileKeptAt = kept
-            }
+            Self.checkpoint(live)
+            let kept = live + ".before-restore-" + BackupID(tenant: tenant, microseconds: now()).stamp
+            try FileSystem.rename(live, kept)
+            if FileSystem.exists(live + "-wal") { try FileSystem.rename(live + "-wal", kept + "-wal") }
+            aside = kept
         }
         // The old log must go before the new file arrives: SQLite would replay it into the new one.
         try FileSystem.remove(live + "-wal")
@@ -81,7 +97,7 @@ extension TenantBackups {
         try FileSystem.syncDirectory(folder)
         try FileSystem.rename(staged, live)
         try FileSystem.syncDirectory(folder)
-        return outcome
+        return aside
     }
 
     /// Copies the `-wal` into the file and empties it, so the file alone is the current state

@@ -151,8 +151,12 @@ public final class TenantBackups: Sendable {
     }
 
     /// The blocking body of ``backup(_:force:)``; the caller holds the tenant.
-    func backupNow(_ tenant: TenantID, force: Bool) throws -> Outcome {
-        let source = dataDirectory.tenantDatabasePath(tenant)
+    ///
+    /// `file`: back up this database file of the tenant instead of its live one (a restore's
+    /// replaced state, set aside); the unchanged-file shortcut does not apply to it, the
+    /// same-content one does.
+    func backupNow(_ tenant: TenantID, force: Bool, file: String? = nil) throws -> Outcome {
+        let source = file ?? dataDirectory.tenantDatabasePath(tenant)
         guard FileSystem.exists(source) else {
             throw BackupError(.notFound, "company \(tenant) has no database file (\(source)); nothing to back up")
         }
@@ -161,7 +165,7 @@ public final class TenantBackups: Sendable {
         try removeLeftovers(in: folder)
         let marker = SourceMarker(database: FileSystem.mark(source), wal: FileSystem.mark(source + "-wal"))
         let latest = try manifests(of: tenant).first
-        if !force, let latest, latest.source == marker { return .skipped(latest) }
+        if !force, file == nil, let latest, latest.source == marker { return .skipped(latest) }
 
         var micros = now()
         if let latest, micros <= latest.createdAtMicroseconds { micros = latest.createdAtMicroseconds + 1 }
