@@ -39,6 +39,8 @@ public struct ServerSettings: Codable, Sendable, Equatable {
     public var maxConcurrentSyncs: Int?
     /// How many days back a new mailbox's first sync reaches. Default 30.
     public var syncBackfillDays: Int?
+    /// Messages per header batch; each batch commits with its folder cursor. Default 500.
+    public var syncBatchSize: Int?
     /// A PEM bundle trusted for IMAP TLS instead of the system's (private mail servers).
     public var imapCAFile: String?
     /// host:port of the HTTP endpoint for `GET /metrics` (Prometheus), `/healthz` and `/readyz`,
@@ -98,6 +100,7 @@ public struct ServerSettings: Codable, Sendable, Equatable {
         result.openTenantLimit = other.openTenantLimit ?? openTenantLimit
         result.maxConcurrentSyncs = other.maxConcurrentSyncs ?? maxConcurrentSyncs
         result.syncBackfillDays = other.syncBackfillDays ?? syncBackfillDays
+        result.syncBatchSize = other.syncBatchSize ?? syncBatchSize
         result.imapCAFile = other.imapCAFile ?? imapCAFile
         result.metricsListen = other.metricsListen ?? metricsListen
         result.providers = other.providers ?? providers
@@ -114,6 +117,10 @@ public struct ServerSettings: Codable, Sendable, Equatable {
         if let v = maxConcurrentSyncs {
             guard (1...1024).contains(v) else { throw SettingsError("maxConcurrentSyncs must be 1...1024, got \(v)") }
             sync.maxConcurrentSyncs = v
+        }
+        if let v = syncBatchSize {
+            guard (1...5000).contains(v) else { throw SettingsError("syncBatchSize must be 1...5000, got \(v)") }
+            sync.headersPerBatch = v
         }
         if let v = syncBackfillDays {
             guard (0...3650).contains(v) else { throw SettingsError("syncBackfillDays must be 0...3650, got \(v)") }

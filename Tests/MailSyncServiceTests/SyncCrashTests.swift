@@ -19,8 +19,11 @@ struct SyncCrashTests {
 
         init(dataDirectory: String) throws {
             port = try DovecotServer.freePort()
-            process.executableURL = KeysCommandTests.binary
-            process.arguments = ["serve", "--listen", "127.0.0.1:\(port)", "--data-dir", dataDirectory, "--log-level", "error"]
+            // Small batches: many commits, so the kill lands between two of them.
+            let config = dataDirectory + "-serve.json"
+            try Data(#"{"syncBatchSize": 25}"#.utf8).write(to: URL(fileURLWithPath: config))
+            process.executableURL = CommandRunner.binary
+            process.arguments = ["serve", "--config", config, "--listen", "127.0.0.1:\(port)", "--data-dir", dataDirectory, "--log-level", "error"]
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
             try process.run()
@@ -60,7 +63,7 @@ struct SyncCrashTests {
 
     @Test("SIGKILL during a sync, restart: nothing lost, nothing duplicated")
     func killedMidBatch() async throws {
-        try #require(FileManager.default.isExecutableFile(atPath: KeysCommandTests.binary.path), "build the package first (swift build)")
+        try #require(FileManager.default.isExecutableFile(atPath: CommandRunner.binary.path), "build the package first (swift build)")
         try await DovecotServer.withServer(users: [(name: "alice", password: "s3cret")]) { dovecot in
             let total = 3000
             let now = Date()
@@ -74,8 +77,11 @@ struct SyncCrashTests {
             }
             let expected = Int64(total / 2)
             let dataDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("mailsync-crash-\(UUID().uuidString)").path
-            defer { try? FileManager.default.removeItem(atPath: dataDirectory) }
-            let (_, output) = try KeysCommandTests.run(["keys", "create-operator", "--data-dir", dataDirectory, "--json"])
+            defer {
+                try? FileManager.default.removeItem(atPath: dataDirectory)
+                try? FileManager.default.removeItem(atPath: dataDirectory + "-serve.json")
+            }
+            let (_, output, _) = try await CommandRunner.run(["keys", "create-operator", "--data-dir", dataDirectory, "--json"])
             let operatorKey = try #require((try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: String])?["secret"])
 
             var server = try ServeProcess(dataDirectory: dataDirectory)
@@ -99,11 +105,11 @@ struct SyncCrashTests {
             // The server's own loop starts the first sync within a second of the connection.
             _ = try await admin.createMailboxConnection(
                 SyncFixture.connectRequest(email: "alice@acme.example", username: "alice", port: dovecot.port, secret: "s3cret"))
-            var partial: Int64 = 0
-            for _ in 0..<3000 {
-                partial = try Self.counts(tenantPath).recorded
-                if partial > 0 { break }
-                try await Task.sleep(for: .milliseconds(2))
+            // One reader, polled without pauses: the kill follows the first committed batch closely.
+            let deadline = ContinuousClock.now + .seconds(30)
+            while ContinuousClock.now < deadline {
+                if FileManager.default.fileExists(atPath: tenantPath), (try? Self.counts(tenantPath).recorded) ?? 0 > 0 { break }
+                await Task.yield()
             }
             server.kill()
             let afterKill = try Self.counts(tenantPath)
