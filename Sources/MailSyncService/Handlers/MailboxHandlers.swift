@@ -80,18 +80,10 @@ struct MailboxHandlers: Sendable {
             if let existing = try MailboxRecords.active(db, userID: userID) {
                 throw RPCError(.alreadyExists, "user '\(userID)' already has a mailbox (\(existing.emailAddress), \(existing.id)); disable it before connecting another")
             }
-            let status = try MailboxRecords.admissionStatus(db, limit: limit)
-            try MailboxRecords.insert(db, MailboxRecords.NewMailbox(
+            return try MailboxRecords.admit(db, MailboxRecords.NewMailbox(
                 id: mailboxID, userID: userID, emailAddress: email, provider: provider, authMethod: .password,
-                imap: imap, smtp: smtpEndpoint, username: username, sealedSecret: sealed, status: status, now: now))
-            try SyncEventRecords.insert(
-                db, kind: .connected, mailboxID: mailboxID, userID: userID, status: status,
-                detail: "\(email) connected with a password", now: now)
-            try SyncEventRecords.insert(
-                db, kind: .statusChanged, mailboxID: mailboxID, userID: userID, status: status,
-                detail: Self.admissionDetail(status), now: now)
-            if status == .enabled { try MailboxRecords.schedule(db, id: mailboxID, at: now) }
-            return try MailboxRecords.require(db, id: mailboxID)
+                imap: imap, smtp: smtpEndpoint, username: username, sealedSecret: sealed, status: .unspecified, now: now),
+                limit: limit, how: "with a password")
         }
         env.syncRequests.scheduleChanged(tenant)
         return mailbox
@@ -390,11 +382,6 @@ struct MailboxHandlers: Sendable {
         }
     }
 
-    static func admissionDetail(_ status: MailboxStatus) -> String {
-        status == .pending
-            ? "waiting for a place under the company's mailbox sync limit"
-            : "enabled; the first sync is scheduled"
-    }
 
     static func validate(_ endpoint: ServerEndpoint, _ field: String) throws {
         try Validate.hostName(endpoint.host, "\(field).host")

@@ -181,18 +181,10 @@ struct OAuthHandlers: Sendable {
                 if status == .enabled || status == .error { try MailboxRecords.schedule(db, id: current.id, at: now, freshStart: true) }
                 return try MailboxRecords.require(db, id: current.id)
             }
-            let status = try MailboxRecords.admissionStatus(db, limit: limit)
-            try MailboxRecords.insert(db, MailboxRecords.NewMailbox(
+            return try MailboxRecords.admit(db, MailboxRecords.NewMailbox(
                 id: mailboxID, userID: userID, emailAddress: email, provider: provider, authMethod: .oauth,
-                imap: imap, smtp: smtp, username: email, sealedSecret: sealed, status: status, now: now))
-            try SyncEventRecords.insert(
-                db, kind: .connected, mailboxID: mailboxID, userID: userID, status: status,
-                detail: "\(email) connected with OAuth", now: now)
-            try SyncEventRecords.insert(
-                db, kind: .statusChanged, mailboxID: mailboxID, userID: userID, status: status,
-                detail: MailboxHandlers.admissionDetail(status), now: now)
-            if status == .enabled { try MailboxRecords.schedule(db, id: mailboxID, at: now) }
-            return try MailboxRecords.require(db, id: mailboxID)
+                imap: imap, smtp: smtp, username: email, sealedSecret: sealed, status: .unspecified, now: now),
+                limit: limit, how: "with OAuth")
         }
     }
 
