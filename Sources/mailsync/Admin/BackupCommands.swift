@@ -84,15 +84,12 @@ struct BackupCommand: AdminCommand {
     }
 
     static func allCompanies(_ client: MailSync.Client) async throws -> [String] {
-        var ids: [String] = []
         var request = ListCompaniesRequest()
         request.pageSize = 500
-        repeat {
-            let page = try await client.listCompanies(request)
-            ids += page.companies.map(\.id)
-            request.pageToken = page.nextPageToken
-        } while !request.pageToken.isEmpty
-        return ids
+        return try await allPages(request, token: \.pageToken) { page in
+            let response = try await client.listCompanies(page)
+            return (response.companies.map(\.id), response.nextPageToken)
+        }
     }
 }
 
@@ -148,13 +145,10 @@ struct BackupsCommand: AdminCommand {
         var request = ListBackupsRequest()
         request.companyId = company
         request.pageSize = Int32(clamping: min(max(limit, 1), 500))
-        var backups: [Backup] = []
-        repeat {
-            let page = try await client.listBackups(request)
-            backups += page.backups
-            request.pageToken = page.nextPageToken
-        } while !request.pageToken.isEmpty && backups.count < limit
-        backups = Array(backups.prefix(max(limit, 1)))
+        let backups = try await allPages(request, token: \.pageToken, limit: max(limit, 1)) { page in
+            let response = try await client.listBackups(page)
+            return (response.backups, response.nextPageToken)
+        }
         output(backups, table: Self.table(backups))
     }
 

@@ -20,14 +20,12 @@ struct CompaniesCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List companies (operators).")
         @OptionGroup var options: ClientOptions
         func call(_ client: MailSync.Client) async throws {
-            var all: [Company] = []
             var request = ListCompaniesRequest()
             request.pageSize = 500
-            repeat {
-                let page = try await client.listCompanies(request)
-                all += page.companies
-                request.pageToken = page.nextPageToken
-            } while !request.pageToken.isEmpty
+            let all = try await allPages(request, token: \.pageToken) { page in
+                let response = try await client.listCompanies(page)
+                return (response.companies, response.nextPageToken)
+            }
             output(all, table: CompaniesCommand.table(all))
         }
     }

@@ -23,18 +23,16 @@ struct MailboxesCommand: AsyncParsableCommand {
         @Option(help: "Only this user's.") var user: String = ""
         @Option(help: "Only this status: enabled, error, pending, connection-issue, disabled.") var status: String?
         func call(_ client: MailSync.Client) async throws {
-            var all: [Mailbox] = []
             var request = ListMailboxesRequest()
             request.userId = user
             request.pageSize = 500
             if let status {
                 request.status = try EnumArgument.parse(status, MailboxStatus.allKnown, prefix: "MAILBOX_STATUS_", field: "--status")
             }
-            repeat {
-                let page = try await client.listMailboxes(request)
-                all += page.mailboxes
-                request.pageToken = page.nextPageToken
-            } while !request.pageToken.isEmpty
+            let all = try await allPages(request, token: \.pageToken) { page in
+                let response = try await client.listMailboxes(page)
+                return (response.mailboxes, response.nextPageToken)
+            }
             output(all, table: MailboxesCommand.table(all))
         }
     }
@@ -160,14 +158,12 @@ struct MailboxesCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Active users who have not connected a mailbox.")
         @OptionGroup var options: ClientOptions
         func call(_ client: MailSync.Client) async throws {
-            var all: [User] = []
             var request = ListUnconfiguredUsersRequest()
             request.pageSize = 500
-            repeat {
-                let page = try await client.listUnconfiguredUsers(request)
-                all += page.users
-                request.pageToken = page.nextPageToken
-            } while !request.pageToken.isEmpty
+            let all = try await allPages(request, token: \.pageToken) { page in
+                let response = try await client.listUnconfiguredUsers(page)
+                return (response.users, response.nextPageToken)
+            }
             output(all, table: UsersCommand.table(all))
         }
     }

@@ -23,15 +23,13 @@ struct UsersCommand: AsyncParsableCommand {
         @OptionGroup var options: ClientOptions
         @Flag(help: "Include deactivated users.") var includeInactive = false
         func call(_ client: MailSync.Client) async throws {
-            var all: [User] = []
             var request = ListUsersRequest()
             request.pageSize = 500
             request.includeInactive = includeInactive
-            repeat {
-                let page = try await client.listUsers(request)
-                all += page.users
-                request.pageToken = page.nextPageToken
-            } while !request.pageToken.isEmpty
+            let all = try await allPages(request, token: \.pageToken) { page in
+                let response = try await client.listUsers(page)
+                return (response.users, response.nextPageToken)
+            }
             output(all, table: UsersCommand.table(all))
         }
     }
@@ -167,16 +165,14 @@ struct RemoteKeyCommands {
         @Option(help: "The company (operators).") var company: String = ""
         @Flag(help: "Include revoked keys.") var includeRevoked = false
         func call(_ client: MailSync.Client) async throws {
-            var all: [ApiKey] = []
             var request = ListApiKeysRequest()
             request.companyId = company
             request.includeRevoked = includeRevoked
             request.pageSize = 500
-            repeat {
-                let page = try await client.listApiKeys(request)
-                all += page.keys
-                request.pageToken = page.nextPageToken
-            } while !request.pageToken.isEmpty
+            let all = try await allPages(request, token: \.pageToken) { page in
+                let response = try await client.listApiKeys(page)
+                return (response.keys, response.nextPageToken)
+            }
             output(all, table: RemoteKeyCommands.table(all))
         }
     }
