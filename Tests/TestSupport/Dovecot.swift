@@ -65,26 +65,19 @@ public actor DovecotServer {
         let owner = try MailOwner.current()
         let directory = try makeDirectory(users: users, owner: owner, tls: options.tls)
         if let oauth = options.oauth { try writeOAuthFiles(directory: directory, oauth) }
-        var lastError: (any Error)?
-        for _ in 0..<5 {
-            let port = try freePort()
-            let tlsPort = options.tls == .required ? try freePort() : nil
-            let server = DovecotServer(directory: directory, port: port, tlsPort: tlsPort, owner: owner)
-            let config = configuration(directory: directory, port: port, tlsPort: tlsPort, owner: owner, options: options)
-            try Data(config.utf8).write(to: URL(fileURLWithPath: server.configPath))
-            do {
-                try await server.launch(timeout: timeout)
+        return try await FreePortLaunch.start(
+            directory: directory,
+            make: {
+                let port = try freePort()
+                let tlsPort = options.tls == .required ? try freePort() : nil
+                let server = DovecotServer(directory: directory, port: port, tlsPort: tlsPort, owner: owner)
+                let config = configuration(directory: directory, port: port, tlsPort: tlsPort, owner: owner, options: options)
+                try Data(config.utf8).write(to: URL(fileURLWithPath: server.configPath))
                 return server
-            } catch let error as DovecotError where error.description.contains("Address already in use") {
-                lastError = error
-                await server.stop(keepDirectory: true)
-            } catch {
-                await server.stop()
-                throw error
-            }
-        }
-        try? FileManager.default.removeItem(atPath: directory)
-        throw lastError ?? DovecotError("no free port")
+            },
+            launch: { try await $0.launch(timeout: timeout) },
+            stop: { await $0.stop(keepDirectory: $1) },
+            noPort: DovecotError("no free port"))
     }
 
     /// Runs `body` with a started server and stops it afterwards, whether `body` returns or throws.

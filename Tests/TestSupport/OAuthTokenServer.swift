@@ -81,22 +81,12 @@ public actor OAuthTokenServer {
         guard let made = mkdtemp(&template) else { throw OAuthTokenServerError("mkdtemp: errno \(errno)") }
         let directory = String(cString: made)
         try Data(script.utf8).write(to: URL(fileURLWithPath: directory + "/server.py"))
-        var lastError: (any Error)?
-        for _ in 0..<5 {
-            let server = OAuthTokenServer(directory: directory, port: try DovecotServer.freePort(), options: options)
-            do {
-                try await server.launch(timeout: timeout)
-                return server
-            } catch let error as OAuthTokenServerError where error.description.contains("Address already in use") {
-                lastError = error
-                await server.stop(keepDirectory: true)
-            } catch {
-                await server.stop()
-                throw error
-            }
-        }
-        try? FileManager.default.removeItem(atPath: directory)
-        throw lastError ?? OAuthTokenServerError("no free port")
+        return try await FreePortLaunch.start(
+            directory: directory,
+            make: { OAuthTokenServer(directory: directory, port: try DovecotServer.freePort(), options: options) },
+            launch: { try await $0.launch(timeout: timeout) },
+            stop: { await $0.stop(keepDirectory: $1) },
+            noPort: OAuthTokenServerError("no free port"))
     }
 
     /// Stops the server (SIGTERM, then SIGKILL) and removes its directory.

@@ -140,22 +140,12 @@ public actor SMTPServer {
             try? FileManager.default.removeItem(atPath: directory)
             throw error
         }
-        var lastError: (any Error)?
-        for _ in 0..<5 {
-            let server = SMTPServer(directory: directory, port: try DovecotServer.freePort(), options: options)
-            do {
-                try await server.launch(timeout: timeout)
-                return server
-            } catch let error as SMTPServerError where error.description.contains("Address already in use") {
-                lastError = error
-                await server.stop(keepDirectory: true)
-            } catch {
-                await server.stop()
-                throw error
-            }
-        }
-        try? FileManager.default.removeItem(atPath: directory)
-        throw lastError ?? SMTPServerError("no free port")
+        return try await FreePortLaunch.start(
+            directory: directory,
+            make: { SMTPServer(directory: directory, port: try DovecotServer.freePort(), options: options) },
+            launch: { try await $0.launch(timeout: timeout) },
+            stop: { await $0.stop(keepDirectory: $1) },
+            noPort: SMTPServerError("no free port"))
     }
 
     /// Runs `body` with a started server and stops it afterwards, whether `body` returns or throws.
