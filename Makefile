@@ -16,14 +16,11 @@ serve: deps
 	$(SWIFT) build --product mailsync
 	$(SWIFT) run mailsync serve --listen $(LISTEN) --data-dir $(DATA_DIR)
 
-## Installs what is missing, builds, and runs every test.
-## Two runs: the protocol, storage and unit suites (some measure time in seconds) first, then the
-## suites that start real mail servers and server processes, which load both cores for a while.
-INTEGRATION_SUITES = MailSyncServiceTests|MailSyncMailTransportTests
+## Installs what is missing, builds, and runs every test: two runs (see scripts/test.sh), the unit,
+## protocol and storage suites first, then the suites that start real mail servers and processes.
 test: deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build --skip "$(INTEGRATION_SUITES)"
-	$(SWIFT) test --skip-build --filter "$(INTEGRATION_SUITES)"
+	SWIFT=$(SWIFT) scripts/test.sh
 
 ## Regenerates the Swift client (Clients/Swift) and server stubs from Schema/.
 generate:

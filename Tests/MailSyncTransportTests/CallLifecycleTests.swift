@@ -224,17 +224,23 @@ struct CallLifecycleTests {
 
     @Test("a slow but steady upload outlasting the read timeout is not cut off")
     func steadyUploadSurvivesReadTimeout() async throws {
-        let server = try await TestServer.start { $0.readTimeout = .milliseconds(300) }
+        // The read timeout bounds how long one frame may stay incomplete, not a call's length:
+        // this upload lasts about three read timeouts. The timeout is a second (not less) because
+        // the event loops are shared with every other test running at the same time, and a loop
+        // busy elsewhere delays the read that completes a frame.
+        let server = try await TestServer.start { $0.readTimeout = .seconds(1) }
         let (client, transport) = server.client()
+        let start = ContinuousClock.now
         let summary = try await client.collect { writer in
             for _ in 0..<10 {
                 var item = CollectItem()
                 item.payload = [UInt8](repeating: 9, count: 100_000)
                 try await writer.write(item)
-                try await Task.sleep(for: .milliseconds(100))
+                try await Task.sleep(for: .milliseconds(300))
             }
         }
         #expect(summary.count == 10)
+        #expect(ContinuousClock.now - start > .seconds(2))
         transport.close()
         await server.stop()
     }
