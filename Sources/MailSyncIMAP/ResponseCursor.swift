@@ -160,7 +160,15 @@ struct ResponseCursor {
     mutating func quoted() throws(IMAPError) -> [UInt8] {
         let start = index
         try expect(UInt8(ascii: "\""), "a quoted string")
-        var output: [UInt8] = []
+        // Most quoted strings have no escapes: find the closing quote and copy once.
+        var end = index
+        while end < bytes.count, bytes[end] != 0x22, bytes[end] != 0x5C, bytes[end] != 0x0D, bytes[end] != 0x0A { end += 1 }
+        if end < bytes.count, bytes[end] == 0x22 {
+            defer { index = end + 1 }
+            return Array(bytes[index..<end])
+        }
+        var output = Array(bytes[index..<end])
+        index = end
         while true {
             guard let byte = peek, byte != 0x0D, byte != 0x0A else {
                 index = start

@@ -44,10 +44,13 @@ public enum MailBodyText {
     }
 
     /// Header fields (unfolded, names lower-cased, the first of repeats kept) and the body.
+    ///
+    /// Works on the bytes: a field's name is lower-cased as ASCII, space and tab around names and
+    /// values are trimmed, and a folded line joins the field before it with one space. Only the
+    /// values become strings (invalid UTF-8 replaced).
     static func split(_ message: ArraySlice<UInt8>) -> (headers: [String: String], body: ArraySlice<UInt8>) {
-        var headers: [String: String] = [:]
+        var fields: [(name: [UInt8], value: [UInt8])] = []
         var index = message.startIndex
-        var lines: [String] = []
         while index < message.endIndex {
             var end = index
             while end < message.endIndex, message[end] != 0x0A { end += 1 }
@@ -55,19 +58,34 @@ public enum MailBodyText {
             if line.last == 0x0D { line = line.dropLast() }
             index = end < message.endIndex ? end + 1 : end
             if line.isEmpty { break }
-            let text = String(decoding: line, as: UTF8.self)
-            if let first = line.first, first == 0x20 || first == 0x09, !lines.isEmpty {
-                lines[lines.count - 1] += " " + text.trimmingCharacters(in: .whitespaces)
+            if let first = line.first, first == 0x20 || first == 0x09 {
+                guard !fields.isEmpty else { continue }
+                fields[fields.count - 1].value.append(0x20)
+                fields[fields.count - 1].value.append(contentsOf: trimmedBlanks(line))
+            } else if let colon = line.firstIndex(of: 0x3A) {
+                fields.append((trimmedBlanks(line[..<colon]).map(asciiLowercased), Array(trimmedBlanks(line[(colon + 1)...]))))
             } else {
-                lines.append(text)
+                fields.append(([], []))  // not a field; a folded line after it is dropped with it
             }
         }
-        for line in lines {
-            guard let colon = line.firstIndex(of: ":") else { continue }
-            let name = line[..<colon].trimmingCharacters(in: .whitespaces).lowercased()
-            if headers[name] == nil { headers[name] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces) }
+        var headers: [String: String] = [:]
+        for field in fields where !field.name.isEmpty {
+            let name = String(decoding: field.name, as: UTF8.self)
+            if headers[name] == nil { headers[name] = String(decoding: trimmedBlanks(field.value[...]), as: UTF8.self) }
         }
         return (headers, message[index...])
+    }
+
+    /// `bytes` without leading and trailing spaces and tabs.
+    static func trimmedBlanks(_ bytes: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+        var slice = bytes
+        while let first = slice.first, first == 0x20 || first == 0x09 { slice = slice.dropFirst() }
+        while let last = slice.last, last == 0x20 || last == 0x09 { slice = slice.dropLast() }
+        return slice
+    }
+
+    static func asciiLowercased(_ byte: UInt8) -> UInt8 {
+        (0x41...0x5A).contains(byte) ? byte + 0x20 : byte
     }
 
     /// The parts between `--boundary` lines (the preamble and epilogue dropped).
@@ -191,14 +209,18 @@ struct ContentType {
     var parameters: [String: String] = [:]
 
     init(_ value: String) {
-        let pieces = value.split(separator: ";", omittingEmptySubsequences: true)
-        type = pieces.first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? "text/plain"
+        let pieces = value.utf8.split(separator: 0x3B, omittingEmptySubsequences: true)
+        type = pieces.first.map(Self.lowercasedText) ?? "text/plain"
         for piece in pieces.dropFirst() {
-            guard let equals = piece.firstIndex(of: "=") else { continue }
-            let name = piece[..<equals].trimmingCharacters(in: .whitespaces).lowercased()
-            var parameter = piece[piece.index(after: equals)...].trimmingCharacters(in: .whitespaces)
-            if parameter.hasPrefix("\""), parameter.hasSuffix("\""), parameter.count >= 2 { parameter = String(parameter.dropFirst().dropLast()) }
-            parameters[name] = parameter
+            guard let equals = piece.firstIndex(of: 0x3D) else { continue }
+            let name = Self.lowercasedText(piece[..<equals])
+            var parameter = MailBodyText.trimmedBlanks(ArraySlice(piece[piece.index(after: equals)...]))
+            if parameter.count >= 2, parameter.first == 0x22, parameter.last == 0x22 { parameter = parameter.dropFirst().dropLast() }
+            parameters[name] = String(decoding: parameter, as: UTF8.self)
         }
+    }
+
+    private static func lowercasedText(_ bytes: Substring.UTF8View) -> String {
+        String(decoding: MailBodyText.trimmedBlanks(ArraySlice(bytes)).map(MailBodyText.asciiLowercased), as: UTF8.self)
     }
 }

@@ -32,10 +32,30 @@ public enum MessageKey {
     }
 
     static func normalizedID(_ raw: [UInt8]) -> String {
+        raw.allSatisfy({ $0 < 0x80 }) ? normalizedASCIIID(raw) : normalizedUnicodeID(raw)
+    }
+
+    /// Surrounding whitespace and one pair of angle brackets removed, newlines dropped.
+    static func normalizedUnicodeID(_ raw: [UInt8]) -> String {
         var text = Substring(String(decoding: raw, as: UTF8.self)).trimmingWhitespaceSubstring()
         if text.first == "<" { text = text.dropFirst() }
         if text.last == ">" { text = text.dropLast() }
         return String(text.trimmingWhitespaceSubstring().filter { !$0.isNewline })
+    }
+
+    /// `normalizedID` for an all-ASCII id, on the bytes, with the same result: Character's
+    /// whitespace and newlines among ASCII are tab, LF, VT, FF, CR and space.
+    static func normalizedASCIIID(_ raw: [UInt8]) -> String {
+        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || (0x09...0x0D).contains(byte) }
+        var slice = raw[...]
+        while let first = slice.first, isSpace(first) { slice = slice.dropFirst() }
+        while let last = slice.last, isSpace(last) { slice = slice.dropLast() }
+        if slice.first == 0x3C { slice = slice.dropFirst() }
+        if slice.last == 0x3E { slice = slice.dropLast() }
+        while let first = slice.first, isSpace(first) { slice = slice.dropFirst() }
+        while let last = slice.last, isSpace(last) { slice = slice.dropLast() }
+        if !slice.contains(where: { (0x0A...0x0D).contains($0) }) { return String(decoding: slice, as: UTF8.self) }
+        return String(decoding: slice.filter { !(0x0A...0x0D).contains($0) }, as: UTF8.self)
     }
 
     static func hex(_ digest: some Sequence<UInt8>) -> String {

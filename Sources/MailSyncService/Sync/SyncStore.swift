@@ -220,20 +220,23 @@ enum SyncStore {
     /// A JSON array of strings for `json_each(?)`: quotes, backslashes and control characters
     /// escaped (written by hand: JSONSerialization cost a tenth of a first sync).
     static func json(_ values: [String]) -> String {
-        var out = "["
+        var out: [UInt8] = [0x5B]
+        out.reserveCapacity(values.reduce(2) { $0 + $1.utf8.count + 3 })
         for (index, value) in values.enumerated() {
-            if index > 0 { out += "," }
-            out += "\""
-            for scalar in value.unicodeScalars {
-                switch scalar {
-                case "\"": out += "\\\""
-                case "\\": out += "\\\\"
-                case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-                default: out.unicodeScalars.append(scalar)
+            if index > 0 { out.append(0x2C) }
+            out.append(0x22)
+            for byte in value.utf8 {
+                switch byte {
+                case 0x22, 0x5C: out.append(0x5C); out.append(byte)
+                case 0..<0x20:
+                    let hex = Array("0123456789abcdef".utf8)
+                    out.append(contentsOf: [0x5C, 0x75, 0x30, 0x30, hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
+                default: out.append(byte)  // UTF-8 passes through: JSON text is UTF-8
                 }
             }
-            out += "\""
+            out.append(0x22)
         }
-        return out + "]"
+        out.append(0x5D)
+        return String(decoding: out, as: UTF8.self)
     }
 }
