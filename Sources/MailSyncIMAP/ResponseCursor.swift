@@ -121,13 +121,13 @@ struct ResponseCursor {
 
     /// Consumes `word` (ASCII, compared case-insensitively) if it comes next as a whole atom.
     mutating func skipKeyword(_ word: String) -> Bool {
-        let utf8 = Array(word.utf8)
-        guard index + utf8.count <= bytes.count else { return false }
-        for (offset, expected) in utf8.enumerated() where bytes[index + offset] | 0x20 != expected | 0x20 {
-            return false
+        var end = index
+        for expected in word.utf8 {
+            guard end < bytes.count, bytes[end] | 0x20 == expected | 0x20 else { return false }
+            end += 1
         }
-        if index + utf8.count < bytes.count, Self.isAtomByte(bytes[index + utf8.count], stopAtBracket: true) { return false }
-        index += utf8.count
+        if end < bytes.count, Self.isAtomByte(bytes[end], stopAtBracket: true) { return false }
+        index = end
         return true
     }
 

@@ -9,13 +9,47 @@ public struct MailParticipant: Sendable, Hashable {
     public var kind: Kind
     /// Lower-cased, trimmed `local@domain` (see ``EmailAddress/normalize(_:)``).
     public var address: String
-    /// The display name with RFC 2047 encoded words decoded; empty when the header gave none.
-    public var displayName: String
+    /// The display name with RFC 2047 encoded words decoded, newlines and NULs removed, at most
+    /// 256 characters; empty when the header gave none. Decoded when first asked for: most
+    /// participants of a sync are strangers whose names are never stored.
+    public var displayName: String {
+        get {
+            switch name {
+            case .decoded(let text): return text
+            case .header(let address):
+                return String((address.nameText ?? "").filter { !$0.isNewline && $0 != "\0" }.prefix(256))
+            }
+        }
+        set { name = .decoded(newValue) }
+    }
+
+    private enum Name: Sendable {
+        case decoded(String)
+        case header(Address)
+    }
+
+    private var name: Name
 
     public init(kind: Kind, address: String, displayName: String) {
         self.kind = kind
         self.address = address
-        self.displayName = displayName
+        self.name = .decoded(displayName)
+    }
+
+    init(kind: Kind, address: String, header: Address) {
+        self.kind = kind
+        self.address = address
+        self.name = .header(header)
+    }
+
+    public static func == (lhs: MailParticipant, rhs: MailParticipant) -> Bool {
+        lhs.kind == rhs.kind && lhs.address == rhs.address && lhs.displayName == rhs.displayName
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(kind)
+        hasher.combine(address)
+        hasher.combine(displayName)
     }
 
     /// From, To, Cc and Bcc of `envelope`, in that order.
@@ -26,17 +60,21 @@ public struct MailParticipant: Sendable, Hashable {
     /// (default 200), so a message addressed to thousands cannot blow up one batch.
     public static func of(_ envelope: Envelope, limit: Int = 200) -> [MailParticipant] {
         var participants: [MailParticipant] = []
-        var seen: Set<String> = []
+        var seen: Set<Seen> = []
         let headers: [(Kind, [Address])] = [(.from, envelope.from), (.to, envelope.to), (.cc, envelope.cc), (.bcc, envelope.bcc)]
         for (kind, addresses) in headers {
             for address in addresses {
                 guard participants.count < limit else { return participants }
                 guard let raw = address.emailAddress, let normalized = EmailAddress.normalize(raw) else { continue }
-                guard seen.insert("\(kind.rawValue) \(normalized)").inserted else { continue }
-                let name = (address.nameText ?? "").filter { !$0.isNewline && $0 != "\0" }
-                participants.append(MailParticipant(kind: kind, address: normalized, displayName: String(name.prefix(256))))
+                guard seen.insert(Seen(kind: kind, address: normalized)).inserted else { continue }
+                participants.append(MailParticipant(kind: kind, address: normalized, header: address))
             }
         }
         return participants
+    }
+
+    private struct Seen: Hashable {
+        var kind: Kind
+        var address: String
     }
 }
