@@ -13,7 +13,7 @@ import Foundation
 public enum RFC2047 {
     public static func decode(_ text: String) -> String {
         let bytes = Array(text.utf8)
-        guard bytes.count >= 8, text.contains("=?") else { return text }
+        guard bytes.count >= 8, zip(bytes, bytes.dropFirst()).contains(where: { $0 == 0x3D && $1 == 0x3F }) else { return text }
         var output = ""
         var plainStart = 0
         var index = 0

@@ -82,94 +82,98 @@ struct MailboxSync: Sendable {
         let size = max(1, settings.headersPerBatch)
         let chunks = stride(from: 0, to: uids.count, by: size).map { Array(uids[$0..<min(uids.count, $0 + size)]) }
         let maxLength = settings.maxCommandLength
-        // The next batch's headers are asked for before this batch is matched and committed, so
-        // the server works while we do (the connection still runs one command at a time).
+        // The work overlaps: the server sends batch n+1's headers (asked for before batch n is
+        // matched) while we match batch n; batch n's bodies are fetched, read, compressed and
+        // committed in a task of their own while batch n+1's headers arrive and are matched.
+        // Commits stay in order, and batch n+1's lead lookup waits for batch n's commit, so the
+        // daily cap and the dedupe see everything before it.
         var prefetch: Task<[FetchedHeader], any Error>? = chunks.first.map { first in
             Task { try await imap.fetchHeaders(uids: first, maxCommandLength: maxLength) }
         }
         defer { prefetch?.cancel() }
-        for index in chunks.indices {
-            guard let current = prefetch else { break }
-            let headers = try await current.value
-            prefetch = index + 1 < chunks.count ? Task { [next = chunks[index + 1]] in
-                try await imap.fetchHeaders(uids: next, maxCommandLength: maxLength)
-            } : nil
-            let now = env.clock.now()
-            let day = target.calendar.day(now)
-            var classified: [(FetchedHeader, MailClassification)] = []
-            var addresses: Set<String> = []
-            var keys: [String] = []
-            for header in headers {
-                let classification = MailClassification.classify(header.envelope, inSentFolder: isSent, directory: target.directory)
-                if case .candidate(let candidate) = classification {
-                    addresses.formUnion(candidate.lookupAddresses)
-                    keys.append(candidate.key)
-                }
-                classified.append((header, classification))
-            }
-            let lookupAddresses = Array(addresses)
-            let lookupKeys = keys
-            let lookup = try await env.read(tenant, "the leads") { db in
-                try SyncStore.lookup(db, mailboxID: mailbox.id, userID: mailbox.userId, day: day, addresses: lookupAddresses, keys: lookupKeys)
-            }
-            // Bodies only for mail that will be recorded today (the cap leaves the rest for later).
-            var allowance = policy.dailyCap > 0 ? max(0, policy.dailyCap - lookup.recordedToday) : Int.max
-            var wanted: [UInt32] = []
-            var plans: [(FetchedHeader, MailClassification.Candidate, [String])?] = []
-            for (header, classification) in classified {
-                switch classification {
-                case .unmatchable:
-                    report.unmatchable += 1
-                    plans.append(nil)
-                case .internalOnly:
-                    report.skippedInternal += 1
-                    plans.append(nil)
-                case .candidate(let candidate):
-                    var leads: [String] = []
-                    for address in candidate.lookupAddresses {
-                        for lead in lookup.leadsByAddress[address] ?? [] where !leads.contains(lead) { leads.append(lead) }
-                    }
-                    guard !leads.isEmpty else { plans.append(nil); continue }
-                    plans.append((header, candidate, leads))
-                    if !lookup.alreadyRecorded.contains(candidate.key), allowance > 0 {
-                        allowance -= 1
-                        if header.size <= UInt64(settings.maxStoredMessageBytes) { wanted.append(header.uid) }
-                    }
-                }
-            }
-            let bodies = wanted.isEmpty ? [:] : try await imap.fetchBodies(uids: wanted, maxCommandLength: settings.maxCommandLength)
-            var items: [SyncStore.Item] = []
-            for (index, plan) in plans.enumerated() {
-                let header = classified[index].0
-                guard let (_, candidate, leads) = plan else {
-                    items.append(.skip(uid: header.uid))
-                    continue
-                }
-                let raw = bodies[header.uid]
-                items.append(.record(uid: header.uid, SyncStore.Mail(
-                    key: candidate.key,
-                    subject: String((header.envelope.subjectText ?? "").prefix(1000)),
-                    date: header.internalDate.map { Int64($0.timeIntervalSince1970 * 1e6) } ?? now.microsecondsSinceEpoch,
-                    direction: candidate.direction, participants: candidate.participants, leadIDs: leads,
-                    size: Int64(clamping: header.size),
-                    bodyText: raw.map { TimelineBodies.compress(MailBodyText.extract($0)) },
-                    raw: raw.map(TimelineBodies.compress(bytes:)))))
-            }
-            let batch = items
-            let validity = state.uidValidity
-            let cap = policy.dailyCap
-            let time = now.microsecondsSinceEpoch
-            let result = try await env.write(tenant, "the synced mail") { db in
-                try SyncStore.commit(db, mailbox: mailbox, folder: folder.name, uidValidity: validity, items: batch,
-                                     dailyCap: cap, day: day, now: time)
-            }
+        var pending: Task<SyncStore.BatchResult, any Error>?
+        /// Waits for the batch being committed and takes its result; true when the cap was reached.
+        func settle() async throws -> Bool {
+            guard let task = pending else { return false }
+            pending = nil
+            let result = try await task.value
             report.recorded += result.recorded
             report.recordedToday = result.recordedToday
             env.metrics.recorded(arrivals: result.recordedDates, now: env.clock.now().microsecondsSinceEpoch)
-            if result.capReached {
-                report.capReached = true
-                return true
+            if result.capReached { report.capReached = true }
+            return result.capReached
+        }
+        do {
+            for index in chunks.indices {
+                guard let current = prefetch else { break }
+                let headers = try await current.value
+                prefetch = index + 1 < chunks.count ? Task { [next = chunks[index + 1]] in
+                    try await imap.fetchHeaders(uids: next, maxCommandLength: maxLength)
+                } : nil
+                var classified: [(FetchedHeader, MailClassification)] = []
+                var addresses: Set<String> = []
+                var keys: [String] = []
+                for header in headers {
+                    let classification = MailClassification.classify(header.envelope, inSentFolder: isSent, directory: target.directory)
+                    if case .candidate(let candidate) = classification {
+                        addresses.formUnion(candidate.lookupAddresses)
+                        keys.append(candidate.key)
+                    }
+                    classified.append((header, classification))
+                }
+                if try await settle() { return true }
+                let now = env.clock.now()
+                let day = target.calendar.day(now)
+                let lookupAddresses = Array(addresses)
+                let lookupKeys = keys
+                let lookup = try await env.read(tenant, "the leads") { db in
+                    try SyncStore.lookup(db, mailboxID: mailbox.id, userID: mailbox.userId, day: day, addresses: lookupAddresses, keys: lookupKeys)
+                }
+                // Bodies only for mail that will be recorded today (the cap leaves the rest for later).
+                var allowance = policy.dailyCap > 0 ? max(0, policy.dailyCap - lookup.recordedToday) : Int.max
+                var wanted: [UInt32] = []
+                var plans: [Plan] = []
+                for (header, classification) in classified {
+                    switch classification {
+                    case .unmatchable:
+                        report.unmatchable += 1
+                        plans.append(.skip(uid: header.uid))
+                    case .internalOnly:
+                        report.skippedInternal += 1
+                        plans.append(.skip(uid: header.uid))
+                    case .candidate(let candidate):
+                        var leads: [String] = []
+                        for address in candidate.lookupAddresses {
+                            for lead in lookup.leadsByAddress[address] ?? [] where !leads.contains(lead) { leads.append(lead) }
+                        }
+                        guard !leads.isEmpty else { plans.append(.skip(uid: header.uid)); continue }
+                        plans.append(.record(header, candidate, leads: leads))
+                        if !lookup.alreadyRecorded.contains(candidate.key), allowance > 0 {
+                            allowance -= 1
+                            if header.size <= UInt64(settings.maxStoredMessageBytes) { wanted.append(header.uid) }
+                        }
+                    }
+                }
+                let batch = plans
+                let bodyUIDs = wanted
+                let commandLength = settings.maxCommandLength
+                let validity = state.uidValidity
+                let cap = policy.dailyCap
+                let folderName = folder.name
+                let environment = env
+                pending = Task {
+                    let bodies = bodyUIDs.isEmpty ? [:] : try await imap.fetchBodies(uids: bodyUIDs, maxCommandLength: commandLength)
+                    let items = Self.items(batch, bodies: bodies, now: now)
+                    return try await environment.write(tenant, "the synced mail") { db in
+                        try SyncStore.commit(db, mailbox: mailbox, folder: folderName, uidValidity: validity, items: items,
+                                             dailyCap: cap, day: day, now: now.microsecondsSinceEpoch)
+                    }
+                }
             }
+            if try await settle() { return true }
+        } catch {
+            _ = try? await pending?.value  // no write of ours outlives the sync that started it
+            throw error
         }
         // Everything up to the folder's UIDNEXT at EXAMINE time is now handled (older mail
         // outside the backfill window is meant to be passed over).
@@ -192,6 +196,33 @@ struct MailboxSync: Sendable {
             }
         }
         return false
+    }
+
+    /// What to do with one message of a batch, decided before its body is fetched.
+    private enum Plan: Sendable {
+        case skip(uid: UInt32)
+        case record(FetchedHeader, MailClassification.Candidate, leads: [String])
+    }
+
+    /// The batch's items: a skip, or the mail with its readable text and raw message compressed
+    /// (no body when it was not fetched: over the cap for today, too large, or already recorded).
+    private static func items(_ plans: [Plan], bodies: [UInt32: [UInt8]], now: Timestamp) -> [SyncStore.Item] {
+        plans.map { plan in
+            switch plan {
+            case .skip(let uid):
+                return .skip(uid: uid)
+            case .record(let header, let candidate, let leads):
+                let raw = bodies[header.uid]
+                return .record(uid: header.uid, SyncStore.Mail(
+                    key: candidate.key,
+                    subject: String((header.envelope.subjectText ?? "").prefix(1000)),
+                    date: header.internalDate.map { Int64($0.timeIntervalSince1970 * 1e6) } ?? now.microsecondsSinceEpoch,
+                    direction: candidate.direction, participants: candidate.participants, leadIDs: leads,
+                    size: Int64(clamping: header.size),
+                    bodyText: raw.map { TimelineBodies.compress(MailBodyText.extract($0)) },
+                    raw: raw.map(TimelineBodies.compress(bytes:))))
+            }
+        }
     }
 
     static func security(_ security: ConnectionSecurity) -> IMAPConnection.Security {
