@@ -56,10 +56,10 @@ public enum OAuthTokenClient {
             if let scope, !scope.isEmpty { form.append(("scope", scope)) }
         }
         form += [("client_id", client.id), ("client_secret", client.secret)]
-        let request = CurlHTTPPost.Request(
+        let request = CurlHTTP.Request(
             url: endpoint, body: FormEncoding.encode(form), headers: ["Accept: application/json"], timeout: timeout,
             caFile: caFile, maxResponseBytes: 256 << 10)
-        let result = try await CurlHTTPPost.send(request)
+        let result = try await CurlHTTP.send(request)
         return try OAuthTokenResponse.parse(status: result.status, body: result.body, retryAfter: result.retryAfter)
     }
 }

@@ -25,6 +25,9 @@ public struct ProviderSettings: Codable, Sendable, Equatable {
     public var authorizationEndpoint: String?
     /// https:// (http:// only to a loopback host, for tests and local proxies).
     public var tokenEndpoint: String?
+    /// The OpenID Connect userinfo endpoint, asked for the signed-in address when the token
+    /// answer has no ID token naming it; `""` turns it off. https:// (http:// only to loopback).
+    public var userinfoEndpoint: String?
     public var scopes: [String]?
 
     public init() {}
@@ -82,12 +85,15 @@ extension ServerSettings {
             if let imap = entry.imap { preset.imap = try Self.endpoint(imap, "providers.\(name).imap") }
             if let smtp = entry.smtp { preset.smtp = try Self.endpoint(smtp, "providers.\(name).smtp") }
             if let floor = entry.minimumPollIntervalSeconds { preset.minimumPollIntervalSeconds = floor }
-            if entry.authorizationEndpoint != nil || entry.tokenEndpoint != nil || entry.scopes != nil {
+            if entry.authorizationEndpoint != nil || entry.tokenEndpoint != nil || entry.userinfoEndpoint != nil || entry.scopes != nil {
                 guard var oauth = preset.oauth else {
                     throw SettingsError("providers.\(name) does not sign in with OAuth; remove its OAuth endpoints and scopes")
                 }
                 if let url = entry.authorizationEndpoint { oauth.authorizationEndpoint = try Self.url(url, "providers.\(name).authorizationEndpoint") }
                 if let url = entry.tokenEndpoint { oauth.tokenEndpoint = try Self.url(url, "providers.\(name).tokenEndpoint") }
+                if let url = entry.userinfoEndpoint {
+                    oauth.userinfoEndpoint = url.isEmpty ? nil : try Self.url(url, "providers.\(name).userinfoEndpoint")
+                }
                 if let scopes = entry.scopes {
                     guard !scopes.isEmpty, scopes.allSatisfy({ !$0.isEmpty && !$0.contains(" ") }) else {
                         throw SettingsError("providers.\(name).scopes must be a non-empty list of scopes without spaces")

@@ -20,7 +20,8 @@ struct OAuthConfigurationTests {
                 "GMAIL": { "oauthClientId": "gid", "oauthClientSecret": "g-secret-123",
                            "imap": { "host": "127.0.0.1", "port": 1143, "security": "none" }, "minimumPollIntervalSeconds": 60 },
                 "MICROSOFT_365": { "oauthClientId": "mid", "oauthClientSecret": "m-secret-456",
-                                   "tokenEndpoint": "https://login.microsoftonline.com/contoso/oauth2/v2.0/token" } },
+                                   "tokenEndpoint": "https://login.microsoftonline.com/contoso/oauth2/v2.0/token",
+                                   "userinfoEndpoint": "https://idp.contoso.example/userinfo" } },
               "oauthRedirectURIs": ["https://crm.example/oauth/callback"] }
             """)
         let table = try settings.providerTable()
@@ -32,6 +33,10 @@ struct OAuthConfigurationTests {
         #expect(table.oauth(.gmail)?.preset.tokenEndpoint == "https://oauth2.googleapis.com/token")
         #expect(table.oauth(.microsoft365)?.preset.tokenEndpoint == "https://login.microsoftonline.com/contoso/oauth2/v2.0/token")
         #expect(table.oauth(.microsoft365)?.preset.scope == "https://outlook.office.com/IMAP.AccessAsUser.All https://outlook.office.com/SMTP.Send offline_access openid email")
+        #expect(table.oauth(.gmail)?.preset.userinfoEndpoint == "https://openidconnect.googleapis.com/v1/userinfo")
+        #expect(table.oauth(.microsoft365)?.preset.userinfoEndpoint == "https://idp.contoso.example/userinfo")
+        #expect(ProviderPreset.forProvider(.microsoft365)?.oauth?.userinfoEndpoint == nil)
+        #expect(try Self.settings(#"{ "providers": { "GMAIL": { "userinfoEndpoint": "" } } }"#).providerTable().preset(.gmail)?.oauth?.userinfoEndpoint == nil)
         #expect(table.oauth(.godaddy) == nil)
         #expect(table.redirectURIs == ["https://crm.example/oauth/callback"])
         #expect(ProviderTable.defaults.oauth(.gmail) == nil, "no client without configuration")
@@ -48,6 +53,8 @@ struct OAuthConfigurationTests {
         #"{ "providers": { "GMAIL": { "oauthClientId": "only-id" } } }"#,
         #"{ "providers": { "GODADDY": { "oauthClientId": "x", "oauthClientSecret": "y" } } }"#,
         #"{ "providers": { "GMAIL": { "tokenEndpoint": "http://tokens.example/token" } } }"#,
+        #"{ "providers": { "GMAIL": { "userinfoEndpoint": "http://idp.example/userinfo" } } }"#,
+        #"{ "providers": { "GODADDY": { "userinfoEndpoint": "https://idp.example/userinfo" } } }"#,
         #"{ "providers": { "GMAIL": { "imap": { "host": "h", "port": 993, "security": "ssl" } } } }"#,
         #"{ "oauthRedirectURIs": ["https://crm.example/cb#x"] }"#,
     ])

@@ -60,7 +60,44 @@ struct OAuthTests {
             #expect(status.mailbox.status == .enabled, "\(status.lastError.map { $0.serverText } ?? "")")
             #expect(try await fixture.timeline().map(\.subject) == ["Before connecting"])
             #expect(fixture.bearerLogins() == 1, "\(fixture.dovecot.log())")
-            #expect(try await fixture.tokens.stats().refreshGrants == 0)
+            let stats = try await fixture.tokens.stats()
+            #expect(stats.refreshGrants == 0)
+            #expect(stats.userinfoRequests == 0, "the ID token named the address; userinfo is not asked")
+            try await Self.expectNoSecrets(fixture, answers: ["\(start)", "\(mailbox)", "\(status)"])
+        }
+    }
+
+    @Test("no ID token: the address comes from the provider's userinfo endpoint, verified only; without an endpoint, or when it refuses, Complete fails saying what to fix and connects nothing")
+    func addressFromUserinfo() async throws {
+        try await OAuthFixture.with { fixture in
+            try await fixture.tokens.control(["id_token": false])
+            let admin = fixture.company.admin
+            // Microsoft 365, as built in, has no userinfo endpoint for these tokens.
+            await #expect { _ = try await fixture.signIn(.microsoft365) } throws: {
+                ($0 as? RPCError)?.code == .internal && "\($0)".contains("no userinfo endpoint") && "\($0)".contains("openid and email scopes")
+            }
+            // An address the provider has not verified is not taken.
+            try await fixture.tokens.control(["userinfo_verified": false])
+            await #expect { _ = try await fixture.signIn(.gmail) } throws: {
+                ($0 as? RPCError)?.code == .internal && "\($0)".contains("verified")
+            }
+            // The endpoint failing: its words, and what to check.
+            try await fixture.tokens.control(["userinfo_verified": true, "userinfo_status": 500])
+            await #expect { _ = try await fixture.signIn(.gmail) } throws: {
+                ($0 as? RPCError)?.code == .internal && "\($0)".contains("userinfo is failing") && "\($0)".contains("email scope")
+            }
+            #expect(try await admin.listMailboxes(ListMailboxesRequest()).mailboxes.isEmpty)
+
+            try await fixture.tokens.control(["userinfo_status": 0])
+            try await fixture.deliver(subject: "Found through userinfo")
+            let (start, mailbox) = try await fixture.signIn(.gmail)
+            #expect(mailbox.emailAddress == OAuthFixture.owner)
+            #expect(mailbox.authMethod == .oauth)
+            #expect(try await fixture.tokens.stats().userinfoRequests == 2)  // the unverified answer, then this one
+            #expect(await fixture.harness.runSyncs() == 1)
+            let status = try await fixture.status(mailbox.id)
+            #expect(status.mailbox.status == .enabled, "\(status.lastError.map { $0.serverText } ?? "")")
+            #expect(try await fixture.timeline().map(\.subject) == ["Found through userinfo"])
             try await Self.expectNoSecrets(fixture, answers: ["\(start)", "\(mailbox)", "\(status)"])
         }
     }

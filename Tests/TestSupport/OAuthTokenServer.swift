@@ -58,6 +58,8 @@ public actor OAuthTokenServer {
         public var liveRefreshTokens: [String]
         /// Every access and refresh token issued, for searching logs and responses.
         public var issuedTokens: [String]
+        /// GETs of `/userinfo` with a valid bearer token.
+        public var userinfoRequests: Int
     }
 
     public nonisolated let directory: String
@@ -66,6 +68,9 @@ public actor OAuthTokenServer {
     public nonisolated var baseURL: String { "http://127.0.0.1:\(port)" }
     public nonisolated var tokenEndpoint: String { baseURL + "/token" }
     public nonisolated var authorizationEndpoint: String { baseURL + "/authorize" }
+    /// OpenID Connect userinfo: `{"sub", "email", "email_verified"}` for a valid bearer access
+    /// token, 401 with `WWW-Authenticate` otherwise.
+    public nonisolated var userinfoEndpoint: String { baseURL + "/userinfo" }
     public nonisolated var logPath: String { directory + "/server.log" }
 
     private var process: ChildProcess?
@@ -120,7 +125,8 @@ public actor OAuthTokenServer {
     /// Changes behaviour: `["revoke_all": true]`, `["rotate": true]`, `["client_secret": "…"]`,
     /// `["lifetime": 60]` (`expires_in` and the JWT's `exp`), `["jwt_lifetime": 3]` (only the JWT's
     /// `exp`, so tokens die before the client expects; 0 ends that), `["fail_status": 503]` (0 stops
-    /// failing).
+    /// failing), `["id_token": false]` (code answers without an ID token), `["userinfo_verified":
+    /// false]` (userinfo says the email is not verified), `["userinfo_status": 500]` (0: answer).
     public nonisolated func control(_ settings: [String: any Sendable]) async throws {
         let json = try JSONSerialization.data(withJSONObject: settings)
         let (status, body) = try await Self.http("POST", baseURL + "/test/control", body: json)
@@ -135,7 +141,8 @@ public actor OAuthTokenServer {
         return Stats(
             codeGrants: object["code_grants"] as? Int ?? -1, refreshGrants: object["refresh_grants"] as? Int ?? -1,
             refreshScopes: object["refresh_scopes"] as? [String] ?? [], liveRefreshTokens: object["live_refresh_tokens"] as? [String] ?? [],
-            issuedTokens: object["issued_tokens"] as? [String] ?? [])
+            issuedTokens: object["issued_tokens"] as? [String] ?? [],
+            userinfoRequests: object["userinfo_requests"] as? Int ?? -1)
     }
 
     /// An access token for `email` valid `lifetime` seconds from now by the real clock (negative:
@@ -188,7 +195,8 @@ public actor OAuthTokenServer {
         lock = threading.Lock()
         state = {"client_secret": config["client_secret"], "rotate": config["rotate"], "lifetime": config["lifetime"],
                  "fail_status": 0, "codes": {}, "refresh": {}, "code_grants": 0, "refresh_grants": 0,
-                 "refresh_scopes": [], "issued": []}
+                 "refresh_scopes": [], "issued": [], "id_token": True, "userinfo_verified": True,
+                 "userinfo_status": 0, "userinfo_requests": 0}
 
         def b64(data):
             return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
@@ -211,6 +219,19 @@ public actor OAuthTokenServer {
                 state["issued"].append(rt)
                 answer["refresh_token"] = rt
             return answer
+
+        def verify(authorization):
+            """The claims of a bearer access token this server signed and that has not expired, else None."""
+            if not authorization.startswith("Bearer "):
+                return None
+            parts = authorization[7:].split(".")
+            if len(parts) != 3:
+                return None
+            expected = b64(hmac.new(key, (parts[0] + "." + parts[1]).encode(), hashlib.sha256).digest())
+            if not hmac.compare_digest(expected, parts[2]):
+                return None
+            claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+            return claims if claims.get("exp", 0) > time.time() else None
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
@@ -242,7 +263,21 @@ public actor OAuthTokenServer {
                         live = [t for t, r in state["refresh"].items() if not r["revoked"]]
                         return self.answer(200, {"code_grants": state["code_grants"], "refresh_grants": state["refresh_grants"],
                                                  "refresh_scopes": state["refresh_scopes"], "live_refresh_tokens": live,
-                                                 "issued_tokens": state["issued"]})
+                                                 "issued_tokens": state["issued"],
+                                                 "userinfo_requests": state["userinfo_requests"]})
+                    if url.path == "/userinfo":
+                        claims = verify(self.headers.get("Authorization", ""))
+                        if claims is None:
+                            self.send_response(401)
+                            self.send_header("WWW-Authenticate", 'Bearer error="invalid_token"')
+                            self.send_header("Content-Length", "0")
+                            self.end_headers()
+                            return
+                        if state["userinfo_status"]:
+                            return self.error(state["userinfo_status"], "server_error", "userinfo is failing")
+                        state["userinfo_requests"] += 1
+                        return self.answer(200, {"sub": "id-" + claims["email"], "email": claims["email"],
+                                                 "email_verified": state["userinfo_verified"]})
                     if url.path == "/test/mint":
                         now = int(time.time())
                         token = jwt({"sub": q["email"], "email": q["email"], "iat": now, "exp": now + int(q["lifetime"])})
@@ -292,7 +327,8 @@ public actor OAuthTokenServer {
                             return self.error(400, "invalid_grant", "Invalid code verifier.")
                         state["code_grants"] += 1
                         answer = tokens(entry["email"], entry["scope"])
-                        answer["id_token"] = jwt({"sub": "id-" + entry["email"], "email": entry["email"], "email_verified": True,
+                        if state["id_token"]:
+                          answer["id_token"] = jwt({"sub": "id-" + entry["email"], "email": entry["email"], "email_verified": True,
                                                   "aud": config["client_id"], "iat": int(time.time()), "exp": int(time.time()) + 3600})
                         return self.answer(200, answer)
                     if grant == "refresh_token":

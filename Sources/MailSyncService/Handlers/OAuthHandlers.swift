@@ -98,14 +98,7 @@ struct OAuthHandlers: Sendable {
         } catch {
             throw refusedExchange(OAuthAccess.diagnosis(error), tenant: tenant, provider: pending.provider, context: context)
         }
-        guard let claimed = tokens.idToken.flatMap(IDTokenClaims.init)?.address,
-            let email = try? Validate.email(claimed, "the ID token's email")
-        else {
-            env.logger.error("oauth: no address in the token answer", metadata: [
-                "company": "\(tenant)", "provider": "\(providerPreset.shortName)", "request": "\(context.requestID)",
-            ])
-            throw RPCError(.internal, "the provider did not say which address signed in (no email in its ID token); the operators must include the openid and email scopes")
-        }
+        let email = try await signedInAddress(tokens, preset: preset, tenant: tenant, provider: pending.provider, context: context)
         if tokens.refreshToken == nil {
             env.logger.notice("oauth: sign-in without a refresh token; the mailbox must sign in again when the access token expires", metadata: [
                 "company": "\(tenant)", "provider": "\(providerPreset.shortName)",
@@ -125,6 +118,43 @@ struct OAuthHandlers: Sendable {
     }
 
     // MARK: - Steps
+
+    /// The address that signed in: the ID token's, else the provider's userinfo endpoint's
+    /// (verified addresses only).
+    ///
+    /// - Throws: `internal` when neither names one (the operators' scopes or endpoints are
+    ///   wrong); `unavailable` when the userinfo endpoint cannot be reached (try again).
+    private func signedInAddress(
+        _ tokens: OAuthTokenResponse, preset: OAuthPreset, tenant: TenantID, provider: MailProvider, context: ServerContext
+    ) async throws -> String {
+        if let claimed = tokens.idToken.flatMap(IDTokenClaims.init)?.address {
+            return try Validate.email(claimed, "the ID token's email")
+        }
+        let metadata: Logger.Metadata = [
+            "company": "\(tenant)", "provider": "\(providerPreset(provider))", "request": "\(context.requestID)",
+        ]
+        guard let endpoint = preset.userinfoEndpoint else {
+            env.logger.error("oauth: no address in the token answer and no userinfo endpoint", metadata: metadata)
+            throw RPCError(.internal, "the provider did not say which address signed in (no email in its ID token, and no userinfo endpoint is configured); the operators must include the openid and email scopes")
+        }
+        let userinfo: OAuthUserinfoClient.Userinfo
+        do {
+            userinfo = try await OAuthUserinfoClient.userinfo(
+                endpoint: endpoint, accessToken: tokens.accessToken, timeout: Self.exchangeTimeout, caFile: env.providers.tokenCAFile)
+        } catch {
+            let diagnosis = OAuthAccess.diagnosis(error)
+            env.logger.error("oauth: the userinfo endpoint failed", metadata: metadata.merging(["reason": "\(diagnosis.serverText)"]) { $1 })
+            if case .connection = error.failure {
+                throw RPCError(.unavailable, "the provider's userinfo endpoint could not be reached (\(diagnosis.serverText)); start the sign-in again in a moment")
+            }
+            throw RPCError(.internal, "the provider's userinfo endpoint refused to name the signed-in address (\(diagnosis.serverText)); the operators must check the email scope and the userinfo endpoint")
+        }
+        guard let address = userinfo.verifiedEmail else {
+            env.logger.error("oauth: the userinfo answer has no verified email", metadata: metadata)
+            throw RPCError(.internal, "the provider did not name a verified address for this sign-in (userinfo has no verified email); the operators must include the email scope")
+        }
+        return try Validate.email(address, "the userinfo email")
+    }
 
     /// The provider's OAuth endpoints and the server's client there.
     private func oauthSetup(_ provider: MailProvider) throws -> (OAuthPreset, OAuthTokenClient.Client) {

@@ -37,6 +37,7 @@ struct ProviderPreset: Sendable, Hashable {
                 tokenEndpoint: "https://oauth2.googleapis.com/token",
                 // `openid email`: the ID token names the signed-in address.
                 scopes: ["https://mail.google.com/", "openid", "email"],
+                userinfoEndpoint: "https://openidconnect.googleapis.com/v1/userinfo",
                 // A refresh token only comes with offline access, and again only with consent.
                 extraAuthorizationParameters: [("access_type", "offline"), ("prompt", "consent")])),
         ProviderPreset(
@@ -50,6 +51,9 @@ struct ProviderPreset: Sendable, Hashable {
                     "https://outlook.office.com/IMAP.AccessAsUser.All", "https://outlook.office.com/SMTP.Send",
                     "offline_access", "openid", "email",
                 ],
+                // None: Microsoft's userinfo is a Graph endpoint, and these access tokens are for
+                // Outlook. With `openid` its token answer always carries the ID token.
+                userinfoEndpoint: nil,
                 extraAuthorizationParameters: [])),
         ProviderPreset(
             provider: .godaddy,
@@ -81,6 +85,9 @@ struct OAuthPreset: Sendable, Hashable {
     var tokenEndpoint: String
     /// Asked for on sign-in and sent again on every refresh (Microsoft requires that).
     var scopes: [String]
+    /// The OpenID Connect userinfo endpoint, asked for the signed-in address when a token answer
+    /// has no ID token naming it; nil: none (the sign-in then fails, saying so).
+    var userinfoEndpoint: String? = nil
     /// Added to the authorization URL (Google: `access_type=offline`, `prompt=consent`).
     var extraAuthorizationParameters: [(String, String)]
 
@@ -88,6 +95,7 @@ struct OAuthPreset: Sendable, Hashable {
 
     static func == (a: OAuthPreset, b: OAuthPreset) -> Bool {
         a.authorizationEndpoint == b.authorizationEndpoint && a.tokenEndpoint == b.tokenEndpoint && a.scopes == b.scopes
+            && a.userinfoEndpoint == b.userinfoEndpoint
             && a.extraAuthorizationParameters.map { "\($0.0)=\($0.1)" } == b.extraAuthorizationParameters.map { "\($0.0)=\($0.1)" }
     }
 
@@ -95,5 +103,6 @@ struct OAuthPreset: Sendable, Hashable {
         hasher.combine(authorizationEndpoint)
         hasher.combine(tokenEndpoint)
         hasher.combine(scopes)
+        hasher.combine(userinfoEndpoint)
     }
 }

@@ -8,7 +8,8 @@ import TestSupport
 
 /// OAuth end to end on loopback: a token endpoint (``OAuthTokenServer``) issuing HS256 JWT access
 /// tokens, a Dovecot whose oauth2 passdb validates them with the same key, and a Mail Sync server
-/// whose GMAIL and MICROSOFT_365 presets point at both (config `providers`). The company's
+/// whose GMAIL and MICROSOFT_365 presets point at both (config `providers`; GMAIL also at the
+/// endpoint's userinfo, MICROSOFT_365 with none, as built in). The company's
 /// administrator signs in as `alice@acme.example`, the Dovecot user.
 struct OAuthFixture {
     let harness: ServiceHarness
@@ -40,9 +41,13 @@ struct OAuthFixture {
             provider.oauthClientSecret = ConfigSecret(clientSecret ?? tokenOptions.clientSecret)
             provider.authorizationEndpoint = tokens.authorizationEndpoint
             provider.tokenEndpoint = tokens.tokenEndpoint
+            var gmail = provider
+            gmail.userinfoEndpoint = tokens.userinfoEndpoint
+            var microsoft = provider
+            microsoft.userinfoEndpoint = ""  // as built in: none
             let logs = CapturingLogHandler.Store()
             let harness = try await ServiceHarness.start(
-                logHandler: CapturingLogHandler(store: logs), providers: ["GMAIL": provider, "MICROSOFT_365": provider])
+                logHandler: CapturingLogHandler(store: logs), providers: ["GMAIL": gmail, "MICROSOFT_365": microsoft])
             let company = try await harness.makeCompany(domains: ["acme.example"])
             try await SyncFixture.upsertLeads(company, leads)
             return OAuthFixture(harness: harness, dovecot: dovecot, tokens: tokens, company: company, logs: logs)

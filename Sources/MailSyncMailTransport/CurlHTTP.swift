@@ -43,15 +43,16 @@ private let headerCallback: ccurl_write_callback = { data, size, count, userdata
     return length
 }
 
-/// One HTTP POST through libcurl on its own ``CurlThread``; blocking inside, async outside.
+/// One HTTP request (a form POST, or a GET) through libcurl on its own ``CurlThread``; blocking
+/// inside, async outside.
 ///
 /// No verbose or debug output is ever turned on: requests carry secrets. Only `https`, or `http`
 /// to a loopback host; no redirects.
-enum CurlHTTPPost {
+enum CurlHTTP {
     struct Request: Sendable {
         var url: String
-        /// Sent as `application/x-www-form-urlencoded`.
-        var body: String
+        /// Sent as `application/x-www-form-urlencoded` in a POST; nil: a GET.
+        var body: String?
         var headers: [String]
         var timeout: Duration
         var caFile: String?
@@ -68,7 +69,7 @@ enum CurlHTTPPost {
         let (host, port) = endpoint(request.url)
         guard allowed(request.url, host: host) else {
             throw OAuthTokenClientError(.oauth(OAuthTokenError(
-                error: "invalid_endpoint", errorDescription: "token endpoints must be https:// (http:// only on loopback)", httpStatus: 0)))
+                error: "invalid_endpoint", errorDescription: "OAuth endpoints must be https:// (http:// only on loopback)", httpStatus: 0)))
         }
         let thread = CurlThread(name: "oauth \(host)")
         let result: Result<Answer, OAuthTokenClientError> = await withCheckedContinuation { continuation in
@@ -89,7 +90,8 @@ enum CurlHTTPPost {
         defer { errorBuffer.deallocate() }
         var headers: UnsafeMutablePointer<curl_slist>?
         defer { curl_slist_free_all(headers) }
-        for header in request.headers + ["Content-Type: application/x-www-form-urlencoded", "Expect:"] {
+        let formHeaders = request.body == nil ? [] : ["Content-Type: application/x-www-form-urlencoded", "Expect:"]
+        for header in request.headers + formHeaders {
             headers = curl_slist_append(headers, header) ?? headers
         }
 
@@ -99,7 +101,7 @@ enum CurlHTTPPost {
         _ = ccurl_setopt_nosignal(handle, 1)
         _ = ccurl_setopt_errorbuffer(handle, errorBuffer)
         _ = ccurl_setopt_httpheader(handle, headers)
-        _ = ccurl_setopt_copypostfields(handle, request.body)
+        if let body = request.body { _ = ccurl_setopt_copypostfields(handle, body) }
         _ = ccurl_setopt_writefunction(handle, bodyCallback)
         _ = ccurl_setopt_writedata(handle, answer.toOpaque())
         _ = ccurl_setopt_headerfunction(handle, headerCallback)
