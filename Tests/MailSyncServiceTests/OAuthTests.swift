@@ -299,7 +299,7 @@ struct OAuthTests {
         }
     }
 
-    @Test("Smart Mail from an OAuth mailbox: the token is refreshed when close to expiry and the SMTP server accepts XOAUTH2 with it")
+    @Test("Smart Mail from an OAuth mailbox: the token is refreshed when close to expiry and the SMTP server accepts XOAUTH2 with it; a revoked sign-in fails the send and is in the error log")
     func smartMailOverXOAUTH2() async throws {
         let options = OAuthTokenServer.Options()
         try await SMTPServer.withServer(options: .init(users: [], oauthKey: options.signingKey)) { smtp in
@@ -319,6 +319,30 @@ struct OAuthTests {
                 #expect(received.first?.recipients == ["jane@client.example"])
                 #expect(try await fixture.timeline().map(\.subject) == ["Over XOAUTH2"])
                 try await Self.expectNoSecrets(fixture, answers: ["\(sent)"])
+
+                // The sign-in revoked: the next send fails before SMTP, says to reconnect, and the
+                // mailbox's error log and events show it like any refused send.
+                try await fixture.tokens.control(["revoke_all": true])
+                fixture.harness.clock.advance(seconds: 56 * 60)
+                request.subject = "After revocation"
+                await #expect { _ = try await fixture.company.admin.sendSmartMail(request) } throws: { error in
+                    guard let status = error as? RPCError else { return false }
+                    return status.code == .failedPrecondition && status.message.contains("could not be renewed")
+                        && status.message.contains("invalid_grant")
+                }
+                #expect(try smtp.messages().count == 1)
+                var logRequest = ListErrorLogRequest()
+                logRequest.mailboxId = mailbox.id
+                let log = try await fixture.company.admin.listErrorLog(logRequest).entries
+                try #require(log.count == 1)
+                #expect(log[0].errorClass == .authentication)
+                #expect(log[0].serverText.contains("invalid_grant"), "\(log[0].serverText)")
+                var eventRequest = ListSyncEventsRequest()
+                eventRequest.mailboxId = mailbox.id
+                eventRequest.kinds = [.error]
+                let events = try await fixture.company.admin.listSyncEvents(eventRequest).events
+                #expect(events.contains { $0.detail.contains("After revocation") && $0.detail.contains("invalid_grant") }, "\(events.map(\.detail))")
+                #expect(try await fixture.timeline().map(\.subject) == ["Over XOAUTH2"])
             }
         }
     }

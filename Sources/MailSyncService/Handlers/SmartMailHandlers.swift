@@ -66,7 +66,7 @@ struct SmartMailHandlers: Sendable {
             }
             to = [try Self.recipient(leadAddress, field: "the lead's address")]
         }
-        let credentials = try await credentials(plan, tenant: tenant)
+        let credentials = try await credentials(plan, subject: request.subject, tenant: tenant, context: context)
 
         let sentAt = env.clock.now()
         let message = MIMEMessage(
@@ -152,16 +152,19 @@ struct SmartMailHandlers: Sendable {
     }
 
     /// The stored password, or for an OAuth mailbox an access token (refreshed when it expires
-    /// within five minutes; XOAUTH2). A token that cannot be had is `failed precondition`
-    /// (reconnect), `unavailable` (the sign-in service is unreachable: try later) or `internal`.
-    private func credentials(_ plan: SmartMailRecords.Plan, tenant: TenantID) async throws -> SMTPSender.Credentials {
+    /// within five minutes; XOAUTH2). A token that cannot be had is logged like a refused send
+    /// (the mailbox's error log and an `ERROR` event) and is `failed precondition` (reconnect),
+    /// `unavailable` (the sign-in service is unreachable: try later) or `internal`.
+    private func credentials(
+        _ plan: SmartMailRecords.Plan, subject: String, tenant: TenantID, context: ServerContext
+    ) async throws -> SMTPSender.Credentials {
         guard plan.mailbox.authMethod == .oauth else { return .password(try openPassword(plan, tenant: tenant)) }
         do {
             return .oauthBearer(try await OAuthAccess(env: env).accessToken(tenant: tenant, mailbox: plan.mailbox, sealed: plan.sealedSecret))
         } catch {
             let diagnosis = error.diagnosis
-            let code: StatusCode = diagnosis.errorClass == .temporary ? .unavailable : diagnosis.errorClass == .operator ? .internal : .failedPrecondition
-            throw RPCError(code, "the Smart Mail was not sent: your mailbox's sign-in could not be renewed (\(diagnosis.serverText.prefix(300))). \(diagnosis.hint)")
+            await logRefusal(diagnosis, mailbox: plan.mailbox, subject: subject, tenant: tenant, context: context, curlCode: nil)
+            throw RPCError(Self.statusCode(diagnosis), "the Smart Mail was not sent: your mailbox's sign-in could not be renewed (\(diagnosis.serverText.prefix(300))). \(diagnosis.hint)")
         }
     }
 
@@ -176,15 +179,32 @@ struct SmartMailHandlers: Sendable {
         }
     }
 
-    /// Logs a refused send (error log and an `ERROR` event, one transaction) and returns the status
-    /// for the caller. A failure to log is itself only logged: the caller learns why the mail was
-    /// not sent either way.
+    /// Logs a refused send and returns the status for the caller.
     private func refused(_ error: SMTPError, mailbox: Mailbox, subject: String, tenant: TenantID, context: ServerContext) async -> RPCError {
         let diagnosis = error.diagnosis
+        await logRefusal(diagnosis, mailbox: mailbox, subject: subject, tenant: tenant, context: context, curlCode: error.curlCode)
+        return RPCError(Self.statusCode(diagnosis), "the Smart Mail was not sent: the mail server said “\(diagnosis.serverText.prefix(1000))”. \(diagnosis.hint)")
+    }
+
+    /// `unavailable` for a temporary failure (try later), `internal` for ours, else `failed precondition`.
+    static func statusCode(_ diagnosis: Diagnosis) -> StatusCode {
+        switch diagnosis.errorClass {
+        case .temporary: .unavailable
+        case .operator: .internal
+        default: .failedPrecondition
+        }
+    }
+
+    /// Writes why a Smart Mail was not sent to the mailbox's error log with an `ERROR` event (one
+    /// transaction). A failure to log is itself only logged: the caller learns why the mail was not
+    /// sent either way.
+    private func logRefusal(
+        _ diagnosis: Diagnosis, mailbox: Mailbox, subject: String, tenant: TenantID, context: ServerContext, curlCode: Int?
+    ) async {
         let now = env.clock.now().microsecondsSinceEpoch
         env.logger.notice("Smart Mail not sent", metadata: [
             "company": "\(tenant)", "mailbox": "\(mailbox.id)", "class": "\(diagnosis.errorClass)", "rule": "\(diagnosis.rule)",
-            "curl": "\(error.curlCode.map(String.init) ?? "-")", "request": "\(context.requestID)",
+            "curl": "\(curlCode.map(String.init) ?? "-")", "request": "\(context.requestID)",
         ])
         do {
             let mailboxID = mailbox.id
@@ -200,13 +220,6 @@ struct SmartMailHandlers: Sendable {
                 "company": "\(tenant)", "mailbox": "\(mailbox.id)", "reason": "\(error)", "request": "\(context.requestID)",
             ])
         }
-        let code: StatusCode
-        switch diagnosis.errorClass {
-        case .temporary: code = .unavailable
-        case .operator: code = .internal
-        default: code = .failedPrecondition
-        }
-        return RPCError(code, "the Smart Mail was not sent: the mail server said “\(diagnosis.serverText.prefix(1000))”. \(diagnosis.hint)")
     }
 
     static func participants(_ message: MIMEMessage) -> [MailParticipant] {
