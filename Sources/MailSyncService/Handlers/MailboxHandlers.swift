@@ -70,7 +70,7 @@ struct MailboxHandlers: Sendable {
         try Self.validateSecret(request.secret)
 
         let limit = try await env.mailboxSyncLimit(tenant)
-        let mailboxID = UUID().uuidString.lowercased()
+        let mailboxID = RowID.make()
         let sealed = env.secrets.seal(request.secret, context: MailboxRecords.secretContext(tenant: tenant, mailboxID: mailboxID))
         let now = env.clock.now().microsecondsSinceEpoch
         let provider = request.provider

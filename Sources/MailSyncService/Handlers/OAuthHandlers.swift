@@ -182,7 +182,7 @@ struct OAuthHandlers: Sendable {
         if let existing, existing.emailAddress.lowercased() != email.lowercased() {
             throw RPCError(.alreadyExists, "user '\(userID)' already has a mailbox (\(existing.emailAddress), \(existing.id)) and signed in as \(email); disable it before connecting another")
         }
-        let mailboxID = existing?.id ?? UUID().uuidString.lowercased()
+        let mailboxID = existing?.id ?? RowID.make()
         let sealed = credentials.seal(env.secrets, context: MailboxRecords.secretContext(tenant: tenant, mailboxID: mailboxID))
         return try await env.write(tenant, "the mailbox") { db in
             try MailboxHandlers.requireActiveUser(db, userID)

@@ -74,7 +74,7 @@ struct UserHandlers: Sendable {
     /// Creates an active user; the server makes the id (a UUID) when the request has none.
     func createUser(_ request: CreateUserRequest, context: ServerContext) async throws -> User {
         let (caller, tenant) = try context.tenant()
-        let id = request.id.isEmpty ? UUID().uuidString.lowercased() : request.id
+        let id = request.id.isEmpty ? RowID.make() : request.id
         if !request.id.isEmpty { try Validate.identifier(request.id, "id") }
         let name = request.name.trimmingCharacters(in: .whitespaces)
         try Validate.required(name, "name")

@@ -105,7 +105,7 @@ enum SmartMailRecords {
                 entryID = existing
                 try db.run("UPDATE timeline_entries SET smart_mail = 1 WHERE id = ?", [.text(entryID)])
             } else {
-                entryID = UUID().uuidString.lowercased()
+                entryID = RowID.make()
                 try db.run("""
                     INSERT INTO timeline_entries(id, lead_id, message_key, mailbox_id, user_id, subject, date, direction, smart_mail)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1)

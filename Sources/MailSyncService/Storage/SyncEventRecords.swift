@@ -30,7 +30,7 @@ enum SyncEventRecords {
         _ db: SQLiteConnection, kind: SyncEventKind, mailboxID: String, userID: String,
         status: MailboxStatus = .unspecified, emailsSynced: UInt32 = 0, detail: String, now: Int64
     ) throws -> SyncEvent {
-        let id = UUID().uuidString.lowercased()
+        let id = RowID.make()
         try db.run("""
             INSERT INTO sync_events(id, time, kind, mailbox_id, user_id, status, emails_synced, detail)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?)

@@ -188,7 +188,7 @@ enum SyncStore {
                 "SELECT id FROM timeline_entries WHERE lead_id = ? AND message_key = ?", [.text(leadID), .text(mail.key)])?.string {
                 entryID = existing
             } else {
-                entryID = UUID().uuidString.lowercased()
+                entryID = RowID.make()
                 try db.run("""
                     INSERT INTO timeline_entries(id, lead_id, message_key, mailbox_id, user_id, subject, date, direction)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
