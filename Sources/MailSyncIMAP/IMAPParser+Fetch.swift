@@ -61,7 +61,9 @@ extension IMAPParser {
 
     private func envelope(_ cursor: inout ResponseCursor) throws(IMAPError) -> Envelope {
         var fields: [[UInt8]?] = []
+        fields.reserveCapacity(4)
         var addressLists: [[Address]] = []
+        addressLists.reserveCapacity(6)
         var position = 0
         try cursor.list("an ENVELOPE") { (inner: inout ResponseCursor) throws(IMAPError) in
             switch position {
@@ -84,13 +86,21 @@ extension IMAPParser {
         if cursor.skipKeyword("NIL") { return [] }
         var result: [Address] = []
         try cursor.list("an address list") { (inner: inout ResponseCursor) throws(IMAPError) in
-            var parts: [[UInt8]?] = []
+            var address = Address()
+            var count = 0
             try inner.list("an address") { (field: inout ResponseCursor) throws(IMAPError) in
-                guard parts.count < 4 else { throw field.error(.unexpectedByte, "an address has 4 fields") }
-                parts.append(try field.nstring("an address field"))
+                let value = try field.nstring("an address field")
+                switch count {
+                case 0: address.name = value
+                case 1: address.sourceRoute = value
+                case 2: address.mailbox = value
+                case 3: address.host = value
+                default: throw field.error(.unexpectedByte, "an address has 4 fields")
+                }
+                count += 1
             }
-            guard parts.count == 4 else { throw inner.error(.unexpectedEnd, "an address has 4 fields, got \(parts.count)") }
-            result.append(Address(name: parts[0], sourceRoute: parts[1], mailbox: parts[2], host: parts[3]))
+            guard count == 4 else { throw inner.error(.unexpectedEnd, "an address has 4 fields, got \(count)") }
+            result.append(address)
         }
         return result
     }
