@@ -51,16 +51,36 @@ extension DovecotServer {
 
         static func current() throws -> MailOwner {
             if getuid() == 0 {
-                // getpwnam returns a static buffer: read the ids before the next call overwrites it.
-                guard let dovecot = getpwnam("dovecot").map({ ($0.pointee.pw_uid, $0.pointee.pw_gid) }),
-                    getpwnam("dovenull") != nil
-                else {
+                guard let dovecot = account(named: "dovecot"), account(named: "dovenull") != nil else {
                     throw DovecotError("users dovecot and dovenull are missing: run scripts/install-deps.sh")
                 }
-                return MailOwner(uid: dovecot.0, gid: dovecot.1, loginUser: "dovenull", internalUser: "dovecot", needsChown: true)
+                return MailOwner(uid: dovecot.uid, gid: dovecot.gid, loginUser: "dovenull", internalUser: "dovecot", needsChown: true)
             }
-            let name = getpwuid(getuid()).map { String(cString: $0.pointee.pw_name) } ?? "\(getuid())"
+            let name = account(uid: getuid())?.name ?? "\(getuid())"
             return MailOwner(uid: getuid(), gid: getgid(), loginUser: name, internalUser: name, needsChown: false)
+        }
+
+        /// The passwd entry of `name`, through the reentrant getpwnam_r: tests start servers in
+        /// parallel, and getpwnam's shared static buffer once gave one Dovecot another user's ids
+        /// (its auth process then could not read the users file: "Temporary authentication failure").
+        static func account(named name: String) -> (uid: uid_t, gid: gid_t, name: String)? {
+            withPasswdBuffer { entry, buffer, result in getpwnam_r(name, &entry, buffer.baseAddress!, buffer.count, &result) }
+        }
+
+        /// The passwd entry of `uid`, through getpwuid_r.
+        static func account(uid: uid_t) -> (uid: uid_t, gid: gid_t, name: String)? {
+            withPasswdBuffer { entry, buffer, result in getpwuid_r(uid, &entry, buffer.baseAddress!, buffer.count, &result) }
+        }
+
+        private static func withPasswdBuffer(
+            _ lookup: (inout passwd, UnsafeMutableBufferPointer<CChar>, inout UnsafeMutablePointer<passwd>?) -> Int32
+        ) -> (uid: uid_t, gid: gid_t, name: String)? {
+            var entry = passwd()
+            var result: UnsafeMutablePointer<passwd>?
+            return withUnsafeTemporaryAllocation(of: CChar.self, capacity: 16_384) { buffer in
+                guard lookup(&entry, buffer, &result) == 0, result != nil else { return nil }
+                return (entry.pw_uid, entry.pw_gid, String(cString: entry.pw_name))
+            }
         }
     }
 
