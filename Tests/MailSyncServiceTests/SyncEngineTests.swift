@@ -126,7 +126,7 @@ struct SyncEngineTests {
             await fixture.harness.runSyncs()
             #expect(try await fixture.timeline("lead-1").count == 100)
             let status = try await fixture.status()
-            #expect(status.mailbox.syncedToday == 100)
+            #expect(status.mailbox.syncedToday == 100, "\(status.mailbox.status) \(status.lastError.map { $0.serverText } ?? "-")")
             let completed = try #require(try await fixture.events([.syncCompleted]).first)
             #expect(completed.detail.contains("daily limit"), "\(completed.detail)")
 
@@ -138,6 +138,37 @@ struct SyncEngineTests {
             let all = try await fixture.timeline("lead-1")
             #expect(all.count == 101)
             #expect(Set(all.map(\.subject)).count == 101)
+        }
+    }
+
+    @Test("the cap reached in one batch while later batches are in flight: they write nothing, and the deferred mail comes on later days, none lost or doubled")
+    func dailyCapAcrossBatches() async throws {
+        var sync = ServiceHarness.syncSettings()
+        sync.headersPerBatch = 10
+        try await SyncFixture.with(leads: Self.leads, sync: sync) { fixture in
+            var get = GetCompanyRequest()
+            get.companyId = fixture.company.id
+            var limits = SetCompanyLimitsRequest()
+            limits.limits = try await fixture.harness.operatorClient.getCompany(get).limits
+            limits.limits.syncedEmailsPerUserPerDay = 25
+            _ = try await fixture.company.admin.setCompanyLimits(limits)
+            // 120 messages in 12 batches; every third is a lead's, so each batch starts with mail
+            // the sync skips: a batch after the cap that wrote its cursor would skip deferred mail.
+            for i in 0..<120 {
+                let from = i % 3 == 0 ? "jane@client.example" : "stranger\(i)@nowhere.example"
+                try await fixture.deliver(from: from, to: SyncFixture.owner, subject: "Mail \(i)", messageID: "cap\(i)@c",
+                                          date: fixture.daysAgo(2 - Double(i) / 1000))
+            }
+            await fixture.harness.runSyncs()
+            let first = try await fixture.timeline("lead-1").map(\.subject)
+            #expect(first.count == 25)
+            #expect(Set(first) == Set((0..<25).map { "Mail \($0 * 3)" }), "the oldest 25, in UID order")
+            #expect(try await fixture.status().mailbox.syncedToday == 25)
+            await fixture.advanceAndSync(seconds: 86_400)
+            let all = try await fixture.timeline("lead-1")
+            #expect(all.count == 40)
+            #expect(Set(all.map(\.subject)) == Set((0..<40).map { "Mail \($0 * 3)" }))
+            #expect(try await fixture.count("SELECT count(*) FROM messages WHERE raw_zlib IS NULL") == 0)
         }
     }
 

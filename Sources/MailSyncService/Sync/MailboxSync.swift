@@ -83,25 +83,35 @@ struct MailboxSync: Sendable {
         let chunks = stride(from: 0, to: uids.count, by: size).map { Array(uids[$0..<min(uids.count, $0 + size)]) }
         let maxLength = settings.maxCommandLength
         // The work overlaps: the server sends batch n+1's headers (asked for before batch n is
-        // matched) while we match batch n; batch n's bodies are fetched, read, compressed and
-        // committed in a task of their own while batch n+1's headers arrive and are matched.
-        // Commits stay in order, and batch n+1's lead lookup waits for batch n's commit, so the
-        // daily cap and the dedupe see everything before it.
+        // matched) while we match batch n; each batch's bodies are fetched, read and compressed in
+        // a task of its own while later batches are matched and looked up, and its commit waits
+        // for the one before (commits stay in UID order; at most `Self.batchesInFlight` batches are
+        // in flight). The lead lookup only decides which bodies to fetch: the commit checks the
+        // daily cap and what is already recorded again, inside its transaction, so a lookup made
+        // before an earlier batch committed can only fetch a body too many, never record wrongly.
+        // Once a batch reaches the cap, the batches after it write nothing (their cursor must not
+        // pass the mail left for tomorrow).
         var prefetch: Task<[FetchedHeader], any Error>? = chunks.first.map { first in
             Task { try await imap.fetchHeaders(uids: first, maxCommandLength: maxLength) }
         }
         defer { prefetch?.cancel() }
-        var pending: Task<SyncStore.BatchResult, any Error>?
-        /// Waits for the batch being committed and takes its result; true when the cap was reached.
-        func settle() async throws -> Bool {
-            guard let task = pending else { return false }
-            pending = nil
-            let result = try await task.value
+        /// Oldest first; a nil result: not written, an earlier batch reached the cap.
+        var inFlight: [Task<SyncStore.BatchResult?, any Error>] = []
+        /// Waits for the oldest batch in flight and takes its result; true when the cap was reached.
+        func settleOldest() async throws -> Bool {
+            let task = inFlight.removeFirst()
+            guard let result = try await task.value else { return true }
             report.recorded += result.recorded
             report.recordedToday = result.recordedToday
             env.metrics.recorded(arrivals: result.recordedDates, now: env.clock.now().microsecondsSinceEpoch)
             if result.capReached { report.capReached = true }
             return result.capReached
+        }
+        /// Lets every batch still in flight end (they write nothing after the cap); no task of ours
+        /// outlives the sync that started it, nor uses the connection after it.
+        func drain() async {
+            for task in inFlight { _ = try? await task.value }
+            inFlight.removeAll()
         }
         do {
             for index in chunks.indices {
@@ -121,7 +131,6 @@ struct MailboxSync: Sendable {
                     }
                     classified.append((header, classification))
                 }
-                if try await settle() { return true }
                 let now = env.clock.now()
                 let day = target.calendar.day(now)
                 let lookupAddresses = Array(addresses)
@@ -154,6 +163,10 @@ struct MailboxSync: Sendable {
                         }
                     }
                 }
+                if inFlight.count >= Self.batchesInFlight, try await settleOldest() {
+                    await drain()
+                    return true
+                }
                 let batch = plans
                 let bodyUIDs = wanted
                 let commandLength = settings.maxCommandLength
@@ -161,18 +174,27 @@ struct MailboxSync: Sendable {
                 let cap = policy.dailyCap
                 let folderName = folder.name
                 let environment = env
-                pending = Task {
+                let previous = inFlight.last
+                inFlight.append(Task {
                     let bodies = bodyUIDs.isEmpty ? [:] : try await imap.fetchBodies(uids: bodyUIDs, maxCommandLength: commandLength)
                     let items = Self.items(batch, bodies: bodies, now: now)
+                    if let previous {
+                        guard let before = try await previous.value, !before.capReached else { return nil }
+                    }
                     return try await environment.write(tenant, "the synced mail") { db in
                         try SyncStore.commit(db, mailbox: mailbox, folder: folderName, uidValidity: validity, items: items,
                                              dailyCap: cap, day: day, now: now.microsecondsSinceEpoch)
                     }
+                })
+            }
+            while !inFlight.isEmpty {
+                if try await settleOldest() {
+                    await drain()
+                    return true
                 }
             }
-            if try await settle() { return true }
         } catch {
-            _ = try? await pending?.value  // no write of ours outlives the sync that started it
+            await drain()
             throw error
         }
         // Everything up to the folder's UIDNEXT at EXAMINE time is now handled (older mail
@@ -197,6 +219,9 @@ struct MailboxSync: Sendable {
         }
         return false
     }
+
+    /// Batches whose bodies are being fetched, read or committed while the next is matched.
+    static let batchesInFlight = 2
 
     /// What to do with one message of a batch, decided before its body is fetched.
     private enum Plan: Sendable {
