@@ -33,7 +33,11 @@ check-generated:
 	$(SWIFT) run mailsync-gen Tests/TestSupport/Schema --client-out Tests/TestSupport/Generated --server-out Tests/TestSupport/Generated --check
 
 ## Runs the benchmarks (release build, nested package in Benchmarks/).
+## The nested package caches the root package's file list in its build plan; removing the plan
+## makes it see files added, renamed or removed in the root since the last run (nothing is rebuilt
+## that did not change).
 bench: deps
+	rm -f Benchmarks/.build/release.yaml
 	cd Benchmarks && $(SWIFT) run -c release MailSyncBenchmarks
 	cd Benchmarks && $(SWIFT) run -c release SyncBenchmarks
 	cd Benchmarks && $(SWIFT) run -c release BackupBenchmarks
