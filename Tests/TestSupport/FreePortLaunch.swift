@@ -20,7 +20,7 @@ enum FreePortLaunch {
             do {
                 try await launch(server)
                 return server
-            } catch where "\(error)".contains("Address already in use") {
+            } catch where Self.portTaken(error) {
                 lastError = error
                 await stop(server, true)
             } catch {
@@ -30,5 +30,12 @@ enum FreePortLaunch {
         }
         try? FileManager.default.removeItem(atPath: directory)
         throw lastError ?? noPort()
+    }
+
+    /// Whether `error` (with the server's log) says a port was taken: Dovecot's "Address already
+    /// in use", Python's "[Errno 98] ... address already in use".
+    static func portTaken(_ error: any Error) -> Bool {
+        let text = "\(error)".lowercased()
+        return text.contains("address already in use") || text.contains("errno 98")
     }
 }
