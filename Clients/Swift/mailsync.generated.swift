@@ -2545,6 +2545,10 @@ public struct SendSmartMailRequest: Message {
     public var cc: [String] = []
     /// Links the mail to this opportunity too.
     public var opportunityId: String = ""
+    /// Makes a retry safe: a request repeating the caller's key of the last 24 hours gets the
+    /// first one's answer and sends nothing. A letters, digits, '-', '_', '.' and ':' string of at
+    /// most 128 characters (a UUID fits); empty: every request sends.
+    public var idempotencyKey: String = ""
     /// Fields this build does not know, kept so they survive a round trip.
     public var unknownFields = UnknownFields()
 
@@ -2560,6 +2564,7 @@ public struct SendSmartMailRequest: Message {
             case 5: self.to.append(try reader.readString(field: field, wireType: wireType))
             case 6: self.cc.append(try reader.readString(field: field, wireType: wireType))
             case 7: self.opportunityId = try reader.readString(field: field, wireType: wireType)
+            case 8: self.idempotencyKey = try reader.readString(field: field, wireType: wireType)
             default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
             }
         }
@@ -2573,6 +2578,7 @@ public struct SendSmartMailRequest: Message {
         for value in self.to { writer.writeString(value, field: 5) }
         for value in self.cc { writer.writeString(value, field: 6) }
         if !self.opportunityId.isEmpty { writer.writeString(self.opportunityId, field: 7) }
+        if !self.idempotencyKey.isEmpty { writer.writeString(self.idempotencyKey, field: 8) }
         writer.writeUnknownFields(self.unknownFields)
     }
 }
@@ -3230,6 +3236,9 @@ public enum MailSync {
         ///
         /// Every role sends only as itself: the request names no mailbox or user, so there is no
         /// `manage_others` and nobody, administrators included, sends through another user's mailbox.
+        /// With an `idempotency_key`, a repeated request returns the first answer; while the first is
+        /// still sending it is refused as `aborted` (retry), and if the server stopped during that send
+        /// it is refused as `failed_precondition` (the mail may have gone: check the Sent folder).
         public static let sendSmartMail = MethodDescriptor(
             service: "mailsync.v1.MailSync", method: "SendSmartMail", kind: .unary,
             allowedRoles: ["administrator", "company_manager", "marketing_manager", "sales_manager", "salesperson", "junior_salesperson"], isIdempotent: false
@@ -3552,6 +3561,9 @@ extension MailSync {
         ///
         /// Every role sends only as itself: the request names no mailbox or user, so there is no
         /// `manage_others` and nobody, administrators included, sends through another user's mailbox.
+        /// With an `idempotency_key`, a repeated request returns the first answer; while the first is
+        /// still sending it is refused as `aborted` (retry), and if the server stopped during that send
+        /// it is refused as `failed_precondition` (the mail may have gone: check the Sent folder).
         ///
         /// Roles: `administrator`, `company_manager`, `marketing_manager`, `sales_manager`, `salesperson`, `junior_salesperson`. Not idempotent.
         public func sendSmartMail(_ request: SendSmartMailRequest, options: CallOptions = .defaults) async throws -> SendSmartMailResponse {

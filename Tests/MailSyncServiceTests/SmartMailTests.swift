@@ -4,7 +4,7 @@ import MailSyncCoding
 import MailSyncIMAP
 import MailSyncMailTransport
 import MailSyncRPC
-import MailSyncService
+@testable import MailSyncService
 import MailSyncStorage
 import Testing
 import TestSupport
@@ -85,6 +85,71 @@ struct SmartMailTests {
             #expect(sent.first?.detail.contains(subject) == true)
             #expect(try await fixture.events([.emailRecorded]).isEmpty)
             #expect(try await fixture.count("SELECT count(*) FROM mailbox_messages WHERE message_key = '\(key)' AND mailbox_id = '\(fixture.mailboxID)'") == 1)
+        }
+    }
+
+    @Test("an idempotency key: a repeat sends nothing and gets the first answer; another mail under it, a bad key, a send in flight and one the server stopped during are refused; after 24 hours the key is free")
+    func idempotencyKey() async throws {
+        try await SmartMailFixture.with { fixture in
+            let admin = fixture.company.admin
+            var request = SmartMailFixture.request(subject: "Once only")
+            request.idempotencyKey = "7c9e6679-7425-40de-944b-e07fc1f90ae7"
+            let first = try await admin.sendSmartMail(request)
+            let again = try await admin.sendSmartMail(request)
+            #expect(again == first)
+            #expect(try fixture.smtp.messages().count == 1)
+            #expect(try await fixture.timeline("lead-1").count == 1)
+
+            var other = request
+            other.subject = "Something else"
+            await #expect { _ = try await admin.sendSmartMail(other) } throws: {
+                Self.status($0)?.code == .invalidArgument && "\($0)".contains("different Smart Mail")
+            }
+            var bad = request
+            bad.idempotencyKey = "no spaces please"
+            await #expect { _ = try await admin.sendSmartMail(bad) } throws: { Self.status($0)?.code == .invalidArgument }
+
+            // A claim without an answer: still sending for 150 s, then interrupted.
+            let userID = fixture.company.adminUserID
+            let now = fixture.harness.clock.now().microsecondsSinceEpoch
+            let hash = SmartMailSends.requestHash(request)
+            try await MailboxFixtures.tenantWrite(fixture.harness, fixture.company) { db in
+                try db.run("INSERT INTO smart_mail_sends(user_id, idempotency_key, request_hash, started_at) VALUES (?, 'k-pending', ?, ?)",
+                           [.text(userID), .text(hash), .integer(now)])
+            }
+            var pending = request
+            pending.idempotencyKey = "k-pending"
+            await #expect { _ = try await admin.sendSmartMail(pending) } throws: { Self.status($0)?.code == .aborted }
+            fixture.harness.clock.advance(seconds: 151)
+            await #expect { _ = try await admin.sendSmartMail(pending) } throws: {
+                Self.status($0)?.code == .failedPrecondition && "\($0)".contains("Sent folder")
+            }
+            #expect(try fixture.smtp.messages().count == 1)
+
+            // Keys last 24 hours from their first request.
+            fixture.harness.clock.advance(seconds: 24 * 3600)
+            let later = try await admin.sendSmartMail(request)
+            #expect(later.messageId != first.messageId)
+            #expect(try fixture.smtp.messages().count == 2)
+        }
+    }
+
+    @Test("an idempotency key is released when the mail was not sent, so the retry after the fix sends it once")
+    func idempotencyKeyAfterRefusal() async throws {
+        try await SmartMailFixture.with(mailboxPassword: "wrong") { fixture in
+            let admin = fixture.company.admin
+            var request = SmartMailFixture.request(subject: "After the fix")
+            request.idempotencyKey = "retry-1"
+            await #expect { _ = try await admin.sendSmartMail(request) } throws: { Self.status($0)?.code == .failedPrecondition }
+            #expect(try fixture.smtp.messages().isEmpty)
+            var update = UpdateMailboxCredentialsRequest()
+            update.mailboxId = fixture.mailboxID
+            update.secret = SmartMailFixture.password
+            _ = try await admin.updateMailboxCredentials(update)
+            let sent = try await admin.sendSmartMail(request)
+            #expect(try await admin.sendSmartMail(request) == sent)
+            #expect(try fixture.smtp.messages().count == 1)
+            #expect(try await fixture.count("SELECT count(*) FROM smart_mail_sends WHERE message_id IS NOT NULL") == 1)
         }
     }
 

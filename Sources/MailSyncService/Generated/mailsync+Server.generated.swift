@@ -212,6 +212,9 @@ extension MailSync {
         ///
         /// Every role sends only as itself: the request names no mailbox or user, so there is no
         /// `manage_others` and nobody, administrators included, sends through another user's mailbox.
+        /// With an `idempotency_key`, a repeated request returns the first answer; while the first is
+        /// still sending it is refused as `aborted` (retry), and if the server stopped during that send
+        /// it is refused as `failed_precondition` (the mail may have gone: check the Sent folder).
         ///
         /// Roles: `administrator`, `company_manager`, `marketing_manager`, `sales_manager`, `salesperson`, `junior_salesperson`. Not idempotent.
         func sendSmartMail(_ request: SendSmartMailRequest, context: ServerContext) async throws -> SendSmartMailResponse

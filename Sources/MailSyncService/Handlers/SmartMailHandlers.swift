@@ -66,7 +66,74 @@ struct SmartMailHandlers: Sendable {
             }
             to = [try Self.recipient(leadAddress, field: "the lead's address")]
         }
-        let credentials = try await credentials(plan, subject: request.subject, tenant: tenant, context: context)
+        let key = request.idempotencyKey
+        if !key.isEmpty {
+            if let earlier = try await claim(key, request: request, userID: userID, tenant: tenant) { return earlier }
+        }
+        do {
+            return try await send(request, plan: plan, to: to, cc: cc, key: key, tenant: tenant, context: context)
+        } catch let error as Unsent {
+            if !key.isEmpty {
+                do {
+                    try await env.write(tenant, "the Smart Mail's idempotency key") { db in
+                        try SmartMailSends.release(db, userID: userID, key: key)
+                    }
+                } catch {
+                    env.logger.error("Smart Mail idempotency key not released", metadata: [
+                        "company": "\(tenant)", "reason": "\(error)", "request": "\(context.requestID)",
+                    ])
+                }
+            }
+            throw error.status
+        }
+    }
+
+    /// A failure before the mail went out: its key (if any) is released, so a retry may send.
+    private struct Unsent: Error {
+        var status: any Error
+    }
+
+    /// Claims `key` for this request; returns the earlier answer when the key already sent this
+    /// mail, throws when it cannot be used now.
+    private func claim(_ key: String, request: SendSmartMailRequest, userID: String, tenant: TenantID) async throws -> SendSmartMailResponse? {
+        try Validate.length(key, "idempotency_key", max: 128)
+        guard key.utf8.allSatisfy({ byte in
+            (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) || "-_.:".utf8.contains(byte)
+        }) else {
+            throw RPCError(.invalidArgument, "idempotency_key may hold only letters, digits, '-', '_', '.' and ':' (a UUID fits)")
+        }
+        let hash = SmartMailSends.requestHash(request)
+        let now = env.clock.now().microsecondsSinceEpoch
+        let claim = try await env.write(tenant, "the Smart Mail's idempotency key") { db in
+            try SmartMailSends.claim(db, userID: userID, key: key, requestHash: hash, now: now)
+        }
+        switch claim {
+        case .claimed:
+            return nil
+        case .done(let response):
+            return response
+        case .sending:
+            throw RPCError(.aborted, "a Smart Mail with this idempotency_key is being sent right now; retry in a few seconds to get its answer")
+        case .interrupted:
+            throw RPCError(.failedPrecondition, "the Smart Mail with this idempotency_key was being sent when the server stopped, so it may have gone out; look in your Sent folder, and send again with a new idempotency_key if it is not there")
+        case .otherRequest:
+            throw RPCError(.invalidArgument, "idempotency_key was used for a different Smart Mail in the last 24 hours; use a new key for a new mail")
+        }
+    }
+
+    /// Builds, sends and records the mail. Failures before the mail went out are ``Unsent``.
+    private func send(
+        _ request: SendSmartMailRequest, plan: SmartMailRecords.Plan, to: [String], cc: [String], key: String,
+        tenant: TenantID, context: ServerContext
+    ) async throws -> SendSmartMailResponse {
+        let mailbox = plan.mailbox
+        let userID = mailbox.userId
+        let credentials: SMTPSender.Credentials
+        do {
+            credentials = try await self.credentials(plan, subject: request.subject, tenant: tenant, context: context)
+        } catch {
+            throw Unsent(status: error)
+        }
 
         let sentAt = env.clock.now()
         let message = MIMEMessage(
@@ -82,9 +149,9 @@ struct SmartMailHandlers: Sendable {
             bytes = try message.build()
             envelope = try SMTPEnvelope(from: mailbox.emailAddress, recipients: message.recipients)
         } catch let error as MIMEMessageError {
-            throw RPCError(.invalidArgument, error.description)
+            throw Unsent(status: RPCError(.invalidArgument, error.description))
         } catch {
-            throw RPCError(.failedPrecondition, "your mailbox's address cannot send: \(error)")
+            throw Unsent(status: RPCError(.failedPrecondition, "your mailbox's address cannot send: \(error)"))
         }
 
         let server = SMTPSender.Server(
@@ -94,33 +161,40 @@ struct SmartMailHandlers: Sendable {
             _ = try await SMTPSender.send(bytes, envelope: envelope, server: server,
                                           connectTimeout: Self.connectTimeout, timeout: Self.sendTimeout)
         } catch {
-            throw await refused(error, mailbox: mailbox, subject: request.subject, tenant: tenant, context: context)
+            throw Unsent(status: await refused(error, mailbox: mailbox, subject: request.subject, tenant: tenant, context: context))
         }
 
         let now = sentAt.microsecondsSinceEpoch
         let sent = SmartMailRecords.Sent(
-            key: "mid:" + message.messageID, mailbox: mailbox, leadID: leadID, opportunityID: opportunityID,
+            key: "mid:" + message.messageID, mailbox: mailbox, leadID: request.leadId, opportunityID: request.opportunityId,
             subject: String(request.subject.prefix(1000)), date: now,
             participants: Self.participants(message),
             recipients: message.recipients.compactMap(EmailAddress.normalize),
             bodyText: TimelineBodies.compress(MailBodyText.extract(bytes)), raw: TimelineBodies.compress(bytes: bytes),
             size: Int64(bytes.count))
-        let entryID: String?
+        var response = SendSmartMailResponse()
+        response.messageId = message.messageIDHeader
+        response.sentAt = sentAt
         do {
-            entryID = try await env.write(tenant, "the Smart Mail's timeline entry") { db in
-                try SmartMailRecords.record(db, sent, now: now)
+            response = try await env.write(tenant, "the Smart Mail's timeline entry") { [response] db in
+                var answer = response
+                answer.timelineEntryId = try SmartMailRecords.record(db, sent, now: now) ?? ""
+                if !key.isEmpty { try SmartMailSends.complete(db, userID: userID, key: key, response: answer) }
+                return answer
             }
         } catch {
             env.logger.error("Smart Mail sent but not recorded", metadata: [
                 "company": "\(tenant)", "mailbox": "\(mailbox.id)", "message-id": "\(message.messageIDHeader)",
                 "reason": "\(error)", "request": "\(context.requestID)",
             ])
+            if !key.isEmpty {
+                // The key must not send it again, whatever happened to the timeline entry.
+                try? await env.write(tenant, "the Smart Mail's idempotency key") { [response] db in
+                    try SmartMailSends.complete(db, userID: userID, key: key, response: response)
+                }
+            }
             throw RPCError(.internal, "the Smart Mail was sent (Message-ID \(message.messageIDHeader)) but could not be recorded on the timeline; do not send it again: it is recorded when your Sent folder syncs, if your provider keeps sent mail there")
         }
-        var response = SendSmartMailResponse()
-        response.messageId = message.messageIDHeader
-        response.sentAt = sentAt
-        response.timelineEntryId = entryID ?? ""
         return response
     }
 

@@ -170,5 +170,17 @@ enum TenantMigrations {
             UPDATE mailboxes SET next_sync_at = created_at WHERE disabled_at IS NULL;
             CREATE INDEX mailboxes_next_sync ON mailboxes(next_sync_at) WHERE next_sync_at IS NOT NULL;
             """),
+        Migration(version: 4, name: "Smart Mail idempotency keys", sql: """
+            CREATE TABLE smart_mail_sends(
+                user_id TEXT NOT NULL,
+                idempotency_key TEXT NOT NULL,
+                request_hash TEXT NOT NULL,
+                started_at INTEGER NOT NULL,
+                message_id TEXT,
+                sent_at INTEGER,
+                timeline_entry_id TEXT,
+                PRIMARY KEY(user_id, idempotency_key)) WITHOUT ROWID;
+            CREATE INDEX smart_mail_sends_started ON smart_mail_sends(started_at);
+            """),
     ]
 }
