@@ -109,16 +109,21 @@ struct SyncEngineTests {
         }
     }
 
+    /// Sets the company's own synced-emails-per-user-per-day limit (as a plan cap would).
+    static func setDailyCap(_ fixture: SyncFixture, _ cap: UInt32) async throws {
+        var get = GetCompanyRequest()
+        get.companyId = fixture.company.id
+        var limits = SetCompanyLimitsRequest()
+        limits.limits = try await fixture.harness.operatorClient.getCompany(get).limits
+        limits.limits.syncedEmailsPerUserPerDay = cap
+        _ = try await fixture.company.admin.setCompanyLimits(limits)
+    }
+
     @Test("the plan's 100-a-day cap defers the 101st email to the next day; none is lost")
     func dailyCap() async throws {
         // CRM Free is closed to new companies; the same cap is set as the company's own limit.
         try await SyncFixture.with(leads: Self.leads) { fixture in
-            var get = GetCompanyRequest()
-            get.companyId = fixture.company.id
-            var limits = SetCompanyLimitsRequest()
-            limits.limits = try await fixture.harness.operatorClient.getCompany(get).limits
-            limits.limits.syncedEmailsPerUserPerDay = 100
-            _ = try await fixture.company.admin.setCompanyLimits(limits)
+            try await Self.setDailyCap(fixture, 100)
             for i in 0..<101 {
                 try await fixture.deliver(from: "jane@client.example", to: SyncFixture.owner, subject: "Mail \(i)", messageID: "m\(i)@c",
                                           date: fixture.daysAgo(2 - Double(i) / 1000))
@@ -146,12 +151,7 @@ struct SyncEngineTests {
         var sync = ServiceHarness.syncSettings()
         sync.headersPerBatch = 10
         try await SyncFixture.with(leads: Self.leads, sync: sync) { fixture in
-            var get = GetCompanyRequest()
-            get.companyId = fixture.company.id
-            var limits = SetCompanyLimitsRequest()
-            limits.limits = try await fixture.harness.operatorClient.getCompany(get).limits
-            limits.limits.syncedEmailsPerUserPerDay = 25
-            _ = try await fixture.company.admin.setCompanyLimits(limits)
+            try await Self.setDailyCap(fixture, 25)
             // 120 messages in 12 batches; every third is a lead's, so each batch starts with mail
             // the sync skips: a batch after the cap that wrote its cursor would skip deferred mail.
             for i in 0..<120 {
