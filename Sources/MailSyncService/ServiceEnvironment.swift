@@ -24,8 +24,6 @@ public final class ServiceEnvironment: Sendable {
     public let metrics = ServiceMetrics()
     /// Provider presets (with the config's overrides) and the server's OAuth clients.
     let providers: ProviderTable
-    /// OAuth sign-ins started and not yet completed (state → whose, PKCE verifier, expiry).
-    let oauthStates: OAuthStateStore
     /// One token refresh at a time per mailbox.
     let oauthRefreshes = OAuthRefreshFlights()
 
@@ -63,7 +61,6 @@ public final class ServiceEnvironment: Sendable {
         self.clock = clock
         self.logger = logger
         self.providers = providers
-        self.oauthStates = OAuthStateStore(clock: clock)
         self.authenticator = APIKeyAuthenticator(control: control, clock: clock)
     }
 

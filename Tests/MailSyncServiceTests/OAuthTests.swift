@@ -3,7 +3,8 @@ import MailSyncClient
 import MailSyncCoding
 import MailSyncMailTransport
 import MailSyncRPC
-import MailSyncService
+@testable import MailSyncService
+import MailSyncSecurity
 import MailSyncStorage
 import Testing
 import TestSupport
@@ -250,6 +251,41 @@ struct OAuthTests {
             error = try #require(status.lastError)
             #expect(error.errorClass == .temporary)
             #expect(error.serverText.contains("Connection refused"), "\(error.serverText)")
+        }
+    }
+
+    @Test("a sign-in started before a restart completes after it: the state is kept in the company's database as a hash, the verifier sealed")
+    func stateSurvivesRestart() async throws {
+        try await OAuthFixture.with { fixture in
+            let start = try await fixture.company.admin.startOAuthConnection(OAuthFixture.startRequest(.gmail))
+            let (code, state) = try await fixture.tokens.authorize(start.authorizationUrl)
+            let stored = try await MailboxFixtures.tenantRead(fixture.harness, fixture.company) { db in
+                try db.query("SELECT state_hash, verifier FROM oauth_states").map { ($0[0].string ?? "", $0[1].bytes ?? []) }
+            }
+            try #require(stored.count == 1)
+            #expect(stored[0].0.count == 64 && stored[0].0 != state)
+            let challenge = try #require(URLComponents(string: start.authorizationUrl)?.queryItems?.first { $0.name == "code_challenge" }?.value)
+            let tenant = try #require(TenantID(validating: fixture.company.id))
+            let secrets = try #require(fixture.harness.server.environment).secrets
+            let verifier = try secrets.open(stored[0].1, context: OAuthStateStore.secretContext(tenant: tenant, hash: stored[0].0))
+            #expect(OAuthPKCE.challenge(verifier) == challenge, "the sealed verifier is the one the challenge was made from")
+            #expect(!String(decoding: stored[0].1, as: UTF8.self).contains(verifier), "sealed, not in clear")
+
+            await fixture.harness.stop(keepData: true)
+            let restarted = try await ServiceHarness.start(dataDirectory: fixture.harness.dataDirectory, providers: fixture.providers)
+            do {
+                let admin = restarted.client(key: fixture.company.adminKey)
+                let complete = try await admin.completeOAuthConnection(OAuthFixture.completeRequest(state: state, code: code))
+                #expect(complete.mailbox.emailAddress == OAuthFixture.owner)
+                #expect(complete.mailbox.status == .enabled)
+                await #expect { _ = try await admin.completeOAuthConnection(OAuthFixture.completeRequest(state: state, code: code)) } throws: {
+                    ($0 as? RPCError)?.code == .failedPrecondition && "\($0)".contains("already used")
+                }
+            } catch {
+                await restarted.stop()
+                throw error
+            }
+            await restarted.stop()
         }
     }
 

@@ -40,10 +40,10 @@ struct PersistenceTests {
         let tenant = TenantID(validating: company.id)!
         let path = DataDirectory(harness.dataDirectory).tenantDatabasePath(tenant)
         let db = try SQLiteConnection(path: path, mode: .open)
-        // Undo versions 4, 3 and 2 (Smart Mail idempotency keys, the sync engine's tables and
-        // columns, the folder cursors).
+        // Undo versions 5, 4, 3 and 2 (OAuth sign-ins in progress, Smart Mail idempotency keys,
+        // the sync engine's tables and columns, the folder cursors).
         try db.execute("""
-            DROP TABLE smart_mail_sends;
+            DROP TABLE oauth_states; DROP TABLE smart_mail_sends;
             DROP INDEX mailboxes_next_sync; DROP INDEX timeline_lead_message;
             DROP TABLE timeline_sources; DROP TABLE mailbox_messages; DROP TABLE daily_counts;
             ALTER TABLE messages DROP COLUMN raw_zlib;

@@ -55,10 +55,15 @@ struct OAuthHandlers: Sendable {
         try await env.read(tenant, "the user") { try MailboxHandlers.requireActiveUser($0, userID) }
 
         let verifier = OAuthPKCE.randomToken()
-        let expiresAt = Timestamp(microsecondsSinceEpoch: env.clock.now().microsecondsSinceEpoch + OAuthStateStore.lifetime)
-        let state = await env.oauthStates.start(OAuthStateStore.Pending(
-            tenant: tenant, startedBy: caller.userID, userID: userID, provider: request.provider,
-            redirectURI: request.redirectUri, codeVerifier: verifier, expiresAt: expiresAt))
+        let now = env.clock.now()
+        let expiresAt = Timestamp(microsecondsSinceEpoch: now.microsecondsSinceEpoch + OAuthStateStore.lifetime)
+        let entry = OAuthStateStore.Pending(
+            startedBy: caller.userID, userID: userID, provider: request.provider,
+            redirectURI: request.redirectUri, codeVerifier: verifier, expiresAt: expiresAt)
+        let secrets = env.secrets
+        let state = try await env.write(tenant, "the sign-in's state") { db in
+            try OAuthStateStore.start(db, entry, now: now, secrets: secrets, tenant: tenant)
+        }
         var response = StartOAuthConnectionResponse()
         response.authorizationUrl = OAuthRedirect.authorizationURL(
             endpoint: preset.authorizationEndpoint, clientID: client.id, redirectURI: request.redirectUri, scope: preset.scope,
@@ -75,12 +80,18 @@ struct OAuthHandlers: Sendable {
         try Validate.required(request.code, "code")
         try Validate.length(request.state, "state", max: 200)
         try Validate.length(request.code, "code", max: 4096)
+        let takenAt = env.clock.now()
+        let secrets = env.secrets
+        let state = request.state
         let pending: OAuthStateStore.Pending
-        do {
-            pending = try await env.oauthStates.take(request.state, tenant: tenant)
-        } catch .unknown {
+        switch try await env.write(tenant, "the sign-in's state", { db in
+            try OAuthStateStore.take(db, state: state, now: takenAt, secrets: secrets, tenant: tenant)
+        }) {
+        case .success(let entry):
+            pending = entry
+        case .failure(.unknown):
             throw RPCError(.failedPrecondition, "state is unknown or was already used; start the sign-in again with StartOAuthConnection")
-        } catch {
+        case .failure(.expired):
             throw RPCError(.failedPrecondition, "the sign-in expired (more than 10 minutes passed since StartOAuthConnection); start it again")
         }
         try context.requireAccess(toUser: pending.userID)

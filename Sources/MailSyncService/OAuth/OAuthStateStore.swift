@@ -1,20 +1,23 @@
+import Crypto
 import Foundation
 import MailSyncClient
 import MailSyncCoding
 import MailSyncSecurity
 import MailSyncStorage
 
-/// OAuth sign-ins started with `StartOAuthConnection` and not yet completed, kept in the server's
-/// memory: the random `state` handed to the browser maps to whose mailbox is being connected and
+/// OAuth sign-ins started with `StartOAuthConnection` and not yet completed, kept in the
+/// company's own database (`oauth_states`, tenant schema v5), so a sign-in survives a restart or
+/// a deploy: the random `state` handed to the browser maps to whose mailbox is being connected and
 /// the PKCE verifier, which never leaves the server.
 ///
-/// Limits: a state lives ``lifetime`` (10 minutes) and is good for one `take` — taken states are
-/// gone whether or not the completion then succeeds. At most ``maxPending`` states are kept
-/// (``maxPendingPerCompany`` per company); starting beyond that drops the oldest. A restart
-/// forgets every pending state: the user signs in again.
-actor OAuthStateStore {
+/// At rest the state is kept only as its SHA-256 (it is a bearer secret in a URL) and the verifier
+/// sealed with the server's key (``SecretBox``, bound to the company and the state). A state lives
+/// ``lifetime`` (10 minutes) and is good for one ``take(_:state:now:secrets:tenant:)``: taken states
+/// are gone whether or not the completion then succeeds. At most ``maxPendingPerCompany`` states
+/// are kept per company; starting beyond that drops the oldest. Another company's state is simply
+/// not in this company's file: "unknown", like one never made.
+enum OAuthStateStore {
     struct Pending: Sendable {
-        var tenant: TenantID
         /// Who started the flow (for the log) and whose mailbox it connects.
         var startedBy: String
         var userID: String
@@ -29,48 +32,57 @@ actor OAuthStateStore {
     }
 
     static let lifetime: Int64 = 10 * 60 * 1_000_000
-    static let maxPending = 10_000
     static let maxPendingPerCompany = 200
 
-    private let clock: any WallClock
-    private var pending: [String: Pending] = [:]
-    /// States in the order they were made, for dropping the oldest.
-    private var order: [String] = []
-
-    init(clock: any WallClock) { self.clock = clock }
-
-    /// Remembers a new sign-in; returns its state (43 characters of base64url, 256 random bits).
-    func start(_ entry: Pending) -> String {
-        prune()
-        let sameCompany = order.filter { pending[$0]?.tenant == entry.tenant }
-        if sameCompany.count >= Self.maxPendingPerCompany, let oldest = sameCompany.first { drop(oldest) }
-        if order.count >= Self.maxPending, let oldest = order.first { drop(oldest) }
+    /// Stores a new sign-in under a fresh state; returns the state (43 characters of base64url,
+    /// 256 random bits). Runs in the caller's write transaction.
+    static func start(_ db: SQLiteConnection, _ entry: Pending, now: Timestamp, secrets: SecretBox, tenant: TenantID) throws -> String {
+        // Expired rows stay one more lifetime, so a late completion hears "expired", not "unknown".
+        try db.run("DELETE FROM oauth_states WHERE expires_at < ?", [.integer(now.microsecondsSinceEpoch - lifetime)])
+        let count = try db.scalar("SELECT count(*) FROM oauth_states")?.int64 ?? 0
+        if count >= Int64(maxPendingPerCompany) {
+            try db.run("""
+                DELETE FROM oauth_states WHERE state_hash IN
+                    (SELECT state_hash FROM oauth_states ORDER BY created_at, state_hash LIMIT ?)
+                """, [.integer(count - Int64(maxPendingPerCompany) + 1)])
+        }
         let state = OAuthPKCE.randomToken()
-        pending[state] = entry
-        order.append(state)
+        let hash = stateHash(state)
+        try db.run("""
+            INSERT INTO oauth_states(state_hash, started_by, user_id, provider, redirect_uri, verifier, created_at, expires_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """, [.text(hash), .text(entry.startedBy), .text(entry.userID), .integer(Int64(entry.provider.rawValue)),
+                  .text(entry.redirectURI), .blob(secrets.seal(entry.codeVerifier, context: secretContext(tenant: tenant, hash: hash))),
+                  .integer(now.microsecondsSinceEpoch), .integer(entry.expiresAt.microsecondsSinceEpoch)])
         return state
     }
 
-    /// The sign-in `state` stands for, removed so it cannot be used again. `unknown` for states
-    /// never made, already taken, or another company's (indistinguishable on purpose);
-    /// `expired` for one older than ``lifetime``.
-    func take(_ state: String, tenant: TenantID) throws(TakeError) -> Pending {
-        guard let entry = pending[state], entry.tenant == tenant else { throw .unknown }
-        drop(state)
-        guard clock.now() < entry.expiresAt else { throw .expired }
-        return entry
+    /// The sign-in `state` stands for, deleted so it cannot be used again. `unknown` for states
+    /// never made, already taken, another company's, or whose verifier cannot be opened;
+    /// `expired` for one older than ``lifetime``. Runs in the caller's write transaction.
+    static func take(_ db: SQLiteConnection, state: String, now: Timestamp, secrets: SecretBox, tenant: TenantID) throws -> Result<Pending, TakeError> {
+        let hash = stateHash(state)
+        let rows = try db.query(
+            "SELECT started_by, user_id, provider, redirect_uri, verifier, expires_at FROM oauth_states WHERE state_hash = ?", [.text(hash)])
+        guard let row = rows.first else { return .failure(.unknown) }
+        try db.run("DELETE FROM oauth_states WHERE state_hash = ?", [.text(hash)])
+        let expiresAt = Timestamp(microsecondsSinceEpoch: row[5].int64 ?? 0)
+        guard now < expiresAt else { return .failure(.expired) }
+        guard let sealed = row[4].bytes, let verifier = try? secrets.open(sealed, context: secretContext(tenant: tenant, hash: hash)) else {
+            return .failure(.unknown)
+        }
+        return .success(Pending(
+            startedBy: row[0].string ?? "", userID: row[1].string ?? "",
+            provider: MailProvider(rawValue: Int32(row[2].int64 ?? 0)) ?? .unspecified,
+            redirectURI: row[3].string ?? "", codeVerifier: verifier, expiresAt: expiresAt))
     }
 
-    private func drop(_ state: String) {
-        pending[state] = nil
-        order.removeAll { $0 == state }
+    static func stateHash(_ state: String) -> String {
+        SHA256.hash(data: Array(state.utf8)).map { String(format: "%02x", $0) }.joined()
     }
 
-    private func prune() {
-        let now = clock.now()
-        // Expired entries stay briefly so a late completion hears "expired" rather than "unknown".
-        let cutoff = Timestamp(microsecondsSinceEpoch: now.microsecondsSinceEpoch - Self.lifetime)
-        for state in order where (pending[state]?.expiresAt ?? now) < cutoff { drop(state) }
+    static func secretContext(tenant: TenantID, hash: String) -> String {
+        "oauth-state:\(tenant):\(hash)"
     }
 }
 

@@ -182,5 +182,16 @@ enum TenantMigrations {
                 PRIMARY KEY(user_id, idempotency_key)) WITHOUT ROWID;
             CREATE INDEX smart_mail_sends_started ON smart_mail_sends(started_at);
             """),
+        Migration(version: 5, name: "OAuth sign-ins in progress", sql: """
+            CREATE TABLE oauth_states(
+                state_hash TEXT PRIMARY KEY,
+                started_by TEXT NOT NULL,
+                user_id TEXT NOT NULL,
+                provider INTEGER NOT NULL,
+                redirect_uri TEXT NOT NULL,
+                verifier BLOB NOT NULL,
+                created_at INTEGER NOT NULL,
+                expires_at INTEGER NOT NULL) WITHOUT ROWID;
+            """),
     ]
 }

@@ -17,6 +17,8 @@ struct OAuthFixture {
     let tokens: OAuthTokenServer
     let company: ServiceHarness.Company
     let logs: CapturingLogHandler.Store
+    /// The config's `providers`, for a server restarted on the same data directory.
+    let providers: [String: ProviderSettings]
 
     static let owner = "alice@acme.example"
     static let redirectURI = "https://crm.example/oauth/callback"
@@ -46,11 +48,11 @@ struct OAuthFixture {
             var microsoft = provider
             microsoft.userinfoEndpoint = ""  // as built in: none
             let logs = CapturingLogHandler.Store()
-            let harness = try await ServiceHarness.start(
-                logHandler: CapturingLogHandler(store: logs), providers: ["GMAIL": gmail, "MICROSOFT_365": microsoft])
+            let providers = ["GMAIL": gmail, "MICROSOFT_365": microsoft]
+            let harness = try await ServiceHarness.start(logHandler: CapturingLogHandler(store: logs), providers: providers)
             let company = try await harness.makeCompany(domains: ["acme.example"])
             try await SyncFixture.upsertLeads(company, leads)
-            return OAuthFixture(harness: harness, dovecot: dovecot, tokens: tokens, company: company, logs: logs)
+            return OAuthFixture(harness: harness, dovecot: dovecot, tokens: tokens, company: company, logs: logs, providers: providers)
         } catch {
             await dovecot.stop()
             await tokens.stop()
