@@ -52,18 +52,15 @@ struct SyncCrashTests {
         }
     }
 
-    /// SIGKILLs `server` as soon as `condition` holds (or after 30 s), polling it on a dedicated
-    /// thread, and returns once the process is gone.
-    static func kill(_ server: ServeProcess, assoonAs condition: @escaping @Sendable () -> Bool) async {
-        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-            let thread = Thread {
-                let deadline = Date().addingTimeInterval(30)
-                while Date() < deadline, !condition() {}
-                server.kill()
-                done.resume()
-            }
-            thread.start()
-        }
+    /// Starts a thread of its own (not Swift's cooperative pool, which the other suites running
+    /// meanwhile can keep busy for seconds while the server, another process, syncs on) that
+    /// polls `condition` every 0.2 ms and SIGKILLs `server` as soon as it holds (or after 60 s).
+    static func kill(_ server: ServeProcess, assoonAs condition: @escaping @Sendable () -> Bool) {
+        Thread {
+            let deadline = Date().addingTimeInterval(60)
+            while Date() < deadline, !condition() { usleep(200) }
+            server.kill()
+        }.start()
     }
 
     /// Counts in the tenant's file, read by a separate connection while the server may write.
@@ -116,15 +113,16 @@ struct SyncCrashTests {
             try await SyncFixture.upsertLeads(.init(id: company.id, adminUserID: "alice", adminKey: "", admin: admin), [(id: "jane", address: "jane@client.example")])
             let tenantPath = DataDirectory(dataDirectory).tenantDatabasePath(TenantID(validating: company.id)!)
 
-            // The server's own loop starts the first sync within a second of the connection.
-            _ = try await admin.createMailboxConnection(
-                SyncFixture.connectRequest(email: "alice@acme.example", username: "alice", port: dovecot.port, secret: "s3cret"))
-            // One reader, polled without pauses on a thread of its own (not Swift's cooperative
-            // pool, which the other suites running meanwhile can keep busy for seconds while the
-            // server, another process, syncs on): the kill follows the first committed batch closely.
-            await Self.kill(server, assoonAs: {
+            // The kill follows the first committed batch closely, watched from its own thread,
+            // started before the mailbox is connected: the server's own loop starts the first
+            // sync within a second of the connection, and this test's task may resume much later.
+            let serving = server
+            Self.kill(serving, assoonAs: {
                 FileManager.default.fileExists(atPath: tenantPath) && ((try? Self.counts(tenantPath).recorded) ?? 0) > 0
             })
+            _ = try await admin.createMailboxConnection(
+                SyncFixture.connectRequest(email: "alice@acme.example", username: "alice", port: dovecot.port, secret: "s3cret"))
+            while serving.process.isRunning { try await Task.sleep(for: .milliseconds(10)) }
             let afterKill = try Self.counts(tenantPath)
             #expect(afterKill.recorded > 0 && afterKill.recorded < expected, "killed at \(afterKill.recorded) of \(expected)")
             #expect(afterKill.recorded == afterKill.entries)
