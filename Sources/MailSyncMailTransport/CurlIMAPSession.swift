@@ -140,19 +140,7 @@ final class CurlIMAPSession: @unchecked Sendable {
         if code == CURLE_LOGIN_DENIED {
             return .imap(MailSyncErrors.IMAPResponse(status: .no, text: message, phase: .authenticate))
         }
-        let kind: ConnectionFailure.Kind
-        switch code {
-        case CURLE_COULDNT_RESOLVE_HOST: kind = .hostNotFound
-        case CURLE_OPERATION_TIMEDOUT: kind = .timeout
-        case CURLE_COULDNT_CONNECT: kind = osErrno == ETIMEDOUT ? .timeout : .refused
-        case CURLE_PEER_FAILED_VERIFICATION:
-            let lower = message.lowercased()
-            kind = lower.contains("expired") || lower.contains("not yet valid") ? .certificateExpired
-                : lower.contains("subject name") || lower.contains("hostname") || lower.contains("host name") ? .certificateHostnameMismatch
-                : .certificateUntrusted
-        case CURLE_SSL_CONNECT_ERROR: kind = .tlsOnPlaintextPort
-        default: kind = .resetMidSession
-        }
+        let kind = CurlFailureKind.of(code: code, osErrno: osErrno, message: message)
         // The system's words ("Connection refused") read better in the error log than curl's.
         let detail = code == CURLE_COULDNT_CONNECT && osErrno != 0 ? String(cString: strerror(osErrno)) : message
         return .connection(ConnectionFailure(kind, host: host, port: port, detail: detail))

@@ -121,21 +121,10 @@ enum CurlSMTPTransfer {
             reply.raw = message
             return .smtp(reply)
         }
-        let kind: ConnectionFailure.Kind
-        switch code {
-        case CURLE_COULDNT_RESOLVE_HOST: kind = .hostNotFound
-        case CURLE_OPERATION_TIMEDOUT: kind = .timeout
-        case CURLE_COULDNT_CONNECT: kind = osErrno == ETIMEDOUT ? .timeout : .refused
-        case CURLE_PEER_FAILED_VERIFICATION:
-            let lower = message.lowercased()
-            kind = lower.contains("expired") || lower.contains("not yet valid") ? .certificateExpired
-                : lower.contains("subject name") || lower.contains("hostname") || lower.contains("host name") ? .certificateHostnameMismatch
-                : .certificateUntrusted
         // TLS against a plain port, or STARTTLS required and not offered: the security setting
         // does not match the port.
-        case CURLE_SSL_CONNECT_ERROR, CURLE_USE_SSL_FAILED: kind = .tlsOnPlaintextPort
-        default: kind = .resetMidSession
-        }
+        let kind = code == CURLE_USE_SSL_FAILED
+            ? .tlsOnPlaintextPort : CurlFailureKind.of(code: code, osErrno: osErrno, message: message)
         let detail = code == CURLE_COULDNT_CONNECT && osErrno != 0 ? String(cString: strerror(osErrno)) : message
         return .connection(ConnectionFailure(kind, host: host, port: port, detail: detail))
     }

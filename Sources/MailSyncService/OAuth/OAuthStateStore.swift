@@ -85,11 +85,3 @@ enum OAuthStateStore {
         "oauth-state:\(tenant):\(hash)"
     }
 }
-
-enum Base64URL {
-    static func decode(_ text: Substring) -> Data? {
-        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while base64.count % 4 != 0 { base64 += "=" }
-        return Data(base64Encoded: base64)
-    }
-}

@@ -34,10 +34,7 @@ struct MailboxStatusRefresher: Sendable {
     func refresh() async {
         let ids: [String]
         do {
-            ids = try await env.control.read { db in
-                try db.query("SELECT id FROM companies WHERE state = ?", [.integer(Int64(CompanyState.active.rawValue))])
-                    .compactMap { $0[0].string }
-            }
+            ids = try await env.control.read(CompanyRecords.activeIDs)
         } catch {
             logger.warning("metrics: cannot list companies for the mailbox status counts", metadata: ["error": "\(error)"])
             return

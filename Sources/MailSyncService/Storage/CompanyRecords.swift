@@ -21,6 +21,12 @@ enum CompanyRecords {
         return company
     }
 
+    /// The ids of the companies that are active (the scheduler's and the metrics' walk).
+    static func activeIDs(_ db: SQLiteConnection) throws -> [String] {
+        try db.query("SELECT id FROM companies WHERE state = ?", [.integer(Int64(CompanyState.active.rawValue))])
+            .compactMap { $0[0].string }
+    }
+
     static func find(_ db: SQLiteConnection, id: String) throws -> Company? {
         try db.query("SELECT \(columns) FROM companies WHERE id = ?", [.text(id)]).first.map(company)
     }

@@ -134,10 +134,7 @@ public actor SyncScheduler {
     private func reloadAll() async {
         let ids: [String]
         do {
-            ids = try await env.control.read { db in
-                try db.query("SELECT id FROM companies WHERE state = ?", [.integer(Int64(CompanyState.active.rawValue))])
-                    .compactMap { $0[0].string }
-            }
+            ids = try await env.control.read(CompanyRecords.activeIDs)
         } catch {
             logger.error("sync schedule: cannot list companies", metadata: ["error": "\(error)"])
             return
