@@ -188,6 +188,14 @@ enum ErrorRules {
             return ("connection.resetMidSession", .temporary,
                     "The connection to the mail server was cut. Mail Sync retries automatically; nothing to do unless it keeps happening.",
                     .temporaryDefault)
+        case .tooSlow:
+            return ("connection.tooSlow", .temporary,
+                    "The mail server answered so slowly that this sync stopped when its time budget ran out. Everything read until then is saved; Mail Sync continues where it stopped, a little later. Nothing to do unless it keeps happening; then ask your email provider whether the server is overloaded.",
+                    .temporaryDefault)
+        case .notAllowed:
+            return ("connection.notAllowed", .configuration,
+                    "This Mail Sync server does not connect to that address: private, loopback and link-local addresses are refused, and so is a password sent without SSL/TLS. Use your mail server's public name with SSL/TLS (IMAP: 993, or 143 with STARTTLS; sending: 465, or 587 with STARTTLS), then disconnect and reconnect Mail Sync. If the server is on your company's own network, the operators of this Mail Sync server must allow it.",
+                    .untilSettingsChange)
         }
     }
 }

@@ -48,6 +48,8 @@ final class CurlIMAPSession: @unchecked Sendable {
         var timeout: Duration
         var tls: IMAPConnection.TLSOptions
         var loginOptions: String?
+        var policy: OutboundPolicy
+        var dnsAnswers: [String] = []
     }
 
     private var handle: UnsafeMutableRawPointer?
@@ -82,10 +84,16 @@ final class CurlIMAPSession: @unchecked Sendable {
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE))
         defer { errorBuffer.deallocate() }
 
-        CurlLogin(
+        let login = CurlLogin(
             scheme: p.security == .tls ? "imaps" : "imap", host: p.host, port: p.port, path: "/", username: p.username,
-            credentials: p.credentials, loginOptions: p.loginOptions, requiresTLS: p.security != .none, tls: p.tls
-        ).apply(to: handle, errorBuffer: errorBuffer)
+            credentials: p.credentials, loginOptions: p.loginOptions, requiresTLS: p.security != .none, tls: p.tls,
+            policy: p.policy, dnsAnswers: p.dnsAnswers)
+        if let refusal = login.refusalBeforeResolving() {
+            curl_easy_cleanup(handle)
+            return .failure(IMAPConnectionError(.connection(ConnectionFailure(.notAllowed, host: p.host, port: p.port)), policyRefusal: refusal))
+        }
+        let gate = login.makeGate()
+        login.apply(to: handle, errorBuffer: errorBuffer, gate: gate)
         _ = ccurl_setopt_connect_only(handle, 1)
         let milliseconds = max(1, Int(p.timeout.components.seconds * 1000 + p.timeout.components.attoseconds / 1_000_000_000_000_000))
         _ = ccurl_setopt_connecttimeout_ms(handle, milliseconds)
@@ -94,7 +102,9 @@ final class CurlIMAPSession: @unchecked Sendable {
         _ = ccurl_setopt_debugdata(handle, transcriptPointer.toOpaque())
         _ = ccurl_setopt_verbose(handle, 1)
 
-        let code = curl_easy_perform(handle)
+        let code = withExtendedLifetime(gate) { curl_easy_perform(handle) }
+        // Connected (or not): no new socket may be opened through a gate that goes away.
+        OutboundGate.uninstall(from: handle)
         // The debug callback only runs with VERBOSE; stop it before the transcript goes away.
         _ = ccurl_setopt_verbose(handle, 0)
         _ = ccurl_setopt_debugfunction(handle, nil)
@@ -108,6 +118,10 @@ final class CurlIMAPSession: @unchecked Sendable {
         _ = ccurl_setopt_errorbuffer(handle, nil)
 
         let lines = transcript.lines
+        if code != CURLE_OK, let refusal = gate.refusal, gate.connects == 0 {
+            curl_easy_cleanup(handle)
+            return .failure(IMAPConnectionError(.connection(ConnectionFailure(.notAllowed, host: p.host, port: p.port)), policyRefusal: refusal))
+        }
         guard code == CURLE_OK else {
             var osErrno = 0
             _ = ccurl_getinfo_os_errno(handle, &osErrno)
@@ -152,8 +166,8 @@ final class CurlIMAPSession: @unchecked Sendable {
         failed ?? IMAPConnectionError(.connection(ConnectionFailure(.resetMidSession, host: host, port: port, detail: "the connection was closed")))
     }
 
-    func run(_ text: String, timeout: Duration) -> Result<[MailSyncIMAP.IMAPResponse], IMAPConnectionError> {
-        run([text], timeout: timeout).map { $0[0] }
+    func run(_ text: String, timeout: Duration, runDeadline: ContinuousClock.Instant? = nil) -> Result<[MailSyncIMAP.IMAPResponse], IMAPConnectionError> {
+        run([text], timeout: timeout, runDeadline: runDeadline).map { $0[0] }
     }
 
     /// Sends every command line at once (tags `aN` in order: one round trip), then reads until
@@ -164,8 +178,11 @@ final class CurlIMAPSession: @unchecked Sendable {
     /// A `NO`/`BAD` to any command fails the whole call, but only after every completion was read,
     /// so the connection stays in step and usable; the first failing command's responses go with
     /// the error.
-    func run(_ texts: [String], timeout: Duration) -> Result<[[MailSyncIMAP.IMAPResponse]], IMAPConnectionError> {
+    /// `timeout` is absolute: the whole batch, from sending to its last completion, however the
+    /// server trickles its bytes; `runDeadline`, when earlier, cuts it (the caller's run budget).
+    func run(_ texts: [String], timeout: Duration, runDeadline: ContinuousClock.Instant? = nil) -> Result<[[MailSyncIMAP.IMAPResponse]], IMAPConnectionError> {
         if let failed { return .failure(failed) }
+        let deadline = CommandDeadline(timeout: timeout, runDeadline: runDeadline)
         guard handle != nil else { return .failure(closedError()) }
         guard !texts.isEmpty else { return .success([]) }
         var tags: [String] = []
@@ -179,7 +196,7 @@ final class CurlIMAPSession: @unchecked Sendable {
         let indexByTag = Dictionary(uniqueKeysWithValues: tags.enumerated().map { ($1, $0) })
         roundTripCount.wrappingAdd(1, ordering: .relaxed)
         do throws(IMAPConnectionError) {
-            try send(bytes, timeout: timeout)
+            try send(bytes, deadline: deadline)
             var buckets = [[MailSyncIMAP.IMAPResponse]](repeating: [], count: texts.count)
             var completed = [Bool](repeating: false, count: texts.count)
             var current = 0  // the first command not yet completed
@@ -187,7 +204,7 @@ final class CurlIMAPSession: @unchecked Sendable {
             var bye: StatusResponse?
             while current < texts.count {
                 guard let response = try nextResponse() else {
-                    try receive(timeout: timeout, bye: bye, phase: Self.phase(of: texts[current]))
+                    try receive(deadline: deadline, bye: bye, phase: Self.phase(of: texts[current]))
                     continue
                 }
                 switch response {
@@ -237,9 +254,8 @@ final class CurlIMAPSession: @unchecked Sendable {
         return error
     }
 
-    private func send(_ bytes: [UInt8], timeout: Duration) throws(IMAPConnectionError) {
+    private func send(_ bytes: [UInt8], deadline: CommandDeadline) throws(IMAPConnectionError) {
         var offset = 0
-        var deadline = ContinuousClock.now + timeout
         while offset < bytes.count {
             var sent = 0
             let code = bytes.withUnsafeBytes { raw in
@@ -247,23 +263,21 @@ final class CurlIMAPSession: @unchecked Sendable {
             }
             if code == CURLE_OK {
                 offset += sent
-                if sent > 0 { deadline = ContinuousClock.now + timeout }
             } else if code == CURLE_AGAIN {
                 // While the server cannot take more, read what it sends (a long pipeline's first
                 // answers): otherwise both sides could wait on full socket buffers forever.
-                let events = try wait(for: Int16(POLLOUT) | Int16(POLLIN), until: deadline, timeout: timeout)
-                if events & Int16(POLLIN) != 0, try readAvailable(bye: nil, phase: .other) { deadline = ContinuousClock.now + timeout }
+                let events = try wait(for: Int16(POLLOUT) | Int16(POLLIN), until: deadline)
+                if events & Int16(POLLIN) != 0 { _ = try readAvailable(bye: nil, phase: .other) }
             } else {
                 throw broken(.connection(ConnectionFailure(.resetMidSession, host: host, port: port, detail: String(cString: curl_easy_strerror(code)))), curlCode: code)
             }
         }
     }
 
-    /// Reads what is available (waiting up to `timeout` for something) into the decoder.
-    private func receive(timeout: Duration, bye: StatusResponse?, phase: MailSyncErrors.IMAPResponse.Phase) throws(IMAPConnectionError) {
-        let deadline = ContinuousClock.now + timeout
+    /// Reads what is available (waiting until `deadline` for something) into the decoder.
+    private func receive(deadline: CommandDeadline, bye: StatusResponse?, phase: MailSyncErrors.IMAPResponse.Phase) throws(IMAPConnectionError) {
         while try !readAvailable(bye: bye, phase: phase) {
-            try wait(for: Int16(POLLIN), until: deadline, timeout: timeout)
+            try wait(for: Int16(POLLIN), until: deadline)
         }
     }
 
@@ -288,13 +302,16 @@ final class CurlIMAPSession: @unchecked Sendable {
     }
 
     /// Polls the socket for `events`; returns the events that occurred (HUP/ERR included: the
-    /// next curl call says which). Throws a timeout at `deadline`.
+    /// next curl call says which). Throws at `deadline`: a timeout, or the run's budget spent.
     @discardableResult
-    private func wait(for events: Int16, until deadline: ContinuousClock.Instant, timeout: Duration) throws(IMAPConnectionError) -> Int16 {
+    private func wait(for events: Int16, until deadline: CommandDeadline) throws(IMAPConnectionError) -> Int16 {
         while true {
-            let left = deadline - ContinuousClock.now
+            let left = deadline.instant - ContinuousClock.now
             guard left > .zero else {
-                throw broken(.connection(ConnectionFailure(.timeout, host: host, port: port, detail: "no answer from the server within \(timeout)")))
+                if deadline.isRunBudget {
+                    throw broken(.connection(ConnectionFailure(.tooSlow, host: host, port: port, detail: "the sync's time budget ran out while the server was still answering")))
+                }
+                throw broken(.connection(ConnectionFailure(.timeout, host: host, port: port, detail: "no complete answer from the server within \(deadline.timeout)")))
             }
             let milliseconds = Int32(min(Int64(Int32.max), left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000 + 1))
             var descriptor = pollfd(fd: socket, events: events, revents: 0)
@@ -317,6 +334,27 @@ final class CurlIMAPSession: @unchecked Sendable {
     }
 
     // MARK: - Helpers
+
+    /// When a command batch must have completed: `timeout` after it started, or the run's
+    /// deadline when that comes first.
+    struct CommandDeadline {
+        let instant: ContinuousClock.Instant
+        let timeout: Duration
+        /// The run's deadline, not the command's timeout, is what ends the wait.
+        let isRunBudget: Bool
+
+        init(timeout: Duration, runDeadline: ContinuousClock.Instant?, now: ContinuousClock.Instant = .now) {
+            let own = now + timeout
+            self.timeout = timeout
+            if let runDeadline, runDeadline < own {
+                instant = runDeadline
+                isRunBudget = true
+            } else {
+                instant = own
+                isRunBudget = false
+            }
+        }
+    }
 
     /// The phase a command's failure is classified under (`MailErrorClassifier`).
     static func phase(of command: String) -> MailSyncErrors.IMAPResponse.Phase {

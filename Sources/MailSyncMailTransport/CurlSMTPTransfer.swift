@@ -72,10 +72,15 @@ enum CurlSMTPTransfer {
             recipients = appended
         }
 
-        CurlLogin(
+        let login = CurlLogin(
             scheme: server.security == .tls ? "smtps" : "smtp", host: server.host, port: server.port, username: server.username,
-            credentials: server.credentials, loginOptions: server.loginOptions, requiresTLS: server.security != .none, tls: server.tls
-        ).apply(to: handle, errorBuffer: errorBuffer)
+            credentials: server.credentials, loginOptions: server.loginOptions, requiresTLS: server.security != .none, tls: server.tls,
+            policy: server.policy)
+        if let refusal = login.refusalBeforeResolving() {
+            return .failure(SMTPError(.connection(ConnectionFailure(.notAllowed, host: server.host, port: server.port)), policyRefusal: refusal))
+        }
+        let gate = login.makeGate()
+        login.apply(to: handle, errorBuffer: errorBuffer, gate: gate)
         _ = ccurl_setopt_mail_from(handle, "<\(p.envelope.from)>")
         _ = ccurl_setopt_mail_rcpt(handle, recipients)
         _ = ccurl_setopt_upload(handle, 1)
@@ -88,7 +93,8 @@ enum CurlSMTPTransfer {
         _ = ccurl_setopt_debugdata(handle, transcriptPointer.toOpaque())
         _ = ccurl_setopt_verbose(handle, 1)
 
-        let code = curl_easy_perform(handle)
+        let code = withExtendedLifetime(gate) { curl_easy_perform(handle) }
+        OutboundGate.uninstall(from: handle)
         let message = String(cString: errorBuffer)
         var osErrno = 0
         _ = ccurl_getinfo_os_errno(handle, &osErrno)
@@ -102,6 +108,9 @@ enum CurlSMTPTransfer {
         _ = ccurl_setopt_mail_rcpt(handle, nil)
 
         let lines = transcript.lines
+        if code != CURLE_OK, let refusal = gate.refusal, gate.connects == 0 {
+            return .failure(SMTPError(.connection(ConnectionFailure(.notAllowed, host: server.host, port: server.port)), policyRefusal: refusal))
+        }
         guard code == CURLE_OK else {
             let curlMessage = message.isEmpty ? String(cString: curl_easy_strerror(code)) : message
             let failure = classify(code: code, osErrno: Int32(osErrno), message: curlMessage, transcript: lines, host: server.host, port: server.port)

@@ -1,3 +1,4 @@
+import MailSyncErrors
 import MailSyncIMAP
 
 extension IMAPConnection {
@@ -10,11 +11,12 @@ extension IMAPConnection {
     /// one not yet completed, as servers do. The whole batch counts as one round trip
     /// (``roundTrips``). An empty list sends nothing and returns `[]`.
     ///
-    /// Each line is one command without CR or LF (a precondition: a CR or LF would let text
-    /// smuggle in a command of its own). Throws like ``command(_:timeout:)``: a `NO`/`BAD` to any
+    /// Each line is one command without CR, LF or NUL (a line with one is refused unsent: it
+    /// would let text smuggle in a command of its own). Throws like ``command(_:timeout:)``: a `NO`/`BAD` to any
     /// command throws the first failing command's error with its responses, after every
-    /// completion was read (the connection stays usable); a broken connection or a `timeout`
-    /// (default ``commandTimeout``, counted from the last byte received) leaves it unusable.
+    /// completion was read (the connection stays usable); a broken connection, a `timeout`
+    /// (default ``commandTimeout``, for the whole batch however slowly the server sends) or the
+    /// ``runDeadline`` passing leaves it unusable.
     ///
     /// Servers may run pipelined commands concurrently (Dovecot does): a later command's data can
     /// then arrive before an earlier one's completion and is attributed to the earlier one. Read
@@ -23,14 +25,17 @@ extension IMAPConnection {
     ///
     /// The responses of the whole batch are held in memory: split very large work into batches.
     public func pipeline(_ commands: [String], timeout: Duration? = nil) async throws(IMAPConnectionError) -> [[MailSyncIMAP.IMAPResponse]] {
-        for text in commands {
-            precondition(!text.utf8.contains(13) && !text.utf8.contains(10), "an IMAP command line holds no CR or LF")
+        for text in commands where text.utf8.contains(13) || text.utf8.contains(10) || text.utf8.contains(0) {
+            // Never sent: the line would smuggle in a command of its own.
+            throw IMAPConnectionError(.imap(MailSyncErrors.IMAPResponse(
+                status: .bad, text: "Not sent: a command line holds CR, LF or NUL", phase: .other)))
         }
         let timeout = timeout ?? commandTimeout
         let session = self.session
+        let runDeadline = self.runDeadline
         let result: Result<[[MailSyncIMAP.IMAPResponse]], IMAPConnectionError> = await withCheckedContinuation { continuation in
             let submitted = thread.submit {
-                continuation.resume(returning: session.run(commands, timeout: timeout))
+                continuation.resume(returning: session.run(commands, timeout: timeout, runDeadline: runDeadline))
             }
             if !submitted { continuation.resume(returning: .failure(session.closedError())) }
         }

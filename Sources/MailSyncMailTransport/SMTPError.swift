@@ -16,8 +16,12 @@ public struct SMTPError: Error, Sendable, CustomStringConvertible {
     /// Every reply line the server sent (captured with CURLOPT_DEBUGFUNCTION). Our own commands
     /// are never kept: `AUTH` carries the password.
     public var transcript: [String]
+    /// When the outbound policy refused the destination: which address and why, for the
+    /// operator's log only (callers see ``ConnectionFailure/Kind/notAllowed``, never this).
+    public var policyRefusal: OutboundPolicy.Refusal?
 
-    init(_ failure: MailFailure, curlCode: Int? = nil, curlMessage: String? = nil, transcript: [String] = []) {
+    init(_ failure: MailFailure, curlCode: Int? = nil, curlMessage: String? = nil, transcript: [String] = [], policyRefusal: OutboundPolicy.Refusal? = nil) {
+        self.policyRefusal = policyRefusal
         self.failure = failure
         self.curlCode = curlCode
         self.curlMessage = curlMessage

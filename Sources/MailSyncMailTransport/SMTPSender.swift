@@ -42,11 +42,15 @@ public enum SMTPSender {
         public var tls: TLSOptions
         /// Forces a mechanism (`"AUTH=PLAIN"`, `"AUTH=XOAUTH2"`; CURLOPT_LOGIN_OPTIONS).
         public var loginOptions: String?
+        /// Where the connection may go (default ``OutboundPolicy/standard``); a refusal is
+        /// ``ConnectionFailure/Kind/notAllowed`` before any socket is opened.
+        public var policy: OutboundPolicy
 
         public init(
             host: String, port: Int, security: Security, username: String, credentials: Credentials,
-            tls: TLSOptions = TLSOptions(), loginOptions: String? = nil
+            tls: TLSOptions = TLSOptions(), loginOptions: String? = nil, policy: OutboundPolicy = .standard
         ) {
+            self.policy = policy
             self.host = host
             self.port = port
             self.security = security

@@ -1,6 +1,7 @@
 import Foundation
 public import Logging
 import MailSyncCoding
+import MailSyncMailTransport
 import MailSyncRPC
 import MailSyncTransport
 import NIOCore
@@ -25,6 +26,7 @@ public final class MailSyncServer: Service, Sendable {
     private let clock: any WallClock
     private let syncSettings: SyncSettings
     private let providers: ProviderTable
+    private let outbound: OutboundPolicy
     private let running = NIOLockedValueBox<(RPCServer, ServiceEnvironment, SyncScheduler)?>(nil)
 
     /// - Parameters:
@@ -39,6 +41,7 @@ public final class MailSyncServer: Service, Sendable {
         self.configuration = try settings.serverConfiguration()
         self.observability = Observability(listen: try settings.metricsAddress(), logger: logger)
         self.providers = try settings.providerTable()
+        self.outbound = try settings.outboundPolicy()
     }
 
     /// Opens the data directory (creating it, mode 0700, the control database and the secret key
@@ -61,7 +64,7 @@ public final class MailSyncServer: Service, Sendable {
         try Self.prepareDataDirectory(dataDirectory)
         let environment = try await ServiceEnvironment.open(
             dataDirectory: dataDirectory, tenantCapacity: settings.openTenantLimit ?? 100, clock: clock, providers: providers,
-            logger: logger)
+            outbound: outbound, logger: logger)
         let methods = ServiceMethods.make(environment: environment, startedAt: clock.now())
         let metrics = observability.metrics.factory
         environment.metrics.use(metrics)

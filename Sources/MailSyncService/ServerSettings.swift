@@ -1,4 +1,5 @@
 import Foundation
+public import MailSyncMailTransport
 public import MailSyncTransport
 import MailSyncWire
 import NIOCore
@@ -37,6 +38,13 @@ public struct ServerSettings: Codable, Sendable, Equatable {
     public var openTenantLimit: Int?
     /// Mailboxes synced at once. Default 8.
     public var maxConcurrentSyncs: Int?
+    /// Mailboxes of one company synced at once. Default half of `maxConcurrentSyncs` (at least 1).
+    public var maxConcurrentSyncsPerCompany: Int?
+    /// Wall-clock budget of one mailbox's sync run, in seconds. Default 600.
+    public var syncRunBudgetSeconds: Double?
+    /// How long one IMAP command may take in all, in seconds, however slowly the server answers.
+    /// Default 120.
+    public var imapCommandTimeoutSeconds: Double?
     /// How many days back a new mailbox's first sync reaches. Default 30.
     public var syncBackfillDays: Int?
     /// Messages per header batch; each batch commits with its folder cursor. Default 500.
@@ -54,6 +62,18 @@ public struct ServerSettings: Codable, Sendable, Equatable {
     public var oauthRedirectURIs: [String]?
     /// A PEM bundle trusted for OAuth token endpoints instead of the system's.
     public var oauthCAFile: String?
+    /// Destinations the server may reach on a tenant's behalf besides public addresses: networks
+    /// (`10.0.0.0/8`, `127.0.0.1`, `fd00::/8`) and host:port pairs (`exchange.corp:993`,
+    /// `[::1]:1143`). Default none: loopback, private, link-local, CGNAT, unique-local, multicast
+    /// and unspecified addresses are refused for IMAP, SMTP and OAuth endpoints alike, judged on
+    /// the address connected to (after DNS). See `OutboundPolicy`.
+    public var outboundAllow: [String]?
+    /// Only the mail ports (25, 143, 465, 587, 993) outside the host:port pairs of
+    /// `outboundAllow`. Default false.
+    public var outboundMailPortsOnly: Bool?
+    /// Mail server connections without TLS (security NONE) to any destination. Default false:
+    /// plain text only to destinations `outboundAllow` names.
+    public var allowPlaintextMail: Bool?
 
     public init() {}
 
@@ -99,6 +119,9 @@ public struct ServerSettings: Codable, Sendable, Equatable {
         result.logLevel = other.logLevel ?? logLevel
         result.openTenantLimit = other.openTenantLimit ?? openTenantLimit
         result.maxConcurrentSyncs = other.maxConcurrentSyncs ?? maxConcurrentSyncs
+        result.maxConcurrentSyncsPerCompany = other.maxConcurrentSyncsPerCompany ?? maxConcurrentSyncsPerCompany
+        result.syncRunBudgetSeconds = other.syncRunBudgetSeconds ?? syncRunBudgetSeconds
+        result.imapCommandTimeoutSeconds = other.imapCommandTimeoutSeconds ?? imapCommandTimeoutSeconds
         result.syncBackfillDays = other.syncBackfillDays ?? syncBackfillDays
         result.syncBatchSize = other.syncBatchSize ?? syncBatchSize
         result.imapCAFile = other.imapCAFile ?? imapCAFile
@@ -106,6 +129,9 @@ public struct ServerSettings: Codable, Sendable, Equatable {
         result.providers = other.providers ?? providers
         result.oauthRedirectURIs = other.oauthRedirectURIs ?? oauthRedirectURIs
         result.oauthCAFile = other.oauthCAFile ?? oauthCAFile
+        result.outboundAllow = other.outboundAllow ?? outboundAllow
+        result.outboundMailPortsOnly = other.outboundMailPortsOnly ?? outboundMailPortsOnly
+        result.allowPlaintextMail = other.allowPlaintextMail ?? allowPlaintextMail
         return result
     }
 
@@ -117,6 +143,18 @@ public struct ServerSettings: Codable, Sendable, Equatable {
         if let v = maxConcurrentSyncs {
             guard (1...1024).contains(v) else { throw SettingsError("maxConcurrentSyncs must be 1...1024, got \(v)") }
             sync.maxConcurrentSyncs = v
+        }
+        if let v = maxConcurrentSyncsPerCompany {
+            guard (1...1024).contains(v) else { throw SettingsError("maxConcurrentSyncsPerCompany must be 1...1024, got \(v)") }
+            sync.maxConcurrentSyncsPerCompany = v
+        }
+        if let v = syncRunBudgetSeconds {
+            guard v.isFinite, (10...86_400).contains(v) else { throw SettingsError("syncRunBudgetSeconds must be 10...86400, got \(v)") }
+            sync.runBudget = .milliseconds(Int64(v * 1000))
+        }
+        if let v = imapCommandTimeoutSeconds {
+            guard v.isFinite, (5...3600).contains(v) else { throw SettingsError("imapCommandTimeoutSeconds must be 5...3600, got \(v)") }
+            sync.commandTimeout = .milliseconds(Int64(v * 1000))
         }
         if let v = syncBatchSize {
             guard (1...5000).contains(v) else { throw SettingsError("syncBatchSize must be 1...5000, got \(v)") }
@@ -136,6 +174,20 @@ public struct ServerSettings: Codable, Sendable, Equatable {
     }
 
     public var dataDirectoryOrDefault: String { dataDirectory ?? "./data" }
+
+    /// Where the server may connect on tenants' behalf (`outboundAllow`, `outboundMailPortsOnly`,
+    /// `allowPlaintextMail`).
+    ///
+    /// - Throws: `SettingsError` naming an `outboundAllow` entry that is neither a network nor a
+    ///   host:port.
+    public func outboundPolicy() throws -> OutboundPolicy {
+        do {
+            return try OutboundPolicy(
+                allowing: outboundAllow ?? [], mailPortsOnly: outboundMailPortsOnly ?? false, allowPlaintext: allowPlaintextMail ?? false)
+        } catch {
+            throw SettingsError("outboundAllow: \(error.description)")
+        }
+    }
 
     /// `metricsListen` parsed; nil when unset.
     ///

@@ -2,6 +2,7 @@ import Foundation
 public import Logging
 import MailSyncRPC
 import MailSyncSecurity
+public import MailSyncMailTransport
 public import MailSyncStorage
 
 /// What every handler needs: the control database, the open tenants, the secret box, the clock.
@@ -26,6 +27,8 @@ public final class ServiceEnvironment: Sendable {
     let providers: ProviderTable
     /// One token refresh at a time per mailbox.
     let oauthRefreshes = OAuthRefreshFlights()
+    /// Where IMAP, SMTP and OAuth connections may go on a tenant's behalf.
+    public let outbound: OutboundPolicy
 
     /// - Parameters:
     ///   - tenantCapacity: tenant databases kept open while idle (LRU). Default 100.
@@ -33,7 +36,8 @@ public final class ServiceEnvironment: Sendable {
     /// - Throws: `StorageError` or `SecretBoxError` with what to fix (permissions, a newer file).
     public static func open(
         dataDirectory path: String, tenantCapacity: Int = 100, clock: any WallClock = SystemClock(),
-        providers: ProviderTable = .defaults, environment: [String: String] = ProcessInfo.processInfo.environment, logger: Logger
+        providers: ProviderTable = .defaults, outbound: OutboundPolicy = .standard,
+        environment: [String: String] = ProcessInfo.processInfo.environment, logger: Logger
     ) async throws -> ServiceEnvironment {
         let dataDirectory = DataDirectory(path)
         let control = try await ControlDatabase.open(dataDirectory: dataDirectory, migrations: ControlMigrations.all, logger: logger)
@@ -43,7 +47,7 @@ public final class ServiceEnvironment: Sendable {
                 dataDirectory: dataDirectory, migrations: TenantMigrations.all, capacity: tenantCapacity, logger: logger)
             return ServiceEnvironment(
                 dataDirectory: dataDirectory, control: control, tenants: tenants, secrets: SecretBox(key: key),
-                clock: clock, providers: providers, logger: logger)
+                clock: clock, providers: providers, outbound: outbound, logger: logger)
         } catch {
             await control.close()
             throw error
@@ -52,8 +56,9 @@ public final class ServiceEnvironment: Sendable {
 
     private init(
         dataDirectory: DataDirectory, control: ControlDatabase, tenants: TenantPool, secrets: SecretBox,
-        clock: any WallClock, providers: ProviderTable, logger: Logger
+        clock: any WallClock, providers: ProviderTable, outbound: OutboundPolicy, logger: Logger
     ) {
+        self.outbound = outbound
         self.dataDirectory = dataDirectory
         self.control = control
         self.tenants = tenants

@@ -22,7 +22,7 @@ struct IMAPFolderTests {
     static func connect(_ dovecot: DovecotServer) async throws -> IMAPConnection {
         try await IMAPConnection.connect(
             host: "127.0.0.1", port: dovecot.port, security: .none, username: "alice", password: "s3cret",
-            timeout: .seconds(10), commandTimeout: .seconds(30))
+            timeout: .seconds(10), commandTimeout: .seconds(30), policy: .testLoopback)
     }
 
     @Test("syncFolders finds INBOX and Sent (\\Sent) in one round trip; STATUS over both folders is one round trip")

@@ -19,7 +19,7 @@ struct SMTPSenderTests {
     static func server(_ smtp: SMTPServer, security: SMTPSender.Security = .none, password: String = "s3cret") -> SMTPSender.Server {
         SMTPSender.Server(
             host: "127.0.0.1", port: smtp.port, security: security, username: "alice", credentials: .password(password),
-            tls: SMTPSender.TLSOptions(caFile: smtp.certificatePath))
+            tls: SMTPSender.TLSOptions(caFile: smtp.certificatePath), policy: .testLoopback)
     }
 
     static func send(_ message: MIMEMessage, _ server: SMTPSender.Server) async throws(SMTPError) -> SMTPReceipt {
@@ -124,7 +124,7 @@ struct SMTPSenderTests {
     @Test("nothing listening: connection refused, temporary, in the system's words")
     func refused() async throws {
         let port = try DovecotServer.freePort()
-        let server = SMTPSender.Server(host: "127.0.0.1", port: port, security: .none, username: "alice", credentials: .password("x"))
+        let server = SMTPSender.Server(host: "127.0.0.1", port: port, security: .none, username: "alice", credentials: .password("x"), policy: .testLoopback)
         do throws(SMTPError) {
             _ = try await Self.send(Self.message(), server)
             Issue.record("sent to a closed port")

@@ -109,19 +109,19 @@ struct OAuthTests {
             let valid = try await fixture.tokens.mintAccessToken(for: OAuthFixture.owner, lifetime: 60)
             let imap = try await IMAPConnection.connect(
                 host: "127.0.0.1", port: fixture.dovecot.port, security: .none, username: OAuthFixture.owner,
-                credentials: .oauthBearer(valid))
+                credentials: .oauthBearer(valid), policy: .testLoopback)
             await imap.close()
             let expired = try await fixture.tokens.mintAccessToken(for: OAuthFixture.owner, lifetime: -5)
             await #expect { _ = try await IMAPConnection.connect(
                 host: "127.0.0.1", port: fixture.dovecot.port, security: .none, username: OAuthFixture.owner,
-                credentials: .oauthBearer(expired)) } throws: { error in
+                credentials: .oauthBearer(expired), policy: .testLoopback) } throws: { error in
                 (error as? IMAPConnectionError)?.diagnosis.errorClass == .authentication
             }
             #expect(fixture.dovecot.log().contains("Token has expired"), "\(fixture.dovecot.log())")
             let otherUser = try await fixture.tokens.mintAccessToken(for: "mallory@acme.example", lifetime: 60)
             await #expect(throws: IMAPConnectionError.self) { _ = try await IMAPConnection.connect(
                 host: "127.0.0.1", port: fixture.dovecot.port, security: .none, username: OAuthFixture.owner,
-                credentials: .oauthBearer(otherUser)) }
+                credentials: .oauthBearer(otherUser), policy: .testLoopback) }
         }
     }
 

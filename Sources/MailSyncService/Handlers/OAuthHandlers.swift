@@ -105,7 +105,7 @@ struct OAuthHandlers: Sendable {
             tokens = try await OAuthTokenClient.requestToken(
                 endpoint: preset.tokenEndpoint,
                 grant: .authorizationCode(code: request.code, redirectURI: pending.redirectURI, codeVerifier: pending.codeVerifier),
-                client: client, timeout: Self.exchangeTimeout, caFile: env.providers.tokenCAFile)
+                client: client, timeout: Self.exchangeTimeout, caFile: env.providers.tokenCAFile, policy: env.outbound)
         } catch {
             throw refusedExchange(OAuthAccess.diagnosis(error), tenant: tenant, provider: pending.provider, context: context)
         }
@@ -151,7 +151,8 @@ struct OAuthHandlers: Sendable {
         let userinfo: OAuthUserinfoClient.Userinfo
         do {
             userinfo = try await OAuthUserinfoClient.userinfo(
-                endpoint: endpoint, accessToken: tokens.accessToken, timeout: Self.exchangeTimeout, caFile: env.providers.tokenCAFile)
+                endpoint: endpoint, accessToken: tokens.accessToken, timeout: Self.exchangeTimeout, caFile: env.providers.tokenCAFile,
+                policy: env.outbound)
         } catch {
             let diagnosis = OAuthAccess.diagnosis(error)
             env.logger.error("oauth: the userinfo endpoint failed", metadata: metadata.merging(["reason": "\(diagnosis.serverText)"]) { $1 })

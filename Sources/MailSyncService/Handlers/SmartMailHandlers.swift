@@ -156,11 +156,15 @@ struct SmartMailHandlers: Sendable {
 
         let server = SMTPSender.Server(
             host: mailbox.smtp.host, port: Int(mailbox.smtp.port), security: Self.security(mailbox.smtp.security),
-            username: mailbox.username, credentials: credentials)
+            username: mailbox.username, credentials: credentials, policy: env.outbound)
         do {
             _ = try await SMTPSender.send(bytes, envelope: envelope, server: server,
                                           connectTimeout: Self.connectTimeout, timeout: Self.sendTimeout)
         } catch {
+            if let refusal = error.policyRefusal {
+                env.logger.warning("outbound policy refused a mailbox's SMTP server", metadata: [
+                    "tenant": "\(tenant)", "mailbox": "\(mailbox.id)", "refusal": "\(refusal)"])
+            }
             throw Unsent(status: await refused(error, mailbox: mailbox, subject: request.subject, tenant: tenant, context: context))
         }
 

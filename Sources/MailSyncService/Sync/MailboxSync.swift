@@ -34,8 +34,14 @@ struct MailboxSync: Sendable {
         var roundTrips = 0
     }
 
-    func run(tenant: TenantID, target: SyncTarget, policy: CompanySyncPolicy, now: Int64, report: inout Report) async throws(SyncFailure) {
+    /// - Parameter deadline: when the run's budget (``SyncSettings/runBudget``) runs out: every
+    ///   IMAP command ends by then, and no batch starts after it; what committed stays.
+    func run(
+        tenant: TenantID, target: SyncTarget, policy: CompanySyncPolicy, now: Int64, deadline: ContinuousClock.Instant,
+        report: inout Report
+    ) async throws(SyncFailure) {
         let imap = try await login(tenant: tenant, target: target)
+        imap.runDeadline = deadline
         let startTrips = imap.roundTrips
         do {
             let folders = try await imap.syncFolders()
@@ -46,7 +52,7 @@ struct MailboxSync: Sendable {
             for (index, folder) in list.enumerated() {
                 let capReached = try await syncFolder(
                     imap, folder, status: index < states.count ? states[index] : nil, isSent: index > 0,
-                    target: target, policy: policy, backfill: backfill, tenant: tenant, report: &report)
+                    target: target, policy: policy, backfill: backfill, tenant: tenant, deadline: deadline, report: &report)
                 if capReached { break }
             }
             report.roundTrips = imap.roundTrips - startTrips
@@ -67,7 +73,7 @@ struct MailboxSync: Sendable {
     /// Syncs one folder from its cursor; returns true when the daily cap stopped it.
     private func syncFolder(
         _ imap: IMAPConnection, _ folder: IMAPFolder, status: FolderState?, isSent: Bool, target: SyncTarget,
-        policy: CompanySyncPolicy, backfill: Int64, tenant: TenantID, report: inout Report
+        policy: CompanySyncPolicy, backfill: Int64, tenant: TenantID, deadline: ContinuousClock.Instant, report: inout Report
     ) async throws -> Bool {
         let cursor = target.cursors[folder.name]
         if let cursor, let status, cursor.uidValidity == status.uidValidity, let next = status.uidNext, next <= cursor.highestUID &+ 1 {
@@ -116,6 +122,7 @@ struct MailboxSync: Sendable {
         do {
             for index in chunks.indices {
                 guard let current = prefetch else { break }
+                if ContinuousClock.now >= deadline { throw SyncFailure.overBudget(host: imap.host, port: imap.port) }
                 let headers = try await current.value
                 prefetch = index + 1 < chunks.count ? Task { [next = chunks[index + 1]] in
                     try await imap.fetchHeaders(uids: next, maxCommandLength: maxLength)

@@ -25,5 +25,15 @@ struct SyncFailure: Error, Sendable, CustomStringConvertible {
             operatorNote: "the tenant database refused a write: \(error)")
     }
 
+    /// The run's time budget ran out between two batches (inside a command, the connection
+    /// reports it itself, with the same rule).
+    static func overBudget(host: String, port: Int) -> SyncFailure {
+        SyncFailure(diagnosis: MailErrorClassifier.classify(.connection(ConnectionFailure(
+            .tooSlow, host: host, port: port, detail: "the sync's time budget ran out before all new mail was read"))))
+    }
+
+    /// Whether the run stopped because its time budget ran out.
+    var isOverBudget: Bool { diagnosis.rule == "connection.tooSlow" }
+
     var description: String { "\(diagnosis.errorClass): \(diagnosis.serverText)" }
 }

@@ -18,7 +18,8 @@ final class ServiceHarness: Sendable {
     /// Starts a server. Stop it with `stop()`.
     static func start(
         openTenantLimit: Int = 100, dataDirectory: String? = nil, logHandler: (any LogHandler)? = nil,
-        sync: SyncSettings = ServiceHarness.syncSettings(), providers: [String: ProviderSettings]? = nil
+        sync: SyncSettings = ServiceHarness.syncSettings(), providers: [String: ProviderSettings]? = nil,
+        outboundAllow: [String]? = ServiceHarness.loopbackAllowed
     ) async throws -> ServiceHarness {
         let dir = dataDirectory ?? FileManager.default.temporaryDirectory.appendingPathComponent("mailsync-svc-\(UUID().uuidString)").path
         var settings = ServerSettings()
@@ -26,6 +27,7 @@ final class ServiceHarness: Sendable {
         settings.dataDirectory = dir
         settings.openTenantLimit = openTenantLimit
         settings.providers = providers
+        settings.outboundAllow = outboundAllow
         var logger = logHandler.map { handler in Logger(label: "test.mailsync", factory: { _ in handler }) } ?? Logger(label: "test.mailsync")
         logger.logLevel = logHandler == nil ? .warning : .trace
         let clock = ManualClock(Timestamp(secondsSinceEpoch: 1_790_000_000))  // 2026-09-21
@@ -88,6 +90,10 @@ final class ServiceHarness: Sendable {
         let key = try await key(company: company.id, user: adminID)
         return Company(id: company.id, adminUserID: adminID, adminKey: key, admin: client(key: key))
     }
+
+    /// What the test servers need, as an operator would say it: Dovecot, aiosmtpd and the token
+    /// endpoint listen on 127.0.0.1 (plain text to them is allowed by being named here).
+    static let loopbackAllowed = ["127.0.0.1"]
 
     /// Sync settings for tests: no background loop (tests move the clock and call `runSyncs()`,
     /// so no mailbox is ever contacted unless a test asks), no jitter, short timeouts.
