@@ -66,7 +66,8 @@ public final class ServiceEnvironment: Sendable {
         self.clock = clock
         self.logger = logger
         self.providers = providers
-        self.authenticator = APIKeyAuthenticator(control: control, clock: clock)
+        let events = syncEvents
+        self.authenticator = APIKeyAuthenticator(control: control, clock: clock, onRevocation: { events.wakeAll() })
     }
 
     public func close() async {
