@@ -25,6 +25,7 @@ public final class MailSyncServer: Service, Sendable {
     private let clock: any WallClock
     private let syncSettings: SyncSettings
     private let providers: ProviderTable
+    private let smartMail: SmartMailSettings
     private let running = NIOLockedValueBox<(RPCServer, ServiceEnvironment, SyncScheduler)?>(nil)
 
     /// - Parameters:
@@ -39,6 +40,7 @@ public final class MailSyncServer: Service, Sendable {
         self.configuration = try settings.serverConfiguration()
         self.observability = Observability(listen: try settings.metricsAddress(), logger: logger)
         self.providers = try settings.providerTable()
+        self.smartMail = try settings.smartMailSettings()
     }
 
     /// Opens the data directory (creating it, mode 0700, the control database and the secret key
@@ -61,7 +63,7 @@ public final class MailSyncServer: Service, Sendable {
         try Self.prepareDataDirectory(dataDirectory)
         let environment = try await ServiceEnvironment.open(
             dataDirectory: dataDirectory, tenantCapacity: settings.openTenantLimit ?? 100, clock: clock, providers: providers,
-            logger: logger)
+            smartMail: smartMail, logger: logger)
         let methods = ServiceMethods.make(environment: environment, startedAt: clock.now())
         let metrics = observability.metrics.factory
         environment.metrics.use(metrics)

@@ -26,14 +26,18 @@ public final class ServiceEnvironment: Sendable {
     let providers: ProviderTable
     /// One token refresh at a time per mailbox.
     let oauthRefreshes = OAuthRefreshFlights()
+    /// Smart Mail's send threads and the limits that admit sends to them.
+    let smartMail: SmartMailOutbox
 
     /// - Parameters:
     ///   - tenantCapacity: tenant databases kept open while idle (LRU). Default 100.
     ///   - environment: process environment, for `MAILSYNC_SECRET_KEY`.
+    ///   - smartMail: Smart Mail's concurrency limits and allowed relays. Default: the defaults.
     /// - Throws: `StorageError` or `SecretBoxError` with what to fix (permissions, a newer file).
     public static func open(
         dataDirectory path: String, tenantCapacity: Int = 100, clock: any WallClock = SystemClock(),
-        providers: ProviderTable = .defaults, environment: [String: String] = ProcessInfo.processInfo.environment, logger: Logger
+        providers: ProviderTable = .defaults, environment: [String: String] = ProcessInfo.processInfo.environment,
+        smartMail: SmartMailSettings = SmartMailSettings(), logger: Logger
     ) async throws -> ServiceEnvironment {
         let dataDirectory = DataDirectory(path)
         let control = try await ControlDatabase.open(dataDirectory: dataDirectory, migrations: ControlMigrations.all, logger: logger)
@@ -43,7 +47,7 @@ public final class ServiceEnvironment: Sendable {
                 dataDirectory: dataDirectory, migrations: TenantMigrations.all, capacity: tenantCapacity, logger: logger)
             return ServiceEnvironment(
                 dataDirectory: dataDirectory, control: control, tenants: tenants, secrets: SecretBox(key: key),
-                clock: clock, providers: providers, logger: logger)
+                clock: clock, providers: providers, smartMail: smartMail, logger: logger)
         } catch {
             await control.close()
             throw error
@@ -52,8 +56,9 @@ public final class ServiceEnvironment: Sendable {
 
     private init(
         dataDirectory: DataDirectory, control: ControlDatabase, tenants: TenantPool, secrets: SecretBox,
-        clock: any WallClock, providers: ProviderTable, logger: Logger
+        clock: any WallClock, providers: ProviderTable, smartMail: SmartMailSettings, logger: Logger
     ) {
+        self.smartMail = SmartMailOutbox(settings: smartMail)
         self.dataDirectory = dataDirectory
         self.control = control
         self.tenants = tenants
@@ -65,6 +70,7 @@ public final class ServiceEnvironment: Sendable {
     }
 
     public func close() async {
+        smartMail.shutdown()
         await tenants.close()
         await control.close()
     }
