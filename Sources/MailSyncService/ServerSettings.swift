@@ -57,9 +57,10 @@ public struct ServerSettings: Codable, Sendable, Equatable {
     /// Smart Mail sends in progress on the whole server: the number of send threads. Default 16,
     /// 1...1024. See ``smartMailSettings()``.
     public var smartMailWorkers: Int?
-    /// Smart Mail sends in progress for one company. Default 8, 1...`smartMailWorkers`.
+    /// Smart Mail sends in progress for one company. Default 8, 1...1024 (above
+    /// `smartMailWorkers` it acts as `smartMailWorkers`).
     public var smartMailPerCompany: Int?
-    /// Smart Mail sends in progress for one user. Default 2, 1...`smartMailPerCompany`.
+    /// Smart Mail sends in progress for one user. Default 2, 1...1024.
     public var smartMailPerUser: Int?
     /// How long a Smart Mail over one of those limits waits for a slot before it is refused with
     /// `resource exhausted` ("retry in N s"). Default 5 s, 0...60 (0: refused at once).
