@@ -61,6 +61,13 @@ static inline CURLcode ccurl_setopt_upload(CURL *c, long v) { return curl_easy_s
 static inline CURLcode ccurl_setopt_infilesize(CURL *c, curl_off_t v) { return curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, v); }
 static inline CURLcode ccurl_setopt_mail_from(CURL *c, const char *v) { return curl_easy_setopt(c, CURLOPT_MAIL_FROM, v); }
 static inline CURLcode ccurl_setopt_mail_rcpt(CURL *c, struct curl_slist *v) { return curl_easy_setopt(c, CURLOPT_MAIL_RCPT, v); }
+// Called once connected and logged in (SMTP: after EHLO, STARTTLS and AUTH), before MAIL FROM;
+// returning CURL_PREREQFUNC_ABORT ends the transfer with CURLE_ABORTED_BY_CALLBACK.
+typedef int (*ccurl_prereq_callback)(void *clientp, char *primary_ip, char *local_ip, int primary_port, int local_port);
+static inline CURLcode ccurl_setopt_prereqfunction(CURL *c, ccurl_prereq_callback f) {
+    return curl_easy_setopt(c, CURLOPT_PREREQFUNCTION, f);
+}
+static inline CURLcode ccurl_setopt_prereqdata(CURL *c, void *v) { return curl_easy_setopt(c, CURLOPT_PREREQDATA, v); }
 
 // HTTP (OAuthTokenClient): a form POST to a token endpoint; the answer arrives through the write
 // and header callbacks.

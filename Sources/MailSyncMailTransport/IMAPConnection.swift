@@ -109,7 +109,8 @@ public final class IMAPConnection: @unchecked Sendable {
     /// `loginOptions` forces a mechanism (`"AUTH=XOAUTH2"`, `"AUTH=PLAIN"`; CURLOPT_LOGIN_OPTIONS).
     /// Throws ``IMAPConnectionError``: a refused login carries the server's tagged `NO` line
     /// (phase `.authenticate`); a failed connection carries the system's words (phase-less
-    /// `.connection`).
+    /// `.connection`). A login name or credential holding a control character (CR, LF, NUL, …) is
+    /// refused before connecting, as an authentication failure.
     public static func connect(
         host: String, port: Int, security: Security, username: String, credentials: Credentials,
         timeout: Duration = .seconds(30), commandTimeout: Duration = .seconds(120), tls: TLSOptions = TLSOptions(),
@@ -127,6 +128,12 @@ public final class IMAPConnection: @unchecked Sendable {
         host: String, port: Int, security: Security, username: String, credentials: Credentials, timeout: Duration,
         commandTimeout: Duration, tls: TLSOptions, loginOptions: String?, policy: OutboundPolicy, dnsAnswers: [String]
     ) async throws(IMAPConnectionError) -> IMAPConnection {
+        if let field = LoginText.fieldWithControlCharacters(username: username, credentials: credentials) {
+            // Never sent: a CR LF in LOGIN's arguments would start a second command.
+            throw IMAPConnectionError(.imap(MailSyncErrors.IMAPResponse(
+                status: .no, text: "(not sent) the \(field) holds a control character such as a line break; enter it again",
+                phase: .authenticate)))
+        }
         let thread = CurlThread(name: "imap \(host)")
         let parameters = CurlIMAPSession.Parameters(
             host: host, port: port, security: security, username: username, credentials: credentials,

@@ -27,6 +27,7 @@ public final class MailSyncServer: Service, Sendable {
     private let syncSettings: SyncSettings
     private let providers: ProviderTable
     private let outbound: OutboundPolicy
+    private let smartMail: SmartMailSettings
     private let running = NIOLockedValueBox<(RPCServer, ServiceEnvironment, SyncScheduler)?>(nil)
 
     /// - Parameters:
@@ -42,6 +43,7 @@ public final class MailSyncServer: Service, Sendable {
         self.observability = Observability(listen: try settings.metricsAddress(), logger: logger)
         self.providers = try settings.providerTable()
         self.outbound = try settings.outboundPolicy()
+        self.smartMail = try settings.smartMailSettings()
     }
 
     /// Opens the data directory (creating it, mode 0700, the control database and the secret key
@@ -64,7 +66,7 @@ public final class MailSyncServer: Service, Sendable {
         try Self.prepareDataDirectory(dataDirectory)
         let environment = try await ServiceEnvironment.open(
             dataDirectory: dataDirectory, tenantCapacity: settings.openTenantLimit ?? 100, clock: clock, providers: providers,
-            outbound: outbound, logger: logger)
+            outbound: outbound, smartMail: smartMail, logger: logger)
         let methods = ServiceMethods.make(environment: environment, startedAt: clock.now())
         let metrics = observability.metrics.factory
         environment.metrics.use(metrics)

@@ -74,6 +74,22 @@ public struct ServerSettings: Codable, Sendable, Equatable {
     /// Mail server connections without TLS (security NONE) to any destination. Default false:
     /// plain text only to destinations `outboundAllow` names.
     public var allowPlaintextMail: Bool?
+    /// Smart Mail sends in progress on the whole server: the number of send threads. Default 16,
+    /// 1...1024. See ``smartMailSettings()``.
+    public var smartMailWorkers: Int?
+    /// Smart Mail sends in progress for one company. Default 8, 1...1024 (above
+    /// `smartMailWorkers` it acts as `smartMailWorkers`).
+    public var smartMailPerCompany: Int?
+    /// Smart Mail sends in progress for one user. Default 2, 1...1024.
+    public var smartMailPerUser: Int?
+    /// How long a Smart Mail over one of those limits waits for a slot before it is refused with
+    /// `resource exhausted` ("retry in N s"). Default 5 s, 0...60 (0: refused at once).
+    public var smartMailQueueWaitSeconds: Double?
+    /// SMTP servers, as `host:port` exactly as mailboxes name them, that Smart Mail may send
+    /// through without logging in (an internal relay that checks senders some other way). Every
+    /// other server must offer `AUTH` and accept the mailbox's login, or the send is refused.
+    /// Default: none.
+    public var smtpRelaysWithoutAuth: [String]?
 
     public init() {}
 
@@ -132,6 +148,11 @@ public struct ServerSettings: Codable, Sendable, Equatable {
         result.outboundAllow = other.outboundAllow ?? outboundAllow
         result.outboundMailPortsOnly = other.outboundMailPortsOnly ?? outboundMailPortsOnly
         result.allowPlaintextMail = other.allowPlaintextMail ?? allowPlaintextMail
+        result.smartMailWorkers = other.smartMailWorkers ?? smartMailWorkers
+        result.smartMailPerCompany = other.smartMailPerCompany ?? smartMailPerCompany
+        result.smartMailPerUser = other.smartMailPerUser ?? smartMailPerUser
+        result.smartMailQueueWaitSeconds = other.smartMailQueueWaitSeconds ?? smartMailQueueWaitSeconds
+        result.smtpRelaysWithoutAuth = other.smtpRelaysWithoutAuth ?? smtpRelaysWithoutAuth
         return result
     }
 

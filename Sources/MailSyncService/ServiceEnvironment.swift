@@ -29,15 +29,19 @@ public final class ServiceEnvironment: Sendable {
     let oauthRefreshes = OAuthRefreshFlights()
     /// Where IMAP, SMTP and OAuth connections may go on a tenant's behalf.
     public let outbound: OutboundPolicy
+    /// Smart Mail's send threads and the limits that admit sends to them.
+    let smartMail: SmartMailOutbox
 
     /// - Parameters:
     ///   - tenantCapacity: tenant databases kept open while idle (LRU). Default 100.
     ///   - environment: process environment, for `MAILSYNC_SECRET_KEY`.
+    ///   - smartMail: Smart Mail's concurrency limits and allowed relays. Default: the defaults.
     /// - Throws: `StorageError` or `SecretBoxError` with what to fix (permissions, a newer file).
     public static func open(
         dataDirectory path: String, tenantCapacity: Int = 100, clock: any WallClock = SystemClock(),
         providers: ProviderTable = .defaults, outbound: OutboundPolicy = .standard,
-        environment: [String: String] = ProcessInfo.processInfo.environment, logger: Logger
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        smartMail: SmartMailSettings = SmartMailSettings(), logger: Logger
     ) async throws -> ServiceEnvironment {
         let dataDirectory = DataDirectory(path)
         let control = try await ControlDatabase.open(dataDirectory: dataDirectory, migrations: ControlMigrations.all, logger: logger)
@@ -47,7 +51,7 @@ public final class ServiceEnvironment: Sendable {
                 dataDirectory: dataDirectory, migrations: TenantMigrations.all, capacity: tenantCapacity, logger: logger)
             return ServiceEnvironment(
                 dataDirectory: dataDirectory, control: control, tenants: tenants, secrets: SecretBox(key: key),
-                clock: clock, providers: providers, outbound: outbound, logger: logger)
+                clock: clock, providers: providers, outbound: outbound, smartMail: smartMail, logger: logger)
         } catch {
             await control.close()
             throw error
@@ -56,9 +60,10 @@ public final class ServiceEnvironment: Sendable {
 
     private init(
         dataDirectory: DataDirectory, control: ControlDatabase, tenants: TenantPool, secrets: SecretBox,
-        clock: any WallClock, providers: ProviderTable, outbound: OutboundPolicy, logger: Logger
+        clock: any WallClock, providers: ProviderTable, outbound: OutboundPolicy, smartMail: SmartMailSettings, logger: Logger
     ) {
         self.outbound = outbound
+        self.smartMail = SmartMailOutbox(settings: smartMail)
         self.dataDirectory = dataDirectory
         self.control = control
         self.tenants = tenants
@@ -71,6 +76,7 @@ public final class ServiceEnvironment: Sendable {
     }
 
     public func close() async {
+        smartMail.shutdown()
         await tenants.close()
         await control.close()
     }

@@ -232,6 +232,23 @@ struct IMAPConnectionTests {
         }
     }
 
+    @Test("a password or login name with CR LF, NUL or DEL never reaches the server: refused before connecting", arguments: ["\r\n", "\u{0}", "\u{7f}"])
+    func controlCharactersInLogin(_ control: String) async throws {
+        try await TarpitServer.with { tarpit in
+            for (username, password) in [("alice", "s3cret\(control)a2 LOGOUT"), ("alice\(control)a2 LOGOUT", "s3cret")] {
+                let error = await #expect(throws: IMAPConnectionError.self) {
+                    try await IMAPConnection.connect(
+                        host: "127.0.0.1", port: tarpit.port, security: .none, username: username, password: password,
+                        timeout: .seconds(5))
+                }
+                #expect(error?.diagnosis.errorClass == .authentication)
+                #expect(error?.serverText.contains("control character") == true)
+                #expect(error?.serverText.contains("s3cret") == false)
+            }
+            #expect(tarpit.accepted == 0)
+        }
+    }
+
     static func bindLoopback(_ fd: Int32) throws -> Int {
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)

@@ -402,11 +402,13 @@ struct MailboxHandlers: Sendable {
         return username
     }
 
-    /// 1–1024 characters. The message never quotes the value.
+    /// 1–1024 characters, no control characters (CR LF would end IMAP `LOGIN` or SMTP `AUTH` and
+    /// start another command). The message never quotes the value.
     static func validateSecret(_ secret: String) throws {
         guard !secret.isEmpty else { throw RPCError(.invalidArgument, "secret is required: the password or app password") }
         guard secret.count <= maxSecretLength else {
             throw RPCError(.invalidArgument, "secret must have at most \(maxSecretLength) characters")
         }
+        try Validate.noControlCharacters(secret, "secret")
     }
 }

@@ -15,11 +15,13 @@ final class ServiceHarness: Sendable {
     let operatorClient: MailSync.Client
     private let transports: [TCPClientTransport]
 
-    /// Starts a server. Stop it with `stop()`.
+    /// Starts a server. Stop it with `stop()`. `configure` changes the settings last (Smart Mail
+    /// limits, relays).
     static func start(
         openTenantLimit: Int = 100, dataDirectory: String? = nil, logHandler: (any LogHandler)? = nil,
         sync: SyncSettings = ServiceHarness.syncSettings(), providers: [String: ProviderSettings]? = nil,
-        outboundAllow: [String]? = ServiceHarness.loopbackAllowed
+        outboundAllow: [String]? = ServiceHarness.loopbackAllowed,
+        configure: (inout ServerSettings) -> Void = { _ in }
     ) async throws -> ServiceHarness {
         let dir = dataDirectory ?? FileManager.default.temporaryDirectory.appendingPathComponent("mailsync-svc-\(UUID().uuidString)").path
         var settings = ServerSettings()
@@ -28,6 +30,7 @@ final class ServiceHarness: Sendable {
         settings.openTenantLimit = openTenantLimit
         settings.providers = providers
         settings.outboundAllow = outboundAllow
+        configure(&settings)
         var logger = logHandler.map { handler in Logger(label: "test.mailsync", factory: { _ in handler }) } ?? Logger(label: "test.mailsync")
         logger.logLevel = logHandler == nil ? .warning : .trace
         let clock = ManualClock(Timestamp(secondsSinceEpoch: 1_790_000_000))  // 2026-09-21
