@@ -3,6 +3,7 @@ public import Logging
 import MailSyncCoding
 import MailSyncMailTransport
 import MailSyncRPC
+import MailSyncStorage
 import MailSyncTransport
 import NIOCore
 import NIOConcurrencyHelpers
@@ -28,6 +29,7 @@ public final class MailSyncServer: Service, Sendable {
     private let providers: ProviderTable
     private let outbound: OutboundPolicy
     private let smartMail: SmartMailSettings
+    private let directoryLock = NIOLockedValueBox<DataDirectoryLock?>(nil)
     private let running = NIOLockedValueBox<(RPCServer, ServiceEnvironment, SyncScheduler)?>(nil)
 
     /// - Parameters:
@@ -64,9 +66,18 @@ public final class MailSyncServer: Service, Sendable {
     private func startServing() async throws -> SocketAddress {
         let dataDirectory = settings.dataDirectoryOrDefault
         try Self.prepareDataDirectory(dataDirectory)
-        let environment = try await ServiceEnvironment.open(
-            dataDirectory: dataDirectory, tenantCapacity: settings.openTenantLimit ?? 100, clock: clock, providers: providers,
-            outbound: outbound, smartMail: smartMail, logger: logger)
+        // One server per data directory: two would schedule the same mailboxes and race on keys.
+        let lock = try DataDirectoryLock.acquire(root: DataDirectory(dataDirectory).root, purpose: "starting another server on it")
+        directoryLock.withLockedValue { $0 = lock }
+        let environment: ServiceEnvironment
+        do {
+            environment = try await ServiceEnvironment.open(
+                dataDirectory: dataDirectory, tenantCapacity: settings.openTenantLimit ?? 100, clock: clock, providers: providers,
+                outbound: outbound, smartMail: smartMail, logger: logger)
+        } catch {
+            releaseDirectoryLock()
+            throw error
+        }
         let methods = ServiceMethods.make(environment: environment, startedAt: clock.now())
         let metrics = observability.metrics.factory
         environment.metrics.use(metrics)
@@ -81,7 +92,15 @@ public final class MailSyncServer: Service, Sendable {
             return address
         } catch {
             await environment.close()
+            releaseDirectoryLock()
             throw error
+        }
+    }
+
+    private func releaseDirectoryLock() {
+        directoryLock.withLockedValue { lock in
+            lock?.release()
+            lock = nil
         }
     }
 
@@ -104,6 +123,7 @@ public final class MailSyncServer: Service, Sendable {
         await server.shutdownGracefully()
         await environment.close()
         running.withLockedValue { $0 = nil }
+        releaseDirectoryLock()
         await observability.stop()
     }
 

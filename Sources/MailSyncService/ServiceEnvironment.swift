@@ -36,7 +36,8 @@ public final class ServiceEnvironment: Sendable {
     ///   - tenantCapacity: tenant databases kept open while idle (LRU). Default 100.
     ///   - environment: process environment, for `MAILSYNC_SECRET_KEY`.
     ///   - smartMail: Smart Mail's concurrency limits and allowed relays. Default: the defaults.
-    /// - Throws: `StorageError` or `SecretBoxError` with what to fix (permissions, a newer file).
+    /// - Throws: `StorageError`, `SecretBoxError` or `SecretKeyMismatch` with what to fix
+    ///   (permissions, a newer file, a missing or different secret key).
     public static func open(
         dataDirectory path: String, tenantCapacity: Int = 100, clock: any WallClock = SystemClock(),
         providers: ProviderTable = .defaults, outbound: OutboundPolicy = .standard,
@@ -46,7 +47,14 @@ public final class ServiceEnvironment: Sendable {
         let dataDirectory = DataDirectory(path)
         let control = try await ControlDatabase.open(dataDirectory: dataDirectory, migrations: ControlMigrations.all, logger: logger)
         do {
-            let key = try SecretKeyStore.load(dataDirectory: path, environment: environment)
+            // The key must be the one the stored secrets were sealed with: a missing key file is
+            // not replaced once the check exists, and a different key refuses the start.
+            let checked = try await control.read { try SecretKeyCheckRecords.read($0) } != nil
+            let key = try SecretKeyStore.load(dataDirectory: path, environment: environment, mayCreate: !checked)
+            let source = environment[SecretKeyStore.environmentVariable] != nil
+                ? SecretKeyStore.environmentVariable : dataDirectory.root + "/" + SecretKeyStore.fileName
+            try await SecretKeyCheckRecords.verifyOrRecord(
+                control: control, key: SymmetricKeyBytes(key), source: source, now: clock.now().microsecondsSinceEpoch)
             let tenants = try TenantPool(
                 dataDirectory: dataDirectory, migrations: TenantMigrations.all, capacity: tenantCapacity, logger: logger)
             return ServiceEnvironment(
