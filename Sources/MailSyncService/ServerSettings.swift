@@ -29,9 +29,14 @@ public struct ServerSettings: Codable, Sendable, Equatable {
     public var shutdownGraceSeconds: Double?
     /// Compress responses at least this large; absent: never.
     public var compressionThresholdBytes: Int?
-    /// PEM files; both or neither. With them the server speaks TLS only.
+    /// PEM files; both or neither. With them the server speaks TLS only (TLS 1.2 at least, AEAD
+    /// suites only).
     public var tlsCertificateFile: String?
     public var tlsPrivateKeyFile: String?
+    /// Listen without TLS on an address other than loopback. Default false: API keys and mailbox
+    /// passwords would cross the network in clear, so such a `listen` without TLS files is
+    /// refused at start (a TLS-terminating proxy in front is the case for this switch).
+    public var allowPlaintextListen: Bool?
     /// trace, debug, info (default), notice, warning, error, critical.
     public var logLevel: String?
     /// Company databases kept open while idle (least recently used are closed). Default 100.
@@ -132,6 +137,7 @@ public struct ServerSettings: Codable, Sendable, Equatable {
         result.compressionThresholdBytes = other.compressionThresholdBytes ?? compressionThresholdBytes
         result.tlsCertificateFile = other.tlsCertificateFile ?? tlsCertificateFile
         result.tlsPrivateKeyFile = other.tlsPrivateKeyFile ?? tlsPrivateKeyFile
+        result.allowPlaintextListen = other.allowPlaintextListen ?? allowPlaintextListen
         result.logLevel = other.logLevel ?? logLevel
         result.openTenantLimit = other.openTenantLimit ?? openTenantLimit
         result.maxConcurrentSyncs = other.maxConcurrentSyncs ?? maxConcurrentSyncs
@@ -266,7 +272,18 @@ public struct ServerSettings: Codable, Sendable, Equatable {
         case (let cert?, let key?): configuration.tls = try TLSFiles.serverConfiguration(certificate: cert, privateKey: key)
         default: throw SettingsError("TLS needs both tlsCertificateFile and tlsPrivateKeyFile")
         }
+        if configuration.tls == nil, !Self.isLoopback(host), allowPlaintextListen != true {
+            throw SettingsError(
+                "listening on \(host) without TLS would send API keys and mailbox passwords in clear: give tlsCertificateFile and tlsPrivateKeyFile (--tls-cert, --tls-key), listen on 127.0.0.1, or, behind a TLS-terminating proxy, set allowPlaintextListen (--allow-plaintext)")
+        }
         return configuration
+    }
+
+    /// 127.0.0.0/8, ::1 and `localhost`: addresses no other machine reaches.
+    static func isLoopback(_ host: String) -> Bool {
+        if host.lowercased() == "localhost" { return true }
+        guard let address = IPAddress(host) else { return false }
+        return IPNetwork("127.0.0.0/8")!.contains(address) || address == IPAddress("::1")
     }
 
     static func parseListen(_ value: String) throws -> (String, Int) {

@@ -60,6 +60,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Allow mail server connections without TLS to any destination (default: only to --allow-outbound ones).")
     var allowPlaintextMail = false
 
+    @Flag(help: "Allow listening without TLS on an address other than loopback (behind a TLS-terminating proxy only).")
+    var allowPlaintext = false
+
     func run() async throws {
         var flags = ServerSettings()
         flags.listen = listen
@@ -75,6 +78,7 @@ struct ServeCommand: AsyncParsableCommand {
         flags.metricsListen = metricsListen
         flags.outboundAllow = allowOutbound.isEmpty ? nil : allowOutbound
         flags.allowPlaintextMail = allowPlaintextMail ? true : nil
+        flags.allowPlaintextListen = allowPlaintext ? true : nil
 
         let settings: ServerSettings
         let server: MailSyncServer
