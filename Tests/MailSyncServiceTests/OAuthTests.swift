@@ -335,6 +335,23 @@ struct OAuthTests {
         }
     }
 
+    @Test("only the user who started a sign-in (or an administrator) completes it; a refused caller does not use the state up")
+    func completingCaller() async throws {
+        try await OAuthFixture.with { fixture in
+            let sam = try await MailboxFixtures.makeUser(fixture.harness, fixture.company, id: "sam", role: .salesperson)
+            let eve = try await MailboxFixtures.makeUser(fixture.harness, fixture.company, id: "eve", role: .salesperson)
+            let start = try await sam.client.startOAuthConnection(OAuthFixture.startRequest(.gmail, loginHint: "sam@acme.example"))
+            let (code, state) = try await fixture.tokens.authorize(start.authorizationUrl)
+            await #expect { _ = try await eve.client.completeOAuthConnection(OAuthFixture.completeRequest(state: state, code: code)) } throws: {
+                ($0 as? RPCError)?.code == .permissionDenied && "\($0)".contains("started by another user")
+            }
+            // Still there for Sam, who completes it: the mailbox is Sam's.
+            let done = try await sam.client.completeOAuthConnection(OAuthFixture.completeRequest(state: state, code: code))
+            #expect(done.mailbox.userId == "sam")
+            #expect(done.mailbox.emailAddress == "sam@acme.example")
+        }
+    }
+
     @Test("Smart Mail from an OAuth mailbox: the token is refreshed when close to expiry and the SMTP server accepts XOAUTH2 with it; a revoked sign-in fails the send and is in the error log")
     func smartMailOverXOAUTH2() async throws {
         let options = OAuthTokenServer.Options()
