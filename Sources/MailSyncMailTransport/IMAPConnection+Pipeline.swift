@@ -23,8 +23,14 @@ extension IMAPConnection {
     /// the data of commands of one kind together (as ``fetchHeaders(uids:maxCommandLength:)``
     /// does); each command's own tagged completion is always last in its own list.
     ///
-    /// The responses of the whole batch are held in memory: split very large work into batches.
-    public func pipeline(_ commands: [String], timeout: Duration? = nil) async throws(IMAPConnectionError) -> [[MailSyncIMAP.IMAPResponse]] {
+    /// The responses of the whole batch are held in memory, bounded by `budget` (default
+    /// ``IMAPReplyBudget/standard``, 64 MiB): bytes charged as they arrive, literals from their
+    /// header, responses nobody asked for dropped past a small bound. Going over it throws a
+    /// `ConnectionFailure` of kind `.replyOverLimit` naming the server and what was exceeded, and
+    /// leaves the connection unusable. Split very large work into batches.
+    public func pipeline(
+        _ commands: [String], timeout: Duration? = nil, budget: IMAPReplyBudget = .standard
+    ) async throws(IMAPConnectionError) -> [[MailSyncIMAP.IMAPResponse]] {
         for text in commands where text.utf8.contains(13) || text.utf8.contains(10) || text.utf8.contains(0) {
             // Never sent: the line would smuggle in a command of its own.
             throw IMAPConnectionError(.imap(MailSyncErrors.IMAPResponse(
@@ -35,7 +41,7 @@ extension IMAPConnection {
         let runDeadline = self.runDeadline
         let result: Result<[[MailSyncIMAP.IMAPResponse]], IMAPConnectionError> = await withCheckedContinuation { continuation in
             let submitted = thread.submit {
-                continuation.resume(returning: session.run(commands, timeout: timeout, runDeadline: runDeadline))
+                continuation.resume(returning: session.run(commands, timeout: timeout, runDeadline: runDeadline, budget: budget))
             }
             if !submitted { continuation.resume(returning: .failure(session.closedError())) }
         }
