@@ -61,8 +61,9 @@ final class CurlIMAPSession: @unchecked Sendable {
     /// Set once the connection is unusable; every later command throws it.
     private var failed: IMAPConnectionError?
     private var buffer = [UInt8](repeating: 0, count: 64 * 1024)
-    /// The budget of the command running; bounds what may wait unframed in the decoder.
-    private var replyBudget = IMAPReplyBudget.standard
+    /// The budget of the command running and what it asks for; bounds what may wait unframed
+    /// in the decoder.
+    private var replyBudget = (budget: IMAPReplyBudget.standard, what: "")
     /// Read from any thread (``IMAPConnection/roundTrips``); written on the session's thread.
     private let roundTripCount = Atomic<Int>(0)
 
@@ -206,9 +207,9 @@ final class CurlIMAPSession: @unchecked Sendable {
         let indexByTag = Dictionary(uniqueKeysWithValues: tags.enumerated().map { ($1, $0) })
         roundTripCount.wrappingAdd(1, ordering: .relaxed)
         decoder.budget = IMAPByteBudget(maxBytes: budget.maxBytes, maxLiteralSize: budget.maxLiteralSize)
-        replyBudget = budget
         let expectation = ReplyExpectation(commands: texts, fetchUIDs: budget.fetchUIDs)
         let what = budget.purpose ?? ReplyExpectation.name(of: texts[0])
+        replyBudget = (budget, what)
         var unsolicited = 0
         do throws(IMAPConnectionError) {
             try send(bytes, deadline: deadline)
@@ -317,10 +318,11 @@ final class CurlIMAPSession: @unchecked Sendable {
             decoder.append(buffer[0..<received])
             // Bytes read while our commands are still being sent are framed (and charged) only
             // later: never let them pile up past what the command may receive at all.
-            if decoder.bufferedByteCount > replyBudget.maxBytes.saturatingAdd(buffer.count) {
+            let limit = replyBudget.budget.maxBytes
+            if decoder.bufferedByteCount > limit.saturatingAdd(buffer.count) {
                 throw broken(.connection(ConnectionFailure(
                     .replyOverLimit, host: host, port: port,
-                    detail: "The IMAP server \(host) sent more than \(ReplyOverLimit.grouped(replyBudget.maxBytes)) bytes before it had read our commands")))
+                    detail: "The IMAP server \(host) sent more than \(ReplyOverLimit.grouped(limit)) bytes in its reply to \(replyBudget.what)")))
             }
             return true
         }
