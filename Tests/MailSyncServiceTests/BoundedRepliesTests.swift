@@ -128,6 +128,20 @@ struct BoundedRepliesTests {
         }
     }
 
+    @Test("a batch's bodies are fetched in groups of at most maxBodyBytesPerFetch of allowances, each body stored",
+          arguments: [(32 << 20, 1), (140_000, 2), (1, 3)])
+    func bodyGroups(maxBytes: Int, fetches: Int) async throws {
+        var sync = ServiceHarness.syncSettings()
+        sync.maxBodyBytesPerFetch = maxBytes  // each ~150-byte message is allowed 65,700 bytes
+        let messages = (1...3).map { HostileMailboxFixture.mail(uid: UInt32($0)) }
+        try await HostileMailboxFixture.with(mode: .wellBehaved, messages: messages, sync: sync) { (fixture: HostileMailboxFixture) async throws in
+            #expect(await fixture.harness.runSyncs() == 1)
+            #expect(try await fixture.status().mailbox.status == .enabled)
+            #expect(fixture.server.bodyFetches == fetches)
+            #expect(try await fixture.count("SELECT count(*) FROM messages WHERE raw_zlib IS NOT NULL AND body_zlib IS NOT NULL") == 3)
+        }
+    }
+
     // MARK: - Helpers
 
     /// How far the process's resident size rose above where it was while `body` ran: the peak

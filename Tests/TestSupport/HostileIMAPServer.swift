@@ -79,6 +79,7 @@ public final class HostileIMAPServer: Sendable {
         var connectionsAccepted = 0
         var logins = 0
         var bytesSent = 0
+        var bodyFetches = 0
         var open: Set<Int32> = []
         var stopping = false
     }
@@ -104,6 +105,8 @@ public final class HostileIMAPServer: Sendable {
     public var connectionsAccepted: Int { state.withLock { $0.connectionsAccepted } }
     /// Successful `LOGIN`/`AUTHENTICATE` commands since start.
     public var logins: Int { state.withLock { $0.logins } }
+    /// `UID FETCH … BODY…` commands received since start.
+    public var bodyFetches: Int { state.withLock { $0.bodyFetches } }
     /// Bytes written to clients since start.
     public var bytesSent: Int { state.withLock { $0.bytesSent } }
     /// Connections currently open.

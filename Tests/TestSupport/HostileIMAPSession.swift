@@ -100,6 +100,7 @@ struct HostileIMAPSession {
         let parts = arguments.split(separator: " ", maxSplits: 1)
         let set = parts.first.map(String.init) ?? ""
         let items = parts.count > 1 ? parts[1].uppercased() : ""
+        if !items.contains("ENVELOPE"), items.contains("BODY") { server.state.withLock { $0.bodyFetches += 1 } }
         let chosen = messages.enumerated().filter { Self.contains(set, $0.element.uid, highest: uidNext - 1) }
         for (index, message) in chosen {
             let sequence = index + 1
