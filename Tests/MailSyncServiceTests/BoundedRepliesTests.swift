@@ -11,6 +11,9 @@ import TestSupport
 /// below what the server offered.
 @Suite("Bounded replies from hostile IMAP servers", .serialized)
 struct BoundedRepliesTests {
+    /// The bounds leave room for other suites running in the same process meanwhile. Measured
+    /// here (2026-12): literal flood ~35 MB (before replies were bounded, all 419 MB offered were
+    /// buffered), untagged floods < 1 MB (~370 MB before), the others < 5 MB.
     struct FloodCase: Sendable, CustomTestStringConvertible {
         var name: String
         var mode: HostileIMAPServer.Mode
@@ -32,27 +35,27 @@ struct BoundedRepliesTests {
             name: "literal flood: 16 literals of 25 MiB in one FETCH reply, the message announced at 25 MiB",
             mode: .literalFlood(literals: 16, literalSize: 25 << 20),
             expected: ["The IMAP server 127.0.0.1 sent more than ", " bytes in its reply to the bodies of 1 message (26,214,400 bytes announced)"],
-            offered: 16 * (25 << 20), maxGrowth: 150 * megabyte),
+            offered: 16 * (25 << 20), maxGrowth: 200 * megabyte),
         FloodCase(
             name: "untagged flood: 3,000,000 `* OK x` lines during LIST",
             mode: .untaggedFlood(lines: 3_000_000, during: "LIST"),
             expected: ["The IMAP server 127.0.0.1 sent more than 100,000 responses nobody asked for while answering LIST (the last: * OK x)"],
-            offered: 24_000_000, maxGrowth: 50 * megabyte),
+            offered: 24_000_000, maxGrowth: 100 * megabyte),
         FloodCase(
             name: "untagged flood during a header fetch: the fetch's byte budget stops it first",
             mode: .untaggedFlood(lines: 3_000_000, during: "UID FETCH"),
             expected: ["The IMAP server 127.0.0.1 sent more than 1,114,112 bytes in its reply to the headers of 1 message"],
-            offered: 24_000_000, maxGrowth: 50 * megabyte),
+            offered: 24_000_000, maxGrowth: 100 * megabyte),
         FloodCase(
             name: "endless literal: 4 GiB announced for a small message, then a byte every 10 ms",
             mode: .endlessLiteral(announced: 4 << 30, trickle: .milliseconds(10)),
             expected: ["The IMAP server 127.0.0.1 announced a 4,294,967,296-byte literal in its reply to the bodies of 1 message", "Mail Sync accepts at most 52,428,800 bytes in one"],
-            offered: 4 << 30, maxGrowth: 30 * megabyte),
+            offered: 4 << 30, maxGrowth: 60 * megabyte),
         FloodCase(
             name: "oversized body: 50 MiB sent for a message announced at its true size",
             mode: .oversizedBody(sentSize: 50 << 20),
             expected: ["The IMAP server 127.0.0.1 sent a 52,428,800-byte message where it had announced \(mailSize) bytes"],
-            offered: 50 << 20, maxGrowth: 30 * megabyte),
+            offered: 50 << 20, maxGrowth: 60 * megabyte),
     ]
 
     @Test("a flood fails the run with a clear temporary error, drops the connection, and the process stays small", arguments: floods)
