@@ -11,7 +11,7 @@ struct BoundedRepliesTransportTests {
     static func connect(_ server: HostileIMAPServer, commandTimeout: Duration = .seconds(10)) async throws -> IMAPConnection {
         try await IMAPConnection.connect(
             host: "127.0.0.1", port: server.port, security: .none, username: "alice", password: "any",
-            timeout: .seconds(10), commandTimeout: commandTimeout)
+            timeout: .seconds(10), commandTimeout: commandTimeout, policy: .testLoopback)
     }
 
     static func withServer(
