@@ -15,7 +15,7 @@ extension IMAPConnection {
     ///
     /// `n:*` always matches the highest UID even when it is below n: such UIDs are dropped here.
     /// With `afterUID` at `UInt32.max` nothing can follow: `[]` without asking. Needs a selected
-    /// folder (``examine(_:)``); throws what ``pipeline(_:timeout:)`` throws. `useESearch` forces
+    /// folder (``examine(_:)``); throws what ``pipeline(_:timeout:budget:)`` throws. `useESearch` forces
     /// a path (tests); nil asks the server's capabilities.
     public func uidSearch(
         afterUID: UInt32, since: Date?, upTo: UInt32? = nil, window: UInt32 = 5000, useESearch: Bool? = nil

@@ -12,7 +12,7 @@ extension IMAPConnection {
     /// (``roundTrips``). An empty list sends nothing and returns `[]`.
     ///
     /// Each line is one command without CR, LF or NUL (a line with one is refused unsent: it
-    /// would let text smuggle in a command of its own). Throws like ``command(_:timeout:)``: a `NO`/`BAD` to any
+    /// would let text smuggle in a command of its own). Throws like ``command(_:timeout:budget:)``: a `NO`/`BAD` to any
     /// command throws the first failing command's error with its responses, after every
     /// completion was read (the connection stays usable); a broken connection, a `timeout`
     /// (default ``commandTimeout``, for the whole batch however slowly the server sends) or the
@@ -49,7 +49,7 @@ extension IMAPConnection {
     }
 
     /// How many times this connection waited for the server since connect (login excluded): each
-    /// ``command(_:timeout:)`` and each ``pipeline(_:timeout:)`` batch counts one. What a sync
+    /// ``command(_:timeout:budget:)`` and each ``pipeline(_:timeout:budget:)`` batch counts one. What a sync
     /// poll costs in latency is roughly this times the network's round-trip time.
     public var roundTrips: Int { session.roundTrips }
 
@@ -58,7 +58,7 @@ extension IMAPConnection {
     /// Taken from the login's reply when it carried them (`OK [CAPABILITY …]`, or `* CAPABILITY`
     /// just before it: Dovecot, most servers; no round trip); otherwise asked once with
     /// `CAPABILITY`. Cached for the
-    /// connection's life. Throws what ``command(_:timeout:)`` throws.
+    /// connection's life. Throws what ``command(_:timeout:budget:)`` throws.
     public func capabilities() async throws(IMAPConnectionError) -> Set<String> {
         if let known = capabilityCache.withLock({ $0 }) { return known }
         var found = Self.loginCapabilities(loginTranscript)
