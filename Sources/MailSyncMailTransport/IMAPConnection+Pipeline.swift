@@ -12,8 +12,9 @@ extension IMAPConnection {
     /// (``roundTrips``). An empty list sends nothing and returns `[]`.
     ///
     /// Each line is one command without CR, LF or NUL (a line with one is refused unsent: it
-    /// would let text smuggle in a command of its own). Throws like ``command(_:timeout:budget:)``: a `NO`/`BAD` to any
-    /// command throws the first failing command's error with its responses, after every
+    /// would let text smuggle in a command of its own). Throws like
+    /// ``command(_:timeout:budget:)``: a `NO`/`BAD` to any command throws the first failing
+    /// command's error with its responses, after every
     /// completion was read (the connection stays usable); a broken connection, a `timeout`
     /// (default ``commandTimeout``, for the whole batch however slowly the server sends) or the
     /// ``runDeadline`` passing leaves it unusable.
