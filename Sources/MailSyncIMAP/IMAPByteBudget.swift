@@ -22,7 +22,9 @@ public struct IMAPByteBudget: Hashable, Sendable {
     /// Charged so far.
     public internal(set) var used = 0
 
-    /// What each complete response costs on top of its bytes: 256.
+    /// What each complete response costs on top of its bytes: 256. A parsed response takes 88
+    /// bytes in its command's list plus its arrays and strings (a small FETCH about 300 in all,
+    /// `* OK x` about 90), so the budget bounds memory, not only bytes on the wire.
     public static let responseCost = 256
 
     public init(maxBytes: Int, maxLiteralSize: Int = .max) {
