@@ -145,6 +145,24 @@ struct BoundedRepliesTests {
         }
     }
 
+    @Test("syncBodyBytesPerFetch from the config file: default 32 MiB, 1 MiB to 1 GiB, outside refused naming the setting")
+    func bodyBytesSetting() throws {
+        #expect(try ServerSettings().syncSettings().maxBodyBytesPerFetch == 32 << 20)
+        let file = try JSONDecoder().decode(ServerSettings.self, from: Data(#"{"syncBodyBytesPerFetch": 1048576}"#.utf8))
+        #expect(try file.syncSettings().maxBodyBytesPerFetch == 1 << 20)
+        var settings = ServerSettings()
+        settings.syncBodyBytesPerFetch = 1 << 30
+        #expect(try settings.syncSettings().maxBodyBytesPerFetch == 1 << 30)
+        for bad in [(1 << 20) - 1, (1 << 30) + 1, -1] {
+            settings.syncBodyBytesPerFetch = bad
+            #expect { _ = try settings.syncSettings() } throws: { "\($0)".contains("syncBodyBytesPerFetch must be") }
+        }
+        var flags = ServerSettings()
+        flags.syncBodyBytesPerFetch = 2 << 20
+        #expect(file.overridden(by: flags).syncBodyBytesPerFetch == 2 << 20)
+        #expect(file.overridden(by: ServerSettings()).syncBodyBytesPerFetch == 1 << 20)
+    }
+
     // MARK: - Helpers
 
     /// How far the process's resident size rose above where it was while `body` ran: the peak
