@@ -183,6 +183,9 @@ public struct ConnectionFailure: Sendable, Hashable {
         /// The server answered, but so slowly that the sync run's time budget ran out (a server
         /// that trickles bytes must not hold a sync slot for ever). What was read before is kept.
         case tooSlow
+        /// The server's reply went over a limit (more bytes than announced or allowed, too many
+        /// responses nobody asked for), so the connection was dropped. The detail says what.
+        case replyOverLimit
     }
 
     public var kind: Kind
@@ -216,5 +219,6 @@ public struct ConnectionFailure: Sendable, Hashable {
         .resetMidSession: "Connection reset by peer",
         .notAllowed: "Not allowed by this server's policy",
         .tooSlow: "The server answered too slowly",
+        .replyOverLimit: "The server's reply went over a limit",
     ]
 }

@@ -61,6 +61,9 @@ final class CurlIMAPSession: @unchecked Sendable {
     /// Set once the connection is unusable; every later command throws it.
     private var failed: IMAPConnectionError?
     private var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+    /// The budget of the command running and what it asks for; bounds what may wait unframed
+    /// in the decoder.
+    private var replyBudget = (budget: IMAPReplyBudget.standard, what: "")
     /// Read from any thread (``IMAPConnection/roundTrips``); written on the session's thread.
     private let roundTripCount = Atomic<Int>(0)
 
@@ -166,8 +169,10 @@ final class CurlIMAPSession: @unchecked Sendable {
         failed ?? IMAPConnectionError(.connection(ConnectionFailure(.resetMidSession, host: host, port: port, detail: "the connection was closed")))
     }
 
-    func run(_ text: String, timeout: Duration, runDeadline: ContinuousClock.Instant? = nil) -> Result<[MailSyncIMAP.IMAPResponse], IMAPConnectionError> {
-        run([text], timeout: timeout, runDeadline: runDeadline).map { $0[0] }
+    func run(
+        _ text: String, timeout: Duration, runDeadline: ContinuousClock.Instant? = nil, budget: IMAPReplyBudget = .standard
+    ) -> Result<[MailSyncIMAP.IMAPResponse], IMAPConnectionError> {
+        run([text], timeout: timeout, runDeadline: runDeadline, budget: budget).map { $0[0] }
     }
 
     /// Sends every command line at once (tags `aN` in order: one round trip), then reads until
@@ -175,12 +180,18 @@ final class CurlIMAPSession: @unchecked Sendable {
     /// completed: the one the server was working on when they came (unsolicited EXISTS/EXPUNGE/
     /// FETCH included). A tagged response with an unknown tag goes there too.
     ///
+    /// The replies are held to `budget` (``IMAPReplyBudget``): bytes charged as they are framed,
+    /// responses nobody asked for (``ReplyExpectation``) kept up to its bound, then dropped, and
+    /// past its larger bound the call fails; any excess leaves the connection failed.
+    ///
     /// A `NO`/`BAD` to any command fails the whole call, but only after every completion was read,
     /// so the connection stays in step and usable; the first failing command's responses go with
     /// the error.
     /// `timeout` is absolute: the whole batch, from sending to its last completion, however the
     /// server trickles its bytes; `runDeadline`, when earlier, cuts it (the caller's run budget).
-    func run(_ texts: [String], timeout: Duration, runDeadline: ContinuousClock.Instant? = nil) -> Result<[[MailSyncIMAP.IMAPResponse]], IMAPConnectionError> {
+    func run(
+        _ texts: [String], timeout: Duration, runDeadline: ContinuousClock.Instant? = nil, budget: IMAPReplyBudget = .standard
+    ) -> Result<[[MailSyncIMAP.IMAPResponse]], IMAPConnectionError> {
         if let failed { return .failure(failed) }
         let deadline = CommandDeadline(timeout: timeout, runDeadline: runDeadline)
         guard handle != nil else { return .failure(closedError()) }
@@ -195,6 +206,11 @@ final class CurlIMAPSession: @unchecked Sendable {
         }
         let indexByTag = Dictionary(uniqueKeysWithValues: tags.enumerated().map { ($1, $0) })
         roundTripCount.wrappingAdd(1, ordering: .relaxed)
+        decoder.budget = IMAPByteBudget(maxBytes: budget.maxBytes, maxLiteralSize: budget.maxLiteralSize)
+        let expectation = ReplyExpectation(commands: texts, fetchUIDs: budget.fetchUIDs)
+        let what = budget.purpose ?? ReplyExpectation.name(of: texts[0])
+        replyBudget = (budget, what)
+        var unsolicited = 0
         do throws(IMAPConnectionError) {
             try send(bytes, deadline: deadline)
             var buckets = [[MailSyncIMAP.IMAPResponse]](repeating: [], count: texts.count)
@@ -203,25 +219,31 @@ final class CurlIMAPSession: @unchecked Sendable {
             var failure: (index: Int, status: StatusResponse)?
             var bye: StatusResponse?
             while current < texts.count {
-                guard let response = try nextResponse() else {
+                guard let response = try nextResponse(budget: budget, what: what) else {
                     try receive(deadline: deadline, bye: bye, phase: Self.phase(of: texts[current]))
                     continue
                 }
-                switch response {
-                case .tagged(let tag, let status):
-                    guard let index = indexByTag[tag], !completed[index] else {
-                        buckets[current].append(response)
-                        continue
-                    }
+                if case .tagged(let tag, let status) = response, let index = indexByTag[tag], !completed[index] {
                     buckets[index].append(response)
                     completed[index] = true
                     if failure == nil, status.condition == .no || status.condition == .bad { failure = (index, status) }
                     while current < texts.count && completed[current] { current += 1 }
-                case .untagged(.status(let status)) where status.condition == .bye:
+                    continue
+                }
+                switch response {
+                case .untagged(.status(let status)) where status.condition == .bye && bye == nil:
                     bye = status
                     buckets[current].append(response)
-                default:
+                case .untagged(let untagged) where expectation.asked(untagged):
                     buckets[current].append(response)
+                default:
+                    // Nobody asked for it: kept while few, then only counted.
+                    unsolicited += 1
+                    if unsolicited > budget.maxUnsolicited {
+                        throw broken(ReplyOverLimit.unsolicited(
+                            limit: budget.maxUnsolicited, what: what, last: ReplyOverLimit.quote(response), host: host, port: port))
+                    }
+                    if unsolicited <= budget.maxUnsolicitedKept { buckets[current].append(response) }
                 }
             }
             if let failure {
@@ -239,10 +261,13 @@ final class CurlIMAPSession: @unchecked Sendable {
     /// Commands sent in batches since connect (each batch is one wait for the server).
     var roundTrips: Int { roundTripCount.load(ordering: .relaxed) }
 
-    private func nextResponse() throws(IMAPConnectionError) -> MailSyncIMAP.IMAPResponse? {
+    private func nextResponse(budget: IMAPReplyBudget, what: String) throws(IMAPConnectionError) -> MailSyncIMAP.IMAPResponse? {
         do {
             return try decoder.next()
         } catch {
+            if let overLimit = ReplyOverLimit.failure(error, budget: budget, what: what, host: host, port: port) {
+                throw broken(overLimit)
+            }
             throw broken(.connection(ConnectionFailure(.resetMidSession, host: host, port: port, detail: "unreadable server response: \(error.detail)")))
         }
     }
@@ -291,6 +316,14 @@ final class CurlIMAPSession: @unchecked Sendable {
         }
         if code == CURLE_OK && received > 0 {
             decoder.append(buffer[0..<received])
+            // Bytes read while our commands are still being sent are framed (and charged) only
+            // later: never let them pile up past what the command may receive at all.
+            let limit = replyBudget.budget.maxBytes
+            if decoder.bufferedByteCount > limit.saturatingAdd(buffer.count) {
+                throw broken(.connection(ConnectionFailure(
+                    .replyOverLimit, host: host, port: port,
+                    detail: "The IMAP server \(host) sent more than \(ReplyOverLimit.grouped(limit)) bytes in its reply to \(replyBudget.what)")))
+            }
             return true
         }
         if code == CURLE_AGAIN { return false }

@@ -159,10 +159,12 @@ public final class IMAPConnection: @unchecked Sendable {
     /// `text` is one command line without CRLF (no literals from our side yet). Throws
     /// ``IMAPConnectionError`` for a tagged `NO`/`BAD` (with the responses), and for a connection
     /// that broke, timed out (`timeout`, default ``commandTimeout``: the whole command, however
-    /// slowly the server sends; or ``runDeadline``) or sent what the decoder refuses; after those
-    /// the connection is unusable.
-    public func command(_ text: String, timeout: Duration? = nil) async throws(IMAPConnectionError) -> [MailSyncIMAP.IMAPResponse] {
-        try await pipeline([text], timeout: timeout)[0]
+    /// slowly the server sends; or ``runDeadline``), sent what the decoder refuses or more than
+    /// `budget` allows (``pipeline(_:timeout:budget:)``); after those the connection is unusable.
+    public func command(
+        _ text: String, timeout: Duration? = nil, budget: IMAPReplyBudget = .standard
+    ) async throws(IMAPConnectionError) -> [MailSyncIMAP.IMAPResponse] {
+        try await pipeline([text], timeout: timeout, budget: budget)[0]
     }
 
     /// Sends `LOGOUT` (briefly, errors ignored) unless the connection already failed, frees the

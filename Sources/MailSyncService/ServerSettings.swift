@@ -95,6 +95,10 @@ public struct ServerSettings: Codable, Sendable, Equatable {
     /// other server must offer `AUTH` and accept the mailbox's login, or the send is refused.
     /// Default: none.
     public var smtpRelaysWithoutAuth: [String]?
+    /// Most bytes one IMAP body fetch may ask for: a batch's bodies are fetched in groups whose
+    /// announced sizes (plus 10% + 64 KiB each) add up to at most this, and the server's reply is
+    /// held to them. Default 32 MiB (33554432); 1 MiB to 1 GiB.
+    public var syncBodyBytesPerFetch: Int?
 
     public init() {}
 
@@ -159,6 +163,7 @@ public struct ServerSettings: Codable, Sendable, Equatable {
         result.smartMailPerUser = other.smartMailPerUser ?? smartMailPerUser
         result.smartMailQueueWaitSeconds = other.smartMailQueueWaitSeconds ?? smartMailQueueWaitSeconds
         result.smtpRelaysWithoutAuth = other.smtpRelaysWithoutAuth ?? smtpRelaysWithoutAuth
+        result.syncBodyBytesPerFetch = other.syncBodyBytesPerFetch ?? syncBodyBytesPerFetch
         return result
     }
 
@@ -190,6 +195,12 @@ public struct ServerSettings: Codable, Sendable, Equatable {
         if let v = syncBackfillDays {
             guard (0...3650).contains(v) else { throw SettingsError("syncBackfillDays must be 0...3650, got \(v)") }
             sync.backfillWindow = .seconds(Int64(v) * 86_400)
+        }
+        if let v = syncBodyBytesPerFetch {
+            guard ((1 << 20)...(1 << 30)).contains(v) else {
+                throw SettingsError("syncBodyBytesPerFetch must be 1048576...1073741824 (1 MiB to 1 GiB), got \(v)")
+            }
+            sync.maxBodyBytesPerFetch = v
         }
         if let file = imapCAFile {
             guard FileManager.default.isReadableFile(atPath: file) else {

@@ -147,7 +147,7 @@ struct MailboxSync: Sendable {
                 }
                 // Bodies only for mail that will be recorded today (the cap leaves the rest for later).
                 var allowance = policy.dailyCap > 0 ? max(0, policy.dailyCap - lookup.recordedToday) : Int.max
-                var wanted: [UInt32] = []
+                var wanted: [FetchedHeader] = []
                 var plans: [Plan] = []
                 for (header, classification) in classified {
                     switch classification {
@@ -166,7 +166,7 @@ struct MailboxSync: Sendable {
                         plans.append(.record(header, candidate, leads: leads))
                         if !lookup.alreadyRecorded.contains(candidate.key), allowance > 0 {
                             allowance -= 1
-                            if header.size <= UInt64(settings.maxStoredMessageBytes) { wanted.append(header.uid) }
+                            if header.size <= UInt64(settings.maxStoredMessageBytes) { wanted.append(header) }
                         }
                     }
                 }
@@ -175,7 +175,7 @@ struct MailboxSync: Sendable {
                     return true
                 }
                 let batch = plans
-                let bodyUIDs = wanted
+                let bodyGroups = Self.bodyGroups(wanted, maxBytes: settings.maxBodyBytesPerFetch)
                 let commandLength = settings.maxCommandLength
                 let validity = state.uidValidity
                 let cap = policy.dailyCap
@@ -183,7 +183,12 @@ struct MailboxSync: Sendable {
                 let environment = env
                 let previous = inFlight.last
                 inFlight.append(Task {
-                    let bodies = bodyUIDs.isEmpty ? [:] : try await imap.fetchBodies(uids: bodyUIDs, maxCommandLength: commandLength)
+                    var bodies: [UInt32: StoredBody] = [:]
+                    for group in bodyGroups {
+                        for (uid, raw) in try await imap.fetchBodies(announced: group, maxCommandLength: commandLength) {
+                            bodies[uid] = StoredBody(raw)
+                        }
+                    }
                     let items = Self.items(batch, bodies: bodies, now: now)
                     if let previous {
                         guard let before = try await previous.value, !before.capReached else { return nil }
@@ -236,23 +241,54 @@ struct MailboxSync: Sendable {
         case record(FetchedHeader, MailClassification.Candidate, leads: [String])
     }
 
+    /// A fetched body as stored: its readable text and the raw message, both compressed.
+    private struct StoredBody: Sendable {
+        var text: [UInt8]
+        var raw: [UInt8]
+
+        init(_ raw: [UInt8]) {
+            text = TimelineBodies.compress(MailBodyText.extract(raw))
+            self.raw = TimelineBodies.compress(bytes: raw)
+        }
+    }
+
+    /// The messages of `headers` in groups of UID → announced size whose allowances
+    /// (``IMAPReplyBudget/bodyAllowance(announced:)``) add up to at most `maxBytes`; a message
+    /// whose allowance alone is larger is a group of its own.
+    static func bodyGroups(_ headers: [FetchedHeader], maxBytes: Int) -> [[UInt32: UInt64]] {
+        var groups: [[UInt32: UInt64]] = []
+        var group: [UInt32: UInt64] = [:]
+        var groupBytes = 0
+        for header in headers {
+            let allowance = IMAPReplyBudget.bodyAllowance(announced: header.size)
+            if !group.isEmpty, allowance > maxBytes - groupBytes {
+                groups.append(group)
+                group = [:]
+                groupBytes = 0
+            }
+            group[header.uid] = header.size
+            groupBytes = min(maxBytes, groupBytes + min(allowance, maxBytes))
+        }
+        if !group.isEmpty { groups.append(group) }
+        return groups
+    }
+
     /// The batch's items: a skip, or the mail with its readable text and raw message compressed
     /// (no body when it was not fetched: over the cap for today, too large, or already recorded).
-    private static func items(_ plans: [Plan], bodies: [UInt32: [UInt8]], now: Timestamp) -> [SyncStore.Item] {
+    private static func items(_ plans: [Plan], bodies: [UInt32: StoredBody], now: Timestamp) -> [SyncStore.Item] {
         plans.map { plan in
             switch plan {
             case .skip(let uid):
                 return .skip(uid: uid)
             case .record(let header, let candidate, let leads):
-                let raw = bodies[header.uid]
+                let body = bodies[header.uid]
                 return .record(uid: header.uid, SyncStore.Mail(
                     key: candidate.key,
                     subject: String((header.envelope.subjectText ?? "").prefix(1000)),
                     date: header.internalDate.map { Int64($0.timeIntervalSince1970 * 1e6) } ?? now.microsecondsSinceEpoch,
                     direction: candidate.direction, participants: candidate.participants, leadIDs: leads,
                     size: Int64(clamping: header.size),
-                    bodyText: raw.map { TimelineBodies.compress(MailBodyText.extract($0)) },
-                    raw: raw.map(TimelineBodies.compress(bytes:))))
+                    bodyText: body?.text, raw: body?.raw))
             }
         }
     }

@@ -39,6 +39,12 @@ public struct SyncSettings: Sendable {
     /// Bodies larger than this are recorded without their text (the timeline keeps subject and
     /// participants). Default 25 MiB.
     public var maxStoredMessageBytes: Int = 25 << 20
+    /// Most bytes one body fetch may ask for: a batch's bodies are fetched in groups whose
+    /// allowances (announced RFC822.SIZE + 10% + 64 KiB; 50 MiB when none was announced) add up
+    /// to at most this, a larger message alone; each group is compressed before the next is
+    /// fetched, so a batch holds one group's raw bytes at a time. The server's replies are held to
+    /// the group's allowances (``IMAPReplyBudget/bodies(announced:)``). Default 32 MiB.
+    public var maxBodyBytesPerFetch: Int = 32 << 20
     /// Whether `start()` runs the background loop. Tests turn it off and call `runDue()` after
     /// moving their clock.
     public var runsInBackground: Bool = true
