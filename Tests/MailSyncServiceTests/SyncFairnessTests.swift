@@ -17,7 +17,7 @@ struct SyncFairnessTests {
     }
 
     /// Connects `count` mailboxes of one company to `server` (their users made through the API).
-    static func connectSlowMailboxes(_ harness: ServiceHarness, _ company: ServiceHarness.Company, server: SlowIMAPServer, count: Int) async throws -> [String] {
+    static func connectSlowMailboxes(_ harness: ServiceHarness, _ company: ServiceHarness.Company, server: HostileIMAPServer, count: Int) async throws -> [String] {
         try await MailboxFixtures.setMailboxSyncLimit(harness, company, UInt32(count + 1))
         var ids: [String] = []
         for index in 0..<count {
@@ -32,7 +32,7 @@ struct SyncFairnessTests {
 
     @Test("a command's deadline is absolute: a server trickling a byte every 200 ms is cut at the command timeout")
     func absoluteCommandDeadline() async throws {
-        let slow = try await SlowIMAPServer.start(interval: .milliseconds(200))
+        let slow = try HostileIMAPServer.start(mode: .slowDrip(interval: .milliseconds(200)))
         var sync = ServiceHarness.syncSettings()
         sync.commandTimeout = .seconds(2)
         let harness = try await ServiceHarness.start(sync: sync)
@@ -50,13 +50,13 @@ struct SyncFairnessTests {
         } catch {
             Issue.record(error)
         }
-        await slow.stop()
+        slow.stop()
         await harness.stop()
     }
 
     @Test("a run over its budget stops with a temporary error naming the server and is retried later, not at once")
     func runBudget() async throws {
-        let slow = try await SlowIMAPServer.start(interval: .milliseconds(200))
+        let slow = try HostileIMAPServer.start(mode: .slowDrip(interval: .milliseconds(200)))
         var sync = ServiceHarness.syncSettings()
         sync.runBudget = .seconds(2)
         sync.commandTimeout = .seconds(120)
@@ -81,7 +81,7 @@ struct SyncFairnessTests {
         } catch {
             Issue.record(error)
         }
-        await slow.stop()
+        slow.stop()
         await harness.stop()
     }
 
@@ -91,7 +91,7 @@ struct SyncFairnessTests {
     /// done within 30 s (it takes a second or two alone).
     @Test("a company whose mail server trickles cannot hold every slot: another company's first sync completes meanwhile")
     func fairShare() async throws {
-        let slow = try await SlowIMAPServer.start(interval: .seconds(1))
+        let slow = try HostileIMAPServer.start(mode: .slowDrip(interval: .seconds(1)))
         let dovecot = try await DovecotServer.start(users: [(name: "alice", password: SyncFixture.password)])
         var sync = ServiceHarness.syncSettings()
         sync.runsInBackground = true
@@ -103,7 +103,7 @@ struct SyncFairnessTests {
             let hostile = try await harness.makeCompany(name: "Hostile")
             _ = try await Self.connectSlowMailboxes(harness, hostile, server: slow, count: sync.maxConcurrentSyncs)
             // The hostile runs start and hold their slots (the company's share: half of them).
-            try await waitUntil(.seconds(30)) { slow.accepted >= sync.perCompanyLimit }
+            try await waitUntil(.seconds(30)) { slow.connectionsAccepted >= sync.perCompanyLimit }
 
             let company = try await harness.makeCompany(domains: ["acme.example"])
             try await SyncFixture.upsertLeads(company, [(id: "lead-1", address: "jane@client.example")])
@@ -118,11 +118,11 @@ struct SyncFairnessTests {
             try await waitUntil(.seconds(30)) { (try? await queries.timeline("lead-1").map(\.subject)) == ["Fair"] }
             #expect(ContinuousClock.now - started < .seconds(30))
             // The hostile company never held more than its share.
-            #expect(slow.accepted == sync.perCompanyLimit)
+            #expect(slow.connectionsAccepted == sync.perCompanyLimit)
         } catch {
             Issue.record(error)
         }
-        await slow.stop()  // first: its connections close, so the runs still on it end at once
+        slow.stop()  // first: its connections close, so the runs still on it end at once
         await harness.stop()
         await dovecot.stop()
     }
