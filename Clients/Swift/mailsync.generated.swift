@@ -289,6 +289,10 @@ public struct CreateCompanyRequest: Message {
     /// that an operator can give them a key and they can manage the rest. `id`, `name` and
     /// `email` are required.
     public var administrator: CreateUserRequest = CreateUserRequest()
+    /// Makes a retry safe: a request repeating the caller's key of the last 24 hours gets the
+    /// first one's answer and creates nothing; the same key with a different request is refused.
+    /// Letters, digits, '-', '_', '.' and ':', at most 128 (a UUID fits); empty: no replay.
+    public var idempotencyKey: String = ""
     /// Fields this build does not know, kept so they survive a round trip.
     public var unknownFields = UnknownFields()
 
@@ -302,6 +306,7 @@ public struct CreateCompanyRequest: Message {
             case 3: self.timeZone = try reader.readString(field: field, wireType: wireType)
             case 4: self.emailDomains.append(try reader.readString(field: field, wireType: wireType))
             case 5: self.administrator = try reader.readMessage(field: field, wireType: wireType) as CreateUserRequest
+            case 6: self.idempotencyKey = try reader.readString(field: field, wireType: wireType)
             default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
             }
         }
@@ -313,6 +318,7 @@ public struct CreateCompanyRequest: Message {
         if !self.timeZone.isEmpty { writer.writeString(self.timeZone, field: 3) }
         for value in self.emailDomains { writer.writeString(value, field: 4) }
         writer.writeMessage(self.administrator, field: 5)
+        if !self.idempotencyKey.isEmpty { writer.writeString(self.idempotencyKey, field: 6) }
         writer.writeUnknownFields(self.unknownFields)
     }
 }
@@ -666,6 +672,10 @@ public struct CreateApiKeyRequest: Message {
     public var userId: String = ""
     public var label: String = ""
     public var expiresAt: Timestamp? = nil
+    /// Makes a retry safe: a request repeating the caller's key of the last 24 hours gets the
+    /// first one's answer and creates nothing; the same key with a different request is refused.
+    /// Letters, digits, '-', '_', '.' and ':', at most 128 (a UUID fits); empty: no replay.
+    public var idempotencyKey: String = ""
     /// Fields this build does not know, kept so they survive a round trip.
     public var unknownFields = UnknownFields()
 
@@ -679,6 +689,7 @@ public struct CreateApiKeyRequest: Message {
             case 3: self.userId = try reader.readString(field: field, wireType: wireType)
             case 4: self.label = try reader.readString(field: field, wireType: wireType)
             case 5: self.expiresAt = try reader.readTimestamp(field: field, wireType: wireType)
+            case 6: self.idempotencyKey = try reader.readString(field: field, wireType: wireType)
             default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
             }
         }
@@ -690,6 +701,7 @@ public struct CreateApiKeyRequest: Message {
         if !self.userId.isEmpty { writer.writeString(self.userId, field: 3) }
         if !self.label.isEmpty { writer.writeString(self.label, field: 4) }
         if let value = self.expiresAt { writer.writeTimestamp(value, field: 5) }
+        if !self.idempotencyKey.isEmpty { writer.writeString(self.idempotencyKey, field: 6) }
         writer.writeUnknownFields(self.unknownFields)
     }
 }
@@ -929,6 +941,11 @@ public struct CreateUserRequest: Message {
     public var name: String = ""
     public var email: String = ""
     public var role: UserRole = UserRole(rawValue: 0)
+    /// Makes a retry safe: a request repeating the caller's key of the last 24 hours gets the
+    /// first one's answer and creates nothing; the same key with a different request is refused.
+    /// Letters, digits, '-', '_', '.' and ':', at most 128 (a UUID fits); empty: no replay.
+    /// Ignored inside `CreateCompanyRequest.administrator` (the company's key covers it).
+    public var idempotencyKey: String = ""
     /// Fields this build does not know, kept so they survive a round trip.
     public var unknownFields = UnknownFields()
 
@@ -941,6 +958,7 @@ public struct CreateUserRequest: Message {
             case 2: self.name = try reader.readString(field: field, wireType: wireType)
             case 3: self.email = try reader.readString(field: field, wireType: wireType)
             case 4: self.role = try reader.readEnum(field: field, wireType: wireType) as UserRole
+            case 5: self.idempotencyKey = try reader.readString(field: field, wireType: wireType)
             default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
             }
         }
@@ -951,6 +969,7 @@ public struct CreateUserRequest: Message {
         if !self.name.isEmpty { writer.writeString(self.name, field: 2) }
         if !self.email.isEmpty { writer.writeString(self.email, field: 3) }
         if self.role.rawValue != 0 { writer.writeEnum(self.role, field: 4) }
+        if !self.idempotencyKey.isEmpty { writer.writeString(self.idempotencyKey, field: 5) }
         writer.writeUnknownFields(self.unknownFields)
     }
 }
@@ -1533,6 +1552,10 @@ public struct CreateMailboxConnectionRequest: Message {
     public var username: String = ""
     /// The password or app password. Stored encrypted and never returned.
     public var secret: String = ""
+    /// Makes a retry safe: a request repeating the caller's key of the last 24 hours gets the
+    /// first one's answer and creates nothing; the same key with a different request is refused.
+    /// Letters, digits, '-', '_', '.' and ':', at most 128 (a UUID fits); empty: no replay.
+    public var idempotencyKey: String = ""
     /// Fields this build does not know, kept so they survive a round trip.
     public var unknownFields = UnknownFields()
 
@@ -1548,6 +1571,7 @@ public struct CreateMailboxConnectionRequest: Message {
             case 5: self.smtp = try reader.readMessage(field: field, wireType: wireType) as ServerEndpoint
             case 6: self.username = try reader.readString(field: field, wireType: wireType)
             case 7: self.secret = try reader.readString(field: field, wireType: wireType)
+            case 8: self.idempotencyKey = try reader.readString(field: field, wireType: wireType)
             default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
             }
         }
@@ -1561,6 +1585,7 @@ public struct CreateMailboxConnectionRequest: Message {
         if let value = self.smtp { writer.writeMessage(value, field: 5) }
         if !self.username.isEmpty { writer.writeString(self.username, field: 6) }
         if !self.secret.isEmpty { writer.writeString(self.secret, field: 7) }
+        if !self.idempotencyKey.isEmpty { writer.writeString(self.idempotencyKey, field: 8) }
         writer.writeUnknownFields(self.unknownFields)
     }
 }
