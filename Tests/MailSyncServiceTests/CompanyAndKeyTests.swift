@@ -1,3 +1,4 @@
+import Foundation
 import MailSyncClient
 import MailSyncService
 import Testing
@@ -21,7 +22,14 @@ struct CompanyAndKeyTests {
         let listed = try await harness.operatorClient.listApiKeys(keys)
         #expect(listed.keys.count == 1)
         #expect(listed.keys[0].role == "administrator")
-        #expect(!company.adminKey.contains(listed.keys[0].id) || listed.keys[0].secretPrefix.count == 12)
+        #expect(company.adminKey.contains(listed.keys[0].id), "the key's public id is part of its secret")
+        #expect(listed.keys[0].secretPrefix.count == 12 && company.adminKey.hasPrefix(listed.keys[0].secretPrefix))
+        // Stored only as a hash: the secret's random part is nowhere in the control database.
+        let random = try #require(company.adminKey.split(separator: "_", maxSplits: 2).last.map(String.init))
+        for suffix in ["", "-wal"] {
+            let bytes = FileManager.default.contents(atPath: harness.dataDirectory + "/control.sqlite" + suffix) ?? Data()
+            #expect(bytes.range(of: Data(random.utf8)) == nil, "an API key's secret is stored in control.sqlite\(suffix)")
+        }
 
         var revoke = RevokeApiKeyRequest()
         revoke.keyId = listed.keys[0].id
