@@ -3,7 +3,7 @@ import MailSyncClient
 import Testing
 
 /// The `mailsync` admin subcommands, the real executable, against a real server.
-@Suite("mailsync admin commands")
+@Suite("mailsync admin commands", .timeLimit(.minutes(5)))
 struct AdminCommandTests {
 
     @Test("operators and administrators work through the CLI: JSON for scripts, tables for people, exit codes that say what failed")

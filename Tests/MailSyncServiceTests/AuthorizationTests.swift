@@ -8,7 +8,7 @@ import Testing
 /// hand-written policy in `docs/authorization-policy.md` says — checked against the running server
 /// and against the schema, so a change of roles needs two deliberate edits (the oracle is not the
 /// generated table the router enforces).
-@Suite("Authorization, against the written policy")
+@Suite("Authorization, against the written policy", .timeLimit(.minutes(5)))
 struct AuthorizationTests {
     static let userRoles: [(String, UserRole)] = [
         ("administrator", .administrator), ("company_manager", .companyManager),

@@ -4,7 +4,7 @@ import MailSyncService
 import Testing
 
 /// Companies, plans, limits and API keys through the generated client against a real server.
-@Suite("Companies, plans and keys")
+@Suite("Companies, plans and keys", .timeLimit(.minutes(5)))
 struct CompanyAndKeyTests {
     @Test("an operator creates a company at its plan's caps; its admin's key works; revocation takes effect at once")
     func lifecycle() async throws {
@@ -95,7 +95,7 @@ struct CompanyAndKeyTests {
     }
 }
 
-@Suite("Raising the mailbox sync limit")
+@Suite("Raising the mailbox sync limit", .timeLimit(.minutes(5)))
 struct LimitPromotionTests {
     @Test("a mailbox waiting as PENDING starts once an administrator raises the company's limit")
     func raiseLimitPromotes() async throws {
@@ -115,7 +115,7 @@ struct LimitPromotionTests {
     }
 }
 
-@Suite("Deactivating a user with a mailbox")
+@Suite("Deactivating a user with a mailbox", .timeLimit(.minutes(5)))
 struct DeactivationMailboxTests {
     @Test("the mailbox is disabled with a DISABLED event, and a waiting mailbox takes its place")
     func deactivationFreesThePlace() async throws {

@@ -6,7 +6,7 @@ import Testing
 
 /// Mailboxes through the generated client against a real server: presets, validation, own versus
 /// others, the sealed secret, the mailbox sync limit, and disabling with keep or remove.
-@Suite("Mailboxes")
+@Suite("Mailboxes", .timeLimit(.minutes(5)))
 struct MailboxTests {
     @Test("each provider preset fills in its servers; the mailbox starts ENABLED with the address as login",
           arguments: [MailProvider.gmail, .microsoft365, .godaddy])

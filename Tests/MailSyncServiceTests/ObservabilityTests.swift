@@ -10,7 +10,7 @@ import Testing
 import TestSupport
 
 /// Metrics, health checks and request ids, over real TCP: the RPC port and the HTTP endpoint.
-@Suite("Observability: metrics, health checks, request ids")
+@Suite("Observability: metrics, health checks, request ids", .timeLimit(.minutes(5)))
 struct ObservabilityTests {
     /// A server with its metrics endpoint on a free port, and an operator key.
     struct Running {

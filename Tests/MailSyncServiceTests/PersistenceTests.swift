@@ -9,7 +9,7 @@ import TestSupport
 
 /// Restarts, schema migrations, misplaced files, secrets in logs, and many tenants, against the
 /// real server and real files.
-@Suite("Persistence and tenants at scale")
+@Suite("Persistence and tenants at scale", .timeLimit(.minutes(5)))
 struct PersistenceTests {
     @Test("everything written survives a restart of the server on the same data directory")
     func restart() async throws {

@@ -8,7 +8,7 @@ import Testing
 import TestSupport
 
 /// The sync engine against a real Dovecot on 127.0.0.1: what gets recorded, and when.
-@Suite("Sync engine: recording mail")
+@Suite("Sync engine: recording mail", .timeLimit(.minutes(5)))
 struct SyncEngineTests {
     static let leads = [(id: "lead-1", address: "Jane@Client.example"), (id: "lead-2", address: "bob@other.example")]
 
