@@ -92,6 +92,9 @@ public struct ServerSettings: Codable, Sendable, Equatable {
     public var maxLeadsPerCompany: Int?
     /// Most lead addresses one company may have. Default 1,000,000.
     public var maxLeadAddressesPerCompany: Int?
+    /// Plans no new company may be created on (`["CRM_PRO", …]`; `[]` opens every plan).
+    /// Default: MARKETING_AUTOMATION, CRM_ULTIMATE, CRM_PRO (CRM Free is open).
+    public var plansClosedToNewCompanies: [String]?
     /// Smart Mail sends in progress on the whole server: the number of send threads. Default 16,
     /// 1...1024. See ``smartMailSettings()``.
     public var smartMailWorkers: Int?
@@ -177,6 +180,7 @@ public struct ServerSettings: Codable, Sendable, Equatable {
         result.planDatabaseMaxMB = other.planDatabaseMaxMB ?? planDatabaseMaxMB
         result.maxLeadsPerCompany = other.maxLeadsPerCompany ?? maxLeadsPerCompany
         result.maxLeadAddressesPerCompany = other.maxLeadAddressesPerCompany ?? maxLeadAddressesPerCompany
+        result.plansClosedToNewCompanies = other.plansClosedToNewCompanies ?? plansClosedToNewCompanies
         result.smartMailWorkers = other.smartMailWorkers ?? smartMailWorkers
         result.smartMailPerCompany = other.smartMailPerCompany ?? smartMailPerCompany
         result.smartMailPerUser = other.smartMailPerUser ?? smartMailPerUser

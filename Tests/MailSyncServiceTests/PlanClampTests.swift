@@ -95,4 +95,18 @@ struct PlanClampTests {
         await harness.stop()
         imap.stop()
     }
+
+    @Test("which plans take new companies is the operator's setting: CRM Free is open by default, CRM Pro closed; opened by the setting")
+    func plansOpenToNewCompanies() async throws {
+        let harness = try await ServiceHarness.start()
+        let free = try await harness.makeCompany(name: "Free", plan: .crmFree)
+        #expect(try await Self.limits(harness, free.id).syncedEmailsPerUserPerDay == 100)
+        await #expect { _ = try await harness.makeCompany(name: "Pro", plan: .crmPro) } throws: { error in
+            (error as? RPCError).map { $0.code == .failedPrecondition && $0.message.contains("closed to new companies") } ?? false
+        }
+        await harness.stop()
+        let open = try await ServiceHarness.start(configure: { $0.plansClosedToNewCompanies = [] })
+        _ = try await open.makeCompany(name: "Pro", plan: .crmPro)
+        await open.stop()
+    }
 }

@@ -128,11 +128,9 @@ struct SyncEngineTests {
         _ = try await fixture.company.admin.setCompanyLimits(limits)
     }
 
-    @Test("the plan's 100-a-day cap defers the 101st email to the next day; none is lost")
+    @Test("CRM Free's own 100-a-day cap (no company limit set) defers the 101st email to the next day; none is lost")
     func dailyCap() async throws {
-        // CRM Free is closed to new companies; the same cap is set as the company's own limit.
-        try await SyncFixture.with(leads: Self.leads) { fixture in
-            try await Self.setDailyCap(fixture, 100)
+        try await SyncFixture.with(plan: .crmFree, leads: Self.leads) { fixture in
             for i in 0..<101 {
                 try await fixture.deliver(from: "jane@client.example", to: SyncFixture.owner, subject: "Mail \(i)", messageID: "m\(i)@c",
                                           date: fixture.daysAgo(2 - Double(i) / 1000))

@@ -45,8 +45,8 @@ struct CompanyHandlers: Sendable {
         let plan = try await env.controlRead("the company") { db in
             try CompanyRecords.requirePlan(db, request.plan, field: "plan")
         }
-        guard !plan.legacy else {
-            throw RPCError(.failedPrecondition, "the \(plan.displayName) plan is closed to new companies; choose a current plan")
+        guard !env.quotas.closedPlans.contains(plan.plan) else {
+            throw RPCError(.failedPrecondition, "the \(plan.displayName) plan is closed to new companies on this server; choose another plan (operators open plans with plansClosedToNewCompanies)")
         }
         // A retried request (same key, same request) gets the company made the first time.
         let key = try IdempotentRequests.key(request.idempotencyKey)

@@ -19,6 +19,10 @@ public struct QuotaSettings: Sendable, Equatable {
     public var databaseBytesByPlan: [Plan: Int64] = [.trial: 1 << 30, .crmFree: 1 << 30]
     public var maxLeads: Int = 200_000
     public var maxLeadAddresses: Int = 1_000_000
+    /// Plans no new company may be created on: an operator's decision per plan
+    /// (`plansClosedToNewCompanies`). Default: the legacy Marketing Automation, CRM Ultimate and
+    /// CRM Pro; CRM Free (100 synced emails per user per day) is open.
+    public var closedPlans: Set<Plan> = [.marketingAutomation, .crmUltimate, .crmPro]
 
     public init() {}
 

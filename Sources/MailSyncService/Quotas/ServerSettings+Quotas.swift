@@ -19,13 +19,19 @@ extension ServerSettings {
             return Int64(value) << 20
         }
         if let v = tenantDatabaseMaxMB { quotas.databaseBytes = try megabytes(v, "tenantDatabaseMaxMB") }
-        for (name, value) in planDatabaseMaxMB ?? [:] {
+        func plan(_ name: String, _ setting: String) throws -> Plan {
             let wanted = name.uppercased().hasPrefix("PLAN_") ? name.uppercased() : "PLAN_" + name.uppercased()
             guard let plan = Plan.allKnown.first(where: { $0.name == wanted && $0 != .unspecified }) else {
                 let names = Plan.allKnown.dropFirst().compactMap { $0.name?.dropFirst(5) }.joined(separator: ", ")
-                throw SettingsError("planDatabaseMaxMB names an unknown plan '\(name)'; plans are \(names)")
+                throw SettingsError("\(setting) names an unknown plan '\(name)'; plans are \(names)")
             }
-            quotas.databaseBytesByPlan[plan] = try megabytes(value, "planDatabaseMaxMB.\(name)")
+            return plan
+        }
+        for (name, value) in planDatabaseMaxMB ?? [:] {
+            quotas.databaseBytesByPlan[try plan(name, "planDatabaseMaxMB")] = try megabytes(value, "planDatabaseMaxMB.\(name)")
+        }
+        if let closed = plansClosedToNewCompanies {
+            quotas.closedPlans = Set(try closed.map { try plan($0, "plansClosedToNewCompanies") })
         }
         if let v = maxLeadsPerCompany {
             guard (1...100_000_000).contains(v) else { throw SettingsError("maxLeadsPerCompany must be 1...100000000, got \(v)") }
