@@ -3015,7 +3015,7 @@ public struct SendSmartMailResponse: Message {
     }
 }
 
-/// Interval: `period_start` is not after `period_end`, at most 366 days apart.
+/// Interval: `period_start` is not after `period_end`, at most 366 days apart (checked when both are set).
 public struct GetBillingReportRequest: Message {
     /// Inclusive.
     ///

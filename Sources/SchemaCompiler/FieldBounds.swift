@@ -276,7 +276,8 @@ struct IntervalBounds: Equatable {
     }
 
     var summary: String {
-        "Interval: `\(start.name)` is not after `\(end.name)`" + (maxDays.map { ", at most \($0) days apart" } ?? "") + "."
+        "Interval: `\(start.name)` is not after `\(end.name)`" + (maxDays.map { ", at most \($0) days apart" } ?? "")
+            + " (checked when both are set)."
     }
 }
 

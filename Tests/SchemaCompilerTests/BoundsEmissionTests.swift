@@ -73,7 +73,7 @@ struct BoundsEmissionTests {
         #expect(code.contains("    /// Bounds: at most 2 elements; each a known value.\n    public var kinds: [Kind] = []"))
         #expect(code.contains("    /// Bounds: 0 to 500.\n    public var pageSize: Int32 = 0"))
         #expect(code.contains("    /// Bounds: from 2000-01-01 to max (UTC).\n    public var start: Timestamp = .epoch"))
-        #expect(code.contains("/// Interval: `start` is not after `end`, at most 7 days apart.\npublic struct Outer: Message {"))
+        #expect(code.contains("/// Interval: `start` is not after `end`, at most 7 days apart (checked when both are set).\npublic struct Outer: Message {"))
     }
 
     @Test("the authorization page lists every request message's bounds, nested messages included")
@@ -89,7 +89,7 @@ struct BoundsEmissionTests {
             | `name` | `string` | at most 10 bytes (UTF-8). |
             """))
         #expect(page.contains("| `items` | `repeated Inner` | at most 3 elements. |"))
-        #expect(page.contains("Request of `Get`.\n\nInterval: `start` is not after `end`, at most 7 days apart."))
+        #expect(page.contains("Request of `Get`.\n\nInterval: `start` is not after `end`, at most 7 days apart (checked when both are set)."))
         #expect(!page.contains("### `Plain`"))  // a response only
         #expect(!page.contains("### `Holder`"))  // not reachable from a request
     }

@@ -783,7 +783,7 @@ public struct InspectResponse: Message {
 
 /// Every kind of bound, for the generated `validate()` tests.
 ///
-/// Interval: `start` is not after `end`, at most 2 days apart.
+/// Interval: `start` is not after `end`, at most 2 days apart (checked when both are set).
 public struct Bounded: Message {
     /// Bounds: at most 5 bytes (UTF-8).
     public var name: String = ""
