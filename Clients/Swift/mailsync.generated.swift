@@ -294,6 +294,12 @@ public struct CreateCompanyRequest: Message {
     /// that an operator can give them a key and they can manage the rest. `id`, `name` and
     /// `email` are required.
     public var administrator: CreateUserRequest = CreateUserRequest()
+    /// Makes a retry safe: a request repeating the caller's key of the last 24 hours gets the
+    /// first one's answer and creates nothing; the same key with a different request is refused.
+    /// Letters, digits, '-', '_', '.' and ':', at most 128 (a UUID fits); empty: no replay.
+    ///
+    /// Bounds: at most 128 bytes (UTF-8).
+    public var idempotencyKey: String = ""
     /// Fields this build does not know, kept so they survive a round trip.
     public var unknownFields = UnknownFields()
 
@@ -307,6 +313,7 @@ public struct CreateCompanyRequest: Message {
             case 3: self.timeZone = try reader.readString(field: field, wireType: wireType)
             case 4: self.emailDomains.append(try reader.readString(field: field, wireType: wireType))
             case 5: self.administrator = try reader.readMessage(field: field, wireType: wireType) as CreateUserRequest
+            case 6: self.idempotencyKey = try reader.readString(field: field, wireType: wireType)
             default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
             }
         }
@@ -318,6 +325,7 @@ public struct CreateCompanyRequest: Message {
         if !self.timeZone.isEmpty { writer.writeString(self.timeZone, field: 3) }
         for value in self.emailDomains { writer.writeString(value, field: 4) }
         writer.writeMessage(self.administrator, field: 5)
+        if !self.idempotencyKey.isEmpty { writer.writeString(self.idempotencyKey, field: 6) }
         writer.writeUnknownFields(self.unknownFields)
     }
 
@@ -330,6 +338,7 @@ public struct CreateCompanyRequest: Message {
             try Bounds.length(element, max: 253, field: "email_domains[\(index)]")
         }
         try Bounds.nested(self.administrator, field: "administrator")
+        try Bounds.length(self.idempotencyKey, max: 128, field: "idempotency_key")
     }
 }
 
@@ -749,6 +758,12 @@ public struct CreateApiKeyRequest: Message {
     public var label: String = ""
     /// Bounds: from 1970-01-01 to 9999-12-31 (UTC).
     public var expiresAt: Timestamp? = nil
+    /// Makes a retry safe: a request repeating the caller's key of the last 24 hours gets the
+    /// first one's answer and creates nothing; the same key with a different request is refused.
+    /// Letters, digits, '-', '_', '.' and ':', at most 128 (a UUID fits); empty: no replay.
+    ///
+    /// Bounds: at most 128 bytes (UTF-8).
+    public var idempotencyKey: String = ""
     /// Fields this build does not know, kept so they survive a round trip.
     public var unknownFields = UnknownFields()
 
@@ -762,6 +777,7 @@ public struct CreateApiKeyRequest: Message {
             case 3: self.userId = try reader.readString(field: field, wireType: wireType)
             case 4: self.label = try reader.readString(field: field, wireType: wireType)
             case 5: self.expiresAt = try reader.readTimestamp(field: field, wireType: wireType)
+            case 6: self.idempotencyKey = try reader.readString(field: field, wireType: wireType)
             default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
             }
         }
@@ -773,6 +789,7 @@ public struct CreateApiKeyRequest: Message {
         if !self.userId.isEmpty { writer.writeString(self.userId, field: 3) }
         if !self.label.isEmpty { writer.writeString(self.label, field: 4) }
         if let value = self.expiresAt { writer.writeTimestamp(value, field: 5) }
+        if !self.idempotencyKey.isEmpty { writer.writeString(self.idempotencyKey, field: 6) }
         writer.writeUnknownFields(self.unknownFields)
     }
 
@@ -785,6 +802,7 @@ public struct CreateApiKeyRequest: Message {
         if let value = self.expiresAt {
             try Bounds.range(value, 0, 253402300799999999, spelled: "1970-01-01 to 9999-12-31", field: "expires_at")
         }
+        try Bounds.length(self.idempotencyKey, max: 128, field: "idempotency_key")
     }
 }
 
@@ -1044,6 +1062,13 @@ public struct CreateUserRequest: Message {
     /// Bounds: at most 1024 bytes (UTF-8).
     public var email: String = ""
     public var role: UserRole = UserRole(rawValue: 0)
+    /// Makes a retry safe: a request repeating the caller's key of the last 24 hours gets the
+    /// first one's answer and creates nothing; the same key with a different request is refused.
+    /// Letters, digits, '-', '_', '.' and ':', at most 128 (a UUID fits); empty: no replay.
+    /// Ignored inside `CreateCompanyRequest.administrator` (the company's key covers it).
+    ///
+    /// Bounds: at most 128 bytes (UTF-8).
+    public var idempotencyKey: String = ""
     /// Fields this build does not know, kept so they survive a round trip.
     public var unknownFields = UnknownFields()
 
@@ -1056,6 +1081,7 @@ public struct CreateUserRequest: Message {
             case 2: self.name = try reader.readString(field: field, wireType: wireType)
             case 3: self.email = try reader.readString(field: field, wireType: wireType)
             case 4: self.role = try reader.readEnum(field: field, wireType: wireType) as UserRole
+            case 5: self.idempotencyKey = try reader.readString(field: field, wireType: wireType)
             default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
             }
         }
@@ -1066,6 +1092,7 @@ public struct CreateUserRequest: Message {
         if !self.name.isEmpty { writer.writeString(self.name, field: 2) }
         if !self.email.isEmpty { writer.writeString(self.email, field: 3) }
         if self.role.rawValue != 0 { writer.writeEnum(self.role, field: 4) }
+        if !self.idempotencyKey.isEmpty { writer.writeString(self.idempotencyKey, field: 5) }
         writer.writeUnknownFields(self.unknownFields)
     }
 
@@ -1074,6 +1101,7 @@ public struct CreateUserRequest: Message {
         try Bounds.length(self.id, max: 128, field: "id")
         try Bounds.length(self.name, max: 800, field: "name")
         try Bounds.length(self.email, max: 1024, field: "email")
+        try Bounds.length(self.idempotencyKey, max: 128, field: "idempotency_key")
     }
 }
 
@@ -1739,6 +1767,12 @@ public struct CreateMailboxConnectionRequest: Message {
     ///
     /// Bounds: at most 4096 bytes (UTF-8).
     public var secret: String = ""
+    /// Makes a retry safe: a request repeating the caller's key of the last 24 hours gets the
+    /// first one's answer and creates nothing; the same key with a different request is refused.
+    /// Letters, digits, '-', '_', '.' and ':', at most 128 (a UUID fits); empty: no replay.
+    ///
+    /// Bounds: at most 128 bytes (UTF-8).
+    public var idempotencyKey: String = ""
     /// Fields this build does not know, kept so they survive a round trip.
     public var unknownFields = UnknownFields()
 
@@ -1754,6 +1788,7 @@ public struct CreateMailboxConnectionRequest: Message {
             case 5: self.smtp = try reader.readMessage(field: field, wireType: wireType) as ServerEndpoint
             case 6: self.username = try reader.readString(field: field, wireType: wireType)
             case 7: self.secret = try reader.readString(field: field, wireType: wireType)
+            case 8: self.idempotencyKey = try reader.readString(field: field, wireType: wireType)
             default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
             }
         }
@@ -1767,6 +1802,7 @@ public struct CreateMailboxConnectionRequest: Message {
         if let value = self.smtp { writer.writeMessage(value, field: 5) }
         if !self.username.isEmpty { writer.writeString(self.username, field: 6) }
         if !self.secret.isEmpty { writer.writeString(self.secret, field: 7) }
+        if !self.idempotencyKey.isEmpty { writer.writeString(self.idempotencyKey, field: 8) }
         writer.writeUnknownFields(self.unknownFields)
     }
 
@@ -1782,6 +1818,7 @@ public struct CreateMailboxConnectionRequest: Message {
         }
         try Bounds.length(self.username, max: 1280, field: "username")
         try Bounds.length(self.secret, max: 4096, field: "secret")
+        try Bounds.length(self.idempotencyKey, max: 128, field: "idempotency_key")
     }
 }
 

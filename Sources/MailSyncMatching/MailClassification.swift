@@ -8,8 +8,8 @@ public enum MessageDirection: Int, Sendable, Hashable {
 
 /// What the sync does with one email, decided from its envelope alone (before any lead lookup).
 public enum MailClassification: Sendable, Hashable {
-    /// It has no From, or no recipient at all (GoDaddy's servers send such envelopes): it cannot be
-    /// attributed, is counted and noted in the sync's events, and is not an error.
+    /// It names nobody usable: no From and no To, Cc or Bcc address. It cannot be attributed, is
+    /// counted and noted in the sync's events, and is not an error.
     case unmatchable(reason: String)
     /// Every participant is a company user or on a company domain, and the company prevents
     /// syncing email between employees.
@@ -28,12 +28,15 @@ public enum MailClassification: Sendable, Hashable {
     /// Classifies one message of a folder.
     ///
     /// Direction: `sent` when the folder is the sent folder or the From address is one of the
-    /// owner's; `received` otherwise.
+    /// owner's; `received` otherwise. Mail with a sender and no recipient (Bcc delivery,
+    /// `undisclosed-recipients:;`, servers that strip To) is a candidate: in the INBOX it is mail
+    /// the user received from that sender. Mail with recipients and no usable From is one too.
+    /// Every address the message carries is looked up (the envelope is already bounded by the
+    /// IMAP reply limits); no count cuts a lead off.
     public static func classify(_ envelope: Envelope, inSentFolder: Bool, directory: CompanyDirectory) -> MailClassification {
         let participants = MailParticipant.of(envelope)
         let from = participants.filter { $0.kind == .from }
-        if from.isEmpty { return .unmatchable(reason: "no From address") }
-        if !participants.contains(where: { $0.kind != .from }) { return .unmatchable(reason: "no To, Cc or Bcc address") }
+        if participants.isEmpty { return .unmatchable(reason: "no From and no To, Cc or Bcc address") }
         if directory.preventInternalEmailSync, participants.allSatisfy({ directory.isInternal($0.address) }) {
             return .internalOnly
         }

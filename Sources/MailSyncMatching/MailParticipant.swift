@@ -56,9 +56,10 @@ public struct MailParticipant: Sendable, Hashable {
     ///
     /// Group markers (RFC 5322 groups as IMAP sends them) and addresses without a mailbox or host
     /// are skipped; so is an address that does not normalize (no `@`, control characters). An
-    /// address repeated under the same header appears once. At most `limit` participants are kept
-    /// (default 200), so a message addressed to thousands cannot blow up one batch.
-    public static func of(_ envelope: Envelope, limit: Int = 200) -> [MailParticipant] {
+    /// address repeated under the same header appears once. All of them by default: matching must
+    /// see every address (a lead listed 250th is still a lead); the envelope's size is bounded by
+    /// the IMAP reply limits. `limit` cuts the list (for display only: ``forDisplay(_:keeping:limit:)``).
+    public static func of(_ envelope: Envelope, limit: Int = .max) -> [MailParticipant] {
         var participants: [MailParticipant] = []
         var seen: Set<Seen> = []
         let headers: [(Kind, [Address])] = [(.from, envelope.from), (.to, envelope.to), (.cc, envelope.cc), (.bcc, envelope.bcc)]
@@ -76,5 +77,14 @@ public struct MailParticipant: Sendable, Hashable {
     private struct Seen: Hashable {
         var kind: Kind
         var address: String
+    }
+
+    /// Who is stored for display on a timeline entry: the first `limit` (default 200)
+    /// participants, plus any later one whose address is in `keeping` (the matched leads, the
+    /// mailbox's own user), in their original order. A message to thousands stays small on the
+    /// timeline without losing the people it is recorded for.
+    public static func forDisplay(_ participants: [MailParticipant], keeping: Set<String>, limit: Int = 200) -> [MailParticipant] {
+        guard participants.count > limit else { return participants }
+        return participants.enumerated().filter { index, participant in index < limit || keeping.contains(participant.address) }.map(\.element)
     }
 }

@@ -19,6 +19,13 @@ public struct SecretBox: Sendable {
 
     static let version: UInt8 = 1
 
+    /// An HMAC-SHA256 of `bytes` under a key derived from the secret key for `purpose`: a
+    /// fingerprint of data that may hold secrets, useless to anyone without the server's key.
+    public func authenticate(_ bytes: [UInt8], purpose: String) -> [UInt8] {
+        let derived = HKDF<SHA256>.deriveKey(inputKeyMaterial: key, info: Array(purpose.utf8), outputByteCount: 32)
+        return Array(HMAC<SHA256>.authenticationCode(for: bytes, using: derived))
+    }
+
     public func seal(_ plaintext: String, context: String) -> [UInt8] {
         // AES.GCM.seal only throws for invalid key sizes, excluded by the initializer.
         let box = try! AES.GCM.seal(Data(plaintext.utf8), using: key, authenticating: Data(context.utf8))

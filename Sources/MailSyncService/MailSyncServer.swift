@@ -29,6 +29,7 @@ public final class MailSyncServer: Service, Sendable {
     private let providers: ProviderTable
     private let outbound: OutboundPolicy
     private let smartMail: SmartMailSettings
+    private let quotas: QuotaSettings
     private let directoryLock = NIOLockedValueBox<DataDirectoryLock?>(nil)
     private let running = NIOLockedValueBox<(RPCServer, ServiceEnvironment, SyncScheduler)?>(nil)
 
@@ -46,6 +47,7 @@ public final class MailSyncServer: Service, Sendable {
         self.providers = try settings.providerTable()
         self.outbound = try settings.outboundPolicy()
         self.smartMail = try settings.smartMailSettings()
+        self.quotas = try settings.quotaSettings()
     }
 
     /// Opens the data directory (creating it, mode 0700, the control database and the secret key
@@ -73,7 +75,7 @@ public final class MailSyncServer: Service, Sendable {
         do {
             environment = try await ServiceEnvironment.open(
                 dataDirectory: dataDirectory, tenantCapacity: settings.openTenantLimit ?? 100, clock: clock, providers: providers,
-                outbound: outbound, smartMail: smartMail, logger: logger)
+                outbound: outbound, smartMail: smartMail, quotas: quotas, logger: logger)
         } catch {
             releaseDirectoryLock()
             throw error

@@ -79,6 +79,22 @@ public struct ServerSettings: Codable, Sendable, Equatable {
     /// Mail server connections without TLS (security NONE) to any destination. Default false:
     /// plain text only to destinations `outboundAllow` names.
     public var allowPlaintextMail: Bool?
+    /// Calls a second one tenant API key may make, sustained. Default 200; 0 turns the limit off.
+    public var keyRequestsPerSecond: Double?
+    /// Calls one tenant API key may make in a burst. Default 400.
+    public var keyRequestBurst: Int?
+    /// Largest company database, in MiB. Default 10240 (10 GiB).
+    public var tenantDatabaseMaxMB: Int?
+    /// Largest company database per plan (`TRIAL`, `ESSENTIAL`, …, `CRM_FREE`), in MiB; plans not
+    /// named take `tenantDatabaseMaxMB`. Default: `TRIAL` and `CRM_FREE` 1024.
+    public var planDatabaseMaxMB: [String: Int]?
+    /// Most leads one company may have. Default 200,000.
+    public var maxLeadsPerCompany: Int?
+    /// Most lead addresses one company may have. Default 1,000,000.
+    public var maxLeadAddressesPerCompany: Int?
+    /// Plans no new company may be created on (`["CRM_PRO", …]`; `[]` opens every plan).
+    /// Default: MARKETING_AUTOMATION, CRM_ULTIMATE, CRM_PRO (CRM Free is open).
+    public var plansClosedToNewCompanies: [String]?
     /// Smart Mail sends in progress on the whole server: the number of send threads. Default 16,
     /// 1...1024. See ``smartMailSettings()``.
     public var smartMailWorkers: Int?
@@ -158,6 +174,13 @@ public struct ServerSettings: Codable, Sendable, Equatable {
         result.outboundAllow = other.outboundAllow ?? outboundAllow
         result.outboundMailPortsOnly = other.outboundMailPortsOnly ?? outboundMailPortsOnly
         result.allowPlaintextMail = other.allowPlaintextMail ?? allowPlaintextMail
+        result.keyRequestsPerSecond = other.keyRequestsPerSecond ?? keyRequestsPerSecond
+        result.keyRequestBurst = other.keyRequestBurst ?? keyRequestBurst
+        result.tenantDatabaseMaxMB = other.tenantDatabaseMaxMB ?? tenantDatabaseMaxMB
+        result.planDatabaseMaxMB = other.planDatabaseMaxMB ?? planDatabaseMaxMB
+        result.maxLeadsPerCompany = other.maxLeadsPerCompany ?? maxLeadsPerCompany
+        result.maxLeadAddressesPerCompany = other.maxLeadAddressesPerCompany ?? maxLeadAddressesPerCompany
+        result.plansClosedToNewCompanies = other.plansClosedToNewCompanies ?? plansClosedToNewCompanies
         result.smartMailWorkers = other.smartMailWorkers ?? smartMailWorkers
         result.smartMailPerCompany = other.smartMailPerCompany ?? smartMailPerCompany
         result.smartMailPerUser = other.smartMailPerUser ?? smartMailPerUser

@@ -6,7 +6,7 @@ import TestSupport
 
 /// Reply budgets at the connection: which responses a command asked for, how many of the others
 /// are kept, counted or refused, and the error's words; against the suite's hostile IMAP server.
-@Suite("Bounded replies at the IMAP connection")
+@Suite("Bounded replies at the IMAP connection", .timeLimit(.minutes(5)))
 struct BoundedRepliesTransportTests {
     static func connect(_ server: HostileIMAPServer, commandTimeout: Duration = .seconds(10)) async throws -> IMAPConnection {
         try await IMAPConnection.connect(

@@ -10,7 +10,7 @@ import Glibc
 #endif
 
 /// IMAPConnection against a real Dovecot on 127.0.0.1 (TestSupport/Dovecot.swift), one per test.
-@Suite("IMAPConnection over libcurl")
+@Suite("IMAPConnection over libcurl", .timeLimit(.minutes(5)))
 struct IMAPConnectionTests {
     static let users = [(name: "alice", password: "s3cret")]
 

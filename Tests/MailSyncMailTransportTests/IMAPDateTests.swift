@@ -2,7 +2,7 @@ import Foundation
 import MailSyncMailTransport
 import Testing
 
-@Suite("IMAPDate: INTERNALDATE and SEARCH dates, locale-free")
+@Suite("IMAPDate: INTERNALDATE and SEARCH dates, locale-free", .timeLimit(.minutes(5)))
 struct IMAPDateTests {
     @Test("INTERNALDATE texts parse to the right instant, zones applied")
     func parse() {

@@ -7,7 +7,7 @@ import TestSupport
 
 /// The sync engine's folder operations against a real Dovecot on 127.0.0.1 (one per test). The
 /// fixture declares `Sent` with `special_use = \Sent`; maildir mtimes set INTERNALDATE.
-@Suite("IMAPConnection folder operations")
+@Suite("IMAPConnection folder operations", .timeLimit(.minutes(5)))
 struct IMAPFolderTests {
     static let users = [(name: "alice", password: "s3cret")]
     /// 2020-01-01 00:00:00 UTC.

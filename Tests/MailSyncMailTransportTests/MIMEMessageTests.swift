@@ -4,7 +4,7 @@ import MailSyncMailTransport
 import Testing
 
 /// The MIME builder, pure: what goes into SMTP DATA for a Smart Mail.
-@Suite("MIMEMessage")
+@Suite("MIMEMessage", .timeLimit(.minutes(5)))
 struct MIMEMessageTests {
     static let date = Date(timeIntervalSince1970: 1_790_000_000)  // Mon, 21 Sep 2026 14:13:20 UTC
 

@@ -3,7 +3,7 @@ import Testing
 import MailSyncErrors
 import TestSupport
 
-@Suite("Outbound policy: which addresses the server may connect to")
+@Suite("Outbound policy: which addresses the server may connect to", .timeLimit(.minutes(5)))
 struct OutboundPolicyTests {
     /// The list, and more spellings of the same places: all refused before any look-up.
     @Test("special-purpose addresses in every spelling are refused before resolving", arguments: [
@@ -93,7 +93,7 @@ struct OutboundPolicyTests {
     }
 }
 
-@Suite("Outbound policy at connect time: libcurl's resolved address, counted at a loopback listener")
+@Suite("Outbound policy at connect time: libcurl's resolved address, counted at a loopback listener", .timeLimit(.minutes(5)))
 struct OutboundGateTests {
     /// A hostile DNS answer (a public-looking name that resolves to 127.0.0.1, as in DNS rebinding)
     /// is refused by the address, before any socket exists: the listener sees nothing. With the

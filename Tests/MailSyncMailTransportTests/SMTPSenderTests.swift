@@ -7,7 +7,7 @@ import TestSupport
 
 /// SMTPSender against a real SMTP server on 127.0.0.1 (aiosmtpd, TestSupport/SMTPServer.swift),
 /// one per test.
-@Suite("SMTPSender over libcurl")
+@Suite("SMTPSender over libcurl", .timeLimit(.minutes(5)))
 struct SMTPSenderTests {
     static func message(text: String = "Hello.\n") -> MIMEMessage {
         MIMEMessage(

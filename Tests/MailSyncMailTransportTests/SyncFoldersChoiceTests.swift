@@ -3,7 +3,7 @@ import MailSyncIMAP
 @testable import MailSyncMailTransport
 import Testing
 
-@Suite("Choosing the folders to sync; quoting names; STATUS data")
+@Suite("Choosing the folders to sync; quoting names; STATUS data", .timeLimit(.minutes(5)))
 struct SyncFoldersChoiceTests {
     static func listing(_ name: String, _ attributes: [String] = [], delimiter: Character? = "/") -> MailboxListing {
         MailboxListing(attributes: attributes, delimiter: delimiter, rawName: Array(name.utf8))

@@ -1,7 +1,7 @@
 import MailSyncMailTransport
 import Testing
 
-@Suite("UIDSet: ranges and bounded command lines")
+@Suite("UIDSet: ranges and bounded command lines", .timeLimit(.minutes(5)))
 struct UIDSetTests {
     /// Expands set text back into UIDs.
     static func expand(_ text: String) -> [UInt32] {

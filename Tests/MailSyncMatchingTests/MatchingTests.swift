@@ -73,14 +73,35 @@ struct ClassificationTests {
         ownerAddresses: ["Me@Acme.com"], userAddresses: ["colleague@acme.com", "contractor@gmail.com"], domains: ["ACME.com"],
         preventInternalEmailSync: true)
 
-    @Test("missing From or recipients is unmatchable, not an error")
+    @Test("only a message naming nobody is unmatchable; a sender without recipients, or recipients without a sender, is a candidate")
     func unmatchable() {
-        guard case .unmatchable = MailClassification.classify(envelope(from: [], to: [address("me@acme.com")]), inSentFolder: false, directory: directory) else {
-            Issue.record("no From should be unmatchable"); return
+        guard case .unmatchable = MailClassification.classify(envelope(from: []), inSentFolder: false, directory: directory) else {
+            Issue.record("no From and no recipients should be unmatchable"); return
         }
-        guard case .unmatchable = MailClassification.classify(envelope(from: [address("lead@x.com")]), inSentFolder: false, directory: directory) else {
-            Issue.record("no To should be unmatchable"); return
+        // Bcc delivery, undisclosed-recipients, servers that strip To: mail received from the lead.
+        guard case .candidate(let bcc) = MailClassification.classify(envelope(from: [address("lead@x.com")]), inSentFolder: false, directory: directory) else {
+            Issue.record("a lead's mail without To is a candidate"); return
         }
+        #expect(bcc.direction == .received && bcc.lookupAddresses == ["lead@x.com"])
+        guard case .candidate(let noFrom) = MailClassification.classify(envelope(from: [], to: [address("lead@x.com")]), inSentFolder: true, directory: directory) else {
+            Issue.record("recipients without a From is a candidate"); return
+        }
+        #expect(noFrom.direction == .sent)
+    }
+
+    @Test("every address is looked up (a lead listed 250th included); display keeps 200 plus the matched and the owner")
+    func manyParticipants() {
+        let strangers = (0..<300).map { address("s\($0)@strangers.example") }
+        let mail = envelope(from: [address("me@acme.com")], to: strangers + [address("lead@x.com")])
+        guard case .candidate(let candidate) = MailClassification.classify(mail, inSentFolder: false, directory: directory) else {
+            Issue.record("should be a candidate"); return
+        }
+        #expect(candidate.lookupAddresses.contains("lead@x.com"))
+        #expect(candidate.lookupAddresses.count == 301)
+        let shown = MailParticipant.forDisplay(candidate.participants, keeping: ["lead@x.com", "me@acme.com"])
+        #expect(shown.count == 201)
+        #expect(shown.last?.address == "lead@x.com")
+        #expect(shown.first?.address == "me@acme.com")
     }
 
     @Test("in-house mail is skipped only when the company says so")

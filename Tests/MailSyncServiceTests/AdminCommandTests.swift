@@ -3,8 +3,29 @@ import MailSyncClient
 import Testing
 
 /// The `mailsync` admin subcommands, the real executable, against a real server.
-@Suite("mailsync admin commands")
+@Suite("mailsync admin commands", .timeLimit(.minutes(5)))
 struct AdminCommandTests {
+    @Test("--json prints valid JSON for empty lists too: [] (a script parsing it must not crash)")
+    func emptyListsAreJSON() async throws {
+        let harness = try await ServiceHarness.start()
+        let company = try await harness.makeCompany()
+        let server = "127.0.0.1:\(harness.port)"
+        let asOperator = ["MAILSYNC_SERVER": server, "MAILSYNC_API_KEY": harness.operatorKey]
+        let asAdmin = ["MAILSYNC_SERVER": server, "MAILSYNC_API_KEY": company.adminKey]
+        for (arguments, environment) in [
+            (["backups", "--company", company.id, "--json"], asOperator),
+            (["mailboxes", "list", "--json"], asAdmin),
+            (["events", "--json"], asAdmin),
+            (["errors", "--json"], asAdmin),
+        ] {
+            let run = try await CommandRunner.run(arguments, environment: environment)
+            #expect(run.status == 0, "\(arguments): \(run.errors)")
+            let parsed = try? JSONSerialization.jsonObject(with: Data(run.output.utf8))
+            #expect((parsed as? [Any])?.isEmpty == true, "\(arguments) printed '\(run.output)'")
+        }
+        await harness.stop()
+    }
+
 
     @Test("operators and administrators work through the CLI: JSON for scripts, tables for people, exit codes that say what failed")
     func endToEnd() async throws {

@@ -3,7 +3,7 @@ import MailSyncClient
 import Testing
 
 /// `mailsync backup`, `backups`, `verify` and `restore`: the real executable against a real server.
-@Suite("mailsync backup commands")
+@Suite("mailsync backup commands", .timeLimit(.minutes(5)))
 struct BackupCommandTests {
     static func json(_ text: String) throws -> Any { try JSONSerialization.jsonObject(with: Data(text.utf8)) }
 

@@ -6,7 +6,7 @@ import TestSupport
 /// A backup taken while the sync engine records mail into the same company: the snapshot is one
 /// committed state (every batch there with its folder cursor, or neither), and a sync after
 /// restoring it picks up exactly where the snapshot stood.
-@Suite("Backups while a sync writes")
+@Suite("Backups while a sync writes", .timeLimit(.minutes(5)))
 struct BackupDuringSyncTests {
     @Test("backup mid-sync, restore it: the cursor and the recorded mail agree; syncing on records the rest exactly once")
     func backupDuringSync() async throws {

@@ -7,7 +7,7 @@ import Testing
 
 /// BackupTenant, RestoreTenant, VerifyBackup and ListBackups through the generated client, as an
 /// operator, against a real server writing real files.
-@Suite("Backups through the API")
+@Suite("Backups through the API", .timeLimit(.minutes(5)))
 struct BackupRPCTests {
     /// Every lead and address of a company, sorted: the rows compared before and after a restore.
     static func leadRows(_ harness: ServiceHarness, _ company: ServiceHarness.Company) async throws -> [[String]] {

@@ -5,7 +5,7 @@ import Testing
 
 /// The billable mailbox-day count on its own: calendar days in the company's zone, statuses that
 /// count and those that do not, periods cut through a day or a status.
-@Suite("Billable mailbox-days")
+@Suite("Billable mailbox-days", .timeLimit(.minutes(5)))
 struct BillableDaysTests {
     static let newYork = TimeZone(identifier: "America/New_York")!
     static let utc = TimeZone(identifier: "UTC")!

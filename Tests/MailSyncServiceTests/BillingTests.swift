@@ -6,7 +6,7 @@ import Testing
 
 /// GetBillingReport end to end: mailboxes created, queued and disabled at chosen times (the
 /// harness's manual clock) across days, counted per company in its own time zone.
-@Suite("Billing report")
+@Suite("Billing report", .timeLimit(.minutes(5)))
 struct BillingTests {
     static func at(_ iso: String) -> Timestamp {
         Timestamp(secondsSinceEpoch: ISO8601DateFormatter().date(from: iso)!.timeIntervalSince1970)

@@ -10,7 +10,7 @@ import Glibc
 /// The real `mailsync serve` process syncing a mailbox on a hostile IMAP server: its own peak
 /// resident size (read from /proc/<pid>/status, so other suites running in this process do not
 /// count) stays within a bound far below what the server offered, and the error log says why.
-@Suite("Bounded replies: the server process under a flood")
+@Suite("Bounded replies: the server process under a flood", .timeLimit(.minutes(5)))
 struct BoundedRepliesProcessTests {
     struct FloodCase: Sendable, CustomTestStringConvertible {
         var name: String

@@ -9,7 +9,7 @@ import TestSupport
 /// temporary error naming the server and what was exceeded, drop the connection, keep what was
 /// committed, retry with backoff, and the process's peak resident size stays within a bound far
 /// below what the server offered.
-@Suite("Bounded replies from hostile IMAP servers", .serialized)
+@Suite("Bounded replies from hostile IMAP servers", .serialized, .timeLimit(.minutes(5)))
 struct BoundedRepliesTests {
     /// The bounds leave room for other suites running in the same process meanwhile. Measured
     /// here (2026-12): literal flood ~35 MB (before replies were bounded, all 419 MB offered were

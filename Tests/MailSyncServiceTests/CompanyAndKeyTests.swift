@@ -1,9 +1,10 @@
+import Foundation
 import MailSyncClient
 import MailSyncService
 import Testing
 
 /// Companies, plans, limits and API keys through the generated client against a real server.
-@Suite("Companies, plans and keys")
+@Suite("Companies, plans and keys", .timeLimit(.minutes(5)))
 struct CompanyAndKeyTests {
     @Test("an operator creates a company at its plan's caps; its admin's key works; revocation takes effect at once")
     func lifecycle() async throws {
@@ -21,7 +22,14 @@ struct CompanyAndKeyTests {
         let listed = try await harness.operatorClient.listApiKeys(keys)
         #expect(listed.keys.count == 1)
         #expect(listed.keys[0].role == "administrator")
-        #expect(!company.adminKey.contains(listed.keys[0].id) || listed.keys[0].secretPrefix.count == 12)
+        #expect(company.adminKey.contains(listed.keys[0].id), "the key's public id is part of its secret")
+        #expect(listed.keys[0].secretPrefix.count == 12 && company.adminKey.hasPrefix(listed.keys[0].secretPrefix))
+        // Stored only as a hash: the secret's random part is nowhere in the control database.
+        let random = try #require(company.adminKey.split(separator: "_", maxSplits: 2).last.map(String.init))
+        for suffix in ["", "-wal"] {
+            let bytes = FileManager.default.contents(atPath: harness.dataDirectory + "/control.sqlite" + suffix) ?? Data()
+            #expect(bytes.range(of: Data(random.utf8)) == nil, "an API key's secret is stored in control.sqlite\(suffix)")
+        }
 
         var revoke = RevokeApiKeyRequest()
         revoke.keyId = listed.keys[0].id
@@ -87,7 +95,7 @@ struct CompanyAndKeyTests {
     }
 }
 
-@Suite("Raising the mailbox sync limit")
+@Suite("Raising the mailbox sync limit", .timeLimit(.minutes(5)))
 struct LimitPromotionTests {
     @Test("a mailbox waiting as PENDING starts once an administrator raises the company's limit")
     func raiseLimitPromotes() async throws {
@@ -107,7 +115,7 @@ struct LimitPromotionTests {
     }
 }
 
-@Suite("Deactivating a user with a mailbox")
+@Suite("Deactivating a user with a mailbox", .timeLimit(.minutes(5)))
 struct DeactivationMailboxTests {
     @Test("the mailbox is disabled with a DISABLED event, and a waiting mailbox takes its place")
     func deactivationFreesThePlace() async throws {

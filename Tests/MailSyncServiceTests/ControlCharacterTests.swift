@@ -8,7 +8,7 @@ import TestSupport
 /// Control characters (CR LF, NUL, DEL) in secrets, login names, hosts, addresses and header
 /// fields are refused with `invalid argument` naming the field, on every RPC that takes them,
 /// through the generated client. A password with CR LF never reaches an IMAP server.
-@Suite("Control characters in request fields")
+@Suite("Control characters in request fields", .timeLimit(.minutes(5)))
 struct ControlCharacterTests {
     static let controls = ["\r\n", "\u{0}", "\u{7f}"]
 

@@ -7,7 +7,7 @@ import TestSupport
 
 /// Disabling sync after real syncs: keep or remove what the mailbox recorded, with one message
 /// that two users' mailboxes both hold.
-@Suite("Disabling sync")
+@Suite("Disabling sync", .timeLimit(.minutes(5)))
 struct DisableSyncTests {
     @Test("keep leaves the shared entry with both users; remove leaves it with the other user only and wipes the rest", arguments: [PreviousCommunication.keep, .remove])
     func disable(previous: PreviousCommunication) async throws {

@@ -4,7 +4,7 @@ import TestSupport
 
 /// The Dovecot fixture the sync engine's tests stand on: a real IMAP server, seeded maildirs, and a
 /// server that can vanish and come back.
-@Suite("Dovecot fixture")
+@Suite("Dovecot fixture", .timeLimit(.minutes(5)))
 struct DovecotFixtureTests {
     static let users = [(name: "alice", password: "s3cret"), (name: "bob", password: "hunter2")]
     /// 2024-01-02 03:04:05 UTC.

@@ -5,7 +5,7 @@ import MailSyncStorage
 import Testing
 
 /// Sync events and the error log: order, filters, paging, and who sees what.
-@Suite("Sync events and the error log")
+@Suite("Sync events and the error log", .timeLimit(.minutes(5)))
 struct EventTests {
     @Test("events are newest first, filtered by mailbox and kinds, and scoped to the caller's own mailbox")
     func events() async throws {

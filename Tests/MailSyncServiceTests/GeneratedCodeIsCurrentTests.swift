@@ -5,7 +5,7 @@ import Testing
 /// Regenerates every schema in process and fails, naming the file, when the committed output
 /// (Swift, and `docs/authorization.md`) differs. Fix a failure with `make generate` and commit the
 /// result.
-@Suite("Generated code is current")
+@Suite("Generated code is current", .timeLimit(.minutes(5)))
 struct GeneratedCodeIsCurrentTests {
     /// The repository root, from this file's path (Tests/MailSyncServiceTests/<file>).
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()

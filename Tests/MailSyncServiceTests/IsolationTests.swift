@@ -6,7 +6,7 @@ import Testing
 
 /// Two companies with marker data; every RPC called with company A's keys and company B's ids
 /// returns nothing of B. The RPC list and their id fields come from the schema.
-@Suite("Tenant isolation, from the schema")
+@Suite("Tenant isolation, from the schema", .timeLimit(.minutes(5)))
 struct IsolationTests {
     /// Company B's data, every value carrying a marker that must never reach A.
     struct Markers {

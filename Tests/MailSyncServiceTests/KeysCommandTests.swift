@@ -4,7 +4,7 @@ import MailSyncService
 import Testing
 
 /// `mailsync keys create-operator`, the real executable, and its key used through the API.
-@Suite("mailsync keys create-operator")
+@Suite("mailsync keys create-operator", .timeLimit(.minutes(5)))
 struct KeysCommandTests {
     static let binary = ServerProcessTests.repoRoot.appendingPathComponent(".build/debug/mailsync")
 

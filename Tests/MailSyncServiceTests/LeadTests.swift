@@ -5,7 +5,7 @@ import MailSyncStorage
 import Testing
 
 /// Leads, opportunities and the lead timeline through the generated client against a real server.
-@Suite("Leads, opportunities and timeline")
+@Suite("Leads, opportunities and timeline", .timeLimit(.minutes(5)))
 struct LeadTests {
     // MARK: Leads
 

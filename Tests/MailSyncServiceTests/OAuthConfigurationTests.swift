@@ -7,7 +7,7 @@ import TestSupport
 
 /// The OAuth pieces without a whole sign-in: the provider table from the config file, the
 /// authorization URL, ID token claims, and one refresh for many concurrent callers.
-@Suite("OAuth: configuration, URLs, claims and single-flight refresh")
+@Suite("OAuth: configuration, URLs, claims and single-flight refresh", .timeLimit(.minutes(5)))
 struct OAuthConfigurationTests {
     static func settings(_ json: String) throws -> ServerSettings {
         try JSONDecoder().decode(ServerSettings.self, from: Data(json.utf8))

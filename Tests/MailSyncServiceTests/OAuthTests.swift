@@ -12,7 +12,7 @@ import TestSupport
 /// OAuth 2.0 end to end: sign-in through StartOAuthConnection / CompleteOAuthConnection against a
 /// real token endpoint, mail synced from a real Dovecot over XOAUTH2/OAUTHBEARER with JWT access
 /// tokens it validates itself, refreshes, rotation, and every way the token endpoint can fail.
-@Suite("OAuth: sign-in, XOAUTH2 sync, refresh and failures", .serialized)
+@Suite("OAuth: sign-in, XOAUTH2 sync, refresh and failures", .serialized, .timeLimit(.minutes(5)))
 struct OAuthTests {
     static let microsoftScope = "https://outlook.office.com/IMAP.AccessAsUser.All https://outlook.office.com/SMTP.Send offline_access openid email"
 

@@ -5,10 +5,11 @@ import MailSyncRPC
 import MailSyncService
 import MailSyncStorage
 import Testing
+import TestSupport
 
 /// Restarts, schema migrations, misplaced files, secrets in logs, and many tenants, against the
 /// real server and real files.
-@Suite("Persistence and tenants at scale")
+@Suite("Persistence and tenants at scale", .timeLimit(.minutes(5)))
 struct PersistenceTests {
     @Test("everything written survives a restart of the server on the same data directory")
     func restart() async throws {
@@ -40,9 +41,11 @@ struct PersistenceTests {
         let tenant = TenantID(validating: company.id)!
         let path = DataDirectory(harness.dataDirectory).tenantDatabasePath(tenant)
         let db = try SQLiteConnection(path: path, mode: .open)
-        // Undo versions 5, 4, 3 and 2 (OAuth sign-ins in progress, Smart Mail idempotency keys,
-        // the sync engine's tables and columns, the folder cursors).
+        // Undo versions 6, 5, 4, 3 and 2 (create calls' idempotency keys, OAuth sign-ins in
+        // progress, Smart Mail idempotency keys, the sync engine's tables and columns, the folder
+        // cursors).
         try db.execute("""
+            DROP TABLE idempotent_requests;
             DROP TABLE oauth_states; DROP TABLE smart_mail_sends;
             DROP INDEX mailboxes_next_sync; DROP INDEX timeline_lead_message;
             DROP TABLE timeline_sources; DROP TABLE mailbox_messages; DROP TABLE daily_counts;
@@ -119,6 +122,17 @@ struct PersistenceTests {
         mailbox.secret = "pw-\(UUID().uuidString)"
         secrets.append(mailbox.secret)
         _ = try? await company.admin.createMailboxConnection(mailbox)
+        // And one that really logs in (a loopback IMAP server that takes any password), so the
+        // login path runs at trace level with the password in hand.
+        let imap = try HostileIMAPServer.start(mode: .wellBehaved)
+        let user = try await MailboxFixtures.makeUser(harness, company, id: "quiet-imap", role: .salesperson)
+        let password = "imap-pw-\(UUID().uuidString)"
+        secrets.append(password)
+        _ = try await user.client.createMailboxConnection(SyncFixture.connectRequest(
+            email: "quiet-imap@quiet.example", username: "quiet-imap", port: imap.port, secret: password))
+        #expect(await harness.runSyncs() >= 1)
+        #expect(imap.logins >= 1, "the sync logged in")
+        imap.stop()
         // Request ids: a sane one from the client is on the call's log lines; an insane one
         // (a forged log line) is replaced by the server's own.
         let traced = "trace-\(UUID().uuidString)"

@@ -5,7 +5,7 @@ import Testing
 /// The Smart Mail queue's transitions one by one (``SendQueue``), and the gate that waits on it
 /// (``SendGate``): limits per server, company and user, first come first served, waiters that
 /// give up or time out.
-@Suite("Smart Mail send queue")
+@Suite("Smart Mail send queue", .timeLimit(.minutes(5)))
 struct SendQueueTests {
     static let alice = SendQueue.Sender(company: "acme", user: "alice")
     static let bob = SendQueue.Sender(company: "acme", user: "bob")

@@ -5,7 +5,7 @@ import MailSyncService
 import Testing
 
 /// The real server: in process, and as the `mailsync` executable stopped by a signal.
-@Suite("Mail Sync server")
+@Suite("Mail Sync server", .timeLimit(.minutes(5)))
 struct ServerProcessTests {
     static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 

@@ -9,7 +9,7 @@ import TestSupport
 /// client: sends run on a bounded pool with per-user and per-company limits, callers that go away
 /// while waiting never send, and a server that offers no authentication is refused unless the
 /// operator allowed it as a relay.
-@Suite("Smart Mail limits and SMTP authentication")
+@Suite("Smart Mail limits and SMTP authentication", .timeLimit(.minutes(5)))
 struct SmartMailLimitsTests {
     /// The process's thread count (`Threads:` in /proc/self/status).
     static func threadCount() -> Int {

@@ -11,7 +11,7 @@ import TestSupport
 
 /// SendSmartMail end to end: the server builds the message, sends it through a real SMTP server on
 /// 127.0.0.1 (aiosmtpd) and records it; refusals are logged and reported, nothing recorded.
-@Suite("Smart Mail")
+@Suite("Smart Mail", .timeLimit(.minutes(5)))
 struct SmartMailTests {
     /// The header block of `bytes`, unfolded: name (lower-cased) → value.
     static func headers(_ bytes: [UInt8]) -> [String: String] {

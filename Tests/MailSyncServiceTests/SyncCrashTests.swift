@@ -10,7 +10,7 @@ import Glibc
 
 /// The real `mailsync serve` process killed with SIGKILL in the middle of a sync batch, then
 /// started again on the same data: every message recorded exactly once.
-@Suite("Sync engine: the server killed mid-batch")
+@Suite("Sync engine: the server killed mid-batch", .timeLimit(.minutes(5)))
 struct SyncCrashTests {
     /// A `mailsync serve` child process on a free loopback port.
     final class ServeProcess: @unchecked Sendable {

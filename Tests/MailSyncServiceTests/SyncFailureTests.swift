@@ -9,7 +9,7 @@ import TestSupport
 
 /// The sync engine when things go wrong: refused logins, servers that vanish, places under the
 /// company's mailbox sync limit.
-@Suite("Sync engine: failures, statuses and limits")
+@Suite("Sync engine: failures, statuses and limits", .timeLimit(.minutes(5)))
 struct SyncFailureTests {
     static let leads = [(id: "lead-1", address: "jane@client.example")]
 

@@ -5,7 +5,7 @@ import Testing
 import TestSupport
 
 /// The sync engine's metrics after real syncs against Dovecot on 127.0.0.1.
-@Suite("Observability: sync metrics")
+@Suite("Observability: sync metrics", .timeLimit(.minutes(5)))
 struct SyncMetricsTests {
     @Test("a sync moves runs, recorded messages and the lag histogram; a failure counts by class; mailboxes by status follow")
     func syncMetrics() async throws {

@@ -2,7 +2,7 @@ import Testing
 @testable import MailSyncService
 
 /// The fair share of sync slots, rule by rule, without a server.
-@Suite("Sync slots: fair across companies")
+@Suite("Sync slots: fair across companies", .timeLimit(.minutes(5)))
 struct SyncSlotsTests {
     typealias Slots = SyncSlots<String, String>
     typealias Due = Slots.Due

@@ -2,7 +2,7 @@ import Foundation
 @testable import MailSyncService
 import Testing
 
-@Suite("SyncStore helpers")
+@Suite("SyncStore helpers", .timeLimit(.minutes(5)))
 struct SyncStoreTests {
     @Test("the hand-written JSON array reads back as the same strings")
     func json() throws {

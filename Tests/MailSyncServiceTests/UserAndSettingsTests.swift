@@ -5,7 +5,7 @@ import MailSyncStorage
 import Testing
 
 /// Company settings and users through the generated client against a real server.
-@Suite("Company settings and users")
+@Suite("Company settings and users", .timeLimit(.minutes(5)))
 struct UserAndSettingsTests {
     // MARK: Settings
 

@@ -6,7 +6,7 @@ import Testing
 
 /// WatchSyncEvents end to end over TCP: live events in order, filters and scoping, isolation
 /// between companies, cancellation and shutdown, and nothing lost when writes race the reads.
-@Suite("Watching sync events")
+@Suite("Watching sync events", .timeLimit(.minutes(5)))
 struct WatchSyncEventsTests {
     /// Every watch gets a deadline, so a test that waits for an event that never comes fails
     /// (with `deadline exceeded`) instead of hanging.

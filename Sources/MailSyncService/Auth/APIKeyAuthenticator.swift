@@ -19,6 +19,8 @@ final class APIKeyAuthenticator: Authenticator {
     private let cache = NIOLockedValueBox([String: CachedCaller]())
     private let revocationCount = NIOLockedValueBox<UInt64>(0)
     private let onRevocation: @Sendable () -> Void
+    private let rate: RequestRate?
+    private let onRateRefused: @Sendable () -> Void
     static let cacheLifetimeMicros: Int64 = 30_000_000
 
     struct CachedCaller {
@@ -29,10 +31,24 @@ final class APIKeyAuthenticator: Authenticator {
 
     /// - Parameter onRevocation: called after every ``invalidate(keyIDs:company:)`` (the server
     ///   wakes its event watchers with it).
-    init(control: ControlDatabase, clock: any WallClock, onRevocation: @escaping @Sendable () -> Void = {}) {
+    /// - Parameter rate: each tenant key's request budget (operators are not limited); a call
+    ///   over it is `resource exhausted` with the seconds to wait, and `onRateRefused` is called.
+    init(
+        control: ControlDatabase, clock: any WallClock, rate: RequestRate? = nil,
+        onRateRefused: @escaping @Sendable () -> Void = {}, onRevocation: @escaping @Sendable () -> Void = {}
+    ) {
         self.control = control
         self.clock = clock
+        self.rate = rate
+        self.onRateRefused = onRateRefused
         self.onRevocation = onRevocation
+    }
+
+    /// Charges one call to a tenant key's request budget.
+    private func admit(_ caller: Caller) throws -> Caller {
+        guard !caller.isOperator, let rate, let wait = rate.take(caller.keyID) else { return caller }
+        onRateRefused()
+        throw QuotaRefusal.rate(retryAfter: wait)
     }
 
     func authenticate(_ metadata: Metadata, method: MethodDescriptor) async throws -> (any CallerIdentity)? {
@@ -43,7 +59,7 @@ final class APIKeyAuthenticator: Authenticator {
         }
         let now = clock.now().microsecondsSinceEpoch
         if let cached = cache.withLockedValue({ $0[key.keyID] }), cached.until > now, key.matches(cached.hash) {
-            return cached.caller
+            return try admit(cached.caller)
         }
         let (caller, hash) = try await lookUp(keyID: key.keyID, now: now) { key.matches($0) }
         // Never cached past the key's expiry: an expired key is refused at that moment.
@@ -51,7 +67,7 @@ final class APIKeyAuthenticator: Authenticator {
         cache.withLockedValue {
             $0[key.keyID] = CachedCaller(caller: caller, hash: hash, until: until)
         }
-        return caller
+        return try admit(caller)
     }
 
     /// Checks again, from the control database and not the cache, that `caller`'s key still

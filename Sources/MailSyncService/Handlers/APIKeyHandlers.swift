@@ -56,13 +56,19 @@ struct APIKeyHandlers: Sendable {
             companyID = tenant.description
         }
         let (finalRole, finalCompany, userID, label, expiresAt) = (role, companyID, request.userId, request.label, request.expiresAt)
-        let (key, secret) = try await env.controlWrite("the API key") { db in
-            try APIKeyStore.insert(db, companyID: finalCompany, role: finalRole, userID: userID, label: label, expiresAt: expiresAt, now: now)
+        let idempotencyKey = try IdempotentRequests.key(request.idempotencyKey)
+        var vouched = request
+        vouched.idempotencyKey = ""
+        let scope = IdempotentRequests.scope(method: "CreateApiKey", keyID: try context.caller().keyID)
+        // The answer (with the secret) is kept sealed for a retry: the same secret comes back.
+        return try await env.idempotentControlWrite("the API key", scope: scope, key: idempotencyKey, request: vouched) { db in
+            let (key, secret) = try APIKeyStore.insert(
+                db, companyID: finalCompany, role: finalRole, userID: userID, label: label, expiresAt: expiresAt, now: now)
+            var response = CreateApiKeyResponse()
+            response.key = key
+            response.secret = secret
+            return response
         }
-        var response = CreateApiKeyResponse()
-        response.key = key
-        response.secret = secret
-        return response
     }
 
     func listApiKeys(_ request: ListApiKeysRequest, context: ServerContext) async throws -> ListApiKeysResponse {

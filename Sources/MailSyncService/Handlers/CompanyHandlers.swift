@@ -45,11 +45,22 @@ struct CompanyHandlers: Sendable {
         let plan = try await env.controlRead("the company") { db in
             try CompanyRecords.requirePlan(db, request.plan, field: "plan")
         }
-        guard !plan.legacy else {
-            throw RPCError(.failedPrecondition, "the \(plan.displayName) plan is closed to new companies; choose a current plan")
+        guard !env.quotas.closedPlans.contains(plan.plan) else {
+            throw RPCError(.failedPrecondition, "the \(plan.displayName) plan is closed to new companies on this server; choose another plan (operators open plans with plansClosedToNewCompanies)")
+        }
+        // A retried request (same key, same request) gets the company made the first time.
+        let key = try IdempotentRequests.key(request.idempotencyKey)
+        var vouched = request
+        vouched.idempotencyKey = ""
+        let scope = IdempotentRequests.scope(method: "CreateCompany", keyID: try context.caller().keyID)
+        let (secrets, mac) = (env.secrets, key.map { _ in IdempotentRequests.mac(vouched, secrets: env.secrets) } ?? [])
+        let now = env.clock.now().microsecondsSinceEpoch
+        if let key, case .replay(let earlier) = try await env.controlRead("the company", { db in
+            try IdempotentRequests.find(db, scope: scope, key: key, mac: mac, secrets: secrets, now: now, as: Company.self)
+        }) {
+            return earlier
         }
         let tenant = TenantID.random()
-        let now = env.clock.now().microsecondsSinceEpoch
         let sortedDomains = domains.sorted()
         do {
             let lease = try await env.tenants.create(tenant)
@@ -65,15 +76,26 @@ struct CompanyHandlers: Sendable {
         }
         let limits = CompanyRecords.limits(at: plan)
         do {
-            return try await env.controlWrite("the company") { db in
+            let (company, replayed) = try await env.controlWrite("the company") { db -> (Company, Bool) in
+                // A twin of this request may have finished while this one made its files.
+                if let key, case .replay(let earlier) = try IdempotentRequests.find(
+                    db, scope: scope, key: key, mac: mac, secrets: secrets, now: now, as: Company.self) {
+                    return (earlier, true)
+                }
                 try db.run(
                     "INSERT INTO companies(\(CompanyRecords.columns)) VALUES (?, ?, ?, ?, '', ?, ?, ?, ?)",
                     [.text(tenant.description), .text(name), .integer(Int64(plan.plan.rawValue)),
                      .integer(Int64(CompanyState.active.rawValue)), .integer(Int64(limits.mailboxSyncLimit)),
                      .integer(Int64(limits.syncedEmailsPerUserPerDay)), .integer(Int64(limits.minimumPollIntervalSeconds)),
                      .integer(now)])
-                return try CompanyRecords.require(db, id: tenant.description)
+                let company = try CompanyRecords.require(db, id: tenant.description)
+                if let key {
+                    try IdempotentRequests.record(db, scope: scope, key: key, mac: mac, response: company, secrets: secrets, now: now)
+                }
+                return (company, false)
             }
+            if replayed { await removeTenantFiles(tenant) }
+            return company
         } catch {
             await removeTenantFiles(tenant)
             throw error
@@ -136,7 +158,7 @@ struct CompanyHandlers: Sendable {
     func changePlan(_ request: ChangePlanRequest, context: ServerContext) async throws -> Company {
         let id = request.companyId
         let newPlan = request.plan
-        return try await env.controlWrite("the plan change") { db in
+        let company = try await env.controlWrite("the plan change") { db in
             let company = try CompanyRecords.require(db, id: id)
             let plan = try CompanyRecords.requirePlan(db, newPlan, field: "plan")
             let limits = Self.clamped(company.limits, to: plan)
@@ -144,6 +166,8 @@ struct CompanyHandlers: Sendable {
             try CompanyRecords.setLimits(db, id: id, limits)
             return try CompanyRecords.require(db, id: id)
         }
+        if let tenant = TenantID(validating: id) { env.planChanged(tenant) }  // its storage quota follows the plan
+        return company
     }
 
     /// Sets a company's limits within its plan's caps: operators for any company, a company's

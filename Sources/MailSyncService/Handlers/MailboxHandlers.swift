@@ -76,7 +76,11 @@ struct MailboxHandlers: Sendable {
         let now = env.clock.now().microsecondsSinceEpoch
         let provider = request.provider
         let smtpEndpoint = smtp
-        let mailbox = try await env.write(tenant, "the mailbox") { db in
+        let key = try IdempotentRequests.key(request.idempotencyKey)
+        var vouched = request
+        vouched.idempotencyKey = ""
+        let scope = IdempotentRequests.scope(method: "CreateMailboxConnection", keyID: try context.caller().keyID)
+        let mailbox = try await env.idempotentWrite(tenant, "the mailbox", scope: scope, key: key, request: vouched) { db in
             try Self.requireActiveUser(db, userID)
             if let existing = try MailboxRecords.active(db, userID: userID) {
                 throw RPCError(.alreadyExists, "user '\(userID)' already has a mailbox (\(existing.emailAddress), \(existing.id)); disable it before connecting another")

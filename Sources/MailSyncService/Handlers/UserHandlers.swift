@@ -84,7 +84,12 @@ struct UserHandlers: Sendable {
         try Self.requireMayGrant(request.role, caller: caller)
         let role = request.role
         let now = env.clock.now().microsecondsSinceEpoch
-        return try await env.write(tenant, "the user") { db in
+        let key = try IdempotentRequests.key(request.idempotencyKey)
+        var vouched = request
+        vouched.idempotencyKey = ""
+        return try await env.idempotentWrite(
+            tenant, "the user", scope: IdempotentRequests.scope(method: "CreateUser", keyID: caller.keyID), key: key, request: vouched
+        ) { db in
             guard try db.scalar("SELECT 1 FROM users WHERE id = ?", [.text(id)]) == nil else {
                 throw RPCError(.alreadyExists, "a user with id '\(id)' already exists")
             }

@@ -14,6 +14,9 @@ import NIOConcurrencyHelpers
 ///   for a slot (by the server's clock).
 /// - `mailsync_sync_run_duration_seconds{outcome}`: a histogram of run wall times, by outcome.
 /// - `mailsync_sync_runs_over_budget_total`: runs stopped because their time budget ran out.
+/// - `mailsync_quota_refusals_total{quota}`: calls refused by a quota: `rate` (a key's request
+///   rate), `storage` (a company's database size), `leads` (leads or lead addresses per company).
+///   No company label: the set of labels stays bounded.
 /// - `mailsync_messages_recorded_total`: emails recorded on timelines, counted when their batch
 ///   commits.
 /// - `mailsync_sync_lag_seconds`: a histogram of the time from a message's INTERNALDATE (its
@@ -36,6 +39,7 @@ public final class ServiceMetrics: Sendable {
     public static let slotWaitLabel = "mailsync_sync_slot_wait_seconds"
     public static let runDurationLabel = "mailsync_sync_run_duration_seconds"
     public static let overBudgetLabel = "mailsync_sync_runs_over_budget_total"
+    public static let quotaLabel = "mailsync_quota_refusals_total"
 
     private let box = NIOLockedValueBox<any MetricsFactory>(MetricsSystem.factory)
 
@@ -85,6 +89,11 @@ public final class ServiceMetrics: Sendable {
         for arrival in arrivals {
             lag.recordMicroseconds(max(0, now - arrival))
         }
+    }
+
+    /// Counts a call refused by `quota` (`rate`, `storage`, `leads`).
+    func quotaRefused(_ quota: String) {
+        Counter(label: Self.quotaLabel, dimensions: [("quota", quota)], factory: factory).increment()
     }
 
     /// Sets the mailboxes gauge for every known status (absent ones to 0).

@@ -59,5 +59,17 @@ enum ControlMigrations {
                     created_at INTEGER NOT NULL);
                 """)
         },
+        Migration(version: 3, name: "idempotency keys of CreateCompany and CreateApiKey") { db in
+            try db.execute("""
+                CREATE TABLE idempotent_requests(
+                    scope TEXT NOT NULL,
+                    idempotency_key TEXT NOT NULL,
+                    request_mac BLOB NOT NULL,
+                    response BLOB NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    PRIMARY KEY(scope, idempotency_key)) WITHOUT ROWID;
+                CREATE INDEX idempotent_requests_created ON idempotent_requests(created_at);
+                """)
+        },
     ]
 }

@@ -193,5 +193,15 @@ enum TenantMigrations {
                 created_at INTEGER NOT NULL,
                 expires_at INTEGER NOT NULL) WITHOUT ROWID;
             """),
+        Migration(version: 6, name: "idempotency keys of CreateUser and CreateMailboxConnection", sql: """
+            CREATE TABLE idempotent_requests(
+                scope TEXT NOT NULL,
+                idempotency_key TEXT NOT NULL,
+                request_mac BLOB NOT NULL,
+                response BLOB NOT NULL,
+                created_at INTEGER NOT NULL,
+                PRIMARY KEY(scope, idempotency_key)) WITHOUT ROWID;
+            CREATE INDEX idempotent_requests_created ON idempotent_requests(created_at);
+            """),
     ]
 }

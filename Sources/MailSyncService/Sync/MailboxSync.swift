@@ -157,12 +157,19 @@ struct MailboxSync: Sendable {
                     case .internalOnly:
                         report.skippedInternal += 1
                         plans.append(.skip(uid: header.uid))
-                    case .candidate(let candidate):
+                    case .candidate(var candidate):
                         var leads: [String] = []
+                        var matched: Set<String> = []
                         for address in candidate.lookupAddresses {
-                            for lead in lookup.leadsByAddress[address] ?? [] where !leads.contains(lead) { leads.append(lead) }
+                            guard let found = lookup.leadsByAddress[address], !found.isEmpty else { continue }
+                            matched.insert(address)
+                            for lead in found where !leads.contains(lead) { leads.append(lead) }
                         }
                         guard !leads.isEmpty else { plans.append(.skip(uid: header.uid)); continue }
+                        // Shown on the timeline: the first 200 people, and always the leads it is
+                        // recorded for and the mailbox's own user.
+                        candidate.participants = MailParticipant.forDisplay(
+                            candidate.participants, keeping: matched.union(target.directory.ownerAddresses))
                         plans.append(.record(header, candidate, leads: leads))
                         if !lookup.alreadyRecorded.contains(candidate.key), allowance > 0 {
                             allowance -= 1

@@ -1,5 +1,6 @@
 import MailSyncErrors
 import MailSyncMailTransport
+import MailSyncRPC
 
 /// Why a sync attempt failed: the diagnosis the error log records and the retry follows.
 struct SyncFailure: Error, Sendable, CustomStringConvertible {
@@ -19,6 +20,15 @@ struct SyncFailure: Error, Sendable, CustomStringConvertible {
     /// Our own storage failed while recording (a full disk, an I/O error): not the user's doing,
     /// retried on the standard backoff; the text says what happened for operators.
     init(storage error: any Error) {
+        if let refusal = error as? RPCError, refusal.code == .resourceExhausted, refusal.message.contains("storage quota") {
+            // The company's own quota, not our failure: said to the company, retried with backoff
+            // (space may be freed or the quota raised), nothing recorded past the last batch.
+            diagnosis = Diagnosis(
+                errorClass: .configuration,
+                hint: "The company's storage quota is full, so new mail is not recorded. Free space (delete leads no longer needed, or disable mailboxes removing their mail) or ask for a bigger plan; Mail Sync continues where it stopped.",
+                retry: .temporaryDefault, serverText: refusal.message, rule: "local.storageQuota")
+            return
+        }
         diagnosis = Diagnosis(
             errorClass: .operator, hint: "A problem on the Mail Sync server; it retries by itself and nothing was lost.",
             retry: .temporaryDefault, serverText: "recording failed: \(error)".prefix(500).description, rule: "local.storage",

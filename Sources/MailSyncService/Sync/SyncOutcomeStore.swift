@@ -70,7 +70,7 @@ enum SyncOutcomeStore {
     static func completionDetail(_ report: MailboxSync.Report) -> String {
         var parts = ["\(report.recorded) email\(report.recorded == 1 ? "" : "s") recorded"]
         if report.unmatchable > 0 {
-            parts.append("\(report.unmatchable) without a To or From address could not be matched")
+            parts.append("\(report.unmatchable) naming neither a sender nor a recipient could not be matched")
         }
         if report.capReached {
             parts.append("the plan's daily limit is reached (\(report.recordedToday) today); the rest is recorded from tomorrow")

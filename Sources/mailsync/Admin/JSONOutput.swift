@@ -8,7 +8,7 @@ import MailSyncCoding
 enum JSONOutput {
     static func render(_ value: Any) -> String {
         let object = convert(value)
-        guard JSONSerialization.isValidJSONObject(object) || object is [Any],
+        guard JSONSerialization.isValidJSONObject(object) || type(of: object) == [Any].self,
               let data = try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]) else {
             return "\(object)"
         }
@@ -24,7 +24,8 @@ enum JSONOutput {
         case let number as Float: return Double(number)
         case let time as Timestamp: return iso8601(time)
         case let enumeration as any OpenEnum: return enumeration.name ?? Int(enumeration.rawValue)
-        case let bytes as [UInt8]: return Data(bytes).base64EncodedString()
+        // By type, not by cast: an empty array of anything casts to [UInt8] (and printed "").
+        case let bytes as [UInt8] where type(of: value) == [UInt8].self: return Data(bytes).base64EncodedString()
         case is UnknownFields: return NSNull()
         default: break
         }

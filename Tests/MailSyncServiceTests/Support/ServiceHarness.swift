@@ -30,6 +30,8 @@ final class ServiceHarness: Sendable {
         settings.openTenantLimit = openTenantLimit
         settings.providers = providers
         settings.outboundAllow = outboundAllow
+        // Tests call as fast as they can; the per-key rate has tests of its own (QuotaTests).
+        settings.keyRequestsPerSecond = 0
         configure(&settings)
         var logger = logHandler.map { handler in Logger(label: "test.mailsync", factory: { _ in handler }) } ?? Logger(label: "test.mailsync")
         logger.logLevel = logHandler == nil ? .warning : .trace
