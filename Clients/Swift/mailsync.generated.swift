@@ -279,11 +279,16 @@ public struct Company: Message {
 }
 
 public struct CreateCompanyRequest: Message {
+    /// Bounds: at most 800 bytes (UTF-8).
     public var name: String = ""
     public var plan: Plan = Plan(rawValue: 0)
     /// An IANA time zone such as "Europe/Berlin"; UTC when empty.
+    ///
+    /// Bounds: at most 128 bytes (UTF-8).
     public var timeZone: String = ""
     /// The company's own email domains, used to recognise internal email.
+    ///
+    /// Bounds: at most 100 elements; each at most 253 bytes (UTF-8).
     public var emailDomains: [String] = []
     /// The company's first user, created with it as an administrator (its `role` is ignored), so
     /// that an operator can give them a key and they can manage the rest. `id`, `name` and
@@ -292,6 +297,8 @@ public struct CreateCompanyRequest: Message {
     /// Makes a retry safe: a request repeating the caller's key of the last 24 hours gets the
     /// first one's answer and creates nothing; the same key with a different request is refused.
     /// Letters, digits, '-', '_', '.' and ':', at most 128 (a UUID fits); empty: no replay.
+    ///
+    /// Bounds: at most 128 bytes (UTF-8).
     public var idempotencyKey: String = ""
     /// Fields this build does not know, kept so they survive a round trip.
     public var unknownFields = UnknownFields()
@@ -321,9 +328,22 @@ public struct CreateCompanyRequest: Message {
         if !self.idempotencyKey.isEmpty { writer.writeString(self.idempotencyKey, field: 6) }
         writer.writeUnknownFields(self.unknownFields)
     }
+
+    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+    public func validate() throws(BoundsViolation) {
+        try Bounds.length(self.name, max: 800, field: "name")
+        try Bounds.length(self.timeZone, max: 128, field: "time_zone")
+        try Bounds.count(self.emailDomains.count, max: 100, field: "email_domains")
+        for (index, element) in self.emailDomains.enumerated() {
+            try Bounds.length(element, max: 253, field: "email_domains[\(index)]")
+        }
+        try Bounds.nested(self.administrator, field: "administrator")
+        try Bounds.length(self.idempotencyKey, max: 128, field: "idempotency_key")
+    }
 }
 
 public struct GetCompanyRequest: Message {
+    /// Bounds: at most 128 bytes (UTF-8).
     public var companyId: String = ""
     /// Fields this build does not know, kept so they survive a round trip.
     public var unknownFields = UnknownFields()
@@ -343,10 +363,17 @@ public struct GetCompanyRequest: Message {
         if !self.companyId.isEmpty { writer.writeString(self.companyId, field: 1) }
         writer.writeUnknownFields(self.unknownFields)
     }
+
+    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+    public func validate() throws(BoundsViolation) {
+        try Bounds.length(self.companyId, max: 128, field: "company_id")
+    }
 }
 
 public struct ListCompaniesRequest: Message {
+    /// Bounds: 0 to 500.
     public var pageSize: Int32 = 0
+    /// Bounds: at most 512 bytes (UTF-8).
     public var pageToken: String = ""
     /// Only companies in this state; all when unset.
     public var state: CompanyState? = nil
@@ -371,6 +398,12 @@ public struct ListCompaniesRequest: Message {
         if !self.pageToken.isEmpty { writer.writeString(self.pageToken, field: 2) }
         if let value = self.state { writer.writeEnum(value, field: 3) }
         writer.writeUnknownFields(self.unknownFields)
+    }
+
+    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+    public func validate() throws(BoundsViolation) {
+        try Bounds.range(self.pageSize, 0, 500, field: "page_size")
+        try Bounds.length(self.pageToken, max: 512, field: "page_token")
     }
 }
 
@@ -400,8 +433,11 @@ public struct ListCompaniesResponse: Message {
 }
 
 public struct SuspendCompanyRequest: Message {
+    /// Bounds: at most 128 bytes (UTF-8).
     public var companyId: String = ""
     /// Shown to the company's callers when they are refused.
+    ///
+    /// Bounds: at most 2000 bytes (UTF-8).
     public var reason: String = ""
     /// Fields this build does not know, kept so they survive a round trip.
     public var unknownFields = UnknownFields()
@@ -423,9 +459,16 @@ public struct SuspendCompanyRequest: Message {
         if !self.reason.isEmpty { writer.writeString(self.reason, field: 2) }
         writer.writeUnknownFields(self.unknownFields)
     }
+
+    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+    public func validate() throws(BoundsViolation) {
+        try Bounds.length(self.companyId, max: 128, field: "company_id")
+        try Bounds.length(self.reason, max: 2000, field: "reason")
+    }
 }
 
 public struct ResumeCompanyRequest: Message {
+    /// Bounds: at most 128 bytes (UTF-8).
     public var companyId: String = ""
     /// Fields this build does not know, kept so they survive a round trip.
     public var unknownFields = UnknownFields()
@@ -445,9 +488,15 @@ public struct ResumeCompanyRequest: Message {
         if !self.companyId.isEmpty { writer.writeString(self.companyId, field: 1) }
         writer.writeUnknownFields(self.unknownFields)
     }
+
+    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+    public func validate() throws(BoundsViolation) {
+        try Bounds.length(self.companyId, max: 128, field: "company_id")
+    }
 }
 
 public struct ChangePlanRequest: Message {
+    /// Bounds: at most 128 bytes (UTF-8).
     public var companyId: String = ""
     public var plan: Plan = Plan(rawValue: 0)
     /// Fields this build does not know, kept so they survive a round trip.
@@ -470,9 +519,15 @@ public struct ChangePlanRequest: Message {
         if self.plan.rawValue != 0 { writer.writeEnum(self.plan, field: 2) }
         writer.writeUnknownFields(self.unknownFields)
     }
+
+    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+    public func validate() throws(BoundsViolation) {
+        try Bounds.length(self.companyId, max: 128, field: "company_id")
+    }
 }
 
 public struct SetCompanyLimitsRequest: Message {
+    /// Bounds: at most 128 bytes (UTF-8).
     public var companyId: String = ""
     /// Each limit must be within the company plan's caps.
     public var limits: CompanyLimits = CompanyLimits()
@@ -495,6 +550,11 @@ public struct SetCompanyLimitsRequest: Message {
         if !self.companyId.isEmpty { writer.writeString(self.companyId, field: 1) }
         writer.writeMessage(self.limits, field: 2)
         writer.writeUnknownFields(self.unknownFields)
+    }
+
+    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+    public func validate() throws(BoundsViolation) {
+        try Bounds.length(self.companyId, max: 128, field: "company_id")
     }
 }
 
@@ -559,6 +619,7 @@ public struct GetCompanySettingsRequest: Message {
 
 /// A list of email domains, so that "replace with an empty list" differs from "leave alone".
 public struct EmailDomains: Message {
+    /// Bounds: at most 100 elements; each at most 253 bytes (UTF-8).
     public var domains: [String] = []
     /// Fields this build does not know, kept so they survive a round trip.
     public var unknownFields = UnknownFields()
@@ -578,6 +639,14 @@ public struct EmailDomains: Message {
         for value in self.domains { writer.writeString(value, field: 1) }
         writer.writeUnknownFields(self.unknownFields)
     }
+
+    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+    public func validate() throws(BoundsViolation) {
+        try Bounds.count(self.domains.count, max: 100, field: "domains")
+        for (index, element) in self.domains.enumerated() {
+            try Bounds.length(element, max: 253, field: "domains[\(index)]")
+        }
+    }
 }
 
 /// Changes only the fields that are set.
@@ -585,6 +654,7 @@ public struct UpdateCompanySettingsRequest: Message {
     public var preventInternalEmailSync: Bool? = nil
     /// Replaces the whole list when set.
     public var emailDomains: EmailDomains? = nil
+    /// Bounds: at most 128 bytes (UTF-8).
     public var timeZone: String? = nil
     /// Fields this build does not know, kept so they survive a round trip.
     public var unknownFields = UnknownFields()
@@ -607,6 +677,16 @@ public struct UpdateCompanySettingsRequest: Message {
         if let value = self.emailDomains { writer.writeMessage(value, field: 2) }
         if let value = self.timeZone { writer.writeString(value, field: 3) }
         writer.writeUnknownFields(self.unknownFields)
+    }
+
+    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+    public func validate() throws(BoundsViolation) {
+        if let value = self.emailDomains {
+            try Bounds.nested(value, field: "email_domains")
+        }
+        if let value = self.timeZone {
+            try Bounds.length(value, max: 128, field: "time_zone")
+        }
     }
 }
 
@@ -667,14 +747,22 @@ public struct ApiKey: Message {
 
 public struct CreateApiKeyRequest: Message {
     /// The company whose callers use it; empty for an operator key.
+    ///
+    /// Bounds: at most 128 bytes (UTF-8).
     public var companyId: String = ""
+    /// Bounds: at most 64 bytes (UTF-8).
     public var role: String = ""
+    /// Bounds: at most 128 bytes (UTF-8).
     public var userId: String = ""
+    /// Bounds: at most 800 bytes (UTF-8).
     public var label: String = ""
+    /// Bounds: from 1970-01-01 to 9999-12-31 (UTC).
     public var expiresAt: Timestamp? = nil
     /// Makes a retry safe: a request repeating the caller's key of the last 24 hours gets the
     /// first one's answer and creates nothing; the same key with a different request is refused.
     /// Letters, digits, '-', '_', '.' and ':', at most 128 (a UUID fits); empty: no replay.
+    ///
+    /// Bounds: at most 128 bytes (UTF-8).
     public var idempotencyKey: String = ""
     /// Fields this build does not know, kept so they survive a round trip.
     public var unknownFields = UnknownFields()
@@ -703,6 +791,18 @@ public struct CreateApiKeyRequest: Message {
         if let value = self.expiresAt { writer.writeTimestamp(value, field: 5) }
         if !self.idempotencyKey.isEmpty { writer.writeString(self.idempotencyKey, field: 6) }
         writer.writeUnknownFields(self.unknownFields)
+    }
+
+    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+    public func validate() throws(BoundsViolation) {
+        try Bounds.length(self.companyId, max: 128, field: "company_id")
+        try Bounds.length(self.role, max: 64, field: "role")
+        try Bounds.length(self.userId, max: 128, field: "user_id")
+        try Bounds.length(self.label, max: 800, field: "label")
+        if let value = self.expiresAt {
+            try Bounds.range(value, 0, 253402300799999999, spelled: "1970-01-01 to 9999-12-31", field: "expires_at")
+        }
+        try Bounds.length(self.idempotencyKey, max: 128, field: "idempotency_key")
     }
 }
 
@@ -734,9 +834,13 @@ public struct CreateApiKeyResponse: Message {
 
 public struct ListApiKeysRequest: Message {
     /// Empty lists operator keys.
+    ///
+    /// Bounds: at most 128 bytes (UTF-8).
     public var companyId: String = ""
     public var includeRevoked: Bool = false
+    /// Bounds: 0 to 500.
     public var pageSize: Int32 = 0
+    /// Bounds: at most 512 bytes (UTF-8).
     public var pageToken: String = ""
     /// Fields this build does not know, kept so they survive a round trip.
     public var unknownFields = UnknownFields()
@@ -761,6 +865,13 @@ public struct ListApiKeysRequest: Message {
         if self.pageSize != 0 { writer.writeInt32(self.pageSize, field: 3) }
         if !self.pageToken.isEmpty { writer.writeString(self.pageToken, field: 4) }
         writer.writeUnknownFields(self.unknownFields)
+    }
+
+    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+    public func validate() throws(BoundsViolation) {
+        try Bounds.length(self.companyId, max: 128, field: "company_id")
+        try Bounds.range(self.pageSize, 0, 500, field: "page_size")
+        try Bounds.length(self.pageToken, max: 512, field: "page_token")
     }
 }
 
@@ -790,6 +901,7 @@ public struct ListApiKeysResponse: Message {
 }
 
 public struct RevokeApiKeyRequest: Message {
+    /// Bounds: at most 128 bytes (UTF-8).
     public var keyId: String = ""
     /// Fields this build does not know, kept so they survive a round trip.
     public var unknownFields = UnknownFields()
@@ -808,6 +920,11 @@ public struct RevokeApiKeyRequest: Message {
     public func encode(to writer: inout WireWriter) {
         if !self.keyId.isEmpty { writer.writeString(self.keyId, field: 1) }
         writer.writeUnknownFields(self.unknownFields)
+    }
+
+    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+    public func validate() throws(BoundsViolation) {
+        try Bounds.length(self.keyId, max: 128, field: "key_id")
     }
 }
 
@@ -937,14 +1054,20 @@ public struct User: Message {
 
 public struct CreateUserRequest: Message {
     /// The CRM's id for the user; the server makes one when empty.
+    ///
+    /// Bounds: at most 128 bytes (UTF-8).
     public var id: String = ""
+    /// Bounds: at most 800 bytes (UTF-8).
     public var name: String = ""
+    /// Bounds: at most 1024 bytes (UTF-8).
     public var email: String = ""
     public var role: UserRole = UserRole(rawValue: 0)
     /// Makes a retry safe: a request repeating the caller's key of the last 24 hours gets the
     /// first one's answer and creates nothing; the same key with a different request is refused.
     /// Letters, digits, '-', '_', '.' and ':', at most 128 (a UUID fits); empty: no replay.
     /// Ignored inside `CreateCompanyRequest.administrator` (the company's key covers it).
+    ///
+    /// Bounds: at most 128 bytes (UTF-8).
     public var idempotencyKey: String = ""
     /// Fields this build does not know, kept so they survive a round trip.
     public var unknownFields = UnknownFields()
@@ -972,9 +1095,18 @@ public struct CreateUserRequest: Message {
         if !self.idempotencyKey.isEmpty { writer.writeString(self.idempotencyKey, field: 5) }
         writer.writeUnknownFields(self.unknownFields)
     }
+
+    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+    public func validate() throws(BoundsViolation) {
+        try Bounds.length(self.id, max: 128, field: "id")
+        try Bounds.length(self.name, max: 800, field: "name")
+        try Bounds.length(self.email, max: 1024, field: "email")
+        try Bounds.length(self.idempotencyKey, max: 128, field: "idempotency_key")
+    }
 }
 
 public struct ChangeUserRoleRequest: Message {
+    /// Bounds: at most 128 bytes (UTF-8).
     public var userId: String = ""
     public var role: UserRole = UserRole(rawValue: 0)
     /// Fields this build does not know, kept so they survive a round trip.
@@ -996,6 +1128,11 @@ public struct ChangeUserRoleRequest: Message {
         if !self.userId.isEmpty { writer.writeString(self.userId, field: 1) }
         if self.role.rawValue != 0 { writer.writeEnum(self.role, field: 2) }
         writer.writeUnknownFields(self.unknownFields)
+    }
+
+    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+    public func validate() throws(BoundsViolation) {
+        try Bounds.length(self.userId, max: 128, field: "user_id")
     }
 }
 
@@ -1027,6 +1164,7 @@ public struct PreviousCommunication: OpenEnum {
 }
 
 public struct DeactivateUserRequest: Message {
+    /// Bounds: at most 128 bytes (UTF-8).
     public var userId: String = ""
     /// Applied to the user's mailbox, which is disabled too. Required.
     public var previousCommunication: PreviousCommunication = PreviousCommunication(rawValue: 0)
@@ -1050,10 +1188,17 @@ public struct DeactivateUserRequest: Message {
         if self.previousCommunication.rawValue != 0 { writer.writeEnum(self.previousCommunication, field: 2) }
         writer.writeUnknownFields(self.unknownFields)
     }
+
+    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+    public func validate() throws(BoundsViolation) {
+        try Bounds.length(self.userId, max: 128, field: "user_id")
+    }
 }
 
 public struct ListUsersRequest: Message {
+    /// Bounds: 0 to 500.
     public var pageSize: Int32 = 0
+    /// Bounds: at most 512 bytes (UTF-8).
     public var pageToken: String = ""
     /// Only users with this role; all when unset.
     public var role: UserRole? = nil
@@ -1081,6 +1226,12 @@ public struct ListUsersRequest: Message {
         if let value = self.role { writer.writeEnum(value, field: 3) }
         if self.includeInactive { writer.writeBool(self.includeInactive, field: 4) }
         writer.writeUnknownFields(self.unknownFields)
+    }
+
+    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+    public func validate() throws(BoundsViolation) {
+        try Bounds.range(self.pageSize, 0, 500, field: "page_size")
+        try Bounds.length(self.pageToken, max: 512, field: "page_token")
     }
 }
 
@@ -1112,10 +1263,16 @@ public struct ListUsersResponse: Message {
 /// A CRM lead: mail to or from any of its addresses goes on its timeline.
 public struct Lead: Message {
     /// The CRM's id for the lead.
+    ///
+    /// Bounds: at most 1024 bytes (UTF-8).
     public var id: String = ""
+    /// Bounds: at most 4096 bytes (UTF-8).
     public var name: String = ""
     /// At least one address.
+    ///
+    /// Bounds: at most 1000 elements; each at most 1024 bytes (UTF-8).
     public var emailAddresses: [String] = []
+    /// Bounds: at most 4096 bytes (UTF-8).
     public var companyName: String = ""
     public var updatedAt: Timestamp = .epoch
     /// Fields this build does not know, kept so they survive a round trip.
@@ -1143,6 +1300,17 @@ public struct Lead: Message {
         if !self.companyName.isEmpty { writer.writeString(self.companyName, field: 4) }
         if self.updatedAt != .epoch { writer.writeTimestamp(self.updatedAt, field: 5) }
         writer.writeUnknownFields(self.unknownFields)
+    }
+
+    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+    public func validate() throws(BoundsViolation) {
+        try Bounds.length(self.id, max: 1024, field: "id")
+        try Bounds.length(self.name, max: 4096, field: "name")
+        try Bounds.count(self.emailAddresses.count, max: 1000, field: "email_addresses")
+        for (index, element) in self.emailAddresses.enumerated() {
+            try Bounds.length(element, max: 1024, field: "email_addresses[\(index)]")
+        }
+        try Bounds.length(self.companyName, max: 4096, field: "company_name")
     }
 }
 
@@ -1230,8 +1398,12 @@ public struct OpportunityStatus: OpenEnum {
 /// A deal with a lead; synced mail with the lead is linked to its open opportunities.
 public struct Opportunity: Message {
     /// The CRM's id for the opportunity.
+    ///
+    /// Bounds: at most 1024 bytes (UTF-8).
     public var id: String = ""
+    /// Bounds: at most 1024 bytes (UTF-8).
     public var leadId: String = ""
+    /// Bounds: at most 4096 bytes (UTF-8).
     public var name: String = ""
     public var status: OpportunityStatus = OpportunityStatus(rawValue: 0)
     public var updatedAt: Timestamp = .epoch
@@ -1261,9 +1433,17 @@ public struct Opportunity: Message {
         if self.updatedAt != .epoch { writer.writeTimestamp(self.updatedAt, field: 5) }
         writer.writeUnknownFields(self.unknownFields)
     }
+
+    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+    public func validate() throws(BoundsViolation) {
+        try Bounds.length(self.id, max: 1024, field: "id")
+        try Bounds.length(self.leadId, max: 1024, field: "lead_id")
+        try Bounds.length(self.name, max: 4096, field: "name")
+    }
 }
 
 public struct UpsertOpportunitiesRequest: Message {
+    /// Bounds: at most 10000 elements.
     public var opportunities: [Opportunity] = []
     /// Fields this build does not know, kept so they survive a round trip.
     public var unknownFields = UnknownFields()
@@ -1282,6 +1462,14 @@ public struct UpsertOpportunitiesRequest: Message {
     public func encode(to writer: inout WireWriter) {
         for value in self.opportunities { writer.writeMessage(value, field: 1) }
         writer.writeUnknownFields(self.unknownFields)
+    }
+
+    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+    public func validate() throws(BoundsViolation) {
+        try Bounds.count(self.opportunities.count, max: 10000, field: "opportunities")
+        for (index, element) in self.opportunities.enumerated() {
+            try Bounds.nested(element, field: "opportunities[\(index)]")
+        }
     }
 }
 
@@ -1314,6 +1502,7 @@ public struct UpsertOpportunitiesResponse: Message {
 }
 
 public struct DeleteLeadRequest: Message {
+    /// Bounds: at most 128 bytes (UTF-8).
     public var leadId: String = ""
     /// Fields this build does not know, kept so they survive a round trip.
     public var unknownFields = UnknownFields()
@@ -1332,6 +1521,11 @@ public struct DeleteLeadRequest: Message {
     public func encode(to writer: inout WireWriter) {
         if !self.leadId.isEmpty { writer.writeString(self.leadId, field: 1) }
         writer.writeUnknownFields(self.unknownFields)
+    }
+
+    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+    public func validate() throws(BoundsViolation) {
+        try Bounds.length(self.leadId, max: 128, field: "lead_id")
     }
 }
 
@@ -1424,7 +1618,9 @@ public struct ConnectionSecurity: OpenEnum {
 
 /// An IMAP or SMTP server.
 public struct ServerEndpoint: Message {
+    /// Bounds: at most 253 bytes (UTF-8).
     public var host: String = ""
+    /// Bounds: 0 to 65535.
     public var port: UInt32 = 0
     public var security: ConnectionSecurity = ConnectionSecurity(rawValue: 0)
     /// Fields this build does not know, kept so they survive a round trip.
@@ -1448,6 +1644,12 @@ public struct ServerEndpoint: Message {
         if self.port != 0 { writer.writeUInt32(self.port, field: 2) }
         if self.security.rawValue != 0 { writer.writeEnum(self.security, field: 3) }
         writer.writeUnknownFields(self.unknownFields)
+    }
+
+    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+    public func validate() throws(BoundsViolation) {
+        try Bounds.length(self.host, max: 253, field: "host")
+        try Bounds.range(self.port, 0, 65535, field: "port")
     }
 }
 
@@ -1537,11 +1739,20 @@ public struct Mailbox: Message {
         if self.createdAt != .epoch { writer.writeTimestamp(self.createdAt, field: 13) }
         writer.writeUnknownFields(self.unknownFields)
     }
+
+    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+    public func validate() throws(BoundsViolation) {
+        try Bounds.nested(self.imap, field: "imap")
+        try Bounds.nested(self.smtp, field: "smtp")
+    }
 }
 
 public struct CreateMailboxConnectionRequest: Message {
     /// Whose mailbox; the caller's own when empty.
+    ///
+    /// Bounds: at most 128 bytes (UTF-8).
     public var userId: String = ""
+    /// Bounds: at most 1024 bytes (UTF-8).
     public var emailAddress: String = ""
     public var provider: MailProvider = MailProvider(rawValue: 0)
     /// Required for `CUSTOM_IMAP`; overrides the preset otherwise.
@@ -1549,12 +1760,18 @@ public struct CreateMailboxConnectionRequest: Message {
     /// Required for `CUSTOM_IMAP` to send Smart Mail; overrides the preset otherwise.
     public var smtp: ServerEndpoint? = nil
     /// The login name; the email address when empty.
+    ///
+    /// Bounds: at most 1280 bytes (UTF-8).
     public var username: String = ""
     /// The password or app password. Stored encrypted and never returned.
+    ///
+    /// Bounds: at most 4096 bytes (UTF-8).
     public var secret: String = ""
     /// Makes a retry safe: a request repeating the caller's key of the last 24 hours gets the
     /// first one's answer and creates nothing; the same key with a different request is refused.
     /// Letters, digits, '-', '_', '.' and ':', at most 128 (a UUID fits); empty: no replay.
+    ///
+    /// Bounds: at most 128 bytes (UTF-8).
     public var idempotencyKey: String = ""
     /// Fields this build does not know, kept so they survive a round trip.
     public var unknownFields = UnknownFields()
@@ -1588,13 +1805,33 @@ public struct CreateMailboxConnectionRequest: Message {
         if !self.idempotencyKey.isEmpty { writer.writeString(self.idempotencyKey, field: 8) }
         writer.writeUnknownFields(self.unknownFields)
     }
+
+    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+    public func validate() throws(BoundsViolation) {
+        try Bounds.length(self.userId, max: 128, field: "user_id")
+        try Bounds.length(self.emailAddress, max: 1024, field: "email_address")
+        if let value = self.imap {
+            try Bounds.nested(value, field: "imap")
+        }
+        if let value = self.smtp {
+            try Bounds.nested(value, field: "smtp")
+        }
+        try Bounds.length(self.username, max: 1280, field: "username")
+        try Bounds.length(self.secret, max: 4096, field: "secret")
+        try Bounds.length(self.idempotencyKey, max: 128, field: "idempotency_key")
+    }
 }
 
 public struct UpdateMailboxCredentialsRequest: Message {
+    /// Bounds: at most 128 bytes (UTF-8).
     public var mailboxId: String = ""
     /// Unchanged when empty.
+    ///
+    /// Bounds: at most 1280 bytes (UTF-8).
     public var username: String = ""
     /// The new password or app password. Never returned.
+    ///
+    /// Bounds: at most 4096 bytes (UTF-8).
     public var secret: String = ""
     public var imap: ServerEndpoint? = nil
     public var smtp: ServerEndpoint? = nil
@@ -1624,9 +1861,23 @@ public struct UpdateMailboxCredentialsRequest: Message {
         if let value = self.smtp { writer.writeMessage(value, field: 5) }
         writer.writeUnknownFields(self.unknownFields)
     }
+
+    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+    public func validate() throws(BoundsViolation) {
+        try Bounds.length(self.mailboxId, max: 128, field: "mailbox_id")
+        try Bounds.length(self.username, max: 1280, field: "username")
+        try Bounds.length(self.secret, max: 4096, field: "secret")
+        if let value = self.imap {
+            try Bounds.nested(value, field: "imap")
+        }
+        if let value = self.smtp {
+            try Bounds.nested(value, field: "smtp")
+        }
+    }
 }
 
 public struct GetMailboxStatusRequest: Message {
+    /// Bounds: at most 128 bytes (UTF-8).
     public var mailboxId: String = ""
     /// Fields this build does not know, kept so they survive a round trip.
     public var unknownFields = UnknownFields()
@@ -1645,6 +1896,11 @@ public struct GetMailboxStatusRequest: Message {
     public func encode(to writer: inout WireWriter) {
         if !self.mailboxId.isEmpty { writer.writeString(self.mailboxId, field: 1) }
         writer.writeUnknownFields(self.unknownFields)
+    }
+
+    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+    public func validate() throws(BoundsViolation) {
+        try Bounds.length(self.mailboxId, max: 128, field: "mailbox_id")
     }
 }
 
@@ -1672,14 +1928,23 @@ public struct MailboxStatusResponse: Message {
         if let value = self.lastError { writer.writeMessage(value, field: 2) }
         writer.writeUnknownFields(self.unknownFields)
     }
+
+    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+    public func validate() throws(BoundsViolation) {
+        try Bounds.nested(self.mailbox, field: "mailbox")
+    }
 }
 
 public struct ListMailboxesRequest: Message {
+    /// Bounds: 0 to 500.
     public var pageSize: Int32 = 0
+    /// Bounds: at most 512 bytes (UTF-8).
     public var pageToken: String = ""
     /// Only mailboxes with this status; all when unset.
     public var status: MailboxStatus? = nil
     /// Only this user's mailbox; all the caller may see when empty.
+    ///
+    /// Bounds: at most 128 bytes (UTF-8).
     public var userId: String = ""
     /// Fields this build does not know, kept so they survive a round trip.
     public var unknownFields = UnknownFields()
@@ -1704,6 +1969,13 @@ public struct ListMailboxesRequest: Message {
         if let value = self.status { writer.writeEnum(value, field: 3) }
         if !self.userId.isEmpty { writer.writeString(self.userId, field: 4) }
         writer.writeUnknownFields(self.unknownFields)
+    }
+
+    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+    public func validate() throws(BoundsViolation) {
+        try Bounds.range(self.pageSize, 0, 500, field: "page_size")
+        try Bounds.length(self.pageToken, max: 512, field: "page_token")
+        try Bounds.length(self.userId, max: 128, field: "user_id")
     }
 }
 
@@ -1730,9 +2002,17 @@ public struct ListMailboxesResponse: Message {
         if !self.nextPageToken.isEmpty { writer.writeString(self.nextPageToken, field: 2) }
         writer.writeUnknownFields(self.unknownFields)
     }
+
+    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+    public func validate() throws(BoundsViolation) {
+        for (index, element) in self.mailboxes.enumerated() {
+            try Bounds.nested(element, field: "mailboxes[\(index)]")
+        }
+    }
 }
 
 public struct DisableMailboxRequest: Message {
+    /// Bounds: at most 128 bytes (UTF-8).
     public var mailboxId: String = ""
     /// Keep or remove what the mailbox synced so far. Required.
     public var previousCommunication: PreviousCommunication = PreviousCommunication(rawValue: 0)
@@ -1755,6 +2035,11 @@ public struct DisableMailboxRequest: Message {
         if !self.mailboxId.isEmpty { writer.writeString(self.mailboxId, field: 1) }
         if self.previousCommunication.rawValue != 0 { writer.writeEnum(self.previousCommunication, field: 2) }
         writer.writeUnknownFields(self.unknownFields)
+    }
+
+    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+    public func validate() throws(BoundsViolation) {
+        try Bounds.length(self.mailboxId, max: 128, field: "mailbox_id")
     }
 }
 
@@ -1782,9 +2067,15 @@ public struct DisableMailboxResponse: Message {
         if self.removedTimelineEntries != 0 { writer.writeUInt64(self.removedTimelineEntries, field: 2) }
         writer.writeUnknownFields(self.unknownFields)
     }
+
+    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+    public func validate() throws(BoundsViolation) {
+        try Bounds.nested(self.mailbox, field: "mailbox")
+    }
 }
 
 public struct SyncNowRequest: Message {
+    /// Bounds: at most 128 bytes (UTF-8).
     public var mailboxId: String = ""
     /// Fields this build does not know, kept so they survive a round trip.
     public var unknownFields = UnknownFields()
@@ -1803,6 +2094,11 @@ public struct SyncNowRequest: Message {
     public func encode(to writer: inout WireWriter) {
         if !self.mailboxId.isEmpty { writer.writeString(self.mailboxId, field: 1) }
         writer.writeUnknownFields(self.unknownFields)
+    }
+
+    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+    public func validate() throws(BoundsViolation) {
+        try Bounds.length(self.mailboxId, max: 128, field: "mailbox_id")
     }
 }
 
@@ -1830,8 +2126,11 @@ public struct SyncNowResponse: Message {
 }
 
 public struct ResyncRequest: Message {
+    /// Bounds: at most 128 bytes (UTF-8).
     public var mailboxId: String = ""
     /// Sync again from this time on; from the mailbox's start when unset.
+    ///
+    /// Bounds: from 0001-01-01 to 9999-12-31 (UTC).
     public var since: Timestamp? = nil
     /// Fields this build does not know, kept so they survive a round trip.
     public var unknownFields = UnknownFields()
@@ -1852,6 +2151,14 @@ public struct ResyncRequest: Message {
         if !self.mailboxId.isEmpty { writer.writeString(self.mailboxId, field: 1) }
         if let value = self.since { writer.writeTimestamp(value, field: 2) }
         writer.writeUnknownFields(self.unknownFields)
+    }
+
+    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+    public func validate() throws(BoundsViolation) {
+        try Bounds.length(self.mailboxId, max: 128, field: "mailbox_id")
+        if let value = self.since {
+            try Bounds.range(value, -62135596800000000, 253402300799999999, spelled: "0001-01-01 to 9999-12-31", field: "since")
+        }
     }
 }
 
@@ -1878,7 +2185,9 @@ public struct ResyncResponse: Message {
 }
 
 public struct ListUnconfiguredUsersRequest: Message {
+    /// Bounds: 0 to 500.
     public var pageSize: Int32 = 0
+    /// Bounds: at most 512 bytes (UTF-8).
     public var pageToken: String = ""
     /// Fields this build does not know, kept so they survive a round trip.
     public var unknownFields = UnknownFields()
@@ -1899,6 +2208,12 @@ public struct ListUnconfiguredUsersRequest: Message {
         if self.pageSize != 0 { writer.writeInt32(self.pageSize, field: 1) }
         if !self.pageToken.isEmpty { writer.writeString(self.pageToken, field: 2) }
         writer.writeUnknownFields(self.unknownFields)
+    }
+
+    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+    public func validate() throws(BoundsViolation) {
+        try Bounds.range(self.pageSize, 0, 500, field: "page_size")
+        try Bounds.length(self.pageToken, max: 512, field: "page_token")
     }
 }
 
@@ -1931,10 +2246,16 @@ public struct StartOAuthConnectionRequest: Message {
     /// `GMAIL` or `MICROSOFT_365`.
     public var provider: MailProvider = MailProvider(rawValue: 0)
     /// Whose mailbox; the caller's own when empty.
+    ///
+    /// Bounds: at most 128 bytes (UTF-8).
     public var userId: String = ""
     /// Where the provider sends the browser back; must be registered with the provider.
+    ///
+    /// Bounds: at most 2048 bytes (UTF-8).
     public var redirectUri: String = ""
     /// Pre-fills the provider's sign-in form.
+    ///
+    /// Bounds: at most 1280 bytes (UTF-8).
     public var loginHint: String = ""
     /// Fields this build does not know, kept so they survive a round trip.
     public var unknownFields = UnknownFields()
@@ -1959,6 +2280,13 @@ public struct StartOAuthConnectionRequest: Message {
         if !self.redirectUri.isEmpty { writer.writeString(self.redirectUri, field: 3) }
         if !self.loginHint.isEmpty { writer.writeString(self.loginHint, field: 4) }
         writer.writeUnknownFields(self.unknownFields)
+    }
+
+    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+    public func validate() throws(BoundsViolation) {
+        try Bounds.length(self.userId, max: 128, field: "user_id")
+        try Bounds.length(self.redirectUri, max: 2048, field: "redirect_uri")
+        try Bounds.length(self.loginHint, max: 1280, field: "login_hint")
     }
 }
 
@@ -1994,8 +2322,12 @@ public struct StartOAuthConnectionResponse: Message {
 
 public struct CompleteOAuthConnectionRequest: Message {
     /// From the redirect's `state` parameter.
+    ///
+    /// Bounds: at most 800 bytes (UTF-8).
     public var state: String = ""
     /// From the redirect's `code` parameter.
+    ///
+    /// Bounds: at most 16384 bytes (UTF-8).
     public var code: String = ""
     /// Fields this build does not know, kept so they survive a round trip.
     public var unknownFields = UnknownFields()
@@ -2016,6 +2348,12 @@ public struct CompleteOAuthConnectionRequest: Message {
         if !self.state.isEmpty { writer.writeString(self.state, field: 1) }
         if !self.code.isEmpty { writer.writeString(self.code, field: 2) }
         writer.writeUnknownFields(self.unknownFields)
+    }
+
+    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+    public func validate() throws(BoundsViolation) {
+        try Bounds.length(self.state, max: 800, field: "state")
+        try Bounds.length(self.code, max: 16384, field: "code")
     }
 }
 
@@ -2038,6 +2376,11 @@ public struct CompleteOAuthConnectionResponse: Message {
     public func encode(to writer: inout WireWriter) {
         writer.writeMessage(self.mailbox, field: 1)
         writer.writeUnknownFields(self.unknownFields)
+    }
+
+    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+    public func validate() throws(BoundsViolation) {
+        try Bounds.nested(self.mailbox, field: "mailbox")
     }
 }
 
@@ -2132,10 +2475,16 @@ public struct SyncEvent: Message {
 
 public struct ListSyncEventsRequest: Message {
     /// Only this mailbox; all the caller may see when empty.
+    ///
+    /// Bounds: at most 128 bytes (UTF-8).
     public var mailboxId: String = ""
     /// Only these kinds; all when empty.
+    ///
+    /// Bounds: at most 64 elements.
     public var kinds: [SyncEventKind] = []
+    /// Bounds: 0 to 500.
     public var pageSize: Int32 = 0
+    /// Bounds: at most 512 bytes (UTF-8).
     public var pageToken: String = ""
     /// Fields this build does not know, kept so they survive a round trip.
     public var unknownFields = UnknownFields()
@@ -2160,6 +2509,14 @@ public struct ListSyncEventsRequest: Message {
         if self.pageSize != 0 { writer.writeInt32(self.pageSize, field: 3) }
         if !self.pageToken.isEmpty { writer.writeString(self.pageToken, field: 4) }
         writer.writeUnknownFields(self.unknownFields)
+    }
+
+    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+    public func validate() throws(BoundsViolation) {
+        try Bounds.length(self.mailboxId, max: 128, field: "mailbox_id")
+        try Bounds.count(self.kinds.count, max: 64, field: "kinds")
+        try Bounds.range(self.pageSize, 0, 500, field: "page_size")
+        try Bounds.length(self.pageToken, max: 512, field: "page_token")
     }
 }
 
@@ -2190,7 +2547,9 @@ public struct ListSyncEventsResponse: Message {
 }
 
 public struct WatchSyncEventsRequest: Message {
+    /// Bounds: at most 128 bytes (UTF-8).
     public var mailboxId: String = ""
+    /// Bounds: at most 64 elements.
     public var kinds: [SyncEventKind] = []
     /// Fields this build does not know, kept so they survive a round trip.
     public var unknownFields = UnknownFields()
@@ -2211,6 +2570,12 @@ public struct WatchSyncEventsRequest: Message {
         if !self.mailboxId.isEmpty { writer.writeString(self.mailboxId, field: 1) }
         writer.writePackedEnum(self.kinds, field: 2)
         writer.writeUnknownFields(self.unknownFields)
+    }
+
+    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+    public func validate() throws(BoundsViolation) {
+        try Bounds.length(self.mailboxId, max: 128, field: "mailbox_id")
+        try Bounds.count(self.kinds.count, max: 64, field: "kinds")
     }
 }
 
@@ -2303,8 +2668,11 @@ public struct ErrorLogEntry: Message {
 }
 
 public struct ListErrorLogRequest: Message {
+    /// Bounds: at most 128 bytes (UTF-8).
     public var mailboxId: String = ""
+    /// Bounds: 0 to 500.
     public var pageSize: Int32 = 0
+    /// Bounds: at most 512 bytes (UTF-8).
     public var pageToken: String = ""
     /// Fields this build does not know, kept so they survive a round trip.
     public var unknownFields = UnknownFields()
@@ -2327,6 +2695,13 @@ public struct ListErrorLogRequest: Message {
         if self.pageSize != 0 { writer.writeInt32(self.pageSize, field: 2) }
         if !self.pageToken.isEmpty { writer.writeString(self.pageToken, field: 3) }
         writer.writeUnknownFields(self.unknownFields)
+    }
+
+    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+    public func validate() throws(BoundsViolation) {
+        try Bounds.length(self.mailboxId, max: 128, field: "mailbox_id")
+        try Bounds.range(self.pageSize, 0, 500, field: "page_size")
+        try Bounds.length(self.pageToken, max: 512, field: "page_token")
     }
 }
 
@@ -2505,8 +2880,11 @@ public struct TimelineEntry: Message {
 }
 
 public struct ListLeadTimelineRequest: Message {
+    /// Bounds: at most 128 bytes (UTF-8).
     public var leadId: String = ""
+    /// Bounds: 0 to 500.
     public var pageSize: Int32 = 0
+    /// Bounds: at most 512 bytes (UTF-8).
     public var pageToken: String = ""
     /// Fields this build does not know, kept so they survive a round trip.
     public var unknownFields = UnknownFields()
@@ -2529,6 +2907,13 @@ public struct ListLeadTimelineRequest: Message {
         if self.pageSize != 0 { writer.writeInt32(self.pageSize, field: 2) }
         if !self.pageToken.isEmpty { writer.writeString(self.pageToken, field: 3) }
         writer.writeUnknownFields(self.unknownFields)
+    }
+
+    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+    public func validate() throws(BoundsViolation) {
+        try Bounds.length(self.leadId, max: 128, field: "lead_id")
+        try Bounds.range(self.pageSize, 0, 500, field: "page_size")
+        try Bounds.length(self.pageToken, max: 512, field: "page_token")
     }
 }
 
@@ -2560,19 +2945,31 @@ public struct ListLeadTimelineResponse: Message {
 
 /// An email sent from the CRM through the caller's own mailbox (SMTP) and recorded on the lead.
 public struct SendSmartMailRequest: Message {
+    /// Bounds: at most 128 bytes (UTF-8).
     public var leadId: String = ""
+    /// Bounds: at most 4000 bytes (UTF-8).
     public var subject: String = ""
     /// A text body, an HTML body, or both (at least one).
+    ///
+    /// Bounds: at most 2097152 bytes (UTF-8).
     public var textBody: String = ""
+    /// Bounds: at most 2097152 bytes (UTF-8).
     public var htmlBody: String = ""
     /// Recipients; the lead's first address when empty.
+    ///
+    /// Bounds: at most 50 elements; each at most 1024 bytes (UTF-8).
     public var to: [String] = []
+    /// Bounds: at most 50 elements; each at most 1024 bytes (UTF-8).
     public var cc: [String] = []
     /// Links the mail to this opportunity too.
+    ///
+    /// Bounds: at most 128 bytes (UTF-8).
     public var opportunityId: String = ""
     /// Makes a retry safe: a request repeating the caller's key of the last 24 hours gets the
     /// first one's answer and sends nothing. A letters, digits, '-', '_', '.' and ':' string of at
     /// most 128 characters (a UUID fits); empty: every request sends.
+    ///
+    /// Bounds: at most 512 bytes (UTF-8).
     public var idempotencyKey: String = ""
     /// Fields this build does not know, kept so they survive a round trip.
     public var unknownFields = UnknownFields()
@@ -2606,6 +3003,24 @@ public struct SendSmartMailRequest: Message {
         if !self.idempotencyKey.isEmpty { writer.writeString(self.idempotencyKey, field: 8) }
         writer.writeUnknownFields(self.unknownFields)
     }
+
+    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+    public func validate() throws(BoundsViolation) {
+        try Bounds.length(self.leadId, max: 128, field: "lead_id")
+        try Bounds.length(self.subject, max: 4000, field: "subject")
+        try Bounds.length(self.textBody, max: 2097152, field: "text_body")
+        try Bounds.length(self.htmlBody, max: 2097152, field: "html_body")
+        try Bounds.count(self.to.count, max: 50, field: "to")
+        for (index, element) in self.to.enumerated() {
+            try Bounds.length(element, max: 1024, field: "to[\(index)]")
+        }
+        try Bounds.count(self.cc.count, max: 50, field: "cc")
+        for (index, element) in self.cc.enumerated() {
+            try Bounds.length(element, max: 1024, field: "cc[\(index)]")
+        }
+        try Bounds.length(self.opportunityId, max: 128, field: "opportunity_id")
+        try Bounds.length(self.idempotencyKey, max: 512, field: "idempotency_key")
+    }
 }
 
 public struct SendSmartMailResponse: Message {
@@ -2637,12 +3052,19 @@ public struct SendSmartMailResponse: Message {
     }
 }
 
+/// Interval: `period_start` is not after `period_end`, at most 366 days apart (checked when both are set).
 public struct GetBillingReportRequest: Message {
     /// Inclusive.
+    ///
+    /// Bounds: from 1970-01-01 to 9999-12-31 (UTC).
     public var periodStart: Timestamp = .epoch
     /// Exclusive.
+    ///
+    /// Bounds: from 1970-01-01 to 9999-12-31 (UTC).
     public var periodEnd: Timestamp = .epoch
     /// One company; all when empty.
+    ///
+    /// Bounds: at most 128 bytes (UTF-8).
     public var companyId: String = ""
     /// Fields this build does not know, kept so they survive a round trip.
     public var unknownFields = UnknownFields()
@@ -2665,6 +3087,16 @@ public struct GetBillingReportRequest: Message {
         if self.periodEnd != .epoch { writer.writeTimestamp(self.periodEnd, field: 2) }
         if !self.companyId.isEmpty { writer.writeString(self.companyId, field: 3) }
         writer.writeUnknownFields(self.unknownFields)
+    }
+
+    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+    public func validate() throws(BoundsViolation) {
+        try Bounds.range(self.periodStart, 0, 253402300799999999, spelled: "1970-01-01 to 9999-12-31", field: "period_start")
+        try Bounds.range(self.periodEnd, 0, 253402300799999999, spelled: "1970-01-01 to 9999-12-31", field: "period_end")
+        try Bounds.length(self.companyId, max: 128, field: "company_id")
+        if self.periodStart != .epoch, self.periodEnd != .epoch {
+            try Bounds.interval(self.periodStart, self.periodEnd, maxDays: 366, startField: "period_start", endField: "period_end")
+        }
     }
 }
 
@@ -2769,6 +3201,7 @@ public struct Backup: Message {
 }
 
 public struct BackupTenantRequest: Message {
+    /// Bounds: at most 128 bytes (UTF-8).
     public var companyId: String = ""
     /// Back up even when nothing changed since the latest backup.
     public var force: Bool = false
@@ -2792,11 +3225,19 @@ public struct BackupTenantRequest: Message {
         if self.force { writer.writeBool(self.force, field: 2) }
         writer.writeUnknownFields(self.unknownFields)
     }
+
+    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+    public func validate() throws(BoundsViolation) {
+        try Bounds.length(self.companyId, max: 128, field: "company_id")
+    }
 }
 
 public struct RestoreTenantRequest: Message {
+    /// Bounds: at most 128 bytes (UTF-8).
     public var backupId: String = ""
     /// Must be the backup's company, as a guard against restoring over the wrong tenant.
+    ///
+    /// Bounds: at most 128 bytes (UTF-8).
     public var companyId: String = ""
     /// Fields this build does not know, kept so they survive a round trip.
     public var unknownFields = UnknownFields()
@@ -2817,6 +3258,12 @@ public struct RestoreTenantRequest: Message {
         if !self.backupId.isEmpty { writer.writeString(self.backupId, field: 1) }
         if !self.companyId.isEmpty { writer.writeString(self.companyId, field: 2) }
         writer.writeUnknownFields(self.unknownFields)
+    }
+
+    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+    public func validate() throws(BoundsViolation) {
+        try Bounds.length(self.backupId, max: 128, field: "backup_id")
+        try Bounds.length(self.companyId, max: 128, field: "company_id")
     }
 }
 
@@ -2847,6 +3294,7 @@ public struct RestoreTenantResponse: Message {
 }
 
 public struct VerifyBackupRequest: Message {
+    /// Bounds: at most 128 bytes (UTF-8).
     public var backupId: String = ""
     /// Fields this build does not know, kept so they survive a round trip.
     public var unknownFields = UnknownFields()
@@ -2865,6 +3313,11 @@ public struct VerifyBackupRequest: Message {
     public func encode(to writer: inout WireWriter) {
         if !self.backupId.isEmpty { writer.writeString(self.backupId, field: 1) }
         writer.writeUnknownFields(self.unknownFields)
+    }
+
+    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+    public func validate() throws(BoundsViolation) {
+        try Bounds.length(self.backupId, max: 128, field: "backup_id")
     }
 }
 
@@ -2897,8 +3350,12 @@ public struct VerifyBackupResponse: Message {
 
 public struct ListBackupsRequest: Message {
     /// One company; all when empty.
+    ///
+    /// Bounds: at most 128 bytes (UTF-8).
     public var companyId: String = ""
+    /// Bounds: 0 to 500.
     public var pageSize: Int32 = 0
+    /// Bounds: at most 512 bytes (UTF-8).
     public var pageToken: String = ""
     /// Fields this build does not know, kept so they survive a round trip.
     public var unknownFields = UnknownFields()
@@ -2921,6 +3378,13 @@ public struct ListBackupsRequest: Message {
         if self.pageSize != 0 { writer.writeInt32(self.pageSize, field: 2) }
         if !self.pageToken.isEmpty { writer.writeString(self.pageToken, field: 3) }
         writer.writeUnknownFields(self.unknownFields)
+    }
+
+    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+    public func validate() throws(BoundsViolation) {
+        try Bounds.length(self.companyId, max: 128, field: "company_id")
+        try Bounds.range(self.pageSize, 0, 500, field: "page_size")
+        try Bounds.length(self.pageToken, max: 512, field: "page_token")
     }
 }
 

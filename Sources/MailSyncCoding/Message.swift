@@ -14,9 +14,17 @@ public protocol Message: Sendable, Hashable {
     func encode(to writer: inout WireWriter)
     /// Fields this build does not know, kept verbatim.
     var unknownFields: UnknownFields { get set }
+    /// Checks the bounds the schema declares on this message's fields, at every depth (nested and
+    /// repeated messages included). The server calls it on every request before the handler runs.
+    ///
+    /// - Throws: `BoundsViolation` naming the first field out of bounds (`items[3].name`) and the bound.
+    func validate() throws(BoundsViolation)
 }
 
 extension Message {
+    /// No bounds: generated messages whose schema declares none (at any depth) keep this.
+    public func validate() throws(BoundsViolation) {}
+
     /// The message's encoding.
     public func serializedBytes() -> [UInt8] {
         var writer = WireWriter()

@@ -46,6 +46,46 @@ public struct MessageDecl: Sendable, Hashable {
     public var doc: [String]
     public var fields: [FieldDecl] = []
     public var reserved: [ReservedDecl] = []
+    /// `interval start to end [max_days = n];` declarations, in order.
+    public var intervals: [IntervalDecl] = []
+}
+
+/// `interval period_start to period_end [max_days = 366];`: two timestamp fields of the message
+/// form an interval, `start <= end`, at most `max_days` days long when given.
+public struct IntervalDecl: Sendable, Hashable {
+    public var start: String
+    public var startLocation: SourceLocation
+    public var end: String
+    public var endLocation: SourceLocation
+    /// The options in brackets, as written (`max_days` is the only one the checker accepts).
+    public var options: [FieldOption] = []
+    public var location: SourceLocation
+}
+
+/// One `name = value` in a field's (or an interval's) brackets, as written. The checker decides
+/// whether it applies to the field's type; `Bound` resolves checked options.
+public struct FieldOption: Sendable, Hashable {
+    public enum Value: Sendable, Hashable {
+        case integer(Int)
+        /// `true` or `false`, or another bare name (refused by the checker).
+        case name(String)
+        /// `low to high`.
+        case range(RangeEnd, RangeEnd)
+    }
+
+    /// One end of a `range`: a number, a quoted time (`"2000-01-01"`, `"2000-01-01T12:00:00Z"`),
+    /// or `min` / `max` of the field's type.
+    public enum RangeEnd: Sendable, Hashable {
+        case integer(Int)
+        case time(String)
+        case min
+        case max
+    }
+
+    public var name: String
+    public var location: SourceLocation
+    public var value: Value
+    public var valueLocation: SourceLocation
 }
 
 public struct FieldDecl: Sendable, Hashable {
@@ -63,6 +103,8 @@ public struct FieldDecl: Sendable, Hashable {
     public var number: Int
     public var numberLocation: SourceLocation
     public var doc: [String]
+    /// The options in brackets after the number (`[max_length = 200]`), as written.
+    public var options: [FieldOption] = []
 }
 
 /// The scalar types of the language.

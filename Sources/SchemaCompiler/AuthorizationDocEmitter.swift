@@ -20,6 +20,7 @@ struct AuthorizationDocEmitter {
                 lines += table(service, in: file)
             }
         }
+        lines += BoundsDocSection(files: files).lines()
         return lines.joined(separator: "\n") + "\n"
     }
 

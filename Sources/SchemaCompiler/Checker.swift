@@ -140,6 +140,15 @@ struct Checker {
             numbers[field.number] = numbers[field.number] ?? field.name
 
             checkFieldType(field)
+            let symbols = self.symbols
+            for (location, problem) in FieldBounds.resolve(field, isEnum: { symbols[$0] == .enum }).problems {
+                sink.error(location, problem)
+            }
+        }
+        for interval in message.intervals {
+            for (location, problem) in IntervalBounds.resolve(interval, in: message).problems {
+                sink.error(location, problem)
+            }
         }
     }
 

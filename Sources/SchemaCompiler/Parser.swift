@@ -107,6 +107,8 @@ struct Parser {
             do {
                 if current.isKeyword("reserved") {
                     message.reserved.append(try parseReserved())
+                } else if current.isKeyword("interval"), peek(1).kind == .identifier, peek(2).isKeyword("to") {
+                    message.intervals.append(try parseInterval())
                 } else {
                     message.fields.append(try parseField())
                 }
@@ -130,10 +132,77 @@ struct Parser {
         let name = try expectIdentifier("a field name")
         try expectSymbol("=", after: "the field name")
         let number = try expectInteger("a field number")
-        try expectSymbol(";", after: "the field number")
+        let options = current.isSymbol("[") ? try parseFieldOptions() : []
+        try expectSymbol(";", after: options.isEmpty ? "the field number" : "the field options")
         return FieldDecl(
             label: label, labelLocation: first.location, type: type, name: name.text, location: name.location,
-            number: number.value, numberLocation: number.location, doc: first.doc)
+            number: number.value, numberLocation: number.location, doc: first.doc, options: options)
+    }
+
+    /// `interval start to end [options];`
+    private mutating func parseInterval() throws -> IntervalDecl {
+        let keyword = current
+        advance()
+        let start = try expectIdentifier("the interval's start field")
+        advance() // `to`, checked by the caller
+        let end = try expectIdentifier("the interval's end field after 'to'")
+        let options = current.isSymbol("[") ? try parseFieldOptions() : []
+        try expectSymbol(";", after: "the interval")
+        return IntervalDecl(
+            start: start.text, startLocation: start.location, end: end.text, endLocation: end.location,
+            options: options, location: keyword.location)
+    }
+
+    /// `[name = value, ...]`: a value is an integer, a name (`true`), or a range
+    /// `low to high` whose ends are integers, quoted times, `min` or `max`.
+    private mutating func parseFieldOptions() throws -> [FieldOption] {
+        try expectSymbol("[", after: "the field number")
+        var options: [FieldOption] = []
+        repeat {
+            if !options.isEmpty { advance() }
+            let name = try expectIdentifier("an option name such as 'max_length'")
+            try expectSymbol("=", after: "the option name '\(name.text)'")
+            let valueToken = current
+            let value: FieldOption.Value
+            if valueToken.kind == .identifier, valueToken.text != "min", valueToken.text != "max" {
+                advance()
+                value = .name(valueToken.text)
+            } else {
+                let first = try parseRangeEnd()
+                if current.isKeyword("to") {
+                    advance()
+                    value = .range(first, try parseRangeEnd())
+                } else if case .integer(let n) = first {
+                    value = .integer(n)
+                } else {
+                    throw SyntaxError(location: current.location, message: "expected 'to' after \(valueToken.quoted), found \(current.quoted): a range reads 'low to high'")
+                }
+            }
+            let valueLocation = valueToken.location
+            options.append(FieldOption(name: name.text, location: name.location, value: value, valueLocation: valueLocation))
+        } while current.isSymbol(",")
+        try expectSymbol("]", after: "the field options")
+        return options
+    }
+
+    private mutating func parseRangeEnd() throws -> FieldOption.RangeEnd {
+        let token = current
+        switch token.kind {
+        case .integer:
+            return .integer(try expectInteger("a number").value)
+        case .string:
+            advance()
+            return .time(token.text)
+        case .identifier:
+            advance()
+            switch token.text {
+            case "min": return .min
+            case "max": return .max
+            default: throw SyntaxError(location: token.location, message: "expected a number, a quoted time, 'min' or 'max', found \(token.quoted)")
+            }
+        default:
+            throw unexpected("a number, a quoted time, 'min', 'max', 'true' or 'false'")
+        }
     }
 
     private mutating func parseType() throws -> TypeRef {

@@ -31,10 +31,11 @@ public struct SwiftEmitter {
         w.line()
         w.line("import MailSyncCoding")
         w.line("import MailSyncRPC")
+        let needing = messagesNeedingValidation()
         for declaration in file.declarations {
             w.line()
             switch declaration {
-            case .message(let message): emit(message, into: &w)
+            case .message(let message): emit(message, needing: needing, into: &w)
             case .enum(let decl): emit(decl, into: &w)
             case .service(let service): emitClient(service, into: &w)
             }
@@ -60,12 +61,23 @@ public struct SwiftEmitter {
         }
     }
 
-    private func emit(_ message: MessageDecl, into w: inout CodeWriter) {
-        w.doc(message.doc)
+    private func emit(_ message: MessageDecl, needing: Set<String>, into w: inout CodeWriter) {
+        var doc = message.doc
+        for interval in intervals(of: message) {
+            if !doc.isEmpty { doc.append("") }
+            doc.append(interval.summary)
+        }
+        w.doc(doc)
         w.block("public struct \(message.name): Message {") { w in
             for field in message.fields {
                 let coding = coding(of: field)
-                w.doc(field.doc)
+                var doc = field.doc
+                let summary = bounds(of: field).summary(for: field)
+                if !summary.isEmpty {
+                    if !doc.isEmpty { doc.append("") }
+                    doc.append(summary)
+                }
+                w.doc(doc)
                 w.line("public var \(Self.property(field)): \(coding.swiftType) = \(coding.defaultValue)")
             }
             w.line("/// Fields this build does not know, kept so they survive a round trip.")
@@ -76,6 +88,10 @@ public struct SwiftEmitter {
             emitDecoder(message, into: &w)
             w.line()
             emitEncoder(message, into: &w)
+            if needing.contains(message.name) {
+                w.line()
+                emitValidate(message, needing: needing, into: &w)
+            }
         }
     }
 

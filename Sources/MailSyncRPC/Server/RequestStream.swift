@@ -27,10 +27,19 @@ public struct RequestStream<Request: Message>: AsyncSequence, Sendable {
     }
 }
 
+/// Decodes a request and checks the bounds its schema declares (`Message.validate()`), so no
+/// handler sees a request outside them: either failure is `invalid argument` naming the field.
 func decodeRequest<Request: Message>(_ bytes: [UInt8], limits: DecodingLimits) throws -> Request {
+    let request: Request
     do {
-        return try Request(serializedBytes: bytes, limits: limits)
+        request = try Request(serializedBytes: bytes, limits: limits)
     } catch let error as DecodingError {
         throw RPCError(.invalidArgument, "the request could not be decoded: \(error)")
     }
+    do {
+        try request.validate()
+    } catch {
+        throw RPCError(.invalidArgument, "\(error)")
+    }
+    return request
 }

@@ -7,7 +7,10 @@ public import MailSyncCoding
 ///
 /// Order of checks: the method must exist (`unimplemented`), credentials must be valid
 /// (`unauthenticated`), the caller's role must be among the method's `allowedRoles`
-/// (`permission denied`); only then does the handler run. A handler's `RPCError` becomes the status
+/// (`permission denied`), and the request must decode and lie within the bounds its schema declares
+/// (`invalid argument` naming the field: `ServerMethod` calls the generated `Message.validate()` on
+/// the request; a client stream's messages are checked as the handler reads each one); only then does
+/// the handler run. A handler's `RPCError` becomes the status
 /// as is; a cancelled handler becomes `cancelled` (or `deadline exceeded` once the deadline has
 /// passed); any other error becomes `internal` with a generic message, and is logged.
 ///

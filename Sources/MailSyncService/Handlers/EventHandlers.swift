@@ -57,7 +57,8 @@ struct EventHandlers: Sendable {
     /// The events a caller may see of what a request asks for: kinds checked (each a known kind,
     /// else `invalid argument` naming it), the named mailbox checked (`not found`, or `permission
     /// denied` for another user's without `manage_others`), and only the caller's own events for
-    /// roles that may not act on others.
+    /// roles that may not act on others. Repeated kinds are dropped (the filter holds each known
+    /// kind at most once, in ascending order), so a request's size never multiplies the query's.
     func scopedFilter(
         mailboxID: String, kinds: [SyncEventKind], caller: Caller, tenant: TenantID, context: ServerContext
     ) async throws -> SyncEventRecords.Filter {
@@ -65,7 +66,7 @@ struct EventHandlers: Sendable {
             throw RPCError(.invalidArgument, "kinds[\(i)] must be a known sync event kind, got \(kind.rawValue)")
         }
         var filter = SyncEventRecords.Filter()
-        filter.kinds = kinds
+        filter.kinds = SyncEventRecords.distinctKinds(kinds)
         filter.mailboxID = try await scopedMailbox(mailboxID, tenant: tenant, context: context)
         if !context.method.mayActOnOthers(role: caller.role) { filter.userID = caller.userID }
         return filter

@@ -53,7 +53,14 @@ enum SyncEventRecords {
     struct Filter: Sendable {
         var mailboxID: String?
         var userID: String?
+        /// Empty: every kind. Deduplicated again when the query is built (`distinctKinds`).
         var kinds: [SyncEventKind] = []
+    }
+
+    /// Each kind once, in ascending raw value: an `IN` list (and a watcher's per-event check) costs
+    /// at most one term per distinct kind, whatever the request repeated.
+    static func distinctKinds(_ kinds: [SyncEventKind]) -> [SyncEventKind] {
+        Set(kinds).sorted { $0.rawValue < $1.rawValue }
     }
 
     /// Events newest first, older than `beforeSeq` (0: from the newest), at most `limit`.
@@ -114,7 +121,7 @@ enum SyncEventRecords {
             arguments.append(.text(userID))
         }
         if !filter.kinds.isEmpty {
-            conditions.append("kind IN (\(filter.kinds.map { String($0.rawValue) }.joined(separator: ", ")))")
+            conditions.append("kind IN (\(distinctKinds(filter.kinds).map { String($0.rawValue) }.joined(separator: ", ")))")
         }
         let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         arguments.append(.integer(limit))

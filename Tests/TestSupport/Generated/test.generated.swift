@@ -780,3 +780,158 @@ public struct InspectResponse: Message {
         writer.writeUnknownFields(self.unknownFields)
     }
 }
+
+/// Every kind of bound, for the generated `validate()` tests.
+///
+/// Interval: `start` is not after `end`, at most 2 days apart (checked when both are set).
+public struct Bounded: Message {
+    /// Bounds: at most 5 bytes (UTF-8).
+    public var name: String = ""
+    /// Bounds: at most 3 bytes.
+    public var data: [UInt8] = []
+    /// Bounds: at most 3 elements; each -1 to 10.
+    public var numbers: [Int32] = []
+    /// Bounds: at most 2 entries; keys at most 3 bytes (UTF-8); each at most 4 bytes (UTF-8).
+    public var labels: [String: String] = [:]
+    /// Bounds: 0 to max.
+    public var big: UInt64 = 0
+    /// Bounds: from 2000-01-01 to 2000-12-31 (UTC).
+    public var since: Timestamp? = nil
+    /// Bounds: a known value.
+    public var color: Color = Color(rawValue: 0)
+    /// Bounds: at most 4 elements.
+    public var children: [Bounded] = []
+    public var start: Timestamp = .epoch
+    public var end: Timestamp? = nil
+    /// Bounds: each at most 2 bytes (UTF-8).
+    public var tags: [String] = []
+    /// Fields this build does not know, kept so they survive a round trip.
+    public var unknownFields = UnknownFields()
+
+    public init() {}
+
+    public init(from reader: inout WireReader) throws {
+        while let (field, wireType) = try reader.nextTag() {
+            switch field {
+            case 1: self.name = try reader.readString(field: field, wireType: wireType)
+            case 2: self.data = try reader.readBytes(field: field, wireType: wireType)
+            case 3: try reader.readRepeatedInt32(field: field, wireType: wireType, into: &self.numbers)
+            case 4:
+                let (key, value) = try reader.readMapEntry(field: field, wireType: wireType, key: "", value: "") { entry, entryField, entryType, k, v in
+                    switch entryField {
+                    case 1: k = try entry.readString(field: entryField, wireType: entryType)
+                    case 2: v = try entry.readString(field: entryField, wireType: entryType)
+                    default: try entry.skip(field: entryField, wireType: entryType)
+                    }
+                }
+                self.labels[key] = value
+            case 5: self.big = try reader.readUInt64(field: field, wireType: wireType)
+            case 6: self.since = try reader.readTimestamp(field: field, wireType: wireType)
+            case 7: self.color = try reader.readEnum(field: field, wireType: wireType) as Color
+            case 8: self.children.append(try reader.readMessage(field: field, wireType: wireType) as Bounded)
+            case 9: self.start = try reader.readTimestamp(field: field, wireType: wireType)
+            case 10: self.end = try reader.readTimestamp(field: field, wireType: wireType)
+            case 11: self.tags.append(try reader.readString(field: field, wireType: wireType))
+            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+            }
+        }
+    }
+
+    public func encode(to writer: inout WireWriter) {
+        if !self.name.isEmpty { writer.writeString(self.name, field: 1) }
+        if !self.data.isEmpty { writer.writeBytes(self.data, field: 2) }
+        writer.writePackedInt32(self.numbers, field: 3)
+        writer.writeMap(self.labels, field: 4, key: { $0.writeString($1, field: 1) }, value: { $0.writeString($1, field: 2) })
+        if self.big != 0 { writer.writeUInt64(self.big, field: 5) }
+        if let value = self.since { writer.writeTimestamp(value, field: 6) }
+        if self.color.rawValue != 0 { writer.writeEnum(self.color, field: 7) }
+        for value in self.children { writer.writeMessage(value, field: 8) }
+        if self.start != .epoch { writer.writeTimestamp(self.start, field: 9) }
+        if let value = self.end { writer.writeTimestamp(value, field: 10) }
+        for value in self.tags { writer.writeString(value, field: 11) }
+        writer.writeUnknownFields(self.unknownFields)
+    }
+
+    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+    public func validate() throws(BoundsViolation) {
+        try Bounds.length(self.name, max: 5, field: "name")
+        try Bounds.length(self.data, max: 3, field: "data")
+        try Bounds.count(self.numbers.count, max: 3, field: "numbers")
+        for (index, element) in self.numbers.enumerated() {
+            try Bounds.range(element, -1, 10, field: "numbers[\(index)]")
+        }
+        try Bounds.count(self.labels.count, max: 2, field: "labels")
+        for (key, element) in self.labels {
+            try Bounds.length(key, max: 3, field: "labels key")
+            try Bounds.length(element, max: 4, field: "labels[\(key.prefix(40))]")
+        }
+        try Bounds.range(self.big, 0, UInt64.max, field: "big")
+        if let value = self.since {
+            try Bounds.range(value, 946684800000000, 978307199999999, spelled: "2000-01-01 to 2000-12-31", field: "since")
+        }
+        try Bounds.knownValue(self.color, field: "color")
+        try Bounds.count(self.children.count, max: 4, field: "children")
+        for (index, element) in self.children.enumerated() {
+            try Bounds.nested(element, field: "children[\(index)]")
+        }
+        for (index, element) in self.tags.enumerated() {
+            try Bounds.length(element, max: 2, field: "tags[\(index)]")
+        }
+        if self.start != .epoch, let end = self.end {
+            try Bounds.interval(self.start, end, maxDays: 2, startField: "start", endField: "end")
+        }
+    }
+}
+
+/// Holds bounded messages without bounds of its own: still validated, at every depth.
+public struct BoundedHolder: Message {
+    public var items: [Bounded] = []
+    public var byNumber: [Int32: Bounded] = [:]
+    public var one: Bounded? = nil
+    public var plain: Nested = Nested()
+    /// Fields this build does not know, kept so they survive a round trip.
+    public var unknownFields = UnknownFields()
+
+    public init() {}
+
+    public init(from reader: inout WireReader) throws {
+        while let (field, wireType) = try reader.nextTag() {
+            switch field {
+            case 1: self.items.append(try reader.readMessage(field: field, wireType: wireType) as Bounded)
+            case 2:
+                let (key, value) = try reader.readMapEntry(field: field, wireType: wireType, key: Int32(0), value: Bounded()) { entry, entryField, entryType, k, v in
+                    switch entryField {
+                    case 1: k = try entry.readInt32(field: entryField, wireType: entryType)
+                    case 2: v = try entry.readMessage(field: entryField, wireType: entryType) as Bounded
+                    default: try entry.skip(field: entryField, wireType: entryType)
+                    }
+                }
+                self.byNumber[key] = value
+            case 3: self.one = try reader.readMessage(field: field, wireType: wireType) as Bounded
+            case 4: self.plain = try reader.readMessage(field: field, wireType: wireType) as Nested
+            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+            }
+        }
+    }
+
+    public func encode(to writer: inout WireWriter) {
+        for value in self.items { writer.writeMessage(value, field: 1) }
+        writer.writeMap(self.byNumber, field: 2, key: { $0.writeInt32($1, field: 1) }, value: { $0.writeMessage($1, field: 2) })
+        if let value = self.one { writer.writeMessage(value, field: 3) }
+        writer.writeMessage(self.plain, field: 4)
+        writer.writeUnknownFields(self.unknownFields)
+    }
+
+    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+    public func validate() throws(BoundsViolation) {
+        for (index, element) in self.items.enumerated() {
+            try Bounds.nested(element, field: "items[\(index)]")
+        }
+        for (key, element) in self.byNumber {
+            try Bounds.nested(element, field: "by_number[\(key)]")
+        }
+        if let value = self.one {
+            try Bounds.nested(value, field: "one")
+        }
+    }
+}
