@@ -43,18 +43,7 @@ extension IMAPConnection {
         } else {
             commands = ["UID SEARCH UID \(first):*" + criteria]
         }
-        var found = Set<UInt32>()
-        for responses in try await pipeline(commands) {
-            for response in responses {
-                switch response {
-                case .untagged(.search(let uids)): found.formUnion(uids)
-                case .untagged(.esearch(let result)) where result.isUID:
-                    for range in result.all { found.formUnion(range) }
-                default: break
-                }
-            }
-        }
-        return found.filter { $0 > afterUID }.sorted()
+        return UIDSearchResults.collect(try await pipeline(commands).joined(), after: afterUID)
     }
 
     /// Header data for `uids` (any order in, ascending out; each UID once), from
