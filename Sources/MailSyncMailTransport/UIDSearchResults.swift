@@ -2,18 +2,43 @@ import MailSyncIMAP
 
 /// The UIDs that `UID SEARCH` answers name, from `* SEARCH` and UID `* ESEARCH … ALL` responses.
 public enum UIDSearchResults {
+    /// Most UIDs one search may name: 5,000,000 (about 20 MB as UInt32, a few times that while
+    /// collected). Far above any real folder, far below what a few bytes of ESEARCH can claim:
+    /// `ALL 1:4294967295` names four billion UIDs in 12 bytes.
+    public static let defaultLimit = 5_000_000
+
+    /// The answer named more than `limit` UIDs greater than the one asked after.
+    public struct TooManyUIDs: Error, Hashable, Sendable {
+        public var limit: Int
+    }
+
     /// UIDs greater than `afterUID` named by `responses`, ascending, each once.
-    /// Responses of other kinds, and ESEARCH answers without `UID`, are ignored.
-    public static func collect(_ responses: some Sequence<IMAPResponse>, after afterUID: UInt32) -> [UInt32] {
+    ///
+    /// Responses of other kinds, and ESEARCH answers without `UID`, are ignored. Ranges are
+    /// clipped to UIDs above `afterUID` and counted before they are expanded, so memory stays
+    /// bounded by `limit` whatever the server claims.
+    /// - Throws: `TooManyUIDs` as soon as more than `limit` distinct UIDs would be collected.
+    public static func collect(
+        _ responses: some Sequence<IMAPResponse>, after afterUID: UInt32, limit: Int = defaultLimit
+    ) throws(TooManyUIDs) -> [UInt32] {
         var found = Set<UInt32>()
         for response in responses {
             switch response {
-            case .untagged(.search(let uids)): found.formUnion(uids)
+            case .untagged(.search(let uids)):
+                for uid in uids where uid > afterUID {
+                    found.insert(uid)
+                    if found.count > limit { throw TooManyUIDs(limit: limit) }
+                }
             case .untagged(.esearch(let result)) where result.isUID:
-                for range in result.all { found.formUnion(range) }
+                for range in result.all where range.upperBound > afterUID {
+                    let clipped = max(range.lowerBound, afterUID + 1)...range.upperBound
+                    // At most 2^32 elements: Int holds the sum on 64-bit platforms.
+                    guard found.count + clipped.count <= limit else { throw TooManyUIDs(limit: limit) }
+                    found.formUnion(clipped)
+                }
             default: break
             }
         }
-        return found.filter { $0 > afterUID }.sorted()
+        return found.sorted()
     }
 }
