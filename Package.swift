@@ -167,7 +167,7 @@ let package = Package(
         .testTarget(name: "MailSyncMatchingTests", dependencies: ["MailSyncMatching", "MailSyncIMAP"]),
         .testTarget(
             name: "MailSyncMailTransportTests",
-            dependencies: ["MailSyncMailTransport", "MailSyncIMAP", "MailSyncErrors", "TestSupport"]
+            dependencies: ["MailSyncMailTransport", "MailSyncIMAP", "MailSyncErrors", "MailSyncMatching", "TestSupport"]
         ),
         .testTarget(
             name: "MailSyncSecurityTests",

@@ -5,7 +5,8 @@
 #
 # Campaign (default): each target in turn for FUZZ_RUNS executions (default 10000000) or, when
 # FUZZ_TIME is set, FUZZ_TIME seconds. New inputs go to Fuzz/.build/corpus/TARGET (kept between
-# runs, never committed); the seeds in Fuzz/Corpus/TARGET are read, never written.
+# runs, never committed); the seeds in Fuzz/Corpus/TARGET and the kept crashers in
+# Fuzz/Crashers/TARGET are read, never written.
 # Smoke (--smoke, run by scripts/test.sh): each target for FUZZ_SMOKE_RUNS executions (default
 # 20000) from its seeds, with a throwaway corpus.
 # Every run: -rss_limit_mb=2048 -timeout=10, so an input that takes more than 2 GB or 10 s counts
@@ -48,6 +49,8 @@ for target in "${targets[@]}"; do
 done
 [ "$build_only" -eq 0 ] || exit 0
 bin="$("$swift" build -c release --show-bin-path)"
+# Swift's own crash handler would catch a trap first and exit without libFuzzer saving the input.
+export SWIFT_BACKTRACE=enable=no
 
 failed=()
 for target in "${targets[@]}"; do
@@ -63,9 +66,11 @@ for target in "${targets[@]}"; do
         mkdir -p "$corpus"
         if [ -n "${FUZZ_TIME:-}" ]; then flags+=("-max_total_time=$FUZZ_TIME"); else flags+=("-runs=${FUZZ_RUNS:-10000000}"); fi
     fi
-    echo "==== fuzzing $target: $bin/$target ${flags[*]} ${FUZZ_FLAGS:-} $corpus Corpus/$target"
+    inputs=("$corpus" "Corpus/$target")
+    [ -d "Crashers/$target" ] && inputs+=("Crashers/$target")
+    echo "==== fuzzing $target: $bin/$target ${flags[*]} ${FUZZ_FLAGS:-} ${inputs[*]}"
     # shellcheck disable=SC2086  # FUZZ_FLAGS is a list of flags
-    "$bin/$target" "${flags[@]}" ${FUZZ_FLAGS:-} "$corpus" "Corpus/$target" || failed+=("$target")
+    "$bin/$target" "${flags[@]}" ${FUZZ_FLAGS:-} "${inputs[@]}" || failed+=("$target")
     [ "$smoke" -eq 0 ] || rm -rf "$corpus"
 done
 

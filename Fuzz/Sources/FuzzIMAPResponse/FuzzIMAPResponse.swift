@@ -1,12 +1,14 @@
 import MailSyncIMAP
 
-/// libFuzzer entry: the input (after its first byte) as bytes from an IMAP server, through
-/// `IMAPResponseDecoder`, drained with `next()` until it wants more bytes or the framing fails.
+/// libFuzzer entry: the input (after its first byte) as bytes from an IMAP server, decoded with
+/// `IMAPResponseDecoder` in one piece and, as a reference, with `IMAPResponseFramer` and
+/// `IMAPParser` (what the decoder composes) in two pieces.
 ///
 /// The first byte steers: its high bit picks small limits (so the limit errors are reached with
-/// short inputs), its low 7 bits where the bytes are split in two `append` calls. The same bytes
-/// are also decoded in one piece, and both runs must give the same responses and errors: the
-/// framer's contract is that the result does not depend on how the stream was chunked.
+/// short inputs), its low 7 bits where the bytes are split for the reference. Checked, besides not
+/// trapping: the result does not depend on how the stream was chunked (the framer's contract), and
+/// the decoder gives the same responses and errors, then wants more bytes, or after a framing
+/// error keeps throwing it (the decoder's contract).
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let input = UnsafeBufferPointer(start: data, count: size)
@@ -17,49 +19,73 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         : IMAPLimits()
     let split = Int(control & 0x7F) * stream.count / 0x7F
 
-    var whole = IMAPResponseDecoder(limits: limits)
-    whole.append(stream)
-    var wholeOutcomes: [Outcome] = []
-    let wholeFailed = drain(&whole, into: &wholeOutcomes)
+    var reference = Reference(limits: limits)
+    reference.feed(stream[..<split])
+    if !reference.framingFailed { reference.feed(stream[split...]) }
 
-    var chunked = IMAPResponseDecoder(limits: limits)
-    var chunkedOutcomes: [Outcome] = []
-    chunked.append(stream[..<split])
-    if !drain(&chunked, into: &chunkedOutcomes) {
-        chunked.append(stream[split...])
-        _ = drain(&chunked, into: &chunkedOutcomes)
+    var decoder = IMAPResponseDecoder(limits: limits)
+    decoder.append(stream)
+    for (index, expected) in reference.outcomes.enumerated() {
+        let outcome = Outcome(&decoder)
+        guard outcome == expected else {
+            fatalError("outcome \(index) differs (split at \(split) of \(stream.count)): whole \(String(describing: outcome)), in two pieces \(expected)")
+        }
     }
-    if wholeOutcomes != chunkedOutcomes {
-        fatalError("""
-            decoding depends on chunking (split at \(split) of \(stream.count), failed whole: \(wholeFailed))
-            whole:   \(wholeOutcomes)
-            chunked: \(chunkedOutcomes)
-            """)
+    let last = Outcome(&decoder)
+    if reference.framingFailed {
+        guard last == reference.outcomes.last else { fatalError("after a framing error the decoder gave \(String(describing: last))") }
+    } else {
+        guard last == nil else { fatalError("the decoder gave \(String(describing: last)) where the reference wants more bytes") }
     }
     return 0
 }
 
-/// A response or the code of an error (the error's detail may say where the bytes ran out).
+/// A response, or the code of an error (an error's detail may say where the bytes ran out).
 enum Outcome: Equatable {
     case response(IMAPResponse)
     case error(String)
+
+    /// The decoder's next outcome; nil when it wants more bytes.
+    init?(_ decoder: inout IMAPResponseDecoder) {
+        do {
+            guard let response = try decoder.next() else { return nil }
+            self = .response(response)
+        } catch {
+            self = .error(error.code.description)
+        }
+    }
 }
 
-/// Calls `next()` until it returns nil or a framing error; true if framing failed.
-/// Each call consumes at least one response, so the loop ends (bounded anyway).
-private func drain(_ decoder: inout IMAPResponseDecoder, into outcomes: inout [Outcome]) -> Bool {
-    for _ in 0..<100_000 {
-        do {
-            guard let response = try decoder.next() else { return false }
-            outcomes.append(.response(response))
-        } catch {
-            outcomes.append(.error(error.code.description))
-            if error.code == .lineTooLong || error.code == .literalTooLarge {
-                // The framer stays failed and says so again.
-                guard (try? decoder.next()) == nil else { fatalError("a failed framer returned a response") }
-                return true
+/// Framer and parser by hand, fed in pieces: every outcome until the framer wants more bytes or
+/// fails (it throws only framing errors, so the failure is known exactly).
+struct Reference {
+    var framer: IMAPResponseFramer
+    let parser: IMAPParser
+    var outcomes: [Outcome] = []
+    var framingFailed = false
+
+    init(limits: IMAPLimits) {
+        framer = IMAPResponseFramer(limits: limits)
+        parser = IMAPParser(limits: limits)
+    }
+
+    mutating func feed(_ bytes: ArraySlice<UInt8>) {
+        framer.append(bytes)
+        while true {
+            let frame: [UInt8]
+            do {
+                guard let next = try framer.nextResponse() else { return }
+                frame = next
+            } catch {
+                outcomes.append(.error(error.code.description))
+                framingFailed = true
+                return
+            }
+            do {
+                outcomes.append(.response(try parser.parse(frame)))
+            } catch {
+                outcomes.append(.error(error.code.description))
             }
         }
     }
-    fatalError("100,000 responses from \(outcomes.count) outcomes: next() does not make progress")
 }
