@@ -12,7 +12,9 @@
 # Every run: -rss_limit_mb=2048 -timeout=10, so an input that takes more than 2 GB or 10 s counts
 # as a finding, like a crash. A finding is written to Fuzz/.build/findings/TARGET/ and the script
 # exits 1 (after running the other targets); keep it under Fuzz/Crashers/TARGET/ once fixed.
-# Extra libFuzzer flags: FUZZ_FLAGS (e.g. FUZZ_FLAGS="-max_len=16384 -jobs=2").
+# Inputs are at most FUZZ_MAX_LEN bytes (default 4096; longer corpus files are cut): small inputs
+# keep executions fast; a run with FUZZ_MAX_LEN=65536 now and then looks for superlinear time.
+# Extra libFuzzer flags: FUZZ_FLAGS (e.g. FUZZ_FLAGS="-jobs=2 -workers=2").
 # SWIFT: the swift executable (default: swift).
 set -uo pipefail
 cd "$(dirname "$0")/../Fuzz"
@@ -56,7 +58,7 @@ failed=()
 for target in "${targets[@]}"; do
     findings=".build/findings/$target"
     mkdir -p "$findings"
-    flags=(-rss_limit_mb=2048 -timeout=10 "-artifact_prefix=$findings/" -print_final_stats=1)
+    flags=(-rss_limit_mb=2048 -timeout=10 "-max_len=${FUZZ_MAX_LEN:-4096}" "-artifact_prefix=$findings/" -print_final_stats=1)
     [ -f "Dictionaries/$target.dict" ] && flags+=("-dict=Dictionaries/$target.dict")
     if [ "$smoke" -eq 1 ]; then
         corpus="$(mktemp -d)"

@@ -10,6 +10,10 @@ public enum UIDSearchResults {
     /// The answer named more than `limit` UIDs greater than the one asked after.
     public struct TooManyUIDs: Error, Hashable, Sendable {
         public var limit: Int
+
+        public init(limit: Int) {
+            self.limit = limit
+        }
     }
 
     /// UIDs greater than `afterUID` named by `responses`, ascending, each once.
@@ -17,7 +21,8 @@ public enum UIDSearchResults {
     /// Responses of other kinds, and ESEARCH answers without `UID`, are ignored. Ranges are
     /// clipped to UIDs above `afterUID` and counted before they are expanded, so memory stays
     /// bounded by `limit` whatever the server claims.
-    /// - Throws: `TooManyUIDs` as soon as more than `limit` distinct UIDs would be collected.
+    /// - Throws: `TooManyUIDs` when the answer names more than `limit` distinct UIDs above
+    ///   `afterUID`, as soon as that is known.
     public static func collect(
         _ responses: some Sequence<IMAPResponse>, after afterUID: UInt32, limit: Int = defaultLimit
     ) throws(TooManyUIDs) -> [UInt32] {
@@ -32,9 +37,11 @@ public enum UIDSearchResults {
             case .untagged(.esearch(let result)) where result.isUID:
                 for range in result.all where range.upperBound > afterUID {
                     let clipped = max(range.lowerBound, afterUID + 1)...range.upperBound
-                    // At most 2^32 elements: Int holds the sum on 64-bit platforms.
-                    guard found.count + clipped.count <= limit else { throw TooManyUIDs(limit: limit) }
+                    // The union holds at least the range's UIDs: a range over the limit is refused
+                    // before it is expanded, so the set never exceeds twice the limit.
+                    guard clipped.count <= limit else { throw TooManyUIDs(limit: limit) }
                     found.formUnion(clipped)
+                    if found.count > limit { throw TooManyUIDs(limit: limit) }
                 }
             default: break
             }
