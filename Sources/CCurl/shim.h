@@ -61,6 +61,13 @@ static inline CURLcode ccurl_setopt_upload(CURL *c, long v) { return curl_easy_s
 static inline CURLcode ccurl_setopt_infilesize(CURL *c, curl_off_t v) { return curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, v); }
 static inline CURLcode ccurl_setopt_mail_from(CURL *c, const char *v) { return curl_easy_setopt(c, CURLOPT_MAIL_FROM, v); }
 static inline CURLcode ccurl_setopt_mail_rcpt(CURL *c, struct curl_slist *v) { return curl_easy_setopt(c, CURLOPT_MAIL_RCPT, v); }
+// Called once connected and logged in (SMTP: after EHLO, STARTTLS and AUTH), before MAIL FROM;
+// returning CURL_PREREQFUNC_ABORT ends the transfer with CURLE_ABORTED_BY_CALLBACK.
+typedef int (*ccurl_prereq_callback)(void *clientp, char *primary_ip, char *local_ip, int primary_port, int local_port);
+static inline CURLcode ccurl_setopt_prereqfunction(CURL *c, ccurl_prereq_callback f) {
+    return curl_easy_setopt(c, CURLOPT_PREREQFUNCTION, f);
+}
+static inline CURLcode ccurl_setopt_prereqdata(CURL *c, void *v) { return curl_easy_setopt(c, CURLOPT_PREREQDATA, v); }
 
 // HTTP (OAuthTokenClient): a form POST to a token endpoint; the answer arrives through the write
 // and header callbacks.
@@ -81,3 +88,44 @@ static inline CURLcode ccurl_setopt_followlocation(CURL *c, long v) { return cur
 static inline CURLcode ccurl_getinfo_response_code(CURL *c, long *value) {
     return curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, value);
 }
+
+// Outbound policy (OutboundGate): libcurl asks us for every socket it is about to connect, with
+// the address it resolved; refusing (CURL_SOCKET_BAD) happens before any packet leaves.
+typedef curl_socket_t (*ccurl_opensocket_callback)(void *clientp, curlsocktype purpose, struct curl_sockaddr *address);
+
+static inline CURLcode ccurl_setopt_opensocketfunction(CURL *c, ccurl_opensocket_callback f) {
+    return curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, f);
+}
+static inline CURLcode ccurl_setopt_opensocketdata(CURL *c, void *v) { return curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, v); }
+static inline CURLcode ccurl_setopt_redir_protocols_str(CURL *c, const char *v) { return curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, v); }
+
+/// The address curl is about to connect to: family (AF_INET/AF_INET6), 4 or 16 address bytes
+/// into `bytes`, the port in host order. Returns 0, or -1 for any other family or a short address.
+/// (In C because `struct curl_sockaddr` ends in a `struct sockaddr` that is really as long as
+/// `addrlen` says: an IPv6 address does not fit the declared 16 bytes.)
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+static inline int ccurl_sockaddr_ip(const struct curl_sockaddr *a, unsigned char bytes[16], int *family, int *port) {
+    if (a->family == AF_INET && a->addrlen >= sizeof(struct sockaddr_in)) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)&a->addr;
+        memcpy(bytes, &in->sin_addr, 4);
+        *family = AF_INET;
+        *port = ntohs(in->sin_port);
+        return 0;
+    }
+    if (a->family == AF_INET6 && a->addrlen >= sizeof(struct sockaddr_in6)) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&a->addr;
+        memcpy(bytes, &in6->sin6_addr, 16);
+        *family = AF_INET6;
+        *port = ntohs(in6->sin6_port);
+        return 0;
+    }
+    return -1;
+}
+
+/// What curl would have done without an open-socket callback.
+static inline curl_socket_t ccurl_open_socket(const struct curl_sockaddr *a) {
+    return socket(a->family, a->socktype, a->protocol);
+}
+static inline CURLcode ccurl_setopt_resolve(CURL *c, struct curl_slist *v) { return curl_easy_setopt(c, CURLOPT_RESOLVE, v); }

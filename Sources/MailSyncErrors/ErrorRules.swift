@@ -188,6 +188,18 @@ enum ErrorRules {
             return ("connection.resetMidSession", .temporary,
                     "The connection to the mail server was cut. Mail Sync retries automatically; nothing to do unless it keeps happening.",
                     .temporaryDefault)
+        case .tooSlow:
+            return ("connection.tooSlow", .temporary,
+                    "The mail server answered so slowly that this sync stopped when its time budget ran out. Everything read until then is saved; Mail Sync continues where it stopped, a little later. Nothing to do unless it keeps happening; then ask your email provider whether the server is overloaded.",
+                    .temporaryDefault)
+        case .notAllowed:
+            return ("connection.notAllowed", .configuration,
+                    "This Mail Sync server does not connect to that address: private, loopback and link-local addresses are refused, and so is a password sent without SSL/TLS. Use your mail server's public name with SSL/TLS (IMAP: 993, or 143 with STARTTLS; sending: 465, or 587 with STARTTLS), then disconnect and reconnect Mail Sync. If the server is on your company's own network, the operators of this Mail Sync server must allow it.",
+                    .untilSettingsChange)
+        case .replyOverLimit:
+            return ("connection.replyOverLimit", .temporary,
+                    "The mail server sent more than Mail Sync accepts in one reply (the message says what), so Mail Sync closed the connection. Mail already synced is kept, and Mail Sync retries automatically, waiting longer each time. If it keeps happening, the mail server is misbehaving: check that the server name and port are your email provider's, and ask your provider or IT team to look at the server.",
+                    .temporaryDefault)
         }
     }
 }

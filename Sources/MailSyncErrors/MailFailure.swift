@@ -175,6 +175,17 @@ public struct ConnectionFailure: Sendable, Hashable {
         case certificateHostnameMismatch
         /// The connection was reset or closed in the middle of a session.
         case resetMidSession
+        /// This server's outbound policy refused the destination before connecting (a private,
+        /// loopback or link-local address, a port outside the mail ports, plain text). The detail
+        /// for callers never says which rule or which address: the error log must not map the
+        /// network behind the server; the operator's log has both.
+        case notAllowed
+        /// The server answered, but so slowly that the sync run's time budget ran out (a server
+        /// that trickles bytes must not hold a sync slot for ever). What was read before is kept.
+        case tooSlow
+        /// The server's reply went over a limit (more bytes than announced or allowed, too many
+        /// responses nobody asked for), so the connection was dropped. The detail says what.
+        case replyOverLimit
     }
 
     public var kind: Kind
@@ -206,5 +217,8 @@ public struct ConnectionFailure: Sendable, Hashable {
         .certificateExpired: "Certificate expired",
         .certificateHostnameMismatch: "Certificate host name mismatch",
         .resetMidSession: "Connection reset by peer",
+        .notAllowed: "Not allowed by this server's policy",
+        .tooSlow: "The server answered too slowly",
+        .replyOverLimit: "The server's reply went over a limit",
     ]
 }

@@ -15,6 +15,9 @@ public struct IMAPError: Error, Hashable, Sendable, CustomStringConvertible {
             case unexpectedEnd
             case unexpectedByte
             case invalidNumber
+            case responseTooLarge
+            case overBudget
+            case literalOverBudget
         }
 
         private let base: Base
@@ -35,6 +38,12 @@ public struct IMAPError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let unexpectedByte = Code(base: .unexpectedByte)
         /// A number that is missing, too long, or out of its range (UInt32 for ids, UInt64 for sizes).
         public static let invalidNumber = Code(base: .invalidNumber)
+        /// One response's text and literals together would exceed `IMAPLimits.maxResponseSize`.
+        public static let responseTooLarge = Code(base: .responseTooLarge)
+        /// The replies to one command would exceed their ``IMAPByteBudget/maxBytes``.
+        public static let overBudget = Code(base: .overBudget)
+        /// A literal's header announced more than the command's ``IMAPByteBudget/maxLiteralSize``.
+        public static let literalOverBudget = Code(base: .literalOverBudget)
 
         public var description: String { base.rawValue }
     }
@@ -42,10 +51,17 @@ public struct IMAPError: Error, Hashable, Sendable, CustomStringConvertible {
     public var code: Code
     /// Where and why, for the error log.
     public var detail: String
+    /// For a limit exceeded: the size that exceeded it (a literal's announced size, the bytes a
+    /// response or the replies would have taken), in bytes; `nil` otherwise.
+    public var size: Int?
+    /// For a limit exceeded: the limit, in bytes; `nil` otherwise.
+    public var limit: Int?
 
-    public init(_ code: Code, _ detail: String) {
+    public init(_ code: Code, _ detail: String, size: Int? = nil, limit: Int? = nil) {
         self.code = code
         self.detail = detail
+        self.size = size
+        self.limit = limit
     }
 
     public var description: String { "IMAPError.\(code): \(detail)" }

@@ -13,6 +13,15 @@ public struct IMAPResponseDecoder: Sendable {
         parser = IMAPParser(limits: limits)
     }
 
+    /// The current command's byte budget: see ``IMAPResponseFramer/budget``.
+    public var budget: IMAPByteBudget? {
+        get { framer.budget }
+        set { framer.budget = newValue }
+    }
+
+    /// Bytes received and not yet returned as a response (``IMAPResponseFramer/bufferedByteCount``).
+    public var bufferedByteCount: Int { framer.bufferedByteCount }
+
     public mutating func append(_ bytes: some Sequence<UInt8>) {
         framer.append(bytes)
     }

@@ -9,11 +9,14 @@
 /// - Limits: the response's text, literal bytes and line endings excluded, may not exceed
 ///   `IMAPLimits.maxLineLength`; it is checked as bytes arrive, so a server that never sends CRLF
 ///   cannot make the buffer grow without bound. A literal header `{n}` (also `~{n}` literal8 and
-///   `{n+}`) above `IMAPLimits.maxLiteralSize` is refused as soon as the header's line is
-///   complete, before any literal byte is buffered.
+///   `{n+}`) above `IMAPLimits.maxLiteralSize`, or taking the response's text and literals past
+///   `IMAPLimits.maxResponseSize`, is refused as soon as the header's line is complete, before
+///   any literal byte is buffered. With a ``budget`` set, every line and literal is also charged
+///   to it (see ``IMAPByteBudget``), literals again from their header.
 /// - Line endings: CRLF, also a bare LF (lenient). Empty lines between responses are skipped.
-/// - Failure: `nextResponse()` throws `IMAPError` (`.lineTooLong`, `.literalTooLarge`) and keeps
-///   throwing it: the stream's framing is lost, so the connection must be dropped.
+/// - Failure: `nextResponse()` throws `IMAPError` (`.lineTooLong`, `.literalTooLarge`,
+///   `.responseTooLarge`, `.literalOverBudget`, `.overBudget`) and keeps throwing it: the
+///   stream's framing is lost, so the connection must be dropped.
 /// - Not thread-safe: a value type owned by the one connection that reads.
 public struct IMAPResponseFramer: Sendable {
     public let limits: IMAPLimits
@@ -29,7 +32,14 @@ public struct IMAPResponseFramer: Sendable {
     private var textBytes = 0
     /// Literal bytes still to come before text resumes.
     private var literalRemaining = 0
+    /// Literal bytes announced so far in the response being assembled.
+    private var literalBytes = 0
     private var failure: IMAPError?
+
+    /// What the replies to the current command may still take; `nil`: only ``limits`` apply.
+    /// Set it before the command's bytes arrive (bytes already framed were charged to the
+    /// budget before); read ``IMAPByteBudget/used`` to see what was charged.
+    public var budget: IMAPByteBudget?
 
     public init(limits: IMAPLimits = IMAPLimits()) {
         self.limits = limits
@@ -74,7 +84,9 @@ public struct IMAPResponseFramer: Sendable {
                 var pending = buffer.count - segmentStart
                 if buffer.last == 0x0D { pending -= 1 }
                 if textBytes + pending > limits.maxLineLength {
-                    throw IMAPError(.lineTooLong, "response text exceeds \(limits.maxLineLength) bytes without a line ending")
+                    throw IMAPError(
+                        .lineTooLong, "response text exceeds \(limits.maxLineLength) bytes without a line ending",
+                        size: textBytes + pending, limit: limits.maxLineLength)
                 }
                 return nil
             }
@@ -83,14 +95,26 @@ public struct IMAPResponseFramer: Sendable {
             if contentEnd > segmentStart, buffer[contentEnd - 1] == 0x0D { contentEnd -= 1 }
             textBytes += contentEnd - segmentStart
             if textBytes > limits.maxLineLength {
-                throw IMAPError(.lineTooLong, "response text is \(textBytes) bytes, over the limit of \(limits.maxLineLength)")
+                throw IMAPError(.lineTooLong, "response text is \(textBytes) bytes, over the limit of \(limits.maxLineLength)", size: textBytes, limit: limits.maxLineLength)
             }
+            try budget?.charge(scan - segmentStart, what: "a line of \(scan - segmentStart) bytes")
             if let size = try literalSize(endingAt: contentEnd) {
+                // textBytes ≤ maxLineLength and literalBytes ≤ maxResponseSize: no overflow.
+                let responseSize = textBytes + literalBytes
+                if size > limits.maxResponseSize - responseSize {
+                    throw IMAPError(
+                        .responseTooLarge,
+                        "a literal of \(size) bytes would take one response past \(limits.maxResponseSize) bytes (\(responseSize) so far)",
+                        size: responseSize.addingReportingOverflow(size).overflow ? Int.max : responseSize + size, limit: limits.maxResponseSize)
+                }
+                try budget?.chargeLiteral(size)
+                literalBytes += size
                 literalRemaining = size
                 if size == 0 { segmentStart = scan }
                 continue
             }
             let isEmpty = textBytes == 0
+            if !isEmpty { try budget?.charge(IMAPByteBudget.responseCost, what: "one more response") }
             let frame = isEmpty ? nil : Array(buffer[start..<scan])
             finishResponse()
             if let frame { return frame }
@@ -110,9 +134,14 @@ public struct IMAPResponseFramer: Sendable {
         let digits = buffer[(index + 1)...lastDigit]
         var size = 0
         for digit in digits {
-            size = size * 10 + Int(digit - UInt8(ascii: "0"))
+            let (times10, overflow1) = size.multipliedReportingOverflow(by: 10)
+            let (next, overflow2) = times10.addingReportingOverflow(Int(digit - UInt8(ascii: "0")))
+            size = overflow1 || overflow2 ? Int.max : next
             if size > limits.maxLiteralSize {
-                throw IMAPError(.literalTooLarge, "literal of \(String(decoding: digits, as: UTF8.self)) bytes announced, the limit is \(limits.maxLiteralSize)")
+                let text = String(decoding: digits, as: UTF8.self)
+                throw IMAPError(
+                    .literalTooLarge, "literal of \(text) bytes announced, the limit is \(limits.maxLiteralSize)",
+                    size: Int(text) ?? Int.max, limit: limits.maxLiteralSize)
             }
         }
         return size
@@ -122,6 +151,7 @@ public struct IMAPResponseFramer: Sendable {
         start = scan
         segmentStart = scan
         textBytes = 0
+        literalBytes = 0
         if start == buffer.count {
             buffer.removeAll(keepingCapacity: buffer.capacity <= 1 << 20)
             start = 0

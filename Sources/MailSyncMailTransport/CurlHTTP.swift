@@ -57,6 +57,8 @@ enum CurlHTTP {
         var timeout: Duration
         var caFile: String?
         var maxResponseBytes: Int
+        /// Where the request may go; judged on every resolved address before connecting.
+        var policy: OutboundPolicy
     }
 
     struct Answer: Sendable {
@@ -95,8 +97,15 @@ enum CurlHTTP {
             headers = curl_slist_append(headers, header) ?? headers
         }
 
+        if let literal = IPAddress(host) ?? IPAddress.parseLegacyIPv4(host),
+           let refusal = request.policy.refusal(host: host, address: literal, port: port ?? 443, plaintext: false) {
+            return .failure(OAuthTokenClientError(.connection(ConnectionFailure(.notAllowed, host: host, port: port)), policyRefusal: refusal))
+        }
+        let gate = OutboundGate(policy: request.policy, host: host, plaintext: false)
+        gate.install(on: handle)
         _ = ccurl_setopt_url(handle, request.url)
         _ = ccurl_setopt_protocols_str(handle, "http,https")
+        _ = ccurl_setopt_redir_protocols_str(handle, "https")
         _ = ccurl_setopt_followlocation(handle, 0)
         _ = ccurl_setopt_nosignal(handle, 1)
         _ = ccurl_setopt_errorbuffer(handle, errorBuffer)
@@ -113,7 +122,8 @@ enum CurlHTTP {
         _ = ccurl_setopt_connecttimeout_ms(handle, timeout)
         _ = ccurl_setopt_timeout_ms(handle, timeout)
 
-        let code = curl_easy_perform(handle)
+        let code = withExtendedLifetime(gate) { curl_easy_perform(handle) }
+        OutboundGate.uninstall(from: handle)
         let message = String(cString: errorBuffer)
         var osErrno = 0
         _ = ccurl_getinfo_os_errno(handle, &osErrno)
@@ -128,6 +138,9 @@ enum CurlHTTP {
         if received.overflowed {
             return .failure(OAuthTokenClientError(.oauth(OAuthTokenError(
                 error: "invalid_response", errorDescription: "the answer exceeded \(request.maxResponseBytes) bytes", httpStatus: status))))
+        }
+        if code != CURLE_OK, let refusal = gate.refusal, gate.connects == 0 {
+            return .failure(OAuthTokenClientError(.connection(ConnectionFailure(.notAllowed, host: host, port: port)), policyRefusal: refusal))
         }
         guard code == CURLE_OK else {
             let curlMessage = message.isEmpty ? String(cString: curl_easy_strerror(code)) : message

@@ -48,6 +48,8 @@ final class CurlIMAPSession: @unchecked Sendable {
         var timeout: Duration
         var tls: IMAPConnection.TLSOptions
         var loginOptions: String?
+        var policy: OutboundPolicy
+        var dnsAnswers: [String] = []
     }
 
     private var handle: UnsafeMutableRawPointer?
@@ -59,6 +61,9 @@ final class CurlIMAPSession: @unchecked Sendable {
     /// Set once the connection is unusable; every later command throws it.
     private var failed: IMAPConnectionError?
     private var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+    /// The budget of the command running and what it asks for; bounds what may wait unframed
+    /// in the decoder.
+    private var replyBudget = (budget: IMAPReplyBudget.standard, what: "")
     /// Read from any thread (``IMAPConnection/roundTrips``); written on the session's thread.
     private let roundTripCount = Atomic<Int>(0)
 
@@ -82,10 +87,16 @@ final class CurlIMAPSession: @unchecked Sendable {
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE))
         defer { errorBuffer.deallocate() }
 
-        CurlLogin(
+        let login = CurlLogin(
             scheme: p.security == .tls ? "imaps" : "imap", host: p.host, port: p.port, path: "/", username: p.username,
-            credentials: p.credentials, loginOptions: p.loginOptions, requiresTLS: p.security != .none, tls: p.tls
-        ).apply(to: handle, errorBuffer: errorBuffer)
+            credentials: p.credentials, loginOptions: p.loginOptions, requiresTLS: p.security != .none, tls: p.tls,
+            policy: p.policy, dnsAnswers: p.dnsAnswers)
+        if let refusal = login.refusalBeforeResolving() {
+            curl_easy_cleanup(handle)
+            return .failure(IMAPConnectionError(.connection(ConnectionFailure(.notAllowed, host: p.host, port: p.port)), policyRefusal: refusal))
+        }
+        let gate = login.makeGate()
+        login.apply(to: handle, errorBuffer: errorBuffer, gate: gate)
         _ = ccurl_setopt_connect_only(handle, 1)
         let milliseconds = max(1, Int(p.timeout.components.seconds * 1000 + p.timeout.components.attoseconds / 1_000_000_000_000_000))
         _ = ccurl_setopt_connecttimeout_ms(handle, milliseconds)
@@ -94,7 +105,9 @@ final class CurlIMAPSession: @unchecked Sendable {
         _ = ccurl_setopt_debugdata(handle, transcriptPointer.toOpaque())
         _ = ccurl_setopt_verbose(handle, 1)
 
-        let code = curl_easy_perform(handle)
+        let code = withExtendedLifetime(gate) { curl_easy_perform(handle) }
+        // Connected (or not): no new socket may be opened through a gate that goes away.
+        OutboundGate.uninstall(from: handle)
         // The debug callback only runs with VERBOSE; stop it before the transcript goes away.
         _ = ccurl_setopt_verbose(handle, 0)
         _ = ccurl_setopt_debugfunction(handle, nil)
@@ -108,6 +121,10 @@ final class CurlIMAPSession: @unchecked Sendable {
         _ = ccurl_setopt_errorbuffer(handle, nil)
 
         let lines = transcript.lines
+        if code != CURLE_OK, let refusal = gate.refusal, gate.connects == 0 {
+            curl_easy_cleanup(handle)
+            return .failure(IMAPConnectionError(.connection(ConnectionFailure(.notAllowed, host: p.host, port: p.port)), policyRefusal: refusal))
+        }
         guard code == CURLE_OK else {
             var osErrno = 0
             _ = ccurl_getinfo_os_errno(handle, &osErrno)
@@ -152,8 +169,10 @@ final class CurlIMAPSession: @unchecked Sendable {
         failed ?? IMAPConnectionError(.connection(ConnectionFailure(.resetMidSession, host: host, port: port, detail: "the connection was closed")))
     }
 
-    func run(_ text: String, timeout: Duration) -> Result<[MailSyncIMAP.IMAPResponse], IMAPConnectionError> {
-        run([text], timeout: timeout).map { $0[0] }
+    func run(
+        _ text: String, timeout: Duration, runDeadline: ContinuousClock.Instant? = nil, budget: IMAPReplyBudget = .standard
+    ) -> Result<[MailSyncIMAP.IMAPResponse], IMAPConnectionError> {
+        run([text], timeout: timeout, runDeadline: runDeadline, budget: budget).map { $0[0] }
     }
 
     /// Sends every command line at once (tags `aN` in order: one round trip), then reads until
@@ -161,11 +180,20 @@ final class CurlIMAPSession: @unchecked Sendable {
     /// completed: the one the server was working on when they came (unsolicited EXISTS/EXPUNGE/
     /// FETCH included). A tagged response with an unknown tag goes there too.
     ///
+    /// The replies are held to `budget` (``IMAPReplyBudget``): bytes charged as they are framed,
+    /// responses nobody asked for (``ReplyExpectation``) kept up to its bound, then dropped, and
+    /// past its larger bound the call fails; any excess leaves the connection failed.
+    ///
     /// A `NO`/`BAD` to any command fails the whole call, but only after every completion was read,
     /// so the connection stays in step and usable; the first failing command's responses go with
     /// the error.
-    func run(_ texts: [String], timeout: Duration) -> Result<[[MailSyncIMAP.IMAPResponse]], IMAPConnectionError> {
+    /// `timeout` is absolute: the whole batch, from sending to its last completion, however the
+    /// server trickles its bytes; `runDeadline`, when earlier, cuts it (the caller's run budget).
+    func run(
+        _ texts: [String], timeout: Duration, runDeadline: ContinuousClock.Instant? = nil, budget: IMAPReplyBudget = .standard
+    ) -> Result<[[MailSyncIMAP.IMAPResponse]], IMAPConnectionError> {
         if let failed { return .failure(failed) }
+        let deadline = CommandDeadline(timeout: timeout, runDeadline: runDeadline)
         guard handle != nil else { return .failure(closedError()) }
         guard !texts.isEmpty else { return .success([]) }
         var tags: [String] = []
@@ -178,33 +206,44 @@ final class CurlIMAPSession: @unchecked Sendable {
         }
         let indexByTag = Dictionary(uniqueKeysWithValues: tags.enumerated().map { ($1, $0) })
         roundTripCount.wrappingAdd(1, ordering: .relaxed)
+        decoder.budget = IMAPByteBudget(maxBytes: budget.maxBytes, maxLiteralSize: budget.maxLiteralSize)
+        let expectation = ReplyExpectation(commands: texts, fetchUIDs: budget.fetchUIDs)
+        let what = budget.purpose ?? ReplyExpectation.name(of: texts[0])
+        replyBudget = (budget, what)
+        var unsolicited = 0
         do throws(IMAPConnectionError) {
-            try send(bytes, timeout: timeout)
+            try send(bytes, deadline: deadline)
             var buckets = [[MailSyncIMAP.IMAPResponse]](repeating: [], count: texts.count)
             var completed = [Bool](repeating: false, count: texts.count)
             var current = 0  // the first command not yet completed
             var failure: (index: Int, status: StatusResponse)?
             var bye: StatusResponse?
             while current < texts.count {
-                guard let response = try nextResponse() else {
-                    try receive(timeout: timeout, bye: bye, phase: Self.phase(of: texts[current]))
+                guard let response = try nextResponse(budget: budget, what: what) else {
+                    try receive(deadline: deadline, bye: bye, phase: Self.phase(of: texts[current]))
                     continue
                 }
-                switch response {
-                case .tagged(let tag, let status):
-                    guard let index = indexByTag[tag], !completed[index] else {
-                        buckets[current].append(response)
-                        continue
-                    }
+                if case .tagged(let tag, let status) = response, let index = indexByTag[tag], !completed[index] {
                     buckets[index].append(response)
                     completed[index] = true
                     if failure == nil, status.condition == .no || status.condition == .bad { failure = (index, status) }
                     while current < texts.count && completed[current] { current += 1 }
-                case .untagged(.status(let status)) where status.condition == .bye:
+                    continue
+                }
+                switch response {
+                case .untagged(.status(let status)) where status.condition == .bye && bye == nil:
                     bye = status
                     buckets[current].append(response)
-                default:
+                case .untagged(let untagged) where expectation.asked(untagged):
                     buckets[current].append(response)
+                default:
+                    // Nobody asked for it: kept while few, then only counted.
+                    unsolicited += 1
+                    if unsolicited > budget.maxUnsolicited {
+                        throw broken(ReplyOverLimit.unsolicited(
+                            limit: budget.maxUnsolicited, what: what, last: ReplyOverLimit.quote(response), host: host, port: port))
+                    }
+                    if unsolicited <= budget.maxUnsolicitedKept { buckets[current].append(response) }
                 }
             }
             if let failure {
@@ -222,10 +261,13 @@ final class CurlIMAPSession: @unchecked Sendable {
     /// Commands sent in batches since connect (each batch is one wait for the server).
     var roundTrips: Int { roundTripCount.load(ordering: .relaxed) }
 
-    private func nextResponse() throws(IMAPConnectionError) -> MailSyncIMAP.IMAPResponse? {
+    private func nextResponse(budget: IMAPReplyBudget, what: String) throws(IMAPConnectionError) -> MailSyncIMAP.IMAPResponse? {
         do {
             return try decoder.next()
         } catch {
+            if let overLimit = ReplyOverLimit.failure(error, budget: budget, what: what, host: host, port: port) {
+                throw broken(overLimit)
+            }
             throw broken(.connection(ConnectionFailure(.resetMidSession, host: host, port: port, detail: "unreadable server response: \(error.detail)")))
         }
     }
@@ -237,9 +279,8 @@ final class CurlIMAPSession: @unchecked Sendable {
         return error
     }
 
-    private func send(_ bytes: [UInt8], timeout: Duration) throws(IMAPConnectionError) {
+    private func send(_ bytes: [UInt8], deadline: CommandDeadline) throws(IMAPConnectionError) {
         var offset = 0
-        var deadline = ContinuousClock.now + timeout
         while offset < bytes.count {
             var sent = 0
             let code = bytes.withUnsafeBytes { raw in
@@ -247,23 +288,21 @@ final class CurlIMAPSession: @unchecked Sendable {
             }
             if code == CURLE_OK {
                 offset += sent
-                if sent > 0 { deadline = ContinuousClock.now + timeout }
             } else if code == CURLE_AGAIN {
                 // While the server cannot take more, read what it sends (a long pipeline's first
                 // answers): otherwise both sides could wait on full socket buffers forever.
-                let events = try wait(for: Int16(POLLOUT) | Int16(POLLIN), until: deadline, timeout: timeout)
-                if events & Int16(POLLIN) != 0, try readAvailable(bye: nil, phase: .other) { deadline = ContinuousClock.now + timeout }
+                let events = try wait(for: Int16(POLLOUT) | Int16(POLLIN), until: deadline)
+                if events & Int16(POLLIN) != 0 { _ = try readAvailable(bye: nil, phase: .other) }
             } else {
                 throw broken(.connection(ConnectionFailure(.resetMidSession, host: host, port: port, detail: String(cString: curl_easy_strerror(code)))), curlCode: code)
             }
         }
     }
 
-    /// Reads what is available (waiting up to `timeout` for something) into the decoder.
-    private func receive(timeout: Duration, bye: StatusResponse?, phase: MailSyncErrors.IMAPResponse.Phase) throws(IMAPConnectionError) {
-        let deadline = ContinuousClock.now + timeout
+    /// Reads what is available (waiting until `deadline` for something) into the decoder.
+    private func receive(deadline: CommandDeadline, bye: StatusResponse?, phase: MailSyncErrors.IMAPResponse.Phase) throws(IMAPConnectionError) {
         while try !readAvailable(bye: bye, phase: phase) {
-            try wait(for: Int16(POLLIN), until: deadline, timeout: timeout)
+            try wait(for: Int16(POLLIN), until: deadline)
         }
     }
 
@@ -277,6 +316,14 @@ final class CurlIMAPSession: @unchecked Sendable {
         }
         if code == CURLE_OK && received > 0 {
             decoder.append(buffer[0..<received])
+            // Bytes read while our commands are still being sent are framed (and charged) only
+            // later: never let them pile up past what the command may receive at all.
+            let limit = replyBudget.budget.maxBytes
+            if decoder.bufferedByteCount > limit.saturatingAdd(buffer.count) {
+                throw broken(.connection(ConnectionFailure(
+                    .replyOverLimit, host: host, port: port,
+                    detail: "The IMAP server \(host) sent more than \(ReplyOverLimit.grouped(limit)) bytes in its reply to \(replyBudget.what)")))
+            }
             return true
         }
         if code == CURLE_AGAIN { return false }
@@ -288,13 +335,16 @@ final class CurlIMAPSession: @unchecked Sendable {
     }
 
     /// Polls the socket for `events`; returns the events that occurred (HUP/ERR included: the
-    /// next curl call says which). Throws a timeout at `deadline`.
+    /// next curl call says which). Throws at `deadline`: a timeout, or the run's budget spent.
     @discardableResult
-    private func wait(for events: Int16, until deadline: ContinuousClock.Instant, timeout: Duration) throws(IMAPConnectionError) -> Int16 {
+    private func wait(for events: Int16, until deadline: CommandDeadline) throws(IMAPConnectionError) -> Int16 {
         while true {
-            let left = deadline - ContinuousClock.now
+            let left = deadline.instant - ContinuousClock.now
             guard left > .zero else {
-                throw broken(.connection(ConnectionFailure(.timeout, host: host, port: port, detail: "no answer from the server within \(timeout)")))
+                if deadline.isRunBudget {
+                    throw broken(.connection(ConnectionFailure(.tooSlow, host: host, port: port, detail: "the sync's time budget ran out while the server was still answering")))
+                }
+                throw broken(.connection(ConnectionFailure(.timeout, host: host, port: port, detail: "no complete answer from the server within \(deadline.timeout)")))
             }
             let milliseconds = Int32(min(Int64(Int32.max), left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000 + 1))
             var descriptor = pollfd(fd: socket, events: events, revents: 0)
@@ -317,6 +367,27 @@ final class CurlIMAPSession: @unchecked Sendable {
     }
 
     // MARK: - Helpers
+
+    /// When a command batch must have completed: `timeout` after it started, or the run's
+    /// deadline when that comes first.
+    struct CommandDeadline {
+        let instant: ContinuousClock.Instant
+        let timeout: Duration
+        /// The run's deadline, not the command's timeout, is what ends the wait.
+        let isRunBudget: Bool
+
+        init(timeout: Duration, runDeadline: ContinuousClock.Instant?, now: ContinuousClock.Instant = .now) {
+            let own = now + timeout
+            self.timeout = timeout
+            if let runDeadline, runDeadline < own {
+                instant = runDeadline
+                isRunBudget = true
+            } else {
+                instant = own
+                isRunBudget = false
+            }
+        }
+    }
 
     /// The phase a command's failure is classified under (`MailErrorClassifier`).
     static func phase(of command: String) -> MailSyncErrors.IMAPResponse.Phase {

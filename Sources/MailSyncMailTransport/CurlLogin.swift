@@ -16,11 +16,40 @@ struct CurlLogin {
     /// False only for plain text (`CURLUSESSL_NONE`).
     var requiresTLS: Bool
     var tls: IMAPConnection.TLSOptions
+    /// Where the connection may go (judged again on every resolved address by the gate).
+    var policy: OutboundPolicy
+    /// Answers that take the place of DNS for this transfer (`CURLOPT_RESOLVE`, `host:port:address`):
+    /// how the tests play a hostile DNS (a public-looking name resolving to loopback) without a
+    /// resolver of their own. Empty in production.
+    var dnsAnswers: [String] = []
 
-    /// Sets the URL, `NOSIGNAL`, the error buffer, the login and the TLS options on `handle`.
-    func apply(to handle: UnsafeMutableRawPointer, errorBuffer: UnsafeMutablePointer<CChar>) {
+    /// The gate to install with ``apply(to:errorBuffer:gate:)``; keep it alive for the transfer.
+    func makeGate() -> OutboundGate {
+        OutboundGate(policy: policy, host: host, plaintext: !requiresTLS)
+    }
+
+    /// What the policy refuses before any look-up (address literals, loopback names, plain text
+    /// where no exception can apply); nil when only the resolved address can tell.
+    func refusalBeforeResolving() -> OutboundPolicy.Refusal? {
+        policy.refusalBeforeResolving(host: host, port: port, plaintext: !requiresTLS)
+    }
+
+    /// Sets the URL (and only this scheme's protocols, no redirects), `NOSIGNAL`, the error
+    /// buffer, the outbound gate, the login and the TLS options on `handle`.
+    func apply(to handle: UnsafeMutableRawPointer, errorBuffer: UnsafeMutablePointer<CChar>, gate: OutboundGate) {
         let hostPart = host.contains(":") ? "[\(host)]" : host
         _ = ccurl_setopt_url(handle, "\(scheme)://\(hostPart):\(port)\(path)")
+        let plain = scheme.hasSuffix("s") ? String(scheme.dropLast()) : scheme
+        _ = ccurl_setopt_protocols_str(handle, "\(plain),\(plain)s")
+        _ = ccurl_setopt_redir_protocols_str(handle, "\(plain)s")
+        gate.install(on: handle)
+        if !dnsAnswers.isEmpty {
+            var list: UnsafeMutablePointer<curl_slist>?
+            for answer in dnsAnswers { list = curl_slist_append(list, answer) ?? list }
+            // libcurl copies the entries into its DNS cache when the transfer starts; the list must
+            // live until then and is not freed (a few bytes, tests only).
+            _ = ccurl_setopt_resolve(handle, list)
+        }
         _ = ccurl_setopt_nosignal(handle, 1)
         _ = ccurl_setopt_errorbuffer(handle, errorBuffer)
         _ = ccurl_setopt_username(handle, username)

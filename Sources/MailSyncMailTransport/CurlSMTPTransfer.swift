@@ -26,20 +26,48 @@ private let readCallback: ccurl_read_callback = { buffer, size, count, userdata 
     return length
 }
 
+/// One send's transcript and whether it was stopped for lack of authentication. Touched only on
+/// the worker thread running the transfer.
+private final class SMTPSessionWatch {
+    let transcript = CurlTranscript()
+    let requiresAuthentication: Bool
+    var stoppedUnauthenticated = false
+
+    init(requiresAuthentication: Bool) { self.requiresAuthentication = requiresAuthentication }
+
+    /// Whether the server accepted our login: a `235` reply (RFC 4954) in the transcript. libcurl
+    /// logs in whenever the server offers `AUTH` and fails the transfer when the login is refused,
+    /// so no `235` by now means the server offered no `AUTH` and libcurl skipped it.
+    var authenticated: Bool { SMTPTranscript.replies(transcript.lines).contains { $0.code == 235 } }
+}
+
 /// What the server said (`CURLINFO_HEADER_IN`). Never `HEADER_OUT`: `AUTH PLAIN` and `AUTH LOGIN`
 /// carry the password.
 private let debugCallback: ccurl_debug_callback = { _, type, data, size, userdata in
     guard type == CURLINFO_HEADER_IN, let data, let userdata else { return 0 }
-    let transcript = Unmanaged<CurlTranscript>.fromOpaque(userdata).takeUnretainedValue()
+    let watch = Unmanaged<SMTPSessionWatch>.fromOpaque(userdata).takeUnretainedValue()
     data.withMemoryRebound(to: UInt8.self, capacity: size) {
-        transcript.received(UnsafeBufferPointer(start: $0, count: size))
+        watch.transcript.received(UnsafeBufferPointer(start: $0, count: size))
     }
     return 0
 }
 
+/// Runs after `EHLO`, STARTTLS and `AUTH`, before `MAIL FROM`: stops a send that must log in but
+/// did not (the server offered no `AUTH`), so nothing of the envelope or message is sent.
+private let prereqCallback: ccurl_prereq_callback = { userdata, _, _, _, _ in
+    guard let userdata else { return Int32(CURL_PREREQFUNC_ABORT) }
+    let watch = Unmanaged<SMTPSessionWatch>.fromOpaque(userdata).takeUnretainedValue()
+    guard !watch.requiresAuthentication || watch.authenticated else {
+        watch.stoppedUnauthenticated = true
+        return Int32(CURL_PREREQFUNC_ABORT)
+    }
+    return Int32(CURL_PREREQFUNC_OK)
+}
+
 /// One SMTP transaction with libcurl's SMTP protocol: connect, TLS, `EHLO`, `AUTH`, `MAIL FROM`,
 /// `RCPT TO` for each recipient, `DATA` (libcurl dot-stuffs the lines and adds the final `.`),
-/// `QUIT`. Blocking: run it on a ``CurlThread``.
+/// `QUIT`. A send that must log in and did not is stopped before `MAIL FROM`
+/// (`CURLOPT_PREREQFUNCTION`). Blocking: run it on a ``CurlWorkerPool`` thread.
 enum CurlSMTPTransfer {
     struct Parameters: Sendable {
         var server: SMTPSender.Server
@@ -55,9 +83,10 @@ enum CurlSMTPTransfer {
             return .failure(SMTPError(.connection(ConnectionFailure(.resetMidSession, host: server.host, port: server.port, detail: "libcurl could not be initialized"))))
         }
         defer { curl_easy_cleanup(handle) }
-        let transcript = CurlTranscript()
-        let transcriptPointer = Unmanaged.passRetained(transcript)
-        defer { transcriptPointer.release() }
+        let watch = SMTPSessionWatch(requiresAuthentication: server.requiresAuthentication)
+        let transcript = watch.transcript
+        let watchPointer = Unmanaged.passRetained(watch)
+        defer { watchPointer.release() }
         let source = Unmanaged.passRetained(UploadSource(p.message))
         defer { source.release() }
         let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE))
@@ -72,10 +101,15 @@ enum CurlSMTPTransfer {
             recipients = appended
         }
 
-        CurlLogin(
+        let login = CurlLogin(
             scheme: server.security == .tls ? "smtps" : "smtp", host: server.host, port: server.port, username: server.username,
-            credentials: server.credentials, loginOptions: server.loginOptions, requiresTLS: server.security != .none, tls: server.tls
-        ).apply(to: handle, errorBuffer: errorBuffer)
+            credentials: server.credentials, loginOptions: server.loginOptions, requiresTLS: server.security != .none, tls: server.tls,
+            policy: server.policy)
+        if let refusal = login.refusalBeforeResolving() {
+            return .failure(SMTPError(.connection(ConnectionFailure(.notAllowed, host: server.host, port: server.port)), policyRefusal: refusal))
+        }
+        let gate = login.makeGate()
+        login.apply(to: handle, errorBuffer: errorBuffer, gate: gate)
         _ = ccurl_setopt_mail_from(handle, "<\(p.envelope.from)>")
         _ = ccurl_setopt_mail_rcpt(handle, recipients)
         _ = ccurl_setopt_upload(handle, 1)
@@ -85,10 +119,13 @@ enum CurlSMTPTransfer {
         _ = ccurl_setopt_connecttimeout_ms(handle, milliseconds(p.connectTimeout))
         _ = ccurl_setopt_timeout_ms(handle, milliseconds(p.timeout))
         _ = ccurl_setopt_debugfunction(handle, debugCallback)
-        _ = ccurl_setopt_debugdata(handle, transcriptPointer.toOpaque())
+        _ = ccurl_setopt_debugdata(handle, watchPointer.toOpaque())
         _ = ccurl_setopt_verbose(handle, 1)
+        _ = ccurl_setopt_prereqfunction(handle, prereqCallback)
+        _ = ccurl_setopt_prereqdata(handle, watchPointer.toOpaque())
 
-        let code = curl_easy_perform(handle)
+        let code = withExtendedLifetime(gate) { curl_easy_perform(handle) }
+        OutboundGate.uninstall(from: handle)
         let message = String(cString: errorBuffer)
         var osErrno = 0
         _ = ccurl_getinfo_os_errno(handle, &osErrno)
@@ -97,11 +134,21 @@ enum CurlSMTPTransfer {
         _ = ccurl_setopt_verbose(handle, 0)
         _ = ccurl_setopt_debugfunction(handle, nil)
         _ = ccurl_setopt_debugdata(handle, nil)
+        _ = ccurl_setopt_prereqfunction(handle, nil)
+        _ = ccurl_setopt_prereqdata(handle, nil)
         _ = ccurl_setopt_errorbuffer(handle, nil)
         _ = ccurl_setopt_readdata(handle, nil)
         _ = ccurl_setopt_mail_rcpt(handle, nil)
 
         let lines = transcript.lines
+        if code != CURLE_OK, let refusal = gate.refusal, gate.connects == 0 {
+            return .failure(SMTPError(.connection(ConnectionFailure(.notAllowed, host: server.host, port: server.port)), policyRefusal: refusal))
+        }
+        if watch.stoppedUnauthenticated {
+            return .failure(SMTPError(
+                stop: .noAuthenticationOffered(host: server.host, port: server.port), host: server.host, port: server.port,
+                transcript: lines, curlCode: Int(code.rawValue)))
+        }
         guard code == CURLE_OK else {
             let curlMessage = message.isEmpty ? String(cString: curl_easy_strerror(code)) : message
             let failure = classify(code: code, osErrno: Int32(osErrno), message: curlMessage, transcript: lines, host: server.host, port: server.port)

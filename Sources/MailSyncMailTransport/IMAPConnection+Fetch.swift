@@ -18,7 +18,7 @@ extension IMAPConnection {
     /// server: ESEARCH ranges are compact) fails as an unreadable response, a temporary error,
     /// before the UIDs are expanded in memory.
     /// With `afterUID` at `UInt32.max` nothing can follow: `[]` without asking. Needs a selected
-    /// folder (``examine(_:)``); throws what ``pipeline(_:timeout:)`` throws. `useESearch` forces
+    /// folder (``examine(_:)``); throws what ``pipeline(_:timeout:budget:)`` throws. `useESearch` forces
     /// a path (tests); nil asks the server's capabilities.
     public func uidSearch(
         afterUID: UInt32, since: Date?, upTo: UInt32? = nil, window: UInt32 = 5000, useESearch: Bool? = nil
@@ -61,13 +61,14 @@ extension IMAPConnection {
     /// `maxCommandLength` bytes (``UIDSet/commands(prefix:suffix:uids:maxCommandLength:)``:
     /// some servers reject long lines); the commands are pipelined: one round trip. UIDs the
     /// folder no longer has are absent; FETCH responses for UIDs not asked for (flag updates)
-    /// are ignored. Throws what ``pipeline(_:timeout:)`` throws.
+    /// are ignored. The replies are held to ``IMAPReplyBudget/headers(uids:)`` (64 KiB per
+    /// message + 1 MiB). Throws what ``pipeline(_:timeout:budget:)`` throws.
     public func fetchHeaders(uids: [UInt32], maxCommandLength: Int = 1000) async throws(IMAPConnectionError) -> [FetchedHeader] {
         let wanted = Set(uids)
         let commands = UIDSet.commands(
             prefix: "UID FETCH ", suffix: " (UID INTERNALDATE RFC822.SIZE ENVELOPE)", uids: uids, maxCommandLength: maxCommandLength)
         var parts: [UInt32: (date: Date?, size: UInt64?, envelope: Envelope?)] = [:]
-        for responses in try await pipeline(commands) {
+        for responses in try await pipeline(commands, budget: .headers(uids: wanted)) {
             for response in responses {
                 guard case .untagged(.fetch(_, let attributes)) = response, let uid = Self.uid(in: attributes), wanted.contains(uid)
                 else { continue }
@@ -92,20 +93,34 @@ extension IMAPConnection {
     /// Whole raw messages keyed by UID, from `UID FETCH <set> (UID BODY.PEEK[])` in the selected
     /// folder: the exact bytes the server stores; `BODY.PEEK` never sets `\Seen`.
     ///
-    /// Split and pipelined as ``fetchHeaders(uids:maxCommandLength:)`` (one round trip). Missing
-    /// UIDs (expunged meanwhile) and messages the server answers with NIL are simply absent.
-    /// Every body of the batch is held in memory at once: ask for a bounded number of bytes
-    /// (the headers' sizes tell) per call. Throws what ``pipeline(_:timeout:)`` throws.
-    public func fetchBodies(uids: [UInt32], maxCommandLength: Int = 1000) async throws(IMAPConnectionError) -> [UInt32: [UInt8]] {
-        let wanted = Set(uids)
-        let commands = UIDSet.commands(prefix: "UID FETCH ", suffix: " (UID BODY.PEEK[])", uids: uids, maxCommandLength: maxCommandLength)
+    /// `announced` names the messages to fetch (UID → the RFC822.SIZE the header fetch gave, 0
+    /// if the server gave none). Split and pipelined as ``fetchHeaders(uids:maxCommandLength:)``
+    /// (one round trip). Missing UIDs (expunged meanwhile) and messages the server answers with
+    /// NIL are simply absent.
+    ///
+    /// Every body of the call is held in memory at once, so the replies are held to
+    /// ``IMAPReplyBudget/bodies(announced:)``: no literal larger than the largest announced size
+    /// plus its margin (10% + 64 KiB; checked from the literal's header, before its bytes are
+    /// read), no more than all of them together plus 1 MiB. Once read, each body is checked
+    /// against its own message's announced size and margin. Going over any of these throws a
+    /// `ConnectionFailure` of kind `.replyOverLimit` ("sent a 52,428,800-byte message where it
+    /// had announced 2,000 bytes"). Ask for a bounded number of announced bytes per call.
+    /// Otherwise throws what ``pipeline(_:timeout:budget:)`` throws.
+    public func fetchBodies(announced: [UInt32: UInt64], maxCommandLength: Int = 1000) async throws(IMAPConnectionError) -> [UInt32: [UInt8]] {
+        let commands = UIDSet.commands(
+            prefix: "UID FETCH ", suffix: " (UID BODY.PEEK[])", uids: Array(announced.keys).sorted(), maxCommandLength: maxCommandLength)
         var bodies: [UInt32: [UInt8]] = [:]
-        for responses in try await pipeline(commands) {
+        for responses in try await pipeline(commands, budget: .bodies(announced: announced)) {
             for response in responses {
-                guard case .untagged(.fetch(_, let attributes)) = response, let uid = Self.uid(in: attributes), wanted.contains(uid)
+                guard case .untagged(.fetch(_, let attributes)) = response, let uid = Self.uid(in: attributes),
+                    let size = announced[uid]
                 else { continue }
                 for attribute in attributes {
-                    if case .bodySection("", nil, let data?) = attribute { bodies[uid] = data }
+                    guard case .bodySection("", nil, let data?) = attribute else { continue }
+                    if data.count > IMAPReplyBudget.bodyAllowance(announced: size) {
+                        throw IMAPConnectionError(ReplyOverLimit.bodyOverAnnounced(uid: uid, size: data.count, announced: size, host: host, port: port))
+                    }
+                    bodies[uid] = data
                 }
             }
         }

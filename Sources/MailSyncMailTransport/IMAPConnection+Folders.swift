@@ -7,7 +7,7 @@ extension IMAPConnection {
     /// Asks `LIST "" "*" RETURN (SPECIAL-USE)` when the server advertises SPECIAL-USE or
     /// LIST-EXTENDED (``capabilities()``; usually known from login, no extra round trip), plain
     /// `LIST "" "*"` otherwise, and plain LIST again if the server refuses the RETURN option.
-    /// One round trip normally. Throws what ``command(_:timeout:)`` throws.
+    /// One round trip normally. Throws what ``command(_:timeout:budget:)`` throws.
     public func syncFolders() async throws(IMAPConnectionError) -> SyncFolders {
         let capabilities = try await capabilities()
         var responses: [MailSyncIMAP.IMAPResponse]
@@ -31,7 +31,7 @@ extension IMAPConnection {
     /// `STATUS "name" (UIDVALIDITY UIDNEXT MESSAGES)` per folder, all pipelined: one round trip.
     /// No folders, no round trip.
     ///
-    /// Throws what ``pipeline(_:timeout:)`` throws (a folder that does not exist: the server's
+    /// Throws what ``pipeline(_:timeout:budget:)`` throws (a folder that does not exist: the server's
     /// `NO`, class configuration); a folder name that cannot be sent (``IMAPCommandText``) or a
     /// reply without UIDVALIDITY throws before anything is returned.
     public func status(_ folders: [IMAPFolder]) async throws(IMAPConnectionError) -> [FolderState] {
@@ -68,7 +68,7 @@ extension IMAPConnection {
     /// returns its state: UIDVALIDITY and UIDNEXT from the response codes, the message count from
     /// the last EXISTS (0 if none came). One round trip.
     ///
-    /// Throws what ``command(_:timeout:)`` throws (a missing folder: `NO`, class configuration),
+    /// Throws what ``command(_:timeout:budget:)`` throws (a missing folder: `NO`, class configuration),
     /// or when the reply has no UIDVALIDITY. On failure no folder is selected (RFC 3501).
     public func examine(_ folder: IMAPFolder) async throws(IMAPConnectionError) -> FolderState {
         let responses = try await command("EXAMINE \(try IMAPCommandText.quoted(folder))")

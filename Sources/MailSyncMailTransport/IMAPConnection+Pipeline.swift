@@ -1,3 +1,4 @@
+import MailSyncErrors
 import MailSyncIMAP
 
 extension IMAPConnection {
@@ -10,27 +11,38 @@ extension IMAPConnection {
     /// one not yet completed, as servers do. The whole batch counts as one round trip
     /// (``roundTrips``). An empty list sends nothing and returns `[]`.
     ///
-    /// Each line is one command without CR or LF (a precondition: a CR or LF would let text
-    /// smuggle in a command of its own). Throws like ``command(_:timeout:)``: a `NO`/`BAD` to any
-    /// command throws the first failing command's error with its responses, after every
-    /// completion was read (the connection stays usable); a broken connection or a `timeout`
-    /// (default ``commandTimeout``, counted from the last byte received) leaves it unusable.
+    /// Each line is one command without CR, LF or NUL (a line with one is refused unsent: it
+    /// would let text smuggle in a command of its own). Throws like
+    /// ``command(_:timeout:budget:)``: a `NO`/`BAD` to any command throws the first failing
+    /// command's error with its responses, after every
+    /// completion was read (the connection stays usable); a broken connection, a `timeout`
+    /// (default ``commandTimeout``, for the whole batch however slowly the server sends) or the
+    /// ``runDeadline`` passing leaves it unusable.
     ///
     /// Servers may run pipelined commands concurrently (Dovecot does): a later command's data can
     /// then arrive before an earlier one's completion and is attributed to the earlier one. Read
     /// the data of commands of one kind together (as ``fetchHeaders(uids:maxCommandLength:)``
     /// does); each command's own tagged completion is always last in its own list.
     ///
-    /// The responses of the whole batch are held in memory: split very large work into batches.
-    public func pipeline(_ commands: [String], timeout: Duration? = nil) async throws(IMAPConnectionError) -> [[MailSyncIMAP.IMAPResponse]] {
-        for text in commands {
-            precondition(!text.utf8.contains(13) && !text.utf8.contains(10), "an IMAP command line holds no CR or LF")
+    /// The responses of the whole batch are held in memory, bounded by `budget` (default
+    /// ``IMAPReplyBudget/standard``, 64 MiB): bytes charged as they arrive, literals from their
+    /// header, responses nobody asked for dropped past a small bound. Going over it throws a
+    /// `ConnectionFailure` of kind `.replyOverLimit` naming the server and what was exceeded, and
+    /// leaves the connection unusable. Split very large work into batches.
+    public func pipeline(
+        _ commands: [String], timeout: Duration? = nil, budget: IMAPReplyBudget = .standard
+    ) async throws(IMAPConnectionError) -> [[MailSyncIMAP.IMAPResponse]] {
+        for text in commands where text.utf8.contains(13) || text.utf8.contains(10) || text.utf8.contains(0) {
+            // Never sent: the line would smuggle in a command of its own.
+            throw IMAPConnectionError(.imap(MailSyncErrors.IMAPResponse(
+                status: .bad, text: "Not sent: a command line holds CR, LF or NUL", phase: .other)))
         }
         let timeout = timeout ?? commandTimeout
         let session = self.session
+        let runDeadline = self.runDeadline
         let result: Result<[[MailSyncIMAP.IMAPResponse]], IMAPConnectionError> = await withCheckedContinuation { continuation in
             let submitted = thread.submit {
-                continuation.resume(returning: session.run(commands, timeout: timeout))
+                continuation.resume(returning: session.run(commands, timeout: timeout, runDeadline: runDeadline, budget: budget))
             }
             if !submitted { continuation.resume(returning: .failure(session.closedError())) }
         }
@@ -38,7 +50,7 @@ extension IMAPConnection {
     }
 
     /// How many times this connection waited for the server since connect (login excluded): each
-    /// ``command(_:timeout:)`` and each ``pipeline(_:timeout:)`` batch counts one. What a sync
+    /// ``command(_:timeout:budget:)`` and each ``pipeline(_:timeout:budget:)`` batch counts one. What a sync
     /// poll costs in latency is roughly this times the network's round-trip time.
     public var roundTrips: Int { session.roundTrips }
 
@@ -47,7 +59,7 @@ extension IMAPConnection {
     /// Taken from the login's reply when it carried them (`OK [CAPABILITY …]`, or `* CAPABILITY`
     /// just before it: Dovecot, most servers; no round trip); otherwise asked once with
     /// `CAPABILITY`. Cached for the
-    /// connection's life. Throws what ``command(_:timeout:)`` throws.
+    /// connection's life. Throws what ``command(_:timeout:budget:)`` throws.
     public func capabilities() async throws(IMAPConnectionError) -> Set<String> {
         if let known = capabilityCache.withLock({ $0 }) { return known }
         var found = Self.loginCapabilities(loginTranscript)

@@ -60,7 +60,8 @@ public final class IMAPConnection: @unchecked Sendable {
     public let port: Int
     /// The server's response lines during connect and login (greeting, capabilities, the tagged OK).
     public let loginTranscript: [String]
-    /// How long a command may wait for the server's next bytes before the connection is given up.
+    /// How long a command (or pipelined batch) may take in all, from sending to its completion,
+    /// before the connection is given up: a deadline that bytes trickling in do not extend.
     public let commandTimeout: Duration
 
     let thread: CurlThread
@@ -68,6 +69,15 @@ public final class IMAPConnection: @unchecked Sendable {
     let session: CurlIMAPSession
     /// The capabilities after login, once known (``capabilities()``).
     let capabilityCache = Mutex<Set<String>?>(nil)
+    private let deadlineBox = Mutex<ContinuousClock.Instant?>(nil)
+
+    /// When every command must have completed, whatever its own timeout: the caller's budget for
+    /// all its work on this connection (a sync run's). A command still waiting then fails with
+    /// ``ConnectionFailure/Kind/tooSlow`` and the connection is unusable. Default nil: none.
+    public var runDeadline: ContinuousClock.Instant? {
+        get { deadlineBox.withLock { $0 } }
+        set { deadlineBox.withLock { $0 = newValue } }
+    }
 
     private init(host: String, port: Int, transcript: [String], commandTimeout: Duration, thread: CurlThread, session: CurlIMAPSession) {
         self.host = host
@@ -81,28 +91,53 @@ public final class IMAPConnection: @unchecked Sendable {
     /// Connects and logs in with a password. See ``connect(host:port:security:username:credentials:timeout:commandTimeout:tls:loginOptions:)``.
     public static func connect(
         host: String, port: Int, security: Security, username: String, password: String,
-        timeout: Duration = .seconds(30), commandTimeout: Duration = .seconds(120), tls: TLSOptions = TLSOptions()
+        timeout: Duration = .seconds(30), commandTimeout: Duration = .seconds(120), tls: TLSOptions = TLSOptions(),
+        policy: OutboundPolicy = .standard
     ) async throws(IMAPConnectionError) -> IMAPConnection {
         try await connect(
             host: host, port: port, security: security, username: username, credentials: .password(password),
-            timeout: timeout, commandTimeout: commandTimeout, tls: tls)
+            timeout: timeout, commandTimeout: commandTimeout, tls: tls, policy: policy)
     }
 
     /// Connects, does TLS as `security` says, reads the greeting and logs in, all within `timeout`.
     ///
+    /// `policy` decides where the connection may go (default ``OutboundPolicy/standard``: public
+    /// addresses, TLS): judged on the host as given and then on every address it resolves to,
+    /// before a socket is opened. A refusal throws ``ConnectionFailure/Kind/notAllowed`` with
+    /// the details in ``IMAPConnectionError/policyRefusal``.
+    ///
     /// `loginOptions` forces a mechanism (`"AUTH=XOAUTH2"`, `"AUTH=PLAIN"`; CURLOPT_LOGIN_OPTIONS).
     /// Throws ``IMAPConnectionError``: a refused login carries the server's tagged `NO` line
     /// (phase `.authenticate`); a failed connection carries the system's words (phase-less
-    /// `.connection`).
+    /// `.connection`). A login name or credential holding a control character (CR, LF, NUL, …) is
+    /// refused before connecting, as an authentication failure.
     public static func connect(
         host: String, port: Int, security: Security, username: String, credentials: Credentials,
         timeout: Duration = .seconds(30), commandTimeout: Duration = .seconds(120), tls: TLSOptions = TLSOptions(),
-        loginOptions: String? = nil
+        loginOptions: String? = nil, policy: OutboundPolicy = .standard
     ) async throws(IMAPConnectionError) -> IMAPConnection {
+        try await connect(
+            host: host, port: port, security: security, username: username, credentials: credentials, timeout: timeout,
+            commandTimeout: commandTimeout, tls: tls, loginOptions: loginOptions, policy: policy, dnsAnswers: [])
+    }
+
+    /// ``connect(host:port:security:username:credentials:timeout:commandTimeout:tls:loginOptions:policy:)``
+    /// with DNS answers of the caller's (`host:port:address`, `CURLOPT_RESOLVE`): tests play a
+    /// hostile resolver with it.
+    static func connect(
+        host: String, port: Int, security: Security, username: String, credentials: Credentials, timeout: Duration,
+        commandTimeout: Duration, tls: TLSOptions, loginOptions: String?, policy: OutboundPolicy, dnsAnswers: [String]
+    ) async throws(IMAPConnectionError) -> IMAPConnection {
+        if let field = LoginText.fieldWithControlCharacters(username: username, credentials: credentials) {
+            // Never sent: a CR LF in LOGIN's arguments would start a second command.
+            throw IMAPConnectionError(.imap(MailSyncErrors.IMAPResponse(
+                status: .no, text: "(not sent) the \(field) holds a control character such as a line break; enter it again",
+                phase: .authenticate)))
+        }
         let thread = CurlThread(name: "imap \(host)")
         let parameters = CurlIMAPSession.Parameters(
             host: host, port: port, security: security, username: username, credentials: credentials,
-            timeout: timeout, tls: tls, loginOptions: loginOptions)
+            timeout: timeout, tls: tls, loginOptions: loginOptions, policy: policy, dnsAnswers: dnsAnswers)
         let result: Result<(CurlIMAPSession, [String]), IMAPConnectionError> = await withCheckedContinuation { continuation in
             thread.submit {
                 continuation.resume(returning: CurlIMAPSession.open(parameters))
@@ -123,10 +158,13 @@ public final class IMAPConnection: @unchecked Sendable {
     ///
     /// `text` is one command line without CRLF (no literals from our side yet). Throws
     /// ``IMAPConnectionError`` for a tagged `NO`/`BAD` (with the responses), and for a connection
-    /// that broke, timed out (`timeout`, default ``commandTimeout``, counts from the last byte
-    /// received) or sent what the decoder refuses; after those the connection is unusable.
-    public func command(_ text: String, timeout: Duration? = nil) async throws(IMAPConnectionError) -> [MailSyncIMAP.IMAPResponse] {
-        try await pipeline([text], timeout: timeout)[0]
+    /// that broke, timed out (`timeout`, default ``commandTimeout``: the whole command, however
+    /// slowly the server sends; or ``runDeadline``), sent what the decoder refuses or more than
+    /// `budget` allows (``pipeline(_:timeout:budget:)``); after those the connection is unusable.
+    public func command(
+        _ text: String, timeout: Duration? = nil, budget: IMAPReplyBudget = .standard
+    ) async throws(IMAPConnectionError) -> [MailSyncIMAP.IMAPResponse] {
+        try await pipeline([text], timeout: timeout, budget: budget)[0]
     }
 
     /// Sends `LOGOUT` (briefly, errors ignored) unless the connection already failed, frees the

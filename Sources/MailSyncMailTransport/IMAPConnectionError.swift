@@ -19,11 +19,15 @@ public struct IMAPConnectionError: Error, Sendable, CustomStringConvertible {
     /// For a command that completed with `NO` or `BAD`: everything the server sent for it,
     /// the tagged completion last.
     public var responses: [MailSyncIMAP.IMAPResponse]
+    /// When the outbound policy refused the destination (``ConnectionFailure/Kind/notAllowed``):
+    /// which address and why, for the operator's log only (callers see the kind, never this).
+    public var policyRefusal: OutboundPolicy.Refusal?
 
     init(
         _ failure: MailFailure, curlCode: Int? = nil, curlMessage: String? = nil, transcript: [String] = [],
-        responses: [MailSyncIMAP.IMAPResponse] = []
+        responses: [MailSyncIMAP.IMAPResponse] = [], policyRefusal: OutboundPolicy.Refusal? = nil
     ) {
+        self.policyRefusal = policyRefusal
         self.failure = failure
         self.curlCode = curlCode
         self.curlMessage = curlMessage

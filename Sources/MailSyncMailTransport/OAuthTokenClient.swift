@@ -43,9 +43,11 @@ public enum OAuthTokenClient {
     /// - Parameters:
     ///   - timeout: the whole exchange, connect included. Default 30 s.
     ///   - caFile: a PEM bundle trusted instead of the system's (private endpoints).
+    ///   - policy: where the request may go (default: public addresses only).
     /// - Throws: ``OAuthTokenClientError`` (classified with `MailErrorClassifier`).
     public static func requestToken(
-        endpoint: String, grant: Grant, client: Client, timeout: Duration = .seconds(30), caFile: String? = nil
+        endpoint: String, grant: Grant, client: Client, timeout: Duration = .seconds(30), caFile: String? = nil,
+        policy: OutboundPolicy = .standard
     ) async throws(OAuthTokenClientError) -> OAuthTokenResponse {
         var form: [(String, String)] = []
         switch grant {
@@ -58,7 +60,7 @@ public enum OAuthTokenClient {
         form += [("client_id", client.id), ("client_secret", client.secret)]
         let request = CurlHTTP.Request(
             url: endpoint, body: FormEncoding.encode(form), headers: ["Accept: application/json"], timeout: timeout,
-            caFile: caFile, maxResponseBytes: 256 << 10)
+            caFile: caFile, maxResponseBytes: 256 << 10, policy: policy)
         let result = try await CurlHTTP.send(request)
         return try OAuthTokenResponse.parse(status: result.status, body: result.body, retryAfter: result.retryAfter)
     }
@@ -69,7 +71,13 @@ public struct OAuthTokenClientError: Error, Sendable, CustomStringConvertible {
     /// `.oauth` (the endpoint answered with an error) or `.connection` (no answer).
     public var failure: MailFailure
 
-    public init(_ failure: MailFailure) { self.failure = failure }
+    /// When the outbound policy refused the endpoint: which address and why (operator's log only).
+    public var policyRefusal: OutboundPolicy.Refusal?
+
+    public init(_ failure: MailFailure, policyRefusal: OutboundPolicy.Refusal? = nil) {
+        self.failure = failure
+        self.policyRefusal = policyRefusal
+    }
 
     public var diagnosis: Diagnosis { MailErrorClassifier.classify(failure) }
 

@@ -33,12 +33,14 @@ public enum OAuthUserinfoClient {
     /// - Parameters:
     ///   - timeout: the whole request, connect included. Default 30 s.
     ///   - caFile: a PEM bundle trusted instead of the system's (private endpoints).
+    ///   - policy: where the request may go (default: public addresses only).
     public static func userinfo(
-        endpoint: String, accessToken: String, timeout: Duration = .seconds(30), caFile: String? = nil
+        endpoint: String, accessToken: String, timeout: Duration = .seconds(30), caFile: String? = nil,
+        policy: OutboundPolicy = .standard
     ) async throws(OAuthTokenClientError) -> Userinfo {
         let request = CurlHTTP.Request(
             url: endpoint, body: nil, headers: ["Accept: application/json", "Authorization: Bearer \(accessToken)"],
-            timeout: timeout, caFile: caFile, maxResponseBytes: 64 << 10)
+            timeout: timeout, caFile: caFile, maxResponseBytes: 64 << 10, policy: policy)
         let answer = try await CurlHTTP.send(request)
         let object = (try? JSONSerialization.jsonObject(with: Data(answer.body))) as? [String: Any]
         guard (200..<300).contains(answer.status) else {

@@ -47,5 +47,5 @@ public struct SecretBox: Sendable {
 
 public struct SecretBoxError: Error, CustomStringConvertible, Sendable {
     public let description: String
-    init(_ description: String) { self.description = description }
+    public init(_ description: String) { self.description = description }
 }

@@ -1,7 +1,9 @@
 import Foundation
 public import Logging
 import MailSyncCoding
+import MailSyncMailTransport
 import MailSyncRPC
+import MailSyncStorage
 import MailSyncTransport
 import NIOCore
 import NIOConcurrencyHelpers
@@ -25,6 +27,10 @@ public final class MailSyncServer: Service, Sendable {
     private let clock: any WallClock
     private let syncSettings: SyncSettings
     private let providers: ProviderTable
+    private let outbound: OutboundPolicy
+    private let smartMail: SmartMailSettings
+    private let quotas: QuotaSettings
+    private let directoryLock = NIOLockedValueBox<DataDirectoryLock?>(nil)
     private let running = NIOLockedValueBox<(RPCServer, ServiceEnvironment, SyncScheduler)?>(nil)
 
     /// - Parameters:
@@ -39,6 +45,9 @@ public final class MailSyncServer: Service, Sendable {
         self.configuration = try settings.serverConfiguration()
         self.observability = Observability(listen: try settings.metricsAddress(), logger: logger)
         self.providers = try settings.providerTable()
+        self.outbound = try settings.outboundPolicy()
+        self.smartMail = try settings.smartMailSettings()
+        self.quotas = try settings.quotaSettings()
     }
 
     /// Opens the data directory (creating it, mode 0700, the control database and the secret key
@@ -59,9 +68,18 @@ public final class MailSyncServer: Service, Sendable {
     private func startServing() async throws -> SocketAddress {
         let dataDirectory = settings.dataDirectoryOrDefault
         try Self.prepareDataDirectory(dataDirectory)
-        let environment = try await ServiceEnvironment.open(
-            dataDirectory: dataDirectory, tenantCapacity: settings.openTenantLimit ?? 100, clock: clock, providers: providers,
-            logger: logger)
+        // One server per data directory: two would schedule the same mailboxes and race on keys.
+        let lock = try DataDirectoryLock.acquire(root: DataDirectory(dataDirectory).root, purpose: "starting another server on it")
+        directoryLock.withLockedValue { $0 = lock }
+        let environment: ServiceEnvironment
+        do {
+            environment = try await ServiceEnvironment.open(
+                dataDirectory: dataDirectory, tenantCapacity: settings.openTenantLimit ?? 100, clock: clock, providers: providers,
+                outbound: outbound, smartMail: smartMail, quotas: quotas, logger: logger)
+        } catch {
+            releaseDirectoryLock()
+            throw error
+        }
         let methods = ServiceMethods.make(environment: environment, startedAt: clock.now())
         let metrics = observability.metrics.factory
         environment.metrics.use(metrics)
@@ -76,7 +94,15 @@ public final class MailSyncServer: Service, Sendable {
             return address
         } catch {
             await environment.close()
+            releaseDirectoryLock()
             throw error
+        }
+    }
+
+    private func releaseDirectoryLock() {
+        directoryLock.withLockedValue { lock in
+            lock?.release()
+            lock = nil
         }
     }
 
@@ -99,6 +125,7 @@ public final class MailSyncServer: Service, Sendable {
         await server.shutdownGracefully()
         await environment.close()
         running.withLockedValue { $0 = nil }
+        releaseDirectoryLock()
         await observability.stop()
     }
 

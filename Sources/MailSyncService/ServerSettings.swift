@@ -1,4 +1,5 @@
 import Foundation
+public import MailSyncMailTransport
 public import MailSyncTransport
 import MailSyncWire
 import NIOCore
@@ -28,15 +29,27 @@ public struct ServerSettings: Codable, Sendable, Equatable {
     public var shutdownGraceSeconds: Double?
     /// Compress responses at least this large; absent: never.
     public var compressionThresholdBytes: Int?
-    /// PEM files; both or neither. With them the server speaks TLS only.
+    /// PEM files; both or neither. With them the server speaks TLS only (TLS 1.2 at least, AEAD
+    /// suites only).
     public var tlsCertificateFile: String?
     public var tlsPrivateKeyFile: String?
+    /// Listen without TLS on an address other than loopback. Default false: API keys and mailbox
+    /// passwords would cross the network in clear, so such a `listen` without TLS files is
+    /// refused at start (a TLS-terminating proxy in front is the case for this switch).
+    public var allowPlaintextListen: Bool?
     /// trace, debug, info (default), notice, warning, error, critical.
     public var logLevel: String?
     /// Company databases kept open while idle (least recently used are closed). Default 100.
     public var openTenantLimit: Int?
     /// Mailboxes synced at once. Default 8.
     public var maxConcurrentSyncs: Int?
+    /// Mailboxes of one company synced at once. Default half of `maxConcurrentSyncs` (at least 1).
+    public var maxConcurrentSyncsPerCompany: Int?
+    /// Wall-clock budget of one mailbox's sync run, in seconds. Default 600.
+    public var syncRunBudgetSeconds: Double?
+    /// How long one IMAP command may take in all, in seconds, however slowly the server answers.
+    /// Default 120.
+    public var imapCommandTimeoutSeconds: Double?
     /// How many days back a new mailbox's first sync reaches. Default 30.
     public var syncBackfillDays: Int?
     /// Messages per header batch; each batch commits with its folder cursor. Default 500.
@@ -54,6 +67,51 @@ public struct ServerSettings: Codable, Sendable, Equatable {
     public var oauthRedirectURIs: [String]?
     /// A PEM bundle trusted for OAuth token endpoints instead of the system's.
     public var oauthCAFile: String?
+    /// Destinations the server may reach on a tenant's behalf besides public addresses: networks
+    /// (`10.0.0.0/8`, `127.0.0.1`, `fd00::/8`) and host:port pairs (`exchange.corp:993`,
+    /// `[::1]:1143`). Default none: loopback, private, link-local, CGNAT, unique-local, multicast
+    /// and unspecified addresses are refused for IMAP, SMTP and OAuth endpoints alike, judged on
+    /// the address connected to (after DNS). See `OutboundPolicy`.
+    public var outboundAllow: [String]?
+    /// Only the mail ports (25, 143, 465, 587, 993) outside the host:port pairs of
+    /// `outboundAllow`. Default false.
+    public var outboundMailPortsOnly: Bool?
+    /// Mail server connections without TLS (security NONE) to any destination. Default false:
+    /// plain text only to destinations `outboundAllow` names.
+    public var allowPlaintextMail: Bool?
+    /// Calls a second one tenant API key may make, sustained. Default 200; 0 turns the limit off.
+    public var keyRequestsPerSecond: Double?
+    /// Calls one tenant API key may make in a burst. Default 400.
+    public var keyRequestBurst: Int?
+    /// Largest company database, in MiB. Default 10240 (10 GiB).
+    public var tenantDatabaseMaxMB: Int?
+    /// Largest company database per plan (`TRIAL`, `ESSENTIAL`, …, `CRM_FREE`), in MiB; plans not
+    /// named take `tenantDatabaseMaxMB`. Default: `TRIAL` and `CRM_FREE` 1024.
+    public var planDatabaseMaxMB: [String: Int]?
+    /// Most leads one company may have. Default 200,000.
+    public var maxLeadsPerCompany: Int?
+    /// Most lead addresses one company may have. Default 1,000,000.
+    public var maxLeadAddressesPerCompany: Int?
+    /// Smart Mail sends in progress on the whole server: the number of send threads. Default 16,
+    /// 1...1024. See ``smartMailSettings()``.
+    public var smartMailWorkers: Int?
+    /// Smart Mail sends in progress for one company. Default 8, 1...1024 (above
+    /// `smartMailWorkers` it acts as `smartMailWorkers`).
+    public var smartMailPerCompany: Int?
+    /// Smart Mail sends in progress for one user. Default 2, 1...1024.
+    public var smartMailPerUser: Int?
+    /// How long a Smart Mail over one of those limits waits for a slot before it is refused with
+    /// `resource exhausted` ("retry in N s"). Default 5 s, 0...60 (0: refused at once).
+    public var smartMailQueueWaitSeconds: Double?
+    /// SMTP servers, as `host:port` exactly as mailboxes name them, that Smart Mail may send
+    /// through without logging in (an internal relay that checks senders some other way). Every
+    /// other server must offer `AUTH` and accept the mailbox's login, or the send is refused.
+    /// Default: none.
+    public var smtpRelaysWithoutAuth: [String]?
+    /// Most bytes one IMAP body fetch may ask for: a batch's bodies are fetched in groups whose
+    /// announced sizes (plus 10% + 64 KiB each) add up to at most this, and the server's reply is
+    /// held to them. Default 32 MiB (33554432); 1 MiB to 1 GiB.
+    public var syncBodyBytesPerFetch: Int?
 
     public init() {}
 
@@ -96,9 +154,13 @@ public struct ServerSettings: Codable, Sendable, Equatable {
         result.compressionThresholdBytes = other.compressionThresholdBytes ?? compressionThresholdBytes
         result.tlsCertificateFile = other.tlsCertificateFile ?? tlsCertificateFile
         result.tlsPrivateKeyFile = other.tlsPrivateKeyFile ?? tlsPrivateKeyFile
+        result.allowPlaintextListen = other.allowPlaintextListen ?? allowPlaintextListen
         result.logLevel = other.logLevel ?? logLevel
         result.openTenantLimit = other.openTenantLimit ?? openTenantLimit
         result.maxConcurrentSyncs = other.maxConcurrentSyncs ?? maxConcurrentSyncs
+        result.maxConcurrentSyncsPerCompany = other.maxConcurrentSyncsPerCompany ?? maxConcurrentSyncsPerCompany
+        result.syncRunBudgetSeconds = other.syncRunBudgetSeconds ?? syncRunBudgetSeconds
+        result.imapCommandTimeoutSeconds = other.imapCommandTimeoutSeconds ?? imapCommandTimeoutSeconds
         result.syncBackfillDays = other.syncBackfillDays ?? syncBackfillDays
         result.syncBatchSize = other.syncBatchSize ?? syncBatchSize
         result.imapCAFile = other.imapCAFile ?? imapCAFile
@@ -106,6 +168,21 @@ public struct ServerSettings: Codable, Sendable, Equatable {
         result.providers = other.providers ?? providers
         result.oauthRedirectURIs = other.oauthRedirectURIs ?? oauthRedirectURIs
         result.oauthCAFile = other.oauthCAFile ?? oauthCAFile
+        result.outboundAllow = other.outboundAllow ?? outboundAllow
+        result.outboundMailPortsOnly = other.outboundMailPortsOnly ?? outboundMailPortsOnly
+        result.allowPlaintextMail = other.allowPlaintextMail ?? allowPlaintextMail
+        result.keyRequestsPerSecond = other.keyRequestsPerSecond ?? keyRequestsPerSecond
+        result.keyRequestBurst = other.keyRequestBurst ?? keyRequestBurst
+        result.tenantDatabaseMaxMB = other.tenantDatabaseMaxMB ?? tenantDatabaseMaxMB
+        result.planDatabaseMaxMB = other.planDatabaseMaxMB ?? planDatabaseMaxMB
+        result.maxLeadsPerCompany = other.maxLeadsPerCompany ?? maxLeadsPerCompany
+        result.maxLeadAddressesPerCompany = other.maxLeadAddressesPerCompany ?? maxLeadAddressesPerCompany
+        result.smartMailWorkers = other.smartMailWorkers ?? smartMailWorkers
+        result.smartMailPerCompany = other.smartMailPerCompany ?? smartMailPerCompany
+        result.smartMailPerUser = other.smartMailPerUser ?? smartMailPerUser
+        result.smartMailQueueWaitSeconds = other.smartMailQueueWaitSeconds ?? smartMailQueueWaitSeconds
+        result.smtpRelaysWithoutAuth = other.smtpRelaysWithoutAuth ?? smtpRelaysWithoutAuth
+        result.syncBodyBytesPerFetch = other.syncBodyBytesPerFetch ?? syncBodyBytesPerFetch
         return result
     }
 
@@ -118,6 +195,18 @@ public struct ServerSettings: Codable, Sendable, Equatable {
             guard (1...1024).contains(v) else { throw SettingsError("maxConcurrentSyncs must be 1...1024, got \(v)") }
             sync.maxConcurrentSyncs = v
         }
+        if let v = maxConcurrentSyncsPerCompany {
+            guard (1...1024).contains(v) else { throw SettingsError("maxConcurrentSyncsPerCompany must be 1...1024, got \(v)") }
+            sync.maxConcurrentSyncsPerCompany = v
+        }
+        if let v = syncRunBudgetSeconds {
+            guard v.isFinite, (10...86_400).contains(v) else { throw SettingsError("syncRunBudgetSeconds must be 10...86400, got \(v)") }
+            sync.runBudget = .milliseconds(Int64(v * 1000))
+        }
+        if let v = imapCommandTimeoutSeconds {
+            guard v.isFinite, (5...3600).contains(v) else { throw SettingsError("imapCommandTimeoutSeconds must be 5...3600, got \(v)") }
+            sync.commandTimeout = .milliseconds(Int64(v * 1000))
+        }
         if let v = syncBatchSize {
             guard (1...5000).contains(v) else { throw SettingsError("syncBatchSize must be 1...5000, got \(v)") }
             sync.headersPerBatch = v
@@ -125,6 +214,12 @@ public struct ServerSettings: Codable, Sendable, Equatable {
         if let v = syncBackfillDays {
             guard (0...3650).contains(v) else { throw SettingsError("syncBackfillDays must be 0...3650, got \(v)") }
             sync.backfillWindow = .seconds(Int64(v) * 86_400)
+        }
+        if let v = syncBodyBytesPerFetch {
+            guard ((1 << 20)...(1 << 30)).contains(v) else {
+                throw SettingsError("syncBodyBytesPerFetch must be 1048576...1073741824 (1 MiB to 1 GiB), got \(v)")
+            }
+            sync.maxBodyBytesPerFetch = v
         }
         if let file = imapCAFile {
             guard FileManager.default.isReadableFile(atPath: file) else {
@@ -136,6 +231,20 @@ public struct ServerSettings: Codable, Sendable, Equatable {
     }
 
     public var dataDirectoryOrDefault: String { dataDirectory ?? "./data" }
+
+    /// Where the server may connect on tenants' behalf (`outboundAllow`, `outboundMailPortsOnly`,
+    /// `allowPlaintextMail`).
+    ///
+    /// - Throws: `SettingsError` naming an `outboundAllow` entry that is neither a network nor a
+    ///   host:port.
+    public func outboundPolicy() throws -> OutboundPolicy {
+        do {
+            return try OutboundPolicy(
+                allowing: outboundAllow ?? [], mailPortsOnly: outboundMailPortsOnly ?? false, allowPlaintext: allowPlaintextMail ?? false)
+        } catch {
+            throw SettingsError("outboundAllow: \(error.description)")
+        }
+    }
 
     /// `metricsListen` parsed; nil when unset.
     ///
@@ -193,7 +302,18 @@ public struct ServerSettings: Codable, Sendable, Equatable {
         case (let cert?, let key?): configuration.tls = try TLSFiles.serverConfiguration(certificate: cert, privateKey: key)
         default: throw SettingsError("TLS needs both tlsCertificateFile and tlsPrivateKeyFile")
         }
+        if configuration.tls == nil, !Self.isLoopback(host), allowPlaintextListen != true {
+            throw SettingsError(
+                "listening on \(host) without TLS would send API keys and mailbox passwords in clear: give tlsCertificateFile and tlsPrivateKeyFile (--tls-cert, --tls-key), listen on 127.0.0.1, or, behind a TLS-terminating proxy, set allowPlaintextListen (--allow-plaintext)")
+        }
         return configuration
+    }
+
+    /// 127.0.0.0/8, ::1 and `localhost`: addresses no other machine reaches.
+    static func isLoopback(_ host: String) -> Bool {
+        if host.lowercased() == "localhost" { return true }
+        guard let address = IPAddress(host) else { return false }
+        return IPNetwork("127.0.0.0/8")!.contains(address) || address == IPAddress("::1")
     }
 
     static func parseListen(_ value: String) throws -> (String, Int) {

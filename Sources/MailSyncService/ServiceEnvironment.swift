@@ -1,7 +1,10 @@
 import Foundation
+import MailSyncClient
+import Synchronization
 public import Logging
 import MailSyncRPC
 import MailSyncSecurity
+public import MailSyncMailTransport
 public import MailSyncStorage
 
 /// What every handler needs: the control database, the open tenants, the secret box, the clock.
@@ -26,24 +29,45 @@ public final class ServiceEnvironment: Sendable {
     let providers: ProviderTable
     /// One token refresh at a time per mailbox.
     let oauthRefreshes = OAuthRefreshFlights()
+    /// Where IMAP, SMTP and OAuth connections may go on a tenant's behalf.
+    public let outbound: OutboundPolicy
+    /// Smart Mail's send threads and the limits that admit sends to them.
+    let smartMail: SmartMailOutbox
+    /// What one company and one key may spend (``QuotaSettings``).
+    let quotas: QuotaSettings
+    /// Each key's request budget (tenant keys; operators are not limited).
+    let requestRate: RequestRate
+    /// Each company's plan, for its storage quota: read once, dropped on a plan change.
+    private let plans = Mutex<[TenantID: Plan]>([:])
 
     /// - Parameters:
     ///   - tenantCapacity: tenant databases kept open while idle (LRU). Default 100.
     ///   - environment: process environment, for `MAILSYNC_SECRET_KEY`.
-    /// - Throws: `StorageError` or `SecretBoxError` with what to fix (permissions, a newer file).
+    ///   - smartMail: Smart Mail's concurrency limits and allowed relays. Default: the defaults.
+    /// - Throws: `StorageError`, `SecretBoxError` or `SecretKeyMismatch` with what to fix
+    ///   (permissions, a newer file, a missing or different secret key).
     public static func open(
         dataDirectory path: String, tenantCapacity: Int = 100, clock: any WallClock = SystemClock(),
-        providers: ProviderTable = .defaults, environment: [String: String] = ProcessInfo.processInfo.environment, logger: Logger
+        providers: ProviderTable = .defaults, outbound: OutboundPolicy = .standard,
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        smartMail: SmartMailSettings = SmartMailSettings(), quotas: QuotaSettings = QuotaSettings(), logger: Logger
     ) async throws -> ServiceEnvironment {
         let dataDirectory = DataDirectory(path)
         let control = try await ControlDatabase.open(dataDirectory: dataDirectory, migrations: ControlMigrations.all, logger: logger)
         do {
-            let key = try SecretKeyStore.load(dataDirectory: path, environment: environment)
+            // The key must be the one the stored secrets were sealed with: a missing key file is
+            // not replaced once the check exists, and a different key refuses the start.
+            let checked = try await control.read { try SecretKeyCheckRecords.read($0) } != nil
+            let key = try SecretKeyStore.load(dataDirectory: path, environment: environment, mayCreate: !checked)
+            let source = environment[SecretKeyStore.environmentVariable] != nil
+                ? SecretKeyStore.environmentVariable : dataDirectory.root + "/" + SecretKeyStore.fileName
+            try await SecretKeyCheckRecords.verifyOrRecord(
+                control: control, key: SymmetricKeyBytes(key), source: source, now: clock.now().microsecondsSinceEpoch)
             let tenants = try TenantPool(
                 dataDirectory: dataDirectory, migrations: TenantMigrations.all, capacity: tenantCapacity, logger: logger)
             return ServiceEnvironment(
                 dataDirectory: dataDirectory, control: control, tenants: tenants, secrets: SecretBox(key: key),
-                clock: clock, providers: providers, logger: logger)
+                clock: clock, providers: providers, outbound: outbound, smartMail: smartMail, quotas: quotas, logger: logger)
         } catch {
             await control.close()
             throw error
@@ -52,8 +76,14 @@ public final class ServiceEnvironment: Sendable {
 
     private init(
         dataDirectory: DataDirectory, control: ControlDatabase, tenants: TenantPool, secrets: SecretBox,
-        clock: any WallClock, providers: ProviderTable, logger: Logger
+        clock: any WallClock, providers: ProviderTable, outbound: OutboundPolicy, smartMail: SmartMailSettings,
+        quotas: QuotaSettings, logger: Logger
     ) {
+        self.quotas = quotas
+        let rate = RequestRate(perSecond: quotas.keyRequestsPerSecond, burst: quotas.keyRequestBurst)
+        self.requestRate = rate
+        self.outbound = outbound
+        self.smartMail = SmartMailOutbox(settings: smartMail)
         self.dataDirectory = dataDirectory
         self.control = control
         self.tenants = tenants
@@ -61,10 +91,14 @@ public final class ServiceEnvironment: Sendable {
         self.clock = clock
         self.logger = logger
         self.providers = providers
-        self.authenticator = APIKeyAuthenticator(control: control, clock: clock)
+        let events = syncEvents
+        let metrics = self.metrics
+        self.authenticator = APIKeyAuthenticator(
+            control: control, clock: clock, rate: rate, onRateRefused: { metrics.quotaRefused("rate") }, onRevocation: { events.wakeAll() })
     }
 
     public func close() async {
+        smartMail.shutdown()
         await tenants.close()
         await control.close()
     }
@@ -83,10 +117,54 @@ public final class ServiceEnvironment: Sendable {
 
     /// A write transaction in a company's database; after it commits, the company's watchers
     /// (`syncEvents`) are woken.
+    ///
+    /// The file may not grow past the company's storage quota (``QuotaSettings``, by plan): SQLite
+    /// refuses the write that would (`max_page_count`), the transaction rolls back, and the caller
+    /// gets `resource exhausted` naming the quota and what to do.
     func write<T: Sendable>(_ tenant: TenantID, _ what: String, _ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
-        let result = try await withTenant(tenant, what) { try await $0.write(body) }
+        let (limit, plan) = try await storageLimit(tenant)
+        let result = try await withTenant(tenant, what) { lease in
+            do {
+                return try await lease.write { db in
+                    try db.limitSize(toBytes: limit)
+                    return try body(db)
+                }
+            } catch let error as StorageError where error.isFull {
+                // The quota, or the disk? SQLite says SQLITE_FULL for both; a volume with room
+                // left means the quota (a transaction may need many pages past the file's size).
+                guard Self.freeBytes(on: dataDirectory.root) > Self.diskFullMargin else { throw error }
+                metrics.quotaRefused("storage")
+                throw QuotaRefusal.storage(limit: limit, plan: plan, what: what)
+            }
+        }
         syncEvents.signal(tenant)
         return result
+    }
+
+    /// Free space below which a full database is blamed on the disk rather than the quota.
+    static let diskFullMargin: Int64 = 64 << 20
+
+    /// Bytes free on the volume holding `path` (0 when it cannot be read).
+    static func freeBytes(on path: String) -> Int64 {
+        var info = statvfs()
+        guard statvfs(path, &info) == 0 else { return 0 }
+        return Int64(info.f_bavail) * Int64(info.f_frsize)
+    }
+
+    /// The company's storage quota in bytes, and its plan.
+    func storageLimit(_ tenant: TenantID) async throws -> (Int64, Plan) {
+        if let plan = plans.withLock({ $0[tenant] }) { return (quotas.databaseLimit(for: plan), plan) }
+        let id = tenant.description
+        guard let plan = try await controlRead("the company", { try CompanyRecords.find($0, id: id) })?.plan else {
+            throw RPCError(.notFound, "no company '\(tenant)'")
+        }
+        plans.withLock { $0[tenant] = plan }
+        return (quotas.databaseLimit(for: plan), plan)
+    }
+
+    /// Forgets the company's cached plan (after a plan change): its next write uses the new quota.
+    func planChanged(_ tenant: TenantID) {
+        plans.withLock { $0[tenant] = nil }
     }
 
     /// A read in a company's database.

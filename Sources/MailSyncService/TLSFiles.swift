@@ -1,6 +1,8 @@
+import MailSyncTransport
 import NIOSSL
 
-/// Loads PEM files into a server TLS configuration.
+/// Loads PEM files into a server TLS configuration (TLS 1.2+, AEAD suites only:
+/// `TLSConfiguration.mailSyncServer`).
 enum TLSFiles {
     static func serverConfiguration(certificate: String, privateKey: String) throws -> TLSConfiguration {
         let chain: [NIOSSLCertificate]
@@ -16,6 +18,6 @@ enum TLSFiles {
         } catch {
             throw SettingsError("cannot load the TLS private key \(privateKey): \(error)")
         }
-        return TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+        return TLSConfiguration.mailSyncServer(certificateChain: chain, privateKey: key)
     }
 }

@@ -61,6 +61,8 @@ public final class SQLiteConnection {
     private var cache: StatementCache
     private var isClosed = false
     private var preparedCount = 0
+    /// `PRAGMA page_size`, once read (``pageSize()``).
+    var cachedPageSize: Int64?
 
     /// Opens (or creates) the file at `path`. Blocks: call it on a database thread.
     ///

@@ -20,6 +20,7 @@ public struct StorageError: Error, Sendable, CustomStringConvertible {
             case invalidMigrations
             case fileSystem
             case offline
+            case locked
         }
 
         let base: Base
@@ -44,6 +45,8 @@ public struct StorageError: Error, Sendable, CustomStringConvertible {
         public static let fileSystem = Kind(base: .fileSystem)
         /// The tenant is offline (``TenantPool/takeOffline(_:)``), e.g. while it is restored.
         public static let offline = Kind(base: .offline)
+        /// Another process holds the data directory (``DataDirectoryLock``).
+        public static let locked = Kind(base: .locked)
 
         public var description: String { "\(base)" }
     }

@@ -82,7 +82,8 @@ do {
     let port = try DovecotServer.freePort()
     let process = Process()
     process.executableURL = URL(fileURLWithPath: binary)
-    process.arguments = ["serve", "--listen", "127.0.0.1:\(port)", "--data-dir", dataDirectory, "--log-level", "warning"]
+    // The demo's Dovecot listens on loopback: allowed as an operator would (private addresses are refused by default).
+    process.arguments = ["serve", "--listen", "127.0.0.1:\(port)", "--data-dir", dataDirectory, "--log-level", "warning", "--allow-outbound", "127.0.0.1"]
     try process.run()
     server = process
     for _ in 0..<250 where !DovecotServer.accepts(port: port) { try await Task.sleep(for: .milliseconds(20)) }

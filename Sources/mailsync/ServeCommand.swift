@@ -52,6 +52,17 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "host:port for GET /metrics, /healthz and /readyz over HTTP (default: off), e.g. 127.0.0.1:9464.")
     var metricsListen: String?
 
+    @Option(name: .customLong("allow-outbound"), help: ArgumentHelp(
+        "A network (10.0.0.0/8, 127.0.0.1) or host:port mail servers may be reached at besides public addresses; repeatable (replaces outboundAllow of --config).",
+        valueName: "network-or-host:port"))
+    var allowOutbound: [String] = []
+
+    @Flag(help: "Allow mail server connections without TLS to any destination (default: only to --allow-outbound ones).")
+    var allowPlaintextMail = false
+
+    @Flag(help: "Allow listening without TLS on an address other than loopback (behind a TLS-terminating proxy only).")
+    var allowPlaintext = false
+
     func run() async throws {
         var flags = ServerSettings()
         flags.listen = listen
@@ -65,6 +76,9 @@ struct ServeCommand: AsyncParsableCommand {
         flags.tlsPrivateKeyFile = tlsKey
         flags.logLevel = logLevel
         flags.metricsListen = metricsListen
+        flags.outboundAllow = allowOutbound.isEmpty ? nil : allowOutbound
+        flags.allowPlaintextMail = allowPlaintextMail ? true : nil
+        flags.allowPlaintextListen = allowPlaintext ? true : nil
 
         let settings: ServerSettings
         let server: MailSyncServer

@@ -24,7 +24,7 @@ struct IMAPConnectionTests {
     static func connect(_ dovecot: DovecotServer, password: String = "s3cret") async throws -> IMAPConnection {
         try await IMAPConnection.connect(
             host: "127.0.0.1", port: dovecot.port, security: .none, username: "alice", password: password,
-            timeout: .seconds(10), commandTimeout: .seconds(10))
+            timeout: .seconds(10), commandTimeout: .seconds(10), policy: .testLoopback)
     }
 
     @Test("login, SELECT gives EXISTS and UIDVALIDITY, UID FETCH brings 8-bit subjects and exact body bytes")
@@ -113,7 +113,7 @@ struct IMAPConnectionTests {
         defer { close(fd) }
         let port = try Self.bindLoopback(fd)
         let error = await #expect(throws: IMAPConnectionError.self) {
-            try await IMAPConnection.connect(host: "127.0.0.1", port: port, security: .none, username: "a", password: "b", timeout: .seconds(5))
+            try await IMAPConnection.connect(host: "127.0.0.1", port: port, security: .none, username: "a", password: "b", timeout: .seconds(5), policy: .testLoopback)
         }
         guard let error else { return }
         guard case .connection(let failure) = error.failure else { Issue.record("\(error)"); return }
@@ -131,7 +131,7 @@ struct IMAPConnectionTests {
         #expect(listen(fd, 4) == 0)
         let start = ContinuousClock.now
         let error = await #expect(throws: IMAPConnectionError.self) {
-            try await IMAPConnection.connect(host: "127.0.0.1", port: port, security: .none, username: "a", password: "b", timeout: .milliseconds(800))
+            try await IMAPConnection.connect(host: "127.0.0.1", port: port, security: .none, username: "a", password: "b", timeout: .milliseconds(800), policy: .testLoopback)
         }
         // Far below the two-minute command timeout, with room for a loaded machine (the suite
         // runs beside many Dovecot processes).
@@ -217,7 +217,7 @@ struct IMAPConnectionTests {
             for (security, port) in [(IMAPConnection.Security.tls, dovecot.tlsPort!), (.starttls, dovecot.port)] {
                 let imap = try await IMAPConnection.connect(
                     host: "127.0.0.1", port: port, security: security, username: "alice", password: "s3cret",
-                    timeout: .seconds(10), tls: tls)
+                    timeout: .seconds(10), tls: tls, policy: .testLoopback)
                 #expect(try await imap.command("SELECT INBOX").contains(.untagged(.exists(0))))
                 await imap.close()
             }
@@ -225,10 +225,27 @@ struct IMAPConnectionTests {
             let error = await #expect(throws: IMAPConnectionError.self) {
                 try await IMAPConnection.connect(
                     host: "127.0.0.1", port: dovecot.tlsPort!, security: .tls, username: "alice", password: "s3cret",
-                    timeout: .seconds(10))
+                    timeout: .seconds(10), policy: .testLoopback)
             }
             guard let error, case .connection(let failure) = error.failure else { Issue.record("\(String(describing: error))"); return }
             #expect(failure.kind == .certificateUntrusted, "\(error)")
+        }
+    }
+
+    @Test("a password or login name with CR LF, NUL or DEL never reaches the server: refused before connecting", arguments: ["\r\n", "\u{0}", "\u{7f}"])
+    func controlCharactersInLogin(_ control: String) async throws {
+        try await TarpitServer.with { tarpit in
+            for (username, password) in [("alice", "s3cret\(control)a2 LOGOUT"), ("alice\(control)a2 LOGOUT", "s3cret")] {
+                let error = await #expect(throws: IMAPConnectionError.self) {
+                    try await IMAPConnection.connect(
+                        host: "127.0.0.1", port: tarpit.port, security: .none, username: username, password: password,
+                        timeout: .seconds(5))
+                }
+                #expect(error?.diagnosis.errorClass == .authentication)
+                #expect(error?.serverText.contains("control character") == true)
+                #expect(error?.serverText.contains("s3cret") == false)
+            }
+            #expect(tarpit.accepted == 0)
         }
     }
 

@@ -22,7 +22,7 @@ struct IMAPFolderTests {
     static func connect(_ dovecot: DovecotServer) async throws -> IMAPConnection {
         try await IMAPConnection.connect(
             host: "127.0.0.1", port: dovecot.port, security: .none, username: "alice", password: "s3cret",
-            timeout: .seconds(10), commandTimeout: .seconds(30))
+            timeout: .seconds(10), commandTimeout: .seconds(30), policy: .testLoopback)
     }
 
     @Test("syncFolders finds INBOX and Sent (\\Sent) in one round trip; STATUS over both folders is one round trip")
@@ -160,7 +160,8 @@ struct IMAPFolderTests {
             let imap = try await Self.connect(dovecot)
             _ = try await imap.command("SELECT INBOX")  // read-write: a plain BODY[] would set \Seen here
             // A tiny limit: one UID per command, three commands pipelined.
-            let bodies = try await imap.fetchBodies(uids: [3, 99, 1, 2], maxCommandLength: 40)
+            let announced: [UInt32: UInt64] = [3: UInt64(messages[2].count), 99: 10, 1: UInt64(messages[0].count), 2: UInt64(messages[1].count)]
+            let bodies = try await imap.fetchBodies(announced: announced, maxCommandLength: 40)
             #expect(bodies == [1: messages[0], 2: messages[1], 3: messages[2]])
             let flags = try await imap.command("UID FETCH 1:* (FLAGS)").flatMap { response -> [String] in
                 guard case .untagged(.fetch(_, let attributes)) = response else { return [] }

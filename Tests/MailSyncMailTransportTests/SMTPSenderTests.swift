@@ -19,7 +19,7 @@ struct SMTPSenderTests {
     static func server(_ smtp: SMTPServer, security: SMTPSender.Security = .none, password: String = "s3cret") -> SMTPSender.Server {
         SMTPSender.Server(
             host: "127.0.0.1", port: smtp.port, security: security, username: "alice", credentials: .password(password),
-            tls: SMTPSender.TLSOptions(caFile: smtp.certificatePath))
+            tls: SMTPSender.TLSOptions(caFile: smtp.certificatePath), policy: .testLoopback)
     }
 
     static func send(_ message: MIMEMessage, _ server: SMTPSender.Server) async throws(SMTPError) -> SMTPReceipt {
@@ -124,13 +124,96 @@ struct SMTPSenderTests {
     @Test("nothing listening: connection refused, temporary, in the system's words")
     func refused() async throws {
         let port = try DovecotServer.freePort()
-        let server = SMTPSender.Server(host: "127.0.0.1", port: port, security: .none, username: "alice", credentials: .password("x"))
+        let server = SMTPSender.Server(host: "127.0.0.1", port: port, security: .none, username: "alice", credentials: .password("x"), policy: .testLoopback)
         do throws(SMTPError) {
             _ = try await Self.send(Self.message(), server)
             Issue.record("sent to a closed port")
         } catch {
             #expect(error.failure == .connection(ConnectionFailure(.refused, host: "127.0.0.1", port: port, detail: "Connection refused")))
             #expect(error.diagnosis.errorClass == .temporary)
+        }
+    }
+
+    @Test("a server that offers no AUTH (plain, or after STARTTLS): stopped before MAIL FROM, a configuration error saying so; nothing sent", arguments: [
+        SMTPServer.TLS.none, .starttls,
+    ])
+    func noAuthOffered(_ tls: SMTPServer.TLS) async throws {
+        try await SMTPServer.withServer(options: .init(tls: tls, offersAuth: false)) { smtp in
+            do throws(SMTPError) {
+                _ = try await Self.send(Self.message(), Self.server(smtp, security: tls == .starttls ? .starttls : .none))
+                Issue.record("sent through a server that checked no login")
+            } catch {
+                #expect(error.stop == .noAuthenticationOffered(host: "127.0.0.1", port: smtp.port), "\(error)")
+                #expect(error.diagnosis.errorClass == .configuration)
+                #expect(error.diagnosis.rule == "smtp.noAuthenticationOffered")
+                #expect(error.diagnosis.hint.contains("offered no authentication; Mail Sync only sends through servers that check the sender's login"))
+                #expect(error.serverText.contains("mailsync-test-smtp"))  // the EHLO reply, without AUTH
+                #expect(!error.transcript.contains { $0.contains("AUTH") })
+                #expect(!error.transcript.contains { $0.hasPrefix("250 2.1.0") })  // no reply to MAIL FROM: never sent
+                if tls == .starttls { #expect(error.transcript.contains { $0.hasPrefix("220") && $0.contains("TLS") }) }
+            }
+            let received = try smtp.messages()
+            #expect(received.isEmpty)
+        }
+    }
+
+    @Test("a relay trusted to send without a login (requiresAuthentication false) is sent through; a server that offers AUTH is still logged in to")
+    func relayWithoutAuth() async throws {
+        try await SMTPServer.withServer(options: .init(offersAuth: false)) { smtp in
+            var server = Self.server(smtp)
+            server.requiresAuthentication = false
+            _ = try await Self.send(Self.message(), server)
+            let received = try smtp.messages()
+            try #require(received.count == 1)
+            #expect(received[0].login == nil)
+        }
+        try await SMTPServer.withServer { smtp in
+            var server = Self.server(smtp)
+            server.requiresAuthentication = false
+            _ = try await Self.send(Self.message(), server)
+            #expect(try smtp.messages().first?.login == "alice")
+        }
+    }
+
+    @Test("a login name or password with a control character is refused before connecting", arguments: ["\r\n", "\u{0}", "\u{7f}"])
+    func controlCharactersInLogin(_ control: String) async throws {
+        try await TarpitServer.with { tarpit in
+            for (field, username, password) in [("password", "alice", "s3cret\(control)RSET"), ("login name", "alice\(control)", "s3cret")] {
+                let server = SMTPSender.Server(
+                    host: "127.0.0.1", port: tarpit.port, security: .none, username: username, credentials: .password(password))
+                do throws(SMTPError) {
+                    _ = try await Self.send(Self.message(), server)
+                    Issue.record("sent")
+                } catch {
+                    #expect(error.stop == .controlCharacters(field: field))
+                    #expect(error.diagnosis.errorClass == .configuration)
+                    #expect(!error.diagnosis.serverText.contains("s3cret"))
+                }
+            }
+            #expect(tarpit.accepted == 0)
+        }
+    }
+
+    @Test("sends share the pool's threads: 6 sends at once on a 2-thread pool all arrive, and the pool never holds more than 2 threads")
+    func pool() async throws {
+        try await SMTPServer.withServer { smtp in
+            let workers = CurlWorkerPool(name: "test smtp", maxThreads: 2)
+            defer { workers.shutdown() }
+            let message = Self.message()
+            let envelope = try SMTPEnvelope(from: message.from.address, recipients: message.recipients)
+            let bytes = try message.build()
+            let server = Self.server(smtp)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<6 {
+                    group.addTask {
+                        _ = try await SMTPSender.send(bytes, envelope: envelope, server: server, timeout: .seconds(20), workers: workers)
+                        #expect(workers.threadCount <= 2)
+                    }
+                }
+                try await group.waitForAll()
+            }
+            #expect(try smtp.messages().count == 6)
+            #expect(workers.threadCount <= 2)
         }
     }
 

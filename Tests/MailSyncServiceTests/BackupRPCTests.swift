@@ -236,21 +236,32 @@ struct BackupRPCTests {
 
         let stop = Flag()
         let admin = company.admin
+        // Each caller counts its answers before and after the restore: the restore starts once
+        // every caller has had an answer, and the callers stop once each has had one after it
+        // (events, not sleeps: a loaded machine may not run a task for a while).
+        let before = Counter()
+        let after = Counter()
+        let restored = Flag()
         let callers = (0..<4).map { _ in
             Task { () -> [Int] in
                 var seen: [Int] = []
+                var counted = (before: false, after: false)
                 while !stop.isSet {
+                    let wasRestored = restored.isSet
                     seen.append(try await admin.listUsers(ListUsersRequest()).users.count)
+                    if !counted.before { counted.before = true; before.increment() }
+                    if wasRestored, !counted.after { counted.after = true; after.increment() }
                 }
                 return seen
             }
         }
-        try await Task.sleep(for: .milliseconds(50))
+        try await waitUntil(.seconds(30)) { before.value == callers.count }
         var restore = RestoreTenantRequest()
         restore.backupId = backup.id
         restore.companyId = company.id
         _ = try await harness.operatorClient.restoreTenant(restore)
-        try await Task.sleep(for: .milliseconds(50))
+        restored.set()
+        try await waitUntil(.seconds(30)) { after.value == callers.count }
         stop.set()
         for caller in callers {
             let seen = try await caller.value
@@ -274,4 +285,5 @@ private final class Counter: Sendable {
     private let atomic = Atomic<Int>(0)
     var value: Int { atomic.load(ordering: .sequentiallyConsistent) }
     func set(_ value: Int) { atomic.store(value, ordering: .sequentiallyConsistent) }
+    func increment() { atomic.wrappingAdd(1, ordering: .sequentiallyConsistent) }
 }

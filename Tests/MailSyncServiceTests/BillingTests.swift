@@ -86,6 +86,13 @@ struct BillingTests {
             ({ var r = Self.report("2026-10-01T00:00:00Z", "2026-10-02T00:00:00Z"); r.periodEnd = .epoch; return r }(), "period_end is required"),
             (Self.report("2026-10-02T00:00:00Z", "2026-10-02T00:00:00Z"), "period_start must be before period_end"),
             (Self.report("2026-01-01T00:00:00Z", "2027-01-02T00:00:01Z"), "the period may be at most 366 days"),
+            // Extreme values: once a trap (`end - start` overflowed) that took the process down.
+            (Self.extreme(-1, .max), "period_start and period_end must be between"),
+            (Self.extreme(.min, .max), "period_start and period_end must be between"),
+            (Self.extreme(.min, 1), "period_start and period_end must be between"),
+            (Self.extreme(1, .max), "period_start and period_end must be between"),
+            (Self.extreme(.max - 1, .max), "period_start and period_end must be between"),
+            (Self.extreme(1, BillingHandlers.maxTimestamp), "the period may be at most 366 days"),
         ]
         for (request, message) in cases {
             await #expect { _ = try await client.getBillingReport(request) } throws: { error in
@@ -98,6 +105,13 @@ struct BillingTests {
         let own = Self.report("2026-10-01T00:00:00Z", "2026-10-02T00:00:00Z", company: company.id)
         await #expect { _ = try await company.admin.getBillingReport(own) } throws: { ($0 as? RPCError)?.code == .permissionDenied }
         await harness.stop()
+    }
+
+    static func extreme(_ start: Int64, _ end: Int64) -> GetBillingReportRequest {
+        var request = GetBillingReportRequest()
+        request.periodStart = Timestamp(microsecondsSinceEpoch: start)
+        request.periodEnd = Timestamp(microsecondsSinceEpoch: end)
+        return request
     }
 
     static func mailbox(_ user: String) -> CreateMailboxConnectionRequest {

@@ -77,13 +77,18 @@ struct OAuthConfigurationTests {
         #expect(!OAuthRedirect.isAcceptable("crm.example/cb"))
     }
 
-    @Test("ID token claims: email, else an address-like preferred_username; garbage gives nil")
+    @Test("ID token claims: a verified email, else an address-like preferred_username; garbage gives nil")
     func idTokenClaims() {
         func token(_ claims: String) -> String {
             "eyJhbGciOiJub25lIn0." + Data(claims.utf8).base64EncodedString().replacingOccurrences(of: "=", with: "")
                 .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_") + ".sig"
         }
-        #expect(IDTokenClaims(token(#"{"email":"a@x.example","sub":"1"}"#))?.address == "a@x.example")
+        #expect(IDTokenClaims(token(#"{"email":"a@x.example","email_verified":true,"sub":"1"}"#))?.address == "a@x.example")
+        #expect(IDTokenClaims(token(#"{"email":"a@x.example","email_verified":"true"}"#))?.address == "a@x.example")
+        // An unverified (or unstated) email is never the signed-in address.
+        #expect(IDTokenClaims(token(#"{"email":"ceo@bigbank.example","email_verified":false}"#))?.address == nil)
+        #expect(IDTokenClaims(token(#"{"email":"ceo@bigbank.example"}"#))?.address == nil)
+        #expect(IDTokenClaims(token(#"{"email":"x@y.example","email_verified":false,"preferred_username":"b@x.example"}"#))?.address == "b@x.example")
         #expect(IDTokenClaims(token(#"{"preferred_username":"b@x.example"}"#))?.address == "b@x.example")
         #expect(IDTokenClaims(token(#"{"preferred_username":"bob"}"#))?.address == nil)
         #expect(IDTokenClaims("not-a-jwt") == nil)

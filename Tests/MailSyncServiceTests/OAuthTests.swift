@@ -109,19 +109,19 @@ struct OAuthTests {
             let valid = try await fixture.tokens.mintAccessToken(for: OAuthFixture.owner, lifetime: 60)
             let imap = try await IMAPConnection.connect(
                 host: "127.0.0.1", port: fixture.dovecot.port, security: .none, username: OAuthFixture.owner,
-                credentials: .oauthBearer(valid))
+                credentials: .oauthBearer(valid), policy: .testLoopback)
             await imap.close()
             let expired = try await fixture.tokens.mintAccessToken(for: OAuthFixture.owner, lifetime: -5)
             await #expect { _ = try await IMAPConnection.connect(
                 host: "127.0.0.1", port: fixture.dovecot.port, security: .none, username: OAuthFixture.owner,
-                credentials: .oauthBearer(expired)) } throws: { error in
+                credentials: .oauthBearer(expired), policy: .testLoopback) } throws: { error in
                 (error as? IMAPConnectionError)?.diagnosis.errorClass == .authentication
             }
             #expect(fixture.dovecot.log().contains("Token has expired"), "\(fixture.dovecot.log())")
             let otherUser = try await fixture.tokens.mintAccessToken(for: "mallory@acme.example", lifetime: 60)
             await #expect(throws: IMAPConnectionError.self) { _ = try await IMAPConnection.connect(
                 host: "127.0.0.1", port: fixture.dovecot.port, security: .none, username: OAuthFixture.owner,
-                credentials: .oauthBearer(otherUser)) }
+                credentials: .oauthBearer(otherUser), policy: .testLoopback) }
         }
     }
 
@@ -332,6 +332,23 @@ struct OAuthTests {
             await #expect { _ = try await other.admin.completeOAuthConnection(OAuthFixture.completeRequest(state: samState, code: samCode)) } throws: {
                 ($0 as? RPCError)?.code == .failedPrecondition
             }
+        }
+    }
+
+    @Test("only the user who started a sign-in (or an administrator) completes it; a refused caller does not use the state up")
+    func completingCaller() async throws {
+        try await OAuthFixture.with { fixture in
+            let sam = try await MailboxFixtures.makeUser(fixture.harness, fixture.company, id: "sam", role: .salesperson)
+            let eve = try await MailboxFixtures.makeUser(fixture.harness, fixture.company, id: "eve", role: .salesperson)
+            let start = try await sam.client.startOAuthConnection(OAuthFixture.startRequest(.gmail, loginHint: "sam@acme.example"))
+            let (code, state) = try await fixture.tokens.authorize(start.authorizationUrl)
+            await #expect { _ = try await eve.client.completeOAuthConnection(OAuthFixture.completeRequest(state: state, code: code)) } throws: {
+                ($0 as? RPCError)?.code == .permissionDenied && "\($0)".contains("started by another user")
+            }
+            // Still there for Sam, who completes it: the mailbox is Sam's.
+            let done = try await sam.client.completeOAuthConnection(OAuthFixture.completeRequest(state: state, code: code))
+            #expect(done.mailbox.userId == "sam")
+            #expect(done.mailbox.emailAddress == "sam@acme.example")
         }
     }
 

@@ -109,7 +109,7 @@ struct SmartMailTests {
             bad.idempotencyKey = "no spaces please"
             await #expect { _ = try await admin.sendSmartMail(bad) } throws: { Self.status($0)?.code == .invalidArgument }
 
-            // A claim without an answer: still sending for 150 s, then interrupted.
+            // A claim without an answer: still sending for 210 s (queue wait, connect, send), then interrupted.
             let userID = fixture.company.adminUserID
             let now = fixture.harness.clock.now().microsecondsSinceEpoch
             let hash = SmartMailSends.requestHash(request)
@@ -120,7 +120,9 @@ struct SmartMailTests {
             var pending = request
             pending.idempotencyKey = "k-pending"
             await #expect { _ = try await admin.sendSmartMail(pending) } throws: { Self.status($0)?.code == .aborted }
-            fixture.harness.clock.advance(seconds: 151)
+            fixture.harness.clock.advance(seconds: 150)
+            await #expect { _ = try await admin.sendSmartMail(pending) } throws: { Self.status($0)?.code == .aborted }
+            fixture.harness.clock.advance(seconds: 61)
             await #expect { _ = try await admin.sendSmartMail(pending) } throws: {
                 Self.status($0)?.code == .failedPrecondition && "\($0)".contains("Sent folder")
             }

@@ -21,7 +21,7 @@ struct SyncCrashTests {
             port = try DovecotServer.freePort()
             // Small batches: many commits, so the kill lands between two of them.
             let config = dataDirectory + "-serve.json"
-            try Data(#"{"syncBatchSize": 25}"#.utf8).write(to: URL(fileURLWithPath: config))
+            try Data(#"{"syncBatchSize": 25, "outboundAllow": ["127.0.0.1"]}"#.utf8).write(to: URL(fileURLWithPath: config))
             process.executableURL = CommandRunner.binary
             process.arguments = ["serve", "--config", config, "--listen", "127.0.0.1:\(port)", "--data-dir", dataDirectory, "--log-level", "error"]
             process.standardOutput = FileHandle.nullDevice

@@ -71,12 +71,16 @@ public actor SMTPServer {
         /// whose `exp` (real time) is in the future and whose `email` is the `user=` of the
         /// XOAUTH2 string (the tokens ``OAuthTokenServer`` issues). Nil: passwords only.
         public var oauthKey: [UInt8]?
+        /// Whether `EHLO` lists `AUTH` (before and after STARTTLS). False: an open relay that
+        /// takes `MAIL` from anyone without a login (`authRequired` is then ignored). Default true.
+        public var offersAuth: Bool
 
         public init(
             users: [User] = [User("alice", "s3cret")], authRequired: Bool = true,
             authFailureReply: String = "535 5.7.8 Username and Password not accepted.", failure: Failure? = nil, tls: TLS = .none,
-            oauthKey: [UInt8]? = nil
+            oauthKey: [UInt8]? = nil, offersAuth: Bool = true
         ) {
+            self.offersAuth = offersAuth
             self.users = users
             self.authRequired = authRequired
             self.authFailureReply = authFailureReply
@@ -202,6 +206,7 @@ public actor SMTPServer {
             "failure": options.failure.map { ["stage": $0.stage.rawValue, "reply": $0.reply] } ?? NSNull(),
             "tls": options.tls.rawValue, "cert": directory + "/cert.pem", "key": directory + "/key.pem",
             "oauthKey": options.oauthKey.map { Data($0).base64EncodedString() } ?? NSNull(),
+            "offersAuth": options.offersAuth,
         ]
         process = try await ChildProcess.startPythonServer(
             script: "smtpd.py", config: config, directory: directory, logPath: logPath, port: port, timeout: timeout,
@@ -304,6 +309,13 @@ public actor SMTPServer {
                     sys.stderr.write("XOAUTH2: %r\n" % e)
                 return AuthResult(success=False, handled=False, message="535 5.7.8 Username and Password not accepted.")
 
+        class NoAuthSMTP(SMTP):
+            # An open relay: EHLO lists no AUTH, before or after STARTTLS.
+            async def push(self, status):
+                if status.startswith("250-AUTH"):
+                    return
+                await super().push(status)
+
         def context():
             ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
             ctx.load_cert_chain(config["cert"], config["key"])
@@ -312,14 +324,15 @@ public actor SMTPServer {
         async def main():
             handler = OAuthHandler() if config["oauthKey"] else Handler()
             kwargs = dict(hostname="mailsync-test-smtp", authenticator=authenticator,
-                          auth_required=config["authRequired"], auth_require_tls=False)
+                          auth_required=config["authRequired"] and config["offersAuth"], auth_require_tls=False)
+            protocol = SMTP if config["offersAuth"] else NoAuthSMTP
             implicit = None
             if config["tls"] == "starttls":
                 kwargs.update(tls_context=context(), require_starttls=True)
             elif config["tls"] == "implicit":
                 implicit = context()
             loop = asyncio.get_running_loop()
-            server = await loop.create_server(lambda: SMTP(handler, **kwargs), host="127.0.0.1",
+            server = await loop.create_server(lambda: protocol(handler, **kwargs), host="127.0.0.1",
                                               port=config["port"], ssl=implicit)
             open(config["ready"], "w").close()
             await server.serve_forever()

@@ -10,12 +10,17 @@ import NIOConcurrencyHelpers
 /// Looks the key up by its public id in the control database and compares the secret's SHA-256
 /// in constant time. Refused, each with `unauthenticated` and a reason: a malformed value, an
 /// unknown, revoked or expired key, a wrong secret. A key of a suspended company is refused with
-/// `permission denied` naming the suspension reason. Answers are cached for up to 30 seconds;
-/// `invalidate(...)` drops them at once when keys are revoked or companies suspended.
+/// `permission denied` naming the suspension reason. Answers are cached for up to 30 seconds and
+/// never past the key's `expires_at`; `invalidate(...)` drops them at once when keys are revoked,
+/// users deactivated or companies suspended.
 final class APIKeyAuthenticator: Authenticator {
     private let control: ControlDatabase
     private let clock: any WallClock
     private let cache = NIOLockedValueBox([String: CachedCaller]())
+    private let revocationCount = NIOLockedValueBox<UInt64>(0)
+    private let onRevocation: @Sendable () -> Void
+    private let rate: RequestRate?
+    private let onRateRefused: @Sendable () -> Void
     static let cacheLifetimeMicros: Int64 = 30_000_000
 
     struct CachedCaller {
@@ -24,9 +29,26 @@ final class APIKeyAuthenticator: Authenticator {
         let until: Int64
     }
 
-    init(control: ControlDatabase, clock: any WallClock) {
+    /// - Parameter onRevocation: called after every ``invalidate(keyIDs:company:)`` (the server
+    ///   wakes its event watchers with it).
+    /// - Parameter rate: each tenant key's request budget (operators are not limited); a call
+    ///   over it is `resource exhausted` with the seconds to wait, and `onRateRefused` is called.
+    init(
+        control: ControlDatabase, clock: any WallClock, rate: RequestRate? = nil,
+        onRateRefused: @escaping @Sendable () -> Void = {}, onRevocation: @escaping @Sendable () -> Void = {}
+    ) {
         self.control = control
         self.clock = clock
+        self.rate = rate
+        self.onRateRefused = onRateRefused
+        self.onRevocation = onRevocation
+    }
+
+    /// Charges one call to a tenant key's request budget.
+    private func admit(_ caller: Caller) throws -> Caller {
+        guard !caller.isOperator, let rate, let wait = rate.take(caller.keyID) else { return caller }
+        onRateRefused()
+        throw QuotaRefusal.rate(retryAfter: wait)
     }
 
     func authenticate(_ metadata: Metadata, method: MethodDescriptor) async throws -> (any CallerIdentity)? {
@@ -37,9 +59,31 @@ final class APIKeyAuthenticator: Authenticator {
         }
         let now = clock.now().microsecondsSinceEpoch
         if let cached = cache.withLockedValue({ $0[key.keyID] }), cached.until > now, key.matches(cached.hash) {
-            return cached.caller
+            return try admit(cached.caller)
         }
-        let keyID = key.keyID
+        let (caller, hash) = try await lookUp(keyID: key.keyID, now: now) { key.matches($0) }
+        // Never cached past the key's expiry: an expired key is refused at that moment.
+        let until = min(now + Self.cacheLifetimeMicros, caller.expiresAt ?? Int64.max)
+        cache.withLockedValue {
+            $0[key.keyID] = CachedCaller(caller: caller, hash: hash, until: until)
+        }
+        return try admit(caller)
+    }
+
+    /// Checks again, from the control database and not the cache, that `caller`'s key still
+    /// stands as it did: not revoked or expired, its company not suspended, its role unchanged.
+    /// Long-lived calls (`WatchSyncEvents`) call it when ``revocations`` moved or the key's
+    /// expiry came, and end with the error it throws.
+    func recheck(_ caller: Caller) async throws {
+        let now = clock.now().microsecondsSinceEpoch
+        let (current, _) = try await lookUp(keyID: caller.keyID, now: now) { _ in true }
+        guard current.role == caller.role, current.tenantID == caller.tenantID, current.userID == caller.userID else {
+            throw RPCError(.permissionDenied, "the API key \(caller.keyID) changed (its user's role or company); call again")
+        }
+    }
+
+    /// The key's row, judged: `secretMatches` checks the presented secret against the stored hash.
+    private func lookUp(keyID: String, now: Int64, secretMatches: @escaping @Sendable ([UInt8]) -> Bool) async throws -> (Caller, [UInt8]) {
         let row = try await control.read { db in
             try db.query("""
                 SELECT k.role, k.company_id, k.user_id, k.secret_hash, k.expires_at, k.revoked,
@@ -47,13 +91,14 @@ final class APIKeyAuthenticator: Authenticator {
                 FROM api_keys k LEFT JOIN companies c ON c.id = k.company_id WHERE k.id = ?
                 """, [.text(keyID)]).first
         }
-        guard let row, let hash = row[3].bytes, key.matches(hash) else {
+        guard let row, let hash = row[3].bytes, secretMatches(hash) else {
             throw RPCError(.unauthenticated, "the API key is not valid; ask an operator for a new one")
         }
         if row[5].int64 == 1 {
             throw RPCError(.unauthenticated, "the API key \(keyID) was revoked")
         }
-        if let expires = row[4].int64, expires <= now {
+        let expires = row[4].int64
+        if let expires, expires <= now {
             throw RPCError(.unauthenticated, "the API key \(keyID) has expired")
         }
         var tenant: TenantID?
@@ -67,19 +112,25 @@ final class APIKeyAuthenticator: Authenticator {
             }
             tenant = id
         }
-        let caller = Caller(keyID: keyID, role: row[0].string ?? "", tenantID: tenant, userID: row[2].string ?? "")
-        cache.withLockedValue {
-            $0[keyID] = CachedCaller(caller: caller, hash: hash, until: now + Self.cacheLifetimeMicros)
-        }
-        return caller
+        let caller = Caller(keyID: keyID, role: row[0].string ?? "", tenantID: tenant, userID: row[2].string ?? "", expiresAt: expires)
+        return (caller, hash)
     }
+
+    /// Moves each time access may have been taken away (``invalidate(keyIDs:company:)``):
+    /// long-lived calls compare it with the value at their last check.
+    var revocations: UInt64 { revocationCount.withLockedValue { $0 } }
 
     /// Forgets cached answers for these keys (revoked) or every key of a company (suspended, user
     /// deactivated).
+    ///
+    /// Also moves ``revocations`` and calls `onRevocation`, so open streams recheck their callers
+    /// at once (they end within a second of a revocation, suspension or deactivation).
     func invalidate(keyIDs: [String] = [], company: TenantID? = nil) {
         cache.withLockedValue { cache in
             for id in keyIDs { cache[id] = nil }
             if let company { cache = cache.filter { $0.value.caller.tenantID != company } }
         }
+        revocationCount.withLockedValue { $0 &+= 1 }
+        onRevocation()
     }
 }

@@ -11,6 +11,8 @@ public struct Caller: CallerIdentity, Hashable {
     public let tenantID: TenantID?
     /// The user the key acts for, for tenant keys.
     public let userID: String
+    /// When the key expires (µs since the epoch); nil: never.
+    public var expiresAt: Int64? = nil
 
     public static let operatorRole = "operator"
 

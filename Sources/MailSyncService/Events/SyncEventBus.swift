@@ -71,6 +71,19 @@ final class SyncEventBus: Sendable {
         }
     }
 
+    /// Moves every company's generation and wakes every waiter with `true`: access may have been
+    /// taken away (a key revoked, a company suspended), so each watcher checks its caller again.
+    /// Rare; costs each watcher one read.
+    func wakeAll() {
+        let woken = state.withLockedValue { state in
+            for key in state.generations.keys { state.generations[key]! &+= 1 }
+            for key in state.waiters.keys where state.generations[key] == nil { state.generations[key] = 1 }
+            defer { state.waiters.removeAll() }
+            return state.waiters.values.flatMap(\.values)
+        }
+        for continuation in woken { continuation.resume(returning: true) }
+    }
+
     /// Wakes every waiter with `false` and makes later waits return `false` at once: the server is
     /// shutting down, so watchers end their streams normally instead of holding the drain up.
     func close() {

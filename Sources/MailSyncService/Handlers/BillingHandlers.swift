@@ -14,6 +14,8 @@ struct BillingHandlers: Sendable {
 
     /// The longest period a report covers.
     static let maxPeriodDays: Int64 = 366
+    /// 9999-12-31T23:59:59.999999Z in µs: the latest instant a period may name.
+    static let maxTimestamp: Int64 = 253_402_300_799_999_999
 
     var methods: [ServerMethod] {
         [.unary(MailSync.Method.getBillingReport) { try await getBillingReport($0, context: $1) }]
@@ -23,8 +25,8 @@ struct BillingHandlers: Sendable {
     ///
     /// `company_id` empty: every company in the control database (suspended ones included, those
     /// with nothing billable as 0), oldest first; otherwise that one (`not found` if unknown).
-    /// Both timestamps are required, start before end, at most `maxPeriodDays` apart (`invalid
-    /// argument` otherwise). A company whose database cannot be read fails the whole report.
+    /// Both timestamps are required, between 1970 and 9999, start before end, at most
+    /// `maxPeriodDays` apart (`invalid argument` otherwise; never an arithmetic trap). A company whose database cannot be read fails the whole report.
     func getBillingReport(_ request: GetBillingReportRequest, context: ServerContext) async throws -> BillingReport {
         let (start, end) = try Self.period(request)
         let companyID = request.companyId
@@ -76,8 +78,12 @@ struct BillingHandlers: Sendable {
         let (start, end) = (request.periodStart.microsecondsSinceEpoch, request.periodEnd.microsecondsSinceEpoch)
         guard start != 0 else { throw RPCError(.invalidArgument, "period_start is required") }
         guard end != 0 else { throw RPCError(.invalidArgument, "period_end is required") }
+        guard (0...maxTimestamp).contains(start), (0...maxTimestamp).contains(end) else {
+            throw RPCError(.invalidArgument, "period_start and period_end must be between 1970-01-01 and 9999-12-31")
+        }
         guard start < end else { throw RPCError(.invalidArgument, "period_start must be before period_end (the end is exclusive)") }
-        guard end - start <= maxPeriodDays * 86_400_000_000 else {
+        let (span, overflow) = end.subtractingReportingOverflow(start)
+        guard !overflow, span <= maxPeriodDays * 86_400_000_000 else {
             throw RPCError(.invalidArgument, "the period may be at most \(maxPeriodDays) days long; ask for several reports")
         }
         return (start, end)

@@ -136,7 +136,7 @@ struct CompanyHandlers: Sendable {
     func changePlan(_ request: ChangePlanRequest, context: ServerContext) async throws -> Company {
         let id = request.companyId
         let newPlan = request.plan
-        return try await env.controlWrite("the plan change") { db in
+        let company = try await env.controlWrite("the plan change") { db in
             let company = try CompanyRecords.require(db, id: id)
             let plan = try CompanyRecords.requirePlan(db, newPlan, field: "plan")
             let limits = Self.clamped(company.limits, to: plan)
@@ -144,6 +144,8 @@ struct CompanyHandlers: Sendable {
             try CompanyRecords.setLimits(db, id: id, limits)
             return try CompanyRecords.require(db, id: id)
         }
+        if let tenant = TenantID(validating: id) { env.planChanged(tenant) }  // its storage quota follows the plan
+        return company
     }
 
     /// Sets a company's limits within its plan's caps: operators for any company, a company's

@@ -47,7 +47,24 @@ struct LeadHandlers: Sendable {
             guard !batch.isEmpty else { return }
             let leads = batch
             batch.removeAll(keepingCapacity: true)
-            let counts = try await env.write(tenant, "the leads") { try LeadRecords.upsert($0, leads) }
+            let (maxLeads, maxAddresses) = (env.quotas.maxLeads, env.quotas.maxLeadAddresses)
+            let counts: (created: Int, updated: Int)
+            do {
+                counts = try await env.write(tenant, "the leads") { db in
+                    let counts = try LeadRecords.upsert(db, leads)
+                    // Checked after the batch, inside its transaction: over a limit, it rolls back.
+                    if counts.created > 0, try db.scalar("SELECT COUNT(*) FROM leads")?.int64 ?? 0 > Int64(maxLeads) {
+                        throw QuotaRefusal.leads(limit: maxLeads, kind: "leads")
+                    }
+                    if try db.scalar("SELECT COUNT(*) FROM lead_addresses")?.int64 ?? 0 > Int64(maxAddresses) {
+                        throw QuotaRefusal.leads(limit: maxAddresses, kind: "lead addresses")
+                    }
+                    return (counts.created, counts.updated)
+                }
+            } catch let error as RPCError where error.code == .resourceExhausted && error.message.hasPrefix("the company may have at most") {
+                env.metrics.quotaRefused("leads")
+                throw error
+            }
             created += counts.created
             updated += counts.updated
         }

@@ -1,6 +1,7 @@
 import Foundation
 import MailSyncClient
 import MailSyncCoding
+import MailSyncMailTransport
 import MailSyncRPC
 import MailSyncStorage
 
@@ -52,7 +53,7 @@ struct MailboxHandlers: Sendable {
         }
         let imap: ServerEndpoint
         if let requested = request.imap {
-            try Self.validate(requested, "imap")
+            try Self.validate(requested, "imap", policy: env.outbound)
             imap = requested
         } else if let preset = preset.imap {
             imap = preset
@@ -61,7 +62,7 @@ struct MailboxHandlers: Sendable {
         }
         var smtp = ServerEndpoint()
         if let requested = request.smtp {
-            try Self.validate(requested, "smtp")
+            try Self.validate(requested, "smtp", policy: env.outbound)
             smtp = requested
         } else if let preset = preset.smtp {
             smtp = preset
@@ -98,8 +99,8 @@ struct MailboxHandlers: Sendable {
     func updateMailboxCredentials(_ request: UpdateMailboxCredentialsRequest, context: ServerContext) async throws -> Mailbox {
         let (_, tenant) = try context.tenant()
         try Validate.required(request.mailboxId, "mailbox_id")
-        if let imap = request.imap { try Self.validate(imap, "imap") }
-        if let smtp = request.smtp { try Self.validate(smtp, "smtp") }
+        if let imap = request.imap { try Self.validate(imap, "imap", policy: env.outbound) }
+        if let smtp = request.smtp { try Self.validate(smtp, "smtp", policy: env.outbound) }
         let newUsername: String? = try request.username.isEmpty ? nil : Self.username(request.username, default: "")
         let newSecret = request.secret.isEmpty ? nil : request.secret
         if let newSecret { try Self.validateSecret(newSecret) }
@@ -383,12 +384,15 @@ struct MailboxHandlers: Sendable {
     }
 
 
-    static func validate(_ endpoint: ServerEndpoint, _ field: String) throws {
+    /// Host syntax, port range, a known security, and what the outbound policy can refuse before
+    /// any DNS look-up (``Validate/destination(_:_:policy:)``).
+    static func validate(_ endpoint: ServerEndpoint, _ field: String, policy: OutboundPolicy) throws {
         try Validate.hostName(endpoint.host, "\(field).host")
         try Validate.port(endpoint.port, "\(field).port")
         guard endpoint.security != .unspecified, ConnectionSecurity.allKnown.contains(endpoint.security) else {
             throw RPCError(.invalidArgument, "\(field).security must be NONE, STARTTLS or TLS")
         }
+        try Validate.destination(endpoint, field, policy: policy)
     }
 
     /// The login name, or `fallback` when empty: 1–320 characters without control characters.
@@ -398,11 +402,13 @@ struct MailboxHandlers: Sendable {
         return username
     }
 
-    /// 1–1024 characters. The message never quotes the value.
+    /// 1–1024 characters, no control characters (CR LF would end IMAP `LOGIN` or SMTP `AUTH` and
+    /// start another command). The message never quotes the value.
     static func validateSecret(_ secret: String) throws {
         guard !secret.isEmpty else { throw RPCError(.invalidArgument, "secret is required: the password or app password") }
         guard secret.count <= maxSecretLength else {
             throw RPCError(.invalidArgument, "secret must have at most \(maxSecretLength) characters")
         }
+        try Validate.noControlCharacters(secret, "secret")
     }
 }

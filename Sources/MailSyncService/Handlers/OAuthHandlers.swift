@@ -75,7 +75,7 @@ struct OAuthHandlers: Sendable {
     }
 
     func completeOAuthConnection(_ request: CompleteOAuthConnectionRequest, context: ServerContext) async throws -> CompleteOAuthConnectionResponse {
-        let (_, tenant) = try context.tenant()
+        let (caller, tenant) = try context.tenant()
         try Validate.required(request.state, "state")
         try Validate.required(request.code, "code")
         try Validate.length(request.state, "state", max: 200)
@@ -84,8 +84,20 @@ struct OAuthHandlers: Sendable {
         let secrets = env.secrets
         let state = request.state
         let pending: OAuthStateStore.Pending
+        // Only the user who started the sign-in completes it (or someone who may act for the
+        // mailbox's user: an administrator); checked before the state is used up, so a refused
+        // caller cannot spoil the real user's sign-in.
+        let mayActOnOthers = context.method.mayActOnOthers(role: caller.role)
+        let authorize: @Sendable (String, String) throws -> Void = { startedBy, userID in
+            guard caller.userID == startedBy || mayActOnOthers else {
+                throw RPCError(.permissionDenied, "this sign-in was started by another user; only they, or an administrator, can complete it")
+            }
+            if userID != caller.userID, !mayActOnOthers {
+                throw RPCError(.permissionDenied, "you may connect only your own mailbox")
+            }
+        }
         switch try await env.write(tenant, "the sign-in's state", { db in
-            try OAuthStateStore.take(db, state: state, now: takenAt, secrets: secrets, tenant: tenant)
+            try OAuthStateStore.take(db, state: state, now: takenAt, secrets: secrets, tenant: tenant, authorize: authorize)
         }) {
         case .success(let entry):
             pending = entry
@@ -105,7 +117,7 @@ struct OAuthHandlers: Sendable {
             tokens = try await OAuthTokenClient.requestToken(
                 endpoint: preset.tokenEndpoint,
                 grant: .authorizationCode(code: request.code, redirectURI: pending.redirectURI, codeVerifier: pending.codeVerifier),
-                client: client, timeout: Self.exchangeTimeout, caFile: env.providers.tokenCAFile)
+                client: client, timeout: Self.exchangeTimeout, caFile: env.providers.tokenCAFile, policy: env.outbound)
         } catch {
             throw refusedExchange(OAuthAccess.diagnosis(error), tenant: tenant, provider: pending.provider, context: context)
         }
@@ -151,7 +163,8 @@ struct OAuthHandlers: Sendable {
         let userinfo: OAuthUserinfoClient.Userinfo
         do {
             userinfo = try await OAuthUserinfoClient.userinfo(
-                endpoint: endpoint, accessToken: tokens.accessToken, timeout: Self.exchangeTimeout, caFile: env.providers.tokenCAFile)
+                endpoint: endpoint, accessToken: tokens.accessToken, timeout: Self.exchangeTimeout, caFile: env.providers.tokenCAFile,
+                policy: env.outbound)
         } catch {
             let diagnosis = OAuthAccess.diagnosis(error)
             env.logger.error("oauth: the userinfo endpoint failed", metadata: metadata.merging(["reason": "\(diagnosis.serverText)"]) { $1 })

@@ -20,10 +20,18 @@ import MailSyncStorage
 ///    connection issue, no SMTP server).
 /// 2. Build the MIME message (``MIMEMessage``: From is the user's name and the mailbox address,
 ///    To the request's `to` or the lead's first address, `Message-ID` `<uuid@sender-domain>`).
-/// 3. Send it with ``SMTPSender`` to the mailbox's SMTP server, logging in with its stored
-///    password, or with XOAUTH2 and an access token (refreshed first when it expires within five
-///    minutes) for an OAuth mailbox. Defaults: 30 s to connect, 120 s for the whole send.
-/// 4. Sent: record it in one write transaction (``SmartMailRecords/record(_:_:now:)``), with a
+/// 3. Wait for a slot: at most `smartMailWorkers` sends run on the server (16), `smartMailPerCompany`
+///    per company (8) and `smartMailPerUser` per user (2); a send over a limit waits up to
+///    `smartMailQueueWaitSeconds` (5 s), first come first served, then is refused with
+///    `resource exhausted` and "retry in N s". A caller that goes away while waiting leaves the
+///    queue and nothing is sent; a send in progress is not interrupted (bounded by its timeout).
+/// 4. Send it with ``SMTPSender`` on the server's send threads to the mailbox's SMTP server,
+///    logging in with its stored password, or with XOAUTH2 and an access token (refreshed first
+///    when it expires within five minutes) for an OAuth mailbox. Defaults: 30 s to connect, 120 s
+///    for the whole send. A server that offers no `AUTH` is refused before `MAIL FROM`
+///    (`failed precondition`, logged like a refusal), unless the operator listed it in
+///    `smtpRelaysWithoutAuth`.
+/// 5. Sent: record it in one write transaction (``SmartMailRecords/record(_:_:now:)``), with a
 ///    `SMART_MAIL_SENT` event. Refused or unreachable: nothing goes on the timeline; the error log
 ///    gets the server's words and the fix (as a sync error would), plus an `ERROR` event; the
 ///    caller gets `failed precondition` (authentication or configuration: the user must change
@@ -121,8 +129,38 @@ struct SmartMailHandlers: Sendable {
         }
     }
 
-    /// Builds, sends and records the mail. Failures before the mail went out are ``Unsent``.
+    /// Waits for a slot (``SmartMailOutbox``), then builds, sends and records the mail. Failures
+    /// before the mail went out are ``Unsent``: over a limit for longer than the queue wait,
+    /// `resource exhausted` with "retry in N s"; the caller gone while waiting, cancelled (nothing
+    /// sent).
     private func send(
+        _ request: SendSmartMailRequest, plan: SmartMailRecords.Plan, to: [String], cc: [String], key: String,
+        tenant: TenantID, context: ServerContext
+    ) async throws -> SendSmartMailResponse {
+        let sender = SendQueue.Sender(company: tenant.description, user: plan.mailbox.userId)
+        do {
+            return try await env.smartMail.gate.withSlot(for: sender) {
+                try await sendAdmitted(request, plan: plan, to: to, cc: cc, key: key, tenant: tenant, context: context)
+            }
+        } catch SendGate.NotAdmitted.refused(let refusal) {
+            throw Unsent(status: Self.busy(refusal))
+        } catch SendGate.NotAdmitted.cancelled {
+            throw Unsent(status: CancellationError())
+        }
+    }
+
+    /// `resource exhausted`: which limit, and when to retry.
+    static func busy(_ refusal: SendGate.Refusal) -> RPCError {
+        let who = switch refusal.limit {
+        case .user: "you are already sending \(refusal.allowed) Smart Mails, the most one user may send at once"
+        case .company: "your company is already sending \(refusal.allowed) Smart Mails, the most one company may send at once"
+        case .server: "the server is already sending \(refusal.allowed) Smart Mails, the most it sends at once"
+        }
+        return RPCError(.resourceExhausted, "the Smart Mail was not sent: \(who); retry in \(refusal.retryAfterSeconds) s")
+    }
+
+    /// ``send(_:plan:to:cc:key:tenant:context:)`` once the send has its slot.
+    private func sendAdmitted(
         _ request: SendSmartMailRequest, plan: SmartMailRecords.Plan, to: [String], cc: [String], key: String,
         tenant: TenantID, context: ServerContext
     ) async throws -> SendSmartMailResponse {
@@ -154,13 +192,21 @@ struct SmartMailHandlers: Sendable {
             throw Unsent(status: RPCError(.failedPrecondition, "your mailbox's address cannot send: \(error)"))
         }
 
+        let host = mailbox.smtp.host
+        let port = Int(mailbox.smtp.port)
         let server = SMTPSender.Server(
-            host: mailbox.smtp.host, port: Int(mailbox.smtp.port), security: Self.security(mailbox.smtp.security),
-            username: mailbox.username, credentials: credentials)
+            host: host, port: port, security: Self.security(mailbox.smtp.security),
+            username: mailbox.username, credentials: credentials,
+            requiresAuthentication: !env.smartMail.settings.allowsRelayWithoutAuth(host: host, port: port), policy: env.outbound)
         do {
             _ = try await SMTPSender.send(bytes, envelope: envelope, server: server,
-                                          connectTimeout: Self.connectTimeout, timeout: Self.sendTimeout)
+                                          connectTimeout: Self.connectTimeout, timeout: Self.sendTimeout,
+                                          workers: env.smartMail.workers)
         } catch {
+            if let refusal = error.policyRefusal {
+                env.logger.warning("outbound policy refused a mailbox's SMTP server", metadata: [
+                    "tenant": "\(tenant)", "mailbox": "\(mailbox.id)", "refusal": "\(refusal)"])
+            }
             throw Unsent(status: await refused(error, mailbox: mailbox, subject: request.subject, tenant: tenant, context: context))
         }
 
@@ -257,6 +303,10 @@ struct SmartMailHandlers: Sendable {
     private func refused(_ error: SMTPError, mailbox: Mailbox, subject: String, tenant: TenantID, context: ServerContext) async -> RPCError {
         let diagnosis = error.diagnosis
         await logRefusal(diagnosis, mailbox: mailbox, subject: subject, tenant: tenant, context: context, curlCode: error.curlCode)
+        if error.stop != nil {
+            // Mail Sync stopped it, not the server: the fix says why.
+            return RPCError(Self.statusCode(diagnosis), "the Smart Mail was not sent. \(diagnosis.hint)")
+        }
         return RPCError(Self.statusCode(diagnosis), "the Smart Mail was not sent: the mail server said “\(diagnosis.serverText.prefix(1000))”. \(diagnosis.hint)")
     }
 

@@ -8,6 +8,8 @@ import Foundation
 /// base64url parts with a JSON object in the middle gives nil.
 struct IDTokenClaims: Sendable {
     var email: String?
+    /// `email_verified`: true only when the provider says so (a JSON true or "true").
+    var emailVerified: Bool
     /// Microsoft puts the sign-in name here (often the address) when `email` is absent.
     var preferredUsername: String?
     var subject: String?
@@ -19,13 +21,16 @@ struct IDTokenClaims: Sendable {
             let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
         else { return nil }
         email = object["email"] as? String
+        emailVerified = (object["email_verified"] as? Bool) ?? ((object["email_verified"] as? String)?.lowercased() == "true")
         preferredUsername = object["preferred_username"] as? String
         subject = object["sub"] as? String
     }
 
-    /// `email`, else a `preferred_username` that looks like an address.
+    /// `email` when the provider verified it, else a `preferred_username` that looks like an
+    /// address (the account's sign-in name, which Microsoft's tokens carry instead). An
+    /// unverified `email` is never used: anyone can put any address on an account.
     var address: String? {
-        if let email, !email.isEmpty { return email }
+        if let email, !email.isEmpty, emailVerified { return email }
         if let preferredUsername, preferredUsername.contains("@") { return preferredUsername }
         return nil
     }

@@ -64,7 +64,7 @@ struct OAuthAccess: Sendable {
         do {
             response = try await OAuthTokenClient.requestToken(
                 endpoint: preset.tokenEndpoint, grant: .refreshToken(refreshToken, scope: preset.scope), client: client,
-                timeout: Self.timeout, caFile: env.providers.tokenCAFile)
+                timeout: Self.timeout, caFile: env.providers.tokenCAFile, policy: env.outbound)
         } catch {
             let diagnosis = Self.diagnosis(error)
             env.logger.notice("oauth: token refresh failed", metadata: [
@@ -101,7 +101,15 @@ struct OAuthAccess: Sendable {
     /// kind (the endpoint is the provider's, not the user's setting).
     static func diagnosis(_ error: OAuthTokenClientError) -> Diagnosis {
         let diagnosis = error.diagnosis
-        guard case .connection = error.failure else { return diagnosis }
+        guard case .connection(let failure) = error.failure else { return diagnosis }
+        if failure.kind == .notAllowed {
+            // The endpoint comes from the server's configuration, not from the user: ours to fix.
+            return Diagnosis(
+                errorClass: .operator,
+                hint: "Mail Sync could not reach your email provider's sign-in service because of a setting on our side, not with your account. Our team has been notified; there is nothing for you to do.",
+                retry: .temporaryDefault, serverText: diagnosis.serverText, rule: "oauth.tokenEndpointNotAllowed",
+                operatorNote: "the OAuth endpoint's address is refused by the outbound policy: \(error.policyRefusal.map { "\($0)" } ?? "?"); add it to outboundAllow if it is meant to be reached")
+        }
         return Diagnosis(
             errorClass: .temporary,
             hint: "Your email provider's sign-in service could not be reached. Mail Sync retries automatically; nothing to do unless it lasts more than a day.",

@@ -60,11 +60,18 @@ enum OAuthStateStore {
     /// The sign-in `state` stands for, deleted so it cannot be used again. `unknown` for states
     /// never made, already taken, another company's, or whose verifier cannot be opened;
     /// `expired` for one older than ``lifetime``. Runs in the caller's write transaction.
-    static func take(_ db: SQLiteConnection, state: String, now: Timestamp, secrets: SecretBox, tenant: TenantID) throws -> Result<Pending, TakeError> {
+    ///
+    /// `authorize` sees who started the sign-in and for whom before anything is deleted: when it
+    /// throws (the caller may not complete this sign-in), the state stays for its rightful user.
+    static func take(
+        _ db: SQLiteConnection, state: String, now: Timestamp, secrets: SecretBox, tenant: TenantID,
+        authorize: (_ startedBy: String, _ userID: String) throws -> Void = { _, _ in }
+    ) throws -> Result<Pending, TakeError> {
         let hash = stateHash(state)
         let rows = try db.query(
             "SELECT started_by, user_id, provider, redirect_uri, verifier, expires_at FROM oauth_states WHERE state_hash = ?", [.text(hash)])
         guard let row = rows.first else { return .failure(.unknown) }
+        try authorize(row[0].string ?? "", row[1].string ?? "")
         try db.run("DELETE FROM oauth_states WHERE state_hash = ?", [.text(hash)])
         let expiresAt = Timestamp(microsecondsSinceEpoch: row[5].int64 ?? 0)
         guard now < expiresAt else { return .failure(.expired) }

@@ -9,6 +9,14 @@ import NIOConcurrencyHelpers
 ///   the company inactive, the mailbox no longer syncing, or out of retries).
 /// - `mailsync_sync_errors_total{class}`: failed runs by error class (`authentication`,
 ///   `configuration`, `temporary`, `operator`).
+/// - `mailsync_sync_runs_in_flight`: runs holding a slot now.
+/// - `mailsync_sync_slot_wait_seconds`: a histogram of how long a mailbox waited past its due time
+///   for a slot (by the server's clock).
+/// - `mailsync_sync_run_duration_seconds{outcome}`: a histogram of run wall times, by outcome.
+/// - `mailsync_sync_runs_over_budget_total`: runs stopped because their time budget ran out.
+/// - `mailsync_quota_refusals_total{quota}`: calls refused by a quota: `rate` (a key's request
+///   rate), `storage` (a company's database size), `leads` (leads or lead addresses per company).
+///   No company label: the set of labels stays bounded.
 /// - `mailsync_messages_recorded_total`: emails recorded on timelines, counted when their batch
 ///   commits.
 /// - `mailsync_sync_lag_seconds`: a histogram of the time from a message's INTERNALDATE (its
@@ -27,6 +35,11 @@ public final class ServiceMetrics: Sendable {
     public static let lagLabel = "mailsync_sync_lag_seconds"
     public static let mailboxesLabel = "mailsync_mailboxes"
     public static let openTenantsLabel = "mailsync_open_tenants"
+    public static let inFlightLabel = "mailsync_sync_runs_in_flight"
+    public static let slotWaitLabel = "mailsync_sync_slot_wait_seconds"
+    public static let runDurationLabel = "mailsync_sync_run_duration_seconds"
+    public static let overBudgetLabel = "mailsync_sync_runs_over_budget_total"
+    public static let quotaLabel = "mailsync_quota_refusals_total"
 
     private let box = NIOLockedValueBox<any MetricsFactory>(MetricsSystem.factory)
 
@@ -39,11 +52,25 @@ public final class ServiceMetrics: Sendable {
 
     private var factory: any MetricsFactory { box.withLockedValue { $0 } }
 
-    /// Counts a finished run by outcome, and its error class when it failed.
-    func runFinished(_ summary: SyncRunSummary) {
+    /// A run took a slot after waiting `waited` µs past its due time; `inFlight` runs hold one now.
+    func runStarted(waited: Int64, inFlight: Int) {
+        let factory = self.factory
+        Timer(label: Self.slotWaitLabel, dimensions: [], factory: factory).recordMicroseconds(max(0, waited))
+        Meter(label: Self.inFlightLabel, dimensions: [], factory: factory).set(inFlight)
+    }
+
+    /// Counts a finished run by outcome, and its error class when it failed; `inFlight` runs
+    /// still hold a slot.
+    func runFinished(_ summary: SyncRunSummary, inFlight: Int = 0) {
         let factory = self.factory
         let outcome = summary.succeeded ? "ok" : summary.errorClass == nil ? "skipped" : "failed"
         Counter(label: Self.runsLabel, dimensions: [("outcome", outcome)], factory: factory).increment()
+        Meter(label: Self.inFlightLabel, dimensions: [], factory: factory).set(inFlight)
+        Timer(label: Self.runDurationLabel, dimensions: [("outcome", outcome)], factory: factory).recordNanoseconds(
+            summary.duration.components.seconds * 1_000_000_000 + summary.duration.components.attoseconds / 1_000_000_000)
+        if summary.overBudget {
+            Counter(label: Self.overBudgetLabel, dimensions: [], factory: factory).increment()
+        }
         if let errorClass = summary.errorClass {
             Counter(label: Self.errorsLabel, dimensions: [("class", errorClass)], factory: factory).increment()
         }
@@ -62,6 +89,11 @@ public final class ServiceMetrics: Sendable {
         for arrival in arrivals {
             lag.recordMicroseconds(max(0, now - arrival))
         }
+    }
+
+    /// Counts a call refused by `quota` (`rate`, `storage`, `leads`).
+    func quotaRefused(_ quota: String) {
+        Counter(label: Self.quotaLabel, dimensions: [("quota", quota)], factory: factory).increment()
     }
 
     /// Sets the mailboxes gauge for every known status (absent ones to 0).

@@ -47,6 +47,17 @@ enum ControlMigrations {
                      .integer(Int64(entry.mailboxSyncLimit)), .integer(Int64(entry.syncedEmailsPerUserPerDay)),
                      .integer(Int64(entry.minimumPollIntervalSeconds))])
             }
-        }
+        },
+        Migration(version: 2, name: "secret key check") { db in
+            // One row: a value sealed with the server's secret key (SecretKeyCheck), written at the
+            // first start with this version; a start with another or a missing key is refused.
+            try db.execute("""
+                CREATE TABLE secret_key_check(
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    sealed BLOB NOT NULL,
+                    fingerprint TEXT NOT NULL,
+                    created_at INTEGER NOT NULL);
+                """)
+        },
     ]
 }

@@ -9,11 +9,12 @@ import MailSyncStorage
 ///
 /// Keys are kept 24 hours (``retention``) from their first request; older rows are deleted when
 /// the next key is claimed. A claim whose mail has not been answered is "sending" for
-/// ``sendingWindow`` (the connect and send timeouts), then "interrupted": the server stopped while
+/// ``sendingWindow`` (the longest queue wait, 60 s, plus the connect and send timeouts), then
+/// "interrupted": the server stopped while
 /// sending, so the mail may or may not have gone, and it is not sent again under that key.
 enum SmartMailSends {
     static let retention: Int64 = 24 * 3600 * 1_000_000
-    static let sendingWindow: Int64 = 150 * 1_000_000
+    static let sendingWindow: Int64 = 210 * 1_000_000
 
     enum Claim: Equatable {
         /// Newly claimed: send, then ``complete(_:userID:key:response:)`` or ``release(_:userID:key:)``.

@@ -9,6 +9,9 @@ import MailSyncRPC
 struct Page {
     static let defaultSize = 50
     static let maxSize = 500
+    /// The furthest a token may point (a made-up token past it is refused, so `offset + size`
+    /// cannot overflow).
+    static let maxOffset = 1 << 40
 
     let size: Int
     let offset: Int
@@ -27,7 +30,7 @@ struct Page {
         var base64 = token.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         while base64.count % 4 != 0 { base64 += "=" }
         guard let data = Data(base64Encoded: base64), let text = String(data: data, encoding: .utf8),
-            text.hasPrefix(kind + ":"), let offset = Int(text.dropFirst(kind.count + 1)), offset >= 0
+            text.hasPrefix(kind + ":"), let offset = Int(text.dropFirst(kind.count + 1)), (0...Self.maxOffset).contains(offset)
         else {
             throw RPCError(.invalidArgument, "page_token is not one this server issued for this list; start again with an empty token")
         }

@@ -13,8 +13,15 @@ enum Validate {
         let count = value.count
         guard count >= min else { throw RPCError(.invalidArgument, "\(field) must have at least \(min) characters") }
         guard count <= max else { throw RPCError(.invalidArgument, "\(field) must have at most \(max) characters, got \(count)") }
+        try noControlCharacters(value, field)
+    }
+
+    /// No control character (Unicode category Cc: NUL, CR, LF, TAB, DEL, C1 controls): in a
+    /// password, login name, host or address one could end a mail protocol command line and start
+    /// another. The message never quotes the value (it may be a secret).
+    static func noControlCharacters(_ value: String, _ field: String) throws {
         guard !value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
-            throw RPCError(.invalidArgument, "\(field) must not contain control characters")
+            throw RPCError(.invalidArgument, "\(field) must not contain control characters (line breaks, NUL, DEL, tabs)")
         }
     }
 
@@ -32,6 +39,7 @@ enum Validate {
     /// that is a valid host name. Returns it lower-cased in the domain part.
     @discardableResult
     static func email(_ value: String, _ field: String) throws -> String {
+        try noControlCharacters(value, field)
         let trimmed = value.trimmingCharacters(in: .whitespaces)
         guard trimmed.count <= 254, let at = trimmed.lastIndex(of: "@") else {
             throw RPCError(.invalidArgument, "\(field) must be an email address like name@example.com, got '\(value.prefix(80))'")
@@ -48,6 +56,7 @@ enum Validate {
     }
 
     static func hostName(_ value: String, _ field: String) throws {
+        try noControlCharacters(value, field)
         guard isHostName(value) else {
             throw RPCError(.invalidArgument, "\(field) must be a host name like imap.example.com, got '\(value.prefix(80))'")
         }

@@ -44,8 +44,13 @@ extension MailboxSync {
                 return try await IMAPConnection.connect(
                     host: mailbox.imap.host, port: Int(mailbox.imap.port), security: Self.security(mailbox.imap.security),
                     username: mailbox.username, credentials: credentials, timeout: settings.connectTimeout,
-                    commandTimeout: settings.commandTimeout, tls: IMAPConnection.TLSOptions(caFile: settings.caFile))
+                    commandTimeout: settings.commandTimeout, tls: IMAPConnection.TLSOptions(caFile: settings.caFile),
+                    policy: env.outbound)
             } catch {
+                if let refusal = error.policyRefusal {
+                    env.logger.warning("outbound policy refused a mailbox's IMAP server", metadata: [
+                        "tenant": "\(tenant)", "mailbox": "\(mailbox.id)", "refusal": "\(refusal)"])
+                }
                 guard mailbox.authMethod == .oauth, !retried, error.diagnosis.errorClass == .authentication else {
                     throw SyncFailure(error)
                 }

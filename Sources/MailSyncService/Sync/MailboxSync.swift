@@ -34,8 +34,14 @@ struct MailboxSync: Sendable {
         var roundTrips = 0
     }
 
-    func run(tenant: TenantID, target: SyncTarget, policy: CompanySyncPolicy, now: Int64, report: inout Report) async throws(SyncFailure) {
+    /// - Parameter deadline: when the run's budget (``SyncSettings/runBudget``) runs out: every
+    ///   IMAP command ends by then, and no batch starts after it; what committed stays.
+    func run(
+        tenant: TenantID, target: SyncTarget, policy: CompanySyncPolicy, now: Int64, deadline: ContinuousClock.Instant,
+        report: inout Report
+    ) async throws(SyncFailure) {
         let imap = try await login(tenant: tenant, target: target)
+        imap.runDeadline = deadline
         let startTrips = imap.roundTrips
         do {
             let folders = try await imap.syncFolders()
@@ -46,7 +52,7 @@ struct MailboxSync: Sendable {
             for (index, folder) in list.enumerated() {
                 let capReached = try await syncFolder(
                     imap, folder, status: index < states.count ? states[index] : nil, isSent: index > 0,
-                    target: target, policy: policy, backfill: backfill, tenant: tenant, report: &report)
+                    target: target, policy: policy, backfill: backfill, tenant: tenant, deadline: deadline, report: &report)
                 if capReached { break }
             }
             report.roundTrips = imap.roundTrips - startTrips
@@ -67,7 +73,7 @@ struct MailboxSync: Sendable {
     /// Syncs one folder from its cursor; returns true when the daily cap stopped it.
     private func syncFolder(
         _ imap: IMAPConnection, _ folder: IMAPFolder, status: FolderState?, isSent: Bool, target: SyncTarget,
-        policy: CompanySyncPolicy, backfill: Int64, tenant: TenantID, report: inout Report
+        policy: CompanySyncPolicy, backfill: Int64, tenant: TenantID, deadline: ContinuousClock.Instant, report: inout Report
     ) async throws -> Bool {
         let cursor = target.cursors[folder.name]
         if let cursor, let status, cursor.uidValidity == status.uidValidity, let next = status.uidNext, next <= cursor.highestUID &+ 1 {
@@ -116,6 +122,7 @@ struct MailboxSync: Sendable {
         do {
             for index in chunks.indices {
                 guard let current = prefetch else { break }
+                if ContinuousClock.now >= deadline { throw SyncFailure.overBudget(host: imap.host, port: imap.port) }
                 let headers = try await current.value
                 prefetch = index + 1 < chunks.count ? Task { [next = chunks[index + 1]] in
                     try await imap.fetchHeaders(uids: next, maxCommandLength: maxLength)
@@ -140,7 +147,7 @@ struct MailboxSync: Sendable {
                 }
                 // Bodies only for mail that will be recorded today (the cap leaves the rest for later).
                 var allowance = policy.dailyCap > 0 ? max(0, policy.dailyCap - lookup.recordedToday) : Int.max
-                var wanted: [UInt32] = []
+                var wanted: [FetchedHeader] = []
                 var plans: [Plan] = []
                 for (header, classification) in classified {
                     switch classification {
@@ -159,7 +166,7 @@ struct MailboxSync: Sendable {
                         plans.append(.record(header, candidate, leads: leads))
                         if !lookup.alreadyRecorded.contains(candidate.key), allowance > 0 {
                             allowance -= 1
-                            if header.size <= UInt64(settings.maxStoredMessageBytes) { wanted.append(header.uid) }
+                            if header.size <= UInt64(settings.maxStoredMessageBytes) { wanted.append(header) }
                         }
                     }
                 }
@@ -168,7 +175,7 @@ struct MailboxSync: Sendable {
                     return true
                 }
                 let batch = plans
-                let bodyUIDs = wanted
+                let bodyGroups = Self.bodyGroups(wanted, maxBytes: settings.maxBodyBytesPerFetch)
                 let commandLength = settings.maxCommandLength
                 let validity = state.uidValidity
                 let cap = policy.dailyCap
@@ -176,7 +183,12 @@ struct MailboxSync: Sendable {
                 let environment = env
                 let previous = inFlight.last
                 inFlight.append(Task {
-                    let bodies = bodyUIDs.isEmpty ? [:] : try await imap.fetchBodies(uids: bodyUIDs, maxCommandLength: commandLength)
+                    var bodies: [UInt32: StoredBody] = [:]
+                    for group in bodyGroups {
+                        for (uid, raw) in try await imap.fetchBodies(announced: group, maxCommandLength: commandLength) {
+                            bodies[uid] = StoredBody(raw)
+                        }
+                    }
                     let items = Self.items(batch, bodies: bodies, now: now)
                     if let previous {
                         guard let before = try await previous.value, !before.capReached else { return nil }
@@ -229,23 +241,54 @@ struct MailboxSync: Sendable {
         case record(FetchedHeader, MailClassification.Candidate, leads: [String])
     }
 
+    /// A fetched body as stored: its readable text and the raw message, both compressed.
+    private struct StoredBody: Sendable {
+        var text: [UInt8]
+        var raw: [UInt8]
+
+        init(_ raw: [UInt8]) {
+            text = TimelineBodies.compress(MailBodyText.extract(raw))
+            self.raw = TimelineBodies.compress(bytes: raw)
+        }
+    }
+
+    /// The messages of `headers` in groups of UID → announced size whose allowances
+    /// (``IMAPReplyBudget/bodyAllowance(announced:)``) add up to at most `maxBytes`; a message
+    /// whose allowance alone is larger is a group of its own.
+    static func bodyGroups(_ headers: [FetchedHeader], maxBytes: Int) -> [[UInt32: UInt64]] {
+        var groups: [[UInt32: UInt64]] = []
+        var group: [UInt32: UInt64] = [:]
+        var groupBytes = 0
+        for header in headers {
+            let allowance = IMAPReplyBudget.bodyAllowance(announced: header.size)
+            if !group.isEmpty, allowance > maxBytes - groupBytes {
+                groups.append(group)
+                group = [:]
+                groupBytes = 0
+            }
+            group[header.uid] = header.size
+            groupBytes = min(maxBytes, groupBytes + min(allowance, maxBytes))
+        }
+        if !group.isEmpty { groups.append(group) }
+        return groups
+    }
+
     /// The batch's items: a skip, or the mail with its readable text and raw message compressed
     /// (no body when it was not fetched: over the cap for today, too large, or already recorded).
-    private static func items(_ plans: [Plan], bodies: [UInt32: [UInt8]], now: Timestamp) -> [SyncStore.Item] {
+    private static func items(_ plans: [Plan], bodies: [UInt32: StoredBody], now: Timestamp) -> [SyncStore.Item] {
         plans.map { plan in
             switch plan {
             case .skip(let uid):
                 return .skip(uid: uid)
             case .record(let header, let candidate, let leads):
-                let raw = bodies[header.uid]
+                let body = bodies[header.uid]
                 return .record(uid: header.uid, SyncStore.Mail(
                     key: candidate.key,
                     subject: String((header.envelope.subjectText ?? "").prefix(1000)),
                     date: header.internalDate.map { Int64($0.timeIntervalSince1970 * 1e6) } ?? now.microsecondsSinceEpoch,
                     direction: candidate.direction, participants: candidate.participants, leadIDs: leads,
                     size: Int64(clamping: header.size),
-                    bodyText: raw.map { TimelineBodies.compress(MailBodyText.extract($0)) },
-                    raw: raw.map(TimelineBodies.compress(bytes:))))
+                    bodyText: body?.text, raw: body?.raw))
             }
         }
     }

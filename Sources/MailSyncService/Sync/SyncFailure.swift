@@ -1,5 +1,6 @@
 import MailSyncErrors
 import MailSyncMailTransport
+import MailSyncRPC
 
 /// Why a sync attempt failed: the diagnosis the error log records and the retry follows.
 struct SyncFailure: Error, Sendable, CustomStringConvertible {
@@ -19,11 +20,30 @@ struct SyncFailure: Error, Sendable, CustomStringConvertible {
     /// Our own storage failed while recording (a full disk, an I/O error): not the user's doing,
     /// retried on the standard backoff; the text says what happened for operators.
     init(storage error: any Error) {
+        if let refusal = error as? RPCError, refusal.code == .resourceExhausted, refusal.message.contains("storage quota") {
+            // The company's own quota, not our failure: said to the company, retried with backoff
+            // (space may be freed or the quota raised), nothing recorded past the last batch.
+            diagnosis = Diagnosis(
+                errorClass: .configuration,
+                hint: "The company's storage quota is full, so new mail is not recorded. Free space (delete leads no longer needed, or disable mailboxes removing their mail) or ask for a bigger plan; Mail Sync continues where it stopped.",
+                retry: .temporaryDefault, serverText: refusal.message, rule: "local.storageQuota")
+            return
+        }
         diagnosis = Diagnosis(
             errorClass: .operator, hint: "A problem on the Mail Sync server; it retries by itself and nothing was lost.",
             retry: .temporaryDefault, serverText: "recording failed: \(error)".prefix(500).description, rule: "local.storage",
             operatorNote: "the tenant database refused a write: \(error)")
     }
+
+    /// The run's time budget ran out between two batches (inside a command, the connection
+    /// reports it itself, with the same rule).
+    static func overBudget(host: String, port: Int) -> SyncFailure {
+        SyncFailure(diagnosis: MailErrorClassifier.classify(.connection(ConnectionFailure(
+            .tooSlow, host: host, port: port, detail: "the sync's time budget ran out before all new mail was read"))))
+    }
+
+    /// Whether the run stopped because its time budget ran out.
+    var isOverBudget: Bool { diagnosis.rule == "connection.tooSlow" }
 
     var description: String { "\(diagnosis.errorClass): \(diagnosis.serverText)" }
 }

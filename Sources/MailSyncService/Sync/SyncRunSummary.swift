@@ -16,4 +16,6 @@ public struct SyncRunSummary: Sendable, Hashable {
     public var errorClass: String?
     /// Wall time of the run, from reading the mailbox to storing the outcome.
     public var duration: Duration
+    /// The run stopped because its time budget (``SyncSettings/runBudget``) ran out.
+    public var overBudget = false
 }

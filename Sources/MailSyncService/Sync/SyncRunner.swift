@@ -29,6 +29,7 @@ struct SyncRunner: Sendable {
     }
 
     private func attempt(tenant: TenantID, mailboxID: String, summary: inout SyncRunSummary) async throws -> Int64? {
+        let runStarted = ContinuousClock.now
         let companyID = tenant.description
         guard let policy = try await env.controlRead("the company", { try CompanySyncPolicy.read($0, companyID: companyID) }),
               policy.active else { return nil }
@@ -57,9 +58,11 @@ struct SyncRunner: Sendable {
             var current = target
             if current.backfillSince == nil { current.backfillSince = started - settings.backfillWindow.microseconds }
             do {
-                try await MailboxSync(env: env, settings: settings).run(tenant: tenant, target: current, policy: policy, now: started, report: &report)
+                try await MailboxSync(env: env, settings: settings).run(
+                    tenant: tenant, target: current, policy: policy, now: started, deadline: runStarted + settings.runBudget, report: &report)
             } catch {
                 failure = error.diagnosis
+                summary.overBudget = error.isOverBudget
                 if error.diagnosis.errorClass == .operator {
                     logger.error("sync: our side failed", metadata: [
                         "tenant": "\(tenant)", "mailbox": "\(mailboxID)", "note": "\(error.diagnosis.operatorNote ?? error.diagnosis.serverText)"])

@@ -3,7 +3,8 @@ import Logging
 import MailSyncClient
 import MailSyncStorage
 
-/// Runs every syncing mailbox of every company when it is due, a bounded number at a time.
+/// Runs every syncing mailbox of every company when it is due, a bounded number at a time, shared
+/// fairly between companies.
 ///
 /// The schedule lives in each company's database (`mailboxes.next_sync_at`); this actor keeps a
 /// copy in memory, read at start and reread for a company whenever its handlers say it changed
@@ -87,18 +88,26 @@ public actor SyncScheduler {
         }
     }
 
-    /// Starts due mailboxes into the free run slots, oldest due first, without waiting for them:
-    /// a long first sync never holds up other mailboxes beyond its own slot.
+    /// Starts due mailboxes into the free run slots, fairly across companies (``SyncSlots``: at
+    /// most ``SyncSettings/perCompanyLimit`` per company, the least busy company first, oldest due
+    /// first within one), without waiting for them: a long first sync never holds up other
+    /// mailboxes beyond its own slot, and a run never outlasts ``SyncSettings/runBudget``.
     private func startDue() async -> [Task<Void, Never>] {
         await reloadStale()
         guard !stopped else { return [] }
-        let free = max(0, settings.maxConcurrentSyncs - running.count)
-        guard free > 0 else { return [] }
+        guard running.count < settings.maxConcurrentSyncs else { return [] }
         let now = env.clock.now().microsecondsSinceEpoch
-        let ready = due.filter { $0.value <= now && !running.contains($0.key) }.sorted { $0.value < $1.value }.prefix(free).map(\.key)
+        let waiting = due.compactMap { key, at in
+            at <= now && !running.contains(key) ? SyncSlots<TenantID, String>.Due(company: key.tenant, mailbox: key.mailboxID, at: at) : nil
+        }
+        var perCompany: [TenantID: Int] = [:]
+        for key in running { perCompany[key.tenant, default: 0] += 1 }
+        let slots = SyncSlots<TenantID, String>(maxConcurrent: settings.maxConcurrentSyncs, maxPerCompany: settings.perCompanyLimit)
         var started: [Task<Void, Never>] = []
-        for key in ready {
+        for item in slots.choose(from: waiting, running: perCompany) {
+            let key = Key(tenant: item.company, mailboxID: item.mailbox)
             running.insert(key)
+            env.metrics.runStarted(waited: now - item.at, inFlight: running.count)
             let runner = self.runner
             let task = Task { [weak self] in
                 let outcome = await runner.run(tenant: key.tenant, mailboxID: key.mailboxID)
@@ -114,7 +123,7 @@ public actor SyncScheduler {
         running.remove(key)
         tasks[key] = nil
         due[key] = outcome.next
-        env.metrics.runFinished(outcome.summary)
+        env.metrics.runFinished(outcome.summary, inFlight: running.count)
         recentRuns.append(outcome.summary)
         if recentRuns.count > Self.recentRunLimit { recentRuns.removeFirst(recentRuns.count - Self.recentRunLimit) }
         // A handler may have changed this company's schedule while the run was in flight.

@@ -9,6 +9,16 @@ public struct SyncSettings: Sendable {
     /// Mailboxes synced at once across all companies. Default 8; each holds one IMAP connection
     /// and its thread while it runs.
     public var maxConcurrentSyncs: Int = 8
+    /// Mailboxes of one company synced at once. Default nil: half of ``maxConcurrentSyncs``
+    /// (at least 1), so one company, however many mailboxes or however slow its mail servers, never
+    /// holds every slot while others wait. Free slots go to the company with the fewest runs in
+    /// flight first (``SyncSlots``).
+    public var maxConcurrentSyncsPerCompany: Int?
+    /// Wall-clock budget of one run (login, every folder, every batch). Default 10 minutes: a
+    /// 20,000-message first sync takes seconds here, and a run that is cut keeps every batch it
+    /// committed and continues from there next time. A run over budget stops with a temporary
+    /// error (`connection.tooSlow`, naming the server) and is retried with backoff.
+    public var runBudget: Duration = .seconds(600)
     /// Failing without a break for this long makes a mailbox `CONNECTION_ISSUE`: no more attempts
     /// until its credentials are updated or a resync is asked for. Default 2 days (the seeds).
     public var connectionIssueAfter: Duration = .seconds(2 * 86_400)
@@ -19,7 +29,8 @@ public struct SyncSettings: Sendable {
     public var jitter: Double = 0.1
     /// TCP connect + TLS + login budget. Default 30 s.
     public var connectTimeout: Duration = .seconds(30)
-    /// How long one IMAP command may wait for the server's next bytes. Default 120 s.
+    /// How long one IMAP command (or pipelined batch) may take in all, however slowly the server
+    /// trickles its answer. Default 120 s.
     public var commandTimeout: Duration = .seconds(120)
     /// A PEM bundle to trust for IMAP TLS instead of the system's (tests' self-signed servers).
     public var caFile: String?
@@ -28,9 +39,20 @@ public struct SyncSettings: Sendable {
     /// Bodies larger than this are recorded without their text (the timeline keeps subject and
     /// participants). Default 25 MiB.
     public var maxStoredMessageBytes: Int = 25 << 20
+    /// Most bytes one body fetch may ask for: a batch's bodies are fetched in groups whose
+    /// allowances (announced RFC822.SIZE + 10% + 64 KiB; 50 MiB when none was announced) add up
+    /// to at most this, a larger message alone; each group is compressed before the next is
+    /// fetched, so a batch holds one group's raw bytes at a time. The server's replies are held to
+    /// the group's allowances (``IMAPReplyBudget/bodies(announced:)``). Default 32 MiB.
+    public var maxBodyBytesPerFetch: Int = 32 << 20
     /// Whether `start()` runs the background loop. Tests turn it off and call `runDue()` after
     /// moving their clock.
     public var runsInBackground: Bool = true
 
     public init() {}
+
+    /// ``maxConcurrentSyncsPerCompany`` or its default.
+    public var perCompanyLimit: Int {
+        max(1, min(maxConcurrentSyncs, maxConcurrentSyncsPerCompany ?? maxConcurrentSyncs / 2))
+    }
 }

@@ -1,9 +1,12 @@
 import ArgumentParser
 import Foundation
 import MailSyncClient
+import MailSyncTransport
+import NIOSSL
 
-/// How an admin command reaches the server: address and API key from flags or the environment
-/// (`MAILSYNC_SERVER`, `MAILSYNC_API_KEY`), and whether to print JSON.
+/// How an admin command reaches the server: address, API key and TLS from flags or the
+/// environment (`MAILSYNC_SERVER`, `MAILSYNC_API_KEY`, `MAILSYNC_TLS`, `MAILSYNC_CA`,
+/// `MAILSYNC_SERVER_NAME`), and whether to print JSON.
 struct ClientOptions: ParsableArguments {
     @Option(help: "The server as host:port (default: $MAILSYNC_SERVER, else 127.0.0.1:7420).")
     var server: String?
@@ -13,6 +16,15 @@ struct ClientOptions: ParsableArguments {
 
     @Flag(help: "Print JSON for scripts instead of a table.")
     var json = false
+
+    @Flag(help: "Speak TLS to the server (default: $MAILSYNC_TLS=1; implied by --ca). The certificate is checked against the system's roots or --ca.")
+    var tls = false
+
+    @Option(help: "A PEM bundle to trust for the server's certificate instead of the system's (default: $MAILSYNC_CA).")
+    var ca: String?
+
+    @Option(help: "The name the server's certificate must carry (default: $MAILSYNC_SERVER_NAME, else the --server host).")
+    var serverName: String?
 
     @Option(help: "Seconds to wait for the answer (default 30).")
     var timeout: Double = 30
@@ -29,6 +41,20 @@ struct ClientOptions: ParsableArguments {
             throw ValidationError("no API key: pass --key or set MAILSYNC_API_KEY")
         }
         let host = String(address[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-        return MailSync.connect(host: host, port: port, apiKey: apiKey, timeout: .milliseconds(Int64(timeout * 1000))).0
+        var configuration = ClientConfiguration()
+        let caFile = ca ?? environment["MAILSYNC_CA"]
+        if tls || caFile != nil || ["1", "true", "yes"].contains(environment["MAILSYNC_TLS"]?.lowercased() ?? "") {
+            var tlsConfiguration = TLSConfiguration.makeClientConfiguration()
+            tlsConfiguration.minimumTLSVersion = .tlsv12
+            if let caFile {
+                guard FileManager.default.isReadableFile(atPath: caFile) else {
+                    throw ValidationError("--ca \(caFile) cannot be read; give a PEM file of the certificate(s) to trust")
+                }
+                tlsConfiguration.trustRoots = .file(caFile)
+            }
+            configuration.tls = tlsConfiguration
+            configuration.serverHostname = serverName ?? environment["MAILSYNC_SERVER_NAME"] ?? host
+        }
+        return MailSync.connect(host: host, port: port, apiKey: apiKey, configuration: configuration, timeout: .milliseconds(Int64(timeout * 1000))).0
     }
 }

@@ -15,10 +15,13 @@ final class ServiceHarness: Sendable {
     let operatorClient: MailSync.Client
     private let transports: [TCPClientTransport]
 
-    /// Starts a server. Stop it with `stop()`.
+    /// Starts a server. Stop it with `stop()`. `configure` changes the settings last (Smart Mail
+    /// limits, relays).
     static func start(
         openTenantLimit: Int = 100, dataDirectory: String? = nil, logHandler: (any LogHandler)? = nil,
-        sync: SyncSettings = ServiceHarness.syncSettings(), providers: [String: ProviderSettings]? = nil
+        sync: SyncSettings = ServiceHarness.syncSettings(), providers: [String: ProviderSettings]? = nil,
+        outboundAllow: [String]? = ServiceHarness.loopbackAllowed,
+        configure: (inout ServerSettings) -> Void = { _ in }
     ) async throws -> ServiceHarness {
         let dir = dataDirectory ?? FileManager.default.temporaryDirectory.appendingPathComponent("mailsync-svc-\(UUID().uuidString)").path
         var settings = ServerSettings()
@@ -26,6 +29,10 @@ final class ServiceHarness: Sendable {
         settings.dataDirectory = dir
         settings.openTenantLimit = openTenantLimit
         settings.providers = providers
+        settings.outboundAllow = outboundAllow
+        // Tests call as fast as they can; the per-key rate has tests of its own (QuotaTests).
+        settings.keyRequestsPerSecond = 0
+        configure(&settings)
         var logger = logHandler.map { handler in Logger(label: "test.mailsync", factory: { _ in handler }) } ?? Logger(label: "test.mailsync")
         logger.logLevel = logHandler == nil ? .warning : .trace
         let clock = ManualClock(Timestamp(secondsSinceEpoch: 1_790_000_000))  // 2026-09-21
@@ -88,6 +95,10 @@ final class ServiceHarness: Sendable {
         let key = try await key(company: company.id, user: adminID)
         return Company(id: company.id, adminUserID: adminID, adminKey: key, admin: client(key: key))
     }
+
+    /// What the test servers need, as an operator would say it: Dovecot, aiosmtpd and the token
+    /// endpoint listen on 127.0.0.1 (plain text to them is allowed by being named here).
+    static let loopbackAllowed = ["127.0.0.1"]
 
     /// Sync settings for tests: no background loop (tests move the clock and call `runSyncs()`,
     /// so no mailbox is ever contacted unless a test asks), no jitter, short timeouts.

@@ -24,13 +24,15 @@ struct SmartMailFixture: CompanyQueries {
     static let otherLeadAddress = "other@customer.example"
 
     /// Runs `body` with the SMTP server and the Mail Sync server started, and stops both
-    /// afterwards, whether `body` returns or throws.
+    /// afterwards, whether `body` returns or throws. `settings` changes the server's settings,
+    /// knowing the SMTP server's port.
     static func with(
         smtp options: SMTPServer.Options = SMTPServer.Options(), mailboxPassword: String = password,
+        settings: (inout ServerSettings, _ smtpPort: Int) -> Void = { _, _ in },
         _ body: (SmartMailFixture) async throws -> Void
     ) async throws {
         try await SMTPServer.withServer(options: options) { smtp in
-            let harness = try await ServiceHarness.start()
+            let harness = try await ServiceHarness.start(configure: { settings(&$0, smtp.port) })
             do {
                 let company = try await harness.makeCompany(domains: ["acme.example"])
                 try await SyncFixture.upsertLeads(company, [(id: "lead-1", address: leadAddress), (id: "lead-2", address: otherLeadAddress)])

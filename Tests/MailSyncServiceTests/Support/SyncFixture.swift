@@ -22,11 +22,11 @@ struct SyncFixture: CompanyQueries {
     static func start(
         plan: Plan = .essential, leads: [(id: String, address: String)] = [], sync: SyncSettings = ServiceHarness.syncSettings(),
         dovecotUsers: [(name: String, password: String)] = [(name: "alice", password: SyncFixture.password)],
-        mailboxPassword: String = SyncFixture.password
+        mailboxPassword: String = SyncFixture.password, configure: (inout ServerSettings) -> Void = { _ in }
     ) async throws -> SyncFixture {
         let dovecot = try await DovecotServer.start(users: dovecotUsers)
         do {
-            let harness = try await ServiceHarness.start(sync: sync)
+            let harness = try await ServiceHarness.start(sync: sync, configure: configure)
             let company = try await harness.makeCompany(plan: plan, domains: ["acme.example"])
             if !leads.isEmpty { try await upsertLeads(company, leads) }
             let mailbox = try await company.admin.createMailboxConnection(
@@ -106,10 +106,11 @@ extension SyncFixture {
     static func with(
         plan: Plan = .essential, leads: [(id: String, address: String)] = [], sync: SyncSettings = ServiceHarness.syncSettings(),
         dovecotUsers: [(name: String, password: String)] = [(name: "alice", password: SyncFixture.password)],
-        mailboxPassword: String = SyncFixture.password,
+        mailboxPassword: String = SyncFixture.password, configure: (inout ServerSettings) -> Void = { _ in },
         _ body: (SyncFixture) async throws -> Void
     ) async throws {
-        let fixture = try await start(plan: plan, leads: leads, sync: sync, dovecotUsers: dovecotUsers, mailboxPassword: mailboxPassword)
+        let fixture = try await start(
+            plan: plan, leads: leads, sync: sync, dovecotUsers: dovecotUsers, mailboxPassword: mailboxPassword, configure: configure)
         do {
             try await body(fixture)
         } catch {
