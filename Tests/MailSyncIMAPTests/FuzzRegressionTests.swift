@@ -17,16 +17,19 @@ struct FuzzRegressionTests {
             let limits = control & 0x80 != 0
                 ? IMAPLimits(maxLineLength: 200, maxLiteralSize: 300, maxNestingDepth: 6)
                 : IMAPLimits()
-            let split = Int(control & 0x7F) * stream.count / 0x7F
-            let twoPieces = reference([stream[..<split], stream[split...]], limits: limits)
-            #expect(reference(stream.map { [$0][...] }, limits: limits) == twoPieces, "\(name): byte by byte")
+            let budget = control & 0x40 != 0 ? IMAPByteBudget(maxBytes: 1500, maxLiteralSize: 200) : nil
+            let split = Int(control & 0x3F) * stream.count / 0x3F
+            let twoPieces = reference([stream[..<split], stream[split...]], limits: limits, budget: budget)
+            #expect(reference(stream.map { [$0][...] }, limits: limits, budget: budget) == twoPieces, "\(name): byte by byte")
             #expect(twoPieces.outcomes.count <= stream.count + 1, "\(name): more outcomes than bytes")
 
             // The decoder, fed the whole stream, gives the same outcomes, then wants more bytes or,
             // after a framing error, throws it again.
             var decoder = IMAPResponseDecoder(limits: limits)
+            decoder.budget = budget
             decoder.append(stream)
             let whole = (0...twoPieces.outcomes.count).map { _ in outcome(&decoder) }
+            #expect(decoder.budget?.used == twoPieces.budgetUsed, "\(name): budget charged")
             #expect(Array(whole.dropLast()) == twoPieces.outcomes.map(Optional.some), "\(name): whole")
             #expect(whole.last == .some(twoPieces.framingFailed ? twoPieces.outcomes.last : nil), "\(name): after the last outcome")
         }
@@ -35,7 +38,7 @@ struct FuzzRegressionTests {
     @Test("a literal header mid-line over the size limit is one response's error, not a framing failure (fuzz harness crasher)")
     func literalTooLargeMidLine() {
         let limits = IMAPLimits(maxLineLength: 200, maxLiteralSize: 300, maxNestingDepth: 6)
-        let result = reference([bytes("* 1 FETCH (BODY[] {99999}x\r\n* OK still here\r\n")[...]], limits: limits)
+        let result = reference([bytes("* 1 FETCH (BODY[] {99999}x\r\n* OK still here\r\n")[...]], limits: limits, budget: nil)
         #expect(result.outcomes == ["error: literalTooLarge", "\(IMAPResponse.untagged(.status(StatusResponse(condition: .ok, text: "still here"))))"])
         #expect(!result.framingFailed)
     }
@@ -74,8 +77,11 @@ struct FuzzRegressionTests {
 
     /// Framer and parser by hand, fed `pieces`: every response (described) or error code until the
     /// framer wants more bytes or fails, as the fuzz target's reference does.
-    private func reference(_ pieces: [ArraySlice<UInt8>], limits: IMAPLimits) -> (outcomes: [String], framingFailed: Bool) {
+    private func reference(
+        _ pieces: [ArraySlice<UInt8>], limits: IMAPLimits, budget: IMAPByteBudget?
+    ) -> (outcomes: [String], framingFailed: Bool, budgetUsed: Int?) {
         var framer = IMAPResponseFramer(limits: limits)
+        framer.budget = budget
         let parser = IMAPParser(limits: limits)
         var outcomes: [String] = []
         for piece in pieces {
@@ -87,7 +93,7 @@ struct FuzzRegressionTests {
                     frame = next
                 } catch {
                     outcomes.append("error: \(error.code)")
-                    return (outcomes, true)
+                    return (outcomes, true, framer.budget?.used)
                 }
                 do {
                     outcomes.append("\(try parser.parse(frame))")
@@ -96,7 +102,7 @@ struct FuzzRegressionTests {
                 }
             }
         }
-        return (outcomes, false)
+        return (outcomes, false, framer.budget?.used)
     }
 
     /// The decoder's next response (described) or error code; nil when it wants more bytes.

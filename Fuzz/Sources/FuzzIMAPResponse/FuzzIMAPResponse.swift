@@ -5,8 +5,9 @@ import MailSyncIMAP
 /// `IMAPParser` (what the decoder composes) in two pieces.
 ///
 /// The first byte steers: its high bit picks small limits (so the limit errors are reached with
-/// short inputs), its low 7 bits where the bytes are split for the reference. Checked, besides not
-/// trapping: the result does not depend on how the stream was chunked (the framer's contract), and
+/// short inputs), the next bit a small byte budget (`IMAPByteBudget`, as a command sets), its low
+/// 6 bits where the bytes are split for the reference. Checked, besides not trapping: the result
+/// and the budget charged do not depend on how the stream was chunked (the framer's contract), and
 /// the decoder gives the same responses and errors, then wants more bytes, or after a framing
 /// error keeps throwing it (the decoder's contract).
 @_cdecl("LLVMFuzzerTestOneInput")
@@ -17,13 +18,16 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let limits = control & 0x80 != 0
         ? IMAPLimits(maxLineLength: 200, maxLiteralSize: 300, maxNestingDepth: 6)
         : IMAPLimits()
-    let split = Int(control & 0x7F) * stream.count / 0x7F
+    let budget = control & 0x40 != 0 ? IMAPByteBudget(maxBytes: 1500, maxLiteralSize: 200) : nil
+    let split = Int(control & 0x3F) * stream.count / 0x3F
 
     var reference = Reference(limits: limits)
+    reference.framer.budget = budget
     reference.feed(stream[..<split])
     if !reference.framingFailed { reference.feed(stream[split...]) }
 
     var decoder = IMAPResponseDecoder(limits: limits)
+    decoder.budget = budget
     decoder.append(stream)
     for (index, expected) in reference.outcomes.enumerated() {
         let outcome = Outcome(&decoder)
@@ -36,6 +40,9 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         guard last == reference.outcomes.last else { fatalError("after a framing error the decoder gave \(String(describing: last))") }
     } else {
         guard last == nil else { fatalError("the decoder gave \(String(describing: last)) where the reference wants more bytes") }
+    }
+    if decoder.budget?.used != reference.framer.budget?.used {
+        fatalError("budget charged \(String(describing: decoder.budget?.used)) whole, \(String(describing: reference.framer.budget?.used)) in two pieces")
     }
     return 0
 }
