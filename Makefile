@@ -3,7 +3,7 @@ SWIFT      ?= swift
 DATA_DIR   ?= ./data
 LISTEN     ?= 127.0.0.1:7420
 
-.PHONY: deps build serve test generate check-generated bench demo clean
+.PHONY: deps build serve test generate check-generated bench fuzz fuzz-smoke demo clean
 
 deps:
 	@scripts/install-deps.sh
@@ -42,6 +42,17 @@ bench: deps
 	cd Benchmarks && $(SWIFT) run -c release SyncBenchmarks
 	cd Benchmarks && $(SWIFT) run -c release BackupBenchmarks
 
+## Fuzzing with libFuzzer (Linux; nested package in Fuzz/, release build with -sanitize=fuzzer):
+## every target for FUZZ_RUNS executions (default 10^7) or, if set, FUZZ_TIME seconds each.
+## A crash, a timeout (10 s) or 2 GB of memory fails it; see docs/fuzzing.md.
+FUZZ_RUNS ?= 10000000
+fuzz: deps
+	SWIFT=$(SWIFT) FUZZ_RUNS=$(FUZZ_RUNS) FUZZ_TIME=$(FUZZ_TIME) scripts/fuzz.sh
+
+## Every fuzz target briefly (FUZZ_SMOKE_RUNS executions each, default 20000); also run by `make test`.
+fuzz-smoke: deps
+	SWIFT=$(SWIFT) scripts/fuzz.sh --smoke
+
 ## A throwaway Dovecot, a fresh server and the mailsync commands, end to end; cleans up after itself.
 demo: deps
 	$(SWIFT) build --product mailsync
@@ -49,4 +60,4 @@ demo: deps
 	.build/debug/mailsync-demo
 
 clean:
-	rm -rf .build Benchmarks/.build
+	rm -rf .build Benchmarks/.build Fuzz/.build

@@ -32,6 +32,11 @@ let package = Package(
         .library(name: "MailSyncServiceRuntime", targets: ["MailSyncService"]),
         .library(name: "MailSyncBackupRuntime", targets: ["MailSyncBackup"]),
         .library(name: "MailSyncTestSupport", targets: ["TestSupport"]),
+        // For the fuzz targets in Fuzz/ (a nested package can use only products): the parsers of
+        // what a mail server sends, each on its own so a fuzz build compiles only what it needs.
+        .library(name: "MailSyncIMAPParsing", targets: ["MailSyncIMAP"]),
+        .library(name: "MailSyncMatchingRules", targets: ["MailSyncMatching"]),
+        .library(name: "MailSyncMailTransportRuntime", targets: ["MailSyncMailTransport"]),
         .executable(name: "mailsync", targets: ["mailsync"]),
         .executable(name: "mailsync-gen", targets: ["mailsync-gen"]),
         .executable(name: "mailsync-demo", targets: ["mailsync-demo"]),
@@ -163,7 +168,7 @@ let package = Package(
         .testTarget(name: "MailSyncMatchingTests", dependencies: ["MailSyncMatching", "MailSyncIMAP"]),
         .testTarget(
             name: "MailSyncMailTransportTests",
-            dependencies: ["MailSyncMailTransport", "MailSyncIMAP", "MailSyncErrors", "TestSupport"]
+            dependencies: ["MailSyncMailTransport", "MailSyncIMAP", "MailSyncErrors", "MailSyncMatching", "TestSupport"]
         ),
         .testTarget(
             name: "MailSyncSecurityTests",

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Runs every test in two `swift test` runs (expects `swift build --build-tests` done):
 #   1. the protocol, storage and unit suites (some measure time in seconds);
-#   2. the suites that start real mail servers and server processes, which load both cores.
-# Both runs always happen. When either fails, its failures are printed again at the very end, so
+#   2. the suites that start real mail servers and server processes, which load both cores;
+# then a short fuzz smoke (scripts/fuzz.sh --smoke: a release build of the fuzz targets in Fuzz/
+# and 20,000 executions of each; FUZZ_SMOKE_TARGETS="FuzzIMAPResponse FuzzRFC2047" limits it to
+# those), skipped with FUZZ_SMOKE=0 or where libFuzzer is unavailable.
+# All runs always happen. When any fails, its failures are printed again at the very end, so
 # the last lines of a long log (all that a CI summary may show) name the test, the place and why.
-# Exit status: 0 when both runs pass, 1 otherwise. SWIFT: the swift executable (default: swift).
+# Exit status: 0 when all runs pass, 1 otherwise. SWIFT: the swift executable (default: swift).
 set -uo pipefail
 swift="${SWIFT:-swift}"
 integration="MailSyncServiceTests|MailSyncMailTransportTests"
@@ -20,12 +23,17 @@ run() {  # run NAME ARGS...: one swift test run, its output shown and kept in $l
 failed=()
 run unit --skip "$integration" || failed+=(unit)
 run integration --filter "$integration" || failed+=(integration)
+if [ "${FUZZ_SMOKE:-1}" != 0 ]; then
+    # shellcheck disable=SC2086  # FUZZ_SMOKE_TARGETS is a list of names (default: every target)
+    SWIFT="$swift" "$(dirname "$0")/fuzz.sh" --smoke ${FUZZ_SMOKE_TARGETS:-} 2>&1 | tee "$logs/fuzz-smoke"
+    [ "${PIPESTATUS[0]}" -eq 0 ] || failed+=(fuzz-smoke)
+fi
 
 if [ "${#failed[@]}" -gt 0 ]; then
     echo
     for name in "${failed[@]}"; do
         echo "==== the $name run failed; its failures, repeated from above: ===="
-        grep -E -A3 '^✘ |Fatal error|unexpected signal|error: ' "$logs/$name" | head -200
+        grep -E -A3 '^✘ |Fatal error|unexpected signal|error: |ERROR: libFuzzer|^==== fuzzing found' "$logs/$name" | head -200
     done
     exit 1
 fi

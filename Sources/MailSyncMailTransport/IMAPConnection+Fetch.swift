@@ -14,6 +14,9 @@ extension IMAPConnection {
     /// - otherwise one `UID SEARCH UID <afterUID+1>:*`.
     ///
     /// `n:*` always matches the highest UID even when it is below n: such UIDs are dropped here.
+    /// An answer naming more than ``UIDSearchResults/defaultLimit`` UIDs (a broken or hostile
+    /// server: ESEARCH ranges are compact) fails as an unreadable response, a temporary error,
+    /// before the UIDs are expanded in memory.
     /// With `afterUID` at `UInt32.max` nothing can follow: `[]` without asking. Needs a selected
     /// folder (``examine(_:)``); throws what ``pipeline(_:timeout:budget:)`` throws. `useESearch` forces
     /// a path (tests); nil asks the server's capabilities.
@@ -43,18 +46,12 @@ extension IMAPConnection {
         } else {
             commands = ["UID SEARCH UID \(first):*" + criteria]
         }
-        var found = Set<UInt32>()
-        for responses in try await pipeline(commands) {
-            for response in responses {
-                switch response {
-                case .untagged(.search(let uids)): found.formUnion(uids)
-                case .untagged(.esearch(let result)) where result.isUID:
-                    for range in result.all { found.formUnion(range) }
-                default: break
-                }
-            }
+        let responses = try await pipeline(commands).joined()
+        do {
+            return try UIDSearchResults.collect(responses, after: afterUID)
+        } catch {
+            throw unreadable("UID SEARCH named more than \(error.limit) UIDs after \(afterUID), more than any real folder holds")
         }
-        return found.filter { $0 > afterUID }.sorted()
     }
 
     /// Header data for `uids` (any order in, ascending out; each UID once), from
