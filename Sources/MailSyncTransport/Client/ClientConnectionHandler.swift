@@ -75,6 +75,11 @@ final class ClientConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         if context.channel.isActive { start(context) }
     }
 
+    /// Drops the context: it holds this handler, so keeping it would keep both after the close.
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
     func channelActive(context: ChannelHandlerContext) {
         start(context)
         context.fireChannelActive()
