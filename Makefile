@@ -3,7 +3,7 @@ SWIFT      ?= swift
 DATA_DIR   ?= ./data
 LISTEN     ?= 127.0.0.1:7420
 
-.PHONY: deps build serve test generate check-generated bench demo clean
+.PHONY: deps build serve test generate check-generated bench soak demo clean
 
 deps:
 	@scripts/install-deps.sh
@@ -41,6 +41,14 @@ bench: deps
 	cd Benchmarks && $(SWIFT) run -c release MailSyncBenchmarks
 	cd Benchmarks && $(SWIFT) run -c release SyncBenchmarks
 	cd Benchmarks && $(SWIFT) run -c release BackupBenchmarks
+	cd Benchmarks && $(SWIFT) run -c release TransportBenchmarks churn
+
+## The transport soak: 1,000 connections × mixed calls for SOAK_SECONDS (default 600) on loopback;
+## prints calls/s, errors (must be 0), p99 and RSS every 10 s (docs/benchmarks.md).
+SOAK_SECONDS ?= 600
+soak: deps
+	rm -f Benchmarks/.build/release.yaml
+	cd Benchmarks && $(SWIFT) run -c release TransportBenchmarks soak --duration $(SOAK_SECONDS)
 
 ## A throwaway Dovecot, a fresh server and the mailsync commands, end to end; cleans up after itself.
 demo: deps

@@ -300,7 +300,9 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
                     throw ProtocolError(.flowControlError, "the connection window would exceed 2^31-1")
                 }
             } else {
-                guard let stream = try stream(id, for: frame), !stream.state.isClosed else {
+                // A stream whose STATUS is queued stays in `streams` until its last bytes are
+                // written, and still needs credit for them; only a stream gone from it is done.
+                guard let stream = try stream(id, for: frame) else {
                     return try noWork("WINDOW_UPDATE for a closed stream")
                 }
                 guard stream.outbound.window.grant(increment) else {

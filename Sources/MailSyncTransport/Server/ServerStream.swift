@@ -96,7 +96,7 @@ final class ServerStream: ServerCallStream, @unchecked Sendable {
         }
         let promise = eventLoop.makePromise(of: Void.self)
         promise.futureResult.whenComplete { _ in self.written(size) }
-        let enqueue = { [self] in
+        let enqueue: @Sendable () -> Void = { [self] in
             guard let connection else {
                 promise.fail(RPCError(.cancelled, "the connection has closed"))
                 return
