@@ -37,6 +37,7 @@ enum Churn {
             print(String(format: "%5d  %11d  %7.1f  %6.0f  %5d  ", number, done, seconds, Double(count) / seconds, server.server.connectionCount)
                 + Report.mebibytes(rss).padding(toLength: 13, withPad: " ", startingAt: 0)
                 + String(format: "  %+.1f MiB (%+.2f KiB per connection)", Double(change) / 1_048_576, Double(change) / 1024 / Double(done)))
+            fflush(nil)  // each line as it comes, also into a file or pipe
         }
         await server.stop()
         Report.trim()

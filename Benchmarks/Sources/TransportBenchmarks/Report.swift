@@ -12,8 +12,8 @@ enum Report {
     /// Gives freed heap pages back to the system (glibc `malloc_trim`), so RSS shows what is held,
     /// not what the allocator keeps cached for reuse.
     static func trim() {
-        #if canImport(Glibc)
-        _ = malloc_trim(0)
+        #if os(Linux)
+        _ = glibcMallocTrim(0)
         #endif
     }
 
@@ -33,6 +33,8 @@ enum Report {
     }
 }
 
-#if canImport(Glibc)
-import Glibc
+#if os(Linux)
+/// glibc's `malloc_trim(3)`, which the Glibc module does not export.
+@_silgen_name("malloc_trim")
+func glibcMallocTrim(_ pad: Int) -> Int32
 #endif

@@ -25,9 +25,9 @@ enum Soak {
             }
         }
         func take() -> (latencies: [Int64], errors: Int, firstErrors: [String]) {
-            state.withLockedValue {
-                defer { $0 = State() }
-                return ($0.latencies, $0.errors, $0.firstErrors)
+            state.withLockedValue { state in
+                defer { state = State() }
+                return (state.latencies, state.errors, state.firstErrors)
             }
         }
     }
@@ -43,7 +43,7 @@ enum Soak {
             try await group.waitForAll()
         }
         print("connections open: \(server.server.connectionCount); RSS: \(Report.mebibytes(Report.rss()))")
-        print("  time   calls/s  errors  p50 ms  p99 ms    RSS")
+        print("  time   calls/s  errors  p50 ms  p99 ms    RSS (after malloc_trim; before it)")
         let window = Window()
         let end = ContinuousClock.now + duration
         let counter = NIOLockedValueBox(0)
@@ -80,12 +80,15 @@ enum Soak {
                 for latency in latencies { histogram.add(latency) }
                 totalErrors += errors
                 firstErrors += first
+                let raw = Report.rss() ?? 0
+                Report.trim()
                 let rss = Report.rss() ?? 0
                 rssSamples.append(rss)
                 let sorted = latencies.sorted()
                 print(String(format: "%5.0fs  %8.0f  %6d  %6.2f  %6.2f  ", Double(nanoseconds(now - started)) / 1e9,
                     Double(latencies.count) / seconds, errors, percentile(sorted, 50) / 1e6, percentile(sorted, 99) / 1e6)
-                    + Report.mebibytes(rss))
+                    + Report.mebibytes(rss) + " (" + Report.mebibytes(raw) + ")")
+                fflush(nil)  // each line as it comes, also into a file or pipe
             }
             try await group.waitForAll()
         }
@@ -96,7 +99,7 @@ enum Soak {
             histogram.percentile(50) / 1e6, histogram.percentile(99) / 1e6, histogram.percentile(99.9) / 1e6, Double(histogram.max) / 1e6))
         if rssSamples.count >= 2 {
             let half = Array(rssSamples.suffix(rssSamples.count / 2))
-            print("RSS: first sample \(Report.mebibytes(rssSamples.first)), last \(Report.mebibytes(rssSamples.last)); second half min \(Report.mebibytes(half.min())), max \(Report.mebibytes(half.max()))")
+            print("RSS after malloc_trim: first sample \(Report.mebibytes(rssSamples.first)), last \(Report.mebibytes(rssSamples.last)); second half min \(Report.mebibytes(half.min())), max \(Report.mebibytes(half.max()))")
         }
         for error in firstErrors { print("error: \(error)") }
         for (_, transport) in clients { transport.close() }
