@@ -76,4 +76,22 @@ struct PeerLimitTests {
         await raw.close()
         await server.stop()
     }
+
+    @Test("the Swift client does not send a request over the server's maxMessageSize; the call fails at once")
+    func clientHonoursServerLimit() async throws {
+        let server = try await TestServer.start { $0.settings.maxMessageSize = 100 }
+        let (client, transport) = server.client()
+        var request = EchoRequest()
+        request.payload = [UInt8](repeating: 1, count: 1_000)
+        await #expect {
+            _ = try await client.echo(request)
+        } throws: { error in
+            guard let error = error as? RPCError else { return false }
+            return error.code == .resourceExhausted && error.message.contains("maxMessageSize the server announced")
+        }
+        request.payload = [1, 2, 3]
+        #expect(try await client.echo(request).payload == [1, 2, 3], "the connection still serves")
+        transport.close()
+        await server.stop()
+    }
 }

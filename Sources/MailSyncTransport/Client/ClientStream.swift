@@ -53,11 +53,8 @@ final class ClientStream: ClientCall, @unchecked Sendable {
         let body = OutboundBody(message, compressionThreshold: options.compressionThreshold)
         let (buffer, compressed) = (body.bytes, body.compressed)
         let size = buffer.readableBytes
-        if message.count > peerMaxMessageSize || size > peerMaxMessageSize {
+        if let error = overLimit(message.count, encoded: size) {
             // Never sent: the server would refuse it. The call fails here, with CANCEL code 8.
-            let error = RPCError(
-                .resourceExhausted,
-                "the request takes \(message.count) bytes, over the \(peerMaxMessageSize)-byte maxMessageSize the server announced; send less")
             eventLoop.execute { self.connection.cancel(self, reason: error.message, status: error) }
             throw error
         }
@@ -72,6 +69,15 @@ final class ClientStream: ClientCall, @unchecked Sendable {
             self.connection.enqueue(.message(buffer, compressed: compressed, promise: promise), on: self)
         }
         if mustWait { try await promise.futureResult.get() }
+    }
+
+    /// The error for a request the server announced it would refuse (`maxMessageSize`, as sent
+    /// and before compression), if it is one.
+    func overLimit(_ plainSize: Int, encoded: Int) -> RPCError? {
+        guard plainSize > peerMaxMessageSize || encoded > peerMaxMessageSize else { return nil }
+        return RPCError(
+            .resourceExhausted,
+            "the request takes \(plainSize) bytes, over the \(peerMaxMessageSize)-byte maxMessageSize the server announced; send less")
     }
 
     func finishSending() async throws {
