@@ -3,7 +3,7 @@ SWIFT      ?= swift
 DATA_DIR   ?= ./data
 LISTEN     ?= 127.0.0.1:7420
 
-.PHONY: deps build serve test generate check-generated bench soak demo clean
+.PHONY: deps build serve test generate check-generated bench demo clean
 
 deps:
 	@scripts/install-deps.sh
@@ -46,6 +46,7 @@ bench: deps
 ## The transport soak: 1,000 connections × mixed calls for SOAK_SECONDS (default 600) on loopback;
 ## prints calls/s, errors (must be 0), p99 and RSS every 10 s (docs/benchmarks.md).
 SOAK_SECONDS ?= 600
+.PHONY: soak
 soak: deps
 	rm -f Benchmarks/.build/release.yaml
 	cd Benchmarks && $(SWIFT) run -c release TransportBenchmarks soak --duration $(SOAK_SECONDS)
