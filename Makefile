@@ -41,6 +41,15 @@ bench: deps
 	cd Benchmarks && $(SWIFT) run -c release MailSyncBenchmarks
 	cd Benchmarks && $(SWIFT) run -c release SyncBenchmarks
 	cd Benchmarks && $(SWIFT) run -c release BackupBenchmarks
+	cd Benchmarks && $(SWIFT) run -c release TransportBenchmarks churn
+
+## The transport soak: 1,000 connections × mixed calls for SOAK_SECONDS (default 600) on loopback;
+## prints calls/s, errors (must be 0), p99 and RSS every 10 s (docs/benchmarks.md).
+SOAK_SECONDS ?= 600
+.PHONY: soak
+soak: deps
+	rm -f Benchmarks/.build/release.yaml
+	cd Benchmarks && $(SWIFT) run -c release TransportBenchmarks soak --duration $(SOAK_SECONDS)
 
 ## Fuzzing with libFuzzer (Linux; nested package in Fuzz/, release build with -sanitize=fuzzer):
 ## every target for FUZZ_RUNS executions (default 10^7) or, if set, FUZZ_TIME seconds each.

@@ -95,6 +95,12 @@ public final class RawConnection: Sendable {
         return nil
     }
 
+    /// Shuts this side's sending direction (TCP half-close: a FIN); the server's answers can
+    /// still arrive.
+    public func shutdownOutput() async throws {
+        try await channel.close(mode: .output)
+    }
+
     public func close() async {
         try? await channel.close()
     }

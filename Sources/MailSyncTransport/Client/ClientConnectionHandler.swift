@@ -75,6 +75,14 @@ final class ClientConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         if context.channel.isActive { start(context) }
     }
 
+    /// The channel is gone (also when it never became active, as after a failed connect): fails
+    /// what is still waiting, then drops the context, which holds this handler: keeping it would
+    /// keep both after the close.
+    func handlerRemoved(context: ChannelHandlerContext) {
+        shutDown(closeReason)
+        self.context = nil
+    }
+
     func channelActive(context: ChannelHandlerContext) {
         start(context)
         context.fireChannelActive()

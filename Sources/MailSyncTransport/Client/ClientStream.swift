@@ -14,6 +14,8 @@ final class ClientStream: ClientCall, @unchecked Sendable {
     let options: CallOptions
     private let connection: ClientConnectionHandler
     private let sendBudget: Int
+    /// The server's announced `maxMessageSize`: a larger request is never sent.
+    private let peerMaxMessageSize: Int
 
     // Event-loop state.
     var id: UInt32 = 0
@@ -36,6 +38,7 @@ final class ClientStream: ClientCall, @unchecked Sendable {
         self.connection = connection
         self.eventLoop = eventLoop
         self.sendBudget = Int(remote.initialStreamWindow)
+        self.peerMaxMessageSize = Int(remote.maxMessageSize)
         self.outbound = StreamOutbound(initialWindow: remote.initialStreamWindow)
         self.receiveWindow = ReceiveWindow(initial: local.initialStreamWindow)
         let loop = eventLoop
@@ -50,6 +53,11 @@ final class ClientStream: ClientCall, @unchecked Sendable {
         let body = OutboundBody(message, compressionThreshold: options.compressionThreshold)
         let (buffer, compressed) = (body.bytes, body.compressed)
         let size = buffer.readableBytes
+        if let error = overLimit(message.count, encoded: size) {
+            // Never sent: the server would refuse it. The call fails here, with CANCEL code 8.
+            eventLoop.execute { self.connection.cancel(self, reason: error.message, status: error) }
+            throw error
+        }
         let mustWait: Bool = try lock.withLock {
             if let closedError { throw closedError }
             queuedBytes += size
@@ -61,6 +69,15 @@ final class ClientStream: ClientCall, @unchecked Sendable {
             self.connection.enqueue(.message(buffer, compressed: compressed, promise: promise), on: self)
         }
         if mustWait { try await promise.futureResult.get() }
+    }
+
+    /// The error for a request the server announced it would refuse (`maxMessageSize`, as sent
+    /// and before compression), if it is one.
+    func overLimit(_ plainSize: Int, encoded: Int) -> RPCError? {
+        guard plainSize > peerMaxMessageSize || encoded > peerMaxMessageSize else { return nil }
+        return RPCError(
+            .resourceExhausted,
+            "the request takes \(plainSize) bytes, over the \(peerMaxMessageSize)-byte maxMessageSize the server announced; send less")
     }
 
     func finishSending() async throws {

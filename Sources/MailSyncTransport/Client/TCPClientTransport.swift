@@ -43,6 +43,8 @@ public final class TCPClientTransport: ClientTransport {
         let connection = try await connection()
         let stream = connection.makeStream(method, options: options)
         let body = OutboundBody(request, compressionThreshold: options.compressionThreshold)
+        // Not sent at all when the server announced it would refuse it.
+        if let error = stream.overLimit(request.count, encoded: body.bytes.readableBytes) { throw error }
         // The three frames are queued in one event-loop turn; the reply wakes this task once.
         stream.outbound.items.append(.message(body.bytes, compressed: body.compressed, promise: nil))
         _ = stream.state.closeSending()

@@ -23,6 +23,9 @@ final class Keepalive: @unchecked Sendable {
     /// Anything arrived from the peer.
     func readHappened() { lastRead = .now() }
 
+    /// Whether a ping of ours is waiting for its ACK (a PING ACK arriving otherwise answers nothing).
+    var awaitingAnswer: Bool { timeoutTimer != nil }
+
     /// The peer answered our ping.
     func pingAnswered() {
         timeoutTimer?.cancel()

@@ -18,6 +18,9 @@ public final class RPCServer: Sendable {
     private let group: any EventLoopGroup
     private let registry: ConnectionRegistry
     private let channelBox = NIOLockedValueBox<(any Channel)?>(nil)
+    /// Tests only (`@testable`): sees each connection's handler object as it is created, so a test
+    /// can hold it weakly and check it is released after the connection closes. Set before `start()`.
+    let handlerObserver = NIOLockedValueBox<(@Sendable (AnyObject) -> Void)?>(nil)
 
     /// - Parameters:
     ///   - group: event loops to run on; default the process-wide singleton (one per core).
@@ -44,18 +47,21 @@ public final class RPCServer: Sendable {
         let router = self.router
         let registry = self.registry
         let logger = self.logger
+        let observer = handlerObserver.withLockedValue { $0 }
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .childChannelOption(.allowRemoteHalfClosure, value: false)
+            .childChannelOption(.allowRemoteHalfClosure, value: true)  // answered per docs/protocol.md, section 13
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     if let sslContext {
                         try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: sslContext))
                     }
                     try channel.pipeline.syncOperations.addHandler(
-                        ServerConnectionHandler(configuration: configuration, router: router, registry: registry, logger: logger))
+                        ServerConnectionHandler(
+                            configuration: configuration, router: router, registry: registry, logger: logger,
+                            onHandlerAdded: observer))
                 }
             }
             .bind(host: configuration.host, port: configuration.port)

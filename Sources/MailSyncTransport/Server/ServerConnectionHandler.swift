@@ -63,8 +63,25 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
     private var taskExecutor: EventLoopTaskExecutor?
     private var pingBudget: TokenBucket
     private var resetBudget: TokenBucket
+    /// Frames that are legal but do no work (see `noWork(_:)`).
+    private var noWorkBudget: TokenBucket
+    private var clientSentGoAway = false
 
-    init(configuration: ServerConfiguration, router: Router, registry: ConnectionRegistry, logger: Logger) {
+    /// Frames that do no work a client may send: this many in a burst, refilled at
+    /// `noWorkFramesPerSecond`; one more is GOAWAY `enhanceYourCalm`. A well-behaved client sends
+    /// such frames only when they cross the server's STATUS in flight.
+    static let noWorkFrameBurst = 200
+    static let noWorkFramesPerSecond = 100
+
+    /// Called with each new handler when it joins its pipeline (tests hold it weakly to check
+    /// that closed connections are released).
+    private let onHandlerAdded: (@Sendable (AnyObject) -> Void)?
+
+    init(
+        configuration: ServerConfiguration, router: Router, registry: ConnectionRegistry, logger: Logger,
+        onHandlerAdded: (@Sendable (AnyObject) -> Void)? = nil
+    ) {
+        self.onHandlerAdded = onHandlerAdded
         self.configuration = configuration
         self.router = router
         self.registry = registry
@@ -77,6 +94,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         let now = NIODeadline.now()
         self.pingBudget = TokenBucket(capacity: 10, refillPerSecond: 1, now: now)
         self.resetBudget = TokenBucket(capacity: 200, refillPerSecond: 100, now: now)
+        self.noWorkBudget = TokenBucket(capacity: Self.noWorkFrameBurst, refillPerSecond: Self.noWorkFramesPerSecond, now: now)
     }
 
     // MARK: Channel events
@@ -85,6 +103,22 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         self.context = context
         if configuration.runsHandlersOnEventLoop { taskExecutor = EventLoopTaskExecutor(context.eventLoop) }
         out = context.channel.allocator.buffer(capacity: 4096)
+        onHandlerAdded?(self)
+    }
+
+    /// The channel is gone: drop the context. The context holds this handler and this handler held
+    /// the context, a cycle that kept every closed connection's handler, pipeline and buffers
+    /// (about 6 KiB, more after a call) for the life of the process.
+    func handlerRemoved(context: ChannelHandlerContext) {
+        if phase != .closed {
+            teardown(RPCError(.cancelled, "the client's connection closed"))
+            phase = .closed
+        }
+        registry.unregister(ObjectIdentifier(self))
+        self.context = nil
+        taskExecutor = nil
+        input = nil
+        out = ByteBuffer()
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -107,6 +141,33 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         teardown(RPCError(.cancelled, "the client's connection closed"))
         registry.unregister(ObjectIdentifier(self))
         context.fireChannelInactive()
+    }
+
+    /// The client shut its sending side (TCP half-close). Calls already complete (END_STREAM
+    /// received) run on and their answers are sent; calls still waiting for client frames can never
+    /// complete and end with STATUS `cancelled`; once the last call has ended and its frames are
+    /// written, the connection closes. See section 13 of docs/protocol.md.
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard case ChannelEvent.inputClosed = event else {
+            context.fireUserInboundEventTriggered(event)
+            return
+        }
+        readTimer?.cancel()
+        readTimer = nil
+        input = nil
+        switch phase {
+        case .awaitingPreface, .awaitingSettings:
+            close()
+        case .active, .draining:
+            if case .active = phase { phase = .draining(lastStreamID: highestStreamID) }
+            let cut = RPCError(.cancelled, "the client shut its sending side (TCP half-close) before ending the call")
+            for stream in streams.values where stream.state.state == .receiving {
+                closeStream(stream, error: cut, status: .cancelled)
+            }
+            flushNow()
+        case .closed:
+            return
+        }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -196,28 +257,29 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         case .settings:
             throw ProtocolError(.protocolError, "SETTINGS may be sent only once per connection")
         case .settingsAck:
-            return
+            try noWork("SETTINGS with ACK (this protocol never acknowledges settings)")
         case .callStart(let id, let start):
             try openStream(id, start)
         case .message(let id, let flags, let bytes):
             try receiveMessage(id, flags, bytes)
         case .endStream(let id):
-            guard let stream = try stream(id, for: frame) else { return }
+            guard let stream = try stream(id, for: frame) else { return try noWork("END_STREAM for a closed stream") }
             switch stream.state.receiveEndStream() {
             case .accept: stream.inbound.finish(.success(()))
-            case .ignore: return
+            case .ignore: try noWork("END_STREAM for a closed stream")
             case .protocolError(let why): throw ProtocolError(.protocolError, "stream \(id): \(why)")
             }
         case .cancel(let id, _):
             guard resetBudget.take(now: .now()) else {
                 throw ProtocolError(.enhanceYourCalm, "too many cancelled calls in a short time")
             }
-            guard let stream = try stream(id, for: frame) else { return }
+            guard let stream = try stream(id, for: frame), !stream.state.isClosed else { return try noWork("CANCEL of a closed stream") }
             closeStream(stream, error: RPCError(.cancelled, "the client cancelled the call"), status: nil)
         case .status:
             throw ProtocolError(.protocolError, "a client may not send STATUS")
         case .ping(let ack, let data):
             if ack {
+                guard keepalive.awaitingAnswer else { return try noWork("PING ACK when no ping was sent") }
                 keepalive.pingAnswered()
             } else {
                 guard pingBudget.take(now: .now()) else {
@@ -226,6 +288,8 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
                 FrameEncoder.write(.ping(ack: true, data: data), to: &out)
             }
         case .goAway(let goAway):
+            if clientSentGoAway { return try noWork("a repeated GOAWAY") }
+            clientSentGoAway = true
             if goAway.code != .noError {
                 logger.info("client sent GOAWAY", metadata: ["code": "\(goAway.code)", "message": "\(goAway.message)"])
             }
@@ -236,12 +300,27 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
                     throw ProtocolError(.flowControlError, "the connection window would exceed 2^31-1")
                 }
             } else {
-                guard let stream = try stream(id, for: frame) else { return }
+                // A stream whose STATUS is queued stays in `streams` until its last bytes are
+                // written, and still needs credit for them; only a stream gone from it is done.
+                guard let stream = try stream(id, for: frame) else {
+                    return try noWork("WINDOW_UPDATE for a closed stream")
+                }
                 guard stream.outbound.window.grant(increment) else {
                     throw ProtocolError(.flowControlError, "the window of stream \(id) would exceed 2^31-1")
                 }
                 scheduler.markReady(id, stream.outbound)
             }
+        }
+    }
+
+    /// Counts a frame that is legal but does no work (one that may cross our STATUS or answer
+    /// nothing); past the budget the connection ends with `enhanceYourCalm`. Bounds what a client
+    /// can make the server parse for nothing (section 14 of docs/protocol.md).
+    private func noWork(_ what: String) throws(ProtocolError) {
+        guard noWorkBudget.take(now: .now()) else {
+            throw ProtocolError(
+                .enhanceYourCalm,
+                "too many frames that do no work (last: \(what)): at most \(Self.noWorkFrameBurst) in a burst, then \(Self.noWorkFramesPerSecond) a second")
         }
     }
 
@@ -263,6 +342,9 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
             throw ProtocolError(.protocolError, "stream \(id) is not above the last one opened (\(highestStreamID)): stream ids are never reused")
         }
         highestStreamID = id
+        if clientSentGoAway {
+            throw ProtocolError(.protocolError, "CALL_START on stream \(id) after the client's own GOAWAY: a client that sent GOAWAY opens no new calls")
+        }
         if case .draining = phase {
             refuse(id, .unavailable, "the server is shutting down and did not process this call; retry on a new connection")
             return
@@ -337,10 +419,12 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         if size == 0, flags.contains(.more), !resetBudget.take(now: .now()) {
             throw ProtocolError(.enhanceYourCalm, "too many empty MESSAGE frames")
         }
-        guard let stream = try stream(id, for: .message(streamID: id, flags: flags, bytes: bytes)) else { return }
+        guard let stream = try stream(id, for: .message(streamID: id, flags: flags, bytes: bytes)) else {
+            return try noWork("MESSAGE for a closed stream")
+        }
         switch stream.state.receiveMessage() {
         case .accept: break
-        case .ignore: return
+        case .ignore: return try noWork("MESSAGE for a closed stream")
         case .protocolError(let why): throw ProtocolError(.protocolError, "stream \(id): \(why)")
         }
         guard stream.receiveWindow.receive(size) else {
@@ -381,6 +465,9 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
 
     /// The handler returned: queue its held response (unary calls) and its status.
     private func finish(_ stream: ServerStream, _ status: Status) {
+        // A response over the client's maxMessageSize was not sent: the call failed, whatever
+        // the handler made of the error.
+        let status = stream.takeSendFailure().map(Status.init) ?? status
         if let (bytes, compressed) = stream.takeHeldResponse(), !stream.state.isClosed {
             scheduler.enqueue(.message(bytes, compressed: compressed, promise: nil), streamID: stream.id, on: stream.outbound)
         }
@@ -389,7 +476,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         stream.deadlineTimer?.cancel()
         stream.inbound.finish(.failure(RPCError(.cancelled, "the call has ended")))
         scheduler.enqueue(
-            .frame(.status(streamID: stream.id, Self.payload(status, requestID: stream.requestID))), streamID: stream.id, on: stream.outbound)
+            .frame(.status(streamID: stream.id, statusPayload(status, requestID: stream.requestID))), streamID: stream.id, on: stream.outbound)
         callEnded(stream)
         scheduleFlush()
     }
@@ -404,7 +491,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         stream.task?.cancel()
         if let status {
             scheduler.enqueue(
-                .frame(.status(streamID: stream.id, Self.payload(Status(code: status, message: error.message), requestID: stream.requestID))),
+                .frame(.status(streamID: stream.id, statusPayload(Status(code: status, message: error.message), requestID: stream.requestID))),
                 streamID: stream.id, on: stream.outbound)
         }
         callEnded(stream)
@@ -427,12 +514,43 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         }
     }
 
+    /// The STATUS of a call that ran, within what the client announced.
+    private func statusPayload(_ status: Status, requestID: String?) -> StatusPayload {
+        Self.payload(status, requestID: requestID, peerMaxMetadataSize: Int(remote.maxMetadataSize), peerMaxFrameSize: Int(remote.maxFrameSize))
+    }
+
     /// The STATUS of a call that ran: its request id, when known, goes back as trailing metadata
     /// (`request-id`), so a client that let the server make one up can still quote it.
-    static func payload(_ status: Status, requestID: String? = nil) -> StatusPayload {
-        StatusPayload(
-            code: status.code.rawValue, message: status.message, details: status.details,
-            metadata: requestID.map { [(key: Metadata.requestIDKey, value: $0)] } ?? [])
+    ///
+    /// The trailer is optional: it is left out when its bytes (key + value) exceed the client's
+    /// announced `maxMetadataSize` (a client that announced 0 gets none). A STATUS must fit one
+    /// frame of the client's `maxFrameSize`: a message or details that would not fit are cut
+    /// (the message at a character boundary, marked with "…"); details that cannot fit are dropped.
+    static func payload(
+        _ status: Status, requestID: String? = nil, peerMaxMetadataSize: Int = Int.max, peerMaxFrameSize: Int = Int.max
+    ) -> StatusPayload {
+        var metadata: [(key: String, value: String)] = []
+        if let requestID, Metadata.requestIDKey.utf8.count + requestID.utf8.count <= peerMaxMetadataSize {
+            metadata = [(key: Metadata.requestIDKey, value: requestID)]
+        }
+        // code (2) + message length (4) + details length (4) + pair count (2) + each pair's framing.
+        let fixed = 12 + metadata.reduce(0) { $0 + 1 + $1.key.utf8.count + 2 + $1.value.utf8.count }
+        var message = status.message
+        var details = status.details
+        if fixed + message.utf8.count + details.count > peerMaxFrameSize {
+            // Details are kept only when they leave room for a useful message.
+            if fixed + details.count + 256 > peerMaxFrameSize { details = [] }
+            let room = max(0, peerMaxFrameSize - fixed - details.count - 3)  // "…" is 3 bytes
+            if message.utf8.count > room {
+                var cut = ""
+                for character in message {
+                    guard cut.utf8.count + character.utf8.count <= room else { break }
+                    cut.append(character)
+                }
+                message = cut + "…"
+            }
+        }
+        return StatusPayload(code: status.code.rawValue, message: message, details: details, metadata: metadata)
     }
 
     /// Credits a fragment of a message that is not complete yet, when the reader is waiting for

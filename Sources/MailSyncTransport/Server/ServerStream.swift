@@ -13,8 +13,13 @@ final class ServerStream: ServerCallStream, @unchecked Sendable {
     let id: UInt32
     let eventLoop: any EventLoop
     let inbound: InboundQueue
-    private unowned(unsafe) let connection: ServerConnectionHandler
+    /// Weak: the connection may be gone (closed, its handler released) while a handler task still
+    /// holds its stream; sending then fails with `cancelled`.
+    private weak var connection: ServerConnectionHandler?
     private let sendBudget: Int
+    /// The client's announced `maxMessageSize`: a larger response is never sent (section 6 of
+    /// docs/protocol.md); the call fails with `resourceExhausted` instead.
+    private let peerMaxMessageSize: Int
     private let compressionThreshold: Int?
     /// Unary and client-streaming calls send exactly one response, right before the handler
     /// returns: it is held and queued with the status in one event-loop turn instead of two.
@@ -35,6 +40,9 @@ final class ServerStream: ServerCallStream, @unchecked Sendable {
     private var queuedBytes = 0
     private var closedError: RPCError?
     private var heldResponse: (ByteBuffer, Bool)?
+    /// Set when a response was over the client's limit: the call's status, whatever the handler
+    /// returns.
+    private var sendFailure: RPCError?
 
     init(
         id: UInt32, eventLoop: any EventLoop, connection: ServerConnectionHandler,
@@ -46,6 +54,7 @@ final class ServerStream: ServerCallStream, @unchecked Sendable {
         self.eventLoop = eventLoop
         self.connection = connection
         self.sendBudget = Int(remote.initialStreamWindow)
+        self.peerMaxMessageSize = Int(remote.maxMessageSize)
         self.compressionThreshold = compressionThreshold
         self.outbound = StreamOutbound(initialWindow: remote.initialStreamWindow)
         self.receiveWindow = ReceiveWindow(initial: local.initialStreamWindow)
@@ -64,6 +73,15 @@ final class ServerStream: ServerCallStream, @unchecked Sendable {
         let body = OutboundBody(message, compressionThreshold: compressionThreshold)
         let (buffer, compressed) = (body.bytes, body.compressed)
         let size = buffer.readableBytes
+        // Checked as the receiver checks: the message as sent and after decompression.
+        if message.count > peerMaxMessageSize || size > peerMaxMessageSize {
+            let error = RPCError(
+                .resourceExhausted,
+                "the response takes \(message.count) bytes, over the \(peerMaxMessageSize)-byte maxMessageSize this client announced; "
+                    + "the server did not send it: raise the client's maxMessageSize or ask for less")
+            lock.withLock { if sendFailure == nil { sendFailure = error } }
+            throw error
+        }
         if holdsSingleResponse {
             try lock.withLock {
                 if let closedError { throw closedError }
@@ -78,12 +96,17 @@ final class ServerStream: ServerCallStream, @unchecked Sendable {
         }
         let promise = eventLoop.makePromise(of: Void.self)
         promise.futureResult.whenComplete { _ in self.written(size) }
-        if eventLoop.inEventLoop {
-            connection.enqueue(.message(buffer, compressed: compressed, promise: promise), on: self)
-        } else {
-            eventLoop.execute {
-                self.connection.enqueue(.message(buffer, compressed: compressed, promise: promise), on: self)
+        let enqueue: @Sendable () -> Void = { [self] in
+            guard let connection else {
+                promise.fail(RPCError(.cancelled, "the connection has closed"))
+                return
             }
+            connection.enqueue(.message(buffer, compressed: compressed, promise: promise), on: self)
+        }
+        if eventLoop.inEventLoop {
+            enqueue()
+        } else {
+            eventLoop.execute(enqueue)
         }
         if mustWait { try await promise.futureResult.get() }
     }
@@ -99,6 +122,11 @@ final class ServerStream: ServerCallStream, @unchecked Sendable {
             defer { heldResponse = nil }
             return heldResponse
         }
+    }
+
+    /// The error of a response that was not sent because it was over the client's limit.
+    func takeSendFailure() -> RPCError? {
+        lock.withLock { sendFailure }
     }
 
     /// Makes every later `send` fail (the call is over).
