@@ -4,6 +4,9 @@
 /// strings. A key may repeat. The transport bounds the total size (`maxMetadataSize`, 8 KiB by
 /// default) and rejects a call that exceeds it with `resource exhausted`.
 public struct Metadata: Sendable, Hashable, Sequence, ExpressibleByDictionaryLiteral {
+    /// Trailing metadata on `resource exhausted`: how many milliseconds to wait before retrying.
+    public static let retryAfterKey = "retry-after-ms"
+
     public typealias Element = (key: String, value: String)
 
     private var entries: [Entry]

@@ -10,12 +10,17 @@ public struct RPCError: Error, Sendable, Hashable, CustomStringConvertible {
     public var message: String
     /// Optional machine-readable details (an encoded message, by convention).
     public var details: [UInt8]
+    /// The STATUS's trailing metadata: `request-id`, and what the server adds, such as
+    /// ``Metadata/retryAfterKey`` (milliseconds to wait) on `resource exhausted`. Sent by a
+    /// handler as far as the peer's metadata limit allows.
+    public var trailers: Metadata
 
-    public init(_ code: StatusCode, _ message: String, details: [UInt8] = []) {
+    public init(_ code: StatusCode, _ message: String, details: [UInt8] = [], trailers: Metadata = Metadata()) {
         precondition(code != .ok, "an RPCError cannot carry the ok status")
         self.code = code
         self.message = message
         self.details = details
+        self.trailers = trailers
     }
 
     public var description: String { "\(code): \(message)" }

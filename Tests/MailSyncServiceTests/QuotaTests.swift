@@ -34,6 +34,10 @@ struct QuotaTests {
             let refused = await #expect(throws: RPCError.self) { _ = try await company.admin.listUsers(ListUsersRequest()) }
             #expect(refused?.code == .resourceExhausted)
             #expect(refused?.message.contains("retry in") == true, "\(String(describing: refused))")
+            // The hint for programs, in the STATUS's trailing metadata (with the request id).
+            let wait = refused?.trailers[Metadata.retryAfterKey].flatMap(Int.init) ?? 0
+            #expect(wait > 900_000 && wait <= 1_000_000, "\(String(describing: refused?.trailers))")
+            #expect(refused?.trailers[Metadata.requestIDKey] != nil)
             // Another key of the same company has its own budget; operators have none.
             let other = harness.client(key: try await harness.key(company: company.id, user: company.adminUserID))
             _ = try await other.listUsers(ListUsersRequest())

@@ -156,7 +156,9 @@ struct SmartMailHandlers: Sendable {
         case .company: "your company is already sending \(refusal.allowed) Smart Mails, the most one company may send at once"
         case .server: "the server is already sending \(refusal.allowed) Smart Mails, the most it sends at once"
         }
-        return RPCError(.resourceExhausted, "the Smart Mail was not sent: \(who); retry in \(refusal.retryAfterSeconds) s")
+        return RPCError(
+            .resourceExhausted, "the Smart Mail was not sent: \(who); retry in \(refusal.retryAfterSeconds) s",
+            trailers: [Metadata.retryAfterKey: String(refusal.retryAfterSeconds * 1000)])
     }
 
     /// ``send(_:plan:to:cc:key:tenant:context:)`` once the send has its slot.

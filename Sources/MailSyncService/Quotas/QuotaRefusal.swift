@@ -10,7 +10,9 @@ enum QuotaRefusal {
 
     static func rate(retryAfter seconds: Double) -> RPCError {
         let wait = max(1, Int(seconds.rounded(.up)))
-        return RPCError(.resourceExhausted, "this API key is over its request rate; retry in \(wait) s (spread the calls, or ask an operator for a higher keyRequestsPerSecond)")
+        return RPCError(
+            .resourceExhausted, "this API key is over its request rate; retry in \(wait) s (spread the calls, or ask an operator for a higher keyRequestsPerSecond)",
+            trailers: [Metadata.retryAfterKey: String(Int(min(seconds * 1000, 86_400_000).rounded(.up)))])
     }
 
     static func leads(limit: Int, kind: String) -> RPCError {

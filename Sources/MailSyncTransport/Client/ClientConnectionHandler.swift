@@ -189,7 +189,9 @@ final class ClientConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
             }
         case .status(let id, let payload):
             guard let stream = streams[id] else { return }
-            let status = Status(code: StatusCode(rawValue: payload.code), message: payload.message, details: payload.details)
+            var trailers = Metadata()
+            for (key, value) in payload.metadata { trailers.add(key, value) }
+            let status = Status(code: StatusCode(rawValue: payload.code), message: payload.message, details: payload.details, trailers: trailers)
             close(stream, status.error.map { .failure($0) } ?? .success(()), discardBuffered: false)
         case .windowUpdate(let id, let increment):
             if id == 0 {

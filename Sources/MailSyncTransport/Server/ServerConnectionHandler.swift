@@ -530,8 +530,17 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         _ status: Status, requestID: String? = nil, peerMaxMetadataSize: Int = Int.max, peerMaxFrameSize: Int = Int.max
     ) -> StatusPayload {
         var metadata: [(key: String, value: String)] = []
+        var used = 0
         if let requestID, Metadata.requestIDKey.utf8.count + requestID.utf8.count <= peerMaxMetadataSize {
             metadata = [(key: Metadata.requestIDKey, value: requestID)]
+            used = Metadata.requestIDKey.utf8.count + requestID.utf8.count
+        }
+        // The handler's trailers (a retry hint), each only while the peer's limit allows.
+        for (key, value) in status.trailers where key != Metadata.requestIDKey {
+            let size = key.utf8.count + value.utf8.count
+            guard used + size <= peerMaxMetadataSize else { continue }
+            metadata.append((key: key, value: value))
+            used += size
         }
         // code (2) + message length (4) + details length (4) + pair count (2) + each pair's framing.
         let fixed = 12 + metadata.reduce(0) { $0 + 1 + $1.key.utf8.count + 2 + $1.value.utf8.count }
