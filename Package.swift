@@ -37,6 +37,12 @@ let package = Package(
         .library(name: "MailSyncIMAPParsing", targets: ["MailSyncIMAP"]),
         .library(name: "MailSyncMatchingRules", targets: ["MailSyncMatching"]),
         .library(name: "MailSyncMailTransportRuntime", targets: ["MailSyncMailTransport"]),
+        // The RPC side's parsers for the fuzz targets: frame decoding (NIOCore only), the message
+        // codec without the transport (the fuzz target compiles the generated messages itself), and
+        // the schema compiler.
+        .library(name: "MailSyncWireFraming", targets: ["MailSyncWire"]),
+        .library(name: "MailSyncCodec", targets: ["MailSyncCoding", "MailSyncRPC"]),
+        .library(name: "MailSyncSchemaCompiler", targets: ["SchemaCompiler"]),
         .executable(name: "mailsync", targets: ["mailsync"]),
         .executable(name: "mailsync-gen", targets: ["mailsync-gen"]),
         .executable(name: "mailsync-demo", targets: ["mailsync-demo"]),

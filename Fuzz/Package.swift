@@ -17,6 +17,8 @@ let package = Package(
         // The root package. `name:` pins the identity used below, whatever the checkout's folder
         // is called (a path dependency is otherwise named after its folder).
         .package(name: "mailsync", path: "../"),
+        // The version the root pins: FuzzFrameDecoder builds ByteBuffers (NIOCore) itself.
+        .package(url: "https://github.com/apple/swift-nio.git", .exact("2.101.3")),
     ],
     targets: [
         // IMAPResponseDecoder (framer + parser) on arbitrary bytes, fed whole and in two chunks.
@@ -43,6 +45,27 @@ let package = Package(
                 .product(name: "MailSyncMatchingRules", package: "mailsync"),
                 .product(name: "MailSyncMailTransportRuntime", package: "mailsync"),
             ]
+        ),
+        // The RPC side (issue 11): FrameDecoder and the preface on arbitrary bytes, fed whole and
+        // in two chunks.
+        .executableTarget(
+            name: "FuzzFrameDecoder",
+            dependencies: [
+                .product(name: "MailSyncWireFraming", package: "mailsync"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        // The message codec through every generated message type (Clients/Swift's generated file,
+        // compiled here through a symlink, so the client's transport is not built), round trips
+        // and validate().
+        .executableTarget(
+            name: "FuzzMessageCodec",
+            dependencies: [.product(name: "MailSyncCodec", package: "mailsync")]
+        ),
+        // The schema compiler's lexer, parser and checker on arbitrary text.
+        .executableTarget(
+            name: "FuzzSchemaParser",
+            dependencies: [.product(name: "MailSyncSchemaCompiler", package: "mailsync")]
         ),
     ]
 )

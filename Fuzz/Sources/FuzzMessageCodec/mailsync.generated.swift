@@ -1,0 +1,1 @@
+../../../Clients/Swift/mailsync.generated.swift
