@@ -74,17 +74,14 @@ private let countingAllocator = ByteBufferAllocator(
     }
 
     /// 100 MB of zeros compress (at level 1) to ~430 KB; with a 4 MiB limit decompression stops at the limit,
-    /// quickly, having asked for a few MiB of memory, not 100 MB.
+    /// having asked for a few MiB of memory, not 100 MB.
     @Test func zlibBombIsStoppedAtTheLimit() throws {
         let bomb = Compression.compress(ByteBuffer(repeating: 0, count: 100_000_000), allocator: Self.allocator)
         #expect(bomb.readableBytes < 1_000_000)
         let limit = 4 * 1024 * 1024
         countedBytes.store(0, ordering: .relaxed)
-        let start = ContinuousClock.now
         let result = Compression.decompress(bomb, limit: limit, allocator: countingAllocator)
-        let elapsed = ContinuousClock.now - start
         #expect(result == .failure(.tooLarge(limit: limit)))
-        #expect(elapsed < .seconds(2))
         let requested = countedBytes.load(ordering: .relaxed)
         #expect(requested <= 4 * limit, "decompression asked for \(requested) bytes")
     }
