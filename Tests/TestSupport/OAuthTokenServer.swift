@@ -124,7 +124,9 @@ public actor OAuthTokenServer {
 
     /// Changes behaviour: `["revoke_all": true]`, `["rotate": true]`, `["client_secret": "…"]`,
     /// `["lifetime": 60]` (`expires_in` and the JWT's `exp`), `["jwt_lifetime": 3]` (only the JWT's
-    /// `exp`, so tokens die before the client expects; 0 ends that), `["fail_status": 503]` (0 stops
+    /// `exp`, so tokens die before the client expects; 0 ends that), `["expired_jwts": 1]` (the next
+    /// token's JWT expired a minute before it was issued, while `expires_in` says it is fresh: a
+    /// token that dies early, without waiting for real time), `["fail_status": 503]` (0 stops
     /// failing), `["id_token": false]` (code answers without an ID token), `["userinfo_verified":
     /// false]` (userinfo says the email is not verified), `["userinfo_status": 500]` (0: answer).
     public nonisolated func control(_ settings: [String: any Sendable]) async throws {
@@ -210,6 +212,9 @@ public actor OAuthTokenServer {
         def tokens(email, scope, refresh=True):
             now = int(time.time())
             exp = now + (state.get("jwt_lifetime") or state["lifetime"])
+            if state.get("expired_jwts", 0) > 0:
+                state["expired_jwts"] -= 1
+                exp = now - 60
             access = jwt({"sub": email, "email": email, "iat": now, "exp": exp, "scope": scope})
             answer = {"access_token": access, "token_type": "Bearer", "expires_in": state["lifetime"], "scope": scope}
             state["issued"].append(access)

@@ -28,14 +28,18 @@ struct OAuthAccess: Sendable {
     /// One refresh may take this long. Default 30 s.
     static let timeout: Duration = .seconds(30)
 
-    /// A usable access token for `mailbox`, whose sealed secret is `sealed`; `force` refreshes
-    /// even when the stored token looks fresh (after the server refused it).
-    func accessToken(tenant: TenantID, mailbox: Mailbox, sealed: [UInt8]?, force: Bool = false) async throws(OAuthAccessError) -> String {
+    /// A usable access token for `mailbox`, whose sealed secret is `sealed`. `refused`, the token
+    /// the mail server has just refused, forces a refresh even when the stored token looks fresh
+    /// (it may have been revoked or have expired early) — also when `refused` was itself obtained
+    /// moments ago and `sealed` still holds the one before it: only a token other than `refused`
+    /// is returned without a new refresh.
+    func accessToken(tenant: TenantID, mailbox: Mailbox, sealed: [UInt8]?, refused: String? = nil) async throws(OAuthAccessError) -> String {
         let context = MailboxRecords.secretContext(tenant: tenant, mailboxID: mailbox.id)
         let credentials = try open(sealed, context: context)
         let now = env.clock.now().microsecondsSinceEpoch
+        let force = refused != nil
         if !force, credentials.expiresAt - now > Self.refreshMargin { return credentials.accessToken }
-        let started = credentials.accessToken
+        let started = refused ?? credentials.accessToken
         do {
             return try await env.oauthRefreshes.run("\(tenant)/\(mailbox.id)") { [self] in
                 try await refresh(tenant: tenant, mailbox: mailbox, context: context, startedFrom: started, force: force)

@@ -5,16 +5,17 @@ import MailSyncStorage
 
 extension MailboxSync {
     /// How the run logs in: the stored password, or for an OAuth mailbox an access token
-    /// (refreshed first when it expires within five minutes, or when `forceRefresh`).
+    /// (refreshed first when it expires within five minutes, or when the server has just refused
+    /// `refusedToken`).
     ///
     /// - Throws: ``SyncFailure`` with what to do: no or unreadable credentials (configuration
     ///   for passwords, reconnect for OAuth), or the token endpoint's classified failure.
-    func credentials(tenant: TenantID, target: SyncTarget, forceRefresh: Bool = false) async throws(SyncFailure) -> IMAPConnection.Credentials {
+    func credentials(tenant: TenantID, target: SyncTarget, refusedToken: String? = nil) async throws(SyncFailure) -> IMAPConnection.Credentials {
         let mailbox = target.mailbox
         if mailbox.authMethod == .oauth {
             do {
                 let token = try await OAuthAccess(env: env).accessToken(
-                    tenant: tenant, mailbox: mailbox, sealed: target.sealedSecret, force: forceRefresh)
+                    tenant: tenant, mailbox: mailbox, sealed: target.sealedSecret, refused: refusedToken)
                 return .oauthBearer(token)
             } catch {
                 throw SyncFailure(diagnosis: error.diagnosis)
@@ -55,7 +56,8 @@ extension MailboxSync {
                     throw SyncFailure(error)
                 }
                 retried = true
-                credentials = try await self.credentials(tenant: tenant, target: target, forceRefresh: true)
+                guard case .oauthBearer(let refused) = credentials else { throw SyncFailure(error) }
+                credentials = try await self.credentials(tenant: tenant, target: target, refusedToken: refused)
             }
         }
     }
