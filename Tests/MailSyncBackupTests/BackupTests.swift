@@ -26,7 +26,7 @@ struct BackupTests {
                 commits.increment()
             }
         }
-        while commits.value < 5 { try await Task.sleep(for: .milliseconds(5)) }
+        try await waitUntil("five commits before the backup") { commits.value >= 5 }
         let before = commits.value
         let outcome = try await fixture.backups.backup(tenant, force: true)
         let during = commits.value - before
@@ -211,7 +211,11 @@ struct BackupTests {
         }
         let stop = SharedFlag()
         let pool = fixture.pool
-        let readers = (0..<4).map { _ in
+        // Each reader counts its reads of the old data and of the new, so the test waits for
+        // events (every reader has read before the restore, and again after it), not for time.
+        let readsOfOld = (0..<4).map { _ in SharedCounter() }
+        let readsOfNew = (0..<4).map { _ in SharedCounter() }
+        let readers = (0..<4).map { index in
             Task { () -> [Int64] in
                 var seen: [Int64] = []
                 while !stop.isSet {
@@ -224,13 +228,14 @@ struct BackupTests {
                     }
                     #expect(count == counter)
                     seen.append(count)
+                    (count == 100 ? readsOfNew : readsOfOld)[index].increment()
                 }
                 return seen
             }
         }
-        try await Task.sleep(for: .milliseconds(30))
+        try await waitUntil("every reader has read the data before the restore") { readsOfOld.allSatisfy { $0.value >= 3 } }
         _ = try await fixture.backups.restore(try #require(BackupID(validating: backup.id)), into: tenant)
-        try await Task.sleep(for: .milliseconds(30))
+        try await waitUntil("every reader has read the restored data") { readsOfNew.allSatisfy { $0.value >= 3 } }
         stop.set()
         for reader in readers {
             let seen = try await reader.value

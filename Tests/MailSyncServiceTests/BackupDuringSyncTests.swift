@@ -24,9 +24,7 @@ struct BackupDuringSyncTests {
             }
             let expected = Int64((0..<total).filter { $0 % 3 == 0 }.count)
             let run = Task { await fixture.harness.runSyncs() }
-            while try await fixture.count("SELECT count(*) FROM mailbox_messages") < 10 {
-                try await Task.sleep(for: .milliseconds(2))
-            }
+            try await waitUntil(.seconds(60)) { try await fixture.count("SELECT count(*) FROM mailbox_messages") >= 10 }
             var request = BackupTenantRequest()
             request.companyId = fixture.company.id
             let backup = try await fixture.harness.operatorClient.backupTenant(request)

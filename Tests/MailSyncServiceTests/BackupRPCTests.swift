@@ -48,7 +48,7 @@ struct BackupRPCTests {
                 committed.set(i)
             }
         }
-        while committed.value < 3 { try await Task.sleep(for: .milliseconds(5)) }
+        try await waitUntil(.seconds(60)) { committed.value >= 3 }
         let before = committed.value
         var request = BackupTenantRequest()
         request.companyId = company.id

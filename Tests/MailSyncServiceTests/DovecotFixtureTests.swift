@@ -141,8 +141,8 @@ struct DovecotFixtureTests {
             openssl.standardOutput = output
             openssl.standardError = FileHandle.nullDevice
             try openssl.run()
-            // Give the handshake and greeting time before the commands (s_client sends stdin as it comes).
-            try await Task.sleep(for: .milliseconds(500))
+            // s_client forwards stdin once the handshake is done; Dovecot reads the commands after
+            // its greeting, so they can be written at once.
             input.fileHandleForWriting.write(Data("a LOGIN alice s3cret\r\nb LOGOUT\r\n".utf8))
             let transcript = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             openssl.waitUntilExit()

@@ -122,7 +122,7 @@ struct SyncCrashTests {
             })
             _ = try await admin.createMailboxConnection(
                 SyncFixture.connectRequest(email: "alice@acme.example", username: "alice", port: dovecot.port, secret: "s3cret"))
-            while serving.process.isRunning { try await Task.sleep(for: .milliseconds(10)) }
+            try await waitUntil(.seconds(120)) { !serving.process.isRunning }
             let afterKill = try Self.counts(tenantPath)
             #expect(afterKill.recorded > 0 && afterKill.recorded < expected, "killed at \(afterKill.recorded) of \(expected)")
             #expect(afterKill.recorded == afterKill.entries)

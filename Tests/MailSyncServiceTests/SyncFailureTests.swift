@@ -109,9 +109,7 @@ struct SyncFailureTests {
             let expected = (0..<total).filter { $0 % 3 == 0 }.count
             let run = Task { await fixture.harness.runSyncs() }
             // Wait for some batches to commit, then pull the plug.
-            while try await fixture.count("SELECT count(*) FROM mailbox_messages") < 20 {
-                try await Task.sleep(for: .milliseconds(5))
-            }
+            try await waitUntil(.seconds(60)) { try await fixture.count("SELECT count(*) FROM mailbox_messages") >= 20 }
             await fixture.dovecot.kill()
             _ = await run.value
             let partial = try await fixture.count("SELECT count(*) FROM mailbox_messages")

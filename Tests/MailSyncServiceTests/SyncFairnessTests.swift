@@ -127,17 +127,3 @@ struct SyncFairnessTests {
         await dovecot.stop()
     }
 }
-
-/// Polls `condition` every 50 ms until it holds; throws once `limit` has passed.
-func waitUntil(_ limit: Duration, _ condition: () async -> Bool) async throws {
-    let deadline = ContinuousClock.now + limit
-    while !(await condition()) {
-        guard ContinuousClock.now < deadline else { throw WaitTimeout(limit: limit) }
-        try await Task.sleep(for: .milliseconds(50))
-    }
-}
-
-struct WaitTimeout: Error, CustomStringConvertible {
-    let limit: Duration
-    var description: String { "the condition did not hold within \(limit)" }
-}

@@ -19,9 +19,9 @@ extension StorageTests {
                 try await pool.takeOffline(tenant)
                 offline.set()
             }
-            try await Task.sleep(for: .milliseconds(50))
+            // Once the tenant is marked offline, takeOffline waits for the held lease.
+            try await waitUntil("the tenant marked offline") { pool.statistics.offlineCount == 1 }
             #expect(!offline.isSet, "went offline while a lease was held")
-            #expect(pool.statistics.offlineCount == 1)
             // The held lease still works.
             #expect(try await lease.read { try $0.scalar("SELECT n FROM marker")?.int64 } == 1)
 
@@ -34,7 +34,7 @@ extension StorageTests {
                 opened.set()
                 return value
             }
-            while pool.statistics.waitingForOnline == 0 { try await Task.sleep(for: .milliseconds(2)) }
+            try await waitUntil("an open waiting for the tenant to come online") { pool.statistics.waitingForOnline == 1 }
 
             lease.release()
             try await goingOffline.value
@@ -54,7 +54,8 @@ extension StorageTests {
             replacement.close()
             try FileManager.default.removeItem(atPath: path)
             try FileManager.default.moveItem(atPath: path + ".new", toPath: path)
-            try await Task.sleep(for: .milliseconds(20))
+            // The open is still parked waiting for the tenant, not through.
+            #expect(pool.statistics.waitingForOnline == 1)
             #expect(!opened.isSet, "an open got through while offline")
 
             pool.bringOnline(tenant)
@@ -81,7 +82,7 @@ extension StorageTests {
             // Brought back while still waiting for a lease: the takeOffline gives up.
             let lease = try await pool.open(tenant)
             let draining = Task { try await pool.takeOffline(tenant) }
-            while pool.statistics.offlineCount == 0 { try await Task.sleep(for: .milliseconds(2)) }
+            try await waitUntil("the tenant marked offline") { pool.statistics.offlineCount == 1 }
             pool.bringOnline(tenant)
             let abandoned = await #expect(throws: StorageError.self) { try await draining.value }
             #expect(abandoned?.kind == .offline)
@@ -99,7 +100,7 @@ extension StorageTests {
             try await pool.create(tenant).release()
             try await pool.takeOffline(tenant)
             let waiting = Task { try await pool.open(tenant) }
-            while pool.statistics.waitingForOnline == 0 { try await Task.sleep(for: .milliseconds(2)) }
+            try await waitUntil("an open waiting for the tenant to come online") { pool.statistics.waitingForOnline == 1 }
             await pool.close()
             let error = await #expect(throws: StorageError.self) { try await waiting.value }
             #expect(error?.kind == .closed)

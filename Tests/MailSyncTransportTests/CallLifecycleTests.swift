@@ -61,8 +61,11 @@ struct CallLifecycleTests {
             var iterator = try await client.expand(request).makeAsyncIterator()
             _ = try await iterator.next()
         }
-        // The handler was blocked on flow control; cancelling it ends its write with an error.
-        #expect(await eventually { server.probe.completed == 0 && server.server.connectionCount == 1 })
+        // The handler was blocked on flow control; cancelling it ends its write with an error,
+        // which the probe records. A server that left the handler waiting would never get there.
+        #expect(await eventually { server.probe.cancelled == 1 })
+        #expect(server.probe.completed == 0)
+        #expect(server.server.connectionCount == 1)
         var echo = EchoRequest()
         echo.text = "still serving"
         #expect(try await client.echo(echo).text == "still serving")
@@ -285,7 +288,7 @@ struct CallLifecycleTests {
 }
 
 /// Polls `condition` for up to five seconds.
-func eventually(timeout: Duration = .seconds(5), _ condition: () -> Bool) async -> Bool {
+func eventually(timeout: Duration = .seconds(20), _ condition: () -> Bool) async -> Bool {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
         if condition() { return true }

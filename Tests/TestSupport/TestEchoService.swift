@@ -61,7 +61,13 @@ public struct TestEchoService: Echo.Handler {
             var item = ExpandItem()
             item.index = index
             item.payload = payload
-            try await responses.write(item)
+            do {
+                try await responses.write(item)
+            } catch {
+                // The write ended because the call did (cancelled, reset, deadline): record it.
+                probe.cancel()
+                throw error
+            }
             probe.wrote()
         }
         probe.complete()
