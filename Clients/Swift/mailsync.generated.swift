@@ -2816,10 +2816,46 @@ public struct Participant: Message {
 }
 
 /// One email on a lead's timeline ("Life of the Lead").
+/// Where a timeline entry's `date` comes from.
+public struct TimelineDateSource: OpenEnum {
+    public var rawValue: Int32
+
+    public init(rawValue: Int32) { self.rawValue = rawValue }
+
+    /// Recorded before the source was kept (the server's INTERNALDATE, or the send time of a
+    /// Smart Mail).
+    public static let unspecified = TimelineDateSource(rawValue: 0)
+
+    /// The message's `Date:` header: it parsed, was at most an hour in the future and not before
+    /// the mailbox's backfill window.
+    public static let dateHeader = TimelineDateSource(rawValue: 1)
+
+    /// When the mail server received the message (IMAP INTERNALDATE), because the `Date:` header
+    /// was missing or not sane; for imported or moved mail this is the import's date.
+    public static let serverReceived = TimelineDateSource(rawValue: 2)
+
+    /// When Mail Sync sent it as a Smart Mail.
+    public static let sent = TimelineDateSource(rawValue: 3)
+
+    /// Every value this build knows, in schema order.
+    public static let allKnown: [TimelineDateSource] = [.unspecified, .dateHeader, .serverReceived, .sent]
+
+    public var name: String? {
+        switch rawValue {
+        case 0: "TIMELINE_DATE_SOURCE_UNSPECIFIED"
+        case 1: "TIMELINE_DATE_SOURCE_DATE_HEADER"
+        case 2: "TIMELINE_DATE_SOURCE_SERVER_RECEIVED"
+        case 3: "TIMELINE_DATE_SOURCE_SENT"
+        default: nil
+        }
+    }
+}
+
 public struct TimelineEntry: Message {
     public var id: String = ""
     public var leadId: String = ""
     public var subject: String = ""
+    /// When the email was written: see `date_source`.
     public var date: Timestamp = .epoch
     public var direction: MailDirection = MailDirection(rawValue: 0)
     public var participants: [Participant] = []
@@ -2835,6 +2871,7 @@ public struct TimelineEntry: Message {
     /// Every user whose mailbox holds this email (the same Message-ID synced by several users
     /// appears once per lead); `user_id` and `mailbox_id` name the first to record it.
     public var userIds: [String] = []
+    public var dateSource: TimelineDateSource = TimelineDateSource(rawValue: 0)
     /// Fields this build does not know, kept so they survive a round trip.
     public var unknownFields = UnknownFields()
 
@@ -2856,6 +2893,7 @@ public struct TimelineEntry: Message {
             case 11: self.bodyText = try reader.readString(field: field, wireType: wireType)
             case 12: self.bodyWithheld = try reader.readBool(field: field, wireType: wireType)
             case 13: self.userIds.append(try reader.readString(field: field, wireType: wireType))
+            case 14: self.dateSource = try reader.readEnum(field: field, wireType: wireType) as TimelineDateSource
             default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
             }
         }
@@ -2875,6 +2913,7 @@ public struct TimelineEntry: Message {
         if let value = self.bodyText { writer.writeString(value, field: 11) }
         if self.bodyWithheld { writer.writeBool(self.bodyWithheld, field: 12) }
         for value in self.userIds { writer.writeString(value, field: 13) }
+        if self.dateSource.rawValue != 0 { writer.writeEnum(self.dateSource, field: 14) }
         writer.writeUnknownFields(self.unknownFields)
     }
 }

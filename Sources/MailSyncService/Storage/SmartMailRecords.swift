@@ -107,10 +107,11 @@ enum SmartMailRecords {
             } else {
                 entryID = RowID.make()
                 try db.run("""
-                    INSERT INTO timeline_entries(id, lead_id, message_key, mailbox_id, user_id, subject, date, direction, smart_mail)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1)
+                    INSERT INTO timeline_entries(id, lead_id, message_key, mailbox_id, user_id, subject, date, direction, smart_mail, date_source)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?)
                     """, [.text(entryID), .text(leadID), .text(sent.key), .text(mailbox.id), .text(mailbox.userId),
-                          .text(sent.subject), .integer(sent.date), .integer(direction)])
+                          .text(sent.subject), .integer(sent.date), .integer(direction),
+                          .integer(Int64(TimelineDateSource.sent.rawValue))])
                 for (position, participant) in sent.participants.enumerated() {
                     try db.run("INSERT INTO timeline_participants VALUES (?, ?, ?, ?, ?)", [
                         .text(entryID), .integer(Int64(position)), .integer(Int64(participant.kind.rawValue)),

@@ -203,5 +203,8 @@ enum TenantMigrations {
                 PRIMARY KEY(scope, idempotency_key)) WITHOUT ROWID;
             CREATE INDEX idempotent_requests_created ON idempotent_requests(created_at);
             """),
+        Migration(version: 7, name: "where a timeline entry's date comes from", sql: """
+            ALTER TABLE timeline_entries ADD COLUMN date_source INTEGER NOT NULL DEFAULT 0;
+            """),
     ]
 }

@@ -17,7 +17,7 @@ enum TimelineRecords {
         _ db: SQLiteConnection, leadID: String, limit: Int64, offset: Int64, readerUserID: String, readsAll: Bool
     ) throws -> [(entry: TimelineEntry, mayRead: Bool, body: [UInt8]?)] {
         let rows = try db.query("""
-            SELECT t.id, t.subject, t.date, t.direction, t.mailbox_id, t.user_id, t.smart_mail,
+            SELECT t.id, t.subject, t.date, t.direction, t.mailbox_id, t.user_id, t.smart_mail, t.date_source,
                    CASE WHEN ? = 1 OR t.user_id = ?
                           OR EXISTS (SELECT 1 FROM timeline_sources s WHERE s.entry_id = t.id AND s.user_id = ?)
                         THEN m.body_zlib END
@@ -34,6 +34,7 @@ enum TimelineRecords {
             entry.mailboxId = row[4].string ?? ""
             entry.userId = row[5].string ?? ""
             entry.smartMail = row[6].int64 == 1
+            entry.dateSource = TimelineDateSource(rawValue: Int32(row[7].int64 ?? 0))
             entry.participants = try participants(db, entryID: entry.id)
             var users = Set(try db.query("SELECT user_id FROM timeline_sources WHERE entry_id = ?", [.text(entry.id)])
                 .compactMap { $0[0].string })
@@ -42,7 +43,7 @@ enum TimelineRecords {
             entry.opportunityIds = try db.query(
                 "SELECT opportunity_id FROM opportunity_links WHERE entry_id = ? ORDER BY opportunity_id", [.text(entry.id)]
             ).compactMap { $0[0].string }
-            return (entry, readsAll || users.contains(readerUserID), row[7].bytes)
+            return (entry, readsAll || users.contains(readerUserID), row[8].bytes)
         }
     }
 

@@ -196,7 +196,7 @@ struct MailboxSync: Sendable {
                             bodies[uid] = StoredBody(raw)
                         }
                     }
-                    let items = Self.items(batch, bodies: bodies, now: now)
+                    let items = Self.items(batch, bodies: bodies, now: now, backfill: backfill)
                     if let previous {
                         guard let before = try await previous.value, !before.capReached else { return nil }
                     }
@@ -282,17 +282,22 @@ struct MailboxSync: Sendable {
 
     /// The batch's items: a skip, or the mail with its readable text and raw message compressed
     /// (no body when it was not fetched: over the cap for today, too large, or already recorded).
-    private static func items(_ plans: [Plan], bodies: [UInt32: StoredBody], now: Timestamp) -> [SyncStore.Item] {
+    /// Each recorded mail's timeline date is its `Date:` header when sane, else its INTERNALDATE
+    /// (``TimelineDate``).
+    private static func items(_ plans: [Plan], bodies: [UInt32: StoredBody], now: Timestamp, backfill: Int64) -> [SyncStore.Item] {
         plans.map { plan in
             switch plan {
             case .skip(let uid):
                 return .skip(uid: uid)
             case .record(let header, let candidate, let leads):
                 let body = bodies[header.uid]
+                let received = header.internalDate.map { Int64($0.timeIntervalSince1970 * 1e6) }
                 return .record(uid: header.uid, SyncStore.Mail(
                     key: candidate.key,
                     subject: String((header.envelope.subjectText ?? "").prefix(1000)),
-                    date: header.internalDate.map { Int64($0.timeIntervalSince1970 * 1e6) } ?? now.microsecondsSinceEpoch,
+                    date: TimelineDate.choose(header: header.envelope.date, internalDate: received,
+                                              now: now.microsecondsSinceEpoch, backfill: backfill),
+                    receivedAt: received ?? now.microsecondsSinceEpoch,
                     direction: candidate.direction, participants: candidate.participants, leadIDs: leads,
                     size: Int64(clamping: header.size),
                     bodyText: body?.text, raw: body?.raw))

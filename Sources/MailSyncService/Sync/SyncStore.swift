@@ -80,7 +80,11 @@ enum SyncStore {
     struct Mail: Sendable {
         var key: String
         var subject: String
-        var date: Int64
+        /// The timeline's date (µs) and where it comes from (``TimelineDate``).
+        var date: TimelineDate
+        /// When the server received it (INTERNALDATE, µs; the sync's time without one): the
+        /// sync lag metric's arrival.
+        var receivedAt: Int64
         var direction: MessageDirection
         var participants: [MailParticipant]
         var leadIDs: [String]
@@ -140,7 +144,7 @@ enum SyncStore {
                     try record(db, mail, mailbox: mailbox, folder: folder, uid: uid, now: now)
                     count += 1
                     result.recorded += 1
-                    result.recordedDates.append(mail.date)
+                    result.recordedDates.append(mail.receivedAt)
                 } else {
                     // Seen before (a rescan or resync): leads added since then get their entries;
                     // nothing is counted or announced again.
@@ -190,10 +194,11 @@ enum SyncStore {
             } else {
                 entryID = RowID.make()
                 try db.run("""
-                    INSERT INTO timeline_entries(id, lead_id, message_key, mailbox_id, user_id, subject, date, direction)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO timeline_entries(id, lead_id, message_key, mailbox_id, user_id, subject, date, direction, date_source)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """, [.text(entryID), .text(leadID), .text(mail.key), .text(mailbox.id), .text(mailbox.userId),
-                          .text(mail.subject), .integer(mail.date), .integer(Int64(mail.direction.rawValue))])
+                          .text(mail.subject), .integer(mail.date.microseconds), .integer(Int64(mail.direction.rawValue)),
+                          .integer(Int64(Self.dateSource(mail.date.source).rawValue))])
                 for (position, participant) in mail.participants.enumerated() {
                     try db.run("INSERT INTO timeline_participants VALUES (?, ?, ?, ?, ?)", [
                         .text(entryID), .integer(Int64(position)), .integer(Int64(participant.kind.rawValue)),
@@ -206,6 +211,13 @@ enum SyncStore {
                 INSERT OR IGNORE INTO opportunity_links(entry_id, opportunity_id)
                 SELECT ?, id FROM opportunities WHERE lead_id = ? AND status = ?
                 """, [.text(entryID), .text(leadID), .integer(Int64(OpportunityStatus.open.rawValue))])
+        }
+    }
+
+    static func dateSource(_ source: TimelineDate.Source) -> TimelineDateSource {
+        switch source {
+        case .dateHeader: .dateHeader
+        case .serverReceived: .serverReceived
         }
     }
 

@@ -67,8 +67,9 @@ struct TimelineCommand: AdminCommand {
         request.leadId = lead
         request.pageSize = Int32(clamping: min(max(limit, 1), 500))
         let entries = try await client.listLeadTimeline(request).entries
-        output(entries, table: Table(["DATE", "DIRECTION", "SUBJECT", "FROM", "USERS", "OPPORTUNITIES"], entries.map { entry in
-            [entry.date.text, EnumArgument.text(entry.direction, prefix: "MAIL_DIRECTION_"), entry.subject,
+        output(entries, table: Table(["DATE", "DATE FROM", "DIRECTION", "SUBJECT", "FROM", "USERS", "OPPORTUNITIES"], entries.map { entry in
+            [entry.date.text, EnumArgument.text(entry.dateSource, prefix: "TIMELINE_DATE_SOURCE_"),
+             EnumArgument.text(entry.direction, prefix: "MAIL_DIRECTION_"), entry.subject,
              entry.participants.first { $0.kind == .from }?.address ?? "", entry.userIds.joined(separator: ","),
              entry.opportunityIds.joined(separator: ",")]
         }))
