@@ -36,6 +36,11 @@ let package = Package(
             name: "FuzzMailBodyText",
             dependencies: [.product(name: "MailSyncMatchingRules", package: "mailsync")]
         ),
+        // The Date: header parser and the timeline's choice between it and INTERNALDATE.
+        .executableTarget(
+            name: "FuzzMailDate",
+            dependencies: [.product(name: "MailSyncMatchingRules", package: "mailsync")]
+        ),
         // What the sync does with parsed FETCH, SEARCH/ESEARCH and LIST data: envelopes classified,
         // dates read, UID sets collected, folder names decoded.
         .executableTarget(

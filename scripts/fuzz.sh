@@ -19,7 +19,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/../Fuzz"
 swift="${SWIFT:-swift}"
-all_targets=(FuzzIMAPResponse FuzzRFC2047 FuzzMailBodyText FuzzFetchData FuzzFrameDecoder FuzzMessageCodec FuzzSchemaParser)
+all_targets=(FuzzIMAPResponse FuzzRFC2047 FuzzMailBodyText FuzzMailDate FuzzFetchData FuzzFrameDecoder FuzzMessageCodec FuzzSchemaParser)
 
 smoke=0
 build_only=0

@@ -87,4 +87,16 @@ struct MailDateTests {
         // No INTERNALDATE either: the sync's time.
         #expect(TimelineDate.choose(header: nil, internalDate: nil, now: now, backfill: backfill) == TimelineDate(microseconds: now, source: .serverReceived))
     }
+
+    @Test("FuzzMailDate's seeds and crashers, replayed: each parses within 1900...9999 or not at all")
+    func fuzzInputsReplayed() throws {
+        let inputs = try fuzzInputs("FuzzMailDate")
+        #expect(inputs.count >= 6)
+        for (name, input) in inputs {
+            if let date = MailDate.parse(input) {
+                #expect(date >= Self.utc(1900, 1, 1) - 86_400_000_000 && date <= Self.utc(9999, 12, 31, 23, 59, 59) + 86_400_000_000, "\(name)")
+            }
+        }
+        #expect(MailDate.parse(Array("Mon, 21 Sep 2026 10:00:00 +0000".utf8)) != nil)
+    }
 }
