@@ -1935,6 +1935,179 @@ public struct MailboxStatusResponse: Message {
     }
 }
 
+public struct TestMailboxConnectionRequest: Message {
+    /// Bounds: at most 128 bytes (UTF-8).
+    public var mailboxId: String = ""
+    /// Fields this build does not know, kept so they survive a round trip.
+    public var unknownFields = UnknownFields()
+
+    public init() {}
+
+    public init(from reader: inout WireReader) throws {
+        while let (field, wireType) = try reader.nextTag() {
+            switch field {
+            case 1: self.mailboxId = try reader.readString(field: field, wireType: wireType)
+            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+            }
+        }
+    }
+
+    public func encode(to writer: inout WireWriter) {
+        if !self.mailboxId.isEmpty { writer.writeString(self.mailboxId, field: 1) }
+        writer.writeUnknownFields(self.unknownFields)
+    }
+
+    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+    public func validate() throws(BoundsViolation) {
+        try Bounds.length(self.mailboxId, max: 128, field: "mailbox_id")
+    }
+}
+
+/// A step of a connection test, in the order they run.
+public struct ConnectionTestStepName: OpenEnum {
+    public var rawValue: Int32
+
+    public init(rawValue: Int32) { self.rawValue = rawValue }
+
+    public static let unspecified = ConnectionTestStepName(rawValue: 0)
+
+    /// The server's name looked up in DNS (and judged by the server's outbound policy).
+    public static let resolve = ConnectionTestStepName(rawValue: 1)
+
+    /// The TCP connection.
+    public static let connect = ConnectionTestStepName(rawValue: 2)
+
+    /// The TLS handshake and certificate check (implicit TLS or STARTTLS).
+    public static let tls = ConnectionTestStepName(rawValue: 3)
+
+    /// The greeting and the login with the stored password or token.
+    public static let login = ConnectionTestStepName(rawValue: 4)
+
+    /// `LIST`: the folders, and which is the sent folder.
+    public static let list = ConnectionTestStepName(rawValue: 5)
+
+    /// The INBOX opened read-only (`EXAMINE`, which changes no flag).
+    public static let selectInbox = ConnectionTestStepName(rawValue: 6)
+
+    /// Every value this build knows, in schema order.
+    public static let allKnown: [ConnectionTestStepName] = [.unspecified, .resolve, .connect, .tls, .login, .list, .selectInbox]
+
+    public var name: String? {
+        switch rawValue {
+        case 0: "CONNECTION_TEST_STEP_NAME_UNSPECIFIED"
+        case 1: "CONNECTION_TEST_STEP_NAME_RESOLVE"
+        case 2: "CONNECTION_TEST_STEP_NAME_CONNECT"
+        case 3: "CONNECTION_TEST_STEP_NAME_TLS"
+        case 4: "CONNECTION_TEST_STEP_NAME_LOGIN"
+        case 5: "CONNECTION_TEST_STEP_NAME_LIST"
+        case 6: "CONNECTION_TEST_STEP_NAME_SELECT_INBOX"
+        default: nil
+        }
+    }
+}
+
+public struct ConnectionTestOutcome: OpenEnum {
+    public var rawValue: Int32
+
+    public init(rawValue: Int32) { self.rawValue = rawValue }
+
+    public static let unspecified = ConnectionTestOutcome(rawValue: 0)
+
+    public static let ok = ConnectionTestOutcome(rawValue: 1)
+
+    public static let failed = ConnectionTestOutcome(rawValue: 2)
+
+    /// Not run because an earlier step failed.
+    public static let skipped = ConnectionTestOutcome(rawValue: 3)
+
+    /// Does not apply (TLS on a mailbox configured without it).
+    public static let notApplicable = ConnectionTestOutcome(rawValue: 4)
+
+    /// Every value this build knows, in schema order.
+    public static let allKnown: [ConnectionTestOutcome] = [.unspecified, .ok, .failed, .skipped, .notApplicable]
+
+    public var name: String? {
+        switch rawValue {
+        case 0: "CONNECTION_TEST_OUTCOME_UNSPECIFIED"
+        case 1: "CONNECTION_TEST_OUTCOME_OK"
+        case 2: "CONNECTION_TEST_OUTCOME_FAILED"
+        case 3: "CONNECTION_TEST_OUTCOME_SKIPPED"
+        case 4: "CONNECTION_TEST_OUTCOME_NOT_APPLICABLE"
+        default: nil
+        }
+    }
+}
+
+public struct ConnectionTestStep: Message {
+    public var name: ConnectionTestStepName = ConnectionTestStepName(rawValue: 0)
+    public var outcome: ConnectionTestOutcome = ConnectionTestOutcome(rawValue: 0)
+    /// How long the step took, in milliseconds (0 when skipped or not applicable).
+    public var durationMs: Int64 = 0
+    /// What happened: on failure the words the error log would show (the server's own `NO`
+    /// line, the system's "Connection refused", "Not allowed by this server's policy"); on
+    /// success of LIST and SELECT_INBOX a summary (the sent folder found, the INBOX's count).
+    public var detail: String = ""
+    /// What to do, for the failed step.
+    public var hint: String = ""
+    /// The failure's class, for the failed step.
+    public var errorClass: ErrorClass = ErrorClass(rawValue: 0)
+    /// Fields this build does not know, kept so they survive a round trip.
+    public var unknownFields = UnknownFields()
+
+    public init() {}
+
+    public init(from reader: inout WireReader) throws {
+        while let (field, wireType) = try reader.nextTag() {
+            switch field {
+            case 1: self.name = try reader.readEnum(field: field, wireType: wireType) as ConnectionTestStepName
+            case 2: self.outcome = try reader.readEnum(field: field, wireType: wireType) as ConnectionTestOutcome
+            case 3: self.durationMs = try reader.readInt64(field: field, wireType: wireType)
+            case 4: self.detail = try reader.readString(field: field, wireType: wireType)
+            case 5: self.hint = try reader.readString(field: field, wireType: wireType)
+            case 6: self.errorClass = try reader.readEnum(field: field, wireType: wireType) as ErrorClass
+            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+            }
+        }
+    }
+
+    public func encode(to writer: inout WireWriter) {
+        if self.name.rawValue != 0 { writer.writeEnum(self.name, field: 1) }
+        if self.outcome.rawValue != 0 { writer.writeEnum(self.outcome, field: 2) }
+        if self.durationMs != 0 { writer.writeInt64(self.durationMs, field: 3) }
+        if !self.detail.isEmpty { writer.writeString(self.detail, field: 4) }
+        if !self.hint.isEmpty { writer.writeString(self.hint, field: 5) }
+        if self.errorClass.rawValue != 0 { writer.writeEnum(self.errorClass, field: 6) }
+        writer.writeUnknownFields(self.unknownFields)
+    }
+}
+
+public struct TestMailboxConnectionResponse: Message {
+    /// Every step, in order: the first failure, then SKIPPED for the rest.
+    public var steps: [ConnectionTestStep] = []
+    /// Whether every step that applies succeeded.
+    public var ok: Bool = false
+    /// Fields this build does not know, kept so they survive a round trip.
+    public var unknownFields = UnknownFields()
+
+    public init() {}
+
+    public init(from reader: inout WireReader) throws {
+        while let (field, wireType) = try reader.nextTag() {
+            switch field {
+            case 1: self.steps.append(try reader.readMessage(field: field, wireType: wireType) as ConnectionTestStep)
+            case 2: self.ok = try reader.readBool(field: field, wireType: wireType)
+            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+            }
+        }
+    }
+
+    public func encode(to writer: inout WireWriter) {
+        for value in self.steps { writer.writeMessage(value, field: 1) }
+        if self.ok { writer.writeBool(self.ok, field: 2) }
+        writer.writeUnknownFields(self.unknownFields)
+    }
+}
+
 public struct ListMailboxesRequest: Message {
     /// Bounds: 0 to 500.
     public var pageSize: Int32 = 0
@@ -3658,6 +3831,20 @@ public enum MailSync {
             othersRoles: ["administrator", "company_manager"]
         )
 
+        /// Runs the steps a sync starts with — resolve, connect, TLS, login, LIST, INBOX opened
+        /// read-only — against the mailbox's IMAP server with its stored credentials, and reports
+        /// each step's outcome and time, so an admin sees which step fails and why. Changes nothing:
+        /// not the mailbox's status, not its error log, not a flag on the server. One test per
+        /// mailbox at a time (`aborted` while one runs); each step is bounded by the sync engine's
+        /// connect and command timeouts.
+        ///
+        /// Only administrators and company managers may test another user's mailbox.
+        public static let testMailboxConnection = MethodDescriptor(
+            service: "mailsync.v1.MailSync", method: "TestMailboxConnection", kind: .unary,
+            allowedRoles: ["administrator", "company_manager", "marketing_manager", "sales_manager", "salesperson", "junior_salesperson"], isIdempotent: true,
+            othersRoles: ["administrator", "company_manager"]
+        )
+
         /// The company's mailboxes, filtered by status or user.
         ///
         /// Administrators and company managers see every user's; other roles only their own (an empty
@@ -3803,7 +3990,7 @@ public enum MailSync {
     }
 
     /// Every method of the service, in schema order.
-    public static let methods: [MethodDescriptor] = [Method.getServerInfo, Method.createCompany, Method.getCompany, Method.listCompanies, Method.suspendCompany, Method.resumeCompany, Method.changePlan, Method.setCompanyLimits, Method.listPlans, Method.updatePlanCaps, Method.getCompanySettings, Method.updateCompanySettings, Method.createApiKey, Method.listApiKeys, Method.revokeApiKey, Method.createUser, Method.changeUserRole, Method.deactivateUser, Method.listUsers, Method.upsertLeads, Method.upsertOpportunities, Method.deleteLead, Method.createMailboxConnection, Method.updateMailboxCredentials, Method.getMailboxStatus, Method.listMailboxes, Method.disableMailbox, Method.syncNow, Method.resync, Method.listUnconfiguredUsers, Method.startOAuthConnection, Method.completeOAuthConnection, Method.listSyncEvents, Method.watchSyncEvents, Method.listErrorLog, Method.listLeadTimeline, Method.sendSmartMail, Method.getBillingReport, Method.backupTenant, Method.restoreTenant, Method.verifyBackup, Method.listBackups]
+    public static let methods: [MethodDescriptor] = [Method.getServerInfo, Method.createCompany, Method.getCompany, Method.listCompanies, Method.suspendCompany, Method.resumeCompany, Method.changePlan, Method.setCompanyLimits, Method.listPlans, Method.updatePlanCaps, Method.getCompanySettings, Method.updateCompanySettings, Method.createApiKey, Method.listApiKeys, Method.revokeApiKey, Method.createUser, Method.changeUserRole, Method.deactivateUser, Method.listUsers, Method.upsertLeads, Method.upsertOpportunities, Method.deleteLead, Method.createMailboxConnection, Method.updateMailboxCredentials, Method.getMailboxStatus, Method.testMailboxConnection, Method.listMailboxes, Method.disableMailbox, Method.syncNow, Method.resync, Method.listUnconfiguredUsers, Method.startOAuthConnection, Method.completeOAuthConnection, Method.listSyncEvents, Method.watchSyncEvents, Method.listErrorLog, Method.listLeadTimeline, Method.sendSmartMail, Method.getBillingReport, Method.backupTenant, Method.restoreTenant, Method.verifyBackup, Method.listBackups]
 }
 
 extension MailSync {
@@ -3980,6 +4167,20 @@ extension MailSync {
         /// Roles: `administrator`, `company_manager`, `marketing_manager`, `sales_manager`, `salesperson`, `junior_salesperson`. Administrators and company managers may act on other users' mailboxes and their data; others only on their own. Idempotent: safe to retry.
         public func getMailboxStatus(_ request: GetMailboxStatusRequest, options: CallOptions = .defaults) async throws -> MailboxStatusResponse {
             try await rpc.unary(Method.getMailboxStatus, request, options: options)
+        }
+
+        /// Runs the steps a sync starts with — resolve, connect, TLS, login, LIST, INBOX opened
+        /// read-only — against the mailbox's IMAP server with its stored credentials, and reports
+        /// each step's outcome and time, so an admin sees which step fails and why. Changes nothing:
+        /// not the mailbox's status, not its error log, not a flag on the server. One test per
+        /// mailbox at a time (`aborted` while one runs); each step is bounded by the sync engine's
+        /// connect and command timeouts.
+        ///
+        /// Only administrators and company managers may test another user's mailbox.
+        ///
+        /// Roles: `administrator`, `company_manager`, `marketing_manager`, `sales_manager`, `salesperson`, `junior_salesperson`. Administrators and company managers may act on other users' mailboxes and their data; others only on their own. Idempotent: safe to retry.
+        public func testMailboxConnection(_ request: TestMailboxConnectionRequest, options: CallOptions = .defaults) async throws -> TestMailboxConnectionResponse {
+            try await rpc.unary(Method.testMailboxConnection, request, options: options)
         }
 
         /// The company's mailboxes, filtered by status or user.

@@ -46,6 +46,19 @@ static inline CURLcode ccurl_getinfo_activesocket(CURL *c, curl_socket_t *socket
 static inline CURLcode ccurl_getinfo_os_errno(CURL *c, long *value) {
     return curl_easy_getinfo(c, CURLINFO_OS_ERRNO, value);
 }
+// Phase times of the last transfer, microseconds from its start (0: the phase did not complete).
+static inline CURLcode ccurl_getinfo_namelookup_time_t(CURL *c, curl_off_t *value) {
+    return curl_easy_getinfo(c, CURLINFO_NAMELOOKUP_TIME_T, value);
+}
+static inline CURLcode ccurl_getinfo_connect_time_t(CURL *c, curl_off_t *value) {
+    return curl_easy_getinfo(c, CURLINFO_CONNECT_TIME_T, value);
+}
+static inline CURLcode ccurl_getinfo_appconnect_time_t(CURL *c, curl_off_t *value) {
+    return curl_easy_getinfo(c, CURLINFO_APPCONNECT_TIME_T, value);
+}
+static inline CURLcode ccurl_getinfo_total_time_t(CURL *c, curl_off_t *value) {
+    return curl_easy_getinfo(c, CURLINFO_TOTAL_TIME_T, value);
+}
 static inline CURLcode ccurl_getinfo_ssl_verifyresult(CURL *c, long *value) {
     return curl_easy_getinfo(c, CURLINFO_SSL_VERIFYRESULT, value);
 }

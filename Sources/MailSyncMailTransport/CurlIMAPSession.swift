@@ -76,7 +76,7 @@ final class CurlIMAPSession: @unchecked Sendable {
 
     // MARK: - Connect and login
 
-    static func open(_ p: Parameters) -> Result<(CurlIMAPSession, [String]), IMAPConnectionError> {
+    static func open(_ p: Parameters) -> Result<(CurlIMAPSession, [String], ConnectTimings), IMAPConnectionError> {
         guard CurlGlobal.initialized, let handle = curl_easy_init() else {
             return .failure(IMAPConnectionError(.connection(ConnectionFailure(.resetMidSession, host: p.host, port: p.port, detail: "libcurl could not be initialized"))))
         }
@@ -121,9 +121,12 @@ final class CurlIMAPSession: @unchecked Sendable {
         _ = ccurl_setopt_errorbuffer(handle, nil)
 
         let lines = transcript.lines
+        let timings = ConnectTimings.read(handle)
         if code != CURLE_OK, let refusal = gate.refusal, gate.connects == 0 {
             curl_easy_cleanup(handle)
-            return .failure(IMAPConnectionError(.connection(ConnectionFailure(.notAllowed, host: p.host, port: p.port)), policyRefusal: refusal))
+            var error = IMAPConnectionError(.connection(ConnectionFailure(.notAllowed, host: p.host, port: p.port)), policyRefusal: refusal)
+            error.timings = timings
+            return .failure(error)
         }
         guard code == CURLE_OK else {
             var osErrno = 0
@@ -131,14 +134,16 @@ final class CurlIMAPSession: @unchecked Sendable {
             let curlMessage = message.isEmpty ? String(cString: curl_easy_strerror(code)) : message
             curl_easy_cleanup(handle)
             let failure = classify(code: code, osErrno: Int32(osErrno), message: curlMessage, transcript: lines, host: p.host, port: p.port)
-            return .failure(IMAPConnectionError(failure, curlCode: Int(code.rawValue), curlMessage: curlMessage, transcript: lines))
+            var error = IMAPConnectionError(failure, curlCode: Int(code.rawValue), curlMessage: curlMessage, transcript: lines)
+            error.timings = timings
+            return .failure(error)
         }
         var socket: curl_socket_t = -1
         guard ccurl_getinfo_activesocket(handle, &socket) == CURLE_OK, socket >= 0 else {
             curl_easy_cleanup(handle)
             return .failure(IMAPConnectionError(.connection(ConnectionFailure(.resetMidSession, host: p.host, port: p.port, detail: "libcurl gave no socket after login")), transcript: lines))
         }
-        return .success((CurlIMAPSession(handle: handle, socket: socket, host: p.host, port: p.port), lines))
+        return .success((CurlIMAPSession(handle: handle, socket: socket, host: p.host, port: p.port), lines, timings))
     }
 
     /// A failed curl_easy_perform as a `MailFailure`: the server's own line when it sent one

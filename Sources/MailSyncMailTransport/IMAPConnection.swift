@@ -60,6 +60,8 @@ public final class IMAPConnection: @unchecked Sendable {
     public let port: Int
     /// The server's response lines during connect and login (greeting, capabilities, the tagged OK).
     public let loginTranscript: [String]
+    /// How long resolving, connecting, TLS and the login took.
+    public let connectTimings: ConnectTimings
     /// How long a command (or pipelined batch) may take in all, from sending to its completion,
     /// before the connection is given up: a deadline that bytes trickling in do not extend.
     public let commandTimeout: Duration
@@ -79,10 +81,14 @@ public final class IMAPConnection: @unchecked Sendable {
         set { deadlineBox.withLock { $0 = newValue } }
     }
 
-    private init(host: String, port: Int, transcript: [String], commandTimeout: Duration, thread: CurlThread, session: CurlIMAPSession) {
+    private init(
+        host: String, port: Int, transcript: [String], timings: ConnectTimings, commandTimeout: Duration, thread: CurlThread,
+        session: CurlIMAPSession
+    ) {
         self.host = host
         self.port = port
         self.loginTranscript = transcript
+        self.connectTimings = timings
         self.commandTimeout = commandTimeout
         self.thread = thread
         self.session = session
@@ -138,15 +144,15 @@ public final class IMAPConnection: @unchecked Sendable {
         let parameters = CurlIMAPSession.Parameters(
             host: host, port: port, security: security, username: username, credentials: credentials,
             timeout: timeout, tls: tls, loginOptions: loginOptions, policy: policy, dnsAnswers: dnsAnswers)
-        let result: Result<(CurlIMAPSession, [String]), IMAPConnectionError> = await withCheckedContinuation { continuation in
+        let result: Result<(CurlIMAPSession, [String], ConnectTimings), IMAPConnectionError> = await withCheckedContinuation { continuation in
             thread.submit {
                 continuation.resume(returning: CurlIMAPSession.open(parameters))
             }
         }
         switch result {
-        case .success(let (session, transcript)):
+        case .success(let (session, transcript, timings)):
             return IMAPConnection(
-                host: host, port: port, transcript: transcript, commandTimeout: commandTimeout, thread: thread,
+                host: host, port: port, transcript: transcript, timings: timings, commandTimeout: commandTimeout, thread: thread,
                 session: session)
         case .failure(let error):
             thread.finish(with: {})

@@ -22,6 +22,8 @@ public struct IMAPConnectionError: Error, Sendable, CustomStringConvertible {
     /// When the outbound policy refused the destination (``ConnectionFailure/Kind/notAllowed``):
     /// which address and why, for the operator's log only (callers see the kind, never this).
     public var policyRefusal: OutboundPolicy.Refusal?
+    /// For a failed connect or login: how far it got and when (nil for failures after login).
+    public var timings: ConnectTimings?
 
     init(
         _ failure: MailFailure, curlCode: Int? = nil, curlMessage: String? = nil, transcript: [String] = [],

@@ -80,7 +80,7 @@ public final class MailSyncServer: Service, Sendable {
             releaseDirectoryLock()
             throw error
         }
-        let methods = ServiceMethods.make(environment: environment, startedAt: clock.now())
+        let methods = ServiceMethods.make(environment: environment, sync: syncSettings, startedAt: clock.now())
         let metrics = observability.metrics.factory
         environment.metrics.use(metrics)
         let router = Router(methods: methods, authenticator: environment.authenticator, metrics: metrics)

@@ -9,7 +9,8 @@ public import MailSyncRPC
 /// swapped in by descriptor, so a new RPC in the schema is served (as `unimplemented`) without a
 /// code change, and its roles are enforced by the router all the same.
 public enum ServiceMethods {
-    public static func make(environment: ServiceEnvironment?, startedAt: Timestamp) -> [ServerMethod] {
+    /// `sync`: the sync engine's settings, which `TestMailboxConnection` connects with.
+    public static func make(environment: ServiceEnvironment?, sync: SyncSettings = SyncSettings(), startedAt: Timestamp) -> [ServerMethod] {
         let serverInfo = ServerInfoHandler(startedAt: startedAt)
         var implemented: [ServerMethod] = [
             .unary(MailSync.Method.getServerInfo) { try await serverInfo.getServerInfo($0, context: $1) }
@@ -20,6 +21,7 @@ public enum ServiceMethods {
             implemented += UserHandlers(env: environment).methods
             implemented += LeadHandlers(env: environment).methods
             implemented += MailboxHandlers(env: environment).methods
+            implemented += ConnectionTestHandlers(env: environment, settings: sync).methods
             implemented += EventHandlers(env: environment).methods
             implemented += BillingHandlers(env: environment).methods
             implemented += SmartMailHandlers(env: environment).methods

@@ -127,6 +127,18 @@ extension MailSync {
         /// Roles: `administrator`, `company_manager`, `marketing_manager`, `sales_manager`, `salesperson`, `junior_salesperson`. Administrators and company managers may act on other users' mailboxes and their data; others only on their own. Idempotent: safe to retry.
         func getMailboxStatus(_ request: GetMailboxStatusRequest, context: ServerContext) async throws -> MailboxStatusResponse
 
+        /// Runs the steps a sync starts with — resolve, connect, TLS, login, LIST, INBOX opened
+        /// read-only — against the mailbox's IMAP server with its stored credentials, and reports
+        /// each step's outcome and time, so an admin sees which step fails and why. Changes nothing:
+        /// not the mailbox's status, not its error log, not a flag on the server. One test per
+        /// mailbox at a time (`aborted` while one runs); each step is bounded by the sync engine's
+        /// connect and command timeouts.
+        ///
+        /// Only administrators and company managers may test another user's mailbox.
+        ///
+        /// Roles: `administrator`, `company_manager`, `marketing_manager`, `sales_manager`, `salesperson`, `junior_salesperson`. Administrators and company managers may act on other users' mailboxes and their data; others only on their own. Idempotent: safe to retry.
+        func testMailboxConnection(_ request: TestMailboxConnectionRequest, context: ServerContext) async throws -> TestMailboxConnectionResponse
+
         /// The company's mailboxes, filtered by status or user.
         ///
         /// Administrators and company managers see every user's; other roles only their own (an empty
@@ -323,6 +335,9 @@ extension MailSync.Handler {
             .unary(MailSync.Method.getMailboxStatus) { (request: GetMailboxStatusRequest, context: ServerContext) -> MailboxStatusResponse in
                 try await self.getMailboxStatus(request, context: context)
             },
+            .unary(MailSync.Method.testMailboxConnection) { (request: TestMailboxConnectionRequest, context: ServerContext) -> TestMailboxConnectionResponse in
+                try await self.testMailboxConnection(request, context: context)
+            },
             .unary(MailSync.Method.listMailboxes) { (request: ListMailboxesRequest, context: ServerContext) -> ListMailboxesResponse in
                 try await self.listMailboxes(request, context: context)
             },
@@ -482,6 +497,10 @@ extension MailSync {
 
         public func getMailboxStatus(_ request: GetMailboxStatusRequest, context: ServerContext) async throws -> MailboxStatusResponse {
             throw RPCError(.unimplemented, "MailSync/GetMailboxStatus is not implemented yet")
+        }
+
+        public func testMailboxConnection(_ request: TestMailboxConnectionRequest, context: ServerContext) async throws -> TestMailboxConnectionResponse {
+            throw RPCError(.unimplemented, "MailSync/TestMailboxConnection is not implemented yet")
         }
 
         public func listMailboxes(_ request: ListMailboxesRequest, context: ServerContext) async throws -> ListMailboxesResponse {

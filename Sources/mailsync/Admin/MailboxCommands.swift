@@ -7,7 +7,7 @@ import MailSyncCoding
 struct MailboxesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mailboxes", abstract: "Connect, list, sync and disable mailboxes.",
-        subcommands: [List.self, Status.self, Connect.self, SyncNow.self, Resync.self, Disable.self, Unconfigured.self])
+        subcommands: [List.self, Status.self, Test.self, Connect.self, SyncNow.self, Resync.self, Disable.self, Unconfigured.self])
 
     static func table(_ mailboxes: [Mailbox]) -> Table {
         Table(["ID", "USER", "ADDRESS", "PROVIDER", "STATUS", "SINCE", "LAST SYNC", "TODAY"], mailboxes.map { mailbox in
@@ -56,6 +56,27 @@ struct MailboxesCommand: AsyncParsableCommand {
                 pairs += [("error", error.serverText), ("fix", error.fixHint), ("seen", "\(error.count)× since \(error.firstSeen.text)")]
             }
             output(response, table: .fields(pairs))
+        }
+    }
+
+    struct Test: AdminCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Test a mailbox's connection step by step: resolve, connect, TLS, login, LIST, INBOX.",
+            discussion: "Exits 0 when every step passed, 8 when one failed (the table says which, with the server's words and the fix).")
+        @OptionGroup var options: ClientOptions
+        @Argument(help: "The mailbox's id.") var id: String
+        /// The exit status of a test that ran and failed at a step.
+        static let stepFailed: Int32 = 8
+        func call(_ client: MailSync.Client) async throws {
+            var request = TestMailboxConnectionRequest()
+            request.mailboxId = id
+            let response = try await client.testMailboxConnection(request)
+            output(response, table: Table(["STEP", "OUTCOME", "MS", "DETAIL", "FIX"], response.steps.map { step in
+                [EnumArgument.text(step.name, prefix: "CONNECTION_TEST_STEP_NAME_"),
+                 EnumArgument.text(step.outcome, prefix: "CONNECTION_TEST_OUTCOME_"),
+                 step.outcome == .ok || step.outcome == .failed ? "\(step.durationMs)" : "", step.detail, step.hint]
+            }))
+            if !response.ok { throw ExitCode(Self.stepFailed) }
         }
     }
 
