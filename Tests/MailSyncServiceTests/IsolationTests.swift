@@ -208,7 +208,7 @@ struct IsolationTests {
         }
         let madeUp = real.mapValues { fakes[distinct.firstIndex(of: $0)!] }
 
-        let baseline = try await TenantDump.dump(environment, company: fixture.b.id)
+        var baseline = try await TenantDump.dump(environment, company: fixture.b.id)
         let callers = [("administrator", fixture.a.adminKey), ("salesperson", fixture.a.sellerKey)]
         var calls = 0
         for createsInA in [false, true] {
@@ -241,7 +241,8 @@ struct IsolationTests {
                         }
                         let after = try await TenantDump.dump(environment, company: fixture.b.id)
                         if after != baseline {
-                            Issue.record("\(name) changed company B: \(Self.difference(baseline, after))")
+                            Issue.record("\(name) changed company B: \(TenantDump.difference(baseline, after))")
+                            baseline = after  // so that only the call that changed it is named
                         }
                     }
                     if outcomes.count == 2 {
@@ -375,14 +376,6 @@ struct IsolationTests {
             text = text.replacingOccurrences(of: value, with: "<id \(i)>")
         }
         return text
-    }
-
-    /// The first lines of two dumps that differ.
-    static func difference(_ before: String, _ after: String) -> String {
-        let (a, b) = (before.split(separator: "\n"), after.split(separator: "\n"))
-        let removed = a.filter { !b.contains($0) }.prefix(5)
-        let added = b.filter { !a.contains($0) }.prefix(5)
-        return "rows gone: \(removed), rows new: \(added)"
     }
 
     /// B's own administrator (and the operator, for B's company and keys) see B's data through the

@@ -80,7 +80,11 @@ struct IsolationFixture {
     /// the others are checked against every answer), its keys' secrets, its backup's checksum.
     var secrets: [String: String] {
         var all = b.hidden
-        for (field, value) in bIDs { all["id " + field] = value }
+        // One name per id: the plain field name before the qualified ones.
+        for (field, value) in bIDs.sorted(by: { ($0.key.contains(".") ? "1" : "0") + $0.key < ($1.key.contains(".") ? "1" : "0") + $1.key })
+        where !all.values.contains(value) {
+            all[field] = value
+        }
         return all
     }
 

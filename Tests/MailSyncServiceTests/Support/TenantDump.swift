@@ -8,7 +8,8 @@ import MailSyncStorage
 /// control database (its `companies` row, its API keys).
 ///
 /// Read through the server's storage layer (committed data only; the server keeps running).
-/// Values are written out exactly: integers and reals as numbers, text quoted, blobs in hex.
+/// One line per row, `table: value|value|…`; values are written out exactly: integers as
+/// numbers, reals by their bits, text quoted, blobs in hex.
 enum TenantDump {
     static func dump(_ environment: ServiceEnvironment, company: String) async throws -> String {
         guard let tenant = TenantID(validating: company) else { throw DumpError("'\(company)' is not a tenant id") }
@@ -18,10 +19,9 @@ enum TenantDump {
         out += try await environment.control.read { db in
             var text = ""
             for (table, column) in [("companies", "id"), ("api_keys", "company_id")] {
-                text += "control.\(table)\n"
                 let order = try primaryKey(db, table).joined(separator: ", ")
                 for row in try db.query("SELECT * FROM \(table) WHERE \(column) = ? ORDER BY \(order)", [.text(company)]) {
-                    text += line(row)
+                    text += "control.\(table): " + line(row)
                 }
             }
             return text
@@ -33,14 +33,13 @@ enum TenantDump {
     static func dumpDatabase(_ db: SQLiteConnection) throws -> String {
         var text = ""
         for row in try db.query("SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name") {
-            text += "schema " + line(row)
+            text += "sqlite_master: " + line(row)
         }
         let tables = try db.query("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").compactMap { $0[0].string }
         for table in tables {
-            text += "table \(table)\n"
             let key = try primaryKey(db, table)
             let order = key.isEmpty ? (table == "sqlite_sequence" ? "name" : "rowid") : key.joined(separator: ", ")
-            for row in try db.query("SELECT * FROM \"\(table)\" ORDER BY \(order)") { text += line(row) }
+            for row in try db.query("SELECT * FROM \"\(table)\" ORDER BY \(order)") { text += "\(table): " + line(row) }
         }
         return text
     }
@@ -49,6 +48,15 @@ enum TenantDump {
     private static func primaryKey(_ db: SQLiteConnection, _ table: String) throws -> [String] {
         try db.query("SELECT name, pk FROM pragma_table_info(?) WHERE pk > 0 ORDER BY pk", [.text(table)])
             .compactMap { $0[0].string.map { "\"\($0)\"" } }
+    }
+
+    /// The rows of two dumps that differ (at most `limit` each way, each cut to 200 characters).
+    static func difference(_ before: String, _ after: String, limit: Int = 3) -> String {
+        let (old, new) = (before.split(separator: "\n"), after.split(separator: "\n"))
+        let (oldSet, newSet) = (Set(old), Set(new))
+        let gone = old.filter { !newSet.contains($0) }.prefix(limit).map { String($0.prefix(200)) }
+        let added = new.filter { !oldSet.contains($0) }.prefix(limit).map { String($0.prefix(200)) }
+        return "rows gone: \(gone), rows new: \(added)"
     }
 
     private static func line(_ row: Row) -> String {
