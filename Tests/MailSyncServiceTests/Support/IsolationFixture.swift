@@ -118,6 +118,28 @@ struct IsolationFixture {
 
     func stop() async { await harness.stop() }
 
+    /// Runs `body` with a started fixture and a recording relay to its server, and stops both
+    /// afterwards, whether `body` returns or throws.
+    static func with(_ body: (IsolationFixture, WireRecorder) async throws -> Void) async throws {
+        let fixture = try await start()
+        let recorder: WireRecorder
+        do {
+            recorder = try WireRecorder(target: fixture.harness.port)
+        } catch {
+            await fixture.stop()
+            throw error
+        }
+        do {
+            try await body(fixture, recorder)
+        } catch {
+            recorder.stop()
+            await fixture.stop()
+            throw error
+        }
+        recorder.stop()
+        await fixture.stop()
+    }
+
     /// A's administrator, a salesperson with a key and a mailbox, and a lead.
     static func seedA(_ harness: ServiceHarness) async throws -> CompanyA {
         let company = try await harness.makeCompany(name: "Alpha zzamark", domains: ["alpha.example"])
