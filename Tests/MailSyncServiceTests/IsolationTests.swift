@@ -127,6 +127,7 @@ struct IsolationTests {
                     $0.smtp = nil
                 }),
             "GetMailboxStatus": Expected(.notFound, .notFound, "B's mailbox is no mailbox of A"),
+            "TestMailboxConnection": Expected(.notFound, .notFound, "B's mailbox is no mailbox of A: nothing is connected to"),
             "ListMailboxes": Expected(
                 .ok, .permissionDenied,
                 "an administrator filtering by B's user lists A's mailboxes of that user: none; a salesperson may name only themself",
