@@ -2802,6 +2802,10 @@ public struct ErrorLogEntry: Message {
     public var serverText: String = ""
     /// How to fix it, for a person.
     public var fixHint: String = ""
+    /// The last lines exchanged with the mail server before the error's latest occurrence
+    /// (`C:` ours, `S:` the server's), redacted: never a password, token, login exchange,
+    /// message header or body (FETCH data shows as sizes). Empty for errors found on our side.
+    public var exchange: [String] = []
     /// Fields this build does not know, kept so they survive a round trip.
     public var unknownFields = UnknownFields()
 
@@ -2820,6 +2824,7 @@ public struct ErrorLogEntry: Message {
             case 8: self.errorClass = try reader.readEnum(field: field, wireType: wireType) as ErrorClass
             case 9: self.serverText = try reader.readString(field: field, wireType: wireType)
             case 10: self.fixHint = try reader.readString(field: field, wireType: wireType)
+            case 11: self.exchange.append(try reader.readString(field: field, wireType: wireType))
             default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
             }
         }
@@ -2836,6 +2841,7 @@ public struct ErrorLogEntry: Message {
         if self.errorClass.rawValue != 0 { writer.writeEnum(self.errorClass, field: 8) }
         if !self.serverText.isEmpty { writer.writeString(self.serverText, field: 9) }
         if !self.fixHint.isEmpty { writer.writeString(self.fixHint, field: 10) }
+        for value in self.exchange { writer.writeString(value, field: 11) }
         writer.writeUnknownFields(self.unknownFields)
     }
 }

@@ -64,6 +64,8 @@ final class CurlIMAPSession: @unchecked Sendable {
     /// The budget of the command running and what it asks for; bounds what may wait unframed
     /// in the decoder.
     private var replyBudget = (budget: IMAPReplyBudget.standard, what: "")
+    /// The redacted exchange so far, for the error of a failure (``IMAPExchangeLog``).
+    private var exchange = IMAPExchangeLog()
     /// Read from any thread (``IMAPConnection/roundTrips``); written on the session's thread.
     private let roundTripCount = Atomic<Int>(0)
 
@@ -136,6 +138,7 @@ final class CurlIMAPSession: @unchecked Sendable {
             let failure = classify(code: code, osErrno: Int32(osErrno), message: curlMessage, transcript: lines, host: p.host, port: p.port)
             var error = IMAPConnectionError(failure, curlCode: Int(code.rawValue), curlMessage: curlMessage, transcript: lines)
             error.timings = timings
+            error.exchange = IMAPExchangeLog(loginTranscript: lines).lines
             return .failure(error)
         }
         var socket: curl_socket_t = -1
@@ -143,7 +146,9 @@ final class CurlIMAPSession: @unchecked Sendable {
             curl_easy_cleanup(handle)
             return .failure(IMAPConnectionError(.connection(ConnectionFailure(.resetMidSession, host: p.host, port: p.port, detail: "libcurl gave no socket after login")), transcript: lines))
         }
-        return .success((CurlIMAPSession(handle: handle, socket: socket, host: p.host, port: p.port), lines, timings))
+        let session = CurlIMAPSession(handle: handle, socket: socket, host: p.host, port: p.port)
+        session.exchange = IMAPExchangeLog(loginTranscript: lines)
+        return .success((session, lines, timings))
     }
 
     /// A failed curl_easy_perform as a `MailFailure`: the server's own line when it sent one
@@ -208,6 +213,7 @@ final class CurlIMAPSession: @unchecked Sendable {
             nextTag += 1
             tags.append(tag)
             bytes.append(contentsOf: "\(tag) \(text)\r\n".utf8)
+            exchange.command("\(tag) \(text)")
         }
         let indexByTag = Dictionary(uniqueKeysWithValues: tags.enumerated().map { ($1, $0) })
         roundTripCount.wrappingAdd(1, ordering: .relaxed)
@@ -228,6 +234,7 @@ final class CurlIMAPSession: @unchecked Sendable {
                     try receive(deadline: deadline, bye: bye, phase: Self.phase(of: texts[current]))
                     continue
                 }
+                exchange.response(response)
                 if case .tagged(let tag, let status) = response, let index = indexByTag[tag], !completed[index] {
                     buckets[index].append(response)
                     completed[index] = true
@@ -255,7 +262,9 @@ final class CurlIMAPSession: @unchecked Sendable {
                 let imap = MailSyncErrors.IMAPResponse(
                     status: failure.status.condition == .no ? .no : .bad, text: Self.respText(failure.status),
                     phase: Self.phase(of: texts[failure.index]), tag: tags[failure.index])
-                return .failure(IMAPConnectionError(.imap(imap), responses: buckets[failure.index]))
+                var error = IMAPConnectionError(.imap(imap), responses: buckets[failure.index])
+                error.exchange = exchange.lines
+                return .failure(error)
             }
             return .success(buckets)
         } catch {
@@ -279,7 +288,8 @@ final class CurlIMAPSession: @unchecked Sendable {
 
     /// Marks the connection unusable with `failure` and returns the error to throw.
     private func broken(_ failure: MailFailure, curlCode: CURLcode? = nil) -> IMAPConnectionError {
-        let error = IMAPConnectionError(failure, curlCode: curlCode.map { Int($0.rawValue) }, curlMessage: curlCode.map { String(cString: curl_easy_strerror($0)) })
+        var error = IMAPConnectionError(failure, curlCode: curlCode.map { Int($0.rawValue) }, curlMessage: curlCode.map { String(cString: curl_easy_strerror($0)) })
+        error.exchange = exchange.lines
         failed = error
         return error
     }

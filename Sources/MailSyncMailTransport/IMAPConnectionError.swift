@@ -24,6 +24,9 @@ public struct IMAPConnectionError: Error, Sendable, CustomStringConvertible {
     public var policyRefusal: OutboundPolicy.Refusal?
     /// For a failed connect or login: how far it got and when (nil for failures after login).
     public var timings: ConnectTimings?
+    /// The last lines of the exchange before the failure, redacted (``IMAPExchangeLog``): no
+    /// credentials, tokens, message bodies or headers. Empty when nothing was exchanged.
+    public var exchange: [String] = []
 
     init(
         _ failure: MailFailure, curlCode: Int? = nil, curlMessage: String? = nil, transcript: [String] = [],

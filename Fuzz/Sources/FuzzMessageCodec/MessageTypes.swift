@@ -1,6 +1,6 @@
 import MailSyncCoding
 
-/// Every message of Schema/mailsync.msrpc, in schema order (85 on 2026-12-06): the generated
+/// Every message of Schema/mailsync.msrpc, in schema order (88 on 2026-12-06): the generated
 /// `public struct X: Message` of Clients/Swift/mailsync.generated.swift. The replay test
 /// (Tests/MailSyncServiceTests/FuzzRegressionTests.swift) holds the same list and fails when the
 /// generated file declares a message that is not in it: change both together.
@@ -18,7 +18,8 @@ let messageTypes: [any Message.Type] = [
     UpsertOpportunitiesRequest.self, UpsertOpportunitiesResponse.self, DeleteLeadRequest.self,
     DeleteLeadResponse.self, ServerEndpoint.self, Mailbox.self,
     CreateMailboxConnectionRequest.self, UpdateMailboxCredentialsRequest.self,
-    GetMailboxStatusRequest.self, MailboxStatusResponse.self, ListMailboxesRequest.self,
+    GetMailboxStatusRequest.self, MailboxStatusResponse.self, TestMailboxConnectionRequest.self,
+    ConnectionTestStep.self, TestMailboxConnectionResponse.self, ListMailboxesRequest.self,
     ListMailboxesResponse.self, DisableMailboxRequest.self, DisableMailboxResponse.self,
     SyncNowRequest.self, SyncNowResponse.self, ResyncRequest.self, ResyncResponse.self,
     ListUnconfiguredUsersRequest.self, ListUnconfiguredUsersResponse.self,

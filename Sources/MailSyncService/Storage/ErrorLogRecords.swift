@@ -6,7 +6,7 @@ import MailSyncStorage
 /// it was first and last seen and how often. The sync engine writes it.
 enum ErrorLogRecords {
     static let columns = """
-        id, first_seen, last_seen, count, mailbox_id, user_id, email_address, error_class, server_text, fix_hint
+        id, first_seen, last_seen, count, mailbox_id, user_id, email_address, error_class, server_text, fix_hint, exchange
         """
 
     static func entry(_ row: Row) -> ErrorLogEntry {
@@ -21,6 +21,7 @@ enum ErrorLogRecords {
         entry.errorClass = ErrorClass(rawValue: Int32(row[7].int64 ?? 0))
         entry.serverText = row[8].string ?? ""
         entry.fixHint = row[9].string ?? ""
+        entry.exchange = (row[10].string ?? "").split(separator: "\n").map(String.init)
         return entry
     }
 

@@ -206,5 +206,8 @@ enum TenantMigrations {
         Migration(version: 7, name: "where a timeline entry's date comes from", sql: """
             ALTER TABLE timeline_entries ADD COLUMN date_source INTEGER NOT NULL DEFAULT 0;
             """),
+        Migration(version: 8, name: "the redacted exchange before each logged error", sql: """
+            ALTER TABLE error_log ADD COLUMN exchange TEXT NOT NULL DEFAULT '';
+            """),
     ]
 }

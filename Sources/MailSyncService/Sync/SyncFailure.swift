@@ -5,10 +5,14 @@ import MailSyncRPC
 /// Why a sync attempt failed: the diagnosis the error log records and the retry follows.
 struct SyncFailure: Error, Sendable, CustomStringConvertible {
     var diagnosis: Diagnosis
+    /// The redacted exchange with the mail server before the failure (``IMAPExchangeLog``),
+    /// kept with the error log's entry; empty for failures found on our side.
+    var exchange: [String] = []
 
     /// A failure reported by the mail server or the connection to it.
     init(_ error: IMAPConnectionError) {
         diagnosis = error.diagnosis
+        exchange = error.exchange
     }
 
     /// A failure found on our side before talking to the server (no credentials stored, …).

@@ -11,10 +11,10 @@ enum SyncOutcomeStore {
     /// logged. Returns the mailboxes promoted from `PENDING` because this one gave its place up.
     static func finish(
         _ db: SQLiteConnection, mailboxID: String, decision: MailboxHealth.Decision, report: MailboxSync.Report,
-        failure: Diagnosis?, mailboxSyncLimit: UInt32, succeeded: Bool, now: Int64
+        failure: Diagnosis?, exchange: [String] = [], mailboxSyncLimit: UInt32, succeeded: Bool, now: Int64
     ) throws -> [Mailbox] {
         guard let mailbox = try MailboxRecords.find(db, id: mailboxID) else { return [] }
-        if let failure { try logError(db, mailbox: mailbox, failure, now: now) }
+        if let failure { try logError(db, mailbox: mailbox, failure, exchange: exchange, now: now) }
         guard mailbox.status == .enabled || mailbox.status == .error else { return [] }
 
         if succeeded, report.recorded > 0 || report.unmatchable > 0 || report.capReached || report.firstSync {
@@ -47,15 +47,18 @@ enum SyncOutcomeStore {
     }
 
     /// One row per mailbox and server text: a repeat raises `count` and `last_seen`.
-    static func logError(_ db: SQLiteConnection, mailbox: Mailbox, _ failure: Diagnosis, now: Int64) throws {
+    ///
+    /// `exchange`: the redacted lines before the failure (``IMAPExchangeLog``); the latest
+    /// occurrence's replace the previous ones (newline-separated; a line holds no control character).
+    static func logError(_ db: SQLiteConnection, mailbox: Mailbox, _ failure: Diagnosis, exchange: [String] = [], now: Int64) throws {
         try db.run("""
-            INSERT INTO error_log(id, mailbox_id, user_id, email_address, error_class, server_text, fix_hint, first_seen, last_seen, count)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
+            INSERT INTO error_log(id, mailbox_id, user_id, email_address, error_class, server_text, fix_hint, first_seen, last_seen, count, exchange)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)
             ON CONFLICT(mailbox_id, server_text) DO UPDATE SET last_seen = excluded.last_seen, count = count + 1,
-                error_class = excluded.error_class, fix_hint = excluded.fix_hint
+                error_class = excluded.error_class, fix_hint = excluded.fix_hint, exchange = excluded.exchange
             """, [.text(RowID.make()), .text(mailbox.id), .text(mailbox.userId), .text(mailbox.emailAddress),
                   .integer(Int64(schemaClass(failure.errorClass).rawValue)), .text(String(failure.serverText.prefix(2000))),
-                  .text(failure.hint), .integer(now), .integer(now)])
+                  .text(failure.hint), .integer(now), .integer(now), .text(exchange.joined(separator: "\n"))])
     }
 
     static func schemaClass(_ errorClass: MailSyncErrors.ErrorClass) -> MailSyncClient.ErrorClass {

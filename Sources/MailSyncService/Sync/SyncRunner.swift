@@ -42,6 +42,7 @@ struct SyncRunner: Sendable {
 
         var report = MailboxSync.Report()
         var failure: Diagnosis?
+        var exchange: [String] = []
         let decision: MailboxHealth.Decision
         if target.retry.exhausted {
             decision = MailboxHealth.whenExhausted(state: target.retry, now: started, connectionIssueAfter: settings.connectionIssueAfter)
@@ -62,6 +63,7 @@ struct SyncRunner: Sendable {
                     tenant: tenant, target: current, policy: policy, now: started, deadline: runStarted + settings.runBudget, report: &report)
             } catch {
                 failure = error.diagnosis
+                exchange = error.exchange
                 summary.overBudget = error.isOverBudget
                 if error.diagnosis.errorClass == .operator {
                     logger.error("sync: our side failed", metadata: [
@@ -87,10 +89,11 @@ struct SyncRunner: Sendable {
         summary.errorClass = failure.map { "\($0.errorClass)" }
         let finalReport = report
         let finalFailure = failure
+        let finalExchange = exchange
         let now = env.clock.now().microsecondsSinceEpoch
         let (promoted, next) = try await env.write(tenant, "the sync's outcome") { db in
             let promoted = try SyncOutcomeStore.finish(
-                db, mailboxID: mailboxID, decision: decision, report: finalReport, failure: finalFailure,
+                db, mailboxID: mailboxID, decision: decision, report: finalReport, failure: finalFailure, exchange: finalExchange,
                 mailboxSyncLimit: policy.mailboxSyncLimit, succeeded: finalFailure == nil && !target.retry.exhausted, now: now)
             let next = try db.scalar(
                 "SELECT next_sync_at FROM mailboxes WHERE id = ? AND disabled_at IS NULL AND status IN (?, ?)",
