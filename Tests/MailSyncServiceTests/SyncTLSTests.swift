@@ -141,6 +141,7 @@ struct SyncTLSTests {
             try await Self.deliver(dovecot, subject: "Never recorded")
             try await Self.with(caFile: nil, port: dovecot.port, security: .starttls) { fixture in
                 #expect(await fixture.harness.runSyncs() == 1)
+                #expect(Self.logins(dovecot).isEmpty, "logged in without TLS: \(dovecot.log())")
                 let status = try await fixture.status()
                 #expect(status.mailbox.status == .error)
                 let error = try #require(status.lastError)
@@ -151,7 +152,6 @@ struct SyncTLSTests {
 
                 #expect(try await fixture.timeline(Self.lead.id).isEmpty)
                 #expect(try await fixture.count("SELECT count(*) FROM mailbox_messages") == 0)
-                #expect(Self.logins(dovecot).isEmpty, "logged in without TLS: \(dovecot.log())")
                 #expect(!dovecot.log().contains("auth failed"), "\(dovecot.log())")
             }
         }
