@@ -157,3 +157,58 @@ struct SyncTLSTests {
         }
     }
 }
+
+extension SyncTLSTests {
+    /// Runs `mailsync serve --config` with `settings` as the JSON file and waits up to `limit` for
+    /// it to exit: its exit status (nil if it was still running: then it is killed) and stderr.
+    static func serve(settings: [String: String], limit: Duration = .seconds(30)) async throws -> (status: Int32?, errors: String) {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mailsync-cafile-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var config = settings
+        config["listen"] = "127.0.0.1:0"
+        config["dataDirectory"] = directory + "/data"
+        let configPath = directory + "/config.json"
+        try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: configPath))
+        let errorsPath = directory + "/stderr"
+        FileManager.default.createFile(atPath: errorsPath, contents: nil)
+        let process = Process()
+        process.executableURL = CommandRunner.binary
+        process.arguments = ["serve", "--config", configPath]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errorsPath))
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let deadline = ContinuousClock.now + limit
+        while process.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        var status: Int32?
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        } else {
+            status = process.terminationStatus
+        }
+        return (status, (try? String(contentsOfFile: errorsPath, encoding: .utf8)) ?? "")
+    }
+
+    /// A file that is not a PEM bundle would otherwise fail every TLS mailbox (or token request)
+    /// at the connection, shown to tenants as "the connection was cut" with curl's words and this
+    /// file's path.
+    @Test("mailsync serve refuses an imapCAFile or oauthCAFile that cannot be read or holds no PEM certificate: exit 2, naming the setting and the file",
+          arguments: ["imapCAFile", "oauthCAFile"], ["missing", "not PEM", "empty"])
+    func unusableCAFile(_ setting: String, _ kind: String) async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mailsync-ca-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let file = directory + "/bundle.pem"
+        switch kind {
+        case "not PEM": try Data("hello, not a certificate\n".utf8).write(to: URL(fileURLWithPath: file))
+        case "empty": try Data().write(to: URL(fileURLWithPath: file))
+        default: break
+        }
+        let (status, errors) = try await Self.serve(settings: [setting: file])
+        #expect(status == 2, "\(errors)")
+        #expect(errors.contains("\(setting) \(file)"), "\(errors)")
+        #expect(errors.contains("PEM"), "\(errors)")
+    }
+}
