@@ -165,7 +165,8 @@ public struct ConnectionFailure: Sendable, Hashable {
         case dnsTemporaryFailure
         /// No answer within the connect or read deadline.
         case timeout
-        /// TLS was started against a port that speaks plain text (e.g. SSL/TLS on 143 or 587).
+        /// TLS was started against a port that speaks plain text (e.g. SSL/TLS on 143 or 587), or
+        /// STARTTLS was required and the server does not offer it (or refused it).
         case tlsOnPlaintextPort
         /// The certificate does not chain to a trusted root (self-signed, private CA).
         case certificateUntrusted

@@ -168,10 +168,7 @@ enum CurlSMTPTransfer {
             reply.raw = message
             return .smtp(reply)
         }
-        // TLS against a plain port, or STARTTLS required and not offered: the security setting
-        // does not match the port.
-        let kind = code == CURLE_USE_SSL_FAILED
-            ? .tlsOnPlaintextPort : CurlFailureKind.of(code: code, osErrno: osErrno, message: message)
+        let kind = CurlFailureKind.of(code: code, osErrno: osErrno, message: message)
         let detail = code == CURLE_COULDNT_CONNECT && osErrno != 0 ? String(cString: strerror(osErrno)) : message
         return .connection(ConnectionFailure(kind, host: host, port: port, detail: detail))
     }

@@ -123,9 +123,7 @@ extension ServerSettings {
         }
         table.redirectURIs = oauthRedirectURIs ?? []
         if let file = oauthCAFile {
-            guard FileManager.default.isReadableFile(atPath: file) else {
-                throw SettingsError("oauthCAFile \(file) cannot be read; give a PEM bundle the server can read")
-            }
+            try TLSFiles.checkTrustBundle(file, setting: "oauthCAFile")
             table.tokenCAFile = file
         }
         return table

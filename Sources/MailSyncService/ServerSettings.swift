@@ -54,7 +54,8 @@ public struct ServerSettings: Codable, Sendable, Equatable {
     public var syncBackfillDays: Int?
     /// Messages per header batch; each batch commits with its folder cursor. Default 500.
     public var syncBatchSize: Int?
-    /// A PEM bundle trusted for IMAP TLS instead of the system's (private mail servers).
+    /// A PEM bundle trusted for IMAP TLS instead of the system's (private mail servers). Checked
+    /// at start: a file that cannot be read or holds no PEM certificate is refused.
     public var imapCAFile: String?
     /// host:port of the HTTP endpoint for `GET /metrics` (Prometheus), `/healthz` and `/readyz`,
     /// e.g. `127.0.0.1:9464`. Absent: no endpoint (metrics are still kept in memory).
@@ -65,7 +66,8 @@ public struct ServerSettings: Codable, Sendable, Equatable {
     /// The redirect URIs `StartOAuthConnection` accepts (as registered with the providers);
     /// absent or empty: any https:// URL (http:// only on loopback).
     public var oauthRedirectURIs: [String]?
-    /// A PEM bundle trusted for OAuth token endpoints instead of the system's.
+    /// A PEM bundle trusted for OAuth token endpoints instead of the system's. Checked at start
+    /// like `imapCAFile`.
     public var oauthCAFile: String?
     /// Destinations the server may reach on a tenant's behalf besides public addresses: networks
     /// (`10.0.0.0/8`, `127.0.0.1`, `fd00::/8`) and host:port pairs (`exchange.corp:993`,
@@ -192,7 +194,7 @@ public struct ServerSettings: Codable, Sendable, Equatable {
 
     /// The sync engine's settings these describe (defaults where unset).
     ///
-    /// - Throws: `SettingsError` for a value out of range or a CA file that cannot be read.
+    /// - Throws: `SettingsError` for a value out of range or an `imapCAFile` that cannot be read or holds no PEM certificate.
     public func syncSettings() throws -> SyncSettings {
         var sync = SyncSettings()
         if let v = maxConcurrentSyncs {
@@ -226,9 +228,7 @@ public struct ServerSettings: Codable, Sendable, Equatable {
             sync.maxBodyBytesPerFetch = v
         }
         if let file = imapCAFile {
-            guard FileManager.default.isReadableFile(atPath: file) else {
-                throw SettingsError("imapCAFile \(file) cannot be read; give a PEM bundle the server can read")
-            }
+            try TLSFiles.checkTrustBundle(file, setting: "imapCAFile")
             sync.caFile = file
         }
         return sync

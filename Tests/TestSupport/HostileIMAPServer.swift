@@ -81,6 +81,10 @@ public final class HostileIMAPServer: Sendable {
         var bytesSent = 0
         var bodyFetches = 0
         var open: Set<Int32> = []
+        /// Open connections this side has hung up on (``hangUpOne()``), not yet closed.
+        var hungUp: Set<Int32> = []
+        /// The most connections live at once (open and not hung up on).
+        var peakLive = 0
         var stopping = false
     }
 
@@ -111,6 +115,9 @@ public final class HostileIMAPServer: Sendable {
     public var bytesSent: Int { state.withLock { $0.bytesSent } }
     /// Connections currently open.
     public var openConnections: Int { state.withLock { $0.open.count } }
+    /// The most connections live at once since start: counted as each is accepted, leaving out
+    /// those ``hangUpOne()`` already hung up on (their threads may not have closed them yet).
+    public var peakLiveConnections: Int { state.withLock { $0.peakLive } }
 
     /// Listens on a free port of 127.0.0.1 and serves until ``stop()``.
     public static func start(mode: Mode, messages: [Message] = []) throws -> HostileIMAPServer {
@@ -162,6 +169,19 @@ public final class HostileIMAPServer: Sendable {
         close(listener)
     }
 
+    /// Hangs up on one live connection (`shutdown`: the client sees it closed at once; its
+    /// session ends within 100 ms) and returns true; false when none is live. Which one is
+    /// unspecified.
+    @discardableResult
+    public func hangUpOne() -> Bool {
+        state.withLock { state in
+            guard let fd = state.open.subtracting(state.hungUp).first else { return false }
+            shutdown(fd, Int32(SHUT_RDWR))
+            state.hungUp.insert(fd)
+            return true
+        }
+    }
+
     var isStopping: Bool { state.withLock { $0.stopping } }
 
     private func acceptLoop() {
@@ -174,6 +194,7 @@ public final class HostileIMAPServer: Sendable {
                 guard !state.stopping else { return false }
                 state.connectionsAccepted += 1
                 state.open.insert(client)
+                state.peakLive = max(state.peakLive, state.open.count - state.hungUp.count)
                 return true
             }
             guard admitted else {
@@ -184,7 +205,10 @@ public final class HostileIMAPServer: Sendable {
             let thread = Thread { [self] in
                 var session = HostileIMAPSession(server: self, fd: client)
                 session.serve()
-                state.withLock { _ = $0.open.remove(client) }
+                state.withLock {
+                    $0.open.remove(client)
+                    $0.hungUp.remove(client)
+                }
                 close(client)
                 threads.leave()
             }
