@@ -7,7 +7,7 @@ import Testing
 /// The fuzz target FuzzFetchData's inputs, replayed: every seed (`Fuzz/Corpus/FuzzFetchData/`) and
 /// every kept crasher (`Fuzz/Crashers/FuzzFetchData/`) goes through what the sync does with
 /// FETCH, SEARCH/ESEARCH and LIST data, as in `Fuzz/Sources/FuzzFetchData/` (docs/fuzzing.md).
-@Suite("Fuzz regressions: FETCH, SEARCH and LIST data")
+@Suite("Fuzz regressions: FETCH, SEARCH and LIST data", .timeLimit(.minutes(5)))
 struct FuzzRegressionTests {
     @Test("FuzzFetchData: every input is decoded and used without a trap; UIDs stay within the limit")
     func fetchData() throws {

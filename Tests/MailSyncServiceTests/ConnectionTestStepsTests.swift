@@ -5,7 +5,7 @@ import Testing
 @testable import MailSyncService
 
 /// `ConnectionTestSteps`: which step a failure belongs to, the steps after it, and each step's time.
-@Suite("Connection test steps")
+@Suite("Connection test steps", .timeLimit(.minutes(1)))
 struct ConnectionTestStepsTests {
     static let timings = ConnectTimings(
         resolved: .milliseconds(5), connected: .milliseconds(25), tlsDone: .milliseconds(65), total: .milliseconds(100))

@@ -13,7 +13,7 @@ import Testing
 /// unary call running into its deadline); a request past a declared bound gets `invalid argument`
 /// naming the field, before any handler runs; the server still answers afterwards; and the
 /// process's resident memory grows by less than `rssGrowthBound`.
-@Suite("Extreme values, from the schema")
+@Suite("Extreme values, from the schema", .timeLimit(.minutes(5)))
 struct ExtremeValuesTests {
     /// Generous: the requests sent total far more than this, and one of them at most 3 MiB, so
     /// growth past it means requests are kept or amplified. Other suites running in the same

@@ -6,7 +6,7 @@ import Testing
 /// and kept crasher decoded as every generated message type, not only the one its first byte picks
 /// (docs/fuzzing.md). The checks and the list of types repeat `Fuzz/Sources/FuzzMessageCodec`:
 /// change both together.
-@Suite("Fuzz regressions: message codec")
+@Suite("Fuzz regressions: message codec", .timeLimit(.minutes(5)))
 struct MessageCodecFuzzRegressionTests {
     /// Every message of Schema/mailsync.msrpc, in schema order, as in the fuzz target.
     static let messageTypes: [any Message.Type] = [
