@@ -1697,6 +1697,17 @@ public struct Mailbox: Message {
     /// Emails synced today, in the company's time zone (against the plan's daily cap).
     public var syncedToday: UInt32 = 0
     public var createdAt: Timestamp = .epoch
+    /// Set while the provider's limits hold the mailbox back — nothing for the user to fix: its
+    /// next sync is not before this time (a throttling answer's wait, or the next UTC day once
+    /// the provider's daily download or command budget is nearly used). Cleared by a sync that
+    /// runs.
+    public var deferredUntil: Timestamp? = nil
+    /// Why, in words, with the provider's own when it gave them.
+    public var deferredReason: String = ""
+    /// What the sync downloaded from and asked of the mail server on the UTC day of its last
+    /// run, against the provider's daily limits (the count starts over with each UTC day).
+    public var downloadedBytesToday: UInt64 = 0
+    public var commandsToday: UInt32 = 0
     /// Fields this build does not know, kept so they survive a round trip.
     public var unknownFields = UnknownFields()
 
@@ -1718,6 +1729,10 @@ public struct Mailbox: Message {
             case 11: self.lastSyncedAt = try reader.readTimestamp(field: field, wireType: wireType)
             case 12: self.syncedToday = try reader.readUInt32(field: field, wireType: wireType)
             case 13: self.createdAt = try reader.readTimestamp(field: field, wireType: wireType)
+            case 14: self.deferredUntil = try reader.readTimestamp(field: field, wireType: wireType)
+            case 15: self.deferredReason = try reader.readString(field: field, wireType: wireType)
+            case 16: self.downloadedBytesToday = try reader.readUInt64(field: field, wireType: wireType)
+            case 17: self.commandsToday = try reader.readUInt32(field: field, wireType: wireType)
             default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
             }
         }
@@ -1737,6 +1752,10 @@ public struct Mailbox: Message {
         if let value = self.lastSyncedAt { writer.writeTimestamp(value, field: 11) }
         if self.syncedToday != 0 { writer.writeUInt32(self.syncedToday, field: 12) }
         if self.createdAt != .epoch { writer.writeTimestamp(self.createdAt, field: 13) }
+        if let value = self.deferredUntil { writer.writeTimestamp(value, field: 14) }
+        if !self.deferredReason.isEmpty { writer.writeString(self.deferredReason, field: 15) }
+        if self.downloadedBytesToday != 0 { writer.writeUInt64(self.downloadedBytesToday, field: 16) }
+        if self.commandsToday != 0 { writer.writeUInt32(self.commandsToday, field: 17) }
         writer.writeUnknownFields(self.unknownFields)
     }
 
@@ -2581,8 +2600,12 @@ public struct SyncEventKind: OpenEnum {
 
     public static let disabled = SyncEventKind(rawValue: 8)
 
+    /// The provider's limits hold the mailbox back (its throttling answer, or its daily budget
+    /// nearly used): the detail says until when. Not an error; nothing to fix.
+    public static let deferred = SyncEventKind(rawValue: 9)
+
     /// Every value this build knows, in schema order.
-    public static let allKnown: [SyncEventKind] = [.unspecified, .connected, .syncStarted, .syncCompleted, .emailRecorded, .smartMailSent, .statusChanged, .error, .disabled]
+    public static let allKnown: [SyncEventKind] = [.unspecified, .connected, .syncStarted, .syncCompleted, .emailRecorded, .smartMailSent, .statusChanged, .error, .disabled, .deferred]
 
     public var name: String? {
         switch rawValue {
@@ -2595,6 +2618,7 @@ public struct SyncEventKind: OpenEnum {
         case 6: "SYNC_EVENT_KIND_STATUS_CHANGED"
         case 7: "SYNC_EVENT_KIND_ERROR"
         case 8: "SYNC_EVENT_KIND_DISABLED"
+        case 9: "SYNC_EVENT_KIND_DEFERRED"
         default: nil
         }
     }

@@ -14,6 +14,10 @@ public struct Diagnosis: Sendable, Hashable {
     public var rule: String
     /// For operators: what in our own setup to fix. `nil` unless the class is `operator`.
     public var operatorNote: String?
+    /// The provider is limiting how fast the mailbox may be read (its throttling answer): the
+    /// sync waits as ``retry`` says and goes on, without counting it as a failure the user must
+    /// fix. Default false.
+    public var isThrottling: Bool = false
 
     public init(
         errorClass: ErrorClass, hint: String, retry: RetryPolicy, serverText: String, rule: String,

@@ -23,6 +23,8 @@ struct ErrorRule: Sendable {
     var retry: RetryPolicy
     /// For operators, when the class is `operator`.
     var operatorNote: String? = nil
+    /// A provider's throttling answer (``Diagnosis/isThrottling``).
+    var throttling: Bool = false
 
     func matches(_ failure: MailFailure) -> Bool {
         switch (pattern, failure) {

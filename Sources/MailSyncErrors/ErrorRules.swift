@@ -33,7 +33,7 @@ enum ErrorRules {
         ErrorRule(id: "microsoft.throttled", pattern: .text("Request is throttled"),
                   errorClass: .temporary,
                   hint: "Microsoft is limiting how fast this mailbox can be read. Mail Sync waits as long as Microsoft asks and then continues; there is nothing to do.",
-                  retry: .temporaryDefault),
+                  retry: .temporaryDefault, throttling: true),
         ErrorRule(id: "microsoft.serverUnavailable", pattern: .text("Server Unavailable."),
                   errorClass: .temporary, hint: Hints.serverUnavailable, retry: .temporaryDefault),
         ErrorRule(id: "microsoft.authenticatedNotConnected", pattern: .text("User is authenticated but not connected"),
@@ -78,6 +78,10 @@ enum ErrorRules {
 
         // MARK: IMAP response codes (RFC 5530)
 
+        ErrorRule(id: "imap.throttled", pattern: .responseCode("THROTTLED"),
+                  errorClass: .temporary,
+                  hint: "The provider is limiting how fast this mailbox can be read. Mail Sync waits and then continues; there is nothing to do.",
+                  retry: .backOff(Backoff(initial: .seconds(300), maximum: .seconds(3600))), throttling: true),
         ErrorRule(id: "imap.unavailable", pattern: .responseCode("UNAVAILABLE"),
                   errorClass: .temporary, hint: Hints.serverUnavailable, retry: .temporaryDefault),
         ErrorRule(id: "imap.overQuota", pattern: .responseCode("OVERQUOTA"),
@@ -196,6 +200,10 @@ enum ErrorRules {
             return ("connection.notAllowed", .configuration,
                     "This Mail Sync server does not connect to that address: private, loopback and link-local addresses are refused, and so is a password sent without SSL/TLS. Use your mail server's public name with SSL/TLS (IMAP: 993, or 143 with STARTTLS; sending: 465, or 587 with STARTTLS), then disconnect and reconnect Mail Sync. If the server is on your company's own network, the operators of this Mail Sync server must allow it.",
                     .untilSettingsChange)
+        case .dailyLimitReached:
+            return ("connection.dailyLimitReached", .temporary,
+                    "Mail Sync has nearly used what your email provider lets one mailbox download in a day, so it paused to keep your account from being locked. Everything read so far is saved; syncing continues after midnight UTC. Nothing to do.",
+                    .backOff(.dailyQuota))
         case .replyOverLimit:
             return ("connection.replyOverLimit", .temporary,
                     "The mail server sent more than Mail Sync accepts in one reply (the message says what), so Mail Sync closed the connection. Mail already synced is kept, and Mail Sync retries automatically, waiting longer each time. If it keeps happening, the mail server is misbehaving: check that the server name and port are your email provider's, and ask your provider or IT team to look at the server.",

@@ -15,10 +15,12 @@ public enum MailErrorClassifier {
             let row = ErrorRules.connection(connectionFailure.kind)
             diagnosis = Diagnosis(
                 errorClass: row.errorClass, hint: row.hint, retry: row.retry, serverText: serverText, rule: row.id)
+            diagnosis.isThrottling = connectionFailure.kind == .dailyLimitReached
         } else if let rule = ErrorRules.table.first(where: { $0.matches(failure) }) {
             diagnosis = Diagnosis(
                 errorClass: rule.errorClass, hint: rule.hint, retry: rule.retry, serverText: serverText,
                 rule: rule.id, operatorNote: rule.operatorNote)
+            diagnosis.isThrottling = rule.throttling
         } else {
             diagnosis = genericDiagnosis(for: failure, serverText: serverText)
         }

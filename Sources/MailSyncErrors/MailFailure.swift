@@ -187,6 +187,10 @@ public struct ConnectionFailure: Sendable, Hashable {
         /// The server's reply went over a limit (more bytes than announced or allowed, too many
         /// responses nobody asked for), so the connection was dropped. The detail says what.
         case replyOverLimit
+        /// The sync stopped itself: the mailbox's daily download (or command) budget for its
+        /// provider is nearly used. Not the server's failure; what was read before is kept and
+        /// the sync continues the next day.
+        case dailyLimitReached
     }
 
     public var kind: Kind

@@ -64,6 +64,12 @@ final class CurlIMAPSession: @unchecked Sendable {
     /// The budget of the command running and what it asks for; bounds what may wait unframed
     /// in the decoder.
     private var replyBudget = (budget: IMAPReplyBudget.standard, what: "")
+    /// Bytes read from the server and commands sent since connect (after login); read from any thread.
+    let bytesReceived = Atomic<Int64>(0)
+    let commandsSent = Atomic<Int>(0)
+    /// Past this many bytes received the connection fails with `.dailyLimitReached` (set per
+    /// batch by ``run(_:timeout:runDeadline:downloadLimit:budget:)``); nil: no limit.
+    private var downloadLimit: Int64?
     /// The redacted exchange so far, for the error of a failure (``IMAPExchangeLog``).
     private var exchange = IMAPExchangeLog()
     /// Read from any thread (``IMAPConnection/roundTrips``); written on the session's thread.
@@ -200,9 +206,15 @@ final class CurlIMAPSession: @unchecked Sendable {
     /// `timeout` is absolute: the whole batch, from sending to its last completion, however the
     /// server trickles its bytes; `runDeadline`, when earlier, cuts it (the caller's run budget).
     func run(
-        _ texts: [String], timeout: Duration, runDeadline: ContinuousClock.Instant? = nil, budget: IMAPReplyBudget = .standard
+        _ texts: [String], timeout: Duration, runDeadline: ContinuousClock.Instant? = nil, downloadLimit: Int64? = nil,
+        budget: IMAPReplyBudget = .standard
     ) -> Result<[[MailSyncIMAP.IMAPResponse]], IMAPConnectionError> {
         if let failed { return .failure(failed) }
+        self.downloadLimit = downloadLimit
+        if let downloadLimit, bytesReceived.load(ordering: .relaxed) >= downloadLimit {
+            return .failure(broken(.connection(ConnectionFailure(
+                .dailyLimitReached, host: host, port: port, detail: "the mailbox's daily download budget for its provider is nearly used"))))
+        }
         let deadline = CommandDeadline(timeout: timeout, runDeadline: runDeadline)
         guard handle != nil else { return .failure(closedError()) }
         guard !texts.isEmpty else { return .success([]) }
@@ -217,6 +229,7 @@ final class CurlIMAPSession: @unchecked Sendable {
         }
         let indexByTag = Dictionary(uniqueKeysWithValues: tags.enumerated().map { ($1, $0) })
         roundTripCount.wrappingAdd(1, ordering: .relaxed)
+        commandsSent.wrappingAdd(texts.count, ordering: .relaxed)
         decoder.budget = IMAPByteBudget(maxBytes: budget.maxBytes, maxLiteralSize: budget.maxLiteralSize)
         let expectation = ReplyExpectation(commands: texts, fetchUIDs: budget.fetchUIDs)
         let what = budget.purpose ?? ReplyExpectation.name(of: texts[0])
@@ -331,6 +344,11 @@ final class CurlIMAPSession: @unchecked Sendable {
         }
         if code == CURLE_OK && received > 0 {
             decoder.append(buffer[0..<received])
+            let total = bytesReceived.wrappingAdd(Int64(received), ordering: .relaxed).newValue
+            if let downloadLimit, total > downloadLimit {
+                throw broken(.connection(ConnectionFailure(
+                    .dailyLimitReached, host: host, port: port, detail: "the mailbox's daily download budget for its provider is nearly used")))
+            }
             // Bytes read while our commands are still being sent are framed (and charged) only
             // later: never let them pile up past what the command may receive at all.
             let limit = replyBudget.budget.maxBytes

@@ -40,9 +40,10 @@ extension IMAPConnection {
         let timeout = timeout ?? commandTimeout
         let session = self.session
         let runDeadline = self.runDeadline
+        let downloadLimit = self.downloadLimit
         let result: Result<[[MailSyncIMAP.IMAPResponse]], IMAPConnectionError> = await withCheckedContinuation { continuation in
             let submitted = thread.submit {
-                continuation.resume(returning: session.run(commands, timeout: timeout, runDeadline: runDeadline, budget: budget))
+                continuation.resume(returning: session.run(commands, timeout: timeout, runDeadline: runDeadline, downloadLimit: downloadLimit, budget: budget))
             }
             if !submitted { continuation.resume(returning: .failure(session.closedError())) }
         }
@@ -53,6 +54,13 @@ extension IMAPConnection {
     /// ``command(_:timeout:budget:)`` and each ``pipeline(_:timeout:budget:)`` batch counts one. What a sync
     /// poll costs in latency is roughly this times the network's round-trip time.
     public var roundTrips: Int { session.roundTrips }
+
+    /// Bytes received from the server since login (what a provider counts against its daily
+    /// download limit, give or take framing).
+    public var bytesReceived: Int64 { session.bytesReceived.load(ordering: .relaxed) }
+
+    /// Commands sent since login.
+    public var commandsSent: Int { session.commandsSent.load(ordering: .relaxed) }
 
     /// The server's capabilities after login, upper-cased (`IMAP4REV1`, `SPECIAL-USE`, …).
     ///

@@ -72,6 +72,15 @@ public final class IMAPConnection: @unchecked Sendable {
     /// The capabilities after login, once known (``capabilities()``).
     let capabilityCache = Mutex<Set<String>?>(nil)
     private let deadlineBox = Mutex<ContinuousClock.Instant?>(nil)
+    private let downloadLimitBox = Mutex<Int64?>(nil)
+
+    /// How many bytes (``bytesReceived``) this connection may receive in all: past it, the
+    /// command waiting fails with ``ConnectionFailure/Kind/dailyLimitReached`` and the connection
+    /// is unusable (a sync's share of the provider's daily download limit). Default nil: none.
+    public var downloadLimit: Int64? {
+        get { downloadLimitBox.withLock { $0 } }
+        set { downloadLimitBox.withLock { $0 = newValue } }
+    }
 
     /// When every command must have completed, whatever its own timeout: the caller's budget for
     /// all its work on this connection (a sync run's). A command still waiting then fails with

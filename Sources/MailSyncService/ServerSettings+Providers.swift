@@ -29,6 +29,11 @@ public struct ProviderSettings: Codable, Sendable, Equatable {
     /// answer has no ID token naming it; `""` turns it off. https:// (http:// only to loopback).
     public var userinfoEndpoint: String?
     public var scopes: [String]?
+    /// The provider's daily download limit per mailbox in bytes (Gmail: 2,500,000,000); 0 turns
+    /// the governor's download budget off. The governor stops at 90% of it.
+    public var dailyDownloadBytes: Int64?
+    /// The provider's daily command limit per mailbox; 0: none.
+    public var dailyCommands: Int64?
 
     public init() {}
 }
@@ -85,6 +90,14 @@ extension ServerSettings {
             if let imap = entry.imap { preset.imap = try Self.endpoint(imap, "providers.\(name).imap") }
             if let smtp = entry.smtp { preset.smtp = try Self.endpoint(smtp, "providers.\(name).smtp") }
             if let floor = entry.minimumPollIntervalSeconds { preset.minimumPollIntervalSeconds = floor }
+            if let bytes = entry.dailyDownloadBytes {
+                guard bytes >= 0 else { throw SettingsError("providers.\(name).dailyDownloadBytes must be 0 (no limit) or more, got \(bytes)") }
+                preset.dailyDownloadBytes = bytes == 0 ? nil : bytes
+            }
+            if let commands = entry.dailyCommands {
+                guard commands >= 0 else { throw SettingsError("providers.\(name).dailyCommands must be 0 (no limit) or more, got \(commands)") }
+                preset.dailyCommands = commands == 0 ? nil : commands
+            }
             if entry.authorizationEndpoint != nil || entry.tokenEndpoint != nil || entry.userinfoEndpoint != nil || entry.scopes != nil {
                 guard var oauth = preset.oauth else {
                     throw SettingsError("providers.\(name) does not sign in with OAuth; remove its OAuth endpoints and scopes")

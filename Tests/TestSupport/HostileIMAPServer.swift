@@ -45,6 +45,10 @@ public final class HostileIMAPServer: Sendable {
         /// working` lines forever, one byte every `interval`: a tarpit that never completes a
         /// command and never goes quiet.
         case slowDrip(interval: Duration)
+        /// Answers the command named `during` (as in `untaggedFlood`) with `tag NO <text>`, as a
+        /// throttling provider does (`[THROTTLED] …`, `Request is throttled. Suggested Backoff
+        /// Time: 120000 milliseconds`); everything else correctly.
+        case refuse(during: String, text: String)
     }
 
     /// One message of the INBOX.

@@ -45,6 +45,10 @@ struct HostileIMAPSession {
             if case .untaggedFlood(let lines, let during) = mode, Self.commandName(during) == name {
                 guard flood(lines: lines) else { return }
             }
+            if case .refuse(let during, let text) = mode, Self.commandName(during) == name {
+                guard write("\(tag) NO \(text)\r\n") else { return }
+                continue
+            }
             guard answer(tag: tag, name: name, arguments: arguments) else { return }
         }
     }

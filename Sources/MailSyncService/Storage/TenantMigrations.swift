@@ -209,5 +209,12 @@ enum TenantMigrations {
         Migration(version: 8, name: "the redacted exchange before each logged error", sql: """
             ALTER TABLE error_log ADD COLUMN exchange TEXT NOT NULL DEFAULT '';
             """),
+        Migration(version: 9, name: "the provider governor: usage per UTC day, deferrals", sql: """
+            ALTER TABLE mailboxes ADD COLUMN usage_day TEXT NOT NULL DEFAULT '';
+            ALTER TABLE mailboxes ADD COLUMN usage_bytes INTEGER NOT NULL DEFAULT 0;
+            ALTER TABLE mailboxes ADD COLUMN usage_commands INTEGER NOT NULL DEFAULT 0;
+            ALTER TABLE mailboxes ADD COLUMN deferred_until INTEGER;
+            ALTER TABLE mailboxes ADD COLUMN deferred_reason TEXT NOT NULL DEFAULT '';
+            """),
     ]
 }

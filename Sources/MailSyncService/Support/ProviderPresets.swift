@@ -20,6 +20,13 @@ struct ProviderPreset: Sendable, Hashable {
     var minimumPollIntervalSeconds: UInt32
     /// How the provider signs in with OAuth 2.0; nil when it does not (GoDaddy, custom IMAP).
     var oauth: OAuthPreset?
+    /// The provider's daily limits per mailbox, which the governor stays under
+    /// (``ProviderBudget``): Gmail allows about 2.5 GB of IMAP download a day per account; the
+    /// others publish no figure (nil), and their throttling answers are the signal instead.
+    var dailyDownloadBytes: Int64? = nil
+    var dailyCommands: Int64? = nil
+
+    var budget: ProviderBudget { ProviderBudget(dailyDownloadBytes: dailyDownloadBytes, dailyCommands: dailyCommands) }
 
     /// The default preset for `provider`, or nil for `UNSPECIFIED` and values this build does not
     /// know. The server uses ``ProviderTable`` instead, which applies the config's overrides.
@@ -39,7 +46,7 @@ struct ProviderPreset: Sendable, Hashable {
                 scopes: ["https://mail.google.com/", "openid", "email"],
                 userinfoEndpoint: "https://openidconnect.googleapis.com/v1/userinfo",
                 // A refresh token only comes with offline access, and again only with consent.
-                extraAuthorizationParameters: [("access_type", "offline"), ("prompt", "consent")])),
+                extraAuthorizationParameters: [("access_type", "offline"), ("prompt", "consent")]), dailyDownloadBytes: 2_500_000_000),
         ProviderPreset(
             provider: .microsoft365,
             imap: endpoint("outlook.office365.com", 993, .tls), smtp: endpoint("smtp.office365.com", 587, .starttls),

@@ -112,7 +112,7 @@ struct ConnectionTestSteps: Equatable {
             if !connected { return .connect }
             if usesTLS, !tlsDone { return .tls }
             return .login
-        case .tooSlow, .replyOverLimit:
+        case .tooSlow, .replyOverLimit, .dailyLimitReached:
             return .login
         }
     }

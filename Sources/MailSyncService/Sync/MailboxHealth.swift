@@ -61,6 +61,13 @@ enum MailboxHealth {
             status: .error, retry: RetryState(failingSince: since, failedAttempts: attempts, exhausted: exhausted), nextSyncAt: due)
     }
 
+    /// After the provider held the mailbox back (a throttling answer, or its daily budget nearly
+    /// used): not a failure. The status and the failure streak stay as they were; the next run is
+    /// `until` (µs), which the caller takes from the provider's suggested wait or the next UTC day.
+    static func afterThrottling(status: MailboxStatus, state: RetryState, until: Int64) -> Decision {
+        Decision(status: status, retry: state, nextSyncAt: until)
+    }
+
     /// When an exhausted streak comes due without an attempt: `CONNECTION_ISSUE` once the streak
     /// is old enough, otherwise unchanged with the check moved to that time.
     static func whenExhausted(state: RetryState, now: Int64, connectionIssueAfter: Duration) -> Decision {

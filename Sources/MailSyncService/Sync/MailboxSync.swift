@@ -32,6 +32,9 @@ struct MailboxSync: Sendable {
         var firstSync = false
         /// IMAP round trips after login.
         var roundTrips = 0
+        /// Bytes received and commands sent after login: the provider governor's count.
+        var downloadedBytes: Int64 = 0
+        var commands = 0
     }
 
     /// - Parameter deadline: when the run's budget (``SyncSettings/runBudget``) runs out: every
@@ -42,7 +45,12 @@ struct MailboxSync: Sendable {
     ) async throws(SyncFailure) {
         let imap = try await login(tenant: tenant, target: target)
         imap.runDeadline = deadline
+        imap.downloadLimit = target.budget.remainingBytes(target.usage.on(ProviderBudget.utcDay(now)))
         let startTrips = imap.roundTrips
+        defer {
+            report.downloadedBytes = imap.bytesReceived
+            report.commands = imap.commandsSent
+        }
         do {
             let folders = try await imap.syncFolders()
             let list = [folders.inbox] + (folders.sent.map { [$0] } ?? [])

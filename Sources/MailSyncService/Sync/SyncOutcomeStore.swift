@@ -11,11 +11,28 @@ enum SyncOutcomeStore {
     /// logged. Returns the mailboxes promoted from `PENDING` because this one gave its place up.
     static func finish(
         _ db: SQLiteConnection, mailboxID: String, decision: MailboxHealth.Decision, report: MailboxSync.Report,
-        failure: Diagnosis?, exchange: [String] = [], mailboxSyncLimit: UInt32, succeeded: Bool, now: Int64
+        failure: Diagnosis?, exchange: [String] = [], deferral: (until: Int64, reason: String)? = nil,
+        usage: ProviderBudget.Usage? = nil, mailboxSyncLimit: UInt32, succeeded: Bool, now: Int64
     ) throws -> [Mailbox] {
         guard let mailbox = try MailboxRecords.find(db, id: mailboxID) else { return [] }
         if let failure { try logError(db, mailbox: mailbox, failure, exchange: exchange, now: now) }
+        if let usage {
+            try db.run("UPDATE mailboxes SET usage_day = ?, usage_bytes = ?, usage_commands = ? WHERE id = ?",
+                       [.text(usage.day), .integer(usage.bytes), .integer(usage.commands), .text(mailbox.id)])
+        }
         guard mailbox.status == .enabled || mailbox.status == .error else { return [] }
+        // The provider's hold: shown on the mailbox and as an event, never as an error. A run
+        // that was not held clears it.
+        if let deferral {
+            try db.run("UPDATE mailboxes SET deferred_until = ?, deferred_reason = ? WHERE id = ?",
+                       [.integer(deferral.until), .text(String(deferral.reason.prefix(2000))), .text(mailbox.id)])
+            try SyncEventRecords.insert(
+                db, kind: .deferred, mailboxID: mailbox.id, userID: mailbox.userId, status: decision.status,
+                emailsSynced: UInt32(clamping: report.recorded),
+                detail: "held back by the provider until \(Timestamp(microsecondsSinceEpoch: deferral.until)): \(deferral.reason.prefix(500))", now: now)
+        } else if mailbox.deferredUntil != nil {
+            try db.run("UPDATE mailboxes SET deferred_until = NULL, deferred_reason = '' WHERE id = ?", [.text(mailbox.id)])
+        }
 
         if succeeded, report.recorded > 0 || report.unmatchable > 0 || report.capReached || report.firstSync {
             try SyncEventRecords.insert(

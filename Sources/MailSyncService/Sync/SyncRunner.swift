@@ -33,9 +33,11 @@ struct SyncRunner: Sendable {
         let companyID = tenant.description
         guard let policy = try await env.controlRead("the company", { try CompanySyncPolicy.read($0, companyID: companyID) }),
               policy.active else { return nil }
-        guard let target = try await env.read(tenant, "the mailbox", { try SyncStore.target($0, mailboxID: mailboxID) }) else {
+        guard var loaded = try await env.read(tenant, "the mailbox", { try SyncStore.target($0, mailboxID: mailboxID) }) else {
             return nil
         }
+        loaded.budget = env.providers.preset(loaded.mailbox.provider)?.budget ?? ProviderBudget()
+        let target = loaded
         let status = target.mailbox.status
         guard status == .enabled || status == .error else { return nil }
         let started = env.clock.now().microsecondsSinceEpoch
@@ -43,9 +45,16 @@ struct SyncRunner: Sendable {
         var report = MailboxSync.Report()
         var failure: Diagnosis?
         var exchange: [String] = []
-        let decision: MailboxHealth.Decision
+        var decision: MailboxHealth.Decision
+        var deferral: (until: Int64, reason: String)?
+        let today = ProviderBudget.utcDay(started)
         if target.retry.exhausted {
             decision = MailboxHealth.whenExhausted(state: target.retry, now: started, connectionIssueAfter: settings.connectionIssueAfter)
+        } else if let used = target.budget.exhausted(target.usage.on(today)) {
+            // The provider's daily budget is nearly used: not even a login until the next UTC day.
+            let until = ProviderBudget.startOfNextUTCDay(after: started)
+            deferral = (until, "\(used); syncing continues after midnight UTC, nothing to do")
+            decision = MailboxHealth.afterThrottling(status: status, state: target.retry, until: until)
         } else {
             if target.backfillSince == nil {
                 let backfill = started - settings.backfillWindow.microseconds
@@ -71,7 +80,16 @@ struct SyncRunner: Sendable {
                 }
             }
             let now = env.clock.now().microsecondsSinceEpoch
-            if let failure {
+            if let throttled = failure, throttled.isThrottling {
+                // The provider holds the mailbox back: not a failure, nothing for the user to fix.
+                let until = throttled.rule == "connection.dailyLimitReached"
+                    ? ProviderBudget.startOfNextUTCDay(after: now)
+                    : now + jitter(throttled.retry.backoff?.delay(forAttempt: 1) ?? Backoff.standard.initial).microseconds
+                deferral = (until, "\(throttled.serverText) — \(throttled.hint)")
+                decision = MailboxHealth.afterThrottling(status: status, state: target.retry, until: until)
+                failure = nil
+                exchange = []
+            } else if let failure {
                 decision = MailboxHealth.afterFailure(
                     failure.retry, state: target.retry, now: now, connectionIssueAfter: settings.connectionIssueAfter, jitter: jitter)
             } else {
@@ -90,11 +108,15 @@ struct SyncRunner: Sendable {
         let finalReport = report
         let finalFailure = failure
         let finalExchange = exchange
+        let finalDeferral = deferral
+        let finalDecision = decision
+        let succeeded = failure == nil && deferral == nil && !target.retry.exhausted
+        let usage = target.usage.adding(bytes: report.downloadedBytes, commands: Int64(report.commands), on: today)
         let now = env.clock.now().microsecondsSinceEpoch
         let (promoted, next) = try await env.write(tenant, "the sync's outcome") { db in
             let promoted = try SyncOutcomeStore.finish(
-                db, mailboxID: mailboxID, decision: decision, report: finalReport, failure: finalFailure, exchange: finalExchange,
-                mailboxSyncLimit: policy.mailboxSyncLimit, succeeded: finalFailure == nil && !target.retry.exhausted, now: now)
+                db, mailboxID: mailboxID, decision: finalDecision, report: finalReport, failure: finalFailure, exchange: finalExchange,
+                deferral: finalDeferral, usage: usage, mailboxSyncLimit: policy.mailboxSyncLimit, succeeded: succeeded, now: now)
             let next = try db.scalar(
                 "SELECT next_sync_at FROM mailboxes WHERE id = ? AND disabled_at IS NULL AND status IN (?, ?)",
                 [.text(mailboxID), .integer(Int64(MailboxStatus.enabled.rawValue)), .integer(Int64(MailboxStatus.error.rawValue))])?.int64

@@ -12,7 +12,7 @@ enum SyncStore {
     static func target(_ db: SQLiteConnection, mailboxID: String) throws -> SyncTarget? {
         guard let mailbox = try MailboxRecords.find(db, id: mailboxID) else { return nil }
         guard let row = try db.query(
-            "SELECT secret, failing_since, failed_attempts, attempts_exhausted, backfill_since FROM mailboxes WHERE id = ?",
+            "SELECT secret, failing_since, failed_attempts, attempts_exhausted, backfill_since, usage_day, usage_bytes, usage_commands FROM mailboxes WHERE id = ?",
             [.text(mailboxID)]).first else { return nil }
         let settings = try SettingsRecords.read(db)
         let users = try db.query("SELECT email FROM users").compactMap { $0[0].string }
@@ -30,7 +30,8 @@ enum SyncStore {
             directory: CompanyDirectory(
                 ownerAddresses: owner, userAddresses: users, domains: settings.emailDomains,
                 preventInternalEmailSync: settings.preventInternalEmailSync),
-            calendar: CompanyCalendar(identifier: settings.timeZone), cursors: cursors)
+            calendar: CompanyCalendar(identifier: settings.timeZone), cursors: cursors,
+            usage: ProviderBudget.Usage(day: row[5].string ?? "", bytes: row[6].int64 ?? 0, commands: row[7].int64 ?? 0))
     }
 
     /// What the sync must know before fetching bodies: the leads behind `addresses`, their open

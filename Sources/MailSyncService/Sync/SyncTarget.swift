@@ -14,6 +14,9 @@ struct SyncTarget: Sendable {
     var calendar: CompanyCalendar
     /// By folder name.
     var cursors: [String: FolderCursor]
+    /// The provider's daily limits and what the mailbox used of them (``ProviderBudget``).
+    var budget = ProviderBudget()
+    var usage = ProviderBudget.Usage.none("")
 }
 
 /// How far a folder has been synced: everything up to `highestUID` under `uidValidity` is done.

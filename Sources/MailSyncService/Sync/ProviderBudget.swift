@@ -1,0 +1,88 @@
+import Foundation
+
+/// A provider's daily limits for one mailbox and what is left of them today (UTC days: the
+/// providers publish no day of their own; Gmail's 2.5 GB download limit is per rolling day, so a
+/// UTC day with a margin keeps well inside it).
+///
+/// The governor stops before the limit, at ``margin`` of it, so the provider never sees the
+/// mailbox cross its line: the remaining allowance is what a run may download (the connection
+/// enforces it, ``IMAPConnection/downloadLimit``), and a mailbox with none left does not connect
+/// until the next UTC day. A value with its own tests.
+struct ProviderBudget: Sendable, Equatable {
+    /// Bytes a mailbox may download per day; nil: no limit known.
+    var dailyDownloadBytes: Int64?
+    /// Commands a mailbox may send per day; nil: no limit known.
+    var dailyCommands: Int64?
+
+    /// The share of a limit the governor lets a mailbox use. Default 0.9.
+    static let margin = 0.9
+
+    /// What a mailbox used on `day` (`yyyy-MM-dd`, UTC).
+    struct Usage: Sendable, Equatable {
+        var day: String
+        var bytes: Int64
+        var commands: Int64
+
+        static func none(_ day: String) -> Usage { Usage(day: day, bytes: 0, commands: 0) }
+
+        /// Today's usage: this, if it is of `today`, else nothing used yet.
+        func on(_ today: String) -> Usage { day == today ? self : .none(today) }
+
+        /// This plus a run's bytes and commands (starting over on a new day).
+        func adding(bytes: Int64, commands: Int64, on today: String) -> Usage {
+            let base = on(today)
+            return Usage(day: today, bytes: base.bytes.addingReportingOverflow(bytes).partialValue,
+                         commands: base.commands.addingReportingOverflow(commands).partialValue)
+        }
+    }
+
+    /// Bytes a run may still download today; nil: unlimited. Never negative.
+    func remainingBytes(_ usage: Usage) -> Int64? {
+        guard let limit = dailyDownloadBytes else { return nil }
+        return max(0, Int64(Double(limit) * Self.margin) - usage.bytes)
+    }
+
+    /// Why the mailbox must wait for the next day, or nil when it may run.
+    func exhausted(_ usage: Usage) -> String? {
+        if let limit = dailyDownloadBytes, usage.bytes >= Int64(Double(limit) * Self.margin) {
+            return "\(Self.megabytes(usage.bytes)) of the provider's \(Self.megabytes(limit)) daily download limit used"
+        }
+        if let limit = dailyCommands, usage.commands >= Int64(Double(limit) * Self.margin) {
+            return "\(usage.commands) of the provider's \(limit) daily commands used"
+        }
+        return nil
+    }
+
+    static func megabytes(_ bytes: Int64) -> String {
+        bytes >= 1_000_000_000 ? String(format: "%.1f GB", Double(bytes) / 1e9) : String(format: "%.1f MB", Double(bytes) / 1e6)
+    }
+
+    /// `yyyy-MM-dd` of `microseconds` in UTC.
+    static func utcDay(_ microseconds: Int64) -> String {
+        let days = Int(microseconds.dividedRoundingDown(by: 86_400_000_000))
+        // Civil from days (Howard Hinnant), for years 0...9999.
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let mp = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        return String(format: "%04d-%02d-%02d", year, month, day)
+    }
+
+    /// The start of the UTC day after `microseconds`.
+    static func startOfNextUTCDay(after microseconds: Int64) -> Int64 {
+        (microseconds.dividedRoundingDown(by: 86_400_000_000) + 1) * 86_400_000_000
+    }
+}
+
+extension Int64 {
+    /// Floor division (toward minus infinity).
+    func dividedRoundingDown(by divisor: Int64) -> Int64 {
+        let (quotient, remainder) = quotientAndRemainder(dividingBy: divisor)
+        return remainder < 0 ? quotient - 1 : quotient
+    }
+}
