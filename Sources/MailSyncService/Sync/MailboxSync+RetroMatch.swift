@@ -95,8 +95,9 @@ extension MailboxSync {
         _ imap: IMAPConnection, folders: [(folder: IMAPFolder, isSent: Bool)], target: SyncTarget, policy: CompanySyncPolicy,
         since: Int64, tenant: TenantID, deadline: ContinuousClock.Instant, report: inout Report
     ) async throws {
-        let perSearch = max(1, settings.retroMatchAddressesPerSearch)
-        let maxBatches = settings.retroMatchSearchesPerRun / max(1, folders.count)
+        // Clamped so that no setting, however large, overflows the queue read's limit.
+        let perSearch = min(max(1, settings.retroMatchAddressesPerSearch), 1_000)
+        let maxBatches = min(settings.retroMatchSearchesPerRun / max(1, folders.count), 1_000_000)
         guard maxBatches > 0 else { return }
         let mailbox = target.mailbox
         let (entries, cursors) = try await env.read(tenant, "the retro-match queue") { db in
@@ -130,7 +131,9 @@ extension MailboxSync {
             let searched = batch.addresses.isEmpty ? [] : order.filter { (cursors[$0.folder.name]?.highestUID ?? 0) > 0 }
             var carried = false
             for (position, (folder, isSent)) in searched.enumerated() {
-                guard let cursor = cursors[folder.name], let keys = IMAPAddressSearch.criteria(batch.addresses)?.text else { continue }
+                // The batch is already within the length bound (``retroBatches``): every address goes in.
+                guard let cursor = cursors[folder.name],
+                      let keys = IMAPAddressSearch.criteria(batch.addresses, maxLength: .max)?.text else { continue }
                 if selected?.name != folder.name {
                     let state = try await imap.examine(folder)
                     selected = (folder.name, state.uidValidity)
