@@ -25,33 +25,67 @@ extension IMAPConnection {
     ) async throws(IMAPConnectionError) -> [UInt32] {
         guard afterUID < UInt32.max else { return [] }
         let criteria = since.map { " SINCE \(IMAPDate.searchDate($0))" } ?? ""
-        let first = afterUID + 1
-        var commands: [String]
-        let esearch: Bool
-        if let useESearch { esearch = useESearch } else { esearch = try await capabilities().contains("ESEARCH") }
-        if esearch {
-            commands = ["UID SEARCH RETURN (ALL) UID \(first):*" + criteria]
-        } else if let upTo, window > 0, upTo >= first, upTo - first >= window {
-            commands = []
-            var low = first
-            while true {
-                let (high, overflow) = low.addingReportingOverflow(window - 1)
-                if overflow || high >= upTo {
-                    commands.append("UID SEARCH UID \(low):*" + criteria)  // the last window also catches new arrivals
-                    break
-                }
-                commands.append("UID SEARCH UID \(low):\(high)" + criteria)
-                low = high + 1
-            }
-        } else {
-            commands = ["UID SEARCH UID \(first):*" + criteria]
-        }
+        return try await windowedSearch(first: afterUID + 1, through: nil, upTo: upTo, criteria: criteria, window: window, useESearch: useESearch)
+    }
+
+    /// UIDs from 1 to `highest` in the selected folder, ascending, of mail whose INTERNALDATE
+    /// falls on or after `since`'s day and that matches `keys` (search keys the caller built
+    /// safely, e.g. ``IMAPAddressSearch/criteria(_:maxLength:)``). Sent like
+    /// ``uidSearch(afterUID:since:upTo:window:useESearch:)``: one `UID SEARCH RETURN (ALL)` with
+    /// ESEARCH, otherwise windows of `window` UIDs pipelined (one round trip). Returns the UIDs and
+    /// how many commands were sent. Throws what ``pipeline(_:timeout:budget:)`` throws.
+    public func uidSearch(
+        through highest: UInt32, since: Date, keys: String, window: UInt32 = 5000, useESearch: Bool? = nil
+    ) async throws(IMAPConnectionError) -> (uids: [UInt32], commands: Int) {
+        guard highest > 0 else { return ([], 0) }
+        let criteria = " SINCE \(IMAPDate.searchDate(since)) " + keys
+        let commands = try await searchCommands(first: 1, through: highest, upTo: highest, criteria: criteria, window: window, useESearch: useESearch)
+        let uids = try await collect(commands, after: 0)
+        return (uids.filter { $0 <= highest }, commands.count)
+    }
+
+    private func windowedSearch(
+        first: UInt32, through: UInt32?, upTo: UInt32?, criteria: String, window: UInt32, useESearch: Bool?
+    ) async throws(IMAPConnectionError) -> [UInt32] {
+        let commands = try await searchCommands(first: first, through: through, upTo: upTo, criteria: criteria, window: window, useESearch: useESearch)
+        return try await collect(commands, after: first - 1)
+    }
+
+    private func collect(_ commands: [String], after afterUID: UInt32) async throws(IMAPConnectionError) -> [UInt32] {
         let responses = try await pipeline(commands).joined()
         do {
             return try UIDSearchResults.collect(responses, after: afterUID)
         } catch {
             throw unreadable("UID SEARCH named more than \(error.limit) UIDs after \(afterUID), more than any real folder holds")
         }
+    }
+
+    /// The `UID SEARCH` commands for UIDs from `first` (to `through` when set, else to `*`).
+    private func searchCommands(
+        first: UInt32, through: UInt32?, upTo: UInt32?, criteria: String, window: UInt32, useESearch: Bool?
+    ) async throws(IMAPConnectionError) -> [String] {
+        let last = through.map { "\($0)" } ?? "*"
+        var commands: [String]
+        let esearch: Bool
+        if let useESearch { esearch = useESearch } else { esearch = try await capabilities().contains("ESEARCH") }
+        if esearch {
+            commands = ["UID SEARCH RETURN (ALL) UID \(first):\(last)" + criteria]
+        } else if let upTo, window > 0, upTo >= first, upTo - first >= window {
+            commands = []
+            var low = first
+            while true {
+                let (high, overflow) = low.addingReportingOverflow(window - 1)
+                if overflow || high >= upTo {
+                    commands.append("UID SEARCH UID \(low):\(last)" + criteria)  // the last window also catches new arrivals
+                    break
+                }
+                commands.append("UID SEARCH UID \(low):\(high)" + criteria)
+                low = high + 1
+            }
+        } else {
+            commands = ["UID SEARCH UID \(first):\(last)" + criteria]
+        }
+        return commands
     }
 
     /// Header data for `uids` (any order in, ascending out; each UID once), from

@@ -54,6 +54,11 @@ public struct ServerSettings: Codable, Sendable, Equatable {
     public var syncBackfillDays: Int?
     /// Messages per header batch; each batch commits with its folder cursor. Default 500.
     public var syncBatchSize: Int?
+    /// Retro-match: new lead addresses per `UID SEARCH`. Default 20 (1...100).
+    public var retroMatchAddressesPerSearch: Int?
+    /// Retro-match: searches per mailbox run, over INBOX and Sent. Default 40; 0 turns retro-match
+    /// off (0...10000).
+    public var retroMatchSearchesPerRun: Int?
     /// A PEM bundle trusted for IMAP TLS instead of the system's (private mail servers). Checked
     /// at start: a file that cannot be read or holds no PEM certificate is refused.
     public var imapCAFile: String?
@@ -168,6 +173,8 @@ public struct ServerSettings: Codable, Sendable, Equatable {
         result.imapCommandTimeoutSeconds = other.imapCommandTimeoutSeconds ?? imapCommandTimeoutSeconds
         result.syncBackfillDays = other.syncBackfillDays ?? syncBackfillDays
         result.syncBatchSize = other.syncBatchSize ?? syncBatchSize
+        result.retroMatchAddressesPerSearch = other.retroMatchAddressesPerSearch ?? retroMatchAddressesPerSearch
+        result.retroMatchSearchesPerRun = other.retroMatchSearchesPerRun ?? retroMatchSearchesPerRun
         result.imapCAFile = other.imapCAFile ?? imapCAFile
         result.metricsListen = other.metricsListen ?? metricsListen
         result.providers = other.providers ?? providers
@@ -216,6 +223,14 @@ public struct ServerSettings: Codable, Sendable, Equatable {
         if let v = syncBatchSize {
             guard (1...5000).contains(v) else { throw SettingsError("syncBatchSize must be 1...5000, got \(v)") }
             sync.headersPerBatch = v
+        }
+        if let v = retroMatchAddressesPerSearch {
+            guard (1...100).contains(v) else { throw SettingsError("retroMatchAddressesPerSearch must be 1...100, got \(v)") }
+            sync.retroMatchAddressesPerSearch = v
+        }
+        if let v = retroMatchSearchesPerRun {
+            guard (0...10_000).contains(v) else { throw SettingsError("retroMatchSearchesPerRun must be 0...10000, got \(v)") }
+            sync.retroMatchSearchesPerRun = v
         }
         if let v = syncBackfillDays {
             guard (0...3650).contains(v) else { throw SettingsError("syncBackfillDays must be 0...3650, got \(v)") }

@@ -48,10 +48,11 @@ struct LeadHandlers: Sendable {
             let leads = batch
             batch.removeAll(keepingCapacity: true)
             let (maxLeads, maxAddresses) = (env.quotas.maxLeads, env.quotas.maxLeadAddresses)
+            let time = now.microsecondsSinceEpoch
             let counts: (created: Int, updated: Int)
             do {
                 counts = try await env.write(tenant, "the leads") { db in
-                    let counts = try LeadRecords.upsert(db, leads)
+                    let counts = try LeadRecords.upsert(db, leads, now: time)
                     // Checked after the batch, inside its transaction: over a limit, it rolls back.
                     if counts.created > 0, try db.scalar("SELECT COUNT(*) FROM leads")?.int64 ?? 0 > Int64(maxLeads) {
                         throw QuotaRefusal.leads(limit: maxLeads, kind: "leads")

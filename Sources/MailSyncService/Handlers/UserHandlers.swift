@@ -38,6 +38,11 @@ struct UserHandlers: Sendable {
     }
 
     /// Changes only the fields that are set; `email_domains` replaces the whole list.
+    ///
+    /// A change that makes less mail in-house (turning `prevent_internal_email_sync` off, or
+    /// removing a domain while it stays on) queues the in-house lead addresses for retro-match
+    /// (``RetroMatchStore/enqueueInHouse(_:now:)``): mail skipped before reaches those leads'
+    /// timelines at each mailbox's next run. Turning it on never deletes what was recorded.
     func updateCompanySettings(_ request: UpdateCompanySettingsRequest, context: ServerContext) async throws -> CompanySettings {
         let (_, tenant) = try context.tenant()
         if let timeZone = request.timeZone { try Validate.timeZone(timeZone, "time_zone") }
@@ -50,7 +55,13 @@ struct UserHandlers: Sendable {
             domains = Array(Set(list.map { $0.lowercased() })).sorted()
         }
         let (prevent, timeZone, newDomains) = (request.preventInternalEmailSync, request.timeZone, domains)
+        let now = env.clock.now().microsecondsSinceEpoch
         let settings = try await env.write(tenant, "the company settings") { db in
+            let before = try SettingsRecords.read(db)
+            if before.preventInternalEmailSync, prevent == false || newDomains.map({ !Set(before.emailDomains).isSubset(of: $0) }) == true {
+                // Read under the old settings, before the domains change.
+                try RetroMatchStore.enqueueInHouse(db, now: now)
+            }
             if let prevent {
                 try db.run("UPDATE settings SET prevent_internal_email_sync = ? WHERE id = 1", [.integer(prevent ? 1 : 0)])
             }

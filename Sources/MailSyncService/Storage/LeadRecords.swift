@@ -51,47 +51,60 @@ enum LeadRecords {
 
     /// Creates or updates `leads` with statements prepared once per connection. Call it inside a
     /// write transaction. Returns how many were created and how many updated.
-    static func upsert(_ db: SQLiteConnection, _ leads: [Upsert]) throws -> (created: Int, updated: Int) {
+    ///
+    /// Every address a lead did not have before (a new lead's, or one added to a lead) is queued
+    /// for retro-match (``RetroMatchStore``): each mailbox's next run puts that lead's past mail
+    /// on its timeline. An update that keeps a lead's addresses queues nothing.
+    static func upsert(_ db: SQLiteConnection, _ leads: [Upsert], now: Int64) throws -> (created: Int, updated: Int) {
         var created = 0
         var updated = 0
-        try db.withStatement("SELECT 1 FROM leads WHERE id = ?") { exists in
-            try db.withStatement("""
-                INSERT INTO leads(id, name, company_name, updated_at) VALUES (?, ?, ?, ?)
-                ON CONFLICT(id) DO UPDATE SET name = excluded.name, company_name = excluded.company_name,
-                    updated_at = excluded.updated_at
-                """) { write in
-                try db.withStatement("DELETE FROM lead_addresses WHERE lead_id = ?") { clearAddresses in
-                    try db.withStatement("INSERT OR IGNORE INTO lead_addresses(address, lead_id) VALUES (?, ?)") { addAddress in
-                        for lead in leads {
-                            exists.reset()
-                            try exists.bind(lead.id, at: 0)
-                            let existed = try exists.step()
-                            exists.reset()
-                            try write.bind(lead.id, at: 0)
-                            try write.bind(lead.name, at: 1)
-                            try write.bind(lead.companyName, at: 2)
-                            try write.bind(lead.updatedAt, at: 3)
-                            while try write.step() {}
-                            write.reset()
-                            if existed {
-                                try clearAddresses.bind(lead.id, at: 0)
-                                while try clearAddresses.step() {}
-                                clearAddresses.reset()
-                                updated += 1
-                            } else {
-                                created += 1
-                            }
-                            for address in lead.addresses {
-                                try addAddress.bind(address, at: 0)
-                                try addAddress.bind(lead.id, at: 1)
-                                while try addAddress.step() {}
-                                addAddress.reset()
+        var added: [String] = []
+        try db.withStatement("SELECT address FROM lead_addresses WHERE lead_id = ?") { previous in
+            try db.withStatement("SELECT 1 FROM leads WHERE id = ?") { exists in
+                try db.withStatement("""
+                    INSERT INTO leads(id, name, company_name, updated_at) VALUES (?, ?, ?, ?)
+                    ON CONFLICT(id) DO UPDATE SET name = excluded.name, company_name = excluded.company_name,
+                        updated_at = excluded.updated_at
+                    """) { write in
+                    try db.withStatement("DELETE FROM lead_addresses WHERE lead_id = ?") { clearAddresses in
+                        try db.withStatement("INSERT OR IGNORE INTO lead_addresses(address, lead_id) VALUES (?, ?)") { addAddress in
+                            for lead in leads {
+                                exists.reset()
+                                try exists.bind(lead.id, at: 0)
+                                let existed = try exists.step()
+                                exists.reset()
+                                try write.bind(lead.id, at: 0)
+                                try write.bind(lead.name, at: 1)
+                                try write.bind(lead.companyName, at: 2)
+                                try write.bind(lead.updatedAt, at: 3)
+                                while try write.step() {}
+                                write.reset()
+                                var before: Set<String> = []
+                                if existed {
+                                    try previous.bind(lead.id, at: 0)
+                                    while try previous.step() { if let address = previous.string(0) { before.insert(address) } }
+                                    previous.reset()
+                                    try clearAddresses.bind(lead.id, at: 0)
+                                    while try clearAddresses.step() {}
+                                    clearAddresses.reset()
+                                    updated += 1
+                                } else {
+                                    created += 1
+                                }
+                                for address in lead.addresses {
+                                    if !before.contains(address) { added.append(address) }
+                                    try addAddress.bind(address, at: 0)
+                                    try addAddress.bind(lead.id, at: 1)
+                                    while try addAddress.step() {}
+                                    addAddress.reset()
+                                }
                             }
                         }
                     }
                 }
             }
         }
+        try RetroMatchStore.enqueue(db, added, now: now)
         return (created, updated)
     }
 

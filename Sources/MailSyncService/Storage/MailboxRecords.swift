@@ -109,6 +109,9 @@ enum MailboxRecords {
              .integer(Int64(new.imap.security.rawValue)), .text(new.smtp.host), .integer(Int64(new.smtp.port)),
              .integer(Int64(new.smtp.security.rawValue)), .text(new.username), .blob(new.sealedSecret),
              .integer(Int64(new.status.rawValue)), .integer(new.now), .integer(new.now)])
+        // Its first sync reads the backfill window with every lead known then: nothing queued
+        // before it is retro-matched again.
+        try RetroMatchStore.startAtHead(db, mailboxID: new.id)
     }
 
     /// Replaces login name, server settings and (when given) the sealed secret.

@@ -14,6 +14,10 @@ import MailSyncStorage
 /// change finds it there and records nothing twice); `daily_counts` counts recorded emails per
 /// user per day in the company's time zone (the plan's daily cap); `messages.raw_zlib` keeps the
 /// message as the server sent it; `mailboxes` gains the retry state.
+///
+/// Version 8 (retro-match, ``RetroMatchStore``): `retro_queue` lists lead addresses added since,
+/// in order (`seq`, AUTOINCREMENT so a number is never reused after the handled rows are pruned);
+/// `mailboxes.retro_handled` is the last `seq` whose past mail that mailbox has searched.
 enum TenantMigrations {
     static let all: [Migration] = [
         Migration(version: 1, name: "settings, users, leads, mailboxes, events, timeline", sql: """
@@ -215,6 +219,13 @@ enum TenantMigrations {
             ALTER TABLE mailboxes ADD COLUMN usage_commands INTEGER NOT NULL DEFAULT 0;
             ALTER TABLE mailboxes ADD COLUMN deferred_until INTEGER;
             ALTER TABLE mailboxes ADD COLUMN deferred_reason TEXT NOT NULL DEFAULT '';
+            """),
+        Migration(version: 10, name: "retro-match: the queue of new lead addresses, each mailbox's progress", sql: """
+            CREATE TABLE retro_queue(
+                seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                address TEXT NOT NULL,
+                queued_at INTEGER NOT NULL);
+            ALTER TABLE mailboxes ADD COLUMN retro_handled INTEGER NOT NULL DEFAULT 0;
             """),
     ]
 }

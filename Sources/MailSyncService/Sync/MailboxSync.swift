@@ -17,6 +17,9 @@ import MailSyncStorage
 /// records and the folder cursor. A kill at any point therefore loses nothing and records
 /// nothing twice: a batch is there with its cursor or neither is.
 ///
+/// Then retro-match (``retroMatch(_:folders:target:policy:since:tenant:deadline:report:)``): the
+/// past mail of lead addresses added since the last run, found by the server's own search.
+///
 /// Failures are thrown as ``SyncFailure`` after the batches committed so far stay committed.
 struct MailboxSync: Sendable {
     let env: ServiceEnvironment
@@ -35,6 +38,8 @@ struct MailboxSync: Sendable {
         /// Bytes received and commands sent after login: the provider governor's count.
         var downloadedBytes: Int64 = 0
         var commands = 0
+        /// What retro-match did (``retroMatch(_:folders:target:policy:since:tenant:deadline:report:)``).
+        var retro = RetroReport()
     }
 
     /// - Parameter deadline: when the run's budget (``SyncSettings/runBudget``) runs out: every
@@ -57,11 +62,26 @@ struct MailboxSync: Sendable {
             let states = try await imap.status(list)
             let backfill = target.backfillSince ?? (now - settings.backfillWindow.microseconds)
             report.firstSync = target.cursors.isEmpty
+            if report.firstSync {
+                // Every folder is read from the backfill point with today's leads (looked up after
+                // this): what retro-match has queued so far is covered.
+                let mailboxID = target.mailbox.id
+                try await env.write(tenant, "the retro-match progress") { db in
+                    try RetroMatchStore.startAtHead(db, mailboxID: mailboxID)
+                }
+            }
+            var capReached = false
             for (index, folder) in list.enumerated() {
-                let capReached = try await syncFolder(
+                capReached = try await syncFolder(
                     imap, folder, status: index < states.count ? states[index] : nil, isSent: index > 0,
                     target: target, policy: policy, backfill: backfill, tenant: tenant, deadline: deadline, report: &report)
                 if capReached { break }
+            }
+            if !capReached {
+                try await retroMatch(
+                    imap, folders: list.enumerated().map { (folder: $0.element, isSent: $0.offset > 0) }, target: target, policy: policy,
+                    since: max(backfill, now - settings.backfillWindow.microseconds), tenant: tenant, deadline: deadline,
+                    report: &report)
             }
             report.roundTrips = imap.roundTrips - startTrips
             await imap.close()
@@ -135,56 +155,10 @@ struct MailboxSync: Sendable {
                 prefetch = index + 1 < chunks.count ? Task { [next = chunks[index + 1]] in
                     try await imap.fetchHeaders(uids: next, maxCommandLength: maxLength)
                 } : nil
-                var classified: [(FetchedHeader, MailClassification)] = []
-                var addresses: Set<String> = []
-                var keys: [String] = []
-                for header in headers {
-                    let classification = MailClassification.classify(header.envelope, inSentFolder: isSent, directory: target.directory)
-                    if case .candidate(let candidate) = classification {
-                        addresses.formUnion(candidate.lookupAddresses)
-                        keys.append(candidate.key)
-                    }
-                    classified.append((header, classification))
-                }
-                let now = env.clock.now()
-                let day = target.calendar.day(now)
-                let lookupAddresses = Array(addresses)
-                let lookupKeys = keys
-                let lookup = try await env.read(tenant, "the leads") { db in
-                    try SyncStore.lookup(db, mailboxID: mailbox.id, userID: mailbox.userId, day: day, addresses: lookupAddresses, keys: lookupKeys)
-                }
-                // Bodies only for mail that will be recorded today (the cap leaves the rest for later).
-                var allowance = policy.dailyCap > 0 ? max(0, policy.dailyCap - lookup.recordedToday) : Int.max
-                var wanted: [FetchedHeader] = []
-                var plans: [Plan] = []
-                for (header, classification) in classified {
-                    switch classification {
-                    case .unmatchable:
-                        report.unmatchable += 1
-                        plans.append(.skip(uid: header.uid))
-                    case .internalOnly:
-                        report.skippedInternal += 1
-                        plans.append(.skip(uid: header.uid))
-                    case .candidate(var candidate):
-                        var leads: [String] = []
-                        var matched: Set<String> = []
-                        for address in candidate.lookupAddresses {
-                            guard let found = lookup.leadsByAddress[address], !found.isEmpty else { continue }
-                            matched.insert(address)
-                            for lead in found where !leads.contains(lead) { leads.append(lead) }
-                        }
-                        guard !leads.isEmpty else { plans.append(.skip(uid: header.uid)); continue }
-                        // Shown on the timeline: the first 200 people, and always the leads it is
-                        // recorded for and the mailbox's own user.
-                        candidate.participants = MailParticipant.forDisplay(
-                            candidate.participants, keeping: matched.union(target.directory.ownerAddresses))
-                        plans.append(.record(header, candidate, leads: leads))
-                        if !lookup.alreadyRecorded.contains(candidate.key), allowance > 0 {
-                            allowance -= 1
-                            if header.size <= UInt64(settings.maxStoredMessageBytes) { wanted.append(header) }
-                        }
-                    }
-                }
+                let planned = try await plan(headers, isSent: isSent, target: target, policy: policy, tenant: tenant)
+                report.unmatchable += planned.unmatchable
+                report.skippedInternal += planned.skippedInternal
+                let (plans, wanted, now, day) = (planned.plans, planned.wanted, planned.now, planned.day)
                 if inFlight.count >= Self.batchesInFlight, try await settleOldest() {
                     await drain()
                     return true
@@ -198,12 +172,7 @@ struct MailboxSync: Sendable {
                 let environment = env
                 let previous = inFlight.last
                 inFlight.append(Task {
-                    var bodies: [UInt32: StoredBody] = [:]
-                    for group in bodyGroups {
-                        for (uid, raw) in try await imap.fetchBodies(announced: group, maxCommandLength: commandLength) {
-                            bodies[uid] = StoredBody(raw)
-                        }
-                    }
+                    let bodies = try await Self.fetchBodies(imap, groups: bodyGroups, maxCommandLength: commandLength)
                     let items = Self.items(batch, bodies: bodies, now: now, backfill: backfill)
                     if let previous {
                         guard let before = try await previous.value, !before.capReached else { return nil }
@@ -247,17 +216,105 @@ struct MailboxSync: Sendable {
         return false
     }
 
+    /// One batch decided before its bodies are fetched: what to do with each message, which
+    /// bodies to fetch, and the time and company day the lookup was made for.
+    struct BatchPlan: Sendable {
+        var plans: [Plan] = []
+        /// Bodies to fetch: mail not yet recorded by this mailbox, within today's cap, not too large.
+        var wanted: [FetchedHeader] = []
+        var now: Timestamp
+        var day: String
+        var unmatchable = 0
+        var skippedInternal = 0
+        /// Messages matching a lead (recorded, or already recorded and gaining leads).
+        var matched = 0
+    }
+
+    /// Classifies `headers`, looks their leads up in one read, and decides per message: skip, or
+    /// record for its leads (bodies only for mail that will be recorded today; the commit checks
+    /// the cap and what is already recorded again, inside its transaction).
+    func plan(
+        _ headers: [FetchedHeader], isSent: Bool, target: SyncTarget, policy: CompanySyncPolicy, tenant: TenantID
+    ) async throws -> BatchPlan {
+        var classified: [(FetchedHeader, MailClassification)] = []
+        var addresses: Set<String> = []
+        var keys: [String] = []
+        for header in headers {
+            let classification = MailClassification.classify(header.envelope, inSentFolder: isSent, directory: target.directory)
+            if case .candidate(let candidate) = classification {
+                addresses.formUnion(candidate.lookupAddresses)
+                keys.append(candidate.key)
+            }
+            classified.append((header, classification))
+        }
+        let mailbox = target.mailbox
+        let now = env.clock.now()
+        let day = target.calendar.day(now)
+        let lookupAddresses = Array(addresses)
+        let lookupKeys = keys
+        let lookup = try await env.read(tenant, "the leads") { db in
+            try SyncStore.lookup(db, mailboxID: mailbox.id, userID: mailbox.userId, day: day, addresses: lookupAddresses, keys: lookupKeys)
+        }
+        // Bodies only for mail that will be recorded today (the cap leaves the rest for later).
+        var allowance = policy.dailyCap > 0 ? max(0, policy.dailyCap - lookup.recordedToday) : Int.max
+        var batch = BatchPlan(now: now, day: day)
+        for (header, classification) in classified {
+            switch classification {
+            case .unmatchable:
+                batch.unmatchable += 1
+                batch.plans.append(.skip(uid: header.uid))
+            case .internalOnly:
+                batch.skippedInternal += 1
+                batch.plans.append(.skip(uid: header.uid))
+            case .candidate(var candidate):
+                var leads: [String] = []
+                var matched: Set<String> = []
+                for address in candidate.lookupAddresses {
+                    guard let found = lookup.leadsByAddress[address], !found.isEmpty else { continue }
+                    matched.insert(address)
+                    for lead in found where !leads.contains(lead) { leads.append(lead) }
+                }
+                guard !leads.isEmpty else { batch.plans.append(.skip(uid: header.uid)); continue }
+                // Shown on the timeline: the first 200 people, and always the leads it is
+                // recorded for and the mailbox's own user.
+                candidate.participants = MailParticipant.forDisplay(
+                    candidate.participants, keeping: matched.union(target.directory.ownerAddresses))
+                batch.plans.append(.record(header, candidate, leads: leads))
+                batch.matched += 1
+                if !lookup.alreadyRecorded.contains(candidate.key), allowance > 0 {
+                    allowance -= 1
+                    if header.size <= UInt64(settings.maxStoredMessageBytes) { batch.wanted.append(header) }
+                }
+            }
+        }
+        return batch
+    }
+
+    /// A batch's bodies, fetched in groups (``bodyGroups(_:maxBytes:)``), each compressed before
+    /// the next is fetched.
+    static func fetchBodies(
+        _ imap: IMAPConnection, groups: [[UInt32: UInt64]], maxCommandLength: Int
+    ) async throws -> [UInt32: StoredBody] {
+        var bodies: [UInt32: StoredBody] = [:]
+        for group in groups {
+            for (uid, raw) in try await imap.fetchBodies(announced: group, maxCommandLength: maxCommandLength) {
+                bodies[uid] = StoredBody(raw)
+            }
+        }
+        return bodies
+    }
+
     /// Batches whose bodies are being fetched, read or committed while the next is matched.
     static let batchesInFlight = 2
 
     /// What to do with one message of a batch, decided before its body is fetched.
-    private enum Plan: Sendable {
+    enum Plan: Sendable {
         case skip(uid: UInt32)
         case record(FetchedHeader, MailClassification.Candidate, leads: [String])
     }
 
     /// A fetched body as stored: its readable text and the raw message, both compressed.
-    private struct StoredBody: Sendable {
+    struct StoredBody: Sendable {
         var text: [UInt8]
         var raw: [UInt8]
 
@@ -292,7 +349,7 @@ struct MailboxSync: Sendable {
     /// (no body when it was not fetched: over the cap for today, too large, or already recorded).
     /// Each recorded mail's timeline date is its `Date:` header when sane, else its INTERNALDATE
     /// (``TimelineDate``).
-    private static func items(_ plans: [Plan], bodies: [UInt32: StoredBody], now: Timestamp, backfill: Int64) -> [SyncStore.Item] {
+    static func items(_ plans: [Plan], bodies: [UInt32: StoredBody], now: Timestamp, backfill: Int64) -> [SyncStore.Item] {
         plans.map { plan in
             switch plan {
             case .skip(let uid):

@@ -34,7 +34,7 @@ enum SyncOutcomeStore {
             try db.run("UPDATE mailboxes SET deferred_until = NULL, deferred_reason = '' WHERE id = ?", [.text(mailbox.id)])
         }
 
-        if succeeded, report.recorded > 0 || report.unmatchable > 0 || report.capReached || report.firstSync {
+        if succeeded, report.recorded > 0 || report.unmatchable > 0 || report.capReached || report.firstSync || report.retro.didWork {
             try SyncEventRecords.insert(
                 db, kind: .syncCompleted, mailboxID: mailbox.id, userID: mailbox.userId, status: decision.status,
                 emailsSynced: UInt32(clamping: report.recorded), detail: completionDetail(report), now: now)
@@ -92,10 +92,31 @@ enum SyncOutcomeStore {
         if report.unmatchable > 0 {
             parts.append("\(report.unmatchable) naming neither a sender nor a recipient could not be matched")
         }
+        if report.retro.didWork { parts.append(retroDetail(report.retro)) }
         if report.capReached {
             parts.append("the plan's daily limit is reached (\(report.recordedToday) today); the rest is recorded from tomorrow")
         }
         return parts.joined(separator: "; ")
+    }
+
+    /// Retro-match's progress, e.g. "retro-match: past mail searched for 20 new lead addresses
+    /// (2 searches): 3 emails found, 1 recorded, 2 timeline entries added to mail recorded before;
+    /// 480 addresses wait for the next runs".
+    static func retroDetail(_ retro: MailboxSync.RetroReport) -> String {
+        var text = "retro-match: past mail searched for \(retro.addresses) new lead address\(retro.addresses == 1 ? "" : "es")"
+            + " (\(retro.searches) search\(retro.searches == 1 ? "" : "es")): \(retro.matched) email\(retro.matched == 1 ? "" : "s") found,"
+            + " \(retro.recorded) recorded, \(retro.linked) timeline entr\(retro.linked == 1 ? "y" : "ies") added to mail recorded before"
+        if retro.unsearchable > 0 {
+            text += "; \(retro.unsearchable) address\(retro.unsearchable == 1 ? "" : "es") with characters IMAP search cannot carry safely"
+                + " (non-ASCII, quotes, backslashes) passed over: a Resync reaches their mail"
+        }
+        if let refused = retro.refused {
+            text += "; the server refused the search (\(refused)); it is tried again next run"
+        }
+        if retro.remaining > 0 {
+            text += "; \(retro.remaining) address\(retro.remaining == 1 ? "" : "es") wait for the next runs"
+        }
+        return text
     }
 
     static func transitionDetail(_ status: MailboxStatus, failure: Diagnosis?) -> String {

@@ -16,6 +16,9 @@ public struct SyncRunSummary: Sendable, Hashable {
     public var errorClass: String?
     /// Wall time of the run, from reading the mailbox to storing the outcome.
     public var duration: Duration
+    /// Retro-match `UID SEARCH` commands sent by this run (``SyncSettings/retroMatchSearchesPerRun``
+    /// bounds them).
+    public var retroSearches = 0
     /// The run stopped because its time budget (``SyncSettings/runBudget``) ran out.
     public var overBudget = false
 }

@@ -45,6 +45,18 @@ public struct SyncSettings: Sendable {
     /// fetched, so a batch holds one group's raw bytes at a time. The server's replies are held to
     /// the group's allowances (``IMAPReplyBudget/bodies(announced:)``). Default 32 MiB.
     public var maxBodyBytesPerFetch: Int = 32 << 20
+    /// Retro-match (``MailboxSync``, after each run's incremental pass): at most this many new lead
+    /// addresses per `UID SEARCH` (`OR FROM … TO … CC … BCC …` per address); a search also takes
+    /// fewer when its keys would pass 7,000 bytes (``IMAPAddressSearch/defaultMaxLength``).
+    /// Default 20.
+    public var retroMatchAddressesPerSearch: Int = 20
+    /// Retro-match: at most this many searches per run, over all folders synced (INBOX and the
+    /// sent folder: two per batch of addresses, so the default searches 20 batches, 400 addresses,
+    /// per run). A bulk import of thousands of leads is spread over the following runs. A search
+    /// in a large folder on a server without ESEARCH is sent as windows of 5,000 UIDs, pipelined,
+    /// and counts once here. Default 40; 0 turns retro-match off (a Resync still reaches
+    /// everything).
+    public var retroMatchSearchesPerRun: Int = 40
     /// Whether `start()` runs the background loop. Tests turn it off and call `runDue()` after
     /// moving their clock.
     public var runsInBackground: Bool = true

@@ -18,11 +18,7 @@ enum SyncStore {
         let users = try db.query("SELECT email FROM users").compactMap { $0[0].string }
         var owner = [mailbox.emailAddress, mailbox.username]
         if let email = try db.scalar("SELECT email FROM users WHERE id = ?", [.text(mailbox.userId)])?.string { owner.append(email) }
-        var cursors: [String: FolderCursor] = [:]
-        for cursor in try db.query("SELECT folder, uid_validity, highest_uid FROM folder_cursors WHERE mailbox_id = ?", [.text(mailboxID)]) {
-            cursors[cursor[0].string ?? ""] = FolderCursor(
-                uidValidity: UInt32(clamping: cursor[1].int64 ?? 0), highestUID: UInt32(clamping: cursor[2].int64 ?? 0))
-        }
+        let cursors = try cursors(db, mailboxID: mailboxID)
         return SyncTarget(
             mailbox: mailbox, sealedSecret: row[0].bytes,
             retry: RetryState(failingSince: row[1].int64, failedAttempts: Int(row[2].int64 ?? 0), exhausted: row[3].int64 == 1),
@@ -32,6 +28,16 @@ enum SyncStore {
                 preventInternalEmailSync: settings.preventInternalEmailSync),
             calendar: CompanyCalendar(identifier: settings.timeZone), cursors: cursors,
             usage: ProviderBudget.Usage(day: row[5].string ?? "", bytes: row[6].int64 ?? 0, commands: row[7].int64 ?? 0))
+    }
+
+    /// The mailbox's folder cursors by folder name.
+    static func cursors(_ db: SQLiteConnection, mailboxID: String) throws -> [String: FolderCursor] {
+        var cursors: [String: FolderCursor] = [:]
+        for cursor in try db.query("SELECT folder, uid_validity, highest_uid FROM folder_cursors WHERE mailbox_id = ?", [.text(mailboxID)]) {
+            cursors[cursor[0].string ?? ""] = FolderCursor(
+                uidValidity: UInt32(clamping: cursor[1].int64 ?? 0), highestUID: UInt32(clamping: cursor[2].int64 ?? 0))
+        }
+        return cursors
     }
 
     /// What the sync must know before fetching bodies: the leads behind `addresses`, their open
@@ -116,6 +122,15 @@ enum SyncStore {
         /// The daily cap stopped the batch before its end.
         var capReached = false
         var recordedToday = 0
+        /// Timeline entries added to mail this mailbox had already recorded (leads added since).
+        var linked = 0
+    }
+
+    /// What a retro-match batch moves instead of the folder cursor (``RetroMatch``).
+    struct RetroProgress: Sendable {
+        /// The mailbox's handled queue sequence moves here when the batch ends without reaching
+        /// the cap; nil: not the batch's last folder, nothing moves.
+        var handledSeq: Int64?
     }
 
     /// Records a batch and moves the folder's cursor, in the caller's one transaction.
@@ -124,9 +139,14 @@ enum SyncStore {
     /// counted again; it only gains entries for leads added since. When the user's recorded count for `day` reaches `dailyCap`
     /// (0: none), the batch stops there: the cursor stays before that mail, so it is recorded on a
     /// later day. Each recorded mail is one `EMAIL_RECORDED` event.
+    ///
+    /// With `retro` (a retro-match batch: UIDs at or below the cursor, found by searching for new
+    /// lead addresses) the folder cursor does not move; the mailbox's handled queue sequence
+    /// moves to `retro.handledSeq` unless the cap stopped the batch (then the same addresses are
+    /// searched again on a later day: deferred, not lost).
     static func commit(
         _ db: SQLiteConnection, mailbox: Mailbox, folder: String, uidValidity: UInt32, items: [Item],
-        dailyCap: Int, day: String, now: Int64
+        dailyCap: Int, day: String, now: Int64, retro: RetroProgress? = nil
     ) throws -> BatchResult {
         var result = BatchResult()
         var count = try recordedToday(db, userID: mailbox.userId, day: day)
@@ -149,7 +169,7 @@ enum SyncStore {
                 } else {
                     // Seen before (a rescan or resync): leads added since then get their entries;
                     // nothing is counted or announced again.
-                    try linkLeads(db, mail, mailbox: mailbox)
+                    result.linked += try linkLeads(db, mail, mailbox: mailbox)
                 }
                 result.through = uid
             }
@@ -162,7 +182,9 @@ enum SyncStore {
                 """, [.text(mailbox.userId), .text(day), .integer(Int64(count))])
         }
         try db.run("UPDATE mailboxes SET synced_today = ? WHERE id = ?", [.integer(Int64(count)), .text(mailbox.id)])
-        if let through = result.through {
+        if let retro {
+            if !result.capReached, let handled = retro.handledSeq { try RetroMatchStore.setHandled(db, mailboxID: mailbox.id, handled) }
+        } else if let through = result.through {
             try setCursor(db, mailboxID: mailbox.id, folder: folder, FolderCursor(uidValidity: uidValidity, highestUID: through), now: now)
         }
         result.recordedToday = count
@@ -175,7 +197,7 @@ enum SyncStore {
             ON CONFLICT(message_key) DO UPDATE SET body_zlib = coalesce(body_zlib, excluded.body_zlib),
                 raw_zlib = coalesce(raw_zlib, excluded.raw_zlib)
             """, [.text(mail.key), mail.bodyText.map { .blob($0) } ?? .null, mail.raw.map { .blob($0) } ?? .null, .integer(mail.size)])
-        try linkLeads(db, mail, mailbox: mailbox)
+        _ = try linkLeads(db, mail, mailbox: mailbox)
         try db.run("INSERT INTO mailbox_messages(mailbox_id, message_key, folder, uid, recorded_at) VALUES (?, ?, ?, ?, ?)",
                    [.text(mailbox.id), .text(mail.key), .text(folder), .integer(Int64(uid)), .integer(now)])
         let leads = mail.leadIDs.count == 1 ? "lead \(mail.leadIDs[0])" : "\(mail.leadIDs.count) leads"
@@ -186,7 +208,10 @@ enum SyncStore {
 
     /// Puts the mail on each of its leads' timelines (one entry per lead and message, created if
     /// missing), held by this mailbox, linked to the lead's open opportunities. Idempotent.
-    private static func linkLeads(_ db: SQLiteConnection, _ mail: Mail, mailbox: Mailbox) throws {
+    /// Returns how many entries it created.
+    @discardableResult
+    private static func linkLeads(_ db: SQLiteConnection, _ mail: Mail, mailbox: Mailbox) throws -> Int {
+        var created = 0
         for leadID in mail.leadIDs {
             let entryID: String
             if let existing = try db.scalar(
@@ -194,6 +219,7 @@ enum SyncStore {
                 entryID = existing
             } else {
                 entryID = RowID.make()
+                created += 1
                 try db.run("""
                     INSERT INTO timeline_entries(id, lead_id, message_key, mailbox_id, user_id, subject, date, direction, date_source)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -213,6 +239,7 @@ enum SyncStore {
                 SELECT ?, id FROM opportunities WHERE lead_id = ? AND status = ?
                 """, [.text(entryID), .text(leadID), .integer(Int64(OpportunityStatus.open.rawValue))])
         }
+        return created
     }
 
     static func dateSource(_ source: TimelineDate.Source) -> TimelineDateSource {

@@ -22,9 +22,10 @@ struct SyncFixture: CompanyQueries {
     static func start(
         plan: Plan = .essential, leads: [(id: String, address: String)] = [], sync: SyncSettings = ServiceHarness.syncSettings(),
         dovecotUsers: [(name: String, password: String)] = [(name: "alice", password: SyncFixture.password)],
-        mailboxPassword: String = SyncFixture.password, configure: (inout ServerSettings) -> Void = { _ in }
+        mailboxPassword: String = SyncFixture.password, dovecotOptions: DovecotServer.Options = DovecotServer.Options(),
+        configure: (inout ServerSettings) -> Void = { _ in }
     ) async throws -> SyncFixture {
-        let dovecot = try await DovecotServer.start(users: dovecotUsers)
+        let dovecot = try await DovecotServer.start(users: dovecotUsers, options: dovecotOptions)
         do {
             let harness = try await ServiceHarness.start(sync: sync, configure: configure)
             let company = try await harness.makeCompany(plan: plan, domains: ["acme.example"])
@@ -106,11 +107,12 @@ extension SyncFixture {
     static func with(
         plan: Plan = .essential, leads: [(id: String, address: String)] = [], sync: SyncSettings = ServiceHarness.syncSettings(),
         dovecotUsers: [(name: String, password: String)] = [(name: "alice", password: SyncFixture.password)],
-        mailboxPassword: String = SyncFixture.password, configure: (inout ServerSettings) -> Void = { _ in },
-        _ body: (SyncFixture) async throws -> Void
+        mailboxPassword: String = SyncFixture.password, dovecotOptions: DovecotServer.Options = DovecotServer.Options(),
+        configure: (inout ServerSettings) -> Void = { _ in }, _ body: (SyncFixture) async throws -> Void
     ) async throws {
         let fixture = try await start(
-            plan: plan, leads: leads, sync: sync, dovecotUsers: dovecotUsers, mailboxPassword: mailboxPassword, configure: configure)
+            plan: plan, leads: leads, sync: sync, dovecotUsers: dovecotUsers, mailboxPassword: mailboxPassword,
+            dovecotOptions: dovecotOptions, configure: configure)
         do {
             try await body(fixture)
         } catch {
