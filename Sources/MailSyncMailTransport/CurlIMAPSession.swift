@@ -67,9 +67,6 @@ final class CurlIMAPSession: @unchecked Sendable {
     /// Bytes read from the server and commands sent since connect (after login); read from any thread.
     let bytesReceived = Atomic<Int64>(0)
     let commandsSent = Atomic<Int>(0)
-    /// Past this many bytes received the connection fails with `.dailyLimitReached` (set per
-    /// batch by ``run(_:timeout:runDeadline:downloadLimit:budget:)``); nil: no limit.
-    private var downloadLimit: Int64?
     /// The redacted exchange so far, for the error of a failure (``IMAPExchangeLog``).
     private var exchange = IMAPExchangeLog()
     /// Read from any thread (``IMAPConnection/roundTrips``); written on the session's thread.
@@ -210,7 +207,8 @@ final class CurlIMAPSession: @unchecked Sendable {
         budget: IMAPReplyBudget = .standard
     ) -> Result<[[MailSyncIMAP.IMAPResponse]], IMAPConnectionError> {
         if let failed { return .failure(failed) }
-        self.downloadLimit = downloadLimit
+        // Checked before sending: a reply already asked for completes (so a batch in progress can
+        // commit), and the next command is not sent.
         if let downloadLimit, bytesReceived.load(ordering: .relaxed) >= downloadLimit {
             return .failure(broken(.connection(ConnectionFailure(
                 .dailyLimitReached, host: host, port: port, detail: "the mailbox's daily download budget for its provider is nearly used"))))
@@ -344,11 +342,7 @@ final class CurlIMAPSession: @unchecked Sendable {
         }
         if code == CURLE_OK && received > 0 {
             decoder.append(buffer[0..<received])
-            let total = bytesReceived.wrappingAdd(Int64(received), ordering: .relaxed).newValue
-            if let downloadLimit, total > downloadLimit {
-                throw broken(.connection(ConnectionFailure(
-                    .dailyLimitReached, host: host, port: port, detail: "the mailbox's daily download budget for its provider is nearly used")))
-            }
+            bytesReceived.wrappingAdd(Int64(received), ordering: .relaxed)
             // Bytes read while our commands are still being sent are framed (and charged) only
             // later: never let them pile up past what the command may receive at all.
             let limit = replyBudget.budget.maxBytes

@@ -74,9 +74,11 @@ public final class IMAPConnection: @unchecked Sendable {
     private let deadlineBox = Mutex<ContinuousClock.Instant?>(nil)
     private let downloadLimitBox = Mutex<Int64?>(nil)
 
-    /// How many bytes (``bytesReceived``) this connection may receive in all: past it, the
-    /// command waiting fails with ``ConnectionFailure/Kind/dailyLimitReached`` and the connection
-    /// is unusable (a sync's share of the provider's daily download limit). Default nil: none.
+    /// How many bytes (``bytesReceived``) this connection may receive in all: once reached, the
+    /// next command is not sent but fails with ``ConnectionFailure/Kind/dailyLimitReached`` and
+    /// the connection is unusable (a sync's share of the provider's daily download limit). A
+    /// reply already asked for completes, so the limit can be passed by up to one command's reply
+    /// (bounded by its ``IMAPReplyBudget``). Default nil: none.
     public var downloadLimit: Int64? {
         get { downloadLimitBox.withLock { $0 } }
         set { downloadLimitBox.withLock { $0 = newValue } }
