@@ -1708,6 +1708,9 @@ public struct Mailbox: Message {
     /// run, against the provider's daily limits (the count starts over with each UTC day).
     public var downloadedBytesToday: UInt64 = 0
     public var commandsToday: UInt32 = 0
+    /// Smart Mails sent through the mailbox on that UTC day, against the provider's daily send
+    /// limit.
+    public var sendsToday: UInt32 = 0
     /// Fields this build does not know, kept so they survive a round trip.
     public var unknownFields = UnknownFields()
 
@@ -1733,6 +1736,7 @@ public struct Mailbox: Message {
             case 15: self.deferredReason = try reader.readString(field: field, wireType: wireType)
             case 16: self.downloadedBytesToday = try reader.readUInt64(field: field, wireType: wireType)
             case 17: self.commandsToday = try reader.readUInt32(field: field, wireType: wireType)
+            case 18: self.sendsToday = try reader.readUInt32(field: field, wireType: wireType)
             default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
             }
         }
@@ -1756,6 +1760,7 @@ public struct Mailbox: Message {
         if !self.deferredReason.isEmpty { writer.writeString(self.deferredReason, field: 15) }
         if self.downloadedBytesToday != 0 { writer.writeUInt64(self.downloadedBytesToday, field: 16) }
         if self.commandsToday != 0 { writer.writeUInt32(self.commandsToday, field: 17) }
+        if self.sendsToday != 0 { writer.writeUInt32(self.sendsToday, field: 18) }
         writer.writeUnknownFields(self.unknownFields)
     }
 

@@ -34,6 +34,8 @@ public struct ProviderSettings: Codable, Sendable, Equatable {
     public var dailyDownloadBytes: Int64?
     /// The provider's daily command limit per mailbox; 0: none.
     public var dailyCommands: Int64?
+    /// The provider's daily sending limit per mailbox, in messages (Gmail: 500); 0: none.
+    public var dailySends: Int64?
 
     public init() {}
 }
@@ -93,6 +95,10 @@ extension ServerSettings {
             if let bytes = entry.dailyDownloadBytes {
                 guard bytes >= 0 else { throw SettingsError("providers.\(name).dailyDownloadBytes must be 0 (no limit) or more, got \(bytes)") }
                 preset.dailyDownloadBytes = bytes == 0 ? nil : bytes
+            }
+            if let sends = entry.dailySends {
+                guard sends >= 0 else { throw SettingsError("providers.\(name).dailySends must be 0 (no limit) or more, got \(sends)") }
+                preset.dailySends = sends == 0 ? nil : sends
             }
             if let commands = entry.dailyCommands {
                 guard commands >= 0 else { throw SettingsError("providers.\(name).dailyCommands must be 0 (no limit) or more, got \(commands)") }

@@ -98,3 +98,35 @@ struct ProviderGovernorTests {
         }
     }
 }
+
+/// The governor's Smart Mail side: the provider's daily sending limit, through aiosmtpd.
+@Suite("Provider governor: daily sends", .timeLimit(.minutes(5)))
+struct ProviderSendLimitTests {
+    @Test("past 90% of the provider's daily send limit a Smart Mail is refused before any SMTP connection, with a retry after midnight UTC; the next day it goes")
+    func dailySends() async throws {
+        var limits = ProviderSettings()
+        limits.dailySends = 3  // 90%: two a day
+        try await SmartMailFixture.with(settings: { settings, _ in settings.providers = ["CUSTOM_IMAP": limits] }) { fixture in
+            for i in 0..<2 {
+                _ = try await fixture.company.admin.sendSmartMail(SmartMailFixture.request(subject: "Offer \(i)"))
+            }
+            #expect(try fixture.smtp.messages().count == 2)
+            let error = await #expect(throws: RPCError.self) {
+                _ = try await fixture.company.admin.sendSmartMail(SmartMailFixture.request(subject: "One too many"))
+            }
+            #expect(error?.code == .resourceExhausted)
+            #expect(error?.message.contains("provider allows 3 a day") == true, "\(error?.message ?? "")")
+            // 2026-09-21 14:13:20 UTC → midnight is 9 h 46 min 40 s away.
+            #expect(error?.trailers[Metadata.retryAfterKey] == "35200000", "\(String(describing: error?.trailers))")
+            #expect(try fixture.smtp.messages().count == 2, "nothing reached the SMTP server")
+            var get = GetMailboxStatusRequest()
+            get.mailboxId = fixture.mailboxID
+            #expect(try await fixture.company.admin.getMailboxStatus(get).mailbox.sendsToday == 2)
+
+            fixture.harness.clock.advance(seconds: 36_000)
+            _ = try await fixture.company.admin.sendSmartMail(SmartMailFixture.request(subject: "The next day"))
+            #expect(try fixture.smtp.messages().count == 3)
+            #expect(try await fixture.company.admin.getMailboxStatus(get).mailbox.sendsToday == 1)
+        }
+    }
+}

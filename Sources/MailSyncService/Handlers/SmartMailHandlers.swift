@@ -168,6 +168,7 @@ struct SmartMailHandlers: Sendable {
     ) async throws -> SendSmartMailResponse {
         let mailbox = plan.mailbox
         let userID = mailbox.userId
+        try await checkDailySends(mailbox, tenant: tenant)
         let credentials: SMTPSender.Credentials
         do {
             credentials = try await self.credentials(plan, subject: request.subject, tenant: tenant, context: context)
@@ -227,6 +228,7 @@ struct SmartMailHandlers: Sendable {
             response = try await env.write(tenant, "the Smart Mail's timeline entry") { [response] db in
                 var answer = response
                 answer.timelineEntryId = try SmartMailRecords.record(db, sent, now: now) ?? ""
+                try Self.countSend(db, mailboxID: mailbox.id, day: ProviderBudget.utcDay(now))
                 if !key.isEmpty { try SmartMailSends.complete(db, userID: userID, key: key, response: answer) }
                 return answer
             }
@@ -247,6 +249,36 @@ struct SmartMailHandlers: Sendable {
     }
 
     // MARK: - Steps
+
+    /// Refuses (`resource exhausted`, retry after the next UTC midnight) a send past 90% of the
+    /// provider's daily sending limit for the mailbox (``ProviderBudget/sendRefusal(sent:)``).
+    private func checkDailySends(_ mailbox: Mailbox, tenant: TenantID) async throws {
+        guard let budget = env.providers.preset(mailbox.provider)?.budget, budget.dailySends != nil else { return }
+        let now = env.clock.now().microsecondsSinceEpoch
+        let today = ProviderBudget.utcDay(now)
+        let id = mailbox.id
+        let sent = try await env.read(tenant, "the mailbox's sends today") { db in
+            try db.query("SELECT usage_day, usage_sends FROM mailboxes WHERE id = ?", [.text(id)]).first.map { row in
+                row[0].string == today ? row[1].int64 ?? 0 : 0
+            } ?? 0
+        }
+        guard let why = budget.sendRefusal(sent: sent) else { return }
+        let wait = ProviderBudget.startOfNextUTCDay(after: now) - now
+        throw Unsent(status: RPCError(
+            .resourceExhausted, "the Smart Mail was not sent: \(why); send it after midnight UTC, or from another mailbox",
+            trailers: [Metadata.retryAfterKey: String(max(1, wait / 1000))]))
+    }
+
+    /// One more Smart Mail sent through the mailbox on `day` (a new day starts the counts over).
+    static func countSend(_ db: SQLiteConnection, mailboxID: String, day: String) throws {
+        try db.run("""
+            UPDATE mailboxes SET usage_sends = CASE WHEN usage_day = ? THEN usage_sends + 1 ELSE 1 END,
+                usage_bytes = CASE WHEN usage_day = ? THEN usage_bytes ELSE 0 END,
+                usage_commands = CASE WHEN usage_day = ? THEN usage_commands ELSE 0 END,
+                usage_day = ?
+            WHERE id = ?
+            """, [.text(day), .text(day), .text(day), .text(day), .text(mailboxID)])
+    }
 
     static func validate(_ request: SendSmartMailRequest) throws {
         try Validate.identifier(request.leadId, "lead_id")

@@ -12,7 +12,7 @@ enum MailboxRecords {
     static let columns = """
         id, user_id, email_address, provider, auth_method, imap_host, imap_port, imap_security, \
         smtp_host, smtp_port, smtp_security, username, status, status_since, last_synced_at, synced_today, \
-        created_at, disabled_at, deferred_until, deferred_reason, usage_day, usage_bytes, usage_commands
+        created_at, disabled_at, deferred_until, deferred_reason, usage_day, usage_bytes, usage_commands, usage_sends
         """
 
     /// Statuses that occupy a place under the company's mailbox sync limit: mailboxes being synced
@@ -45,6 +45,7 @@ enum MailboxRecords {
         // Usage on the UTC day of the last run (row[20]).
         mailbox.downloadedBytesToday = UInt64(clamping: row[21].int64 ?? 0)
         mailbox.commandsToday = UInt32(clamping: row[22].int64 ?? 0)
+        mailbox.sendsToday = UInt32(clamping: row[23].int64 ?? 0)
         return mailbox
     }
 

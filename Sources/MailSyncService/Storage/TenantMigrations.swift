@@ -227,5 +227,8 @@ enum TenantMigrations {
                 queued_at INTEGER NOT NULL);
             ALTER TABLE mailboxes ADD COLUMN retro_handled INTEGER NOT NULL DEFAULT 0;
             """),
+        Migration(version: 11, name: "the provider governor: Smart Mails sent per UTC day", sql: """
+            ALTER TABLE mailboxes ADD COLUMN usage_sends INTEGER NOT NULL DEFAULT 0;
+            """),
     ]
 }

@@ -25,8 +25,13 @@ struct ProviderPreset: Sendable, Hashable {
     /// others publish no figure (nil), and their throttling answers are the signal instead.
     var dailyDownloadBytes: Int64? = nil
     var dailyCommands: Int64? = nil
+    /// Gmail: 500 messages a day (Google Workspace accounts may send more: raise it per
+    /// deployment); Microsoft 365: 10,000 recipients a day, counted here as messages.
+    var dailySends: Int64? = nil
 
-    var budget: ProviderBudget { ProviderBudget(dailyDownloadBytes: dailyDownloadBytes, dailyCommands: dailyCommands) }
+    var budget: ProviderBudget {
+        ProviderBudget(dailyDownloadBytes: dailyDownloadBytes, dailyCommands: dailyCommands, dailySends: dailySends)
+    }
 
     /// The default preset for `provider`, or nil for `UNSPECIFIED` and values this build does not
     /// know. The server uses ``ProviderTable`` instead, which applies the config's overrides.
@@ -46,7 +51,7 @@ struct ProviderPreset: Sendable, Hashable {
                 scopes: ["https://mail.google.com/", "openid", "email"],
                 userinfoEndpoint: "https://openidconnect.googleapis.com/v1/userinfo",
                 // A refresh token only comes with offline access, and again only with consent.
-                extraAuthorizationParameters: [("access_type", "offline"), ("prompt", "consent")]), dailyDownloadBytes: 2_500_000_000),
+                extraAuthorizationParameters: [("access_type", "offline"), ("prompt", "consent")]), dailyDownloadBytes: 2_500_000_000, dailySends: 500),
         ProviderPreset(
             provider: .microsoft365,
             imap: endpoint("outlook.office365.com", 993, .tls), smtp: endpoint("smtp.office365.com", 587, .starttls),
@@ -61,7 +66,7 @@ struct ProviderPreset: Sendable, Hashable {
                 // None: Microsoft's userinfo is a Graph endpoint, and these access tokens are for
                 // Outlook. With `openid` its token answer always carries the ID token.
                 userinfoEndpoint: nil,
-                extraAuthorizationParameters: [])),
+                extraAuthorizationParameters: []), dailySends: 10_000),
         ProviderPreset(
             provider: .godaddy,
             imap: endpoint("imap.secureserver.net", 993, .tls), smtp: endpoint("smtpout.secureserver.net", 465, .tls),

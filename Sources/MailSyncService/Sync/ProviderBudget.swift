@@ -13,6 +13,8 @@ struct ProviderBudget: Sendable, Equatable {
     var dailyDownloadBytes: Int64?
     /// Commands a mailbox may send per day; nil: no limit known.
     var dailyCommands: Int64?
+    /// Messages a mailbox may send per day through the provider's SMTP server; nil: none known.
+    var dailySends: Int64?
 
     /// The share of a limit the governor lets a mailbox use. Default 0.9.
     static let margin = 0.9
@@ -51,6 +53,12 @@ struct ProviderBudget: Sendable, Equatable {
             return "\(usage.commands) of the provider's \(limit) daily commands used"
         }
         return nil
+    }
+
+    /// Why a Smart Mail may not go out today, with `sent` already sent on this UTC day; nil: it may.
+    func sendRefusal(sent: Int64) -> String? {
+        guard let limit = dailySends, sent >= Int64(Double(limit) * Self.margin) else { return nil }
+        return "\(sent) Smart Mails went out through this mailbox today (UTC), and its provider allows \(limit) a day; Mail Sync stops at 90% so the provider does not lock the account"
     }
 
     static func megabytes(_ bytes: Int64) -> String {

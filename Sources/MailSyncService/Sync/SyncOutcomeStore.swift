@@ -17,8 +17,11 @@ enum SyncOutcomeStore {
         guard let mailbox = try MailboxRecords.find(db, id: mailboxID) else { return [] }
         if let failure { try logError(db, mailbox: mailbox, failure, exchange: exchange, now: now) }
         if let usage {
-            try db.run("UPDATE mailboxes SET usage_day = ?, usage_bytes = ?, usage_commands = ? WHERE id = ?",
-                       [.text(usage.day), .integer(usage.bytes), .integer(usage.commands), .text(mailbox.id)])
+            // Smart Mails sent meanwhile count on (the same day) or start over (a new day).
+            try db.run("""
+                UPDATE mailboxes SET usage_sends = CASE WHEN usage_day = ? THEN usage_sends ELSE 0 END,
+                    usage_day = ?, usage_bytes = ?, usage_commands = ? WHERE id = ?
+                """, [.text(usage.day), .text(usage.day), .integer(usage.bytes), .integer(usage.commands), .text(mailbox.id)])
         }
         guard mailbox.status == .enabled || mailbox.status == .error else { return [] }
         // The provider's hold: shown on the mailbox and as an event, never as an error. A run
