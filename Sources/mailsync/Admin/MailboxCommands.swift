@@ -51,7 +51,11 @@ struct MailboxesCommand: AsyncParsableCommand {
                 ("since", response.mailbox.statusSince.text),
                 ("last sync", response.mailbox.lastSyncedAt?.text ?? "-"),
                 ("synced today", "\(response.mailbox.syncedToday)"),
+                ("provider use (UTC day)", "\(response.mailbox.downloadedBytesToday) bytes, \(response.mailbox.commandsToday) commands, \(response.mailbox.sendsToday) sent"),
             ]
+            if let until = response.mailbox.deferredUntil {
+                pairs += [("held back until", until.text), ("why", response.mailbox.deferredReason)]
+            }
             if let error = response.lastError {
                 pairs += [("error", error.serverText), ("fix", error.fixHint), ("seen", "\(error.count)× since \(error.firstSeen.text)")]
             }
