@@ -41,10 +41,18 @@ struct PersistenceTests {
         let tenant = TenantID(validating: company.id)!
         let path = DataDirectory(harness.dataDirectory).tenantDatabasePath(tenant)
         let db = try SQLiteConnection(path: path, mode: .open)
-        // Undo versions 6, 5, 4, 3 and 2 (create calls' idempotency keys, OAuth sign-ins in
-        // progress, Smart Mail idempotency keys, the sync engine's tables and columns, the folder
-        // cursors).
+        // Undo versions 11 to 2 (Smart Mails sent per day, the retro-match queue, the provider
+        // governor's usage, error exchanges, timeline date sources, create calls' idempotency
+        // keys, OAuth sign-ins in progress, Smart Mail idempotency keys, the sync engine's tables
+        // and columns, the folder cursors).
         try db.execute("""
+            ALTER TABLE mailboxes DROP COLUMN usage_sends;
+            DROP TABLE retro_queue; ALTER TABLE mailboxes DROP COLUMN retro_handled;
+            ALTER TABLE mailboxes DROP COLUMN usage_day; ALTER TABLE mailboxes DROP COLUMN usage_bytes;
+            ALTER TABLE mailboxes DROP COLUMN usage_commands; ALTER TABLE mailboxes DROP COLUMN deferred_until;
+            ALTER TABLE mailboxes DROP COLUMN deferred_reason;
+            ALTER TABLE error_log DROP COLUMN exchange;
+            ALTER TABLE timeline_entries DROP COLUMN date_source;
             DROP TABLE idempotent_requests;
             DROP TABLE oauth_states; DROP TABLE smart_mail_sends;
             DROP INDEX mailboxes_next_sync; DROP INDEX timeline_lead_message;

@@ -7,9 +7,11 @@ import Testing
 /// Taking access away takes it away now: open streams end, the auth cache does not outlive a key.
 @Suite("Revocation ends access at once", .timeLimit(.minutes(2)))
 struct RevocationTests {
-    /// How long a stream may go on after access was taken away: "within a second", with room for
-    /// a loaded 2-core machine.
-    static let bound: Duration = .seconds(3)
+    /// How long a stream may go on after access was taken away: "within a second" (expiry is
+    /// checked every second), with room for a loaded 2-core machine running every other suite
+    /// (3 s was seen to be too little), and still far below the 30 s an auth cache used to keep a
+    /// key alive, so that regression fails.
+    static let bound: Duration = .seconds(10)
 
     /// Waits for the stream to end with an error; returns it and how long it took.
     static func end(of stream: ResponseStream<SyncEvent>) async -> (RPCError?, Duration) {

@@ -54,7 +54,7 @@ struct AcceptedSchemaTests {
         #expect(scoped == [
             "CreateMailboxConnection", "UpdateMailboxCredentials", "GetMailboxStatus", "ListMailboxes", "DisableMailbox",
             "SyncNow", "Resync", "StartOAuthConnection", "CompleteOAuthConnection", "ListSyncEvents", "WatchSyncEvents",
-            "ListErrorLog", "ListLeadTimeline",
+            "ListErrorLog", "ListLeadTimeline", "TestMailboxConnection",
         ])
         for rpc in rpcs where rpc.manageOthers != nil {
             #expect(rpc.manageOthers?.map(\.name) == ["administrator", "company_manager"], "\(rpc.name)")
