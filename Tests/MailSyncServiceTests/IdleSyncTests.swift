@@ -169,4 +169,46 @@ struct IdleSyncTests {
             #expect(await setup.scheduler.isWatched(tenant: try #require(TenantID(validating: setup.company.id)), mailboxID: setup.mailboxID) == false)
         }
     }
+
+    @Test("Dovecot killed and restarted: the watcher connects again after its backoff, and new mail arrives within seconds")
+    func reconnectsAfterServerRestart() async throws {
+        try await Self.with(sync: Self.settings()) { setup in
+            try await setup.firstRunsDone()
+            // Killed only once the run the watcher asked for on connecting is over: a run that
+            // fails ends the watcher (the mailbox then polls on its retry schedule, and is
+            // watched again after a success), which is not what this test is about.
+            try await waitUntil(.seconds(15)) {
+                let runs = await setup.scheduler.recentRuns
+                return runs.count >= 2 && runs.allSatisfy(\.succeeded)
+            }
+            try await waitUntil(.seconds(15)) { await setup.scheduler.idlingWatcherCount == 1 }
+            await setup.dovecot.kill()
+            try await setup.dovecot.restart()
+            try await setup.deliver(subject: "after the restart")
+            // Backoff 1 s, 2 s, 4 s while the server is down; then login, EXAMINE, a wake.
+            try await waitUntil(.seconds(30)) { try await setup.timeline(Self.lead.id).count == 1 }
+            try await waitUntil(.seconds(15)) { await setup.scheduler.idlingWatcherCount == 1 }
+            #expect(await setup.scheduler.idleWatcherCount == 1)
+        }
+    }
+
+    @Test("a server that does not advertise IDLE: the watcher ends after one look, the mailbox keeps polling and is not watched again")
+    func serverWithoutIdleFallsBack() async throws {
+        var sync = Self.settings()
+        sync.runsInBackground = false
+        try await HostileMailboxFixture.with(mode: .wellBehaved, messages: [], sync: sync) { fixture in
+            let scheduler = try #require(fixture.harness.server.scheduler)
+            #expect(await fixture.harness.runSyncs() == 1)
+            #expect(fixture.server.logins >= 1)
+            // The watcher's one login, its CAPABILITY without IDLE, and its end.
+            try await waitUntil(.seconds(15)) {
+                let watchers = await scheduler.idleWatcherCount
+                return fixture.server.logins == 2 && watchers == 0
+            }
+            #expect(await fixture.advanceAndSync(seconds: 3700) == 1)
+            #expect(await scheduler.recentRuns.last?.succeeded == true)
+            #expect(await scheduler.idleWatcherCount == 0)
+            #expect(fixture.server.logins == 3, "only the poll logged in again")
+        }
+    }
 }
