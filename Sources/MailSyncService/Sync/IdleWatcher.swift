@@ -8,7 +8,8 @@ import MailSyncStorage
 /// (``MailboxSync/login(tenant:target:)``), checks that the server advertises `IDLE`, `EXAMINE`s
 /// the INBOX, asks for a run once (mail may have come since the last poll), then idles,
 /// re-issuing the IDLE every ``SyncSettings/idleRenewal`` and asking for a run whenever the
-/// server reports a change. Nothing is recorded here: the run is the scheduler's normal one.
+/// server reports a change (at most one per ``SyncSettings/idleMinimumWakeInterval``). Nothing
+/// is recorded here: the run is the scheduler's normal one.
 ///
 /// Ends (for good; the mailbox keeps polling) when its task is cancelled, when the mailbox is no
 /// longer enabled, when the server does not offer IDLE or refuses it, or on a login the server
@@ -94,12 +95,21 @@ struct IdleWatcher: Sendable {
             }
             _ = try await imap.examine(.inbox)
             await wake()
+            var lastWake = ContinuousClock.now
             await idling(true)
             while !Task.isCancelled {
                 let result = try await imap.idle(for: settings.idleRenewal)
                 idled = true
                 switch result.end {
-                case .changed: await wake()
+                case .changed:
+                    // A server reporting changes without pause gets a run per interval, not a
+                    // run per report; what came meanwhile is reported when the IDLE resumes.
+                    let next = lastWake + settings.idleMinimumWakeInterval
+                    if next > ContinuousClock.now {
+                        do { try await Task.sleep(until: next, clock: .continuous) } catch { return .stop }
+                    }
+                    lastWake = ContinuousClock.now
+                    await wake()
                 case .timedOut: continue
                 case .cancelled: return .stop
                 }

@@ -66,6 +66,10 @@ public struct SyncSettings: Sendable {
     /// How long one IDLE waits before it is ended (`DONE`) and issued again. Default 25 minutes,
     /// under the 29 minutes after which RFC 2177 lets servers drop an idle client.
     public var idleRenewal: Duration = .seconds(25 * 60)
+    /// Shortest time between two runs a watcher asks for. Default 2 s: mail arriving in a burst
+    /// (or a server reporting changes without pause) costs one run per interval, never a run per
+    /// report; polling's interval and provider floors do not apply to these runs.
+    public var idleMinimumWakeInterval: Duration = .seconds(2)
     /// Longest wait before a watcher whose connection failed connects again; waits start at
     /// 1 s and double per failure in a row. Default 5 minutes.
     public var idleMaxBackoff: Duration = .seconds(300)
