@@ -211,4 +211,30 @@ struct IdleSyncTests {
             #expect(fixture.server.logins == 3, "only the poll logged in again")
         }
     }
+
+    @Test("after a restart, an ENABLED mailbox is watched at once, without waiting for its next poll")
+    func restartResumesWatching() async throws {
+        let sync = Self.settings()
+        try await Self.with(sync: sync) { setup in
+            try await setup.firstRunsDone()
+            try await waitUntil(.seconds(15)) { await setup.scheduler.idlingWatcherCount == 1 }
+            await setup.harness.stop(keepData: true)
+
+            // Same data, same clock reading: the next poll is an hour away.
+            let restarted = try await ServiceHarness.start(dataDirectory: setup.harness.dataDirectory, sync: sync)
+            do {
+                let scheduler = try #require(restarted.server.scheduler)
+                try await waitUntil(.seconds(15)) { await scheduler.idlingWatcherCount == 1 }
+                try await setup.deliver(subject: "after the restart")
+                var request = ListLeadTimelineRequest()
+                request.leadId = Self.lead.id
+                let admin = restarted.client(key: setup.company.adminKey)
+                try await waitUntil(.seconds(15)) { try await admin.listLeadTimeline(request).entries.count == 1 }
+            } catch {
+                await restarted.stop()
+                throw error
+            }
+            await restarted.stop()
+        }
+    }
 }

@@ -5,7 +5,8 @@ import MailSyncStorage
 
 /// The IMAP IDLE watchers of the whole server (``IdleWatcher``), held within ``IdleBounds``.
 ///
-/// The scheduler calls ``ensure(tenant:mailboxID:)`` after each successful run that did not
+/// The scheduler calls ``ensure(tenant:mailboxID:)`` for each `ENABLED` mailbox when it reads a
+/// company's schedule (at start and on every change) and after each successful run that did not
 /// reach the daily cap, ``stop(tenant:mailboxID:)`` after any other outcome, and
 /// ``retain(tenant:mailboxIDs:)`` when a company's schedule is reread (disabled or deleted
 /// mailboxes lose their watcher). A mailbox past a bound keeps polling and is considered again
@@ -59,7 +60,7 @@ actor IdleWatchers {
     /// Starts a watcher for the mailbox unless it has one, IDLE is off, or a bound refuses it.
     func ensure(tenant: TenantID, mailboxID: String) async {
         let key = Key(tenant: tenant, mailboxID: mailboxID)
-        guard settings.idleEnabled, !stopped, entries[key] == nil, let wake else { return }
+        guard settings.idleEnabled, !stopped, entries[key] == nil, entries.count < bounds.maxTotal, let wake else { return }
         let host: String
         do {
             guard let target = try await env.read(tenant, "the mailbox", { try SyncStore.target($0, mailboxID: mailboxID) }),

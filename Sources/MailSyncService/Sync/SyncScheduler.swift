@@ -13,8 +13,8 @@ import MailSyncStorage
 /// production. Each mailbox runs at most once at a time; libcurl and SQLite work happens on their
 /// own threads, never on the cooperative pool.
 ///
-/// With ``SyncSettings/idleEnabled``, mailboxes whose last run succeeded are also watched with
-/// IMAP IDLE (``IdleWatchers``); a watcher that sees new mail calls ``wake(tenant:mailboxID:)``,
+/// With ``SyncSettings/idleEnabled``, mailboxes that are `ENABLED` (read at start and on every
+/// schedule change) or whose last run succeeded are also watched with IMAP IDLE (``IdleWatchers``); a watcher that sees new mail calls ``wake(tenant:mailboxID:)``,
 /// which makes the mailbox due at once for the same run as a poll (same slots, same exactly-once
 /// batches; the poll interval and provider floors are not consulted for it).
 public actor SyncScheduler {
@@ -201,15 +201,15 @@ public actor SyncScheduler {
 
     /// Replaces the tenant's entries with its database's `next_sync_at` values.
     private func reload(_ tenant: TenantID) async {
-        let rows: [(String, Int64)]
+        let rows: [(String, Int64, Bool)]
         do {
             rows = try await env.tenants.withTenant(tenant) { lease in
                 try await lease.read { db in
                     try db.query("""
-                        SELECT id, next_sync_at FROM mailboxes
+                        SELECT id, next_sync_at, status FROM mailboxes
                         WHERE disabled_at IS NULL AND next_sync_at IS NOT NULL AND status IN (?, ?)
                         """, [.integer(Int64(MailboxStatus.enabled.rawValue)), .integer(Int64(MailboxStatus.error.rawValue))])
-                        .map { ($0[0].string ?? "", $0[1].int64 ?? 0) }
+                        .map { ($0[0].string ?? "", $0[1].int64 ?? 0, $0[2].int64 == Int64(MailboxStatus.enabled.rawValue)) }
                 }
             }
         } catch {
@@ -217,12 +217,19 @@ public actor SyncScheduler {
             return
         }
         for key in due.keys where key.tenant == tenant && !running.contains(key) { due[key] = nil }
-        for (id, next) in rows {
+        for (id, next, _) in rows {
             let key = Key(tenant: tenant, mailboxID: id)
             if !running.contains(key) { due[key] = next }
         }
         woken = woken.filter { $0.tenant != tenant || due[$0] != nil }
         // Disabled, failing for good, or deleted: their watchers end.
         await watchers.retain(tenant: tenant, mailboxIDs: Set(rows.map(\.0)))
+        // Healthy ones are watched without waiting for their next poll (after a restart, or a
+        // new mailbox), in the background: a company with thousands must not hold the loop.
+        if settings.idleEnabled {
+            let healthy = rows.filter(\.2).map(\.0)
+            let watchers = self.watchers
+            Task { for id in healthy { await watchers.ensure(tenant: tenant, mailboxID: id) } }
+        }
     }
 }
