@@ -17,11 +17,13 @@ struct SyncCrashTests {
         let process = Process()
         let port: Int
 
-        init(dataDirectory: String) throws {
+        /// Small batches by default: many commits, so the kill lands between two of them.
+        static let defaultSettings = #"{"syncBatchSize": 25, "outboundAllow": ["127.0.0.1"]}"#
+
+        init(dataDirectory: String, settings: String = ServeProcess.defaultSettings) throws {
             port = try DovecotServer.freePort()
-            // Small batches: many commits, so the kill lands between two of them.
             let config = dataDirectory + "-serve.json"
-            try Data(#"{"syncBatchSize": 25, "outboundAllow": ["127.0.0.1"]}"#.utf8).write(to: URL(fileURLWithPath: config))
+            try Data(settings.utf8).write(to: URL(fileURLWithPath: config))
             process.executableURL = CommandRunner.binary
             process.arguments = ["serve", "--config", config, "--listen", "127.0.0.1:\(port)", "--data-dir", dataDirectory, "--log-level", "error"]
             process.standardOutput = FileHandle.nullDevice
