@@ -56,7 +56,7 @@ public struct SyncSettings: Sendable {
     /// ``runsInBackground`` for new mail to be synced at once.
     public var idleEnabled: Bool = false
     /// IDLE connections held at once by the whole server. Default 500 (each holds a socket and a
-    /// thread; about 0.3 MiB resident per watched mailbox, docs/benchmarks.md).
+    /// thread; about 0.11 MiB resident per watched mailbox, docs/benchmarks.md).
     public var maxIdleConnections: Int = 500
     /// IDLE connections held at once for one company's mailboxes. Default 50.
     public var maxIdleConnectionsPerCompany: Int = 50
