@@ -46,6 +46,8 @@ extension CurlIMAPSession {
             while state.end == nil {
                 if let response = try nextResponse(budget: budget, what: "IDLE") {
                     try take(response, into: &state)
+                    // The server ended the IDLE on its own: no DONE is owed.
+                    if let completion = state.completion { return finished(completion, state) }
                     continue
                 }
                 // TLS may hold decrypted bytes the socket no longer shows: read before polling.
@@ -109,15 +111,18 @@ extension CurlIMAPSession {
     }
 
     private func finished(_ completion: StatusResponse, _ state: IdleState) -> Result<IdleResult, IMAPConnectionError> {
-        guard completion.condition == .ok else {
+        guard completion.condition == .ok, state.idling else {
+            // A completion without the `+` first breaks RFC 2177: taken as a refusal, or a
+            // caller re-issuing the IDLE would spin on a server that completes it at once.
+            let text = completion.condition == .ok ? "completed IDLE without idling (no \"+\")" : Self.respText(completion)
             let imap = MailSyncErrors.IMAPResponse(
-                status: completion.condition == .no ? .no : .bad, text: Self.respText(completion), phase: .idle, tag: state.tag)
+                status: completion.condition == .no ? .no : .bad, text: text, phase: .idle, tag: state.tag)
             var error = IMAPConnectionError(.imap(imap), responses: state.changes)
             error.exchange = exchange.lines
             return .failure(error)
         }
-        // A server that completes IDLE before `DONE` (allowed when it stops idling on its own)
-        // ends the wait as if the time had passed: the caller re-issues it.
+        // A server that completes IDLE before `DONE` (it stopped idling on its own) ends the wait
+        // as if the time had passed: the caller re-issues it.
         return .success(IdleResult(end: state.end ?? .timedOut, changes: state.changes))
     }
 

@@ -16,8 +16,11 @@ extension IMAPConnection {
     ///   so the cooperative pool never blocks.
     /// - What the server sends meanwhile is held to `budget` (default ``IMAPReplyBudget/idle``).
     ///
-    /// Throws ``IMAPConnectionError``: a `NO`/`BAD` to IDLE (phase `.idle`; the connection stays
-    /// usable), or a `BYE`, broken connection, timeout waiting for `+` or the completion, or a
+    /// A server that ends the IDLE on its own (its tagged `OK` before `DONE`) ends the call early
+    /// with ``IdleResult/End/timedOut``.
+    ///
+    /// Throws ``IMAPConnectionError``: a `NO`/`BAD` to IDLE, or an `OK` without the `+` first
+    /// (phase `.idle`; the connection stays usable), or a `BYE`, broken connection, timeout waiting for `+` or the completion, or a
     /// budget exceeded (the connection is unusable afterwards).
     public func idle(for duration: Duration, budget: IMAPReplyBudget = .idle) async throws(IMAPConnectionError) -> IdleResult {
         guard let wakeup = IdleWakeup() else {

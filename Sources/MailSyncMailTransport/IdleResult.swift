@@ -19,9 +19,9 @@ public struct IdleResult: Sendable {
 }
 
 extension IMAPReplyBudget {
-    /// For one IDLE: 4 MiB, at most 64 KiB per literal, 1,000 responses of each kind kept and
-    /// 10,000 responses that are no change (`* OK Still here` keep-alives come every few minutes)
-    /// before the idle fails. A server that floods the idle connection fails it instead of filling
+    /// For one IDLE: 4 MiB, at most 64 KiB per literal, the first 1,000 changes kept (more are
+    /// counted as a change but dropped), and at most 10,000 responses that report no change
+    /// (`* OK Still here` keep-alives come every few minutes) before the idle fails. A server that floods the idle connection fails it instead of filling
     /// memory; the caller falls back to polling.
     public static var idle: IMAPReplyBudget {
         var budget = IMAPReplyBudget(maxBytes: 4 << 20, maxLiteralSize: 64 << 10, purpose: "IDLE")

@@ -122,4 +122,28 @@ struct IMAPIdleTests {
         }
         await imap.close()
     }
+
+    @Test("a server that completes IDLE at once, without the +: refused as IDLE, the connection stays in step")
+    func completionWithoutContinuationIsRefused() async throws {
+        // The suite's server answers every command it does not know with `OK done`.
+        let server = try HostileIMAPServer.start(mode: .wellBehaved)
+        defer { server.stop() }
+        let imap = try await IMAPConnection.connect(
+            host: "127.0.0.1", port: server.port, security: .none, username: "alice", password: "any",
+            timeout: .seconds(10), commandTimeout: .seconds(10), policy: .testLoopback)
+        let started = ContinuousClock.now
+        do throws(IMAPConnectionError) {
+            _ = try await imap.idle(for: .seconds(60))
+            Issue.record("accepted")
+        } catch {
+            guard case .imap(let response) = error.failure else { Issue.record("\(error)"); return }
+            #expect(response.phase == .idle)
+            #expect(response.text.contains("without idling"), "\(response.text)")
+        }
+        #expect(ContinuousClock.now - started < .seconds(5))
+        let noop = try await imap.command("NOOP")
+        guard case .tagged(_, let status) = noop.last else { Issue.record("no completion: \(noop)"); return }
+        #expect(status.condition == .ok)
+        await imap.close()
+    }
 }

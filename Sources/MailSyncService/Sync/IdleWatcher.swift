@@ -98,9 +98,15 @@ struct IdleWatcher: Sendable {
             var lastWake = ContinuousClock.now
             await idling(true)
             while !Task.isCancelled {
+                let started = ContinuousClock.now
                 let result = try await imap.idle(for: settings.idleRenewal)
                 idled = true
                 switch result.end {
+                case .timedOut where ContinuousClock.now - started < settings.idleRenewal / 2:
+                    // The server ended the IDLE long before its time: connecting again after a
+                    // backoff, not re-issuing at once (a server doing it every time would spin us).
+                    logger.info("IDLE: the server ended it early; connecting again after a backoff", metadata: metadata)
+                    return .retry(healthy: false)
                 case .changed:
                     // A server reporting changes without pause gets a run per interval, not a
                     // run per report; what came meanwhile is reported when the IDLE resumes.
