@@ -146,4 +146,67 @@ struct IMAPIdleTests {
         #expect(status.condition == .ok)
         await imap.close()
     }
+
+    @Test("Dovecot shutting down during an IDLE: the wait ends with an error at once, and the connection is unusable")
+    func serverShutdownEndsIdle() async throws {
+        let dovecot = try await DovecotServer.start(users: [("alice", "s3cret")], options: Self.options)
+        let imap = try await Self.connect(dovecot)
+        let idle = Task { () async -> Result<IdleResult, IMAPConnectionError> in
+            do throws(IMAPConnectionError) { return .success(try await imap.idle(for: .seconds(600))) } catch { return .failure(error) }
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        let stopping = ContinuousClock.now
+        await dovecot.stop()
+        let result = await idle.value
+        #expect(ContinuousClock.now - stopping < .seconds(10))
+        guard case .failure(let error) = result else { Issue.record("no error: \(result)"); await imap.close(); return }
+        #expect(error.diagnosis.errorClass == .temporary, "\(error)")
+        do throws(IMAPConnectionError) {
+            _ = try await imap.command("NOOP")
+            Issue.record("usable after the server went away")
+        } catch {}
+        await imap.close()
+    }
+
+    static func connect(_ server: HostileIMAPServer) async throws -> IMAPConnection {
+        try await IMAPConnection.connect(
+            host: "127.0.0.1", port: server.port, security: .none, username: "alice", password: "any",
+            timeout: .seconds(10), commandTimeout: .seconds(10), policy: .testLoopback)
+    }
+
+    @Test("a BYE while idling ends the wait at once with the server's words; the connection is unusable")
+    func byeEndsIdle() async throws {
+        let server = try HostileIMAPServer.start(mode: .idleAnswer("* BYE going away for maintenance\r\n"))
+        defer { server.stop() }
+        let imap = try await Self.connect(server)
+        let started = ContinuousClock.now
+        do throws(IMAPConnectionError) {
+            _ = try await imap.idle(for: .seconds(60))
+            Issue.record("no error")
+        } catch {
+            guard case .imap(let response) = error.failure else { Issue.record("\(error)"); return }
+            #expect(response.status == .bye && response.phase == .idle)
+            #expect(response.text.contains("going away for maintenance"), "\(response.text)")
+        }
+        #expect(ContinuousClock.now - started < .seconds(5))
+        do throws(IMAPConnectionError) {
+            _ = try await imap.command("NOOP")
+            Issue.record("usable after BYE")
+        } catch {}
+        await imap.close()
+    }
+
+    @Test("changes reported in a flood: the first wakes the wait, at most 1,000 are kept, DONE completes it")
+    func changeFloodIsKeptBounded() async throws {
+        let server = try HostileIMAPServer.start(mode: .idleAnswer(String(repeating: "* 7 EXISTS\r\n", count: 5000)))
+        defer { server.stop() }
+        let imap = try await Self.connect(server)
+        let result = try await imap.idle(for: .seconds(60))
+        #expect(result.end == .changed)
+        #expect(!result.changes.isEmpty && result.changes.count <= IMAPReplyBudget.idle.maxUnsolicitedKept, "\(result.changes.count)")
+        let noop = try await imap.command("NOOP")
+        guard case .tagged(_, let status) = noop.last else { Issue.record("no completion: \(noop)"); return }
+        #expect(status.condition == .ok)
+        await imap.close()
+    }
 }

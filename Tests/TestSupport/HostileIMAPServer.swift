@@ -45,6 +45,9 @@ public final class HostileIMAPServer: Sendable {
         /// working` lines forever, one byte every `interval`: a tarpit that never completes a
         /// command and never goes quiet.
         case slowDrip(interval: Duration)
+        /// Answers `IDLE` with `+ idling` and then `text` at once; `DONE` completes it with OK.
+        /// When `text` holds a `* BYE`, the connection is closed after it.
+        case idleAnswer(String)
     }
 
     /// One message of the INBOX.
