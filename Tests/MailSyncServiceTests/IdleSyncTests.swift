@@ -1,6 +1,6 @@
 import Foundation
 import MailSyncClient
-import MailSyncService
+@testable import MailSyncService
 import MailSyncStorage
 import Testing
 import TestSupport
@@ -156,16 +156,19 @@ struct IdleSyncTests {
         }
     }
 
-    @Test("disabling the mailbox ends its watcher")
+    @Test("disabling the mailbox ends its watcher; the watcher gauge follows")
     func disableEndsWatcher() async throws {
         try await Self.with(sync: Self.settings()) { setup in
             try await setup.firstRunsDone()
             try await waitUntil(.seconds(15)) { await setup.scheduler.idleWatcherCount == 1 }
+            let metrics = setup.harness.server.observability.metrics
+            #expect(PrometheusText.value(String(decoding: metrics.exposition(), as: UTF8.self), ServiceMetrics.idleWatchersLabel) == 1)
             var request = DisableMailboxRequest()
             request.mailboxId = setup.mailboxID
             request.previousCommunication = .keep
             _ = try await setup.company.admin.disableMailbox(request)
             try await waitUntil(.seconds(15)) { await setup.scheduler.idleWatcherCount == 0 }
+            #expect(PrometheusText.value(String(decoding: metrics.exposition(), as: UTF8.self), ServiceMetrics.idleWatchersLabel) == 0)
             #expect(await setup.scheduler.isWatched(tenant: try #require(TenantID(validating: setup.company.id)), mailboxID: setup.mailboxID) == false)
         }
     }
