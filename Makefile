@@ -40,6 +40,7 @@ bench: deps
 	rm -f Benchmarks/.build/release.yaml
 	cd Benchmarks && $(SWIFT) run -c release MailSyncBenchmarks
 	cd Benchmarks && $(SWIFT) run -c release SyncBenchmarks
+	cd Benchmarks && $(SWIFT) run -c release SyncBenchmarks --idle-watchers 200
 	cd Benchmarks && $(SWIFT) run -c release BackupBenchmarks
 	cd Benchmarks && $(SWIFT) run -c release TransportBenchmarks churn
 

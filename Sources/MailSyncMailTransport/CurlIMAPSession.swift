@@ -52,25 +52,25 @@ final class CurlIMAPSession: @unchecked Sendable {
         var dnsAnswers: [String] = []
     }
 
-    private var handle: UnsafeMutableRawPointer?
-    private let socket: curl_socket_t
-    private let host: String
-    private let port: Int
-    private var decoder = IMAPResponseDecoder()
-    private var nextTag = 1
+    var handle: UnsafeMutableRawPointer?
+    let socket: curl_socket_t
+    let host: String
+    let port: Int
+    var decoder = IMAPResponseDecoder()
+    var nextTag = 1
     /// Set once the connection is unusable; every later command throws it.
-    private var failed: IMAPConnectionError?
+    var failed: IMAPConnectionError?
     private var buffer = [UInt8](repeating: 0, count: 64 * 1024)
     /// The budget of the command running and what it asks for; bounds what may wait unframed
     /// in the decoder.
-    private var replyBudget = (budget: IMAPReplyBudget.standard, what: "")
+    var replyBudget = (budget: IMAPReplyBudget.standard, what: "")
     /// Bytes read from the server and commands sent since connect (after login); read from any thread.
     let bytesReceived = Atomic<Int64>(0)
     let commandsSent = Atomic<Int>(0)
     /// The redacted exchange so far, for the error of a failure (``IMAPExchangeLog``).
-    private var exchange = IMAPExchangeLog()
+    var exchange = IMAPExchangeLog()
     /// Read from any thread (``IMAPConnection/roundTrips``); written on the session's thread.
-    private let roundTripCount = Atomic<Int>(0)
+    let roundTripCount = Atomic<Int>(0)
 
     private init(handle: UnsafeMutableRawPointer, socket: curl_socket_t, host: String, port: Int) {
         self.handle = handle
@@ -286,7 +286,7 @@ final class CurlIMAPSession: @unchecked Sendable {
     /// Commands sent in batches since connect (each batch is one wait for the server).
     var roundTrips: Int { roundTripCount.load(ordering: .relaxed) }
 
-    private func nextResponse(budget: IMAPReplyBudget, what: String) throws(IMAPConnectionError) -> MailSyncIMAP.IMAPResponse? {
+    func nextResponse(budget: IMAPReplyBudget, what: String) throws(IMAPConnectionError) -> MailSyncIMAP.IMAPResponse? {
         do {
             return try decoder.next()
         } catch {
@@ -298,14 +298,14 @@ final class CurlIMAPSession: @unchecked Sendable {
     }
 
     /// Marks the connection unusable with `failure` and returns the error to throw.
-    private func broken(_ failure: MailFailure, curlCode: CURLcode? = nil) -> IMAPConnectionError {
+    func broken(_ failure: MailFailure, curlCode: CURLcode? = nil) -> IMAPConnectionError {
         var error = IMAPConnectionError(failure, curlCode: curlCode.map { Int($0.rawValue) }, curlMessage: curlCode.map { String(cString: curl_easy_strerror($0)) })
         error.exchange = exchange.lines
         failed = error
         return error
     }
 
-    private func send(_ bytes: [UInt8], deadline: CommandDeadline) throws(IMAPConnectionError) {
+    func send(_ bytes: [UInt8], deadline: CommandDeadline) throws(IMAPConnectionError) {
         var offset = 0
         while offset < bytes.count {
             var sent = 0
@@ -326,7 +326,7 @@ final class CurlIMAPSession: @unchecked Sendable {
     }
 
     /// Reads what is available (waiting until `deadline` for something) into the decoder.
-    private func receive(deadline: CommandDeadline, bye: StatusResponse?, phase: MailSyncErrors.IMAPResponse.Phase) throws(IMAPConnectionError) {
+    func receive(deadline: CommandDeadline, bye: StatusResponse?, phase: MailSyncErrors.IMAPResponse.Phase) throws(IMAPConnectionError) {
         while try !readAvailable(bye: bye, phase: phase) {
             try wait(for: Int16(POLLIN), until: deadline)
         }
@@ -335,7 +335,7 @@ final class CurlIMAPSession: @unchecked Sendable {
     /// One non-blocking read into the decoder: true if bytes came, false if none are there yet.
     /// Throws (and marks the connection failed) when the server closed it or the read failed; a
     /// `BYE` the server sent first is given as the reason.
-    private func readAvailable(bye: StatusResponse?, phase: MailSyncErrors.IMAPResponse.Phase) throws(IMAPConnectionError) -> Bool {
+    func readAvailable(bye: StatusResponse?, phase: MailSyncErrors.IMAPResponse.Phase) throws(IMAPConnectionError) -> Bool {
         var received = 0
         let code = buffer.withUnsafeMutableBytes { raw in
             curl_easy_recv(handle, raw.baseAddress!, raw.count, &received)
@@ -364,7 +364,7 @@ final class CurlIMAPSession: @unchecked Sendable {
     /// Polls the socket for `events`; returns the events that occurred (HUP/ERR included: the
     /// next curl call says which). Throws at `deadline`: a timeout, or the run's budget spent.
     @discardableResult
-    private func wait(for events: Int16, until deadline: CommandDeadline) throws(IMAPConnectionError) -> Int16 {
+    func wait(for events: Int16, until deadline: CommandDeadline) throws(IMAPConnectionError) -> Int16 {
         while true {
             let left = deadline.instant - ContinuousClock.now
             guard left > .zero else {

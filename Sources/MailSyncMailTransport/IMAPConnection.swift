@@ -83,6 +83,8 @@ public final class IMAPConnection: @unchecked Sendable {
         get { downloadLimitBox.withLock { $0 } }
         set { downloadLimitBox.withLock { $0 = newValue } }
     }
+    /// The wake-up of the IDLE in progress, if any: ``close()`` signals it so the thread is free.
+    let idleWakeup = Mutex<IdleWakeup?>(nil)
 
     /// When every command must have completed, whatever its own timeout: the caller's budget for
     /// all its work on this connection (a sync run's). A command still waiting then fails with
@@ -185,8 +187,10 @@ public final class IMAPConnection: @unchecked Sendable {
     }
 
     /// Sends `LOGOUT` (briefly, errors ignored) unless the connection already failed, frees the
-    /// curl handle and ends the thread. Idempotent; commands afterwards throw.
+    /// curl handle and ends the thread. Idempotent; commands afterwards throw. An ``idle(for:budget:)``
+    /// in progress is ended first (it sends `DONE`).
     public func close() async {
+        idleWakeup.withLock { $0?.signal() }
         let session = self.session
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let queued = thread.finish {

@@ -122,6 +122,15 @@ public struct ServerSettings: Codable, Sendable, Equatable {
     /// announced sizes (plus 10% + 64 KiB each) add up to at most this, and the server's reply is
     /// held to them. Default 32 MiB (33554432); 1 MiB to 1 GiB.
     public var syncBodyBytesPerFetch: Int?
+    /// Watch INBOXes with IMAP IDLE where the server offers it, so new mail is synced within
+    /// seconds instead of at the next poll (polling continues as well). Default false.
+    public var imapIdle: Bool?
+    /// IDLE connections held by the whole server. Default 500, 0...100000 (0: none).
+    public var maxIdleConnections: Int?
+    /// IDLE connections held for one company's mailboxes. Default 50, 0...100000.
+    public var maxIdleConnectionsPerCompany: Int?
+    /// IDLE connections held to one IMAP server (host). Default 100, 0...100000.
+    public var maxIdleConnectionsPerServer: Int?
 
     public init() {}
 
@@ -196,6 +205,10 @@ public struct ServerSettings: Codable, Sendable, Equatable {
         result.smartMailQueueWaitSeconds = other.smartMailQueueWaitSeconds ?? smartMailQueueWaitSeconds
         result.smtpRelaysWithoutAuth = other.smtpRelaysWithoutAuth ?? smtpRelaysWithoutAuth
         result.syncBodyBytesPerFetch = other.syncBodyBytesPerFetch ?? syncBodyBytesPerFetch
+        result.imapIdle = other.imapIdle ?? imapIdle
+        result.maxIdleConnections = other.maxIdleConnections ?? maxIdleConnections
+        result.maxIdleConnectionsPerCompany = other.maxIdleConnectionsPerCompany ?? maxIdleConnectionsPerCompany
+        result.maxIdleConnectionsPerServer = other.maxIdleConnectionsPerServer ?? maxIdleConnectionsPerServer
         return result
     }
 
@@ -241,6 +254,16 @@ public struct ServerSettings: Codable, Sendable, Equatable {
                 throw SettingsError("syncBodyBytesPerFetch must be 1048576...1073741824 (1 MiB to 1 GiB), got \(v)")
             }
             sync.maxBodyBytesPerFetch = v
+        }
+        if let v = imapIdle { sync.idleEnabled = v }
+        for (name, value, apply) in [
+            ("maxIdleConnections", maxIdleConnections, { (s: inout SyncSettings, v: Int) in s.maxIdleConnections = v }),
+            ("maxIdleConnectionsPerCompany", maxIdleConnectionsPerCompany, { $0.maxIdleConnectionsPerCompany = $1 }),
+            ("maxIdleConnectionsPerServer", maxIdleConnectionsPerServer, { $0.maxIdleConnectionsPerServer = $1 }),
+        ] as [(String, Int?, (inout SyncSettings, Int) -> Void)] {
+            guard let value else { continue }
+            guard (0...100_000).contains(value) else { throw SettingsError("\(name) must be 0...100000, got \(value)") }
+            apply(&sync, value)
         }
         if let file = imapCAFile {
             try TLSFiles.checkTrustBundle(file, setting: "imapCAFile")

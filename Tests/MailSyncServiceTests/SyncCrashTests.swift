@@ -17,9 +17,10 @@ struct SyncCrashTests {
         let process = Process()
         let port: Int
 
-        /// `settings`: the config file's JSON object (small batches by default: many commits, so
-        /// the kill lands between two of them).
-        init(dataDirectory: String, settings: String = #"{"syncBatchSize": 25, "outboundAllow": ["127.0.0.1"]}"#) throws {
+        /// Small batches by default: many commits, so the kill lands between two of them.
+        static let defaultSettings = #"{"syncBatchSize": 25, "outboundAllow": ["127.0.0.1"]}"#
+
+        init(dataDirectory: String, settings: String = ServeProcess.defaultSettings) throws {
             port = try DovecotServer.freePort()
             let config = dataDirectory + "-serve.json"
             try Data(settings.utf8).write(to: URL(fileURLWithPath: config))

@@ -49,6 +49,9 @@ public final class HostileIMAPServer: Sendable {
         /// throttling provider does (`[THROTTLED] …`, `Request is throttled. Suggested Backoff
         /// Time: 120000 milliseconds`); everything else correctly.
         case refuse(during: String, text: String)
+        /// Answers `IDLE` with `+ idling` and then `text` at once; `DONE` completes it with OK.
+        /// When `text` holds a `* BYE`, the connection is closed after it.
+        case idleAnswer(String)
     }
 
     /// One message of the INBOX.

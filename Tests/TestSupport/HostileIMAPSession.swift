@@ -14,6 +14,8 @@ struct HostileIMAPSession {
     /// The server's mode and messages when the current command arrived.
     private var mode: HostileIMAPServer.Mode
     private var messages: [HostileIMAPServer.Message]
+    /// The tag of the IDLE in progress (mode `idleAnswer`), completed by `DONE`.
+    private var idleTag: String?
 
     init(server: HostileIMAPServer, fd: Int32) {
         self.server = server
@@ -24,6 +26,11 @@ struct HostileIMAPSession {
     mutating func serve() {
         guard write("* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] hi\r\n") else { return }
         while let line = readLine() {
+            if let tag = idleTag, line.uppercased() == "DONE" {
+                idleTag = nil
+                guard write("\(tag) OK idle done\r\n") else { return }
+                continue
+            }
             let words = line.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: true).map(String.init)
             guard words.count >= 2 else {
                 guard write("* BAD what?\r\n") else { return }
@@ -41,6 +48,11 @@ struct HostileIMAPSession {
             if loggedIn, case .slowDrip(let interval) = mode {
                 drip(Array("* OK still working\r\n".utf8), interval: interval)
                 return
+            }
+            if case .idleAnswer(let text) = mode, name == "IDLE" {
+                guard write("+ idling\r\n" + text), !text.contains("* BYE") else { return }
+                idleTag = tag
+                continue
             }
             if case .untaggedFlood(let lines, let during) = mode, Self.commandName(during) == name {
                 guard flood(lines: lines) else { return }

@@ -17,17 +17,19 @@ final class OurServer: @unchecked Sendable {
     let operatorClient: MailSync.Client
     private var transports: [TCPClientTransport]
 
-    static func start() async throws -> OurServer {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mailsync-sync-bench-\(UUID().uuidString)").path
+    /// `sync` replaces the production settings (the background loop stays off); `dataDirectory`
+    /// reuses one (a restart); `clockStart` is the clock's first reading (seconds since 1970).
+    static func start(sync custom: SyncSettings? = nil, dataDirectory: String? = nil, clockStart: Double = Corpus.start) async throws -> OurServer {
+        let dir = dataDirectory ?? FileManager.default.temporaryDirectory.appendingPathComponent("mailsync-sync-bench-\(UUID().uuidString)").path
         var settings = ServerSettings()
         settings.listen = "127.0.0.1:0"
         settings.dataDirectory = dir
         settings.outboundAllow = ["127.0.0.1"]  // the benchmark's Dovecot, as an operator would allow it
         var logger = Logger(label: "bench.mailsync")
         logger.logLevel = .warning
-        var sync = SyncSettings()
+        var sync = custom ?? SyncSettings()
         sync.runsInBackground = false
-        let clock = ManualClock(Timestamp(secondsSinceEpoch: Corpus.start))
+        let clock = ManualClock(Timestamp(secondsSinceEpoch: clockStart))
         let server = try MailSyncServer(settings: settings, logger: logger, clock: clock, sync: sync)
         let address = try await server.start()
         guard let env = server.environment, let scheduler = server.scheduler, let port = address.port else {
@@ -132,9 +134,9 @@ final class OurServer: @unchecked Sendable {
         return (ran, ContinuousClock.now - started)
     }
 
-    func stop() async {
+    func stop(keepData: Bool = false) async {
         for transport in transports { transport.close() }
         await server.shutdown()
-        try? FileManager.default.removeItem(atPath: dataDirectory)
+        if !keepData { try? FileManager.default.removeItem(atPath: dataDirectory) }
     }
 }

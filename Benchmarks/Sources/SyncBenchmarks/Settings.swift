@@ -15,6 +15,8 @@ struct Settings {
     var fleetRounds = 3
     /// Only this first-sync side (floor, ours, headers), no polls or fleet: for profiling.
     var only: String?
+    /// Instead of everything above: memory held by this many IMAP IDLE watchers (IdleBenchmark).
+    var idleWatchers: Int?
 
     static func parse(_ arguments: ArraySlice<String>) -> Settings {
         var settings = Settings()
@@ -32,6 +34,7 @@ struct Settings {
             case "--rounds": settings.rounds = number()
             case "--polls": settings.polls = number()
             case "--mailboxes": settings.mailboxes = number()
+            case "--idle-watchers": settings.idleWatchers = number()
             case "--only":
                 guard let side = arguments.next(), ["floor", "ours", "headers"].contains(side) else {
                     fatalError("--only needs floor, ours or headers")
@@ -41,7 +44,7 @@ struct Settings {
                 settings.messages = 2_000
                 settings.rounds = 1
                 settings.mailboxes = 20
-            default: fatalError("unknown option \(argument) (options: --messages N --leads N --rounds N --polls N --mailboxes K --quick --only floor|ours|headers)")
+            default: fatalError("unknown option \(argument) (options: --messages N --leads N --rounds N --polls N --mailboxes K --quick --only floor|ours|headers --idle-watchers N)")
             }
         }
         settings.leads = max(1, min(settings.leads, (settings.messages + 9) / 10))

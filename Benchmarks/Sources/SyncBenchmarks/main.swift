@@ -4,6 +4,8 @@
 //
 //   cd Benchmarks && swift run -c release SyncBenchmarks [--messages N] [--leads N] [--rounds N]
 //       [--polls N] [--mailboxes K] [--quick]
+//   cd Benchmarks && swift run -c release SyncBenchmarks --idle-watchers N
+//       (only: resident memory per mailbox watched with IMAP IDLE, N mailboxes)
 //
 // See docs/benchmarks.md, "Sync engine".
 import Foundation
@@ -12,11 +14,13 @@ import TestSupport
 
 let settings = Settings.parse(CommandLine.arguments.dropFirst())
 let password = "bench-pw"
-let fleetUsers = (0..<settings.mailboxes).map { "u" + String(format: "%04d", $0) }
+let fleetUsers = (0..<(settings.idleWatchers ?? settings.mailboxes)).map { "u" + String(format: "%04d", $0) }
 
 let dovecot: DovecotServer
 do {
-    dovecot = try await DovecotServer.start(users: [(name: "alice", password: password)] + fleetUsers.map { (name: $0, password: password) })
+    // One imap process per connection: room for every watcher and a poll beside each.
+    let options = DovecotServer.Options(extraConfig: settings.idleWatchers == nil ? "" : IdleBenchmark.dovecotConfig)
+    dovecot = try await DovecotServer.start(users: [(name: "alice", password: password)] + fleetUsers.map { (name: $0, password: password) }, options: options)
 } catch {
     FileHandle.standardError.write(Data("error: cannot start Dovecot: \(error)\n".utf8))
     exit(1)
@@ -38,7 +42,11 @@ let signalSources = [SIGINT, SIGTERM].map { number in
 
 var status: Int32 = 0
 do {
-    try await SyncBenchmark(settings: settings, dovecot: dovecot, password: password, fleetUsers: fleetUsers).run()
+    if settings.idleWatchers != nil {
+        try await IdleBenchmark(dovecot: dovecot, password: password, users: fleetUsers).run()
+    } else {
+        try await SyncBenchmark(settings: settings, dovecot: dovecot, password: password, fleetUsers: fleetUsers).run()
+    }
 } catch {
     print("")
     FileHandle.standardError.write(Data("error: \(error)\n".utf8))

@@ -25,6 +25,7 @@ import NIOConcurrencyHelpers
 /// - `mailsync_mailboxes{status}`: connected (not disabled) mailboxes by status, set by
 ///   ``MailboxStatusRefresher``.
 /// - `mailsync_open_tenants`: company databases open now, set on each scrape.
+/// - `mailsync_idle_watchers`: mailboxes watched with IMAP IDLE now (each holds one connection).
 ///
 /// Until ``use(_:)`` is called the metrics go to swift-metrics' global factory (dropped unless the
 /// process bootstrapped one), so environments made without a server (tests) need nothing.
@@ -40,6 +41,7 @@ public final class ServiceMetrics: Sendable {
     public static let runDurationLabel = "mailsync_sync_run_duration_seconds"
     public static let overBudgetLabel = "mailsync_sync_runs_over_budget_total"
     public static let quotaLabel = "mailsync_quota_refusals_total"
+    public static let idleWatchersLabel = "mailsync_idle_watchers"
 
     private let box = NIOLockedValueBox<any MetricsFactory>(MetricsSystem.factory)
 
@@ -103,6 +105,10 @@ public final class ServiceMetrics: Sendable {
             Meter(label: Self.mailboxesLabel, dimensions: [("status", Self.label(status))], factory: factory)
                 .set(counts[status] ?? 0)
         }
+    }
+
+    func setIdleWatchers(_ count: Int) {
+        Meter(label: Self.idleWatchersLabel, dimensions: [], factory: factory).set(count)
     }
 
     func setOpenTenants(_ count: Int) {

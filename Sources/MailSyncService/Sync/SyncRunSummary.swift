@@ -21,4 +21,6 @@ public struct SyncRunSummary: Sendable, Hashable {
     public var retroSearches = 0
     /// The run stopped because its time budget (``SyncSettings/runBudget``) ran out.
     public var overBudget = false
+    /// The run stopped at the user's daily cap (the next run is the next day).
+    public var capReached = false
 }

@@ -104,6 +104,7 @@ struct SyncRunner: Sendable {
         summary.recorded = report.recorded
         summary.roundTrips = report.roundTrips
         summary.retroSearches = report.retro.searches
+        summary.capReached = report.capReached
         summary.succeeded = failure == nil && !target.retry.exhausted
         summary.errorClass = failure.map { "\($0.errorClass)" }
         let finalReport = report

@@ -12,6 +12,11 @@ import MailSyncStorage
 /// runs finished: tests move their clock and call it; ``start()`` calls it in a loop for
 /// production. Each mailbox runs at most once at a time; libcurl and SQLite work happens on their
 /// own threads, never on the cooperative pool.
+///
+/// With ``SyncSettings/idleEnabled``, mailboxes that are `ENABLED` (read at start and on every
+/// schedule change) or whose last run succeeded are also watched with IMAP IDLE (``IdleWatchers``); a watcher that sees new mail calls ``wake(tenant:mailboxID:)``,
+/// which makes the mailbox due at once for the same run as a poll (same slots, same exactly-once
+/// batches; the poll interval and provider floors are not consulted for it).
 public actor SyncScheduler {
     struct Key: Hashable, Sendable {
         let tenant: TenantID
@@ -32,12 +37,17 @@ public actor SyncScheduler {
     private var loop: Task<Void, Never>?
     private var tasks: [Key: Task<Void, Never>] = [:]
     private var stopped = false
+    /// Mailboxes a watcher saw new mail for: due now, whatever `due` says (kept while running,
+    /// so mail seen during a run gets a run after it).
+    private var woken: Set<Key> = []
+    private let watchers: IdleWatchers
 
     init(env: ServiceEnvironment, settings: SyncSettings, logger: Logger) {
         self.env = env
         self.settings = settings
         self.logger = logger
         self.runner = SyncRunner(env: env, settings: settings, logger: logger)
+        self.watchers = IdleWatchers(env: env, settings: settings, logger: logger)
     }
 
     /// Reads every active company's schedule, attaches to the handlers' requests, and (when the
@@ -46,6 +56,9 @@ public actor SyncScheduler {
         env.syncRequests.attach { [weak self] tenant in
             guard let self else { return }
             Task { await self.markStale(tenant) }
+        }
+        await watchers.attach { [weak self] tenant, mailboxID in
+            await self?.wake(tenant: tenant, mailboxID: mailboxID)
         }
         await reloadAll()
         if settings.runsInBackground {
@@ -68,7 +81,29 @@ public actor SyncScheduler {
         self.loop = nil
         loop?.cancel()
         await loop?.value
+        await watchers.stopAll()
         for task in Array(tasks.values) { await task.value }
+    }
+
+    /// Makes the mailbox due now (an IDLE watcher saw new mail); with the background loop, starts
+    /// it at once if a slot is free. A mailbox running now runs again after it. Ignored for a
+    /// mailbox not on the schedule.
+    public func wake(tenant: TenantID, mailboxID: String) async {
+        let key = Key(tenant: tenant, mailboxID: mailboxID)
+        guard !stopped, due[key] != nil else { return }
+        woken.insert(key)
+        if loop != nil { _ = await startDue() }
+    }
+
+    /// Mailboxes watched with IMAP IDLE now (connecting, idling, or waiting to reconnect).
+    public var idleWatcherCount: Int { get async { await watchers.count } }
+
+    /// Watchers whose connection idles now (logged in, INBOX examined, IDLE issued).
+    public var idlingWatcherCount: Int { get async { await watchers.idlingCount } }
+
+    /// Whether the mailbox is watched with IMAP IDLE now.
+    public func isWatched(tenant: TenantID, mailboxID: String) async -> Bool {
+        await watchers.watches(tenant: tenant, mailboxID: mailboxID)
     }
 
     /// Mailboxes on the schedule (running or waiting).
@@ -98,7 +133,8 @@ public actor SyncScheduler {
         guard running.count < settings.maxConcurrentSyncs else { return [] }
         let now = env.clock.now().microsecondsSinceEpoch
         let waiting = due.compactMap { key, at in
-            at <= now && !running.contains(key) ? SyncSlots<TenantID, String>.Due(company: key.tenant, mailbox: key.mailboxID, at: at) : nil
+            (at <= now || woken.contains(key)) && !running.contains(key)
+                ? SyncSlots<TenantID, String>.Due(company: key.tenant, mailbox: key.mailboxID, at: min(at, now)) : nil
         }
         var perCompany: [TenantID: Int] = [:]
         for key in running { perCompany[key.tenant, default: 0] += 1 }
@@ -107,6 +143,7 @@ public actor SyncScheduler {
         for item in slots.choose(from: waiting, running: perCompany) {
             let key = Key(tenant: item.company, mailboxID: item.mailbox)
             running.insert(key)
+            woken.remove(key)
             env.metrics.runStarted(waited: now - item.at, inFlight: running.count)
             let runner = self.runner
             let task = Task { [weak self] in
@@ -123,6 +160,14 @@ public actor SyncScheduler {
         running.remove(key)
         tasks[key] = nil
         due[key] = outcome.next
+        if outcome.next == nil { woken.remove(key) }
+        // Watched only while healthy and under the cap; decided before the run is listed, so a
+        // caller that sees the run sees its watcher decision too.
+        if outcome.next != nil, outcome.summary.succeeded, !outcome.summary.capReached {
+            await watchers.ensure(tenant: key.tenant, mailboxID: key.mailboxID)
+        } else {
+            await watchers.stop(tenant: key.tenant, mailboxID: key.mailboxID)
+        }
         env.metrics.runFinished(outcome.summary, inFlight: running.count)
         recentRuns.append(outcome.summary)
         if recentRuns.count > Self.recentRunLimit { recentRuns.removeFirst(recentRuns.count - Self.recentRunLimit) }
@@ -156,15 +201,15 @@ public actor SyncScheduler {
 
     /// Replaces the tenant's entries with its database's `next_sync_at` values.
     private func reload(_ tenant: TenantID) async {
-        let rows: [(String, Int64)]
+        let rows: [(String, Int64, Bool)]
         do {
             rows = try await env.tenants.withTenant(tenant) { lease in
                 try await lease.read { db in
                     try db.query("""
-                        SELECT id, next_sync_at FROM mailboxes
+                        SELECT id, next_sync_at, status FROM mailboxes
                         WHERE disabled_at IS NULL AND next_sync_at IS NOT NULL AND status IN (?, ?)
                         """, [.integer(Int64(MailboxStatus.enabled.rawValue)), .integer(Int64(MailboxStatus.error.rawValue))])
-                        .map { ($0[0].string ?? "", $0[1].int64 ?? 0) }
+                        .map { ($0[0].string ?? "", $0[1].int64 ?? 0, $0[2].int64 == Int64(MailboxStatus.enabled.rawValue)) }
                 }
             }
         } catch {
@@ -172,9 +217,19 @@ public actor SyncScheduler {
             return
         }
         for key in due.keys where key.tenant == tenant && !running.contains(key) { due[key] = nil }
-        for (id, next) in rows {
+        for (id, next, _) in rows {
             let key = Key(tenant: tenant, mailboxID: id)
             if !running.contains(key) { due[key] = next }
+        }
+        woken = woken.filter { $0.tenant != tenant || due[$0] != nil }
+        // Disabled, failing for good, or deleted: their watchers end.
+        await watchers.retain(tenant: tenant, mailboxIDs: Set(rows.map(\.0)))
+        // Healthy ones are watched without waiting for their next poll (after a restart, or a
+        // new mailbox), in the background: a company with thousands must not hold the loop.
+        if settings.idleEnabled {
+            let healthy = rows.filter(\.2).map(\.0)
+            let watchers = self.watchers
+            Task { for id in healthy { await watchers.ensure(tenant: tenant, mailboxID: id) } }
         }
     }
 }

@@ -60,6 +60,31 @@ public struct SyncSettings: Sendable {
     /// Whether `start()` runs the background loop. Tests turn it off and call `runDue()` after
     /// moving their clock.
     public var runsInBackground: Bool = true
+    /// Whether INBOXes are watched with IMAP IDLE (RFC 2177) so new mail is synced within
+    /// seconds instead of at the next poll. Default off. Only where the server advertises IDLE,
+    /// for mailboxes whose last run succeeded and is not at its daily cap, within the bounds
+    /// below; every other mailbox (and a watched one whose IDLE fails) simply keeps polling.
+    /// Polling continues for watched mailboxes too, at the usual interval. Needs
+    /// ``runsInBackground`` for new mail to be synced at once.
+    public var idleEnabled: Bool = false
+    /// IDLE connections held at once by the whole server. Default 500 (each holds a socket and a
+    /// thread; about 0.11 MiB resident per watched mailbox, docs/benchmarks.md).
+    public var maxIdleConnections: Int = 500
+    /// IDLE connections held at once for one company's mailboxes. Default 50.
+    public var maxIdleConnectionsPerCompany: Int = 50
+    /// IDLE connections held at once to one IMAP server (by host name, case-insensitive). Default
+    /// 100: providers limit simultaneous connections, and a sync run needs one beside the IDLE.
+    public var maxIdleConnectionsPerServer: Int = 100
+    /// How long one IDLE waits before it is ended (`DONE`) and issued again. Default 25 minutes,
+    /// under the 29 minutes after which RFC 2177 lets servers drop an idle client.
+    public var idleRenewal: Duration = .seconds(25 * 60)
+    /// Shortest time between two runs a watcher asks for. Default 2 s: mail arriving in a burst
+    /// (or a server reporting changes without pause) costs one run per interval, never a run per
+    /// report; polling's interval and provider floors do not apply to these runs.
+    public var idleMinimumWakeInterval: Duration = .seconds(2)
+    /// Longest wait before a watcher whose connection failed connects again; waits start at
+    /// 1 s and double per failure in a row. Default 5 minutes.
+    public var idleMaxBackoff: Duration = .seconds(300)
 
     public init() {}
 
