@@ -104,6 +104,7 @@ struct CLICommandTests {
             let unconfigured = try #require(try await admin.json(["mailboxes", "unconfigured"]) as? [[String: Any]])
             #expect(unconfigured.compactMap { $0["id"] as? String } == ["sam"], "\(unconfigured)")
 
+
             // The sync records the lead's mail: timeline, events; sync-now and resync accepted
             #expect(await harness.runSyncs() == 1)
             let timeline = try #require(try await admin.json(["timeline", "lead-1"]) as? [[String: Any]])
@@ -115,6 +116,19 @@ struct CLICommandTests {
             _ = try await admin.json(["mailboxes", "resync", mailboxID, "--since", "2026-09-01"])
             #expect(try await admin.status(["mailboxes", "resync", mailboxID, "--since", "yesterday"]).0 == 64)
             #expect((try await admin.json(["errors"]) as? [Any])?.isEmpty == true)
+
+            // mailboxes test: every step passes (exit 0); a mailbox on a closed port fails at
+            // CONNECT (exit 8, the table says which step and why); an unknown one is not found
+            let tested = try #require(try await admin.json(["mailboxes", "test", mailboxID]) as? [String: Any])
+            #expect(tested["ok"] as? Bool == true, "\(tested)")
+            let closedPort = try DovecotServer.freePort()
+            let samBox = try #require(try await admin.json(
+                ["mailboxes", "connect", "--user", "sam", "--email", "sam@initech.example", "--provider", "custom-imap",
+                 "--imap", "127.0.0.1:\(closedPort)", "--imap-security", "none"], extra: ["MAILSYNC_MAILBOX_SECRET": "x"]) as? [String: Any])
+            let failing = try await admin.run(["mailboxes", "test", try #require(samBox["id"] as? String)])
+            #expect(failing.status == 8, "\(failing.errors)")
+            #expect(failing.output.contains("connect") && failing.output.contains("failed") && failing.output.contains("refused"), "\(failing.output)")
+            #expect(try await admin.status(["mailboxes", "test", "no-such-mailbox"]).0 == 4)
 
             // billing (operators): the mailbox's day is billed
             let billing = try await op.json(["billing", "--from", "2026-09-01", "--to", "2026-10-01", "--company", company.id])
