@@ -1,4 +1,3 @@
-import Crypto
 public import MailSyncIMAP
 
 /// The key that makes one email one record, whoever synced it and however often.
@@ -13,12 +12,12 @@ public enum MessageKey {
         if let id = envelope.messageID.map(normalizedID), !id.isEmpty {
             let key = "mid:" + id
             if key.utf8.count <= 1000 { return key }
-            return "midh:" + hex(SHA256.hash(data: Array(id.utf8)))
+            return "midh:" + hex(SHA256Digest.hash(id.utf8))
         }
-        var hasher = SHA256()
+        var hasher = SHA256Digest()
         func field(_ bytes: [UInt8]?) {
-            hasher.update(data: bytes ?? [])
-            hasher.update(data: [0])
+            hasher.update(bytes ?? [])
+            hasher.update([0])
         }
         func addresses(_ list: [Address]) {
             field(Array(list.compactMap(\.emailAddress).joined(separator: ",").lowercased().utf8))
