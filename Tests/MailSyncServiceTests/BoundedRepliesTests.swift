@@ -35,7 +35,11 @@ struct BoundedRepliesTests {
             name: "literal flood: 16 literals of 25 MiB in one FETCH reply, the message announced at 25 MiB",
             mode: .literalFlood(literals: 16, literalSize: 25 << 20),
             expected: ["The IMAP server 127.0.0.1 sent more than ", " bytes in its reply to the bodies of 1 message (26,214,400 bytes announced)"],
-            offered: 16 * (25 << 20), maxGrowth: 200 * megabyte),
+            // The reply is cut at one body's allowance (~28 MiB), but this process runs every
+            // other suite (and the other floods) at the same time, which a clean-clone run showed
+            // adding up to 212 MB: the bound only has to stay clear of the 419 MB offered. The
+            // tight figure is BoundedRepliesProcessTests', measured on a server process alone.
+            offered: 16 * (25 << 20), maxGrowth: 300 * megabyte),
         FloodCase(
             name: "untagged flood: 3,000,000 `* OK x` lines during LIST",
             mode: .untaggedFlood(lines: 3_000_000, during: "LIST"),
@@ -58,7 +62,9 @@ struct BoundedRepliesTests {
             offered: 50 << 20, maxGrowth: 60 * megabyte),
     ]
 
-    @Test("a flood fails the run with a clear temporary error, drops the connection, and the process stays small", arguments: floods)
+    /// The floods one after another (`.serialized`): each measures the process's peak growth,
+    /// which the others would add to.
+    @Test("a flood fails the run with a clear temporary error, drops the connection, and the process stays small", .serialized, arguments: floods)
     func flood(_ flood: FloodCase) async throws {
         try await HostileMailboxFixture.with(mode: flood.mode, messages: [Self.mail]) { fixture in
             let measured = await Self.peakGrowth { #expect(await fixture.harness.runSyncs() == 1) }
