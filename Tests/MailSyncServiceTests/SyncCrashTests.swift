@@ -94,26 +94,13 @@ struct SyncCrashTests {
                 try? FileManager.default.removeItem(atPath: dataDirectory)
                 try? FileManager.default.removeItem(atPath: dataDirectory + "-serve.json")
             }
-            let (_, output, _) = try await CommandRunner.run(["keys", "create-operator", "--data-dir", dataDirectory, "--json"])
-            let operatorKey = try #require((try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: String])?["secret"])
+            let operatorKey = try await SyncCrashTests.ServeProcess.operatorKey(dataDirectory: dataDirectory)
 
             var server = try ServeProcess(dataDirectory: dataDirectory)
             defer { server.stop() }
             try await server.waitUntilServing()
-            let operatorClient = MailSync.connect(host: "127.0.0.1", port: server.port, apiKey: operatorKey).0
-            var create = CreateCompanyRequest()
-            create.name = "Crash Co"
-            create.plan = .essential
-            create.administrator.id = "alice"
-            create.administrator.name = "Alice"
-            create.administrator.email = "alice@acme.example"
-            let company = try await operatorClient.createCompany(create)
-            var keyRequest = CreateApiKeyRequest()
-            keyRequest.companyId = company.id
-            keyRequest.userId = "alice"
-            let admin = MailSync.connect(host: "127.0.0.1", port: server.port, apiKey: try await operatorClient.createApiKey(keyRequest).secret).0
-            try await SyncFixture.upsertLeads(.init(id: company.id, adminUserID: "alice", adminKey: "", admin: admin), [(id: "jane", address: "jane@client.example")])
-            let tenantPath = DataDirectory(dataDirectory).tenantDatabasePath(TenantID(validating: company.id)!)
+            let (handle, tenantPath) = try await server.makeCompany("Crash Co", operatorKey: operatorKey, dataDirectory: dataDirectory)
+            let admin = handle.admin
 
             // The kill follows the first committed batch closely, watched from its own thread,
             // started before the mailbox is connected: the server's own loop starts the first

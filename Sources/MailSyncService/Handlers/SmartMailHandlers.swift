@@ -228,7 +228,7 @@ struct SmartMailHandlers: Sendable {
             response = try await env.write(tenant, "the Smart Mail's timeline entry") { [response] db in
                 var answer = response
                 answer.timelineEntryId = try SmartMailRecords.record(db, sent, now: now) ?? ""
-                try Self.countSend(db, mailboxID: mailbox.id, day: ProviderBudget.utcDay(now))
+                try MailboxRecords.addUsage(db, mailboxID: mailbox.id, day: ProviderBudget.utcDay(now), sends: 1)
                 if !key.isEmpty { try SmartMailSends.complete(db, userID: userID, key: key, response: answer) }
                 return answer
             }
@@ -267,17 +267,6 @@ struct SmartMailHandlers: Sendable {
         throw Unsent(status: RPCError(
             .resourceExhausted, "the Smart Mail was not sent: \(why); send it after midnight UTC, or from another mailbox",
             trailers: [Metadata.retryAfterKey: String(max(1, wait / 1000))]))
-    }
-
-    /// One more Smart Mail sent through the mailbox on `day` (a new day starts the counts over).
-    static func countSend(_ db: SQLiteConnection, mailboxID: String, day: String) throws {
-        try db.run("""
-            UPDATE mailboxes SET usage_sends = CASE WHEN usage_day = ? THEN usage_sends + 1 ELSE 1 END,
-                usage_bytes = CASE WHEN usage_day = ? THEN usage_bytes ELSE 0 END,
-                usage_commands = CASE WHEN usage_day = ? THEN usage_commands ELSE 0 END,
-                usage_day = ?
-            WHERE id = ?
-            """, [.text(day), .text(day), .text(day), .text(day), .text(mailboxID)])
     }
 
     static func validate(_ request: SendSmartMailRequest) throws {

@@ -61,6 +61,22 @@ enum MailboxRecords {
         try db.query("SELECT \(columns) FROM mailboxes WHERE id = ?", [.text(id)]).first.map(mailbox)
     }
 
+    /// Adds a sync run's or a Smart Mail's use of the provider to the mailbox's counts for `day`
+    /// (`yyyy-MM-dd`, UTC); counts of an earlier day start over. The provider governor's record
+    /// (`ProviderBudget`).
+    static func addUsage(
+        _ db: SQLiteConnection, mailboxID: String, day: String, bytes: Int64 = 0, commands: Int64 = 0, sends: Int64 = 0
+    ) throws {
+        try db.run("""
+            UPDATE mailboxes SET
+                usage_bytes = CASE WHEN usage_day = ? THEN usage_bytes ELSE 0 END + ?,
+                usage_commands = CASE WHEN usage_day = ? THEN usage_commands ELSE 0 END + ?,
+                usage_sends = CASE WHEN usage_day = ? THEN usage_sends ELSE 0 END + ?,
+                usage_day = ?
+            WHERE id = ?
+            """, [.text(day), .integer(bytes), .text(day), .integer(commands), .text(day), .integer(sends), .text(day), .text(mailboxID)])
+    }
+
     /// The mailbox, or `not found` naming it.
     static func require(_ db: SQLiteConnection, id: String) throws -> Mailbox {
         guard let mailbox = try find(db, id: id) else { throw RPCError(.notFound, "no mailbox '\(id.prefix(80))'") }

@@ -1,4 +1,5 @@
 import Foundation
+import MailSyncCoding
 
 /// A provider's daily limits for one mailbox and what is left of them today (UTC days: the
 /// providers publish no day of their own; Gmail's 2.5 GB download limit is per rolling day, so a
@@ -65,32 +66,16 @@ struct ProviderBudget: Sendable, Equatable {
         bytes >= 1_000_000_000 ? String(format: "%.1f GB", Double(bytes) / 1e9) : String(format: "%.1f MB", Double(bytes) / 1e6)
     }
 
+    /// The provider day: UTC, through the calendar the daily cap uses for company zones.
+    static let utc = CompanyCalendar(identifier: "UTC")
+
     /// `yyyy-MM-dd` of `microseconds` in UTC.
     static func utcDay(_ microseconds: Int64) -> String {
-        let days = Int(microseconds.dividedRoundingDown(by: 86_400_000_000))
-        // Civil from days (Howard Hinnant), for years 0...9999.
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let mp = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
-        return String(format: "%04d-%02d-%02d", year, month, day)
+        utc.day(Timestamp(microsecondsSinceEpoch: microseconds))
     }
 
     /// The start of the UTC day after `microseconds`.
     static func startOfNextUTCDay(after microseconds: Int64) -> Int64 {
-        (microseconds.dividedRoundingDown(by: 86_400_000_000) + 1) * 86_400_000_000
-    }
-}
-
-extension Int64 {
-    /// Floor division (toward minus infinity).
-    func dividedRoundingDown(by divisor: Int64) -> Int64 {
-        let (quotient, remainder) = quotientAndRemainder(dividingBy: divisor)
-        return remainder < 0 ? quotient - 1 : quotient
+        utc.startOfNextDay(after: Timestamp(microsecondsSinceEpoch: microseconds)).microsecondsSinceEpoch
     }
 }

@@ -9,6 +9,7 @@ enum SyncOutcomeStore {
     /// Applies `decision` unless the mailbox changed hands meanwhile (disabled, or moved to
     /// `PENDING`/`CONNECTION_ISSUE` by an RPC while the sync ran): then only the error (if any) is
     /// logged. Returns the mailboxes promoted from `PENDING` because this one gave its place up.
+    /// `usage`: this run's own use of the provider, added to its day's counts.
     static func finish(
         _ db: SQLiteConnection, mailboxID: String, decision: MailboxHealth.Decision, report: MailboxSync.Report,
         failure: Diagnosis?, exchange: [String] = [], deferral: (until: Int64, reason: String)? = nil,
@@ -17,11 +18,7 @@ enum SyncOutcomeStore {
         guard let mailbox = try MailboxRecords.find(db, id: mailboxID) else { return [] }
         if let failure { try logError(db, mailbox: mailbox, failure, exchange: exchange, now: now) }
         if let usage {
-            // Smart Mails sent meanwhile count on (the same day) or start over (a new day).
-            try db.run("""
-                UPDATE mailboxes SET usage_sends = CASE WHEN usage_day = ? THEN usage_sends ELSE 0 END,
-                    usage_day = ?, usage_bytes = ?, usage_commands = ? WHERE id = ?
-                """, [.text(usage.day), .text(usage.day), .integer(usage.bytes), .integer(usage.commands), .text(mailbox.id)])
+            try MailboxRecords.addUsage(db, mailboxID: mailbox.id, day: usage.day, bytes: usage.bytes, commands: usage.commands)
         }
         guard mailbox.status == .enabled || mailbox.status == .error else { return [] }
         // The provider's hold: shown on the mailbox and as an event, never as an error. A run

@@ -113,7 +113,7 @@ struct SyncRunner: Sendable {
         let finalDeferral = deferral
         let finalDecision = decision
         let succeeded = failure == nil && deferral == nil && !target.retry.exhausted
-        let usage = target.usage.adding(bytes: report.downloadedBytes, commands: Int64(report.commands), on: today)
+        let usage = ProviderBudget.Usage(day: today, bytes: report.downloadedBytes, commands: Int64(report.commands))
         let now = env.clock.now().microsecondsSinceEpoch
         let (promoted, next) = try await env.write(tenant, "the sync's outcome") { db in
             let promoted = try SyncOutcomeStore.finish(
