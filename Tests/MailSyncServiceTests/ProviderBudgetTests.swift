@@ -36,4 +36,21 @@ struct ProviderBudgetTests {
         #expect(ProviderBudget(dailyCommands: 100).exhausted(ProviderBudget.Usage(day: "d", bytes: 0, commands: 90)) != nil)
         #expect(ProviderBudget(dailyCommands: 100).exhausted(ProviderBudget.Usage(day: "d", bytes: 0, commands: 89)) == nil)
     }
+
+    @Test("the presets' limits, and the config's: a value replaces the preset's, 0 turns it off, a negative one is refused naming the setting")
+    func configured() throws {
+        let presets = try OAuthConfigurationTests.settings("{}").providerTable()
+        #expect(presets.preset(.gmail)?.budget == ProviderBudget(dailyDownloadBytes: 2_500_000_000, dailySends: 500))
+        #expect(presets.preset(.microsoft365)?.budget == ProviderBudget(dailySends: 10_000))
+        #expect(presets.preset(.customImap)?.budget == ProviderBudget())
+        let json = #"{ "providers": { "GMAIL": { "dailyDownloadBytes": 0, "dailySends": 2000 }, "CUSTOM_IMAP": { "dailyCommands": 5000 } } }"#
+        let table = try OAuthConfigurationTests.settings(json).providerTable()
+        #expect(table.preset(.gmail)?.budget == ProviderBudget(dailySends: 2000))
+        #expect(table.preset(.customImap)?.budget == ProviderBudget(dailyCommands: 5000))
+        for field in ["dailyDownloadBytes", "dailyCommands", "dailySends"] {
+            let settings = try OAuthConfigurationTests.settings(#"{ "providers": { "GMAIL": { "\#(field)": -1 } } }"#)
+            let error = #expect(throws: SettingsError.self) { try settings.providerTable() }
+            #expect("\(error.map { "\($0)" } ?? "")".contains("providers.GMAIL.\(field) must be 0"), "\(String(describing: error))")
+        }
+    }
 }
