@@ -9,18 +9,23 @@ import Glibc
 /// child inherits that mask — a Dovecot master started that way ignores SIGTERM. Here the child
 /// gets an empty mask and default handlers, and the whole group can be signalled at once.
 /// The caller reaps it (`exited`, `waitForExit`); not thread-safe (owned by one actor).
-struct ChildProcess {
-    let pid: pid_t
-    private(set) var status: Int32?
+public struct ChildProcess: Sendable {
+    public let pid: pid_t
+    public private(set) var status: Int32?
 
-    /// Starts `executable` with `arguments`; stdin is /dev/null, stdout and stderr append to `output`.
-    init(executable: String, arguments: [String], environment: [String: String], output: String) throws {
+    /// Starts `executable` with `arguments`; stdin is /dev/null, stdout appends to `output`, stderr
+    /// to `errors` (default: `output` too).
+    public init(executable: String, arguments: [String], environment: [String: String], output: String, errors: String? = nil) throws {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        if let errors {
+            posix_spawn_file_actions_addopen(&actions, 2, errors, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        } else {
+            posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        }
         // Sockets and files of the test process must not leak into the server (Glibc's
         // addclosefrom_np is not visible to Swift: close each open descriptor not marked CLOEXEC).
         for fd in 3..<Int32(1024) {
@@ -52,7 +57,7 @@ struct ChildProcess {
     }
 
     /// Whether it has exited (reaps it if so).
-    mutating func exited() -> Bool {
+    public mutating func exited() -> Bool {
         if status != nil { return true }
         var raw: Int32 = 0
         if waitpid(pid, &raw, WNOHANG) == pid {
@@ -63,13 +68,13 @@ struct ChildProcess {
     }
 
     /// Sends `signal` to the process, or to its whole process group.
-    func signal(_ signal: Int32, group: Bool = false) {
+    public func signal(_ signal: Int32, group: Bool = false) {
         _ = Glibc.kill(group ? -pid : pid, signal)
     }
 
     /// Polls until it exits; returns false if `timeout` passed first.
     @discardableResult
-    mutating func waitForExit(timeout: Duration) async -> Bool {
+    public mutating func waitForExit(timeout: Duration) async -> Bool {
         let deadline = ContinuousClock.now + timeout
         while !exited() {
             if ContinuousClock.now >= deadline { return false }

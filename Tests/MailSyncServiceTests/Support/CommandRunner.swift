@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// Runs the real `mailsync` executable for CLI tests.
 enum CommandRunner {
@@ -18,22 +19,32 @@ enum CommandRunner {
         }
     }
 
+    /// Spawned with `posix_spawn` (``ChildProcess``), not Foundation's `Process`: its `run()`
+    /// crashed (SIGSEGV in a copy while listing descriptors) in a clean-clone run, with a thousand
+    /// descriptors open and changing in the test process. Output goes through files in a
+    /// directory of its own; a command still running after 120 s is killed.
     private static func runBlocking(_ arguments: [String], environment: [String: String]) throws -> (status: Int32, output: String, errors: String) {
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("MAILSYNC_") }
         for (key, value) in environment { env[key] = value }
-        process.environment = env
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let output = out.fileHandleForReading.readDataToEndOfFile()
-        let errors = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: output, as: UTF8.self), String(decoding: errors, as: UTF8.self))
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mailsync-cli-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var child = try ChildProcess(
+            executable: binary.path, arguments: arguments, environment: env, output: directory + "/out", errors: directory + "/err")
+        let deadline = ContinuousClock.now + .seconds(120)
+        while !child.exited() {
+            if ContinuousClock.now >= deadline {
+                child.signal(SIGKILL, group: true)
+                _ = child.exited()
+                break
+            }
+            usleep(2_000)
+        }
+        let raw = child.status ?? 0
+        // Exit status as a shell reports it: the code, or 128 + the signal that ended it.
+        let status = raw & 0x7f == 0 ? (raw >> 8) & 0xff : 128 + (raw & 0x7f)
+        let output = (try? Data(contentsOf: URL(fileURLWithPath: directory + "/out"))) ?? Data()
+        let errors = (try? Data(contentsOf: URL(fileURLWithPath: directory + "/err"))) ?? Data()
+        return (status, String(decoding: output, as: UTF8.self), String(decoding: errors, as: UTF8.self))
     }
 }
