@@ -155,7 +155,17 @@ public struct ServiceDecl: Sendable, Hashable {
     public var name: String
     public var location: SourceLocation
     public var doc: [String]
+    /// `area Name;` declarations, in order: each becomes a handler protocol `<Name>Handler`.
+    public var areas: [AreaDecl] = []
     public var rpcs: [RPCDecl] = []
+}
+
+/// `area Companies;` in a service: a group of its rpcs that one handler type implements. The
+/// generator emits `<Service>.<Name>Handler` with one requirement per rpc of the area.
+public struct AreaDecl: Sendable, Hashable {
+    public var name: String
+    public var location: SourceLocation
+    public var doc: [String]
 }
 
 public struct RPCDecl: Sendable, Hashable {
@@ -177,4 +187,11 @@ public struct RPCDecl: Sendable, Hashable {
     public var manageOthers: [RoleDecl]?
     public var manageOthersLocation: SourceLocation?
     public var idempotent: Bool = false
+    /// `area = Name;`: the service area whose handler implements the rpc. nil when absent (an
+    /// error the checker reports).
+    public var area: String?
+    public var areaLocation: SourceLocation?
+    /// `not_yet_served = true;`: the rpc is declared but deliberately not served yet; its area's
+    /// handler protocol gets a default answering `unimplemented`. Defaults to `false`.
+    public var notYetServed: Bool = false
 }

@@ -32,8 +32,9 @@ struct Checker {
     }
 
     private let file: SchemaFile
-    private var sink: DiagnosticSink
-    private var symbols: [String: Symbol] = [:]
+    var sink: DiagnosticSink
+    /// Every declared type name (filled by `checkTypeNames` before anything else is checked).
+    var symbols: [String: Symbol] = [:]
 
     init(file: SchemaFile, sink: DiagnosticSink) {
         self.file = file
@@ -224,6 +225,7 @@ struct Checker {
     // MARK: Services
 
     private mutating func check(_ service: ServiceDecl, roles: Set<String>) {
+        checkAreas(of: service)
         var names: [String: SourceLocation] = [:]
         for rpc in service.rpcs {
             if !Naming.isUpperCamel(rpc.name) {

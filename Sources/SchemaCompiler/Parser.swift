@@ -292,7 +292,11 @@ struct Parser {
         while !current.isSymbol("}") && current.kind != .endOfFile {
             let start = position
             do {
-                service.rpcs.append(try parseRPC())
+                if current.isKeyword("area") {
+                    service.areas.append(try parseArea())
+                } else {
+                    service.rpcs.append(try parseRPC())
+                }
             } catch {
                 report(error)
                 synchronizeMember(from: start)
@@ -302,9 +306,18 @@ struct Parser {
         return service
     }
 
+    /// `area Name;`
+    private mutating func parseArea() throws -> AreaDecl {
+        let keyword = current
+        advance()
+        let name = try expectIdentifier("an area name")
+        try expectSymbol(";", after: "the area name")
+        return AreaDecl(name: name.text, location: name.location, doc: keyword.doc)
+    }
+
     private mutating func parseRPC() throws -> RPCDecl {
         let keyword = current
-        guard keyword.isKeyword("rpc") else { throw unexpected("'rpc'") }
+        guard keyword.isKeyword("rpc") else { throw unexpected("'rpc' or 'area'") }
         advance()
         let name = try expectIdentifier("an rpc name")
         try expectSymbol("(", after: "the rpc name")
@@ -326,11 +339,11 @@ struct Parser {
             return rpc
         }
         try expectSymbol("{", after: "the response type (options such as 'roles = [...];' go in braces)")
-        var sawIdempotent = false
+        var seen: Set<String> = []
         while !current.isSymbol("}") && current.kind != .endOfFile {
             let start = position
             do {
-                try parseOption(into: &rpc, sawIdempotent: &sawIdempotent)
+                try parseOption(into: &rpc, seen: &seen)
             } catch {
                 report(error)
                 synchronizeMember(from: start)
@@ -340,10 +353,23 @@ struct Parser {
         return rpc
     }
 
-    private mutating func parseOption(into rpc: inout RPCDecl, sawIdempotent: inout Bool) throws {
-        let option = try expectIdentifier("an rpc option ('roles', 'manage_others' or 'idempotent')")
+    private static let optionNames = "'area', 'roles', 'manage_others', 'idempotent' or 'not_yet_served'"
+
+    /// One `name = value;` in an rpc's braces. `seen` holds the options already read, for the
+    /// duplicates the parser reports itself.
+    private mutating func parseOption(into rpc: inout RPCDecl, seen: inout Set<String>) throws {
+        let option = try expectIdentifier("an rpc option (\(Self.optionNames))")
         try expectSymbol("=", after: "the option name")
         switch option.text {
+        case "area":
+            let area = try expectIdentifier("an area name")
+            try expectSymbol(";", after: "the option")
+            if rpc.area != nil {
+                sink.error(option.location, "duplicate option 'area': an rpc belongs to exactly one area")
+            } else {
+                rpc.area = area.text
+                rpc.areaLocation = area.location
+            }
         case "roles":
             let roles = try parseRoleList(after: "'roles ='")
             if rpc.roles != nil {
@@ -360,19 +386,22 @@ struct Parser {
                 rpc.manageOthers = roles
                 rpc.manageOthersLocation = option.location
             }
-        case "idempotent":
+        case "idempotent", "not_yet_served":
             let value = try expectIdentifier("'true' or 'false'")
             guard value.text == "true" || value.text == "false" else {
                 throw SyntaxError(location: value.location, message: "expected 'true' or 'false', found \(value.quoted)")
             }
             try expectSymbol(";", after: "the option")
-            if sawIdempotent { sink.error(option.location, "duplicate option 'idempotent'") }
-            sawIdempotent = true
-            rpc.idempotent = value.text == "true"
+            if !seen.insert(option.text).inserted { sink.error(option.location, "duplicate option '\(option.text)'") }
+            if option.text == "idempotent" {
+                rpc.idempotent = value.text == "true"
+            } else {
+                rpc.notYetServed = value.text == "true"
+            }
         default:
             throw SyntaxError(
                 location: option.location,
-                message: "unknown rpc option '\(option.text)'; expected 'roles', 'manage_others' or 'idempotent'")
+                message: "unknown rpc option '\(option.text)'; expected \(Self.optionNames)")
         }
     }
 

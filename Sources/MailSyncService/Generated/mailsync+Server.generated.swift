@@ -5,14 +5,24 @@ import MailSyncClient
 import MailSyncRPC
 
 extension MailSync {
-    /// Implements the MailSync service. Roles are checked before a method runs; a method
-    /// throws `RPCError` to choose the status its caller sees.
-    public protocol Handler: Sendable {
+    /// The server's version and start time, open to anyone.
+    ///
+    /// Implements the ServerInfo area of the MailSync service: pass one to
+    /// `MailSync.serverMethods(…)`. Roles are checked before a method runs; a method throws
+    /// `RPCError` to choose the status its caller sees.
+    public protocol ServerInfoHandler: Sendable {
         /// The server's version. Needs no credentials.
         ///
         /// Roles: anyone (no credentials needed). Idempotent: safe to retry.
         func getServerInfo(_ request: GetServerInfoRequest, context: ServerContext) async throws -> ServerInfo
+    }
 
+    /// Companies (tenants), plans and company limits.
+    ///
+    /// Implements the Companies area of the MailSync service: pass one to
+    /// `MailSync.serverMethods(…)`. Roles are checked before a method runs; a method throws
+    /// `RPCError` to choose the status its caller sees.
+    public protocol CompaniesHandler: Sendable {
         /// Creates a company with its own database, limits at its plan's caps, and
         /// `prevent_internal_email_sync` on.
         ///
@@ -53,13 +63,14 @@ extension MailSync {
 
         /// Roles: `operator`. Idempotent: safe to retry.
         func updatePlanCaps(_ request: UpdatePlanCapsRequest, context: ServerContext) async throws -> PlanInfo
+    }
 
-        /// Roles: `administrator`, `company_manager`. Idempotent: safe to retry.
-        func getCompanySettings(_ request: GetCompanySettingsRequest, context: ServerContext) async throws -> CompanySettings
-
-        /// Roles: `administrator`, `company_manager`. Idempotent: safe to retry.
-        func updateCompanySettings(_ request: UpdateCompanySettingsRequest, context: ServerContext) async throws -> CompanySettings
-
+    /// API keys (operators).
+    ///
+    /// Implements the APIKeys area of the MailSync service: pass one to
+    /// `MailSync.serverMethods(…)`. Roles are checked before a method runs; a method throws
+    /// `RPCError` to choose the status its caller sees.
+    public protocol APIKeysHandler: Sendable {
         /// Creates a key; the response holds its secret, which is never shown again.
         ///
         /// Roles: `operator`. Not idempotent.
@@ -74,6 +85,19 @@ extension MailSync {
         ///
         /// Roles: `operator`. Idempotent: safe to retry.
         func revokeApiKey(_ request: RevokeApiKeyRequest, context: ServerContext) async throws -> ApiKey
+    }
+
+    /// Company settings and users.
+    ///
+    /// Implements the Users area of the MailSync service: pass one to
+    /// `MailSync.serverMethods(…)`. Roles are checked before a method runs; a method throws
+    /// `RPCError` to choose the status its caller sees.
+    public protocol UsersHandler: Sendable {
+        /// Roles: `administrator`, `company_manager`. Idempotent: safe to retry.
+        func getCompanySettings(_ request: GetCompanySettingsRequest, context: ServerContext) async throws -> CompanySettings
+
+        /// Roles: `administrator`, `company_manager`. Idempotent: safe to retry.
+        func updateCompanySettings(_ request: UpdateCompanySettingsRequest, context: ServerContext) async throws -> CompanySettings
 
         /// Roles: `administrator`, `company_manager`. Not idempotent.
         func createUser(_ request: CreateUserRequest, context: ServerContext) async throws -> User
@@ -90,7 +114,14 @@ extension MailSync {
         ///
         /// Roles: `administrator`, `company_manager`. Idempotent: safe to retry.
         func listUsers(_ request: ListUsersRequest, context: ServerContext) async throws -> ListUsersResponse
+    }
 
+    /// Leads, opportunities and lead timelines.
+    ///
+    /// Implements the Leads area of the MailSync service: pass one to
+    /// `MailSync.serverMethods(…)`. Roles are checked before a method runs; a method throws
+    /// `RPCError` to choose the status its caller sees.
+    public protocol LeadsHandler: Sendable {
         /// Creates or updates leads, streamed one per message; each needs at least one address.
         ///
         /// Roles: `administrator`, `company_manager`, `marketing_manager`, `sales_manager`, `salesperson`, `junior_salesperson`. Idempotent: safe to retry.
@@ -104,6 +135,22 @@ extension MailSync {
         /// Roles: `administrator`, `company_manager`, `marketing_manager`, `sales_manager`. Idempotent: safe to retry.
         func deleteLead(_ request: DeleteLeadRequest, context: ServerContext) async throws -> DeleteLeadResponse
 
+        /// A lead's emails, newest first; bodies only for callers allowed to read them.
+        ///
+        /// Every caller sees every entry (subject, date, direction, participants). The body of an
+        /// email synced from or sent through another user's mailbox is given only to administrators
+        /// and company managers; other roles get `body_withheld` for those and the body of their own.
+        ///
+        /// Roles: `administrator`, `company_manager`, `marketing_manager`, `sales_manager`, `salesperson`, `junior_salesperson`. Administrators and company managers may act on other users' mailboxes and their data; others only on their own. Idempotent: safe to retry.
+        func listLeadTimeline(_ request: ListLeadTimelineRequest, context: ServerContext) async throws -> ListLeadTimelineResponse
+    }
+
+    /// Mailbox connections with passwords, their status and sync requests.
+    ///
+    /// Implements the Mailboxes area of the MailSync service: pass one to
+    /// `MailSync.serverMethods(…)`. Roles are checked before a method runs; a method throws
+    /// `RPCError` to choose the status its caller sees.
+    public protocol MailboxesHandler: Sendable {
         /// Connects a mailbox with a password or app password. Starts as `ENABLED` or, at the
         /// company's mailbox sync limit, `PENDING`.
         ///
@@ -126,18 +173,6 @@ extension MailSync {
         ///
         /// Roles: `administrator`, `company_manager`, `marketing_manager`, `sales_manager`, `salesperson`, `junior_salesperson`. Administrators and company managers may act on other users' mailboxes and their data; others only on their own. Idempotent: safe to retry.
         func getMailboxStatus(_ request: GetMailboxStatusRequest, context: ServerContext) async throws -> MailboxStatusResponse
-
-        /// Runs the steps a sync starts with — resolve, connect, TLS, login, LIST, INBOX opened
-        /// read-only — against the mailbox's IMAP server with its stored credentials, and reports
-        /// each step's outcome and time, so an admin sees which step fails and why. Changes nothing:
-        /// not the mailbox's status, not its error log, not a flag on the server. One test per
-        /// mailbox at a time (`aborted` while one runs); each step is bounded by the sync engine's
-        /// connect and command timeouts.
-        ///
-        /// Only administrators and company managers may test another user's mailbox.
-        ///
-        /// Roles: `administrator`, `company_manager`, `marketing_manager`, `sales_manager`, `salesperson`, `junior_salesperson`. Administrators and company managers may act on other users' mailboxes and their data; others only on their own. Idempotent: safe to retry.
-        func testMailboxConnection(_ request: TestMailboxConnectionRequest, context: ServerContext) async throws -> TestMailboxConnectionResponse
 
         /// The company's mailboxes, filtered by status or user.
         ///
@@ -172,23 +207,33 @@ extension MailSync {
         ///
         /// Roles: `administrator`, `company_manager`. Idempotent: safe to retry.
         func listUnconfiguredUsers(_ request: ListUnconfiguredUsersRequest, context: ServerContext) async throws -> ListUnconfiguredUsersResponse
+    }
 
-        /// Begins connecting a Gmail or Microsoft 365 mailbox with OAuth.
+    /// Testing a mailbox's connection step by step.
+    ///
+    /// Implements the ConnectionTests area of the MailSync service: pass one to
+    /// `MailSync.serverMethods(…)`. Roles are checked before a method runs; a method throws
+    /// `RPCError` to choose the status its caller sees.
+    public protocol ConnectionTestsHandler: Sendable {
+        /// Runs the steps a sync starts with — resolve, connect, TLS, login, LIST, INBOX opened
+        /// read-only — against the mailbox's IMAP server with its stored credentials, and reports
+        /// each step's outcome and time, so an admin sees which step fails and why. Changes nothing:
+        /// not the mailbox's status, not its error log, not a flag on the server. One test per
+        /// mailbox at a time (`aborted` while one runs); each step is bounded by the sync engine's
+        /// connect and command timeouts.
         ///
-        /// `user_id` names whose mailbox: only administrators and company managers may start the flow
-        /// for another user; other roles connect their own.
+        /// Only administrators and company managers may test another user's mailbox.
         ///
-        /// Roles: `administrator`, `company_manager`, `marketing_manager`, `sales_manager`, `salesperson`, `junior_salesperson`. Administrators and company managers may act on other users' mailboxes and their data; others only on their own. Not idempotent.
-        func startOAuthConnection(_ request: StartOAuthConnectionRequest, context: ServerContext) async throws -> StartOAuthConnectionResponse
+        /// Roles: `administrator`, `company_manager`, `marketing_manager`, `sales_manager`, `salesperson`, `junior_salesperson`. Administrators and company managers may act on other users' mailboxes and their data; others only on their own. Idempotent: safe to retry.
+        func testMailboxConnection(_ request: TestMailboxConnectionRequest, context: ServerContext) async throws -> TestMailboxConnectionResponse
+    }
 
-        /// Exchanges the code from the provider's redirect for tokens and connects the mailbox.
-        ///
-        /// The `state` remembers whose mailbox the flow connects: completing a flow for another user
-        /// needs administrator or company manager, the same rule as `StartOAuthConnection`.
-        ///
-        /// Roles: `administrator`, `company_manager`, `marketing_manager`, `sales_manager`, `salesperson`, `junior_salesperson`. Administrators and company managers may act on other users' mailboxes and their data; others only on their own. Not idempotent.
-        func completeOAuthConnection(_ request: CompleteOAuthConnectionRequest, context: ServerContext) async throws -> CompleteOAuthConnectionResponse
-
+    /// Sync events and the error log.
+    ///
+    /// Implements the Events area of the MailSync service: pass one to
+    /// `MailSync.serverMethods(…)`. Roles are checked before a method runs; a method throws
+    /// `RPCError` to choose the status its caller sees.
+    public protocol EventsHandler: Sendable {
         /// Sync events, newest first.
         ///
         /// Administrators and company managers see every mailbox's events; other roles only their own
@@ -210,16 +255,26 @@ extension MailSync {
         ///
         /// Roles: `administrator`, `company_manager`, `marketing_manager`, `sales_manager`, `salesperson`, `junior_salesperson`. Administrators and company managers may act on other users' mailboxes and their data; others only on their own. Idempotent: safe to retry.
         func listErrorLog(_ request: ListErrorLogRequest, context: ServerContext) async throws -> ListErrorLogResponse
+    }
 
-        /// A lead's emails, newest first; bodies only for callers allowed to read them.
+    /// Billing reports (operators).
+    ///
+    /// Implements the Billing area of the MailSync service: pass one to
+    /// `MailSync.serverMethods(…)`. Roles are checked before a method runs; a method throws
+    /// `RPCError` to choose the status its caller sees.
+    public protocol BillingHandler: Sendable {
+        /// Billable mailbox-days per company over a period.
         ///
-        /// Every caller sees every entry (subject, date, direction, participants). The body of an
-        /// email synced from or sent through another user's mailbox is given only to administrators
-        /// and company managers; other roles get `body_withheld` for those and the body of their own.
-        ///
-        /// Roles: `administrator`, `company_manager`, `marketing_manager`, `sales_manager`, `salesperson`, `junior_salesperson`. Administrators and company managers may act on other users' mailboxes and their data; others only on their own. Idempotent: safe to retry.
-        func listLeadTimeline(_ request: ListLeadTimelineRequest, context: ServerContext) async throws -> ListLeadTimelineResponse
+        /// Roles: `operator`. Idempotent: safe to retry.
+        func getBillingReport(_ request: GetBillingReportRequest, context: ServerContext) async throws -> BillingReport
+    }
 
+    /// Sending email to leads.
+    ///
+    /// Implements the SmartMail area of the MailSync service: pass one to
+    /// `MailSync.serverMethods(…)`. Roles are checked before a method runs; a method throws
+    /// `RPCError` to choose the status its caller sees.
+    public protocol SmartMailHandler: Sendable {
         /// Sends an email to a lead through the caller's own mailbox and records it on the timeline.
         ///
         /// Every role sends only as itself: the request names no mailbox or user, so there is no
@@ -230,12 +285,37 @@ extension MailSync {
         ///
         /// Roles: `administrator`, `company_manager`, `marketing_manager`, `sales_manager`, `salesperson`, `junior_salesperson`. Not idempotent.
         func sendSmartMail(_ request: SendSmartMailRequest, context: ServerContext) async throws -> SendSmartMailResponse
+    }
 
-        /// Billable mailbox-days per company over a period.
+    /// Connecting mailboxes with OAuth.
+    ///
+    /// Implements the OAuth area of the MailSync service: pass one to
+    /// `MailSync.serverMethods(…)`. Roles are checked before a method runs; a method throws
+    /// `RPCError` to choose the status its caller sees.
+    public protocol OAuthHandler: Sendable {
+        /// Begins connecting a Gmail or Microsoft 365 mailbox with OAuth.
         ///
-        /// Roles: `operator`. Idempotent: safe to retry.
-        func getBillingReport(_ request: GetBillingReportRequest, context: ServerContext) async throws -> BillingReport
+        /// `user_id` names whose mailbox: only administrators and company managers may start the flow
+        /// for another user; other roles connect their own.
+        ///
+        /// Roles: `administrator`, `company_manager`, `marketing_manager`, `sales_manager`, `salesperson`, `junior_salesperson`. Administrators and company managers may act on other users' mailboxes and their data; others only on their own. Not idempotent.
+        func startOAuthConnection(_ request: StartOAuthConnectionRequest, context: ServerContext) async throws -> StartOAuthConnectionResponse
 
+        /// Exchanges the code from the provider's redirect for tokens and connects the mailbox.
+        ///
+        /// The `state` remembers whose mailbox the flow connects: completing a flow for another user
+        /// needs administrator or company manager, the same rule as `StartOAuthConnection`.
+        ///
+        /// Roles: `administrator`, `company_manager`, `marketing_manager`, `sales_manager`, `salesperson`, `junior_salesperson`. Administrators and company managers may act on other users' mailboxes and their data; others only on their own. Not idempotent.
+        func completeOAuthConnection(_ request: CompleteOAuthConnectionRequest, context: ServerContext) async throws -> CompleteOAuthConnectionResponse
+    }
+
+    /// Tenant backups (operators).
+    ///
+    /// Implements the Backups area of the MailSync service: pass one to
+    /// `MailSync.serverMethods(…)`. Roles are checked before a method runs; a method throws
+    /// `RPCError` to choose the status its caller sees.
+    public protocol BackupsHandler: Sendable {
         /// Takes a consistent, compressed, checksummed backup of one tenant's database.
         ///
         /// Roles: `operator`. Not idempotent.
@@ -256,146 +336,173 @@ extension MailSync {
     }
 }
 
-extension MailSync.Handler {
-    /// The methods to register with a `Router`.
-    public var serverMethods: [ServerMethod] {
+extension MailSync {
+    /// The methods to register with a `Router`: every rpc of the service, in schema order, each
+    /// calling the handler of its area.
+    public static func serverMethods(
+        serverInfo serverInfoHandler: some ServerInfoHandler,
+        companies companiesHandler: some CompaniesHandler,
+        apiKeys apiKeysHandler: some APIKeysHandler,
+        users usersHandler: some UsersHandler,
+        leads leadsHandler: some LeadsHandler,
+        mailboxes mailboxesHandler: some MailboxesHandler,
+        connectionTests connectionTestsHandler: some ConnectionTestsHandler,
+        events eventsHandler: some EventsHandler,
+        billing billingHandler: some BillingHandler,
+        smartMail smartMailHandler: some SmartMailHandler,
+        oAuth oAuthHandler: some OAuthHandler,
+        backups backupsHandler: some BackupsHandler
+    ) -> [ServerMethod] {
         [
             .unary(MailSync.Method.getServerInfo) { (request: GetServerInfoRequest, context: ServerContext) -> ServerInfo in
-                try await self.getServerInfo(request, context: context)
+                try await serverInfoHandler.getServerInfo(request, context: context)
             },
             .unary(MailSync.Method.createCompany) { (request: CreateCompanyRequest, context: ServerContext) -> Company in
-                try await self.createCompany(request, context: context)
+                try await companiesHandler.createCompany(request, context: context)
             },
             .unary(MailSync.Method.getCompany) { (request: GetCompanyRequest, context: ServerContext) -> Company in
-                try await self.getCompany(request, context: context)
+                try await companiesHandler.getCompany(request, context: context)
             },
             .unary(MailSync.Method.listCompanies) { (request: ListCompaniesRequest, context: ServerContext) -> ListCompaniesResponse in
-                try await self.listCompanies(request, context: context)
+                try await companiesHandler.listCompanies(request, context: context)
             },
             .unary(MailSync.Method.suspendCompany) { (request: SuspendCompanyRequest, context: ServerContext) -> Company in
-                try await self.suspendCompany(request, context: context)
+                try await companiesHandler.suspendCompany(request, context: context)
             },
             .unary(MailSync.Method.resumeCompany) { (request: ResumeCompanyRequest, context: ServerContext) -> Company in
-                try await self.resumeCompany(request, context: context)
+                try await companiesHandler.resumeCompany(request, context: context)
             },
             .unary(MailSync.Method.changePlan) { (request: ChangePlanRequest, context: ServerContext) -> Company in
-                try await self.changePlan(request, context: context)
+                try await companiesHandler.changePlan(request, context: context)
             },
             .unary(MailSync.Method.setCompanyLimits) { (request: SetCompanyLimitsRequest, context: ServerContext) -> Company in
-                try await self.setCompanyLimits(request, context: context)
+                try await companiesHandler.setCompanyLimits(request, context: context)
             },
             .unary(MailSync.Method.listPlans) { (request: ListPlansRequest, context: ServerContext) -> ListPlansResponse in
-                try await self.listPlans(request, context: context)
+                try await companiesHandler.listPlans(request, context: context)
             },
             .unary(MailSync.Method.updatePlanCaps) { (request: UpdatePlanCapsRequest, context: ServerContext) -> PlanInfo in
-                try await self.updatePlanCaps(request, context: context)
+                try await companiesHandler.updatePlanCaps(request, context: context)
             },
             .unary(MailSync.Method.getCompanySettings) { (request: GetCompanySettingsRequest, context: ServerContext) -> CompanySettings in
-                try await self.getCompanySettings(request, context: context)
+                try await usersHandler.getCompanySettings(request, context: context)
             },
             .unary(MailSync.Method.updateCompanySettings) { (request: UpdateCompanySettingsRequest, context: ServerContext) -> CompanySettings in
-                try await self.updateCompanySettings(request, context: context)
+                try await usersHandler.updateCompanySettings(request, context: context)
             },
             .unary(MailSync.Method.createApiKey) { (request: CreateApiKeyRequest, context: ServerContext) -> CreateApiKeyResponse in
-                try await self.createApiKey(request, context: context)
+                try await apiKeysHandler.createApiKey(request, context: context)
             },
             .unary(MailSync.Method.listApiKeys) { (request: ListApiKeysRequest, context: ServerContext) -> ListApiKeysResponse in
-                try await self.listApiKeys(request, context: context)
+                try await apiKeysHandler.listApiKeys(request, context: context)
             },
             .unary(MailSync.Method.revokeApiKey) { (request: RevokeApiKeyRequest, context: ServerContext) -> ApiKey in
-                try await self.revokeApiKey(request, context: context)
+                try await apiKeysHandler.revokeApiKey(request, context: context)
             },
             .unary(MailSync.Method.createUser) { (request: CreateUserRequest, context: ServerContext) -> User in
-                try await self.createUser(request, context: context)
+                try await usersHandler.createUser(request, context: context)
             },
             .unary(MailSync.Method.changeUserRole) { (request: ChangeUserRoleRequest, context: ServerContext) -> User in
-                try await self.changeUserRole(request, context: context)
+                try await usersHandler.changeUserRole(request, context: context)
             },
             .unary(MailSync.Method.deactivateUser) { (request: DeactivateUserRequest, context: ServerContext) -> User in
-                try await self.deactivateUser(request, context: context)
+                try await usersHandler.deactivateUser(request, context: context)
             },
             .unary(MailSync.Method.listUsers) { (request: ListUsersRequest, context: ServerContext) -> ListUsersResponse in
-                try await self.listUsers(request, context: context)
+                try await usersHandler.listUsers(request, context: context)
             },
             .clientStreaming(MailSync.Method.upsertLeads) { (requests: RequestStream<Lead>, context: ServerContext) -> UpsertLeadsResponse in
-                try await self.upsertLeads(requests, context: context)
+                try await leadsHandler.upsertLeads(requests, context: context)
             },
             .unary(MailSync.Method.upsertOpportunities) { (request: UpsertOpportunitiesRequest, context: ServerContext) -> UpsertOpportunitiesResponse in
-                try await self.upsertOpportunities(request, context: context)
+                try await leadsHandler.upsertOpportunities(request, context: context)
             },
             .unary(MailSync.Method.deleteLead) { (request: DeleteLeadRequest, context: ServerContext) -> DeleteLeadResponse in
-                try await self.deleteLead(request, context: context)
+                try await leadsHandler.deleteLead(request, context: context)
             },
             .unary(MailSync.Method.createMailboxConnection) { (request: CreateMailboxConnectionRequest, context: ServerContext) -> Mailbox in
-                try await self.createMailboxConnection(request, context: context)
+                try await mailboxesHandler.createMailboxConnection(request, context: context)
             },
             .unary(MailSync.Method.updateMailboxCredentials) { (request: UpdateMailboxCredentialsRequest, context: ServerContext) -> Mailbox in
-                try await self.updateMailboxCredentials(request, context: context)
+                try await mailboxesHandler.updateMailboxCredentials(request, context: context)
             },
             .unary(MailSync.Method.getMailboxStatus) { (request: GetMailboxStatusRequest, context: ServerContext) -> MailboxStatusResponse in
-                try await self.getMailboxStatus(request, context: context)
+                try await mailboxesHandler.getMailboxStatus(request, context: context)
             },
             .unary(MailSync.Method.testMailboxConnection) { (request: TestMailboxConnectionRequest, context: ServerContext) -> TestMailboxConnectionResponse in
-                try await self.testMailboxConnection(request, context: context)
+                try await connectionTestsHandler.testMailboxConnection(request, context: context)
             },
             .unary(MailSync.Method.listMailboxes) { (request: ListMailboxesRequest, context: ServerContext) -> ListMailboxesResponse in
-                try await self.listMailboxes(request, context: context)
+                try await mailboxesHandler.listMailboxes(request, context: context)
             },
             .unary(MailSync.Method.disableMailbox) { (request: DisableMailboxRequest, context: ServerContext) -> DisableMailboxResponse in
-                try await self.disableMailbox(request, context: context)
+                try await mailboxesHandler.disableMailbox(request, context: context)
             },
             .unary(MailSync.Method.syncNow) { (request: SyncNowRequest, context: ServerContext) -> SyncNowResponse in
-                try await self.syncNow(request, context: context)
+                try await mailboxesHandler.syncNow(request, context: context)
             },
             .unary(MailSync.Method.resync) { (request: ResyncRequest, context: ServerContext) -> ResyncResponse in
-                try await self.resync(request, context: context)
+                try await mailboxesHandler.resync(request, context: context)
             },
             .unary(MailSync.Method.listUnconfiguredUsers) { (request: ListUnconfiguredUsersRequest, context: ServerContext) -> ListUnconfiguredUsersResponse in
-                try await self.listUnconfiguredUsers(request, context: context)
+                try await mailboxesHandler.listUnconfiguredUsers(request, context: context)
             },
             .unary(MailSync.Method.startOAuthConnection) { (request: StartOAuthConnectionRequest, context: ServerContext) -> StartOAuthConnectionResponse in
-                try await self.startOAuthConnection(request, context: context)
+                try await oAuthHandler.startOAuthConnection(request, context: context)
             },
             .unary(MailSync.Method.completeOAuthConnection) { (request: CompleteOAuthConnectionRequest, context: ServerContext) -> CompleteOAuthConnectionResponse in
-                try await self.completeOAuthConnection(request, context: context)
+                try await oAuthHandler.completeOAuthConnection(request, context: context)
             },
             .unary(MailSync.Method.listSyncEvents) { (request: ListSyncEventsRequest, context: ServerContext) -> ListSyncEventsResponse in
-                try await self.listSyncEvents(request, context: context)
+                try await eventsHandler.listSyncEvents(request, context: context)
             },
             .serverStreaming(MailSync.Method.watchSyncEvents) { (request: WatchSyncEventsRequest, responses: ResponseWriter<SyncEvent>, context: ServerContext) in
-                try await self.watchSyncEvents(request, responses: responses, context: context)
+                try await eventsHandler.watchSyncEvents(request, responses: responses, context: context)
             },
             .unary(MailSync.Method.listErrorLog) { (request: ListErrorLogRequest, context: ServerContext) -> ListErrorLogResponse in
-                try await self.listErrorLog(request, context: context)
+                try await eventsHandler.listErrorLog(request, context: context)
             },
             .unary(MailSync.Method.listLeadTimeline) { (request: ListLeadTimelineRequest, context: ServerContext) -> ListLeadTimelineResponse in
-                try await self.listLeadTimeline(request, context: context)
+                try await leadsHandler.listLeadTimeline(request, context: context)
             },
             .unary(MailSync.Method.sendSmartMail) { (request: SendSmartMailRequest, context: ServerContext) -> SendSmartMailResponse in
-                try await self.sendSmartMail(request, context: context)
+                try await smartMailHandler.sendSmartMail(request, context: context)
             },
             .unary(MailSync.Method.getBillingReport) { (request: GetBillingReportRequest, context: ServerContext) -> BillingReport in
-                try await self.getBillingReport(request, context: context)
+                try await billingHandler.getBillingReport(request, context: context)
             },
             .unary(MailSync.Method.backupTenant) { (request: BackupTenantRequest, context: ServerContext) -> Backup in
-                try await self.backupTenant(request, context: context)
+                try await backupsHandler.backupTenant(request, context: context)
             },
             .unary(MailSync.Method.restoreTenant) { (request: RestoreTenantRequest, context: ServerContext) -> RestoreTenantResponse in
-                try await self.restoreTenant(request, context: context)
+                try await backupsHandler.restoreTenant(request, context: context)
             },
             .unary(MailSync.Method.verifyBackup) { (request: VerifyBackupRequest, context: ServerContext) -> VerifyBackupResponse in
-                try await self.verifyBackup(request, context: context)
+                try await backupsHandler.verifyBackup(request, context: context)
             },
             .unary(MailSync.Method.listBackups) { (request: ListBackupsRequest, context: ServerContext) -> ListBackupsResponse in
-                try await self.listBackups(request, context: context)
+                try await backupsHandler.listBackups(request, context: context)
             },
         ]
     }
 }
 
 extension MailSync {
+    /// One type serving every area of the service; its `serverMethods` registers it for all.
+    /// A server with a type per area calls `MailSync.serverMethods(…)` instead.
+    public protocol Handler: ServerInfoHandler, CompaniesHandler, APIKeysHandler, UsersHandler, LeadsHandler, MailboxesHandler, ConnectionTestsHandler, EventsHandler, BillingHandler, SmartMailHandler, OAuthHandler, BackupsHandler {}
+}
+
+extension MailSync.Handler {
+    /// The methods to register with a `Router`.
+    public var serverMethods: [ServerMethod] {
+        MailSync.serverMethods(serverInfo: self, companies: self, apiKeys: self, users: self, leads: self, mailboxes: self, connectionTests: self, events: self, billing: self, smartMail: self, oAuth: self, backups: self)
+    }
+}
+
+extension MailSync {
     /// A handler whose every method fails with `unimplemented`: a starting point, and a stand-in
-    /// for methods not written yet.
+    /// for areas a server does not serve.
     public struct UnimplementedHandler: Handler {
         public init() {}
 

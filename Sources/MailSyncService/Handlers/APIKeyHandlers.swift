@@ -5,16 +5,8 @@ import MailSyncStorage
 
 /// API keys: created by operators (for operators, or for one user of a company), shown once,
 /// stored as a hash, listed without secrets, revocable.
-struct APIKeyHandlers: Sendable {
+struct APIKeyHandlers: MailSync.APIKeysHandler {
     let env: ServiceEnvironment
-
-    var methods: [ServerMethod] {
-        [
-            .unary(MailSync.Method.createApiKey) { try await createApiKey($0, context: $1) },
-            .unary(MailSync.Method.listApiKeys) { try await listApiKeys($0, context: $1) },
-            .unary(MailSync.Method.revokeApiKey) { try await revokeApiKey($0, context: $1) },
-        ]
-    }
 
     /// An operator key (empty `company_id`, role `operator`), or a key acting for one active user
     /// of a company, with that user's role (an empty `role` takes it; another one is refused).

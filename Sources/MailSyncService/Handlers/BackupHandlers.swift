@@ -14,7 +14,7 @@ import MailSyncStorage
 /// or restore that finds a damaged, truncated or foreign backup fails with `failed precondition`
 /// (restore, backup) or `ok = false` (verify), with a message naming the backup, what is wrong and
 /// what to do; the live database is left as it was.
-struct BackupHandlers: Sendable {
+struct BackupHandlers: MailSync.BackupsHandler {
     let env: ServiceEnvironment
     let backups: TenantBackups
 
@@ -22,15 +22,6 @@ struct BackupHandlers: Sendable {
         self.env = env
         let clock = env.clock
         backups = TenantBackups(pool: env.tenants, now: { clock.now().microsecondsSinceEpoch })
-    }
-
-    var methods: [ServerMethod] {
-        [
-            .unary(MailSync.Method.backupTenant) { try await backupTenant($0, context: $1) },
-            .unary(MailSync.Method.restoreTenant) { try await restoreTenant($0, context: $1) },
-            .unary(MailSync.Method.verifyBackup) { try await verifyBackup($0, context: $1) },
-            .unary(MailSync.Method.listBackups) { try await listBackups($0, context: $1) },
-        ]
     }
 
     /// A snapshot of the company's database (or its latest backup, if nothing changed since).

@@ -9,17 +9,13 @@ import MailSyncStorage
 /// Billable mailbox-days are worked out from each mailbox's status events (`BillableDays` says
 /// what counts), in each company's own time zone (`settings.time_zone`; UTC if the stored name is
 /// unknown to this system).
-struct BillingHandlers: Sendable {
+struct BillingHandlers: MailSync.BillingHandler {
     let env: ServiceEnvironment
 
     /// The longest period a report covers.
     static let maxPeriodDays: Int64 = 366
     /// 9999-12-31T23:59:59.999999Z in µs: the latest instant a period may name.
     static let maxTimestamp: Int64 = 253_402_300_799_999_999
-
-    var methods: [ServerMethod] {
-        [.unary(MailSync.Method.getBillingReport) { try await getBillingReport($0, context: $1) }]
-    }
 
     /// Billable mailbox-days per company over `[period_start, period_end)`.
     ///

@@ -9,22 +9,8 @@ import MailSyncStorage
 /// Creating a company creates its database file (with its first administrator) first and then its
 /// control row, removing the file if the row cannot be written: a failed create leaves nothing
 /// behind.
-struct CompanyHandlers: Sendable {
+struct CompanyHandlers: MailSync.CompaniesHandler {
     let env: ServiceEnvironment
-
-    var methods: [ServerMethod] {
-        [
-            .unary(MailSync.Method.createCompany) { try await createCompany($0, context: $1) },
-            .unary(MailSync.Method.getCompany) { try await getCompany($0, context: $1) },
-            .unary(MailSync.Method.listCompanies) { try await listCompanies($0, context: $1) },
-            .unary(MailSync.Method.suspendCompany) { try await suspendCompany($0, context: $1) },
-            .unary(MailSync.Method.resumeCompany) { try await resumeCompany($0, context: $1) },
-            .unary(MailSync.Method.changePlan) { try await changePlan($0, context: $1) },
-            .unary(MailSync.Method.setCompanyLimits) { try await setCompanyLimits($0, context: $1) },
-            .unary(MailSync.Method.listPlans) { try await listPlans($0, context: $1) },
-            .unary(MailSync.Method.updatePlanCaps) { try await updatePlanCaps($0, context: $1) },
-        ]
-    }
 
     func createCompany(_ request: CreateCompanyRequest, context: ServerContext) async throws -> Company {
         let name = request.name.trimmingCharacters(in: .whitespaces)

@@ -3,14 +3,10 @@ import MailSyncRPC
 import MailSyncStorage
 
 /// `TestMailboxConnection`: a mailbox's connection checked step by step on demand.
-struct ConnectionTestHandlers: Sendable {
+struct ConnectionTestHandlers: MailSync.ConnectionTestsHandler {
     let env: ServiceEnvironment
     let settings: SyncSettings
     let inFlight = MailboxConnectionTest.InFlight()
-
-    var methods: [ServerMethod] {
-        [.unary(MailSync.Method.testMailboxConnection) { try await testMailboxConnection($0, context: $1) }]
-    }
 
     /// Tests the mailbox's IMAP connection (see the schema). A disabled mailbox has no credentials
     /// left (`failed precondition`); another test of the same mailbox still running is `aborted`.

@@ -21,7 +21,7 @@ extension EventHandlers {
     /// then waits for the generation to move, so a write committed while reading wakes the next
     /// read. Memory stays bounded: nothing is queued per watcher beyond one page, and a slow reader
     /// holds the loop back through the response writer's flow control.
-    func watchSyncEvents(_ request: WatchSyncEventsRequest, writer: ResponseWriter<SyncEvent>, context: ServerContext) async throws {
+    func watchSyncEvents(_ request: WatchSyncEventsRequest, responses writer: ResponseWriter<SyncEvent>, context: ServerContext) async throws {
         let (caller, tenant) = try context.tenant()
         let filter = try await scopedFilter(mailboxID: request.mailboxId, kinds: request.kinds, caller: caller, tenant: tenant, context: context)
         let bus = env.syncEvents

@@ -8,16 +8,8 @@ import MailSyncStorage
 /// anyone else only the events and errors of their own mailboxes, and naming another user's
 /// mailbox is `permission denied`. `WatchSyncEvents` (in `EventHandlers+Watch.swift`) follows the
 /// same rules.
-struct EventHandlers: Sendable {
+struct EventHandlers: MailSync.EventsHandler {
     let env: ServiceEnvironment
-
-    var methods: [ServerMethod] {
-        [
-            .unary(MailSync.Method.listSyncEvents) { try await listSyncEvents($0, context: $1) },
-            .unary(MailSync.Method.listErrorLog) { try await listErrorLog($0, context: $1) },
-            .serverStreaming(MailSync.Method.watchSyncEvents) { try await watchSyncEvents($0, writer: $1, context: $2) },
-        ]
-    }
 
     /// Events newest first, filtered by mailbox and kinds.
     ///

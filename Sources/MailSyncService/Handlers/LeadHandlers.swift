@@ -11,7 +11,7 @@ import MailSyncStorage
 /// ``batchSize`` per `BEGIN IMMEDIATE` transaction, so an upload of any size holds at most one
 /// batch in memory. Batches already committed stay if the stream fails later; the call is
 /// idempotent, so sending the whole upload again is safe.
-struct LeadHandlers: Sendable {
+struct LeadHandlers: MailSync.LeadsHandler {
     let env: ServiceEnvironment
 
     /// Leads written per transaction.
@@ -23,15 +23,6 @@ struct LeadHandlers: Sendable {
     static let maxOpportunities = 10_000
     /// Decompressed body text per timeline page; a page stops early rather than pass it.
     static let bodyBudgetPerPage = 2 << 20
-
-    var methods: [ServerMethod] {
-        [
-            .clientStreaming(MailSync.Method.upsertLeads) { try await upsertLeads($0, context: $1) },
-            .unary(MailSync.Method.upsertOpportunities) { try await upsertOpportunities($0, context: $1) },
-            .unary(MailSync.Method.deleteLead) { try await deleteLead($0, context: $1) },
-            .unary(MailSync.Method.listLeadTimeline) { try await listLeadTimeline($0, context: $1) },
-        ]
-    }
 
     // MARK: Leads
 

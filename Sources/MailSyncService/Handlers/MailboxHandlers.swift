@@ -21,21 +21,8 @@ import MailSyncStorage
 ///   same transaction.
 /// - Secrets are sealed with `SecretBox` under `tenant/<tenant>/mailbox/<id>/secret`, never
 ///   logged, never returned, and wiped when the mailbox is disabled.
-struct MailboxHandlers: Sendable {
+struct MailboxHandlers: MailSync.MailboxesHandler {
     let env: ServiceEnvironment
-
-    var methods: [ServerMethod] {
-        [
-            .unary(MailSync.Method.createMailboxConnection) { try await createMailboxConnection($0, context: $1) },
-            .unary(MailSync.Method.updateMailboxCredentials) { try await updateMailboxCredentials($0, context: $1) },
-            .unary(MailSync.Method.getMailboxStatus) { try await getMailboxStatus($0, context: $1) },
-            .unary(MailSync.Method.listMailboxes) { try await listMailboxes($0, context: $1) },
-            .unary(MailSync.Method.disableMailbox) { try await disableMailbox($0, context: $1) },
-            .unary(MailSync.Method.syncNow) { try await syncNow($0, context: $1) },
-            .unary(MailSync.Method.resync) { try await resync($0, context: $1) },
-            .unary(MailSync.Method.listUnconfiguredUsers) { try await listUnconfiguredUsers($0, context: $1) },
-        ]
-    }
 
     static let maxSecretLength = 1024
 

@@ -24,18 +24,11 @@ import MailSyncStorage
 ///    limit), scheduled to sync now.
 ///
 /// Tokens, codes, verifiers and the client secret are never logged nor returned.
-struct OAuthHandlers: Sendable {
+struct OAuthHandlers: MailSync.OAuthHandler {
     let env: ServiceEnvironment
 
     static let oauthProviders: [MailProvider] = [.gmail, .microsoft365]
     static let exchangeTimeout: Duration = .seconds(30)
-
-    var methods: [ServerMethod] {
-        [
-            .unary(MailSync.Method.startOAuthConnection) { try await startOAuthConnection($0, context: $1) },
-            .unary(MailSync.Method.completeOAuthConnection) { try await completeOAuthConnection($0, context: $1) },
-        ]
-    }
 
     func startOAuthConnection(_ request: StartOAuthConnectionRequest, context: ServerContext) async throws -> StartOAuthConnectionResponse {
         let (caller, tenant) = try context.tenant()

@@ -3,7 +3,7 @@ import MailSyncCoding
 import MailSyncRPC
 
 /// `GetServerInfo`: the version and start time. Open to anyone; reveals nothing else.
-struct ServerInfoHandler: Sendable {
+struct ServerInfoHandler: MailSync.ServerInfoHandler {
     let startedAt: Timestamp
 
     func getServerInfo(_ request: GetServerInfoRequest, context: ServerContext) async throws -> ServerInfo {

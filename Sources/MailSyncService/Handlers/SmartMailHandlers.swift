@@ -39,7 +39,7 @@ import MailSyncStorage
 ///    words and the fix. The mailbox's sync status does not change.
 ///
 /// Passwords are opened only for the send and never logged.
-struct SmartMailHandlers: Sendable {
+struct SmartMailHandlers: MailSync.SmartMailHandler {
     let env: ServiceEnvironment
 
     static let maxSubjectLength = 998
@@ -49,10 +49,6 @@ struct SmartMailHandlers: Sendable {
     static let maxRecipients = 50
     static let connectTimeout: Duration = .seconds(30)
     static let sendTimeout: Duration = .seconds(120)
-
-    var methods: [ServerMethod] {
-        [.unary(MailSync.Method.sendSmartMail) { try await sendSmartMail($0, context: $1) }]
-    }
 
     func sendSmartMail(_ request: SendSmartMailRequest, context: ServerContext) async throws -> SendSmartMailResponse {
         let (caller, tenant) = try context.tenant()

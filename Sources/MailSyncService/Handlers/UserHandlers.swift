@@ -15,19 +15,8 @@ import MailSyncStorage
 /// Only administrators give or take the administrator role (a company manager cannot promote
 /// anyone, themselves included, above their own role), and the last active administrator cannot
 /// be demoted or deactivated.
-struct UserHandlers: Sendable {
+struct UserHandlers: MailSync.UsersHandler {
     let env: ServiceEnvironment
-
-    var methods: [ServerMethod] {
-        [
-            .unary(MailSync.Method.getCompanySettings) { try await getCompanySettings($0, context: $1) },
-            .unary(MailSync.Method.updateCompanySettings) { try await updateCompanySettings($0, context: $1) },
-            .unary(MailSync.Method.createUser) { try await createUser($0, context: $1) },
-            .unary(MailSync.Method.changeUserRole) { try await changeUserRole($0, context: $1) },
-            .unary(MailSync.Method.deactivateUser) { try await deactivateUser($0, context: $1) },
-            .unary(MailSync.Method.listUsers) { try await listUsers($0, context: $1) },
-        ]
-    }
 
     // MARK: Company settings
 

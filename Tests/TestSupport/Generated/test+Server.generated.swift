@@ -4,9 +4,12 @@
 import MailSyncRPC
 
 extension Echo {
-    /// Implements the Echo service. Roles are checked before a method runs; a method
-    /// throws `RPCError` to choose the status its caller sees.
-    public protocol Handler: Sendable {
+    /// Calls of every shape, for the transport and call layers.
+    ///
+    /// Implements the Calls area of the Echo service: pass one to
+    /// `Echo.serverMethods(…)`. Roles are checked before a method runs; a method throws
+    /// `RPCError` to choose the status its caller sees.
+    public protocol CallsHandler: Sendable {
         /// Returns the request's text and payload.
         ///
         /// Roles: anyone (no credentials needed). Idempotent: safe to retry.
@@ -27,6 +30,24 @@ extension Echo {
         /// Roles: anyone (no credentials needed). Not idempotent.
         func collect(_ requests: RequestStream<CollectItem>, context: ServerContext) async throws -> CollectSummary
 
+        /// Decodes any `AllTypes` (recursive through `children`) and answers how deep it nests.
+        ///
+        /// Roles: anyone (no credentials needed). Idempotent: safe to retry.
+        func inspect(_ request: AllTypes, context: ServerContext) async throws -> InspectResponse
+
+        /// Declared but not served yet: answers `unimplemented` through the generated default.
+        ///
+        /// Roles: anyone (no credentials needed). Not idempotent.
+        /// Not served yet: answers `unimplemented` unless the handler implements it.
+        func shout(_ request: EchoRequest, context: ServerContext) async throws -> EchoResponse
+    }
+
+    /// Calls that answer who the caller is, for role checks.
+    ///
+    /// Implements the Identity area of the Echo service: pass one to
+    /// `Echo.serverMethods(…)`. Roles are checked before a method runs; a method throws
+    /// `RPCError` to choose the status its caller sees.
+    public protocol IdentityHandler: Sendable {
         /// Answers with the caller's role.
         ///
         /// Roles: `admin`. Idempotent: safe to retry.
@@ -41,49 +62,71 @@ extension Echo {
         ///
         /// Roles: `admin`, `member`. Idempotent: safe to retry.
         func memberOrAdmin(_ request: WhoamiRequest, context: ServerContext) async throws -> WhoamiResponse
-
-        /// Decodes any `AllTypes` (recursive through `children`) and answers how deep it nests.
-        ///
-        /// Roles: anyone (no credentials needed). Idempotent: safe to retry.
-        func inspect(_ request: AllTypes, context: ServerContext) async throws -> InspectResponse
     }
 }
 
-extension Echo.Handler {
-    /// The methods to register with a `Router`.
-    public var serverMethods: [ServerMethod] {
+extension Echo.CallsHandler {
+    /// Not served yet (`not_yet_served` in the schema): answers `unimplemented`.
+    public func shout(_ request: EchoRequest, context: ServerContext) async throws -> EchoResponse {
+        throw RPCError(.unimplemented, "Echo/Shout is not served yet")
+    }
+}
+
+extension Echo {
+    /// The methods to register with a `Router`: every rpc of the service, in schema order, each
+    /// calling the handler of its area.
+    public static func serverMethods(
+        calls callsHandler: some CallsHandler,
+        identity identityHandler: some IdentityHandler
+    ) -> [ServerMethod] {
         [
             .unary(Echo.Method.echo) { (request: EchoRequest, context: ServerContext) -> EchoResponse in
-                try await self.echo(request, context: context)
+                try await callsHandler.echo(request, context: context)
             },
             .unary(Echo.Method.sleep) { (request: SleepRequest, context: ServerContext) -> SleepResponse in
-                try await self.sleep(request, context: context)
+                try await callsHandler.sleep(request, context: context)
             },
             .serverStreaming(Echo.Method.expand) { (request: ExpandRequest, responses: ResponseWriter<ExpandItem>, context: ServerContext) in
-                try await self.expand(request, responses: responses, context: context)
+                try await callsHandler.expand(request, responses: responses, context: context)
             },
             .clientStreaming(Echo.Method.collect) { (requests: RequestStream<CollectItem>, context: ServerContext) -> CollectSummary in
-                try await self.collect(requests, context: context)
+                try await callsHandler.collect(requests, context: context)
             },
             .unary(Echo.Method.whoami) { (request: WhoamiRequest, context: ServerContext) -> WhoamiResponse in
-                try await self.whoami(request, context: context)
+                try await identityHandler.whoami(request, context: context)
             },
             .unary(Echo.Method.adminOnly) { (request: WhoamiRequest, context: ServerContext) -> WhoamiResponse in
-                try await self.adminOnly(request, context: context)
+                try await identityHandler.adminOnly(request, context: context)
             },
             .unary(Echo.Method.memberOrAdmin) { (request: WhoamiRequest, context: ServerContext) -> WhoamiResponse in
-                try await self.memberOrAdmin(request, context: context)
+                try await identityHandler.memberOrAdmin(request, context: context)
             },
             .unary(Echo.Method.inspect) { (request: AllTypes, context: ServerContext) -> InspectResponse in
-                try await self.inspect(request, context: context)
+                try await callsHandler.inspect(request, context: context)
+            },
+            .unary(Echo.Method.shout) { (request: EchoRequest, context: ServerContext) -> EchoResponse in
+                try await callsHandler.shout(request, context: context)
             },
         ]
     }
 }
 
 extension Echo {
+    /// One type serving every area of the service; its `serverMethods` registers it for all.
+    /// A server with a type per area calls `Echo.serverMethods(…)` instead.
+    public protocol Handler: CallsHandler, IdentityHandler {}
+}
+
+extension Echo.Handler {
+    /// The methods to register with a `Router`.
+    public var serverMethods: [ServerMethod] {
+        Echo.serverMethods(calls: self, identity: self)
+    }
+}
+
+extension Echo {
     /// A handler whose every method fails with `unimplemented`: a starting point, and a stand-in
-    /// for methods not written yet.
+    /// for areas a server does not serve.
     public struct UnimplementedHandler: Handler {
         public init() {}
 
@@ -117,6 +160,10 @@ extension Echo {
 
         public func inspect(_ request: AllTypes, context: ServerContext) async throws -> InspectResponse {
             throw RPCError(.unimplemented, "Echo/Inspect is not implemented yet")
+        }
+
+        public func shout(_ request: EchoRequest, context: ServerContext) async throws -> EchoResponse {
+            throw RPCError(.unimplemented, "Echo/Shout is not implemented yet")
         }
     }
 }

@@ -686,10 +686,16 @@ public enum Echo {
             service: "test.v1.Echo", method: "Inspect", kind: .unary,
             allowedRoles: ["anyone"], isIdempotent: true
         )
+
+        /// Declared but not served yet: answers `unimplemented` through the generated default.
+        public static let shout = MethodDescriptor(
+            service: "test.v1.Echo", method: "Shout", kind: .unary,
+            allowedRoles: ["anyone"], isIdempotent: false
+        )
     }
 
     /// Every method of the service, in schema order.
-    public static let methods: [MethodDescriptor] = [Method.echo, Method.sleep, Method.expand, Method.collect, Method.whoami, Method.adminOnly, Method.memberOrAdmin, Method.inspect]
+    public static let methods: [MethodDescriptor] = [Method.echo, Method.sleep, Method.expand, Method.collect, Method.whoami, Method.adminOnly, Method.memberOrAdmin, Method.inspect, Method.shout]
 }
 
 extension Echo {
@@ -753,6 +759,13 @@ extension Echo {
         /// Roles: anyone (no credentials needed). Idempotent: safe to retry.
         public func inspect(_ request: AllTypes, options: CallOptions = .defaults) async throws -> InspectResponse {
             try await rpc.unary(Method.inspect, request, options: options)
+        }
+
+        /// Declared but not served yet: answers `unimplemented` through the generated default.
+        ///
+        /// Roles: anyone (no credentials needed). Not idempotent.
+        public func shout(_ request: EchoRequest, options: CallOptions = .defaults) async throws -> EchoResponse {
+            try await rpc.unary(Method.shout, request, options: options)
         }
     }
 }
