@@ -10,14 +10,15 @@ struct AuthorizationDocTests {
         roles { operator; admin; member; }
         message A {}
         service Things {
+            area Things;
             /// Open to all.
-            rpc Ping(A) returns (A) { roles = [anyone]; }
+            rpc Ping(A) returns (A) { roles = [anyone]; area = Things; }
             /// Reads a mailbox,
             /// yours or | another's.
             ///
             /// Not in the table.
-            rpc GetBox(A) returns (A) { roles = [admin, member]; manage_others = [admin]; }
-            rpc Plans(A) returns (A) { roles = [operator, admin]; }
+            rpc GetBox(A) returns (A) { roles = [admin, member]; manage_others = [admin]; area = Things; }
+            rpc Plans(A) returns (A) { roles = [operator, admin]; area = Things; }
         }
         """
 

@@ -26,7 +26,8 @@ struct BoundsEmissionTests {
         message Plain { int32 n = 1; }
         message Holder { map<string, Inner> by_name = 1; }
         service S {
-            rpc Get(Outer) returns (Plain) { roles = [admin]; }
+            area All;
+            rpc Get(Outer) returns (Plain) { roles = [admin]; area = All; }
         }
         """
 

@@ -30,10 +30,11 @@ struct EmitterTests {
 
         /// Things, served.
         service Things {
+            area Things;
             /// Finds a thing.
-            rpc GetThing(Thing) returns (Thing) { roles = [admin]; idempotent = true; }
-            rpc Stream(Thing) returns (stream Thing) { roles = [anyone]; }
-            rpc Upload(stream Thing) returns (Thing) { roles = [admin]; }
+            rpc GetThing(Thing) returns (Thing) { roles = [admin]; idempotent = true; area = Things; }
+            rpc Stream(Thing) returns (stream Thing) { roles = [anyone]; area = Things; }
+            rpc Upload(stream Thing) returns (Thing) { roles = [admin]; area = Things; }
         }
         """
 
@@ -104,9 +105,10 @@ struct EmitterTests {
         roles { admin; manager; member; }
         message Box {}
         service Boxes {
+            area Boxes;
             /// Reads a box.
-            rpc GetBox(Box) returns (Box) { roles = [admin, manager, member]; manage_others = [admin, manager]; idempotent = true; }
-            rpc ListBoxes(Box) returns (Box) { roles = [admin, member]; }
+            rpc GetBox(Box) returns (Box) { roles = [admin, manager, member]; manage_others = [admin, manager]; idempotent = true; area = Boxes; }
+            rpc ListBoxes(Box) returns (Box) { roles = [admin, member]; area = Boxes; }
         }
         """
 
