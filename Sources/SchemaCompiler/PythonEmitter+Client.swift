@@ -38,49 +38,32 @@ extension PythonEmitter {
         var doc = rpc.doc
         if !doc.isEmpty { doc.append("") }
         doc.append(SwiftEmitter.accessNote(rpc))
-        let common = "timeout: float | None = None, metadata: _MetadataLike = None"
-        switch (rpc.requestStreams, rpc.responseStreams) {
-        case (false, false):
-            w.line("async def \(name)(")
+        let request = rpc.requestStreams
+            ? "requests: _Iterable[\(rpc.request)] | _AsyncIterable[\(rpc.request)]"
+            : "request: \(rpc.request)"
+        // The checker refuses rpcs streaming both ways, so a streamed request means client streaming.
+        let (shape, arguments, note): (String, String, String) = switch (rpc.requestStreams, rpc.responseStreams) {
+        case (false, false): ("unary", "request", "")
+        case (false, true): ("server_streaming", "request", "Read with ``async for``; nothing is sent before the first read.")
+        case (true, _): ("client_streaming", "requests", "Sends every request of ``requests``, then returns the one response.")
+        }
+        let isAsync = shape != "server_streaming"
+        let returned = isAsync ? rpc.response : "_ResponseStream[\(rpc.response)]"
+        var parameters = ["self", request, "*", "timeout: float | None = None", "metadata: _MetadataLike = None"]
+        if isAsync { parameters.append("trailers: _Metadata | None = None") }
+        w.line("\(isAsync ? "async def" : "def") \(name)(")
+        w.indented { w in
+            for parameter in parameters { w.line(parameter + ",") }
+        }
+        w.line(") -> \(returned):")
+        w.indented { w in
+            PythonNaming.docstring(note.isEmpty ? doc : doc + ["", note], into: &w)
+            w.line("return \(isAsync ? "await " : "")self.channel.\(shape)(")
             w.indented { w in
-                w.line("self, request: \(rpc.request), *, \(common), trailers: _Metadata | None = None,")
+                w.line("\"\(wireName)\", \(arguments), \(rpc.response),")
+                w.line("timeout=timeout, metadata=metadata" + (isAsync ? ", trailers=trailers," : ","))
             }
-            w.line(") -> \(rpc.response):")
-            w.indented { w in
-                PythonNaming.docstring(doc, into: &w)
-                w.line("return await self.channel.unary(")
-                w.indented { w in
-                    w.line("\"\(wireName)\", request, \(rpc.response), timeout=timeout, metadata=metadata, trailers=trailers,")
-                }
-                w.line(")")
-            }
-        case (false, true):
-            w.line("def \(name)(")
-            w.indented { w in w.line("self, request: \(rpc.request), *, \(common),") }
-            w.line(") -> _ResponseStream[\(rpc.response)]:")
-            w.indented { w in
-                PythonNaming.docstring(doc + ["", "Read with ``async for``; nothing is sent before the first read."], into: &w)
-                w.line("return self.channel.server_streaming(")
-                w.indented { w in
-                    w.line("\"\(wireName)\", request, \(rpc.response), timeout=timeout, metadata=metadata,")
-                }
-                w.line(")")
-            }
-        case (true, _):
-            w.line("async def \(name)(")
-            w.indented { w in
-                w.line("self, requests: _Iterable[\(rpc.request)] | _AsyncIterable[\(rpc.request)], *, \(common),")
-                w.line("trailers: _Metadata | None = None,")
-            }
-            w.line(") -> \(rpc.response):")
-            w.indented { w in
-                PythonNaming.docstring(doc + ["", "Sends every request of ``requests``, then returns the one response."], into: &w)
-                w.line("return await self.channel.client_streaming(")
-                w.indented { w in
-                    w.line("\"\(wireName)\", requests, \(rpc.response), timeout=timeout, metadata=metadata, trailers=trailers,")
-                }
-                w.line(")")
-            }
+            w.line(")")
         }
     }
 }

@@ -79,8 +79,9 @@ class Channel:
         """Sends GOAWAY and closes; calls still in flight fail with UNAVAILABLE. Idempotent."""
         self._closed = True
         if self._connection is not None:
-            self._connection.close()
-            self._connection = None
+            connection, self._connection = self._connection, None
+            connection.close()
+            await connection.wait_closed()
 
     async def _current(self) -> Connection:
         if self._closed:

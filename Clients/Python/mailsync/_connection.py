@@ -167,6 +167,13 @@ class Connection:
             self.write(_frames.goaway(0, _frames.NO_ERROR, reason))
         self._fail(f"the connection to {self.address} was closed by the client")
 
+    async def wait_closed(self, timeout: float = 2.0) -> None:
+        """Waits (at most ``timeout`` seconds) until the socket is closed."""
+        try:
+            await asyncio.wait_for(self.writer.wait_closed(), timeout)
+        except (OSError, asyncio.TimeoutError, _ssl.SSLError):
+            pass
+
     def _fail(self, message: str) -> None:
         """Ends the connection: every call on it fails with UNAVAILABLE and ``message``."""
         self.draining = True

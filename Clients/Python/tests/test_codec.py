@@ -98,10 +98,10 @@ class UnknownFieldTests(unittest.TestCase):
 
     def test_unknown_wire_types_of_unknown_fields_are_skipped(self) -> None:
         # field 900 as fixed32 (wire type 5) and fixed64 (1), then field 1 = 1.
-        data = bytes.fromhex("a53801020304") + bytes.fromhex("a1380102030405060708") + bytes.fromhex("0802")
-        message = Nested.decode(data)
-        self.assertEqual(message.number, 0)
-        self.assertEqual(OlderAllTypes.decode(data).int32_value, 1)
+        unknown = bytes.fromhex("a53801020304") + bytes.fromhex("a1380102030405060708")
+        message = OlderAllTypes.decode(unknown + bytes.fromhex("0802"))
+        self.assertEqual(message.int32_value, 1)
+        self.assertEqual(message.unknown_fields, unknown)
 
     def test_enum_values_this_build_does_not_know_survive_as_numbers(self) -> None:
         newer = NewerColorHolder(color=NewerColor.BLUE, colors=[NewerColor.RED, NewerColor.BLUE],
