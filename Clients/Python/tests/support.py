@@ -131,14 +131,16 @@ class Server:
         shutil.rmtree(self.directory, ignore_errors=True)
 
     def metric(self, name: str, **labels: str) -> float:
-        """The value of one sample from GET /metrics (0 when the series does not exist yet)."""
+        """The sum of the samples of ``name`` from GET /metrics whose labels include ``labels``
+        (0 when there are none yet)."""
         with urllib.request.urlopen(f"http://127.0.0.1:{self.metrics_port}/metrics", timeout=5) as response:
             text = response.read().decode()
+        total = 0.0
         for line in text.splitlines():
             match = re.match(r"^([a-z_]+)(?:\{(.*)\})? (\S+)$", line)
             if not match or match.group(1) != name:
                 continue
             found = dict(re.findall(r'([a-z_]+)="([^"]*)"', match.group(2) or ""))
             if all(found.get(k) == v for k, v in labels.items()):
-                return float(match.group(3))
-        return 0.0
+                total += float(match.group(3))
+        return total
