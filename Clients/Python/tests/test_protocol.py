@@ -71,11 +71,12 @@ class FakeServer:
         self.writer.write(data)
 
     async def next(self, kind: int, timeout: float = 5) -> tuple[int, int, int, bytes]:
-        """The next frame of ``kind`` (others are skipped); fails after ``timeout`` seconds."""
+        """The next frame of ``kind`` (others, and the end of a connection, are skipped); fails
+        after ``timeout`` seconds."""
         async def find():
             while True:
                 frame = await self.frames.get()
-                if frame[0] == kind or frame[0] == -1:
+                if frame[0] == kind:
                     return frame
         return await asyncio.wait_for(find(), timeout)
 
@@ -170,7 +171,7 @@ class ProtocolTests(unittest.IsolatedAsyncioTestCase):
         self.assertEqual(str(caught.exception), "code 17: a code from the future (request id abc)")
         self.assertEqual(caught.exception.metadata.get_all("x-extra"), ["1"])
 
-    async def test_goaway_with_an_error_fails_calls_in_flight_with_unavailable(self) -> None:
+    async def test_goaway_with_an_error_fails_calls_in_flight_and_the_next_call_reconnects(self) -> None:
         call = asyncio.ensure_future(self.client.sleep(SleepRequest(milliseconds=60_000)))
         await self.server.next(_frames.END_STREAM)
         self.server.send(_frames.goaway(1, _frames.INTERNAL_ERROR, "the server broke"))
@@ -179,6 +180,13 @@ class ProtocolTests(unittest.IsolatedAsyncioTestCase):
         self.assertEqual(caught.exception.code, StatusCode.UNAVAILABLE)
         self.assertIn("internalError", str(caught.exception))
         self.assertIn("the server broke", str(caught.exception))
+        # The next call connects again: a new connection, whose stream ids start over at 1.
+        again = asyncio.ensure_future(self.client.echo(EchoRequest(text="again")))
+        _, _, stream, _ = await self.server.next(_frames.CALL_START)
+        self.assertEqual(stream, 1)
+        self.server.send(_frames.message(stream, EchoResponse(text="back").encode(), 0))
+        self.server.status(stream)
+        self.assertEqual((await again).text, "back")
 
     async def test_an_unknown_frame_type_ends_the_connection_with_goaway_protocol_error(self) -> None:
         call = asyncio.ensure_future(self.client.sleep(SleepRequest(milliseconds=60_000)))
