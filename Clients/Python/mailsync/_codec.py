@@ -21,11 +21,15 @@ varints stop at 10 bytes, nesting stops at 64 levels (:data:`MAX_DEPTH`), and fa
 
 from __future__ import annotations
 
-import dataclasses
-import datetime
 import struct
 import sys
 from typing import Any, ClassVar, Iterator, TypeVar
+
+from ._fields import (BOOL, BYTES, DOUBLE, FIXED32 as _FIXED32, FIXED64 as _FIXED64, INT32, INT64, LENGTH as _LENGTH,
+                      OPTIONAL, REPEATED, SINGULAR, STRING, TIMESTAMP, UINT32, UINT64, VARINT as _VARINT, Field,
+                      _Kind, _MapShape, enum, map_of, message)
+from ._timestamp import Timestamp
+from ._varint import DecodeError, decode_varint, encode_varint, unzigzag, zigzag
 
 __all__ = [
     "DecodeError", "Field", "Message", "Timestamp", "MAX_DEPTH",
@@ -37,161 +41,7 @@ __all__ = [
 #: How deeply messages may nest; the top-level message is depth 1 (as ``DecodingLimits``).
 MAX_DEPTH = 64
 
-_VARINT, _FIXED64, _LENGTH, _FIXED32 = 0, 1, 2, 5
 _MAX_FIELD = 536_870_911
-_U64 = (1 << 64) - 1
-
-
-class DecodeError(ValueError):
-    """Bytes that are not a valid encoding of the message; ``field`` is the field number, if any."""
-
-    def __init__(self, message: str, field: int | None = None) -> None:
-        super().__init__(message if field is None else f"field {field}: {message}")
-        self.field = field
-
-
-# MARK: - Varints
-
-
-def zigzag(value: int) -> int:
-    """A signed 64-bit integer as an unsigned one: 0 → 0, -1 → 1, 1 → 2."""
-    return ((value << 1) ^ (value >> 63)) & _U64
-
-
-def unzigzag(value: int) -> int:
-    """The inverse of :func:`zigzag`."""
-    return (value >> 1) ^ -(value & 1)
-
-
-def encode_varint(value: int) -> bytes:
-    """``value`` (0 ... 2**64-1) as a base-128 varint, least significant group first."""
-    if not 0 <= value <= _U64:
-        raise ValueError(f"{value} does not fit in a 64-bit varint")
-    out = bytearray()
-    while value >= 0x80:
-        out.append((value & 0x7F) | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
-
-
-def decode_varint(data: bytes | memoryview, index: int, end: int, field: int | None = None) -> tuple[int, int]:
-    """Reads a varint at ``index`` (before ``end``): the value and the index after it.
-
-    Raises :class:`DecodeError` when the input ends inside it or it is longer than 64 bits.
-    """
-    result = 0
-    for i in range(10):
-        if index >= end:
-            raise DecodeError("the input ends inside a varint", field)
-        byte = data[index]
-        index += 1
-        if i == 9 and byte > 1:
-            raise DecodeError("a varint overflows 64 bits", field)
-        result |= (byte & 0x7F) << (7 * i)
-        if byte < 0x80:
-            return result, index
-    raise DecodeError("a varint is longer than 10 bytes", field)  # pragma: no cover (the i == 9 check)
-
-
-# MARK: - Timestamps
-
-
-@dataclasses.dataclass(frozen=True, order=True, slots=True)
-class Timestamp:
-    """A point in time with microsecond precision: microseconds since 1970-01-01T00:00:00Z."""
-
-    micros: int = 0
-
-    EPOCH: ClassVar[Timestamp]
-
-    @classmethod
-    def from_datetime(cls, value: datetime.datetime) -> Timestamp:
-        """An aware ``datetime`` (a naive one is taken as UTC), exactly."""
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=datetime.timezone.utc)
-        delta = value - datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
-        return cls((delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds)
-
-    @classmethod
-    def now(cls) -> Timestamp:
-        return cls.from_datetime(datetime.datetime.now(datetime.timezone.utc))
-
-    def to_datetime(self) -> datetime.datetime:
-        """The time as an aware UTC ``datetime``; ``OverflowError`` outside years 1–9999."""
-        epoch = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
-        return epoch + datetime.timedelta(microseconds=self.micros)
-
-    def __str__(self) -> str:
-        try:
-            return self.to_datetime().isoformat()
-        except OverflowError:
-            return f"Timestamp({self.micros}µs)"
-
-
-Timestamp.EPOCH = Timestamp(0)
-
-
-# MARK: - Field tables
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class _Kind:
-    """What one value of a field is: a scalar, an enum or a message (named, resolved lazily)."""
-
-    name: str
-    wire_type: int
-    type_name: str | None = None  # the enum or message class, for "enum" and "message"
-
-    @property
-    def packable(self) -> bool:
-        return self.wire_type in (_VARINT, _FIXED64)
-
-
-INT32 = _Kind("int32", _VARINT)
-INT64 = _Kind("int64", _VARINT)
-UINT32 = _Kind("uint32", _VARINT)
-UINT64 = _Kind("uint64", _VARINT)
-BOOL = _Kind("bool", _VARINT)
-DOUBLE = _Kind("double", _FIXED64)
-STRING = _Kind("string", _LENGTH)
-BYTES = _Kind("bytes", _LENGTH)
-TIMESTAMP = _Kind("timestamp", _VARINT)
-
-
-def enum(type_name: str) -> _Kind:
-    """An enum field's kind; the class is looked up by name in the message's module."""
-    return _Kind("enum", _VARINT, type_name)
-
-
-def message(type_name: str) -> _Kind:
-    """A message field's kind; the class is looked up by name in the message's module."""
-    return _Kind("message", _LENGTH, type_name)
-
-
-SINGULAR = "singular"
-OPTIONAL = "optional"
-REPEATED = "repeated"
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class _MapShape:
-    key: _Kind
-
-
-def map_of(key: _Kind) -> _MapShape:
-    """The shape of a ``map<key, value>`` field (the field's kind is the value's)."""
-    return _MapShape(key)
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Field:
-    """One field of a generated message: number, attribute name, kind and shape."""
-
-    number: int
-    attribute: str
-    kind: _Kind
-    shape: str | _MapShape = SINGULAR
 
 
 # MARK: - Scalars
@@ -200,7 +50,7 @@ _RANGES = {
     "int32": (-(1 << 31), (1 << 31) - 1),
     "int64": (-(1 << 63), (1 << 63) - 1),
     "uint32": (0, (1 << 32) - 1),
-    "uint64": (0, _U64),
+    "uint64": (0, (1 << 64) - 1),
     "enum": (-(1 << 31), (1 << 31) - 1),
 }
 
