@@ -14,7 +14,6 @@ class DecodeError(ValueError):
         self.field = field
 
 
-
 def zigzag(value: int) -> int:
     """A signed 64-bit integer as an unsigned one: 0 → 0, -1 → 1, 1 → 2."""
     return ((value << 1) ^ (value >> 63)) & _U64
