@@ -22,15 +22,16 @@ test: deps
 	$(SWIFT) build --build-tests
 	SWIFT=$(SWIFT) scripts/test.sh
 
-## Regenerates the Swift client (Clients/Swift) and server stubs from Schema/.
+## Regenerates the Swift client (Clients/Swift), the server stubs and the Python client's module
+## (Clients/Python/mailsync, and the test schema's for the Python codec tests) from Schema/.
 generate:
-	$(SWIFT) run mailsync-gen Schema --client-out Clients/Swift --server-out Sources/MailSyncService/Generated --client-module MailSyncClient --authorization-doc docs/authorization.md
-	$(SWIFT) run mailsync-gen Tests/TestSupport/Schema --client-out Tests/TestSupport/Generated --server-out Tests/TestSupport/Generated
+	$(SWIFT) run mailsync-gen Schema --client-out Clients/Swift --server-out Sources/MailSyncService/Generated --client-module MailSyncClient --authorization-doc docs/authorization.md --python-out Clients/Python/mailsync
+	$(SWIFT) run mailsync-gen Tests/TestSupport/Schema --client-out Tests/TestSupport/Generated --server-out Tests/TestSupport/Generated --python-out Clients/Python/tests/generated
 
 ## Fails when the committed generated code differs from a fresh run (also checked by `make test`).
 check-generated:
-	$(SWIFT) run mailsync-gen Schema --client-out Clients/Swift --server-out Sources/MailSyncService/Generated --client-module MailSyncClient --authorization-doc docs/authorization.md --check
-	$(SWIFT) run mailsync-gen Tests/TestSupport/Schema --client-out Tests/TestSupport/Generated --server-out Tests/TestSupport/Generated --check
+	$(SWIFT) run mailsync-gen Schema --client-out Clients/Swift --server-out Sources/MailSyncService/Generated --client-module MailSyncClient --authorization-doc docs/authorization.md --python-out Clients/Python/mailsync --check
+	$(SWIFT) run mailsync-gen Tests/TestSupport/Schema --client-out Tests/TestSupport/Generated --server-out Tests/TestSupport/Generated --python-out Clients/Python/tests/generated --check
 
 ## Runs the benchmarks (release build, nested package in Benchmarks/).
 ## The nested package caches the root package's file list in its build plan; removing the plan

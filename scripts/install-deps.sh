@@ -9,6 +9,7 @@ packages=(
   openssl           # TLS tests make a throwaway certificate
   dovecot-imapd     # a real IMAP server the sync tests start on a loopback port (TestSupport/Dovecot.swift)
   libcurl4-openssl-dev  # IMAP over libcurl: connect, TLS, login; then our own IMAP (CCurl)
+  python3           # the Python client's tests (Clients/Python; 3.11 or newer, standard library only)
   python3-aiosmtpd  # a real SMTP server the Smart Mail tests start on a loopback port (TestSupport/SMTPServer.swift)
   sqlite3           # the backup benchmark's peer: the CLI's .backup (Benchmarks/Sources/BackupBenchmarks)
   gzip              # … followed by gzip -1

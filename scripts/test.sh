@@ -2,6 +2,8 @@
 # Runs every test in two `swift test` runs (expects `swift build --build-tests` done):
 #   1. the protocol, storage and unit suites (some measure time in seconds);
 #   2. the suites that start real mail servers and server processes, which load both cores;
+#   3. the Python client's unittest suite (Clients/Python/tests; standard library only), against
+#      the built .build/debug/mailsync serving on 127.0.0.1, at most PYTHON_TEST_SECONDS (180);
 # then a short fuzz smoke (scripts/fuzz.sh --smoke: a release build of the fuzz targets in Fuzz/
 # and 20,000 executions of each; FUZZ_SMOKE_TARGETS="FuzzIMAPResponse FuzzRFC2047" limits it to
 # those), skipped with FUZZ_SMOKE=0 or where libFuzzer is unavailable.
@@ -23,6 +25,17 @@ run() {  # run NAME ARGS...: one swift test run, its output shown and kept in $l
 failed=()
 run unit --skip "$integration" || failed+=(unit)
 run integration --filter "$integration" || failed+=(integration)
+# The Python client: codec and frame tests, a scripted server, and real `mailsync serve` processes
+# (each stopped by the suite that started it, and killed with it if the run is cut short).
+python_tests="$(cd "$(dirname "$0")/.." && pwd)/Clients/Python/tests"
+if python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+    timeout --kill-after=10 "${PYTHON_TEST_SECONDS:-180}" \
+        python3 -m unittest discover -v -s "$python_tests" -t "$python_tests" 2>&1 | tee "$logs/python"
+    [ "${PIPESTATUS[0]}" -eq 0 ] || failed+=(python)
+else
+    echo "error: the Python client's tests need python3 3.11 or newer" | tee "$logs/python"
+    failed+=(python)
+fi
 if [ "${FUZZ_SMOKE:-1}" != 0 ]; then
     # shellcheck disable=SC2086  # FUZZ_SMOKE_TARGETS is a list of names (default: every target)
     SWIFT="$swift" "$(dirname "$0")/fuzz.sh" --smoke ${FUZZ_SMOKE_TARGETS:-} 2>&1 | tee "$logs/fuzz-smoke"
@@ -33,7 +46,7 @@ if [ "${#failed[@]}" -gt 0 ]; then
     echo
     for name in "${failed[@]}"; do
         echo "==== the $name run failed; its failures, repeated from above: ===="
-        grep -E -A3 '^✘ |Fatal error|unexpected signal|error: |ERROR: libFuzzer|^==== fuzzing found' "$logs/$name" | head -200
+        grep -E -A3 '^✘ |Fatal error|unexpected signal|error: |ERROR: libFuzzer|^==== fuzzing found|^(FAIL|ERROR): |^Traceback' "$logs/$name" | head -200
     done
     exit 1
 fi

@@ -14,13 +14,17 @@ public struct GenerationJob: Sendable {
     /// Where the Markdown authorization page for all `inputs` goes, relative to `root`
     /// (`docs/authorization.md`); nil writes none.
     public var authorizationDoc: String?
+    /// Where the Python module of each schema (`<name>_generated.py`) goes, relative to `root`;
+    /// nil (the default) writes none.
+    public var pythonOutput: String?
     /// The directory paths are relative to; generated headers name schema files relative to it.
     public var root: String
 
     public init(
         inputs: [String], clientOutput: String, serverOutput: String, clientModule: String? = nil,
-        authorizationDoc: String? = nil, root: String
+        authorizationDoc: String? = nil, pythonOutput: String? = nil, root: String
     ) {
+        self.pythonOutput = pythonOutput
         self.inputs = inputs
         self.clientOutput = clientOutput
         self.serverOutput = serverOutput
@@ -74,6 +78,10 @@ public struct GenerationJob: Sendable {
                 let code = try Generator.generate(source, clientModule: clientModule)
                 files.append(OutputFile(path: Self.join(clientOutput, code.clientFileName), contents: code.clientSource))
                 files.append(OutputFile(path: Self.join(serverOutput, code.serverFileName), contents: code.serverSource))
+                if let pythonOutput {
+                    let python = try Generator.generatePython(source)
+                    files.append(OutputFile(path: Self.join(pythonOutput, python.fileName), contents: python.source))
+                }
             } catch {
                 diagnostics += error.diagnostics
             }
@@ -86,7 +94,8 @@ public struct GenerationJob: Sendable {
     }
 
     /// Paths (relative to `root`) whose contents on disk differ from `files`, are missing, or are
-    /// `*.generated.swift` files in an output directory that this run would not produce.
+    /// generated files (`*.generated.swift`, or `*_generated.py` in the Python output directory) that
+    /// this run would not produce.
     public func differences(from files: [OutputFile]) -> [String] {
         var differing: [String] = []
         for file in files {
@@ -116,6 +125,14 @@ public struct GenerationJob: Sendable {
         for directory in Set([Self.normalized(clientOutput), Self.normalized(serverOutput)]).sorted() {
             let names = (try? FileManager.default.contentsOfDirectory(atPath: absolute(directory))) ?? []
             for name in names.sorted() where name.hasSuffix(".generated.swift") {
+                let path = Self.join(directory, name)
+                if !kept.contains(path) { result.append(path) }
+            }
+        }
+        if let pythonOutput {
+            let directory = Self.normalized(pythonOutput)
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: absolute(directory))) ?? []
+            for name in names.sorted() where name.hasSuffix("_generated.py") {
                 let path = Self.join(directory, name)
                 if !kept.contains(path) { result.append(path) }
             }

@@ -73,6 +73,16 @@ public enum Generator {
             serverFileName: "\(source.baseName)+Server.generated.swift", serverSource: emitter.serverSource())
     }
 
+    /// The Python module of one schema file, `<base>_generated.py`, for the client in
+    /// `Clients/Python` (messages, enums and one client class per service).
+    ///
+    /// - Throws: `SchemaErrors` listing every problem in the schema.
+    public static func generatePython(_ source: SchemaSource) throws(SchemaErrors) -> (fileName: String, source: String) {
+        let (file, diagnostics) = check(source)
+        guard diagnostics.isEmpty else { throw SchemaErrors(diagnostics: diagnostics) }
+        return ("\(source.baseName)_generated.py", PythonEmitter(file: file, sourcePath: source.path).source())
+    }
+
     /// The Markdown authorization page (`docs/authorization.md`) for one or more schema files:
     /// how roles are enforced, then a table per service of who may call each rpc.
     ///

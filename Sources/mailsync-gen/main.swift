@@ -1,7 +1,7 @@
 // mailsync-gen: compiles .msrpc schemas into Swift client and server code.
 //
 //   mailsync-gen <schema dir or .msrpc files...> --client-out DIR --server-out DIR
-//                [--client-module NAME] [--authorization-doc FILE] [--check]
+//                [--client-module NAME] [--authorization-doc FILE] [--python-out DIR] [--check]
 //
 // Exit status: 0 on success; 1 on schema errors (all printed to stderr) or, with --check, when a
 // generated file differs from a fresh run; 2 on bad usage.
@@ -10,13 +10,14 @@ import SchemaCompiler
 
 let usage = """
     usage: mailsync-gen <schema dir or .msrpc files...> --client-out DIR --server-out DIR [--client-module NAME]
-                        [--authorization-doc FILE] [--check]
+                        [--authorization-doc FILE] [--python-out DIR] [--check]
 
       --client-out DIR      where <name>.generated.swift (messages, enums, client stubs) goes
       --server-out DIR      where <name>+Server.generated.swift (handler protocols) goes
       --client-module NAME  import NAME in the server part (when the client part is another module)
       --authorization-doc FILE
                             write a Markdown table of who may call each rpc (docs/authorization.md)
+      --python-out DIR      where <name>_generated.py (the Python client's messages, enums, clients) goes
       --check               write nothing; exit 1 listing every file that differs from a fresh run
 
     """
@@ -31,6 +32,7 @@ var clientOut: String?
 var serverOut: String?
 var clientModule: String?
 var authorizationDoc: String?
+var pythonOut: String?
 var check = false
 var arguments = CommandLine.arguments.dropFirst()
 while let argument = arguments.popFirst() {
@@ -45,6 +47,7 @@ while let argument = arguments.popFirst() {
     case "--server-out": serverOut = value()
     case "--client-module": clientModule = value()
     case "--authorization-doc": authorizationDoc = value()
+    case "--python-out": pythonOut = value()
     case "--check": check = true
     case "-h", "--help":
         print(usage, terminator: "")
@@ -60,7 +63,7 @@ guard !inputs.isEmpty, let clientOut, let serverOut else {
 
 let job = GenerationJob(
     inputs: inputs, clientOutput: clientOut, serverOutput: serverOut, clientModule: clientModule,
-    authorizationDoc: authorizationDoc, root: FileManager.default.currentDirectoryPath)
+    authorizationDoc: authorizationDoc, pythonOutput: pythonOut, root: FileManager.default.currentDirectoryPath)
 do {
     let files = try job.outputFiles()
     if check {

@@ -3,7 +3,7 @@ import SchemaCompiler
 import Testing
 
 /// Regenerates every schema in process and fails, naming the file, when the committed output
-/// (Swift, and `docs/authorization.md`) differs. Fix a failure with `make generate` and commit the
+/// (Swift, the Python client's modules, and `docs/authorization.md`) differs. Fix a failure with `make generate` and commit the
 /// result.
 @Suite("Generated code is current", .timeLimit(.minutes(5)))
 struct GeneratedCodeIsCurrentTests {
@@ -15,10 +15,11 @@ struct GeneratedCodeIsCurrentTests {
     static let jobs: [GenerationJob] = [
         GenerationJob(
             inputs: ["Schema"], clientOutput: "Clients/Swift", serverOutput: "Sources/MailSyncService/Generated",
-            clientModule: "MailSyncClient", authorizationDoc: "docs/authorization.md", root: root),
+            clientModule: "MailSyncClient", authorizationDoc: "docs/authorization.md",
+            pythonOutput: "Clients/Python/mailsync", root: root),
         GenerationJob(
             inputs: ["Tests/TestSupport/Schema"], clientOutput: "Tests/TestSupport/Generated",
-            serverOutput: "Tests/TestSupport/Generated", root: root),
+            serverOutput: "Tests/TestSupport/Generated", pythonOutput: "Clients/Python/tests/generated", root: root),
     ]
 
     @Test("committed generated files match a fresh run", arguments: jobs.map(\.inputs[0]))
@@ -36,5 +37,17 @@ struct GeneratedCodeIsCurrentTests {
         let files = try Self.jobs[0].outputFiles()
         let doc = try #require(files.first { $0.path == "docs/authorization.md" }, "the Schema job writes no docs/authorization.md")
         #expect(doc.contents.contains("| `ListMailboxes` |"))
+    }
+
+    @Test("the Python client's modules are among the checked outputs, and a changed one is caught")
+    func coversPython() throws {
+        let files = try Self.jobs[0].outputFiles()
+        let module = try #require(files.first { $0.path == "Clients/Python/mailsync/mailsync_generated.py" }, "the Schema job writes no Python module")
+        #expect(module.contents.contains("class MailSyncClient:"))
+        var edited = files
+        edited[try #require(edited.firstIndex(of: module))].contents += "# edited by hand\n"
+        #expect(Self.jobs[0].differences(from: edited) == ["Clients/Python/mailsync/mailsync_generated.py"])
+        let testFiles = try Self.jobs[1].outputFiles()
+        #expect(testFiles.contains { $0.path == "Clients/Python/tests/generated/test_generated.py" })
     }
 }
