@@ -13,6 +13,13 @@ struct OAuthConfigurationTests {
         try JSONDecoder().decode(ServerSettings.self, from: Data(json.utf8))
     }
 
+    @Test("the providers that sign in with OAuth are the presets with an OAuth entry, and the refusal names them")
+    func oauthProvidersFromPresets() {
+        #expect(OAuthHandlers.oauthProviders.contains(.gmail) && OAuthHandlers.oauthProviders.contains(.microsoft365))
+        #expect(!OAuthHandlers.oauthProviders.contains(.godaddy) && !OAuthHandlers.oauthProviders.contains(.customImap))
+        #expect(OAuthHandlers.oauthProviderNames == "GMAIL or MICROSOFT_365")
+    }
+
     @Test("the config's providers override the presets and hold the OAuth clients; the secret is never printed")
     func providerTable() throws {
         let settings = try Self.settings("""

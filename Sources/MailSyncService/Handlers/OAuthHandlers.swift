@@ -27,7 +27,11 @@ import MailSyncStorage
 struct OAuthHandlers: MailSync.OAuthHandler {
     let env: ServiceEnvironment
 
-    static let oauthProviders: [MailProvider] = [.gmail, .microsoft365]
+    /// The providers that sign in with OAuth: those whose preset has an ``OAuthPreset`` (one
+    /// entry in ``ProviderPreset/all``; a new provider is added there, not here).
+    static let oauthProviders: [MailProvider] = ProviderPreset.all.filter { $0.oauth != nil }.map(\.provider)
+    /// `GMAIL or MICROSOFT_365`, for error messages.
+    static let oauthProviderNames = ProviderPreset.all.filter { $0.oauth != nil }.map(\.shortName).joined(separator: " or ")
     static let exchangeTimeout: Duration = .seconds(30)
 
     func startOAuthConnection(_ request: StartOAuthConnectionRequest, context: ServerContext) async throws -> StartOAuthConnectionResponse {
@@ -176,7 +180,7 @@ struct OAuthHandlers: MailSync.OAuthHandler {
     /// The provider's OAuth endpoints and the server's client there.
     private func oauthSetup(_ provider: MailProvider) throws -> (OAuthPreset, OAuthTokenClient.Client) {
         guard Self.oauthProviders.contains(provider) else {
-            throw RPCError(.invalidArgument, "provider must be GMAIL or MICROSOFT_365 to sign in with OAuth, got \(provider.name ?? String(provider.rawValue)); connect other mailboxes with CreateMailboxConnection")
+            throw RPCError(.invalidArgument, "provider must be \(Self.oauthProviderNames) to sign in with OAuth, got \(provider.name ?? String(provider.rawValue)); connect other mailboxes with CreateMailboxConnection")
         }
         guard let setup = env.providers.oauth(provider) else {
             throw RPCError(.failedPrecondition, "this server has no OAuth client for \(providerPreset(provider)); ask its operators to configure one, or connect with an app password (CreateMailboxConnection)")

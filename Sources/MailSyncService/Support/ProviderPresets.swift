@@ -7,7 +7,7 @@ import MailSyncClient
 /// server's config file (`providers`, see ``ProviderSettings``), never in code elsewhere. The
 /// running server reads its presets from ``ProviderTable`` (these defaults with the config's
 /// overrides applied). `CUSTOM_IMAP` has no servers: they come from the request.
-/// Facts: /work/shared/DESIGN.md ("Provider facts").
+/// The facts behind each value, and where they come from: `docs/providers.md`.
 struct ProviderPreset: Sendable, Hashable {
     let provider: MailProvider
     var imap: ServerEndpoint?
