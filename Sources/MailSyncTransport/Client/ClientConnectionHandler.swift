@@ -3,8 +3,10 @@ import MailSyncRPC
 import MailSyncWire
 import NIOCore
 
-/// One client connection: handshake, call multiplexing, flow control, deadlines, keepalive and
-/// GOAWAY. Event-loop bound; callers reach it through `eventLoop.execute`.
+/// One client connection on the event loop: reads frames, runs the calls' streams, and carries out
+/// what `ClientConnectionState` decides (handshake, draining after GOAWAY, close) and what flow
+/// control allows. Output batching and keepalive are the shared `ConnectionWriter`'s. Event-loop
+/// bound; callers reach it through `eventLoop.execute`.
 ///
 /// Calls beyond the server's `maxConcurrentCalls` wait, in order, for a free slot. After a GOAWAY
 /// the connection takes no new calls; calls the server did not process fail with `unavailable`
@@ -13,14 +15,7 @@ final class ClientConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
-    enum Phase: Equatable {
-        case connecting
-        case awaitingPreface
-        case awaitingSettings
-        case ready
-        case draining(lastStreamID: UInt32)
-        case closed
-    }
+    typealias Phase = ClientConnectionState.Phase
 
     private let configuration: ClientConfiguration
     private let logger: Logger
@@ -31,29 +26,22 @@ final class ClientConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
     var onUnusable: (@Sendable () -> Void)?
 
     private var context: ChannelHandlerContext?
-    private(set) var phase = Phase.connecting
+    private var state = ClientConnectionState()
+    var phase: Phase { state.phase }
     private(set) var remote = ConnectionSettings.defaults
     private var input: ByteBuffer?
     private var decoder: FrameDecoder
-    private var scheduler: OutboundScheduler
+    private let writer = ConnectionWriter()
     private var connectionReceive: ReceiveWindow
     private var streams: [UInt32: ClientStream] = [:]
     private var waiting = CircularBuffer<ClientStream>()
     private var nextStreamID: UInt32 = 1
-    private var out = ByteBuffer()
-    private var flushScheduled = false
-    private let keepalive = Keepalive()
-    private var closeReason = RPCError(.unavailable, "the connection closed")
-    private var readyCompleted = false
 
     init(configuration: ClientConfiguration, logger: Logger, eventLoop: any EventLoop) {
         self.configuration = configuration
         self.logger = logger
         self.ready = eventLoop.makePromise()
         self.decoder = FrameDecoder(maxFrameSize: configuration.settings.maxFrameSize)
-        self.scheduler = OutboundScheduler(
-            connectionWindow: ConnectionSettings.defaults.initialConnectionWindow,
-            maxFrameSize: ConnectionSettings.defaults.maxFrameSize)
         self.connectionReceive = ReceiveWindow(initial: configuration.settings.initialConnectionWindow)
     }
 
@@ -67,49 +55,78 @@ final class ClientConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
     /// Whether new calls may start here.
     var isUsable: Bool { phase == .ready }
 
+    // MARK: Actions
+
+    /// Carries out what the state machine decided, in order.
+    private func run(_ actions: [ClientConnectionState.Action]) {
+        for action in actions {
+            switch action {
+            case .writePreface: writer.writePreface()
+            case .writeSettings: writer.write(.settings(local))
+            case .writeGoAway(let goAway): writer.write(.goAway(goAway))
+            case .flush: flushNow(force: true)
+            case .acceptSettings, .dispatchFrame, .openCall, .failCall: break  // done by the caller, which holds the frame or call
+            case .startKeepalive: startKeepalive()
+            case .stopKeepalive: writer.stopKeepalive()
+            case .succeedReady: ready.succeed()
+            case .failReady(let error): ready.fail(error)
+            case .notifyUnusable: onUnusable?()
+            case .logGoAway(let goAway):
+                logger.info("server sent GOAWAY", metadata: ["code": "\(goAway.code)", "message": "\(goAway.message)"])
+            case .failCalls(let lastStreamID, let error):
+                for stream in streams.values where stream.id > lastStreamID {
+                    close(stream, .failure(error), discardBuffered: true)
+                }
+                while let stream = waiting.popFirst() { close(stream, .failure(error), discardBuffered: true) }
+            case .endCalls(let error):
+                for stream in Array(streams.values) + Array(waiting) {
+                    close(stream, .failure(error), discardBuffered: true)
+                }
+                streams.removeAll()
+                waiting.removeAll()
+            case .closeIfDrained: closeIfDrained()
+            case .closeChannel: context?.close(promise: nil)
+            }
+        }
+    }
+
+    private func fail(_ error: ProtocolError) {
+        run(state.onConnectionError(error))
+    }
+
     // MARK: Channel events
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        out = context.channel.allocator.buffer(capacity: 4096)
-        if context.channel.isActive { start(context) }
+        if context.channel.isActive { run(state.onChannelActive()) }
     }
 
     /// The channel is gone (also when it never became active, as after a failed connect): fails
     /// what is still waiting, then drops the context, which holds this handler: keeping it would
     /// keep both after the close.
     func handlerRemoved(context: ChannelHandlerContext) {
-        shutDown(closeReason)
+        run(state.onChannelClosed())
         self.context = nil
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        start(context)
+        run(state.onChannelActive())
         context.fireChannelActive()
     }
 
-    private func start(_ context: ChannelHandlerContext) {
-        guard phase == .connecting else { return }
-        phase = .awaitingPreface
-        Preface().write(to: &out)
-        FrameEncoder.write(.settings(local), to: &out)
-        flushNow()
-    }
-
     func channelInactive(context: ChannelHandlerContext) {
-        shutDown(closeReason)
+        run(state.onChannelClosed())
         context.fireChannelInactive()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        closeReason = RPCError(.unavailable, "the connection failed: \(error)")
-        context.close(promise: nil)
+        run(state.onChannelError("\(error)"))
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard phase != .closed else { return }
         var bytes = unwrapInboundIn(data)
-        keepalive.readHappened()
+        writer.readHappened()
         InputAccumulator.append(&bytes, to: &input, allocator: context.channel.allocator)
         do {
             try processInput()
@@ -131,15 +148,8 @@ final class ClientConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
             if phase == .awaitingPreface {
                 switch Preface.parse(&input!) {
                 case .needMoreBytes: return
-                case .invalid(let error):
-                    throw ProtocolError(error.code, "the server did not answer with the Mail Sync preface: \(error.message)")
-                case .preface(let preface):
-                    guard preface.version == Preface.currentVersion else {
-                        throw ProtocolError(
-                            .unsupportedVersion,
-                            "the server speaks protocol version \(preface.version); this client speaks \(Preface.currentVersion)")
-                    }
-                    phase = .awaitingSettings
+                case .invalid(let error): run(state.onInvalidPreface(error))
+                case .preface(let preface): run(state.onPreface(version: preface.version))
                 }
                 continue
             }
@@ -149,21 +159,18 @@ final class ClientConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
     }
 
     private func handle(_ frame: Frame) throws(ProtocolError) {
-        if phase == .awaitingSettings {
-            if case .goAway(let goAway) = frame {
-                throw ProtocolError(goAway.code, "the server refused the connection: \(goAway.message)")
-            }
-            guard case .settings(let settings) = frame else {
-                throw ProtocolError(.protocolError, "the server's first frame was not SETTINGS")
-            }
-            remote = settings
-            scheduler = OutboundScheduler(connectionWindow: settings.initialConnectionWindow, maxFrameSize: settings.maxFrameSize)
-            phase = .ready
-            startKeepalive()
-            readyCompleted = true
-            ready.succeed()
-            return
+        let kind: ClientConnectionState.FrameKind
+        switch frame {
+        case .settings: kind = .settings
+        case .goAway(let goAway): kind = .goAway(goAway)
+        default: kind = .other
         }
+        let actions = state.onFrame(kind)
+        if case .settings(let settings) = frame, actions.contains(.acceptSettings) {
+            remote = settings
+            writer.accept(settings)
+        }
+        guard actions.contains(.dispatchFrame) else { return run(actions) }
         switch frame {
         case .message(let id, let flags, let bytes):
             let size = bytes.readableBytes
@@ -171,7 +178,7 @@ final class ClientConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
                 throw ProtocolError(.flowControlError, "the server sent more than the connection window allowed")
             }
             if let increment = connectionReceive.consume(size) {
-                FrameEncoder.write(.windowUpdate(streamID: 0, increment: increment), to: &out)
+                writer.write(.windowUpdate(streamID: 0, increment: increment))
             }
             guard let stream = streams[id], !stream.state.isClosed else { return }
             guard stream.receiveWindow.receive(size) else {
@@ -205,43 +212,30 @@ final class ClientConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
                 scheduler.markReady(id, stream.outbound)
             }
         case .ping(let ack, let data):
-            if ack {
-                keepalive.pingAnswered()
-            } else {
-                FrameEncoder.write(.ping(ack: true, data: data), to: &out)
+            _ = writer.receivePing(ack: ack, data: data)
+        case .windowUpdate(let id, let increment):
+            if id == 0 {
+                guard writer.scheduler.connectionWindow.grant(increment) else {
+                    throw ProtocolError(.flowControlError, "the connection window would exceed 2^31-1")
+                }
+            } else if let stream = streams[id] {
+                guard stream.outbound.window.grant(increment) else {
+                    throw ProtocolError(.flowControlError, "the window of stream \(id) would exceed 2^31-1")
+                }
+                writer.scheduler.markReady(id, stream.outbound)
             }
-        case .goAway(let goAway):
-            receiveGoAway(goAway)
-        case .settingsAck:
+        case .settingsAck, .settings, .goAway:
             return
-        case .settings:
-            throw ProtocolError(.protocolError, "SETTINGS may be sent only once per connection")
         case .callStart, .endStream, .cancel:
             throw ProtocolError(.protocolError, "a server may not send \(frame)")
         }
-    }
-
-    private func receiveGoAway(_ goAway: GoAway) {
-        if goAway.code != .noError {
-            logger.info("server sent GOAWAY", metadata: ["code": "\(goAway.code)", "message": "\(goAway.message)"])
-            closeReason = RPCError(.unavailable, "the server closed the connection: \(goAway.code): \(goAway.message)")
-        }
-        if case .draining = phase {} else { phase = .draining(lastStreamID: goAway.lastStreamID) }
-        onUnusable?()
-        let notProcessed = RPCError(.unavailable, "the server is going away and did not process this call (\(goAway.message)); it is safe to retry")
-        for stream in streams.values where stream.id > goAway.lastStreamID {
-            close(stream, .failure(notProcessed), discardBuffered: true)
-        }
-        while let stream = waiting.popFirst() { close(stream, .failure(notProcessed), discardBuffered: true) }
-        closeIfDrained()
     }
 
     // MARK: Calls (event loop)
 
     /// Starts a call: opens it now, or queues it until a slot frees.
     func open(_ stream: ClientStream) {
-        guard phase == .ready else {
-            let error: RPCError = phase == .closed ? closeReason : RPCError(.unavailable, "the connection is not accepting new calls")
+        if case .failCall(let error) = state.onOpenCall() {
             close(stream, .failure(error), discardBuffered: true)
             return
         }
@@ -271,8 +265,7 @@ final class ClientConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         nextStreamID += 2
         if nextStreamID > Self.maxStreamID {
             // Ids run out after about a billion calls: new calls go to a new connection.
-            phase = .draining(lastStreamID: id)
-            onUnusable?()
+            run(state.onStreamIDsExhausted(lastStreamID: id))
         }
         stream.id = id
         streams[id] = stream
@@ -293,7 +286,7 @@ final class ClientConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         }
         stream.outbound.items.prepend(.frame(.callStart(streamID: id, start)))
         stream.outbound.isScheduled = false
-        scheduler.markReady(id, stream.outbound)
+        writer.scheduler.markReady(id, stream.outbound)
     }
 
     func enqueue(_ item: StreamOutbound.Item, on stream: ClientStream) {
@@ -306,7 +299,7 @@ final class ClientConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         if stream.id == 0 {
             stream.outbound.items.append(item)
         } else {
-            scheduler.enqueue(item, streamID: stream.id, on: stream.outbound)
+            writer.scheduler.enqueue(item, streamID: stream.id, on: stream.outbound)
             scheduleFlush()
         }
     }
@@ -316,14 +309,14 @@ final class ClientConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         if stream.id == 0 {
             stream.outbound.items.append(.frame(.endStream(streamID: 0)))
         } else {
-            scheduler.enqueue(.frame(.endStream(streamID: stream.id)), streamID: stream.id, on: stream.outbound)
+            writer.scheduler.enqueue(.frame(.endStream(streamID: stream.id)), streamID: stream.id, on: stream.outbound)
             scheduleFlush()
         }
     }
 
     func consumed(_ bytes: Int, on stream: ClientStream) {
         guard stream.id != 0, !stream.state.isClosed, let increment = stream.receiveWindow.consume(bytes) else { return }
-        FrameEncoder.write(.windowUpdate(streamID: stream.id, increment: increment), to: &out)
+        writer.write(.windowUpdate(streamID: stream.id, increment: increment))
         scheduleFlush()
     }
 
@@ -333,7 +326,7 @@ final class ClientConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         let error = status ?? RPCError(.cancelled, reason)
         if stream.id != 0 {
             stream.outbound.discard(error)
-            FrameEncoder.write(.cancel(streamID: stream.id, CancelPayload(code: error.code.rawValue, reason: reason)), to: &out)
+            writer.write(.cancel(streamID: stream.id, CancelPayload(code: error.code.rawValue, reason: reason)))
         }
         close(stream, .failure(error), discardBuffered: true)
         scheduleFlush()
@@ -362,10 +355,7 @@ final class ClientConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
     }
 
     private func closeIfDrained() {
-        if case .draining = phase, streams.isEmpty, waiting.isEmpty {
-            flushNow()
-            context?.close(promise: nil)
-        }
+        if streams.isEmpty, waiting.isEmpty { run(state.onNoCallsLeft()) }
     }
 
     /// Credits a fragment of a message that is not complete yet, when the reader is waiting for
@@ -374,7 +364,7 @@ final class ClientConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         guard stream.inbound.isDrained else { return }
         stream.assembler.credited(size)
         if let increment = stream.receiveWindow.consume(size) {
-            FrameEncoder.write(.windowUpdate(streamID: id, increment: increment), to: &out)
+            writer.write(.windowUpdate(streamID: id, increment: increment))
         }
     }
 
@@ -405,27 +395,24 @@ final class ClientConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
     // MARK: Output
 
     private func scheduleFlush() {
-        guard !flushScheduled, let context else { return }
-        flushScheduled = true
-        context.eventLoop.execute { self.flushNow() }
+        guard let loop = context?.eventLoop else { return }
+        writer.scheduleFlush(on: loop) { self.flushNow() }
     }
 
-    private func flushNow() {
-        flushScheduled = false
-        guard let context, phase != .closed else { return }
-        let completed = scheduler.drain(into: &out) { streams[$0]?.outbound }
-        if out.readableBytes > 0 {
-            context.writeAndFlush(wrapOutboundOut(out), promise: nil)
-            out = context.channel.allocator.buffer(capacity: 4096)
-        }
+    /// Writes what the calls may send. `force`: also once the state machine closed (the GOAWAY
+    /// of a failing connection goes out before its channel closes).
+    private func flushNow(force: Bool = false) {
+        writer.flushStarted()
+        guard let context, force || phase != .closed else { return }
+        let completed = writer.drain { streams[$0]?.outbound }
+        writer.writeOut(to: context)
         for promise in completed { promise.succeed() }
     }
 
     private func startKeepalive() {
         guard let loop = context?.eventLoop else { return }
         let timeout = configuration.keepaliveTimeout
-        keepalive.start(on: loop, interval: configuration.keepaliveInterval, timeout: timeout) { [unowned self] in
-            FrameEncoder.write(.ping(ack: false, data: UInt64.random(in: 0...UInt64.max)), to: &out)
+        writer.startKeepalive(on: loop, interval: configuration.keepaliveInterval, timeout: timeout) { [unowned self] in
             flushNow()
         } onTimeout: { [unowned self] in
             fail(ProtocolError(.keepaliveTimeout, "the server did not answer a ping within \(timeout.seconds) s"))
@@ -436,42 +423,6 @@ final class ClientConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
 
     /// Closes the connection gracefully: no new calls; calls in flight finish first.
     func closeGracefully() {
-        switch phase {
-        case .ready:
-            FrameEncoder.write(.goAway(GoAway(lastStreamID: 0, code: .noError, message: "client closing")), to: &out)
-            phase = .draining(lastStreamID: UInt32.max)
-            onUnusable?()
-            closeIfDrained()
-            flushNow()
-        case .closed, .draining:
-            return
-        default:
-            context?.close(promise: nil)
-        }
-    }
-
-    private func fail(_ error: any Error) {
-        guard phase != .closed else { return }
-        let protocolError = (error as? ProtocolError) ?? ProtocolError(.internalError, "\(error)")
-        closeReason = RPCError(.unavailable, "the connection failed: \(protocolError)")
-        if phase != .awaitingPreface {
-            FrameEncoder.write(.goAway(GoAway(lastStreamID: 0, code: protocolError.code, message: protocolError.message)), to: &out)
-            flushNow()
-        }
-        context?.close(promise: nil)
-        shutDown(closeReason)
-    }
-
-    private func shutDown(_ error: RPCError) {
-        guard phase != .closed else { return }
-        phase = .closed
-        onUnusable?()
-        if !readyCompleted { ready.fail(error) }
-        keepalive.stop()
-        for stream in Array(streams.values) + Array(waiting) {
-            close(stream, .failure(error), discardBuffered: true)
-        }
-        streams.removeAll()
-        waiting.removeAll()
+        run(state.onCloseGracefully())
     }
 }
