@@ -45,7 +45,7 @@ struct ClientConnectionStateTests {
 
     enum Event: CustomStringConvertible {
         case channelActive
-        case preface(version: UInt8)
+        case preface(version: UInt16)
         case invalidPreface
         case frame(Machine.FrameKind)
         case streamIDsExhausted
@@ -244,11 +244,11 @@ struct ClientConnectionStateTests {
     @Test("every event is exercised in every phase")
     func coverage() {
         let phases: Set<String> = ["connecting", "awaitingPreface", "awaitingSettings", "ready", "draining", "closed"]
-        let events = Set(Self.cases.map { String(describing: $0.event).prefix { $0 != "(" } })
+        let events = Set(Self.cases.map { String(String(describing: $0.event).prefix { $0 != "(" }) })
         #expect(events.count == 10, "\(events.sorted())")
         for event in events {
-            let covered = Set(Self.cases.filter { String(describing: $0.event).prefix { $0 != "(" } == event }.map {
-                String(describing: Self.machine($0.start).phase).prefix { $0 != "(" }
+            let covered = Set(Self.cases.filter { String(String(describing: $0.event).prefix { $0 != "(" }) == event }.map {
+                String(String(describing: Self.machine($0.start).phase).prefix { $0 != "(" })
             })
             #expect(covered == phases, "\(event) covers \(covered.sorted())")
         }

@@ -52,7 +52,7 @@ struct ServerConnectionStateTests {
     enum Event: CustomStringConvertible {
         case channelActive(registered: Bool)
         case handshakeTimeout
-        case preface(version: UInt8)
+        case preface(version: UInt16)
         case invalidPreface
         case frame(Machine.FrameKind)
         case callStart(id: UInt32, metadataSize: Int)
@@ -292,7 +292,7 @@ struct ServerConnectionStateTests {
     @Test("every event is exercised in every phase")
     func coverage() {
         let phases: Set<String> = ["awaitingPreface", "awaitingSettings", "active", "draining", "closed"]
-        let events = Set(Self.cases.map { String(describing: $0.event).prefix { $0 != "(" } })
+        let events = Set(Self.cases.map { String(String(describing: $0.event).prefix { $0 != "(" }) })
         #expect(events.count == 17, "\(events.sorted())")
         for event in events {
             let covered = Set(Self.cases.filter { String(describing: $0.event).hasPrefix(event) }.map { Self.phaseName($0.start) })

@@ -200,17 +200,6 @@ final class ClientConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
             for (key, value) in payload.metadata { trailers.add(key, value) }
             let status = Status(code: StatusCode(rawValue: payload.code), message: payload.message, details: payload.details, trailers: trailers)
             close(stream, status.error.map { .failure($0) } ?? .success(()), discardBuffered: false)
-        case .windowUpdate(let id, let increment):
-            if id == 0 {
-                guard scheduler.connectionWindow.grant(increment) else {
-                    throw ProtocolError(.flowControlError, "the connection window would exceed 2^31-1")
-                }
-            } else if let stream = streams[id] {
-                guard stream.outbound.window.grant(increment) else {
-                    throw ProtocolError(.flowControlError, "the window of stream \(id) would exceed 2^31-1")
-                }
-                scheduler.markReady(id, stream.outbound)
-            }
         case .ping(let ack, let data):
             _ = writer.receivePing(ack: ack, data: data)
         case .windowUpdate(let id, let increment):

@@ -85,7 +85,7 @@ struct ClientConnectionState {
     /// The server's preface parsed: the connection waits for its SETTINGS, or fails with
     /// `unsupportedVersion` (no GOAWAY: the server's preface was not ours to answer). Ignored
     /// outside `awaitingPreface`, where the handler parses no preface.
-    mutating func onPreface(version: UInt8) -> [Action] {
+    mutating func onPreface(version: UInt16) -> [Action] {
         guard phase == .awaitingPreface else { return [] }
         guard version == Preface.currentVersion else {
             return onConnectionError(ProtocolError(
