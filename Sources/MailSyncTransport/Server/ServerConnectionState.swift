@@ -111,7 +111,7 @@ struct ServerConnectionState {
     /// The client's preface parsed: our preface and SETTINGS when it speaks our version, GOAWAY
     /// `unsupportedVersion` otherwise. Only in `awaitingPreface` (the handler parses a preface
     /// nowhere else); ignored in any other phase.
-    mutating func onPreface(version: UInt8) -> [Action] {
+    mutating func onPreface(version: UInt16) -> [Action] {
         guard phase == .awaitingPreface else { return [] }
         guard version == Preface.currentVersion else {
             return [.writePreface] + onConnectionError(ProtocolError(
