@@ -17,6 +17,9 @@ final class ClientConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
 
     typealias Phase = ClientConnectionState.Phase
 
+    // The state below is not private because the calls' half lives in `+Calls.swift`; it belongs
+    // to the event loop, and nothing outside this handler and its extension touches it.
+
     private let configuration: ClientConfiguration
     private let logger: Logger
     private var local: ConnectionSettings { configuration.settings }
@@ -25,17 +28,17 @@ final class ClientConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
     /// Called once when the connection stops taking new calls (GOAWAY or closed).
     var onUnusable: (@Sendable () -> Void)?
 
-    private var context: ChannelHandlerContext?
-    private var state = ClientConnectionState()
+    var context: ChannelHandlerContext?
+    var state = ClientConnectionState()
     var phase: Phase { state.phase }
     private(set) var remote = ConnectionSettings.defaults
     private var input: ByteBuffer?
     private var decoder: FrameDecoder
-    private let writer = ConnectionWriter()
+    let writer = ConnectionWriter()
     private var connectionReceive: ReceiveWindow
-    private var streams: [UInt32: ClientStream] = [:]
-    private var waiting = CircularBuffer<ClientStream>()
-    private var nextStreamID: UInt32 = 1
+    var streams: [UInt32: ClientStream] = [:]
+    var waiting = CircularBuffer<ClientStream>()
+    var nextStreamID: UInt32 = 1
 
     init(configuration: ClientConfiguration, logger: Logger, eventLoop: any EventLoop) {
         self.configuration = configuration
@@ -58,7 +61,7 @@ final class ClientConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
     // MARK: Actions
 
     /// Carries out what the state machine decided, in order.
-    private func run(_ actions: [ClientConnectionState.Action]) {
+    func run(_ actions: [ClientConnectionState.Action]) {
         for action in actions {
             switch action {
             case .writePreface: writer.writePreface()
@@ -220,170 +223,9 @@ final class ClientConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         }
     }
 
-    // MARK: Calls (event loop)
-
-    /// Starts a call: opens it now, or queues it until a slot frees.
-    func open(_ stream: ClientStream) {
-        if case .failCall(let error) = state.onOpenCall() {
-            close(stream, .failure(error), discardBuffered: true)
-            return
-        }
-        if let problem = Self.metadataProblem(stream.options.metadata, limit: Int(remote.maxMetadataSize)) {
-            close(stream, .failure(problem), discardBuffered: true)
-            return
-        }
-        if let timeout = stream.options.timeout, let loop = context?.eventLoop {
-            // The deadline runs from now, including any wait for a free call slot.
-            let micros = Self.microseconds(timeout)
-            stream.deadline = .now() + .microseconds(micros)
-            stream.deadlineTimer = loop.scheduleTask(in: .microseconds(micros)) { [self] in
-                cancel(stream, reason: "the deadline passed", status: RPCError(.deadlineExceeded, "the call did not finish within \(timeout)"))
-            }
-        }
-        if streams.count >= Int(remote.maxConcurrentCalls) {
-            waiting.append(stream)
-        } else {
-            activate(stream)
-        }
-        scheduleFlush()
-    }
-
-    private func activate(_ stream: ClientStream) {
-        guard context != nil else { return }
-        let id = nextStreamID
-        nextStreamID += 2
-        if nextStreamID > Self.maxStreamID {
-            // Ids run out after about a billion calls: new calls go to a new connection.
-            run(state.onStreamIDsExhausted(lastStreamID: id))
-        }
-        stream.id = id
-        streams[id] = stream
-        // Without a request id from the caller, the server makes one up.
-        let metadata = stream.options.metadata
-        var timeoutMicros: UInt64 = 0
-        if let deadline = stream.deadline {
-            timeoutMicros = UInt64(max(1, (deadline - .now()).nanoseconds / 1000))
-        }
-        let start = CallStart(
-            method: stream.method.fullName, timeoutMicroseconds: timeoutMicros,
-            metadata: metadata.map { (key: $0.key, value: $0.value) })
-        // CALL_START goes first in the stream's queue: messages queued while it waited follow it.
-        for index in stream.outbound.items.indices {
-            if case .frame(.endStream) = stream.outbound.items[index] {
-                stream.outbound.items[index] = .frame(.endStream(streamID: id))
-            }
-        }
-        stream.outbound.items.prepend(.frame(.callStart(streamID: id, start)))
-        stream.outbound.isScheduled = false
-        writer.scheduler.markReady(id, stream.outbound)
-    }
-
-    func enqueue(_ item: StreamOutbound.Item, on stream: ClientStream) {
-        guard !stream.state.isClosed, stream.state.state == .open else {
-            if case .message(_, _, let promise?) = item {
-                promise.fail(RPCError(.failedPrecondition, "the call has finished sending or has ended"))
-            }
-            return
-        }
-        if stream.id == 0 {
-            stream.outbound.items.append(item)
-        } else {
-            writer.scheduler.enqueue(item, streamID: stream.id, on: stream.outbound)
-            scheduleFlush()
-        }
-    }
-
-    func enqueueEndStream(on stream: ClientStream) {
-        guard stream.state.closeSending() else { return }
-        if stream.id == 0 {
-            stream.outbound.items.append(.frame(.endStream(streamID: 0)))
-        } else {
-            writer.scheduler.enqueue(.frame(.endStream(streamID: stream.id)), streamID: stream.id, on: stream.outbound)
-            scheduleFlush()
-        }
-    }
-
-    func consumed(_ bytes: Int, on stream: ClientStream) {
-        guard stream.id != 0, !stream.state.isClosed, let increment = stream.receiveWindow.consume(bytes) else { return }
-        writer.write(.windowUpdate(streamID: stream.id, increment: increment))
-        scheduleFlush()
-    }
-
-    /// Abandons a call: CANCEL to the server (if it was opened), and the caller gets `status`.
-    func cancel(_ stream: ClientStream, reason: String, status: RPCError? = nil) {
-        guard !stream.state.isClosed else { return }
-        let error = status ?? RPCError(.cancelled, reason)
-        if stream.id != 0 {
-            stream.outbound.discard(error)
-            writer.write(.cancel(streamID: stream.id, CancelPayload(code: error.code.rawValue, reason: reason)))
-        }
-        close(stream, .failure(error), discardBuffered: true)
-        scheduleFlush()
-    }
-
-    private func close(_ stream: ClientStream, _ result: Result<Void, RPCError>, discardBuffered: Bool) {
-        guard stream.state.close() else { return }
-        let error: RPCError
-        switch result {
-        case .success: error = RPCError(.failedPrecondition, "the call has ended")
-        case .failure(let failure): error = failure
-        }
-        stream.markClosed(error)
-        stream.deadlineTimer?.cancel()
-        stream.outbound.discard(error)
-        stream.inbound.finish(result, discardBuffered: discardBuffered)
-        if stream.id != 0 {
-            streams[stream.id] = nil
-        } else if let index = waiting.firstIndex(where: { $0 === stream }) {
-            waiting.remove(at: index)
-        }
-        while phase == .ready, streams.count < Int(remote.maxConcurrentCalls), let next = waiting.popFirst() {
-            activate(next)
-        }
-        closeIfDrained()
-    }
-
-    private func closeIfDrained() {
-        if streams.isEmpty, waiting.isEmpty { run(state.onNoCallsLeft()) }
-    }
-
-    /// Credits a fragment of a message that is not complete yet, when the reader is waiting for
-    /// it (see `MessageAssembler`).
-    private func creditPartial(_ size: Int, on stream: ClientStream, id: UInt32) {
-        guard stream.inbound.isDrained else { return }
-        stream.assembler.credited(size)
-        if let increment = stream.receiveWindow.consume(size) {
-            writer.write(.windowUpdate(streamID: id, increment: increment))
-        }
-    }
-
-    static let maxStreamID: UInt32 = 0x7FFF_FFFF
-
-    static func microseconds(_ duration: Duration) -> Int64 {
-        let (seconds, attoseconds) = duration.components
-        let clamped = min(max(seconds, 0), 100 * 365 * 86_400)  // a century is "no deadline" enough
-        return max(1, clamped * 1_000_000 + attoseconds / 1_000_000_000_000)
-    }
-
-    /// Why metadata cannot be sent, checked before encoding so that only this call fails.
-    static func metadataProblem(_ metadata: Metadata, limit: Int) -> RPCError? {
-        for (key, value) in metadata {
-            guard Metadata.isValidKey(key) else {
-                return RPCError(.invalidArgument, "metadata key '\(key)' must be 1–128 characters of a-z 0-9 - _ .")
-            }
-            guard value.utf8.count <= 65_535 else {
-                return RPCError(.invalidArgument, "the value of metadata '\(key)' is over 65,535 bytes")
-            }
-        }
-        guard metadata.count <= 65_535, metadata.encodedSize <= limit else {
-            return RPCError(.resourceExhausted, "the call's metadata takes \(metadata.encodedSize) bytes, over the server's limit of \(limit)")
-        }
-        return nil
-    }
-
     // MARK: Output
 
-    private func scheduleFlush() {
+    func scheduleFlush() {
         guard let loop = context?.eventLoop else { return }
         writer.scheduleFlush(on: loop) { self.flushNow() }
     }

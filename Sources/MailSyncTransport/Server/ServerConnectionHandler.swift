@@ -27,33 +27,36 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
 
     typealias Phase = ServerConnectionState.Phase
 
-    private let configuration: ServerConfiguration
-    private let router: Router
-    private let registry: ConnectionRegistry
-    private var logger: Logger
-    private var local: ConnectionSettings { configuration.settings }
+    // The state below is not private because the calls' half lives in `+Calls.swift`; it belongs
+    // to the event loop, and nothing outside this handler and its extension touches it.
 
-    private var context: ChannelHandlerContext?
-    private var state: ServerConnectionState
+    let configuration: ServerConfiguration
+    let router: Router
+    private let registry: ConnectionRegistry
+    var logger: Logger
+    var local: ConnectionSettings { configuration.settings }
+
+    var context: ChannelHandlerContext?
+    var state: ServerConnectionState
     var phase: Phase { state.phase }
     private var input: ByteBuffer?
     private var decoder: FrameDecoder
-    private var remote = ConnectionSettings.defaults
-    private let writer = ConnectionWriter()
-    private var connectionReceive: ReceiveWindow
-    private var streams: [UInt32: ServerStream] = [:]
-    private var closingStreams: [UInt32] = []
-    private var peer = "unknown"
+    var remote = ConnectionSettings.defaults
+    let writer = ConnectionWriter()
+    var connectionReceive: ReceiveWindow
+    var streams: [UInt32: ServerStream] = [:]
+    var closingStreams: [UInt32] = []
+    var peer = "unknown"
     /// Request ids the server makes up are this prefix and the stream id.
-    private let requestIDPrefix = String(UInt64.random(in: 0...UInt64.max), radix: 36)
+    let requestIDPrefix = String(UInt64.random(in: 0...UInt64.max), radix: 36)
 
     private var handshakeTimer: Scheduled<Void>?
     private var readTimer: Scheduled<Void>?
     private var idleTimer: Scheduled<Void>?
     private var framesDecoded = 0
-    private var taskExecutor: EventLoopTaskExecutor?
+    var taskExecutor: EventLoopTaskExecutor?
     private var pingBudget: TokenBucket
-    private var resetBudget: TokenBucket
+    var resetBudget: TokenBucket
     /// Frames that are legal but do no work (see `noWork(_:)`).
     private var noWorkBudget: TokenBucket
 
@@ -133,7 +136,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
 
     /// `run` for events that cannot spend the no-work budget (timers, shutdown): a budget error
     /// there still fails the connection.
-    private func runSafely(_ actions: [ServerConnectionState.Action]) {
+    func runSafely(_ actions: [ServerConnectionState.Action]) {
         do {
             try run(actions)
         } catch {
@@ -326,7 +329,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
     /// nothing); past the budget the connection ends with `enhanceYourCalm`. Bounds what a client
     /// can make the server parse for nothing (section 14 of docs/protocol.md). Nothing once the
     /// connection is closed.
-    private func noWork(_ what: String) throws(ProtocolError) {
+    func noWork(_ what: String) throws(ProtocolError) {
         guard phase != .closed else { return }
         guard noWorkBudget.take(now: .now()) else {
             throw ProtocolError(
@@ -337,189 +340,15 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
 
     /// The open stream a frame names; nil for a stream already closed (its frames may have crossed
     /// our STATUS); a protocol error for one never opened.
-    private func stream(_ id: UInt32) throws(ProtocolError) -> ServerStream? {
+    func stream(_ id: UInt32) throws(ProtocolError) -> ServerStream? {
         if let stream = streams[id] { return stream }
         try run(state.onFrameForUnknownStream(id: id))
         return nil
     }
 
-    /// Opens the call the state machine admitted and starts its handler task.
-    private func openStream(_ id: UInt32, _ start: CallStart) {
-        guard let context else { return }
-        let stream = ServerStream(
-            id: id, eventLoop: context.eventLoop, connection: self, local: local, remote: remote,
-            compressionThreshold: configuration.compressionThreshold,
-            holdsSingleResponse: router.descriptor(for: start.method).map { $0.kind == .unary || $0.kind == .clientStreaming } ?? false)
-        streams[id] = stream
-
-        var collected = Metadata()
-        for (key, value) in start.metadata { collected.add(key, value) }
-        let metadata = collected
-        let requestID = RequestID.resolve(metadata) { "\(requestIDPrefix)-\(id)" }
-        stream.requestID = requestID
-        let deadline: ContinuousClock.Instant?
-        if start.timeoutMicroseconds > 0 {
-            let micros = Int64(clamping: start.timeoutMicroseconds)
-            deadline = ContinuousClock.now + .microseconds(micros)
-            stream.deadlineTimer = context.eventLoop.scheduleTask(in: .microseconds(micros)) { [self] in
-                closeStream(stream, error: RPCError(.deadlineExceeded, "the call's deadline of \(Double(micros) / 1e6) s passed"), status: .deadlineExceeded)
-            }
-        } else {
-            deadline = nil
-        }
-        let router = self.router
-        let method = start.method
-        let peer = self.peer
-        // The router adds method and request id to the logger it hands the handler.
-        let loop = context.eventLoop
-        let finalLogger = logger
-        let body: @Sendable () async -> Void = {
-            let status = await router.handle(
-                method: method, stream: stream, metadata: metadata, deadline: deadline,
-                requestID: requestID, peer: peer, logger: finalLogger)
-            if loop.inEventLoop {
-                self.finish(stream, status)
-            } else {
-                loop.execute { self.finish(stream, status) }
-            }
-        }
-        if let taskExecutor {
-            stream.task = Task(executorPreference: taskExecutor, operation: body)
-        } else {
-            stream.task = Task(operation: body)
-        }
-    }
-
-    private func receiveMessage(_ id: UInt32, _ flags: FrameFlags, _ bytes: ByteBuffer) throws(ProtocolError) {
-        let size = bytes.readableBytes
-        guard connectionReceive.receive(size) else {
-            throw ProtocolError(.flowControlError, "the client sent more than the connection window allowed")
-        }
-        // The connection window is credited on receipt; each stream's own window bounds what sits
-        // unread.
-        if let increment = connectionReceive.consume(size) {
-            writer.write(.windowUpdate(streamID: 0, increment: increment))
-        }
-        if size == 0, flags.contains(.more), !resetBudget.take(now: .now()) {
-            throw ProtocolError(.enhanceYourCalm, "too many empty MESSAGE frames")
-        }
-        guard let stream = try stream(id) else {
-            return try noWork("MESSAGE for a closed stream")
-        }
-        switch stream.state.receiveMessage() {
-        case .accept: break
-        case .ignore: return try noWork("MESSAGE for a closed stream")
-        case .protocolError(let why): throw ProtocolError(.protocolError, "stream \(id): \(why)")
-        }
-        guard stream.receiveWindow.receive(size) else {
-            throw ProtocolError(.flowControlError, "the client sent more than stream \(id)'s window allowed")
-        }
-        switch stream.assembler.append(flags: flags, bytes: bytes, maxMessageSize: Int(local.maxMessageSize)) {
-        case .success(let item?):
-            guard stream.inbound.push(item) else {
-                let error = RPCError(.resourceExhausted, "more than \(InboundQueue.maxUnreadMessages) messages sent without being read")
-                closeStream(stream, error: error, status: error.code)
-                return
-            }
-        case .success(nil): creditPartial(size, on: stream, id: id)
-        case .failure(.stream(let error)): closeStream(stream, error: error, status: error.code)
-        case .failure(.connection(let error)): throw error
-        }
-    }
-
-    // MARK: Streams
-
-    /// A message's bytes were read by the handler: return the stream's credit when due.
-    func consumed(_ bytes: Int, on id: UInt32) {
-        guard let stream = streams[id], !stream.state.isClosed,
-            let increment = stream.receiveWindow.consume(bytes)
-        else { return }
-        writer.write(.windowUpdate(streamID: id, increment: increment))
-        scheduleFlush()
-    }
-
-    func enqueue(_ item: StreamOutbound.Item, on stream: ServerStream) {
-        guard streams[stream.id] != nil, !stream.state.isClosed else {
-            if case .message(_, _, let promise?) = item { promise.fail(RPCError(.cancelled, "the call has ended")) }
-            return
-        }
-        writer.scheduler.enqueue(item, streamID: stream.id, on: stream.outbound)
-        scheduleFlush()
-    }
-
-    /// The handler returned: queue its held response (unary calls) and its status.
-    private func finish(_ stream: ServerStream, _ status: Status) {
-        // A response over the client's maxMessageSize was not sent: the call failed, whatever
-        // the handler made of the error.
-        let status = stream.takeSendFailure().map(Status.init) ?? status
-        if let (bytes, compressed) = stream.takeHeldResponse(), !stream.state.isClosed {
-            writer.scheduler.enqueue(.message(bytes, compressed: compressed, promise: nil), streamID: stream.id, on: stream.outbound)
-        }
-        guard stream.state.close() else { return }
-        stream.markClosed(RPCError(.cancelled, "the call has ended"))
-        stream.deadlineTimer?.cancel()
-        stream.inbound.finish(.failure(RPCError(.cancelled, "the call has ended")))
-        writer.scheduler.enqueue(
-            .frame(.status(streamID: stream.id, statusPayload(status, requestID: stream.requestID))), streamID: stream.id, on: stream.outbound)
-        callEnded(stream)
-        scheduleFlush()
-    }
-
-    /// Ends a call early (cancel, deadline, stream error), optionally telling the client.
-    private func closeStream(_ stream: ServerStream, error: RPCError, status: StatusCode?) {
-        guard stream.state.close() else { return }
-        stream.markClosed(error)
-        stream.deadlineTimer?.cancel()
-        stream.outbound.discard(error)
-        stream.inbound.finish(.failure(error))
-        stream.task?.cancel()
-        if let status {
-            writer.scheduler.enqueue(
-                .frame(.status(streamID: stream.id, statusPayload(Status(code: status, message: error.message), requestID: stream.requestID))),
-                streamID: stream.id, on: stream.outbound)
-        }
-        callEnded(stream)
-        scheduleFlush()
-    }
-
-    /// The call ended: its stream leaves `streams` once its last frames are written.
-    private func callEnded(_ stream: ServerStream) {
-        closingStreams.append(stream.id)
-        runSafely(state.onCallEnded())
-    }
-
-    /// Every call still open ends with `error`, without STATUS (the connection is going).
-    private func endCalls(_ error: RPCError) {
-        for stream in streams.values where !stream.state.isClosed {
-            _ = stream.state.close()
-            stream.markClosed(error)
-            stream.deadlineTimer?.cancel()
-            stream.outbound.discard(error)
-            stream.inbound.finish(.failure(error))
-            stream.task?.cancel()
-        }
-        streams.removeAll()
-        cancelTimers()
-    }
-
-    /// The STATUS of a call that ran, within what the client announced.
-    private func statusPayload(_ status: Status, requestID: String?) -> StatusPayload {
-        Self.payload(status, requestID: requestID, peerMaxMetadataSize: Int(remote.maxMetadataSize), peerMaxFrameSize: Int(remote.maxFrameSize))
-    }
-
-    /// Credits a fragment of a message that is not complete yet, when the reader is waiting for
-    /// it (see `MessageAssembler`).
-    private func creditPartial(_ size: Int, on stream: ServerStream, id: UInt32) {
-        guard stream.inbound.isDrained else { return }
-        stream.assembler.credited(size)
-        if let increment = stream.receiveWindow.consume(size) {
-            writer.write(.windowUpdate(streamID: id, increment: increment))
-        }
-    }
-
     // MARK: Output
 
-    private func scheduleFlush() {
+    func scheduleFlush() {
         guard let loop = context?.eventLoop else { return }
         writer.scheduleFlush(on: loop) { self.flushNow() }
     }
@@ -563,7 +392,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         }
     }
 
-    private func cancelTimers() {
+    func cancelTimers() {
         handshakeTimer?.cancel()
         readTimer?.cancel()
         idleTimer?.cancel()
