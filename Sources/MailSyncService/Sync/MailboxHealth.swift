@@ -16,6 +16,13 @@ import MailSyncErrors
 /// `connectionIssueAfter` old, and if it has not ended then the mailbox becomes
 /// `CONNECTION_ISSUE`, which nothing but new credentials or a resync leaves.
 /// `PENDING` and `DISABLED` are set by the RPCs, not here.
+///
+/// As a state machine: the state is the mailbox's status and `RetryState`; the events are an
+/// attempt's outcome (`afterSuccess`, `afterFailure`, `afterThrottling`) or an exhausted streak
+/// coming due (`whenExhausted`); each returns a `Decision` (the status, streak and next attempt to
+/// store), and nothing else changes. The sync runner raises events only for `ENABLED` and `ERROR`
+/// mailboxes, and `whenExhausted` only for an exhausted streak; given a streak that never began,
+/// `whenExhausted` counts it from `now`. Tested by `MailboxHealthTests`.
 enum MailboxHealth {
     struct Decision: Sendable, Hashable {
         var status: MailboxStatus

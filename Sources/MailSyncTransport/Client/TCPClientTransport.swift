@@ -18,7 +18,7 @@ public final class TCPClientTransport: ClientTransport {
     private let configuration: ClientConfiguration
     private let group: any EventLoopGroup
     private let logger: Logger
-    private let state = NIOLockedValueBox(ConnectionManagerState())
+    private let state = NIOLockedValueBox(ConnectionManagerState<ClientConnection>())
 
     public init(
         host: String, port: Int, configuration: ClientConfiguration = ClientConfiguration(),
@@ -93,9 +93,10 @@ public final class TCPClientTransport: ClientTransport {
                 self.state.withLockedValue { state in
                     switch result {
                     case .success(let connection):
-                        state.connected(connection)
+                        // Closed while connecting: nothing else will close this connection.
+                        state.connected(connection)?.closeGracefully()
                     case .failure(let error):
-                        let wait = ConnectionManagerState.backoff(failures: state.consecutiveFailures + 1, configuration: self.configuration)
+                        let wait = connectionBackoff(failures: state.consecutiveFailures + 1, configuration: self.configuration)
                         state.connectFailed(error: Self.describe(error), backoff: wait, now: .now())
                     }
                 }
