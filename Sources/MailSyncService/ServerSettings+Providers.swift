@@ -184,6 +184,11 @@ public struct ProviderTable: Sendable {
     /// The built-in presets, no OAuth clients.
     public static let defaults = ProviderTable(presets: ProviderPreset.all)
 
+    /// The preset of a stored mailbox's provider.
+    func preset(_ provider: MailboxRecord.Provider) -> ProviderPreset? {
+        preset(MailProvider(provider))
+    }
+
     func preset(_ provider: MailProvider) -> ProviderPreset? {
         presets.first { $0.provider == provider }
     }

@@ -4,6 +4,7 @@ import MailSyncRPC
 import MailSyncSecurity
 import MailSyncStorage
 import NIOConcurrencyHelpers
+import MailSyncTenantData
 
 /// Turns the `authorization` metadata (`msk_…`, optionally after `Bearer `) into a `Caller`.
 ///
@@ -106,7 +107,7 @@ final class APIKeyAuthenticator: Authenticator {
             guard let id = TenantID(validating: companyID) else {
                 throw RPCError(.internal, "the API key \(keyID) names a malformed company")
             }
-            if row[6].int64 == Int64(CompanyState.suspended.rawValue) {
+            if row[6].int64 == CompanyRecord.State.suspended.stored {
                 let reason = row[7].string ?? ""
                 throw RPCError(.permissionDenied, "the company is suspended" + (reason.isEmpty ? "" : ": \(reason)"))
             }

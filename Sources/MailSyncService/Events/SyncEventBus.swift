@@ -1,5 +1,6 @@
 import MailSyncStorage
 import NIOConcurrencyHelpers
+import MailSyncTenantData
 
 /// A per-company "something was written" signal, for `WatchSyncEvents`.
 ///

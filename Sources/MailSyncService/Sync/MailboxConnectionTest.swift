@@ -4,6 +4,7 @@ import MailSyncErrors
 import MailSyncMailTransport
 import MailSyncStorage
 import Synchronization
+import MailSyncTenantData
 
 /// Runs a mailbox's connection test (`TestMailboxConnection`): connect and log in exactly as a
 /// sync does (same credentials path, outbound policy, certificate checks and timeouts), then

@@ -3,6 +3,7 @@ import Logging
 import MailSyncClient
 import MailSyncErrors
 import MailSyncStorage
+import MailSyncTenantData
 
 /// Runs one due mailbox: reads its company's policy and its own state, syncs (or, for a failure
 /// streak with no attempts left, only judges it), and stores the outcome.
@@ -119,10 +120,7 @@ struct SyncRunner: Sendable {
             let promoted = try SyncOutcomeStore.finish(
                 db, mailboxID: mailboxID, decision: finalDecision, report: finalReport, failure: finalFailure, exchange: finalExchange,
                 deferral: finalDeferral, usage: usage, mailboxSyncLimit: policy.mailboxSyncLimit, succeeded: succeeded, now: now)
-            let next = try db.scalar(
-                "SELECT next_sync_at FROM mailboxes WHERE id = ? AND disabled_at IS NULL AND status IN (?, ?)",
-                [.text(mailboxID), .integer(Int64(MailboxStatus.enabled.rawValue)), .integer(Int64(MailboxStatus.error.rawValue))])?.int64
-            return (promoted, next)
+            return (promoted, try MailboxRecords.nextSync(db, id: mailboxID))
         }
         if !promoted.isEmpty { env.syncRequests.scheduleChanged(tenant) }
         return next

@@ -2,6 +2,7 @@ import Foundation
 import MailSyncClient
 import MailSyncMatching
 import MailSyncStorage
+import MailSyncTenantData
 
 /// The sync engine's reads and writes in a company's database. Every function runs inside the
 /// caller's transaction.
@@ -64,7 +65,7 @@ enum SyncStore {
         if !leads.isEmpty {
             for row in try db.query("""
                 SELECT lead_id, id FROM opportunities WHERE status = ? AND lead_id IN (SELECT value FROM json_each(?)) ORDER BY id
-                """, [.integer(Int64(OpportunityStatus.open.rawValue)), .text(json(Array(leads)))]) {
+                """, [.integer(LeadRecords.OpportunityStatus.open.stored), .text(json(Array(leads)))]) {
                 lookup.openOpportunities[row[0].string ?? "", default: []].append(row[1].string ?? "")
             }
         }
@@ -145,7 +146,7 @@ enum SyncStore {
     /// moves to `retro.handledSeq` unless the cap stopped the batch (then the same addresses are
     /// searched again on a later day: deferred, not lost).
     static func commit(
-        _ db: SQLiteConnection, mailbox: Mailbox, folder: String, uidValidity: UInt32, items: [Item],
+        _ db: SQLiteConnection, mailbox: MailboxRecord, folder: String, uidValidity: UInt32, items: [Item],
         dailyCap: Int, day: String, now: Int64, retro: RetroProgress? = nil
     ) throws -> BatchResult {
         var result = BatchResult()
@@ -191,7 +192,7 @@ enum SyncStore {
         return result
     }
 
-    private static func record(_ db: SQLiteConnection, _ mail: Mail, mailbox: Mailbox, folder: String, uid: UInt32, now: Int64) throws {
+    private static func record(_ db: SQLiteConnection, _ mail: Mail, mailbox: MailboxRecord, folder: String, uid: UInt32, now: Int64) throws {
         try db.run("""
             INSERT INTO messages(message_key, body_zlib, raw_zlib, size) VALUES (?, ?, ?, ?)
             ON CONFLICT(message_key) DO UPDATE SET body_zlib = coalesce(body_zlib, excluded.body_zlib),
@@ -210,7 +211,7 @@ enum SyncStore {
     /// missing), held by this mailbox, linked to the lead's open opportunities. Idempotent.
     /// Returns how many entries it created.
     @discardableResult
-    private static func linkLeads(_ db: SQLiteConnection, _ mail: Mail, mailbox: Mailbox) throws -> Int {
+    private static func linkLeads(_ db: SQLiteConnection, _ mail: Mail, mailbox: MailboxRecord) throws -> Int {
         var created = 0
         for leadID in mail.leadIDs {
             let entryID: String
@@ -225,7 +226,7 @@ enum SyncStore {
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """, [.text(entryID), .text(leadID), .text(mail.key), .text(mailbox.id), .text(mailbox.userId),
                           .text(mail.subject), .integer(mail.date.microseconds), .integer(Int64(mail.direction.rawValue)),
-                          .integer(Int64(Self.dateSource(mail.date.source).rawValue))])
+                          .integer(Self.dateSource(mail.date.source).stored)])
                 for (position, participant) in mail.participants.enumerated() {
                     try db.run("INSERT INTO timeline_participants VALUES (?, ?, ?, ?, ?)", [
                         .text(entryID), .integer(Int64(position)), .integer(Int64(participant.kind.rawValue)),
@@ -237,12 +238,12 @@ enum SyncStore {
             try db.run("""
                 INSERT OR IGNORE INTO opportunity_links(entry_id, opportunity_id)
                 SELECT ?, id FROM opportunities WHERE lead_id = ? AND status = ?
-                """, [.text(entryID), .text(leadID), .integer(Int64(OpportunityStatus.open.rawValue))])
+                """, [.text(entryID), .text(leadID), .integer(LeadRecords.OpportunityStatus.open.stored)])
         }
         return created
     }
 
-    static func dateSource(_ source: TimelineDate.Source) -> TimelineDateSource {
+    static func dateSource(_ source: TimelineDate.Source) -> TimelineEntryRecord.DateSource {
         switch source {
         case .dateHeader: .dateHeader
         case .serverReceived: .serverReceived
@@ -257,26 +258,6 @@ enum SyncStore {
             """, [.text(mailboxID), .text(folder), .integer(Int64(cursor.uidValidity)), .integer(Int64(cursor.highestUID)), .integer(now)])
     }
 
-    /// A JSON array of strings for `json_each(?)`: quotes, backslashes and control characters
-    /// escaped (written by hand: JSONSerialization cost a tenth of a first sync).
-    static func json(_ values: [String]) -> String {
-        var out: [UInt8] = [0x5B]
-        out.reserveCapacity(values.reduce(2) { $0 + $1.utf8.count + 3 })
-        for (index, value) in values.enumerated() {
-            if index > 0 { out.append(0x2C) }
-            out.append(0x22)
-            for byte in value.utf8 {
-                switch byte {
-                case 0x22, 0x5C: out.append(0x5C); out.append(byte)
-                case 0..<0x20:
-                    let hex = Array("0123456789abcdef".utf8)
-                    out.append(contentsOf: [0x5C, 0x75, 0x30, 0x30, hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
-                default: out.append(byte)  // UTF-8 passes through: JSON text is UTF-8
-                }
-            }
-            out.append(0x22)
-        }
-        out.append(0x5D)
-        return String(decoding: out, as: UTF8.self)
-    }
+    /// A JSON array of strings for `json_each(?)` (``SQLJSON/array(_:)``).
+    static func json(_ values: [String]) -> String { SQLJSON.array(values) }
 }

@@ -1,19 +1,17 @@
-public import MailSyncClient
-public import MailSyncCoding
-import MailSyncRPC
+import MailSyncCoding
 import MailSyncSecurity
-public import MailSyncStorage
+import MailSyncStorage
 
 /// API key rows in the control database. Only the SHA-256 of a secret is stored; the secret is
 /// returned once, by `insert`.
 public enum APIKeyStore {
-    static let columns = "id, company_id, role, user_id, label, secret_prefix, created_at, expires_at, last_used_at, revoked"
+    package static let columns = "id, company_id, role, user_id, label, secret_prefix, created_at, expires_at, last_used_at, revoked"
 
     /// Adds a key and returns it with its secret.
     public static func insert(
         _ db: SQLiteConnection, companyID: String?, role: String, userID: String, label: String,
         expiresAt: Timestamp?, now: Timestamp
-    ) throws -> (ApiKey, String) {
+    ) throws -> (APIKeyRecord, String) {
         let secret = APIKeySecret.generate()
         try db.run(
             "INSERT INTO api_keys(id, company_id, role, user_id, label, secret_hash, secret_prefix, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -23,25 +21,52 @@ public enum APIKeyStore {
         return (try require(db, id: secret.keyID), secret.secret)
     }
 
-    static func key(_ row: Row) -> ApiKey {
-        var key = ApiKey()
-        key.id = row[0].string ?? ""
-        key.companyId = row[1].string ?? ""
-        key.role = row[2].string ?? ""
-        key.userId = row[3].string ?? ""
-        key.label = row[4].string ?? ""
-        key.secretPrefix = row[5].string ?? ""
-        key.createdAt = Timestamp(microsecondsSinceEpoch: row[6].int64 ?? 0)
-        key.expiresAt = row[7].int64.map(Timestamp.init(microsecondsSinceEpoch:))
-        key.lastUsedAt = row[8].int64.map(Timestamp.init(microsecondsSinceEpoch:))
-        key.revoked = row[9].int64 == 1
-        return key
+    /// Decodes a row selected with ``columns``; a bad value is a ``TenantDataError`` naming it.
+    package static func key(_ row: Row) throws -> APIKeyRecord {
+        let r = RowReader(row, table: "api_keys")
+        return APIKeyRecord(
+            id: try r.string("id"), companyId: try r.optionalString("company_id") ?? "", role: try r.string("role"),
+            userId: try r.string("user_id"), label: try r.string("label"), secretPrefix: try r.string("secret_prefix"),
+            createdAt: try r.timestamp("created_at"), expiresAt: try r.optionalTimestamp("expires_at"),
+            lastUsedAt: try r.optionalTimestamp("last_used_at"), revoked: try r.bool("revoked"))
     }
 
-    static func require(_ db: SQLiteConnection, id: String) throws -> ApiKey {
+    package static func require(_ db: SQLiteConnection, id: String) throws -> APIKeyRecord {
         guard let row = try db.query("SELECT \(columns) FROM api_keys WHERE id = ?", [.text(id)]).first else {
-            throw RPCError(.notFound, "no API key '\(id)'")
+            throw TenantDataError.notFound("no API key '\(id)'")
         }
-        return key(row)
+        return try key(row)
+    }
+}
+
+extension APIKeyStore {
+    /// Keys oldest first: a company's (`companyID`), or the operators' (nil); revoked ones only
+    /// with `includeRevoked`; at most `limit` from `offset`.
+    package static func list(
+        _ db: SQLiteConnection, companyID: String?, includeRevoked: Bool, limit: Int64, offset: Int64
+    ) throws -> [APIKeyRecord] {
+        let company = companyID == nil ? "company_id IS NULL" : "company_id = ?"
+        let revoked = includeRevoked ? "" : " AND revoked = 0"
+        var arguments: [SQLiteValue] = companyID.map { [.text($0)] } ?? []
+        arguments += [.integer(limit), .integer(offset)]
+        return try db.query(
+            "SELECT \(columns) FROM api_keys WHERE \(company)\(revoked) ORDER BY created_at, id LIMIT ? OFFSET ?", arguments
+        ).map(key)
+    }
+
+    package static func revoke(_ db: SQLiteConnection, id: String) throws {
+        try db.run("UPDATE api_keys SET revoked = 1 WHERE id = ?", [.text(id)])
+    }
+
+    /// Revokes every key acting for the user (the user was deactivated).
+    package static func revokeAll(_ db: SQLiteConnection, companyID: String, userID: String) throws {
+        try db.run("UPDATE api_keys SET revoked = 1 WHERE company_id = ? AND user_id = ? AND revoked = 0",
+                   [.text(companyID), .text(userID)])
+    }
+
+    /// Gives every key acting for the user the user's new role (by name).
+    package static func setRole(_ db: SQLiteConnection, companyID: String, userID: String, role: String) throws {
+        try db.run("UPDATE api_keys SET role = ? WHERE company_id = ? AND user_id = ?",
+                   [.text(role), .text(companyID), .text(userID)])
     }
 }

@@ -1,32 +1,25 @@
-import MailSyncClient
-import MailSyncCoding
 import MailSyncStorage
 
 /// Reading the `error_log` table: one row per kind of error (server text) per mailbox, with when
 /// it was first and last seen and how often. The sync engine writes it.
-enum ErrorLogRecords {
-    static let columns = """
+package enum ErrorLogRecords {
+    package static let columns = """
         id, first_seen, last_seen, count, mailbox_id, user_id, email_address, error_class, server_text, fix_hint, exchange
         """
 
-    static func entry(_ row: Row) -> ErrorLogEntry {
-        var entry = ErrorLogEntry()
-        entry.id = row[0].string ?? ""
-        entry.firstSeen = Timestamp(microsecondsSinceEpoch: row[1].int64 ?? 0)
-        entry.lastSeen = Timestamp(microsecondsSinceEpoch: row[2].int64 ?? 0)
-        entry.count = UInt32(clamping: row[3].int64 ?? 0)
-        entry.mailboxId = row[4].string ?? ""
-        entry.userId = row[5].string ?? ""
-        entry.emailAddress = row[6].string ?? ""
-        entry.errorClass = ErrorClass(rawValue: Int32(row[7].int64 ?? 0))
-        entry.serverText = row[8].string ?? ""
-        entry.fixHint = row[9].string ?? ""
-        entry.exchange = (row[10].string ?? "").split(separator: "\n").map(String.init)
-        return entry
+    /// Decodes a row selected with ``columns``; a bad value is a ``TenantDataError`` naming it.
+    package static func entry(_ row: Row) throws -> ErrorLogRecord {
+        let r = RowReader(row, table: "error_log")
+        return ErrorLogRecord(
+            id: try r.string("id"), firstSeen: try r.timestamp("first_seen"), lastSeen: try r.timestamp("last_seen"),
+            count: try r.integer("count"), mailboxId: try r.string("mailbox_id"), userId: try r.string("user_id"),
+            emailAddress: try r.string("email_address"), errorClass: try r.value("error_class"),
+            serverText: try r.string("server_text"), fixHint: try r.string("fix_hint"),
+            exchange: (try r.optionalString("exchange") ?? "").split(separator: "\n").map(String.init))
     }
 
     /// The mailbox's most recently seen error, if it has any.
-    static func latest(_ db: SQLiteConnection, mailboxID: String) throws -> ErrorLogEntry? {
+    package static func latest(_ db: SQLiteConnection, mailboxID: String) throws -> ErrorLogRecord? {
         try db.query(
             "SELECT \(columns) FROM error_log WHERE mailbox_id = ? ORDER BY last_seen DESC, seq DESC LIMIT 1",
             [.text(mailboxID)]
@@ -34,7 +27,7 @@ enum ErrorLogRecords {
     }
 
     /// Entries most recently seen first, optionally of one mailbox and/or one user.
-    static func list(_ db: SQLiteConnection, mailboxID: String?, userID: String?, limit: Int64, offset: Int64) throws -> [ErrorLogEntry] {
+    package static func list(_ db: SQLiteConnection, mailboxID: String?, userID: String?, limit: Int64, offset: Int64) throws -> [ErrorLogRecord] {
         var conditions: [String] = []
         var arguments: [SQLiteValue] = []
         if let mailboxID {

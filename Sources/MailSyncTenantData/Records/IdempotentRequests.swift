@@ -1,7 +1,6 @@
 import Crypto
 import Foundation
 import MailSyncCoding
-import MailSyncRPC
 import MailSyncSecurity
 import MailSyncStorage
 
@@ -15,11 +14,11 @@ import MailSyncStorage
 /// the key with another request, and the encoded answer sealed with ``SecretBox`` (an answer can
 /// hold a secret: `CreateApiKey`'s). Rows are kept 24 hours (``retention``); older ones are
 /// deleted whenever a new key is recorded.
-enum IdempotentRequests {
-    static let retention: Int64 = 24 * 3600 * 1_000_000
+package enum IdempotentRequests {
+    package static let retention: Int64 = 24 * 3600 * 1_000_000
 
     /// What a request under a key is.
-    enum Lookup<Response: Message> {
+    package enum Lookup<Response: Message> {
         /// First use: create, then ``record(_:scope:key:mac:response:secrets:now:)``.
         case new
         /// Answered before: send this again.
@@ -29,26 +28,26 @@ enum IdempotentRequests {
     /// A checked key, or nil when the request has none (no replay).
     ///
     /// - Throws: `invalid argument` naming the field for a key of the wrong form.
-    static func key(_ raw: String) throws -> String? {
+    package static func key(_ raw: String) throws -> String? {
         guard !raw.isEmpty else { return nil }
         guard raw.utf8.count <= 128, raw.utf8.allSatisfy({ byte in
             (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) || "-_.:".utf8.contains(byte)
         }) else {
-            throw RPCError(.invalidArgument, "idempotency_key must be 1–128 letters, digits, '-', '_', '.' and ':' (a UUID fits)")
+            throw TenantDataError.invalidArgument("idempotency_key must be 1–128 letters, digits, '-', '_', '.' and ':' (a UUID fits)")
         }
         return raw
     }
 
     /// The scope a key lives in: the method and the API key that called it.
-    static func scope(method: String, keyID: String) -> String { "\(method)/\(keyID)" }
+    package static func scope(method: String, keyID: String) -> String { "\(method)/\(keyID)" }
 
     /// An HMAC of the request's encoding (with its idempotency key cleared by the caller).
-    static func mac(_ request: some Message, secrets: SecretBox) -> [UInt8] {
+    package static func mac(_ request: some Message, secrets: SecretBox) -> [UInt8] {
         secrets.authenticate(request.serializedBytes(), purpose: "idempotent-request")
     }
 
     /// The key's row of the last 24 hours (by `now`), judged against this request's `mac`.
-    static func find<Response: Message>(
+    package static func find<Response: Message>(
         _ db: SQLiteConnection, scope: String, key: String, mac: [UInt8], secrets: SecretBox, now: Int64, as: Response.Type
     ) throws -> Lookup<Response> {
         guard let row = try db.query(
@@ -56,19 +55,20 @@ enum IdempotentRequests {
             [.text(scope), .text(key), .integer(now - retention)]
         ).first else { return .new }
         guard row[0].bytes == mac else {
-            throw RPCError(.invalidArgument, "idempotency_key '\(key)' was used for a different request in the last 24 hours; use a new key for a new request")
+            throw TenantDataError.invalidArgument("idempotency_key '\(key)' was used for a different request in the last 24 hours; use a new key for a new request")
         }
         guard let sealed = row[1].bytes,
               let encoded = try? secrets.open(sealed, context: context(scope: scope, key: key)),
               let data = Data(base64Encoded: encoded),
               let response = try? Response(serializedBytes: Array(data))
         else {
-            throw RPCError(.internal, "the answer kept for idempotency_key '\(key)' cannot be read; use a new key")
+            throw TenantDataError.corruptRow(
+                table: "idempotent_requests", column: "response", row: key, "cannot be opened or decoded; use a new idempotency key")
         }
         return .replay(response)
     }
 
-    static func record(
+    package static func record(
         _ db: SQLiteConnection, scope: String, key: String, mac: [UInt8], response: some Message, secrets: SecretBox, now: Int64
     ) throws {
         try db.run("DELETE FROM idempotent_requests WHERE created_at < ?", [.integer(now - retention)])

@@ -1,4 +1,3 @@
-import MailSyncClient
 import MailSyncStorage
 
 extension MailboxRecords {
@@ -6,7 +5,7 @@ extension MailboxRecords {
     /// below `limit`, `PENDING` at it (`new.status` is replaced), with a `CONNECTED` event saying
     /// `how` it connected and a `STATUS_CHANGED` event. In the caller's transaction; tell the
     /// engine afterwards (`env.syncRequests.scheduleChanged`).
-    static func admit(_ db: SQLiteConnection, _ new: NewMailbox, limit: UInt32, how: String) throws -> Mailbox {
+    package static func admit(_ db: SQLiteConnection, _ new: NewMailbox, limit: UInt32, how: String) throws -> MailboxRecord {
         var new = new
         new.status = try admissionStatus(db, limit: limit)
         try insert(db, new)

@@ -6,17 +6,17 @@ import MailSyncStorage
 /// A new mailbox starts at the queue's head: its first sync reads the whole backfill window with
 /// every lead known then. Rows every active mailbox has handled are deleted; their numbers are
 /// never reused (`AUTOINCREMENT`). Every function runs inside the caller's transaction.
-enum RetroMatchStore {
+package enum RetroMatchStore {
     /// One queued address.
-    struct Entry: Sendable, Hashable {
-        var seq: Int64
-        var address: String
+    package struct Entry: Sendable, Hashable {
+        package var seq: Int64
+        package var address: String
     }
 
     /// Queues `addresses` (lower-cased, as leads store them) for every mailbox to search. Nothing
     /// is queued while the company has no active mailbox: a mailbox connected later starts at the
     /// head, its first sync covering them.
-    static func enqueue(_ db: SQLiteConnection, _ addresses: [String], now: Int64) throws {
+    package static func enqueue(_ db: SQLiteConnection, _ addresses: [String], now: Int64) throws {
         guard !addresses.isEmpty,
               try db.scalar("SELECT 1 FROM mailboxes WHERE disabled_at IS NULL LIMIT 1") != nil else { return }
         try db.withStatement("INSERT INTO retro_queue(address, queued_at) VALUES (?, ?)") { insert in
@@ -32,7 +32,7 @@ enum RetroMatchStore {
     /// Queues every lead address that is in-house under the company's current settings (a user's
     /// address, or on one of its domains): call it before a change that makes less mail in-house,
     /// so the mail skipped as in-house before is searched again.
-    static func enqueueInHouse(_ db: SQLiteConnection, now: Int64) throws {
+    package static func enqueueInHouse(_ db: SQLiteConnection, now: Int64) throws {
         let addresses = try db.query("""
             SELECT DISTINCT la.address FROM lead_addresses la
             WHERE la.address IN (SELECT lower(email) FROM users)
@@ -43,24 +43,24 @@ enum RetroMatchStore {
     }
 
     /// The last sequence number ever given (0 before the first).
-    static func head(_ db: SQLiteConnection) throws -> Int64 {
+    package static func head(_ db: SQLiteConnection) throws -> Int64 {
         try db.scalar("SELECT seq FROM sqlite_sequence WHERE name = 'retro_queue'")?.int64 ?? 0
     }
 
     /// Marks everything queued so far handled for the mailbox (a new mailbox, or a sync that reads
     /// every folder from the backfill point with today's leads).
-    static func startAtHead(_ db: SQLiteConnection, mailboxID: String) throws {
+    package static func startAtHead(_ db: SQLiteConnection, mailboxID: String) throws {
         try setHandled(db, mailboxID: mailboxID, try head(db))
     }
 
     /// The mailbox's handled sequence number.
-    static func handled(_ db: SQLiteConnection, mailboxID: String) throws -> Int64 {
+    package static func handled(_ db: SQLiteConnection, mailboxID: String) throws -> Int64 {
         try db.scalar("SELECT retro_handled FROM mailboxes WHERE id = ?", [.text(mailboxID)])?.int64 ?? 0
     }
 
     /// Moves the mailbox's handled sequence number forward to `seq` (never back), then deletes
     /// the rows every active mailbox has handled.
-    static func setHandled(_ db: SQLiteConnection, mailboxID: String, _ seq: Int64) throws {
+    package static func setHandled(_ db: SQLiteConnection, mailboxID: String, _ seq: Int64) throws {
         try db.run("UPDATE mailboxes SET retro_handled = max(retro_handled, ?) WHERE id = ?", [.integer(seq), .text(mailboxID)])
         try db.run("""
             DELETE FROM retro_queue WHERE seq <= (SELECT min(retro_handled) FROM mailboxes WHERE disabled_at IS NULL)
@@ -68,7 +68,7 @@ enum RetroMatchStore {
     }
 
     /// Up to `limit` entries after `seq`, oldest first.
-    static func pending(_ db: SQLiteConnection, after seq: Int64, limit: Int) throws -> [Entry] {
+    package static func pending(_ db: SQLiteConnection, after seq: Int64, limit: Int) throws -> [Entry] {
         try db.query("SELECT seq, address FROM retro_queue WHERE seq > ? ORDER BY seq LIMIT ?",
                      [.integer(seq), .integer(Int64(max(0, limit)))]).map {
             Entry(seq: $0[0].int64 ?? 0, address: $0[1].string ?? "")
@@ -76,7 +76,7 @@ enum RetroMatchStore {
     }
 
     /// How many entries follow `seq`.
-    static func count(_ db: SQLiteConnection, after seq: Int64) throws -> Int {
+    package static func count(_ db: SQLiteConnection, after seq: Int64) throws -> Int {
         Int(try db.scalar("SELECT count(*) FROM retro_queue WHERE seq > ?", [.integer(seq)])?.int64 ?? 0)
     }
 }

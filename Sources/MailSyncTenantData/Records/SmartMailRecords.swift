@@ -1,50 +1,48 @@
 import Foundation
-import MailSyncClient
 import MailSyncMatching
-import MailSyncRPC
 import MailSyncStorage
 
 /// A Smart Mail's reads before sending and its one write after: the same timeline model the sync
 /// engine writes (`SyncStore`), so the two never disagree about one message.
-enum SmartMailRecords {
+package enum SmartMailRecords {
     /// What sending needs, read in one transaction.
-    struct Plan: Sendable {
-        var mailbox: Mailbox
-        var sealedSecret: [UInt8]?
+    package struct Plan: Sendable {
+        package var mailbox: MailboxRecord
+        package var sealedSecret: [UInt8]?
         /// The sender's name for the From header (the user's name; empty if unknown).
-        var senderName: String
+        package var senderName: String
         /// The lead's first address (its addresses are a set: the alphabetically first).
-        var leadAddress: String?
+        package var leadAddress: String?
     }
 
     /// The caller's mailbox and the lead, checked: `not found` for a lead or opportunity that does
     /// not exist, `failed precondition` (saying what to do) for an opportunity of another lead and
     /// for a mailbox that cannot send.
-    static func plan(_ db: SQLiteConnection, userID: String, leadID: String, opportunityID: String) throws -> Plan {
-        guard try LeadRecords.exists(db, id: leadID) else { throw RPCError(.notFound, "no lead '\(leadID)'") }
+    package static func plan(_ db: SQLiteConnection, userID: String, leadID: String, opportunityID: String) throws -> Plan {
+        guard try LeadRecords.exists(db, id: leadID) else { throw TenantDataError.notFound("no lead '\(leadID)'") }
         if !opportunityID.isEmpty {
             guard let owner = try db.scalar("SELECT lead_id FROM opportunities WHERE id = ?", [.text(opportunityID)])?.string else {
-                throw RPCError(.notFound, "no opportunity '\(opportunityID)'")
+                throw TenantDataError.notFound("no opportunity '\(opportunityID)'")
             }
             guard owner == leadID else {
-                throw RPCError(.failedPrecondition, "opportunity '\(opportunityID)' belongs to another lead, not '\(leadID)'; link the mail to one of this lead's opportunities or to none")
+                throw TenantDataError.failedPrecondition("opportunity '\(opportunityID)' belongs to another lead, not '\(leadID)'; link the mail to one of this lead's opportunities or to none")
             }
         }
         guard let mailbox = try MailboxRecords.active(db, userID: userID) else {
-            throw RPCError(.failedPrecondition, "you have no connected mailbox; connect yours (CreateMailboxConnection) to send Smart Mails from it")
+            throw TenantDataError.failedPrecondition("you have no connected mailbox; connect yours (CreateMailboxConnection) to send Smart Mails from it")
         }
         switch mailbox.status {
         case .enabled, .error:
             break
         case .pending:
-            throw RPCError(.failedPrecondition, "your mailbox \(mailbox.emailAddress) is pending: the company is at its mailbox sync limit; ask an administrator to raise the limit or disconnect an unused mailbox")
+            throw TenantDataError.failedPrecondition("your mailbox \(mailbox.emailAddress) is pending: the company is at its mailbox sync limit; ask an administrator to raise the limit or disconnect an unused mailbox")
         case .connectionIssue:
-            throw RPCError(.failedPrecondition, "your mailbox \(mailbox.emailAddress) has a connection issue; update its credentials (UpdateMailboxCredentials) and try again")
+            throw TenantDataError.failedPrecondition("your mailbox \(mailbox.emailAddress) has a connection issue; update its credentials (UpdateMailboxCredentials) and try again")
         default:
-            throw RPCError(.failedPrecondition, "your mailbox \(mailbox.emailAddress) cannot send (status \(mailbox.status)); connect it again")
+            throw TenantDataError.failedPrecondition("your mailbox \(mailbox.emailAddress) cannot send (status \(String(describing: mailbox.status).uppercased())); connect it again")
         }
         guard !mailbox.smtp.host.isEmpty, mailbox.smtp.port > 0 else {
-            throw RPCError(.failedPrecondition, "your mailbox \(mailbox.emailAddress) has no outgoing (SMTP) server; set it with UpdateMailboxCredentials (smtp)")
+            throw TenantDataError.failedPrecondition("your mailbox \(mailbox.emailAddress) has no outgoing (SMTP) server; set it with UpdateMailboxCredentials (smtp)")
         }
         let name = try db.scalar("SELECT name FROM users WHERE id = ?", [.text(userID)])?.string ?? ""
         let address = try db.scalar(
@@ -53,21 +51,38 @@ enum SmartMailRecords {
     }
 
     /// A sent Smart Mail to record.
-    struct Sent: Sendable {
-        var key: String
-        var mailbox: Mailbox
-        var leadID: String
+    package struct Sent: Sendable {
+        package var key: String
+        package var mailbox: MailboxRecord
+        package var leadID: String
         /// The opportunity the request named (linked besides the lead's open ones), or empty.
-        var opportunityID: String
-        var subject: String
-        var date: Int64
-        var participants: [MailParticipant]
+        package var opportunityID: String
+        package var subject: String
+        package var date: Int64
+        package var participants: [MailParticipant]
         /// Normalized To and Cc addresses: other leads among them get the mail on their timelines
         /// too, as the sync engine would have done.
-        var recipients: [String]
-        var bodyText: [UInt8]
-        var raw: [UInt8]
-        var size: Int64
+        package var recipients: [String]
+        package var bodyText: [UInt8]
+        package var raw: [UInt8]
+        package var size: Int64
+
+        package init(
+            key: String, mailbox: MailboxRecord, leadID: String, opportunityID: String, subject: String, date: Int64,
+            participants: [MailParticipant], recipients: [String], bodyText: [UInt8], raw: [UInt8], size: Int64
+        ) {
+            self.key = key
+            self.mailbox = mailbox
+            self.leadID = leadID
+            self.opportunityID = opportunityID
+            self.subject = subject
+            self.date = date
+            self.participants = participants
+            self.recipients = recipients
+            self.bodyText = bodyText
+            self.raw = raw
+            self.size = size
+        }
     }
 
     /// Records `sent` in the caller's one write transaction: `messages` (text and raw), one
@@ -80,14 +95,15 @@ enum SmartMailRecords {
     ///
     /// Returns the requested lead's entry id, or nil when that lead was deleted while the mail was
     /// on its way (then only other leads among the recipients get it).
-    static func record(_ db: SQLiteConnection, _ sent: Sent, now: Int64) throws -> String? {
+    package static func record(_ db: SQLiteConnection, _ sent: Sent, now: Int64) throws -> String? {
         var leads: [String] = []
         if try LeadRecords.exists(db, id: sent.leadID) { leads.append(sent.leadID) }
         if !sent.recipients.isEmpty {
             for row in try db.query("""
                 SELECT DISTINCT lead_id FROM lead_addresses WHERE address IN (SELECT value FROM json_each(?)) ORDER BY lead_id
-                """, [.text(SyncStore.json(sent.recipients))]) {
-                if let lead = row[0].string, !leads.contains(lead) { leads.append(lead) }
+                """, [.text(SQLJSON.array(sent.recipients))]) {
+                let lead = try RowReader(row, table: "lead_addresses").string("lead_id")
+                if !leads.contains(lead) { leads.append(lead) }
             }
         }
         try db.run("""
@@ -96,7 +112,7 @@ enum SmartMailRecords {
                 raw_zlib = coalesce(raw_zlib, excluded.raw_zlib)
             """, [.text(sent.key), .blob(sent.bodyText), .blob(sent.raw), .integer(sent.size)])
         let mailbox = sent.mailbox
-        let direction = Int64(MessageDirection.sent.rawValue)
+        let direction = MessageDirection.sent.stored
         var requestedEntry: String?
         for leadID in leads {
             let entryID: String
@@ -111,10 +127,10 @@ enum SmartMailRecords {
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?)
                     """, [.text(entryID), .text(leadID), .text(sent.key), .text(mailbox.id), .text(mailbox.userId),
                           .text(sent.subject), .integer(sent.date), .integer(direction),
-                          .integer(Int64(TimelineDateSource.sent.rawValue))])
+                          .integer(TimelineEntryRecord.DateSource.sent.stored)])
                 for (position, participant) in sent.participants.enumerated() {
                     try db.run("INSERT INTO timeline_participants VALUES (?, ?, ?, ?, ?)", [
-                        .text(entryID), .integer(Int64(position)), .integer(Int64(participant.kind.rawValue)),
+                        .text(entryID), .integer(Int64(position)), .integer(participant.kind.stored),
                         .text(participant.address), .text(participant.displayName)])
                 }
             }
@@ -123,7 +139,7 @@ enum SmartMailRecords {
             try db.run("""
                 INSERT OR IGNORE INTO opportunity_links(entry_id, opportunity_id)
                 SELECT ?, id FROM opportunities WHERE lead_id = ? AND status = ?
-                """, [.text(entryID), .text(leadID), .integer(Int64(OpportunityStatus.open.rawValue))])
+                """, [.text(entryID), .text(leadID), .integer(LeadRecords.OpportunityStatus.open.stored)])
             if leadID == sent.leadID {
                 requestedEntry = entryID
                 if !sent.opportunityID.isEmpty {

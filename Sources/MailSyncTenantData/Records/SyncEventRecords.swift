@@ -1,71 +1,67 @@
 import Foundation
-import MailSyncClient
 import MailSyncCoding
-import MailSyncRPC
 import MailSyncStorage
 
 /// Reading and writing the `sync_events` table: what happened to each mailbox, in order.
 ///
 /// Events are appended inside the transaction that made the change they describe, so a change
 /// and its event are saved together or not at all. `seq` orders them.
-enum SyncEventRecords {
-    static let columns = "seq, id, time, kind, mailbox_id, user_id, status, emails_synced, detail"
+package enum SyncEventRecords {
+    package static let columns = "seq, id, time, kind, mailbox_id, user_id, status, emails_synced, detail"
 
-    static func event(_ row: Row) -> SyncEvent {
-        var event = SyncEvent()
-        event.id = row[1].string ?? ""
-        event.time = Timestamp(microsecondsSinceEpoch: row[2].int64 ?? 0)
-        event.kind = SyncEventKind(rawValue: Int32(row[3].int64 ?? 0))
-        event.mailboxId = row[4].string ?? ""
-        event.userId = row[5].string ?? ""
-        event.status = MailboxStatus(rawValue: Int32(row[6].int64 ?? 0))
-        event.emailsSynced = UInt32(clamping: row[7].int64 ?? 0)
-        event.detail = row[8].string ?? ""
-        return event
+    /// Decodes a row selected with ``columns``; a bad value is a ``TenantDataError`` naming it.
+    /// A `status` of 0 is "none" (an event that records no status).
+    package static func event(_ row: Row) throws -> SyncEventRecord {
+        let r = RowReader(row, table: "sync_events")
+        let status: MailboxRecord.Status? = try r.int64("status") == 0 ? nil : r.value("status")
+        return SyncEventRecord(
+            id: try r.string("id"), time: try r.timestamp("time"), kind: try r.value("kind"),
+            mailboxId: try r.string("mailbox_id"), userId: try r.string("user_id"),
+            status: status,
+            emailsSynced: try r.integer("emails_synced"), detail: try r.string("detail"))
     }
 
     /// Appends an event and returns it as callers see it.
     @discardableResult
-    static func insert(
-        _ db: SQLiteConnection, kind: SyncEventKind, mailboxID: String, userID: String,
-        status: MailboxStatus = .unspecified, emailsSynced: UInt32 = 0, detail: String, now: Int64
-    ) throws -> SyncEvent {
+    package static func insert(
+        _ db: SQLiteConnection, kind: SyncEventRecord.Kind, mailboxID: String, userID: String,
+        status: MailboxRecord.Status? = nil, emailsSynced: UInt32 = 0, detail: String, now: Int64
+    ) throws -> SyncEventRecord {
         let id = RowID.make()
         try db.run("""
             INSERT INTO sync_events(id, time, kind, mailbox_id, user_id, status, emails_synced, detail)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             """,
-            [.text(id), .integer(now), .integer(Int64(kind.rawValue)), .text(mailboxID), .text(userID),
-             .integer(Int64(status.rawValue)), .integer(Int64(emailsSynced)), .text(detail)])
-        var event = SyncEvent()
-        event.id = id
-        event.time = Timestamp(microsecondsSinceEpoch: now)
-        event.kind = kind
-        event.mailboxId = mailboxID
-        event.userId = userID
-        event.status = status
-        event.emailsSynced = emailsSynced
-        event.detail = detail
-        return event
+            [.text(id), .integer(now), .integer(kind.stored), .text(mailboxID), .text(userID),
+             .integer(status?.stored ?? 0), .integer(Int64(emailsSynced)), .text(detail)])
+        return SyncEventRecord(
+            id: id, time: Timestamp(microsecondsSinceEpoch: now), kind: kind, mailboxId: mailboxID, userId: userID,
+            status: status, emailsSynced: emailsSynced, detail: detail)
     }
 
     /// What to list: one mailbox or all, one user's or everyone's, some kinds or all.
-    struct Filter: Sendable {
-        var mailboxID: String?
-        var userID: String?
+    package struct Filter: Sendable {
+        package var mailboxID: String?
+        package var userID: String?
         /// Empty: every kind. Deduplicated again when the query is built (`distinctKinds`).
-        var kinds: [SyncEventKind] = []
+        package var kinds: [SyncEventRecord.Kind] = []
+
+        package init(mailboxID: String? = nil, userID: String? = nil, kinds: [SyncEventRecord.Kind] = []) {
+            self.mailboxID = mailboxID
+            self.userID = userID
+            self.kinds = kinds
+        }
     }
 
     /// Each kind once, in ascending raw value: an `IN` list (and a watcher's per-event check) costs
     /// at most one term per distinct kind, whatever the request repeated.
-    static func distinctKinds(_ kinds: [SyncEventKind]) -> [SyncEventKind] {
-        Set(kinds).sorted { $0.rawValue < $1.rawValue }
+    package static func distinctKinds(_ kinds: [SyncEventRecord.Kind]) -> [SyncEventRecord.Kind] {
+        Set(kinds).sorted { $0.stored < $1.stored }
     }
 
     /// Events newest first, older than `beforeSeq` (0: from the newest), at most `limit`.
     /// Returns each event with its `seq`, the cursor for the next page.
-    static func list(_ db: SQLiteConnection, _ filter: Filter, beforeSeq: Int64, limit: Int64) throws -> [(seq: Int64, event: SyncEvent)] {
+    package static func list(_ db: SQLiteConnection, _ filter: Filter, beforeSeq: Int64, limit: Int64) throws -> [(seq: Int64, event: SyncEventRecord)] {
         try select(db, filter, seq: beforeSeq > 0 ? ("<", beforeSeq) : nil, order: "DESC", limit: limit)
     }
 
@@ -73,39 +69,42 @@ enum SyncEventRecords {
     ///
     /// Writes are serialised and `seq` is assigned at insert, so once a read has returned a `seq`,
     /// no event with a smaller one can appear later.
-    static func list(_ db: SQLiteConnection, _ filter: Filter, afterSeq: Int64, limit: Int64) throws -> [(seq: Int64, event: SyncEvent)] {
+    package static func list(_ db: SQLiteConnection, _ filter: Filter, afterSeq: Int64, limit: Int64) throws -> [(seq: Int64, event: SyncEventRecord)] {
         try select(db, filter, seq: (">", afterSeq), order: "ASC", limit: limit)
     }
 
     /// The newest event's `seq`; 0 when there are none.
-    static func latestSeq(_ db: SQLiteConnection) throws -> Int64 {
+    package static func latestSeq(_ db: SQLiteConnection) throws -> Int64 {
         try db.scalar("SELECT coalesce(max(seq), 0) FROM sync_events")?.int64 ?? 0
     }
 
     /// The kinds whose `status` is the mailbox's status after the event; every status change
     /// records one of them in the same transaction.
-    static let statusKinds: [SyncEventKind] = [.connected, .statusChanged, .disabled]
+    package static let statusKinds: [SyncEventRecord.Kind] = [.connected, .statusChanged, .disabled]
 
     /// Every mailbox's status transitions that matter to `[start, end)`: the last one before
     /// `start` (the status the period opens with) and those in the period, by mailbox then `seq`.
     ///
     /// Reads the whole period's transitions at once: a few per mailbox in practice.
-    static func statusTransitions(
+    package static func statusTransitions(
         _ db: SQLiteConnection, start: Int64, end: Int64
-    ) throws -> [(mailboxID: String, time: Int64, status: MailboxStatus)] {
-        let kinds = statusKinds.map { String($0.rawValue) }.joined(separator: ", ")
+    ) throws -> [(mailboxID: String, time: Int64, status: MailboxRecord.Status)] {
+        let kinds = SyncEventRecord.Kind.storedList(statusKinds)
         return try db.query("""
             SELECT mailbox_id, time, status FROM sync_events
             WHERE kind IN (\(kinds)) AND time < ? AND (time >= ? OR seq IN (
                 SELECT max(seq) FROM sync_events WHERE kind IN (\(kinds)) AND time < ? GROUP BY mailbox_id))
             ORDER BY mailbox_id, seq
             """, [.integer(end), .integer(start), .integer(start)]
-        ).map { (mailboxID: $0[0].string ?? "", time: $0[1].int64 ?? 0, status: MailboxStatus(rawValue: Int32($0[2].int64 ?? 0))) }
+        ).map { row in
+            let r = RowReader(row, table: "sync_events")
+            return (mailboxID: try r.string("mailbox_id"), time: try r.int64("time"), status: try r.value("status"))
+        }
     }
 
     private static func select(
         _ db: SQLiteConnection, _ filter: Filter, seq: (op: String, value: Int64)?, order: String, limit: Int64
-    ) throws -> [(seq: Int64, event: SyncEvent)] {
+    ) throws -> [(seq: Int64, event: SyncEventRecord)] {
         var conditions: [String] = []
         var arguments: [SQLiteValue] = []
         if let seq {
@@ -121,12 +120,12 @@ enum SyncEventRecords {
             arguments.append(.text(userID))
         }
         if !filter.kinds.isEmpty {
-            conditions.append("kind IN (\(distinctKinds(filter.kinds).map { String($0.rawValue) }.joined(separator: ", ")))")
+            conditions.append("kind IN (\(SyncEventRecord.Kind.storedList(distinctKinds(filter.kinds))))")
         }
         let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         arguments.append(.integer(limit))
         return try db.query("SELECT \(columns) FROM sync_events \(whereClause) ORDER BY seq \(order) LIMIT ?", arguments)
-            .map { (seq: $0[0].int64 ?? 0, event: event($0)) }
+            .map { (seq: try RowReader($0, table: "sync_events").int64("seq"), event: try event($0)) }
     }
 }
 
@@ -135,8 +134,8 @@ enum SyncEventRecords {
 ///
 /// Same encoding as `Page` (base64url of `"<kind>:<n>"`), so `Page(size:token:kind:)` parses it
 /// and its `offset` is the cursor.
-enum SyncEventCursor {
-    static func token(kind: String, seq: Int64) -> String {
+package enum SyncEventCursor {
+    package static func token(kind: String, seq: Int64) -> String {
         Data("\(kind):\(seq)".utf8).base64EncodedString()
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: "=", with: "")

@@ -1,6 +1,4 @@
 import Foundation
-import MailSyncClient
-import MailSyncCoding
 import MailSyncStorage
 
 /// Reading and removing timeline entries ("Life of the Lead") in a company's database.
@@ -8,65 +6,59 @@ import MailSyncStorage
 /// Removing entries removes their participants and opportunity links (foreign-key cascade) and
 /// then every stored message body no remaining entry refers to, so "remove previous
 /// communication" and deleting a lead leave no mail text behind.
-enum TimelineRecords {
+package enum TimelineRecords {
     /// One page of a lead's entries, newest first (`date DESC, id`), with participants by position,
     /// linked opportunity ids and every user whose mailbox holds the email. `body` is the stored
     /// zlib body for entries the caller may read (`readsAll`, or entries one of `readerUserID`'s
     /// mailboxes holds), nil for the others and for entries with none.
-    static func page(
+    package static func page(
         _ db: SQLiteConnection, leadID: String, limit: Int64, offset: Int64, readerUserID: String, readsAll: Bool
-    ) throws -> [(entry: TimelineEntry, mayRead: Bool, body: [UInt8]?)] {
+    ) throws -> [(entry: TimelineEntryRecord, mayRead: Bool, body: [UInt8]?)] {
         let rows = try db.query("""
             SELECT t.id, t.subject, t.date, t.direction, t.mailbox_id, t.user_id, t.smart_mail, t.date_source,
                    CASE WHEN ? = 1 OR t.user_id = ?
                           OR EXISTS (SELECT 1 FROM timeline_sources s WHERE s.entry_id = t.id AND s.user_id = ?)
-                        THEN m.body_zlib END
+                        THEN m.body_zlib END AS body_zlib
             FROM timeline_entries t LEFT JOIN messages m ON m.message_key = t.message_key
             WHERE t.lead_id = ? ORDER BY t.date DESC, t.id LIMIT ? OFFSET ?
             """, [.integer(readsAll ? 1 : 0), .text(readerUserID), .text(readerUserID), .text(leadID), .integer(limit), .integer(offset)])
         return try rows.map { row in
-            var entry = TimelineEntry()
-            entry.id = row[0].string ?? ""
-            entry.leadId = leadID
-            entry.subject = row[1].string ?? ""
-            entry.date = Timestamp(microsecondsSinceEpoch: row[2].int64 ?? 0)
-            entry.direction = MailDirection(rawValue: Int32(row[3].int64 ?? 0))
-            entry.mailboxId = row[4].string ?? ""
-            entry.userId = row[5].string ?? ""
-            entry.smartMail = row[6].int64 == 1
-            entry.dateSource = TimelineDateSource(rawValue: Int32(row[7].int64 ?? 0))
-            entry.participants = try participants(db, entryID: entry.id)
-            var users = Set(try db.query("SELECT user_id FROM timeline_sources WHERE entry_id = ?", [.text(entry.id)])
-                .compactMap { $0[0].string })
-            users.insert(entry.userId)
-            entry.userIds = users.sorted()
-            entry.opportunityIds = try db.query(
-                "SELECT opportunity_id FROM opportunity_links WHERE entry_id = ? ORDER BY opportunity_id", [.text(entry.id)]
-            ).compactMap { $0[0].string }
-            return (entry, readsAll || users.contains(readerUserID), row[8].bytes)
+            let r = RowReader(row, table: "timeline_entries")
+            let id = try r.string("id")
+            let userID = try r.string("user_id")
+            var users = Set(try db.query("SELECT user_id FROM timeline_sources WHERE entry_id = ?", [.text(id)])
+                .map { try RowReader($0, table: "timeline_sources").string("user_id") })
+            users.insert(userID)
+            let entry = TimelineEntryRecord(
+                id: id, leadId: leadID, subject: try r.string("subject"), date: try r.timestamp("date"),
+                direction: try r.value("direction"), mailboxId: try r.string("mailbox_id"), userId: userID,
+                smartMail: try r.bool("smart_mail"), dateSource: try r.value("date_source"),
+                participants: try participants(db, entryID: id), userIds: users.sorted(),
+                opportunityIds: try db.query(
+                    "SELECT opportunity_id FROM opportunity_links WHERE entry_id = ? ORDER BY opportunity_id", [.text(id)]
+                ).map { try RowReader($0, table: "opportunity_links").string("opportunity_id") })
+            return (entry, readsAll || users.contains(readerUserID), try r.optionalBytes("body_zlib"))
         }
     }
 
-    static func participants(_ db: SQLiteConnection, entryID: String) throws -> [Participant] {
-        try db.query("SELECT kind, address, display_name FROM timeline_participants WHERE entry_id = ? ORDER BY position",
+    package static func participants(_ db: SQLiteConnection, entryID: String) throws -> [TimelineEntryRecord.Participant] {
+        try db.query("SELECT entry_id, kind, address, display_name FROM timeline_participants WHERE entry_id = ? ORDER BY position",
                      [.text(entryID)]).map { row in
-            var participant = Participant()
-            participant.kind = ParticipantKind(rawValue: Int32(row[0].int64 ?? 0))
-            participant.address = row[1].string ?? ""
-            participant.displayName = row[2].string ?? ""
-            return participant
+            let r = RowReader(row, table: "timeline_participants")
+            return TimelineEntryRecord.Participant(
+                kind: try r.value("kind"), address: try r.string("address"), displayName: try r.string("display_name"))
         }
     }
 
     /// Deletes a mailbox's entries. Returns how many.
     @discardableResult
-    static func deleteEntries(_ db: SQLiteConnection, mailboxID: String) throws -> Int {
+    package static func deleteEntries(_ db: SQLiteConnection, mailboxID: String) throws -> Int {
         try delete(db, where: "mailbox_id = ?", .text(mailboxID))
     }
 
     /// Deletes a lead's entries. Returns how many.
     @discardableResult
-    static func deleteEntries(_ db: SQLiteConnection, leadID: String) throws -> Int {
+    package static func deleteEntries(_ db: SQLiteConnection, leadID: String) throws -> Int {
         try delete(db, where: "lead_id = ?", .text(leadID))
     }
 

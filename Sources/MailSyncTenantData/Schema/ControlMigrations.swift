@@ -4,8 +4,8 @@ import MailSyncStorage
 ///
 /// Times are microseconds since the Unix epoch. Company ids are the tenant UUIDs that name the
 /// tenant directories. An API key row keeps only the SHA-256 of its secret.
-enum ControlMigrations {
-    static let all: [Migration] = [
+package enum ControlMigrations {
+    package static let all: [Migration] = [
         Migration(version: 1, name: "plans, companies, api keys") { db in
             try db.execute("""
                 CREATE TABLE plans(
@@ -43,7 +43,7 @@ enum ControlMigrations {
             for entry in PlanCatalog.defaults {
                 try db.run(
                     "INSERT INTO plans VALUES (?, ?, ?, ?, ?, ?)",
-                    [.integer(Int64(entry.plan.rawValue)), .text(entry.displayName), .integer(entry.legacy ? 1 : 0),
+                    [.integer(entry.plan.stored), .text(entry.displayName), .integer(entry.legacy ? 1 : 0),
                      .integer(Int64(entry.mailboxSyncLimit)), .integer(Int64(entry.syncedEmailsPerUserPerDay)),
                      .integer(Int64(entry.minimumPollIntervalSeconds))])
             }

@@ -1,4 +1,4 @@
-public import MailSyncStorage
+import MailSyncStorage
 
 /// The database schemas, for tools that open the files directly (`mailsync keys`).
 public enum ServiceSchema {

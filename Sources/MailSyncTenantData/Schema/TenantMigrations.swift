@@ -18,8 +18,8 @@ import MailSyncStorage
 /// Version 8 (retro-match, ``RetroMatchStore``): `retro_queue` lists lead addresses added since,
 /// in order (`seq`, AUTOINCREMENT so a number is never reused after the handled rows are pruned);
 /// `mailboxes.retro_handled` is the last `seq` whose past mail that mailbox has searched.
-enum TenantMigrations {
-    static let all: [Migration] = [
+package enum TenantMigrations {
+    package static let all: [Migration] = [
         Migration(version: 1, name: "settings, users, leads, mailboxes, events, timeline", sql: """
             CREATE TABLE settings(
                 id INTEGER PRIMARY KEY CHECK (id = 1),

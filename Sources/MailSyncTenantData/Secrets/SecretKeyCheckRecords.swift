@@ -4,19 +4,19 @@ import MailSyncSecurity
 import MailSyncStorage
 
 /// The control database's `secret_key_check` row: proof of which key sealed the stored secrets.
-enum SecretKeyCheckRecords {
-    struct Stored: Sendable {
-        var sealed: [UInt8]
-        var fingerprint: String
+package enum SecretKeyCheckRecords {
+    package struct Stored: Sendable {
+        package var sealed: [UInt8]
+        package var fingerprint: String
     }
 
-    static func read(_ db: SQLiteConnection) throws -> Stored? {
+    package static func read(_ db: SQLiteConnection) throws -> Stored? {
         guard let row = try db.query("SELECT sealed, fingerprint FROM secret_key_check WHERE id = 1").first else { return nil }
         return Stored(sealed: row[0].bytes ?? [], fingerprint: row[1].string ?? "")
     }
 
     /// Writes (or replaces) the row for `key`.
-    static func write(_ db: SQLiteConnection, key: SymmetricKeyBytes, now: Int64) throws {
+    package static func write(_ db: SQLiteConnection, key: SymmetricKeyBytes, now: Int64) throws {
         let box = SecretBox(key: key.symmetricKey)
         try db.run(
             "INSERT OR REPLACE INTO secret_key_check(id, sealed, fingerprint, created_at) VALUES (1, ?, ?, ?)",
@@ -27,7 +27,7 @@ enum SecretKeyCheckRecords {
     /// first start of this version on an existing directory: the key in use then is the one).
     ///
     /// - Throws: `SecretBoxError` saying which key was expected and how to restore it.
-    static func verifyOrRecord(control: ControlDatabase, key: SymmetricKeyBytes, source: String, now: Int64) async throws {
+    package static func verifyOrRecord(control: ControlDatabase, key: SymmetricKeyBytes, source: String, now: Int64) async throws {
         let stored = try await control.read { try read($0) }
         guard let stored else {
             try await control.write { try write($0, key: key, now: now) }
@@ -40,10 +40,10 @@ enum SecretKeyCheckRecords {
 }
 
 /// 32 key bytes that can cross concurrency domains (`SymmetricKey` is not `Sendable` here).
-struct SymmetricKeyBytes: Sendable {
+package struct SymmetricKeyBytes: Sendable {
     let bytes: [UInt8]
-    init(_ key: SymmetricKey) { bytes = key.withUnsafeBytes { Array($0) } }
-    var symmetricKey: SymmetricKey { SymmetricKey(data: bytes) }
+    package init(_ key: SymmetricKey) { bytes = key.withUnsafeBytes { Array($0) } }
+    package var symmetricKey: SymmetricKey { SymmetricKey(data: bytes) }
 }
 
 /// The key found is not the one the stored secrets were sealed with.

@@ -1,6 +1,5 @@
 import Crypto
 import Foundation
-import MailSyncClient
 import MailSyncCoding
 import MailSyncSecurity
 import MailSyncStorage
@@ -16,27 +15,39 @@ import MailSyncStorage
 /// are gone whether or not the completion then succeeds. At most ``maxPendingPerCompany`` states
 /// are kept per company; starting beyond that drops the oldest. Another company's state is simply
 /// not in this company's file: "unknown", like one never made.
-enum OAuthStateStore {
-    struct Pending: Sendable {
+package enum OAuthStateStore {
+    package struct Pending: Sendable {
         /// Who started the flow (for the log) and whose mailbox it connects.
-        var startedBy: String
-        var userID: String
-        var provider: MailProvider
-        var redirectURI: String
-        var codeVerifier: String
-        var expiresAt: Timestamp
+        package var startedBy: String
+        package var userID: String
+        package var provider: MailboxRecord.Provider
+        package var redirectURI: String
+        package var codeVerifier: String
+        package var expiresAt: Timestamp
+
+        package init(
+            startedBy: String, userID: String, provider: MailboxRecord.Provider, redirectURI: String, codeVerifier: String,
+            expiresAt: Timestamp
+        ) {
+            self.startedBy = startedBy
+            self.userID = userID
+            self.provider = provider
+            self.redirectURI = redirectURI
+            self.codeVerifier = codeVerifier
+            self.expiresAt = expiresAt
+        }
     }
 
-    enum TakeError: Error, Equatable {
+    package enum TakeError: Error, Equatable {
         case unknown, expired
     }
 
-    static let lifetime: Int64 = 10 * 60 * 1_000_000
-    static let maxPendingPerCompany = 200
+    package static let lifetime: Int64 = 10 * 60 * 1_000_000
+    package static let maxPendingPerCompany = 200
 
     /// Stores a new sign-in under a fresh state; returns the state (43 characters of base64url,
     /// 256 random bits). Runs in the caller's write transaction.
-    static func start(_ db: SQLiteConnection, _ entry: Pending, now: Timestamp, secrets: SecretBox, tenant: TenantID) throws -> String {
+    package static func start(_ db: SQLiteConnection, _ entry: Pending, now: Timestamp, secrets: SecretBox, tenant: TenantID) throws -> String {
         // Expired rows stay one more lifetime, so a late completion hears "expired", not "unknown".
         try db.run("DELETE FROM oauth_states WHERE expires_at < ?", [.integer(now.microsecondsSinceEpoch - lifetime)])
         let count = try db.scalar("SELECT count(*) FROM oauth_states")?.int64 ?? 0
@@ -51,7 +62,7 @@ enum OAuthStateStore {
         try db.run("""
             INSERT INTO oauth_states(state_hash, started_by, user_id, provider, redirect_uri, verifier, created_at, expires_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            """, [.text(hash), .text(entry.startedBy), .text(entry.userID), .integer(Int64(entry.provider.rawValue)),
+            """, [.text(hash), .text(entry.startedBy), .text(entry.userID), .integer(entry.provider.stored),
                   .text(entry.redirectURI), .blob(secrets.seal(entry.codeVerifier, context: secretContext(tenant: tenant, hash: hash))),
                   .integer(now.microsecondsSinceEpoch), .integer(entry.expiresAt.microsecondsSinceEpoch)])
         return state
@@ -63,7 +74,7 @@ enum OAuthStateStore {
     ///
     /// `authorize` sees who started the sign-in and for whom before anything is deleted: when it
     /// throws (the caller may not complete this sign-in), the state stays for its rightful user.
-    static func take(
+    package static func take(
         _ db: SQLiteConnection, state: String, now: Timestamp, secrets: SecretBox, tenant: TenantID,
         authorize: (_ startedBy: String, _ userID: String) throws -> Void = { _, _ in }
     ) throws -> Result<Pending, TakeError> {
@@ -71,24 +82,26 @@ enum OAuthStateStore {
         let rows = try db.query(
             "SELECT started_by, user_id, provider, redirect_uri, verifier, expires_at FROM oauth_states WHERE state_hash = ?", [.text(hash)])
         guard let row = rows.first else { return .failure(.unknown) }
-        try authorize(row[0].string ?? "", row[1].string ?? "")
+        let r = RowReader(row, table: "oauth_states")
+        let (startedBy, userID) = (try r.string("started_by"), try r.string("user_id"))
+        try authorize(startedBy, userID)
         try db.run("DELETE FROM oauth_states WHERE state_hash = ?", [.text(hash)])
-        let expiresAt = Timestamp(microsecondsSinceEpoch: row[5].int64 ?? 0)
+        let expiresAt = try r.timestamp("expires_at")
         guard now < expiresAt else { return .failure(.expired) }
-        guard let sealed = row[4].bytes, let verifier = try? secrets.open(sealed, context: secretContext(tenant: tenant, hash: hash)) else {
+        guard let sealed = try r.optionalBytes("verifier"),
+              let verifier = try? secrets.open(sealed, context: secretContext(tenant: tenant, hash: hash)) else {
             return .failure(.unknown)
         }
         return .success(Pending(
-            startedBy: row[0].string ?? "", userID: row[1].string ?? "",
-            provider: MailProvider(rawValue: Int32(row[2].int64 ?? 0)) ?? .unspecified,
-            redirectURI: row[3].string ?? "", codeVerifier: verifier, expiresAt: expiresAt))
+            startedBy: startedBy, userID: userID, provider: try r.value("provider"),
+            redirectURI: try r.string("redirect_uri"), codeVerifier: verifier, expiresAt: expiresAt))
     }
 
-    static func stateHash(_ state: String) -> String {
+    package static func stateHash(_ state: String) -> String {
         SHA256.hash(data: Array(state.utf8)).map { String(format: "%02x", $0) }.joined()
     }
 
-    static func secretContext(tenant: TenantID, hash: String) -> String {
+    package static func secretContext(tenant: TenantID, hash: String) -> String {
         "oauth-state:\(tenant):\(hash)"
     }
 }
