@@ -1,6 +1,7 @@
 import Foundation
 import MailSyncClient
 import MailSyncMailTransport
+import MailSyncTenantData
 
 /// One provider's entry in the config file's `providers` table, keyed by the schema's name
 /// (`GMAIL`, `MICROSOFT_365`, `GODADDY`, `CUSTOM_IMAP`). Every field is optional and overrides the

@@ -62,7 +62,22 @@ extension CompanyLimits {
     }
 }
 
+extension PlanCaps {
+    init(_ caps: CompanyRecord.Limits) {
+        self.init()
+        mailboxSyncLimit = caps.mailboxSyncLimit
+        syncedEmailsPerUserPerDay = caps.syncedEmailsPerUserPerDay
+        minimumPollIntervalSeconds = caps.minimumPollIntervalSeconds
+    }
+}
+
 extension CompanyRecord.Limits {
+    init(_ caps: PlanCaps) {
+        self.init(
+            mailboxSyncLimit: caps.mailboxSyncLimit, syncedEmailsPerUserPerDay: caps.syncedEmailsPerUserPerDay,
+            minimumPollIntervalSeconds: caps.minimumPollIntervalSeconds)
+    }
+
     init(_ limits: CompanyLimits) {
         self.init(
             mailboxSyncLimit: limits.mailboxSyncLimit, syncedEmailsPerUserPerDay: limits.syncedEmailsPerUserPerDay,
@@ -89,7 +104,7 @@ extension PlanInfo {
         plan = Plan(record.plan)
         displayName = record.displayName
         legacy = record.legacy
-        caps = CompanyLimits(record.caps)
+        caps = PlanCaps(record.caps)
     }
 }
 

@@ -393,7 +393,7 @@ struct SmartMailHandlers: Sendable {
         return participants
     }
 
-    static func security(_ security: ConnectionSecurity) -> SMTPSender.Security {
+    static func security(_ security: ServerAddress.Security) -> SMTPSender.Security {
         switch security {
         case .none: .none
         case .starttls: .starttls

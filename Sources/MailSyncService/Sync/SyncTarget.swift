@@ -1,5 +1,6 @@
 import MailSyncClient
 import MailSyncMatching
+import MailSyncTenantData
 
 /// Everything one sync of one mailbox needs from the company's database, read in one transaction
 /// at the start of the run.
