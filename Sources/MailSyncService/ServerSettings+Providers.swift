@@ -186,7 +186,7 @@ public struct ProviderTable: Sendable {
     public static let defaults = ProviderTable(presets: ProviderPreset.all)
 
     /// The preset of a stored mailbox's provider.
-    func preset(_ provider: MailboxRecord.Provider) -> ProviderPreset? {
+    func preset(stored provider: MailboxRecord.Provider) -> ProviderPreset? {
         preset(MailProvider(provider))
     }
 

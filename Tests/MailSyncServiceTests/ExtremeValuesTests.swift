@@ -3,6 +3,7 @@ import MailSyncClient
 @testable import MailSyncService
 import MailSyncStorage
 import Testing
+@testable import MailSyncTenantData
 
 /// Every RPC of the schema, as every role, with extreme values for every field (from
 /// `ExtremeRequests`: at and past each declared bound, type extremes, empty values, duplicates,
@@ -128,7 +129,7 @@ struct ExtremeValuesTests {
 
     @Test("repeated kinds reach SQL once each")
     func kindsDeduplicated() {
-        let kinds: [SyncEventKind] = [.error, .connected, .error, .connected, .disabled]
+        let kinds: [SyncEventRecord.Kind] = [.error, .connected, .error, .connected, .disabled]
         #expect(SyncEventRecords.distinctKinds(kinds) == [.connected, .error, .disabled])
     }
 

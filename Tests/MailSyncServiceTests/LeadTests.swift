@@ -3,6 +3,7 @@ import MailSyncClient
 @testable import MailSyncService
 import MailSyncStorage
 import Testing
+@testable import MailSyncTenantData
 
 /// Leads, opportunities and the lead timeline through the generated client against a real server.
 @Suite("Leads, opportunities and timeline", .timeLimit(.minutes(5)))

@@ -8,6 +8,7 @@ import MailSyncSecurity
 import MailSyncStorage
 import Testing
 import TestSupport
+@testable import MailSyncTenantData
 
 /// OAuth 2.0 end to end: sign-in through StartOAuthConnection / CompleteOAuthConnection against a
 /// real token endpoint, mail synced from a real Dovecot over XOAUTH2/OAUTHBEARER with JWT access

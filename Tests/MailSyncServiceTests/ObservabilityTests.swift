@@ -8,6 +8,7 @@ import MailSyncWire
 import NIOConcurrencyHelpers
 import Testing
 import TestSupport
+@testable import MailSyncTenantData
 
 /// Metrics, health checks and request ids, over real TCP: the RPC port and the HTTP endpoint.
 @Suite("Observability: metrics, health checks, request ids", .timeLimit(.minutes(5)))

@@ -6,6 +6,7 @@ import MailSyncService
 import MailSyncStorage
 import Testing
 import TestSupport
+@testable import MailSyncTenantData
 
 /// Restarts, schema migrations, misplaced files, secrets in logs, and many tenants, against the
 /// real server and real files.

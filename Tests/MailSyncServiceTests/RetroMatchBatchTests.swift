@@ -1,6 +1,7 @@
 import MailSyncMailTransport
 @testable import MailSyncService
 import Testing
+@testable import MailSyncTenantData
 
 /// How retro-match cuts the queue into searches (``MailboxSync/retroBatches(_:perSearch:maxBatches:)``).
 @Suite("Retro-match: batches of queued addresses")

@@ -5,6 +5,7 @@ import MailSyncClient
 import MailSyncSecurity
 import MailSyncStorage
 import Testing
+@testable import MailSyncTenantData
 
 /// The server's secret key is never silently replaced, can be rotated, and one server holds a
 /// data directory.

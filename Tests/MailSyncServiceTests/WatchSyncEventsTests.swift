@@ -3,6 +3,7 @@ import MailSyncClient
 @testable import MailSyncService
 import MailSyncStorage
 import Testing
+@testable import MailSyncTenantData
 
 /// WatchSyncEvents end to end over TCP: live events in order, filters and scoping, isolation
 /// between companies, cancellation and shutdown, and nothing lost when writes race the reads.

@@ -350,7 +350,7 @@ struct MailboxHandlers: Sendable {
         guard let last = mailbox.lastSyncedAt else { return now }
         let id = tenant.description
         let company = try await env.controlRead("the company") { try CompanyRecords.require($0, id: id) }
-        let floor = env.providers.preset(mailbox.provider)?.minimumPollIntervalSeconds ?? 0
+        let floor = env.providers.preset(stored: mailbox.provider)?.minimumPollIntervalSeconds ?? 0
         let interval = Int64(max(company.limits.minimumPollIntervalSeconds, floor)) * 1_000_000
         let earliest = Timestamp(microsecondsSinceEpoch: last.microsecondsSinceEpoch + interval)
         return now < earliest ? earliest : now

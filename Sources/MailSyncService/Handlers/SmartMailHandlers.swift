@@ -258,7 +258,7 @@ struct SmartMailHandlers: Sendable {
     /// Refuses (`resource exhausted`, retry after the next UTC midnight) a send past 90% of the
     /// provider's daily sending limit for the mailbox (``ProviderBudget/sendRefusal(sent:)``).
     private func checkDailySends(_ mailbox: MailboxRecord, tenant: TenantID) async throws {
-        guard let budget = env.providers.preset(mailbox.provider)?.budget, budget.dailySends != nil else { return }
+        guard let budget = env.providers.preset(stored: mailbox.provider)?.budget, budget.dailySends != nil else { return }
         let now = env.clock.now().microsecondsSinceEpoch
         let today = ProviderBudget.utcDay(now)
         let id = mailbox.id

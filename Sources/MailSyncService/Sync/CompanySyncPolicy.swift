@@ -28,7 +28,7 @@ struct CompanySyncPolicy: Sendable, Hashable {
     /// The interval before the next poll: the longer of the company's floor and the provider's
     /// (Gmail: 10 minutes, from `providers`), or `fallback` when neither sets one.
     func pollInterval(provider: MailboxRecord.Provider, providers: ProviderTable = .defaults, default fallback: Duration) -> Duration {
-        let floor = providers.preset(provider)?.minimumPollIntervalSeconds ?? 0
+        let floor = providers.preset(stored: provider)?.minimumPollIntervalSeconds ?? 0
         let seconds = max(minimumPollIntervalSeconds, floor)
         return seconds > 0 ? .seconds(Int64(seconds)) : fallback
     }

@@ -37,7 +37,7 @@ struct SyncRunner: Sendable {
         guard var loaded = try await env.read(tenant, "the mailbox", { try SyncStore.target($0, mailboxID: mailboxID) }) else {
             return nil
         }
-        loaded.budget = env.providers.preset(loaded.mailbox.provider)?.budget ?? ProviderBudget()
+        loaded.budget = env.providers.preset(stored: loaded.mailbox.provider)?.budget ?? ProviderBudget()
         let target = loaded
         let status = target.mailbox.status
         guard status == .enabled || status == .error else { return nil }

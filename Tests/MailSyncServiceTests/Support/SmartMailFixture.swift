@@ -4,6 +4,7 @@ import MailSyncCoding
 @testable import MailSyncService
 import MailSyncStorage
 import TestSupport
+@testable import MailSyncTenantData
 
 /// A company whose administrator's mailbox (`alice@acme.example`, login `alice`) sends through a
 /// real SMTP server on 127.0.0.1 (aiosmtpd), with two leads and their opportunities, for Smart
