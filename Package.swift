@@ -33,7 +33,7 @@ let package = Package(
         .library(name: "MailSyncClient", targets: ["MailSyncClient"]),
         .library(name: "MailSyncRPCRuntime", targets: ["MailSyncCoding", "MailSyncRPC", "MailSyncWire", "MailSyncTransport"]),
         .library(name: "MailSyncStorageRuntime", targets: ["MailSyncStorage"]),
-        .library(name: "MailSyncServiceRuntime", targets: ["MailSyncService"]),
+        .library(name: "MailSyncServiceRuntime", targets: ["MailSyncService", "MailSyncTenantData"]),
         .library(name: "MailSyncBackupRuntime", targets: ["MailSyncBackup"]),
         .library(name: "MailSyncTestSupport", targets: ["TestSupport"]),
         // For the fuzz targets in Fuzz/ (a nested package can use only products): the parsers of

@@ -23,10 +23,10 @@ enum StorageFailure {
     }
 }
 
-extension TenantDataError {
+extension TenantDataError: RPCErrorConvertible {
     /// The status a caller gets: the data layer's message with the status its kind means. A corrupt
     /// row is `internal` (the caller can do nothing about it), naming what cannot be read.
-    var rpcError: RPCError {
+    public var rpcError: RPCError {
         switch kind {
         case .notFound: RPCError(.notFound, message)
         case .invalidArgument: RPCError(.invalidArgument, message)
