@@ -83,8 +83,7 @@ struct OAuthAccess: Sendable {
             scope: response.scope ?? current.scope)
         let newSealed = refreshed.seal(env.secrets, context: context)
         let stored = try await env.write(tenant, "the mailbox's tokens") { db in
-            try db.run("UPDATE mailboxes SET secret = ? WHERE id = ? AND secret = ? AND disabled_at IS NULL",
-                       [.blob(newSealed), .text(id), .blob(sealed)])
+            try MailboxRecords.replaceSecret(db, id: id, old: sealed, new: newSealed)
         }
         env.logger.debug("oauth: access token refreshed", metadata: [
             "company": "\(tenant)", "mailbox": "\(id)", "rotated": "\(response.refreshToken != nil)",

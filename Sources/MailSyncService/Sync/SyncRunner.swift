@@ -60,7 +60,7 @@ struct SyncRunner: Sendable {
             if target.backfillSince == nil {
                 let backfill = started - settings.backfillWindow.microseconds
                 try await env.write(tenant, "the mailbox") { db in
-                    try db.run("UPDATE mailboxes SET backfill_since = ? WHERE id = ? AND backfill_since IS NULL", [.integer(backfill), .text(mailboxID)])
+                    try MailboxRecords.startBackfill(db, id: mailboxID, since: backfill)
                     try SyncEventRecords.insert(
                         db, kind: .syncStarted, mailboxID: mailboxID, userID: target.mailbox.userId, status: status,
                         detail: "first sync: mail received since \(Self.dayText(backfill))", now: started)

@@ -96,3 +96,19 @@ extension MailboxRecords {
         }
     }
 }
+
+extension MailboxRecords {
+    /// Sets where the mailbox's first sync starts reading (µs) unless one is set already.
+    package static func startBackfill(_ db: SQLiteConnection, id: String, since: Int64) throws {
+        try db.run("UPDATE mailboxes SET backfill_since = ? WHERE id = ? AND backfill_since IS NULL", [.integer(since), .text(id)])
+    }
+
+    /// Replaces the sealed secret only while it is still `old` and the mailbox is not disabled (a
+    /// refresh that lost a race to another, or to a disable, stores nothing). Returns the rows
+    /// changed: 1 or 0.
+    @discardableResult
+    package static func replaceSecret(_ db: SQLiteConnection, id: String, old: [UInt8], new: [UInt8]) throws -> Int {
+        try db.run("UPDATE mailboxes SET secret = ? WHERE id = ? AND secret = ? AND disabled_at IS NULL",
+                   [.blob(new), .text(id), .blob(old)])
+    }
+}

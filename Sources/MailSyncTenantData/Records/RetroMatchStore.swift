@@ -38,7 +38,7 @@ package enum RetroMatchStore {
             WHERE la.address IN (SELECT lower(email) FROM users)
                OR EXISTS (SELECT 1 FROM email_domains d WHERE la.address LIKE '%@' || d.domain)
             ORDER BY la.address
-            """).compactMap { $0[0].string }
+            """).map { try RowReader($0, table: "lead_addresses").string("address") }
         try enqueue(db, addresses, now: now)
     }
 
@@ -71,7 +71,8 @@ package enum RetroMatchStore {
     package static func pending(_ db: SQLiteConnection, after seq: Int64, limit: Int) throws -> [Entry] {
         try db.query("SELECT seq, address FROM retro_queue WHERE seq > ? ORDER BY seq LIMIT ?",
                      [.integer(seq), .integer(Int64(max(0, limit)))]).map {
-            Entry(seq: $0[0].int64 ?? 0, address: $0[1].string ?? "")
+            let r = RowReader($0, table: "retro_queue")
+            return Entry(seq: try r.int64("seq"), address: try r.string("address"))
         }
     }
 

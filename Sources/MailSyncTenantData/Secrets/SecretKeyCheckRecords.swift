@@ -11,8 +11,10 @@ package enum SecretKeyCheckRecords {
     }
 
     package static func read(_ db: SQLiteConnection) throws -> Stored? {
-        guard let row = try db.query("SELECT sealed, fingerprint FROM secret_key_check WHERE id = 1").first else { return nil }
-        return Stored(sealed: row[0].bytes ?? [], fingerprint: row[1].string ?? "")
+        guard let row = try db.query("SELECT id, sealed, fingerprint FROM secret_key_check WHERE id = 1").first else { return nil }
+        let r = RowReader(row, table: "secret_key_check")
+        guard let sealed = try r.optionalBytes("sealed") else { throw r.corrupt("sealed", "is NULL; it must be a blob") }
+        return Stored(sealed: sealed, fingerprint: try r.string("fingerprint"))
     }
 
     /// Writes (or replaces) the row for `key`.
