@@ -70,3 +70,36 @@ extension APIKeyStore {
                    [.text(role), .text(companyID), .text(userID)])
     }
 }
+
+extension APIKeyStore {
+    /// What authenticating a key needs: its row and its company's state.
+    package struct Credentials: Sendable {
+        package var role: String
+        /// Nil for an operator key.
+        package var companyID: String?
+        package var userID: String
+        package var secretHash: [UInt8]
+        package var expiresAt: Int64?
+        package var revoked: Bool
+        /// The company's suspension reason when it is suspended; nil when it is active (or its
+        /// row is gone).
+        package var suspension: String?
+    }
+
+    /// The key's credentials, or nil when there is no such key.
+    package static func credentials(_ db: SQLiteConnection, keyID: String) throws -> Credentials? {
+        guard let row = try db.query("""
+            SELECT k.id AS id, k.role AS role, k.company_id AS company_id, k.user_id AS user_id, k.secret_hash AS secret_hash,
+                   k.expires_at AS expires_at, k.revoked AS revoked, c.state AS state, c.suspension_reason AS suspension_reason
+            FROM api_keys k LEFT JOIN companies c ON c.id = k.company_id WHERE k.id = ?
+            """, [.text(keyID)]).first else { return nil }
+        let r = RowReader(row, table: "api_keys")
+        guard let hash = try r.optionalBytes("secret_hash") else { throw r.corrupt("secret_hash", "is NULL; it must be a blob") }
+        let state: CompanyRecord.State? = try r.optionalInt64("state") == nil ? nil : r.value("state")
+        let suspension: String? = state == .suspended ? (try r.optionalString("suspension_reason") ?? "") : nil
+        return Credentials(
+            role: try r.string("role"), companyID: try r.optionalString("company_id"), userID: try r.string("user_id"),
+            secretHash: hash, expiresAt: try r.optionalInt64("expires_at"), revoked: try r.bool("revoked"),
+            suspension: suspension)
+    }
+}
