@@ -13,30 +13,35 @@ enum SyncStore {
     static func target(_ db: SQLiteConnection, mailboxID: String) throws -> SyncTarget? {
         guard let mailbox = try MailboxRecords.find(db, id: mailboxID) else { return nil }
         guard let row = try db.query(
-            "SELECT secret, failing_since, failed_attempts, attempts_exhausted, backfill_since, usage_day, usage_bytes, usage_commands FROM mailboxes WHERE id = ?",
+            "SELECT id, secret, failing_since, failed_attempts, attempts_exhausted, backfill_since, usage_day, usage_bytes, usage_commands FROM mailboxes WHERE id = ?",
             [.text(mailboxID)]).first else { return nil }
+        let r = RowReader(row, table: "mailboxes")
         let settings = try SettingsRecords.read(db)
-        let users = try db.query("SELECT email FROM users").compactMap { $0[0].string }
+        let users = try db.query("SELECT email FROM users").map { try RowReader($0, table: "users").string("email") }
         var owner = [mailbox.emailAddress, mailbox.username]
         if let email = try db.scalar("SELECT email FROM users WHERE id = ?", [.text(mailbox.userId)])?.string { owner.append(email) }
         let cursors = try cursors(db, mailboxID: mailboxID)
         return SyncTarget(
-            mailbox: mailbox, sealedSecret: row[0].bytes,
-            retry: RetryState(failingSince: row[1].int64, failedAttempts: Int(row[2].int64 ?? 0), exhausted: row[3].int64 == 1),
-            backfillSince: row[4].int64,
+            mailbox: mailbox, sealedSecret: try r.optionalBytes("secret"),
+            retry: RetryState(
+                failingSince: try r.optionalInt64("failing_since"), failedAttempts: try r.integer("failed_attempts"),
+                exhausted: try r.bool("attempts_exhausted")),
+            backfillSince: try r.optionalInt64("backfill_since"),
             directory: CompanyDirectory(
                 ownerAddresses: owner, userAddresses: users, domains: settings.emailDomains,
                 preventInternalEmailSync: settings.preventInternalEmailSync),
             calendar: CompanyCalendar(identifier: settings.timeZone), cursors: cursors,
-            usage: ProviderBudget.Usage(day: row[5].string ?? "", bytes: row[6].int64 ?? 0, commands: row[7].int64 ?? 0))
+            usage: ProviderBudget.Usage(
+                day: try r.string("usage_day"), bytes: try r.int64("usage_bytes"), commands: try r.int64("usage_commands")))
     }
 
     /// The mailbox's folder cursors by folder name.
     static func cursors(_ db: SQLiteConnection, mailboxID: String) throws -> [String: FolderCursor] {
         var cursors: [String: FolderCursor] = [:]
         for cursor in try db.query("SELECT folder, uid_validity, highest_uid FROM folder_cursors WHERE mailbox_id = ?", [.text(mailboxID)]) {
-            cursors[cursor[0].string ?? ""] = FolderCursor(
-                uidValidity: UInt32(clamping: cursor[1].int64 ?? 0), highestUID: UInt32(clamping: cursor[2].int64 ?? 0))
+            let r = RowReader(cursor, table: "folder_cursors")
+            cursors[try r.string("folder")] = FolderCursor(
+                uidValidity: try r.integer("uid_validity"), highestUID: try r.integer("highest_uid"))
         }
         return cursors
     }
@@ -58,7 +63,8 @@ enum SyncStore {
             for row in try db.query(
                 "SELECT address, lead_id FROM lead_addresses WHERE address IN (SELECT value FROM json_each(?))",
                 [.text(json(addresses))]) {
-                lookup.leadsByAddress[row[0].string ?? "", default: []].append(row[1].string ?? "")
+                let r = RowReader(row, table: "lead_addresses")
+                lookup.leadsByAddress[try r.string("address"), default: []].append(try r.string("lead_id"))
             }
         }
         let leads = Set(lookup.leadsByAddress.values.joined())
@@ -66,13 +72,14 @@ enum SyncStore {
             for row in try db.query("""
                 SELECT lead_id, id FROM opportunities WHERE status = ? AND lead_id IN (SELECT value FROM json_each(?)) ORDER BY id
                 """, [.integer(LeadRecords.OpportunityStatus.open.stored), .text(json(Array(leads)))]) {
-                lookup.openOpportunities[row[0].string ?? "", default: []].append(row[1].string ?? "")
+                let r = RowReader(row, table: "opportunities")
+                lookup.openOpportunities[try r.string("lead_id"), default: []].append(try r.string("id"))
             }
         }
         if !keys.isEmpty {
             lookup.alreadyRecorded = Set(try db.query(
                 "SELECT message_key FROM mailbox_messages WHERE mailbox_id = ? AND message_key IN (SELECT value FROM json_each(?))",
-                [.text(mailboxID), .text(json(keys))]).compactMap { $0[0].string })
+                [.text(mailboxID), .text(json(keys))]).map { try RowReader($0, table: "mailbox_messages").string("message_key") })
         }
         lookup.recordedToday = try recordedToday(db, userID: userID, day: day)
         return lookup
