@@ -1,8 +1,8 @@
 import Foundation
 import MailSyncClient
 @testable import MailSyncService
-import Testing
 @testable import MailSyncTenantData
+import Testing
 
 /// The billable mailbox-day count on its own: calendar days in the company's zone, statuses that
 /// count and those that do not, periods cut through a day or a status.

@@ -2,8 +2,8 @@ import Foundation
 import MailSyncClient
 @testable import MailSyncService
 import MailSyncStorage
-import Testing
 @testable import MailSyncTenantData
+import Testing
 
 /// Every RPC of the schema, as every role, with extreme values for every field (from
 /// `ExtremeRequests`: at and past each declared bound, type extremes, empty values, duplicates,

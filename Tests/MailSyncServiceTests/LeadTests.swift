@@ -2,8 +2,8 @@ import Foundation
 import MailSyncClient
 @testable import MailSyncService
 import MailSyncStorage
-import Testing
 @testable import MailSyncTenantData
+import Testing
 
 /// Leads, opportunities and the lead timeline through the generated client against a real server.
 @Suite("Leads, opportunities and timeline", .timeLimit(.minutes(5)))

@@ -2,8 +2,8 @@ import Foundation
 import MailSyncClient
 @testable import MailSyncService
 import MailSyncStorage
-import Testing
 @testable import MailSyncTenantData
+import Testing
 
 /// Mailboxes through the generated client against a real server: presets, validation, own versus
 /// others, the sealed secret, the mailbox sync limit, and disabling with keep or remove.

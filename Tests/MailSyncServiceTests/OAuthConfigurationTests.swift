@@ -2,9 +2,9 @@ import Foundation
 import MailSyncClient
 @testable import MailSyncService
 import MailSyncStorage
-import Testing
-import TestSupport
 @testable import MailSyncTenantData
+import TestSupport
+import Testing
 
 /// The OAuth pieces without a whole sign-in: the provider table from the config file, the
 /// authorization URL, ID token claims, and one refresh for many concurrent callers.

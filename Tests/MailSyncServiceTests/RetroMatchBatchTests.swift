@@ -1,7 +1,7 @@
 import MailSyncMailTransport
 @testable import MailSyncService
-import Testing
 @testable import MailSyncTenantData
+import Testing
 
 /// How retro-match cuts the queue into searches (``MailboxSync/retroBatches(_:perSearch:maxBatches:)``).
 @Suite("Retro-match: batches of queued addresses")

@@ -2,8 +2,8 @@ import Foundation
 import MailSyncClient
 @testable import MailSyncService
 import MailSyncStorage
-import Testing
 @testable import MailSyncTenantData
+import Testing
 
 /// WatchSyncEvents end to end over TCP: live events in order, filters and scoping, isolation
 /// between companies, cancellation and shutdown, and nothing lost when writes race the reads.

@@ -1,7 +1,7 @@
 import Foundation
 import MailSyncStorage
-import Testing
 @testable import MailSyncTenantData
+import Testing
 
 /// A company database with a mailbox row that the schema accepts but no build of ours wrote: the
 /// owner of `mailboxes` refuses it by name instead of handing out a default.

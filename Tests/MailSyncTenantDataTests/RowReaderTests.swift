@@ -1,6 +1,6 @@
 import MailSyncStorage
-import Testing
 @testable import MailSyncTenantData
+import Testing
 
 /// ``RowReader``: every value a row holds is read by name and checked; what the schema does not
 /// allow is an error naming table, column and row, never a default.

@@ -3,8 +3,8 @@ import MailSyncClient
 import MailSyncRPC
 import MailSyncSecurity
 import MailSyncStorage
-import NIOConcurrencyHelpers
 import MailSyncTenantData
+import NIOConcurrencyHelpers
 
 /// Turns the `authorization` metadata (`msk_…`, optionally after `Bearer `) into a `Caller`.
 ///

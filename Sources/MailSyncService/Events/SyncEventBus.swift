@@ -1,6 +1,6 @@
 import MailSyncStorage
-import NIOConcurrencyHelpers
 import MailSyncTenantData
+import NIOConcurrencyHelpers
 
 /// A per-company "something was written" signal, for `WatchSyncEvents`.
 ///

@@ -3,8 +3,8 @@ import MailSyncClient
 import MailSyncErrors
 import MailSyncMailTransport
 import MailSyncStorage
-import Synchronization
 import MailSyncTenantData
+import Synchronization
 
 /// Runs a mailbox's connection test (`TestMailboxConnection`): connect and log in exactly as a
 /// sync does (same credentials path, outbound policy, certificate checks and timeouts), then

@@ -1,6 +1,6 @@
 import MailSyncStorage
-import NIOConcurrencyHelpers
 import MailSyncTenantData
+import NIOConcurrencyHelpers
 
 /// How RPC handlers tell the sync engine that a company's schedule changed (a mailbox connected,
 /// new credentials, sync now, a place freed under the limit): the engine rereads that company's

@@ -3,8 +3,8 @@ import MailSyncClient
 import MailSyncCoding
 @testable import MailSyncService
 import MailSyncStorage
-import TestSupport
 @testable import MailSyncTenantData
+import TestSupport
 
 /// A company whose administrator's mailbox (`alice@acme.example`, login `alice`) sends through a
 /// real SMTP server on 127.0.0.1 (aiosmtpd), with two leads and their opportunities, for Smart
