@@ -18,7 +18,11 @@
 //   MailSyncMatching   pure mail-to-lead rules: participants, message keys, direction, in-house mail
 //   MailSyncStorage    SQLite layer: connections, per-tenant files, LRU pool, migrations, stamps
 //   MailSyncBackup     tenant backups: online snapshots, zlib, manifests, verify, restore
-//   MailSyncService    the server: generated server stubs, the service's handlers, the sync engine
+//   MailSyncTenantData every SQL statement on the control and company databases, their migrations,
+//                      and the domain types rows decode to (by column name, refusing bad rows);
+//                      never the RPC layer nor the generated client
+//   MailSyncService    the server: generated server stubs, the service's handlers (wire messages
+//                      to and from domain types, data errors to statuses), the sync engine
 //   mailsync           the command: `serve` and admin subcommands
 import PackageDescription
 
@@ -29,7 +33,7 @@ let package = Package(
         .library(name: "MailSyncClient", targets: ["MailSyncClient"]),
         .library(name: "MailSyncRPCRuntime", targets: ["MailSyncCoding", "MailSyncRPC", "MailSyncWire", "MailSyncTransport"]),
         .library(name: "MailSyncStorageRuntime", targets: ["MailSyncStorage"]),
-        .library(name: "MailSyncServiceRuntime", targets: ["MailSyncService"]),
+        .library(name: "MailSyncServiceRuntime", targets: ["MailSyncService", "MailSyncTenantData"]),
         .library(name: "MailSyncBackupRuntime", targets: ["MailSyncBackup"]),
         .library(name: "MailSyncTestSupport", targets: ["TestSupport"]),
         // For the fuzz targets in Fuzz/ (a nested package can use only products): the parsers of
@@ -110,9 +114,21 @@ let package = Package(
             name: "MailSyncBackup",
             dependencies: ["MailSyncStorage", "CSQLite", "CZlib", .product(name: "Crypto", package: "swift-crypto")]
         ),
+        // Every SQL statement, the migrations and the domain types they read and write. Not the
+        // RPC layer nor the generated client: the service converts wire messages to these types.
+        .target(
+            name: "MailSyncTenantData",
+            dependencies: [
+                "MailSyncStorage", "MailSyncSecurity", "MailSyncCoding", "MailSyncMatching", "MailSyncErrors", "MailSyncWire",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .target(
             name: "MailSyncService",
             dependencies: [
+                "MailSyncTenantData",
                 "MailSyncClient", "MailSyncRPC", "MailSyncTransport", "MailSyncStorage", "MailSyncSecurity", "MailSyncWire",
                 "MailSyncIMAP", "MailSyncErrors", "MailSyncMailTransport", "MailSyncMatching", "MailSyncBackup",
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -129,7 +145,8 @@ let package = Package(
         .executableTarget(
             name: "mailsync",
             dependencies: [
-                "MailSyncService", "MailSyncTransport", "MailSyncStorage", "MailSyncCoding", "MailSyncClient", "MailSyncRPC",
+                "MailSyncService", "MailSyncTenantData", "MailSyncTransport", "MailSyncStorage", "MailSyncCoding", "MailSyncClient",
+                "MailSyncRPC",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -169,6 +186,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "MailSyncStorageTests", dependencies: ["MailSyncStorage", "CSQLite"]),
+        .testTarget(name: "MailSyncTenantDataTests", dependencies: ["MailSyncTenantData", "MailSyncStorage", "MailSyncCoding"]),
         .testTarget(name: "MailSyncBackupTests", dependencies: ["MailSyncBackup", "MailSyncStorage", "CSQLite"]),
         .testTarget(name: "SchemaCompilerTests", dependencies: ["SchemaCompiler"]),
         .testTarget(name: "MailSyncErrorsTests", dependencies: ["MailSyncErrors"]),
@@ -186,7 +204,9 @@ let package = Package(
         ),
         .testTarget(
             name: "MailSyncServiceTests",
-            dependencies: ["MailSyncService", "MailSyncClient", "MailSyncStorage", "SchemaCompiler", "TestSupport"]
+            dependencies: [
+                "MailSyncService", "MailSyncTenantData", "MailSyncClient", "MailSyncStorage", "SchemaCompiler", "TestSupport",
+            ]
         ),
     ]
 )

@@ -1,7 +1,7 @@
 public import MailSyncIMAP
 
 /// Whether the user sent an email or received it.
-public enum MessageDirection: Int, Sendable, Hashable {
+public enum MessageDirection: Int, Sendable, Hashable, CaseIterable {
     case sent = 1
     case received = 2
 }

@@ -2,7 +2,7 @@ public import MailSyncIMAP
 
 /// One person on an email: which header named them, their address (normalized) and display name.
 public struct MailParticipant: Sendable, Hashable {
-    public enum Kind: Int, Sendable, Hashable {
+    public enum Kind: Int, Sendable, Hashable, CaseIterable {
         case from = 1, to = 2, cc = 3, bcc = 4
     }
 

@@ -8,6 +8,7 @@ import MailSyncTransport
 import NIOCore
 import NIOConcurrencyHelpers
 public import ServiceLifecycle
+import MailSyncTenantData
 
 /// The Mail Sync server process: the RPC server with every schema method, run as a
 /// swift-service-lifecycle `Service` so SIGTERM and SIGINT shut it down gracefully.

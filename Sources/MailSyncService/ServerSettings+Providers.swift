@@ -1,6 +1,7 @@
 import Foundation
 import MailSyncClient
 import MailSyncMailTransport
+import MailSyncTenantData
 
 /// One provider's entry in the config file's `providers` table, keyed by the schema's name
 /// (`GMAIL`, `MICROSOFT_365`, `GODADDY`, `CUSTOM_IMAP`). Every field is optional and overrides the
@@ -183,6 +184,11 @@ public struct ProviderTable: Sendable {
 
     /// The built-in presets, no OAuth clients.
     public static let defaults = ProviderTable(presets: ProviderPreset.all)
+
+    /// The preset of a stored mailbox's provider.
+    func preset(stored provider: MailboxRecord.Provider) -> ProviderPreset? {
+        preset(MailProvider(provider))
+    }
 
     func preset(_ provider: MailProvider) -> ProviderPreset? {
         presets.first { $0.provider == provider }

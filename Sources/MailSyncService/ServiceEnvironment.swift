@@ -6,6 +6,7 @@ import MailSyncRPC
 import MailSyncSecurity
 public import MailSyncMailTransport
 public import MailSyncStorage
+import MailSyncTenantData
 
 /// What every handler needs: the control database, the open tenants, the secret box, the clock.
 ///
@@ -155,7 +156,7 @@ public final class ServiceEnvironment: Sendable {
     func storageLimit(_ tenant: TenantID) async throws -> (Int64, Plan) {
         if let plan = plans.withLock({ $0[tenant] }) { return (quotas.databaseLimit(for: plan), plan) }
         let id = tenant.description
-        guard let plan = try await controlRead("the company", { try CompanyRecords.find($0, id: id) })?.plan else {
+        guard let plan = try await controlRead("the company", { try CompanyRecords.find($0, id: id) }).map({ Plan($0.plan) }) else {
             throw RPCError(.notFound, "no company '\(tenant)'")
         }
         plans.withLock { $0[tenant] = plan }

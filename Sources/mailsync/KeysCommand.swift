@@ -4,6 +4,7 @@ import Logging
 import MailSyncCoding
 import MailSyncService
 import MailSyncStorage
+import MailSyncTenantData
 
 /// `mailsync keys create-operator`: the first operator key, made on the server host itself.
 ///

@@ -2,6 +2,7 @@ import Foundation
 import MailSyncClient
 @testable import MailSyncService
 import MailSyncStorage
+@testable import MailSyncTenantData
 import Testing
 
 /// Every RPC of the schema, as every role, with extreme values for every field (from
@@ -128,7 +129,7 @@ struct ExtremeValuesTests {
 
     @Test("repeated kinds reach SQL once each")
     func kindsDeduplicated() {
-        let kinds: [SyncEventKind] = [.error, .connected, .error, .connected, .disabled]
+        let kinds: [SyncEventRecord.Kind] = [.error, .connected, .error, .connected, .disabled]
         #expect(SyncEventRecords.distinctKinds(kinds) == [.connected, .error, .disabled])
     }
 

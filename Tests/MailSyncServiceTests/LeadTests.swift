@@ -2,6 +2,7 @@ import Foundation
 import MailSyncClient
 @testable import MailSyncService
 import MailSyncStorage
+@testable import MailSyncTenantData
 import Testing
 
 /// Leads, opportunities and the lead timeline through the generated client against a real server.

@@ -2,6 +2,7 @@ import Foundation
 import MailSyncClient
 @testable import MailSyncService
 import MailSyncStorage
+@testable import MailSyncTenantData
 import Testing
 
 /// Mailboxes through the generated client against a real server: presets, validation, own versus

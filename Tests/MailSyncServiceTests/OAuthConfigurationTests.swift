@@ -2,8 +2,9 @@ import Foundation
 import MailSyncClient
 @testable import MailSyncService
 import MailSyncStorage
-import Testing
+@testable import MailSyncTenantData
 import TestSupport
+import Testing
 
 /// The OAuth pieces without a whole sign-in: the provider table from the config file, the
 /// authorization URL, ID token claims, and one refresh for many concurrent callers.
@@ -109,17 +110,19 @@ struct OAuthConfigurationTests {
             fixture.harness.clock.advance(seconds: 56 * 60)
             let env = try #require(fixture.harness.server.environment)
             let tenant = try #require(TenantID(validating: fixture.company.id))
-            let sealed = try await MailboxFixtures.tenantRead(fixture.harness, fixture.company) { try MailboxRecords.sealedSecret($0, id: mailbox.id) }
+            let (sealed, stored) = try await MailboxFixtures.tenantRead(fixture.harness, fixture.company) {
+                (try MailboxRecords.sealedSecret($0, id: mailbox.id), try MailboxRecords.require($0, id: mailbox.id))
+            }
             let tokens = try await withThrowingTaskGroup(of: String.self) { group in
                 for _ in 0..<8 {
-                    group.addTask { try await OAuthAccess(env: env).accessToken(tenant: tenant, mailbox: mailbox, sealed: sealed) }
+                    group.addTask { try await OAuthAccess(env: env).accessToken(tenant: tenant, mailbox: stored, sealed: sealed) }
                 }
                 return try await group.reduce(into: [String]()) { $0.append($1) }
             }
             #expect(Set(tokens).count == 1)
             #expect(try await fixture.tokens.stats().refreshGrants == 1)
             // Stored: a caller holding the old secret gets the new token without another refresh.
-            let again = try await OAuthAccess(env: env).accessToken(tenant: tenant, mailbox: mailbox, sealed: sealed)
+            let again = try await OAuthAccess(env: env).accessToken(tenant: tenant, mailbox: stored, sealed: sealed)
             #expect(again == tokens.first)
             #expect(try await fixture.tokens.stats().refreshGrants == 1)
         }

@@ -3,11 +3,12 @@ import MailSyncClient
 import MailSyncCoding
 import MailSyncMailTransport
 import MailSyncRPC
-@testable import MailSyncService
 import MailSyncSecurity
+@testable import MailSyncService
 import MailSyncStorage
-import Testing
+@testable import MailSyncTenantData
 import TestSupport
+import Testing
 
 /// OAuth 2.0 end to end: sign-in through StartOAuthConnection / CompleteOAuthConnection against a
 /// real token endpoint, mail synced from a real Dovecot over XOAUTH2/OAUTHBEARER with JWT access

@@ -4,10 +4,11 @@ import MailSyncClient
 import MailSyncRPC
 @testable import MailSyncService
 import MailSyncStorage
+@testable import MailSyncTenantData
 import MailSyncWire
 import NIOConcurrencyHelpers
-import Testing
 import TestSupport
+import Testing
 
 /// Metrics, health checks and request ids, over real TCP: the RPC port and the HTTP endpoint.
 @Suite("Observability: metrics, health checks, request ids", .timeLimit(.minutes(5)))

@@ -4,8 +4,9 @@ import MailSyncClient
 import MailSyncRPC
 import MailSyncService
 import MailSyncStorage
-import Testing
+@testable import MailSyncTenantData
 import TestSupport
+import Testing
 
 /// Restarts, schema migrations, misplaced files, secrets in logs, and many tenants, against the
 /// real server and real files.

@@ -1,5 +1,6 @@
 import MailSyncMailTransport
 @testable import MailSyncService
+@testable import MailSyncTenantData
 import Testing
 
 /// How retro-match cuts the queue into searches (``MailboxSync/retroBatches(_:perSearch:maxBatches:)``).

@@ -1,9 +1,10 @@
 import Foundation
 import Logging
 import MailSyncClient
-@testable import MailSyncService
 import MailSyncSecurity
+@testable import MailSyncService
 import MailSyncStorage
+@testable import MailSyncTenantData
 import Testing
 
 /// The server's secret key is never silently replaced, can be rotated, and one server holds a

@@ -6,8 +6,9 @@ import MailSyncMailTransport
 import MailSyncRPC
 @testable import MailSyncService
 import MailSyncStorage
-import Testing
+@testable import MailSyncTenantData
 import TestSupport
+import Testing
 
 /// SendSmartMail end to end: the server builds the message, sends it through a real SMTP server on
 /// 127.0.0.1 (aiosmtpd) and records it; refusals are logged and reported, nothing recorded.

@@ -2,6 +2,7 @@ import Foundation
 import MailSyncClient
 @testable import MailSyncService
 import MailSyncStorage
+@testable import MailSyncTenantData
 import Testing
 
 /// WatchSyncEvents end to end over TCP: live events in order, filters and scoping, isolation

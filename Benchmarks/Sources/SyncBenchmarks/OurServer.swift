@@ -3,6 +3,7 @@ import Logging
 import MailSyncClient
 import MailSyncService
 import MailSyncStorage
+import MailSyncTenantData
 import MailSyncTransport
 
 /// A Mail Sync server in this process, as the service tests start it: a fresh data directory, a

@@ -87,6 +87,8 @@ public final class Router: Sendable {
             return .ok
         } catch let error as RPCError {
             return Status(error)
+        } catch let error as any RPCErrorConvertible {
+            return Status(error.rpcError)
         } catch is CancellationError {
             if let deadline, ContinuousClock.now >= deadline {
                 return Status(code: .deadlineExceeded, message: "the call's deadline passed")

@@ -3,6 +3,7 @@ import MailSyncClient
 import MailSyncRPC
 import MailSyncSecurity
 import MailSyncStorage
+import MailSyncTenantData
 import NIOConcurrencyHelpers
 
 /// Turns the `authorization` metadata (`msk_…`, optionally after `Bearer `) into a `Caller`.
@@ -84,36 +85,29 @@ final class APIKeyAuthenticator: Authenticator {
 
     /// The key's row, judged: `secretMatches` checks the presented secret against the stored hash.
     private func lookUp(keyID: String, now: Int64, secretMatches: @escaping @Sendable ([UInt8]) -> Bool) async throws -> (Caller, [UInt8]) {
-        let row = try await control.read { db in
-            try db.query("""
-                SELECT k.role, k.company_id, k.user_id, k.secret_hash, k.expires_at, k.revoked,
-                       c.state, c.suspension_reason
-                FROM api_keys k LEFT JOIN companies c ON c.id = k.company_id WHERE k.id = ?
-                """, [.text(keyID)]).first
-        }
-        guard let row, let hash = row[3].bytes, secretMatches(hash) else {
+        let key = try await control.read { try APIKeyStore.credentials($0, keyID: keyID) }
+        guard let key, secretMatches(key.secretHash) else {
             throw RPCError(.unauthenticated, "the API key is not valid; ask an operator for a new one")
         }
-        if row[5].int64 == 1 {
+        if key.revoked {
             throw RPCError(.unauthenticated, "the API key \(keyID) was revoked")
         }
-        let expires = row[4].int64
+        let expires = key.expiresAt
         if let expires, expires <= now {
             throw RPCError(.unauthenticated, "the API key \(keyID) has expired")
         }
         var tenant: TenantID?
-        if let companyID = row[1].string {
+        if let companyID = key.companyID {
             guard let id = TenantID(validating: companyID) else {
                 throw RPCError(.internal, "the API key \(keyID) names a malformed company")
             }
-            if row[6].int64 == Int64(CompanyState.suspended.rawValue) {
-                let reason = row[7].string ?? ""
+            if let reason = key.suspension {
                 throw RPCError(.permissionDenied, "the company is suspended" + (reason.isEmpty ? "" : ": \(reason)"))
             }
             tenant = id
         }
-        let caller = Caller(keyID: keyID, role: row[0].string ?? "", tenantID: tenant, userID: row[2].string ?? "", expiresAt: expires)
-        return (caller, hash)
+        let caller = Caller(keyID: keyID, role: key.role, tenantID: tenant, userID: key.userID, expiresAt: expires)
+        return (caller, key.secretHash)
     }
 
     /// Moves each time access may have been taken away (``invalidate(keyIDs:company:)``):

@@ -1,5 +1,6 @@
 public import MailSyncRPC
 public import MailSyncStorage
+import MailSyncTenantData
 
 /// A caller as its API key establishes it: an operator, or a user of one company.
 public struct Caller: CallerIdentity, Hashable {

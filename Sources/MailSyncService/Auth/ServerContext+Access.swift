@@ -1,5 +1,6 @@
 import MailSyncRPC
 import MailSyncStorage
+import MailSyncTenantData
 
 /// Who may touch what, beyond the role check the router already made.
 extension ServerContext {

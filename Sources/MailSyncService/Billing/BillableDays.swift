@@ -1,5 +1,5 @@
 import Foundation
-import MailSyncClient
+import MailSyncTenantData
 
 /// Billable mailbox-days: the calendar days of a period on which a mailbox was `ENABLED` or
 /// `ERROR` at any moment.
@@ -15,11 +15,11 @@ struct BillableDays: Sendable {
     /// A mailbox's status from `time` (microseconds since the epoch) until the next transition.
     struct Transition: Sendable, Equatable {
         var time: Int64
-        var status: MailboxStatus
+        var status: MailboxRecord.Status
     }
 
     /// The statuses that are billed.
-    static let billedStatuses: Set<MailboxStatus> = [.enabled, .error]
+    static let billedStatuses: Set<MailboxRecord.Status> = [.enabled, .error]
 
     let start: Int64
     let end: Int64

@@ -1,4 +1,5 @@
 import MailSyncStorage
+import MailSyncTenantData
 import NIOConcurrencyHelpers
 
 /// A per-company "something was written" signal, for `WatchSyncEvents`.

@@ -2,6 +2,7 @@ import MailSyncClient
 import MailSyncCoding
 import MailSyncRPC
 import MailSyncStorage
+import MailSyncTenantData
 
 /// API keys: created by operators (for operators, or for one user of a company), shown once,
 /// stored as a hash, listed without secrets, revocable.
@@ -33,14 +34,12 @@ struct APIKeyHandlers: MailSync.APIKeysHandler {
             try Validate.identifier(request.userId, "user_id")
             _ = try await env.controlRead("the company") { try CompanyRecords.require($0, id: tenant.description) }
             let userID = request.userId
-            let user = try await env.read(tenant, "the user") { db in
-                try db.query("SELECT role, active FROM users WHERE id = ?", [.text(userID)]).first
-            }
+            let user = try await env.read(tenant, "the user") { db in try UserRecords.find(db, id: userID) }
             guard let user else { throw RPCError(.notFound, "no user '\(userID)' in company \(tenant)") }
-            guard user[1].int64 == 1 else {
+            guard user.active else {
                 throw RPCError(.failedPrecondition, "user '\(userID)' is deactivated; keys act only for active users")
             }
-            let userRole = UserRole(rawValue: Int32(user[0].int64 ?? 0)).roleName ?? ""
+            let userRole = user.role.roleName
             guard role.isEmpty || role == userRole else {
                 throw RPCError(.failedPrecondition, "user '\(userID)' is a \(userRole); a key acts with its user's role, not '\(role)'")
             }
@@ -57,7 +56,7 @@ struct APIKeyHandlers: MailSync.APIKeysHandler {
             let (key, secret) = try APIKeyStore.insert(
                 db, companyID: finalCompany, role: finalRole, userID: userID, label: label, expiresAt: expiresAt, now: now)
             var response = CreateApiKeyResponse()
-            response.key = key
+            response.key = ApiKey(key)
             response.secret = secret
             return response
         }
@@ -67,16 +66,12 @@ struct APIKeyHandlers: MailSync.APIKeysHandler {
         let page = try Page(size: request.pageSize, token: request.pageToken, kind: "keys")
         let (companyID, includeRevoked) = (request.companyId, request.includeRevoked)
         let rows = try await env.controlRead("the API keys") { db in
-            let company = companyID.isEmpty ? "company_id IS NULL" : "company_id = ?"
-            let revoked = includeRevoked ? "" : " AND revoked = 0"
-            var arguments: [SQLiteValue] = companyID.isEmpty ? [] : [.text(companyID)]
-            arguments += [.integer(page.limitPlusOne), .integer(Int64(page.offset))]
-            return try db.query(
-                "SELECT \(APIKeyStore.columns) FROM api_keys WHERE \(company)\(revoked) ORDER BY created_at, id LIMIT ? OFFSET ?",
-                arguments)
+            try APIKeyStore.list(
+                db, companyID: companyID.isEmpty ? nil : companyID, includeRevoked: includeRevoked,
+                limit: page.limitPlusOne, offset: Int64(page.offset))
         }
         var response = ListApiKeysResponse()
-        response.keys = rows.prefix(page.size).map(APIKeyStore.key)
+        response.keys = rows.prefix(page.size).map(ApiKey.init)
         response.nextPageToken = page.nextToken(found: rows.count)
         return response
     }
@@ -85,10 +80,10 @@ struct APIKeyHandlers: MailSync.APIKeysHandler {
         let id = request.keyId
         let key = try await env.controlWrite("the revocation") { db in
             _ = try APIKeyStore.require(db, id: id)
-            try db.run("UPDATE api_keys SET revoked = 1 WHERE id = ?", [.text(id)])
+            try APIKeyStore.revoke(db, id: id)
             return try APIKeyStore.require(db, id: id)
         }
         env.authenticator.invalidate(keyIDs: [id])
-        return key
+        return ApiKey(key)
     }
 }

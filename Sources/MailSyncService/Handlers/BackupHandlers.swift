@@ -3,6 +3,7 @@ import MailSyncClient
 import MailSyncCoding
 import MailSyncRPC
 import MailSyncStorage
+import MailSyncTenantData
 
 /// Backups of company databases (operators; the router enforces the role): `BackupTenant`,
 /// `RestoreTenant`, `VerifyBackup`, `ListBackups`. The work is ``TenantBackups``'s; this maps

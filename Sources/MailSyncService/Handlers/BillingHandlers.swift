@@ -3,6 +3,7 @@ import MailSyncClient
 import MailSyncCoding
 import MailSyncRPC
 import MailSyncStorage
+import MailSyncTenantData
 
 /// The billing report (operators; the router enforces the role).
 ///
@@ -26,10 +27,8 @@ struct BillingHandlers: MailSync.BillingHandler {
     func getBillingReport(_ request: GetBillingReportRequest, context: ServerContext) async throws -> BillingReport {
         let (start, end) = try Self.period(request)
         let companyID = request.companyId
-        let companies: [Company] = try await env.controlRead("the companies") { db in
-            if companyID.isEmpty {
-                return try db.query("SELECT \(CompanyRecords.columns) FROM companies ORDER BY created_at, id").map(CompanyRecords.company)
-            }
+        let companies: [CompanyRecord] = try await env.controlRead("the companies") { db in
+            if companyID.isEmpty { return try CompanyRecords.all(db) }
             return [try CompanyRecords.require(db, id: companyID)]
         }
         var report = BillingReport()
@@ -42,7 +41,7 @@ struct BillingHandlers: MailSync.BillingHandler {
             var row = CompanyBilling()
             row.companyId = company.id
             row.companyName = company.name
-            row.plan = company.plan
+            row.plan = Plan(company.plan)
             row.billableMailboxDays = try await billableDays(tenant, start: start, end: end)
             report.companies.append(row)
         }

@@ -3,6 +3,7 @@ import MailSyncClient
 import MailSyncCoding
 import MailSyncRPC
 import MailSyncStorage
+import MailSyncTenantData
 
 /// Companies (tenants), plans and company limits.
 ///
@@ -31,7 +32,7 @@ struct CompanyHandlers: MailSync.CompaniesHandler {
         let plan = try await env.controlRead("the company") { db in
             try CompanyRecords.requirePlan(db, request.plan, field: "plan")
         }
-        guard !env.quotas.closedPlans.contains(plan.plan) else {
+        guard !env.quotas.closedPlans.contains(Plan(plan.plan)) else {
             throw RPCError(.failedPrecondition, "the \(plan.displayName) plan is closed to new companies on this server; choose another plan (operators open plans with plansClosedToNewCompanies)")
         }
         // A retried request (same key, same request) gets the company made the first time.
@@ -52,10 +53,9 @@ struct CompanyHandlers: MailSync.CompaniesHandler {
             let lease = try await env.tenants.create(tenant)
             defer { lease.release() }
             try await lease.write { db in
-                try db.run("UPDATE settings SET time_zone = ? WHERE id = 1", [.text(timeZone)])
-                for domain in sortedDomains { try db.run("INSERT INTO email_domains VALUES (?)", [.text(domain)]) }
-                try db.run("INSERT INTO users(id, name, email, role, active, created_at) VALUES (?, ?, ?, ?, 1, ?)",
-                           [.text(admin.id), .text(admin.name), .text(adminEmail), .integer(Int64(UserRole.administrator.rawValue)), .integer(now)])
+                try SettingsRecords.update(db, timeZone: timeZone)
+                try SettingsRecords.replaceDomains(db, with: sortedDomains)
+                try UserRecords.insert(db, id: admin.id, name: admin.name, email: adminEmail, role: .administrator, now: now)
             }
         } catch {
             throw StorageFailure.rpcError(error, what: "the company")
@@ -68,13 +68,8 @@ struct CompanyHandlers: MailSync.CompaniesHandler {
                     db, scope: scope, key: key, mac: mac, secrets: secrets, now: now, as: Company.self) {
                     return (earlier, true)
                 }
-                try db.run(
-                    "INSERT INTO companies(\(CompanyRecords.columns)) VALUES (?, ?, ?, ?, '', ?, ?, ?, ?)",
-                    [.text(tenant.description), .text(name), .integer(Int64(plan.plan.rawValue)),
-                     .integer(Int64(CompanyState.active.rawValue)), .integer(Int64(limits.mailboxSyncLimit)),
-                     .integer(Int64(limits.syncedEmailsPerUserPerDay)), .integer(Int64(limits.minimumPollIntervalSeconds)),
-                     .integer(now)])
-                let company = try CompanyRecords.require(db, id: tenant.description)
+                try CompanyRecords.insert(db, id: tenant.description, name: name, plan: plan.plan, limits: limits, now: now)
+                let company = Company(try CompanyRecords.require(db, id: tenant.description))
                 if let key {
                     try IdempotentRequests.record(db, scope: scope, key: key, mac: mac, response: company, secrets: secrets, now: now)
                 }
@@ -95,24 +90,19 @@ struct CompanyHandlers: MailSync.CompaniesHandler {
 
     func getCompany(_ request: GetCompanyRequest, context: ServerContext) async throws -> Company {
         let id = request.companyId
-        return try await env.controlRead("the company") { try CompanyRecords.require($0, id: id) }
+        return Company(try await env.controlRead("the company") { try CompanyRecords.require($0, id: id) })
     }
 
     func listCompanies(_ request: ListCompaniesRequest, context: ServerContext) async throws -> ListCompaniesResponse {
         let page = try Page(size: request.pageSize, token: request.pageToken, kind: "companies")
-        let state = request.state
-        let rows = try await env.controlRead("the companies") { db in
-            if let state {
-                return try db.query(
-                    "SELECT \(CompanyRecords.columns) FROM companies WHERE state = ? ORDER BY created_at, id LIMIT ? OFFSET ?",
-                    [.integer(Int64(state.rawValue)), .integer(page.limitPlusOne), .integer(Int64(page.offset))])
-            }
-            return try db.query(
-                "SELECT \(CompanyRecords.columns) FROM companies ORDER BY created_at, id LIMIT ? OFFSET ?",
-                [.integer(page.limitPlusOne), .integer(Int64(page.offset))])
-        }
         var response = ListCompaniesResponse()
-        response.companies = rows.prefix(page.size).map(CompanyRecords.company)
+        // A state no company can be in lists none.
+        let state: CompanyRecord.State?? = request.state.map { CompanyRecord.State($0) }
+        if case .some(.none) = state { return response }
+        let rows = try await env.controlRead("the companies") { db in
+            try CompanyRecords.list(db, state: state ?? nil, limit: page.limitPlusOne, offset: Int64(page.offset))
+        }
+        response.companies = rows.prefix(page.size).map(Company.init)
         response.nextPageToken = page.nextToken(found: rows.count)
         return response
     }
@@ -131,13 +121,12 @@ struct CompanyHandlers: MailSync.CompaniesHandler {
         return company
     }
 
-    private func setState(_ id: String, _ state: CompanyState, reason: String) async throws -> Company {
-        try await env.controlWrite("the company") { db in
+    private func setState(_ id: String, _ state: CompanyRecord.State, reason: String) async throws -> Company {
+        Company(try await env.controlWrite("the company") { db in
             _ = try CompanyRecords.require(db, id: id)
-            try db.run("UPDATE companies SET state = ?, suspension_reason = ? WHERE id = ?",
-                       [.integer(Int64(state.rawValue)), .text(reason), .text(id)])
+            try CompanyRecords.setState(db, id: id, state, reason: reason)
             return try CompanyRecords.require(db, id: id)
-        }
+        })
     }
 
     /// Moves a company to another plan; limits above the new plan's caps come down to them.
@@ -148,12 +137,12 @@ struct CompanyHandlers: MailSync.CompaniesHandler {
             let company = try CompanyRecords.require(db, id: id)
             let plan = try CompanyRecords.requirePlan(db, newPlan, field: "plan")
             let limits = Self.clamped(company.limits, to: plan)
-            try db.run("UPDATE companies SET plan = ? WHERE id = ?", [.integer(Int64(plan.plan.rawValue)), .text(id)])
+            try CompanyRecords.setPlan(db, id: id, plan.plan)
             try CompanyRecords.setLimits(db, id: id, limits)
             return try CompanyRecords.require(db, id: id)
         }
         if let tenant = TenantID(validating: id) { env.planChanged(tenant) }  // its storage quota follows the plan
-        return company
+        return Company(company)
     }
 
     /// Sets a company's limits within its plan's caps: operators for any company, a company's
@@ -161,7 +150,7 @@ struct CompanyHandlers: MailSync.CompaniesHandler {
     func setCompanyLimits(_ request: SetCompanyLimitsRequest, context: ServerContext) async throws -> Company {
         let (_, tenant) = try context.company(named: request.companyId)
         let id = tenant.description
-        let limits = request.limits
+        let limits = CompanyRecord.Limits(request.limits)
         let company = try await env.controlWrite("the limits") { db in
             let company = try CompanyRecords.require(db, id: id)
             let plan = try CompanyRecords.requirePlan(db, company.plan, field: "plan")
@@ -176,44 +165,38 @@ struct CompanyHandlers: MailSync.CompaniesHandler {
             try MailboxRecords.promotePending(db, limit: limit, now: now)
         }
         env.syncRequests.scheduleChanged(tenant)
-        return company
+        return Company(company)
     }
 
     func listPlans(_ request: ListPlansRequest, context: ServerContext) async throws -> ListPlansResponse {
-        let rows = try await env.controlRead("the plans") { try $0.query("SELECT \(CompanyRecords.planColumns) FROM plans ORDER BY plan") }
+        let plans = try await env.controlRead("the plans") { try CompanyRecords.plans($0) }
         var response = ListPlansResponse()
-        response.plans = rows.map(CompanyRecords.plan)
+        response.plans = plans.map(PlanInfo.init)
         return response
     }
 
     /// Changes a plan's caps; every company on it whose limits exceed the new caps is lowered to fit.
     func updatePlanCaps(_ request: UpdatePlanCapsRequest, context: ServerContext) async throws -> PlanInfo {
-        let caps = request.caps
+        let caps = CompanyRecord.Limits(request.caps)
         let planValue = request.plan
         guard caps.mailboxSyncLimit > 0 else {
             throw RPCError(.invalidArgument, "caps.mailbox_sync_limit must be at least 1")
         }
-        return try await env.controlWrite("the plan caps") { db in
-            _ = try CompanyRecords.requirePlan(db, planValue, field: "plan")
-            try db.run("""
-                UPDATE plans SET mailbox_sync_limit = ?, synced_emails_per_user_per_day = ?,
-                    minimum_poll_interval_seconds = ? WHERE plan = ?
-                """,
-                [.integer(Int64(caps.mailboxSyncLimit)), .integer(Int64(caps.syncedEmailsPerUserPerDay)),
-                 .integer(Int64(caps.minimumPollIntervalSeconds)), .integer(Int64(planValue.rawValue))])
-            let plan = try CompanyRecords.requirePlan(db, planValue, field: "plan")
-            let companies = try db.query("SELECT \(CompanyRecords.columns) FROM companies WHERE plan = ?", [.integer(Int64(planValue.rawValue))])
-                .map(CompanyRecords.company)
+        return PlanInfo(try await env.controlWrite("the plan caps") { db in
+            let before = try CompanyRecords.requirePlan(db, planValue, field: "plan")
+            try CompanyRecords.setCaps(db, plan: before.plan, caps)
+            let plan = try CompanyRecords.requirePlan(db, before.plan, field: "plan")
+            let companies = try CompanyRecords.companies(db, on: before.plan)
             for company in companies {
                 let limits = Self.clamped(company.limits, to: plan)
                 guard limits != company.limits else { continue }
                 try CompanyRecords.setLimits(db, id: company.id, limits)
             }
             return plan
-        }
+        })
     }
 
-    static func clamped(_ limits: CompanyLimits, to plan: PlanInfo) -> CompanyLimits {
+    static func clamped(_ limits: CompanyRecord.Limits, to plan: PlanRecord) -> CompanyRecord.Limits {
         var result = limits
         result.mailboxSyncLimit = min(limits.mailboxSyncLimit, plan.caps.mailboxSyncLimit)
         if plan.caps.syncedEmailsPerUserPerDay > 0 {

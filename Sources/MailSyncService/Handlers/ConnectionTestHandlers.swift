@@ -1,6 +1,7 @@
 import MailSyncClient
 import MailSyncRPC
 import MailSyncStorage
+import MailSyncTenantData
 
 /// `TestMailboxConnection`: a mailbox's connection checked step by step on demand.
 struct ConnectionTestHandlers: MailSync.ConnectionTestsHandler {

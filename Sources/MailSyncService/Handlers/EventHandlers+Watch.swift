@@ -1,6 +1,7 @@
 import MailSyncClient
 import MailSyncRPC
 import MailSyncStorage
+import MailSyncTenantData
 
 extension EventHandlers {
     /// Most events read from the database at once; a watcher behind by more reads again.
@@ -38,7 +39,7 @@ extension EventHandlers {
                     (try SyncEventRecords.latestSeq(db), try SyncEventRecords.list(db, filter, afterSeq: after, limit: Self.watchPageSize))
                 }
                 for row in rows {
-                    try await writer.write(row.event)
+                    try await writer.write(SyncEvent(row.event))
                     last = row.seq
                 }
                 if rows.count < Self.watchPageSize {

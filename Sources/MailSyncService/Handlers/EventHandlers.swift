@@ -1,6 +1,7 @@
 import MailSyncClient
 import MailSyncRPC
 import MailSyncStorage
+import MailSyncTenantData
 
 /// Sync events and the error log, as the Mail Sync settings page shows them.
 ///
@@ -24,7 +25,7 @@ struct EventHandlers: MailSync.EventsHandler {
         }
         var response = ListSyncEventsResponse()
         let shown = rows.prefix(page.size)
-        response.events = shown.map(\.event)
+        response.events = shown.map { SyncEvent($0.event) }
         if rows.count > page.size, let last = shown.last {
             response.nextPageToken = SyncEventCursor.token(kind: page.kind, seq: last.seq)
         }
@@ -41,7 +42,7 @@ struct EventHandlers: MailSync.EventsHandler {
             try ErrorLogRecords.list(db, mailboxID: mailboxID, userID: userID, limit: page.limitPlusOne, offset: Int64(page.offset))
         }
         var response = ListErrorLogResponse()
-        response.entries = Array(entries.prefix(page.size))
+        response.entries = entries.prefix(page.size).map(ErrorLogEntry.init)
         response.nextPageToken = page.nextToken(found: entries.count)
         return response
     }
@@ -54,11 +55,15 @@ struct EventHandlers: MailSync.EventsHandler {
     func scopedFilter(
         mailboxID: String, kinds: [SyncEventKind], caller: Caller, tenant: TenantID, context: ServerContext
     ) async throws -> SyncEventRecords.Filter {
-        for (i, kind) in kinds.enumerated() where kind == .unspecified || !SyncEventKind.allKnown.contains(kind) {
-            throw RPCError(.invalidArgument, "kinds[\(i)] must be a known sync event kind, got \(kind.rawValue)")
+        var known: [SyncEventRecord.Kind] = []
+        for (i, kind) in kinds.enumerated() {
+            guard let domain = SyncEventRecord.Kind(kind) else {
+                throw RPCError(.invalidArgument, "kinds[\(i)] must be a known sync event kind, got \(kind.rawValue)")
+            }
+            known.append(domain)
         }
         var filter = SyncEventRecords.Filter()
-        filter.kinds = SyncEventRecords.distinctKinds(kinds)
+        filter.kinds = SyncEventRecords.distinctKinds(known)
         filter.mailboxID = try await scopedMailbox(mailboxID, tenant: tenant, context: context)
         if !context.method.mayActOnOthers(role: caller.role) { filter.userID = caller.userID }
         return filter

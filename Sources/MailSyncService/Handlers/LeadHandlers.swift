@@ -3,6 +3,7 @@ import MailSyncClient
 import MailSyncCoding
 import MailSyncRPC
 import MailSyncStorage
+import MailSyncTenantData
 
 /// Leads and opportunities pushed by the CRM, and a lead's timeline.
 ///
@@ -45,10 +46,11 @@ struct LeadHandlers: MailSync.LeadsHandler {
                 counts = try await env.write(tenant, "the leads") { db in
                     let counts = try LeadRecords.upsert(db, leads, now: time)
                     // Checked after the batch, inside its transaction: over a limit, it rolls back.
-                    if counts.created > 0, try db.scalar("SELECT COUNT(*) FROM leads")?.int64 ?? 0 > Int64(maxLeads) {
+                    let stored = try LeadRecords.counts(db)
+                    if counts.created > 0, stored.leads > Int64(maxLeads) {
                         throw QuotaRefusal.leads(limit: maxLeads, kind: "leads")
                     }
-                    if try db.scalar("SELECT COUNT(*) FROM lead_addresses")?.int64 ?? 0 > Int64(maxAddresses) {
+                    if stored.addresses > Int64(maxAddresses) {
                         throw QuotaRefusal.leads(limit: maxAddresses, kind: "lead addresses")
                     }
                     return (counts.created, counts.updated)
@@ -150,8 +152,8 @@ struct LeadHandlers: MailSync.LeadsHandler {
         }
         var response = ListLeadTimelineResponse()
         var bodyBytes = 0
-        for (entry, mayRead, stored) in rows.prefix(page.size) {
-            var entry = entry
+        for (record, mayRead, stored) in rows.prefix(page.size) {
+            var entry = TimelineEntry(record)
             if !mayRead {
                 entry.bodyWithheld = true
             } else if let stored {

@@ -4,6 +4,7 @@ import MailSyncCoding
 import MailSyncMailTransport
 import MailSyncRPC
 import MailSyncStorage
+import MailSyncTenantData
 
 /// Connecting, updating, listing and disabling mailboxes.
 ///
@@ -35,7 +36,7 @@ struct MailboxHandlers: MailSync.MailboxesHandler {
         let (_, tenant) = try context.tenant()
         let userID = try context.subjectUser(request.userId)
         let email = try Validate.email(request.emailAddress, "email_address")
-        guard request.provider != .unspecified, let preset = env.providers.preset(request.provider) else {
+        guard let provider = MailboxRecord.Provider(request.provider), let preset = env.providers.preset(request.provider) else {
             throw RPCError(.invalidArgument, "provider must be one of \(ProviderPreset.names), got \(request.provider.name ?? String(request.provider.rawValue))")
         }
         let imap: ServerEndpoint
@@ -61,8 +62,7 @@ struct MailboxHandlers: MailSync.MailboxesHandler {
         let mailboxID = RowID.make()
         let sealed = env.secrets.seal(request.secret, context: MailboxRecords.secretContext(tenant: tenant, mailboxID: mailboxID))
         let now = env.clock.now().microsecondsSinceEpoch
-        let provider = request.provider
-        let smtpEndpoint = smtp
+        let (imapAddress, smtpAddress) = (ServerAddress(imap), ServerAddress(smtp))
         let key = try IdempotentRequests.key(request.idempotencyKey)
         var vouched = request
         vouched.idempotencyKey = ""
@@ -72,10 +72,11 @@ struct MailboxHandlers: MailSync.MailboxesHandler {
             if let existing = try MailboxRecords.active(db, userID: userID) {
                 throw RPCError(.alreadyExists, "user '\(userID)' already has a mailbox (\(existing.emailAddress), \(existing.id)); disable it before connecting another")
             }
-            return try MailboxRecords.admit(db, MailboxRecords.NewMailbox(
+            // `admit` sets the status (ENABLED, or PENDING at the company's limit).
+            return Mailbox(try MailboxRecords.admit(db, MailboxRecords.NewMailbox(
                 id: mailboxID, userID: userID, emailAddress: email, provider: provider, authMethod: .password,
-                imap: imap, smtp: smtpEndpoint, username: username, sealedSecret: sealed, status: .unspecified, now: now),
-                limit: limit, how: "with a password")
+                imap: imapAddress, smtp: smtpAddress, username: username, sealedSecret: sealed, status: .pending, now: now),
+                limit: limit, how: "with a password"))
         }
         env.syncRequests.scheduleChanged(tenant)
         return mailbox
@@ -110,8 +111,8 @@ struct MailboxHandlers: MailSync.MailboxesHandler {
         }
         let limit = try await env.mailboxSyncLimit(tenant)
         let now = env.clock.now().microsecondsSinceEpoch
-        let imap = request.imap ?? mailbox.imap
-        let smtp = request.smtp ?? mailbox.smtp
+        let imap = request.imap.map(ServerAddress.init) ?? mailbox.imap
+        let smtp = request.smtp.map(ServerAddress.init) ?? mailbox.smtp
         let username = newUsername ?? mailbox.username
         let updated = try await env.write(tenant, "the credentials") { db in
             let current = try MailboxRecords.require(db, id: mailbox.id)
@@ -119,7 +120,7 @@ struct MailboxHandlers: MailSync.MailboxesHandler {
                 throw RPCError(.failedPrecondition, "mailbox \(mailbox.id) is disabled; connect the mailbox again instead")
             }
             try MailboxRecords.updateCredentials(db, id: mailbox.id, username: username, imap: imap, smtp: smtp, sealedSecret: sealed)
-            let retry: MailboxStatus?
+            let retry: MailboxRecord.Status?
             switch current.status {
             case .error: retry = .enabled  // already holds a place under the limit
             case .connectionIssue: retry = try MailboxRecords.admissionStatus(db, limit: limit)
@@ -139,7 +140,7 @@ struct MailboxHandlers: MailSync.MailboxesHandler {
             return try MailboxRecords.require(db, id: mailbox.id)
         }
         env.syncRequests.scheduleChanged(tenant)
-        return updated
+        return Mailbox(updated)
     }
 
     /// A mailbox with its most recent error when it is failing (`ERROR` or `CONNECTION_ISSUE`).
@@ -148,10 +149,11 @@ struct MailboxHandlers: MailSync.MailboxesHandler {
         try Validate.required(request.mailboxId, "mailbox_id")
         let mailbox = try await accessibleMailbox(request.mailboxId, tenant: tenant, context: context)
         var response = MailboxStatusResponse()
-        response.mailbox = mailbox
+        response.mailbox = Mailbox(mailbox)
         if mailbox.status == .error || mailbox.status == .connectionIssue {
             let id = mailbox.id
             response.lastError = try await env.read(tenant, "the error log") { try ErrorLogRecords.latest($0, mailboxID: id) }
+                .map(ErrorLogEntry.init)
         }
         return response
     }
@@ -167,23 +169,16 @@ struct MailboxHandlers: MailSync.MailboxesHandler {
         } else if !context.method.mayActOnOthers(role: caller.role) {
             userID = caller.userID
         }
-        var conditions: [String] = []
-        var arguments: [SQLiteValue] = []
-        if let userID {
-            conditions.append("user_id = ?")
-            arguments.append(.text(userID))
-        }
-        if let status = request.status {
-            conditions.append("status = ?")
-            arguments.append(.integer(Int64(status.rawValue)))
-        }
-        let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-        arguments += [.integer(page.limitPlusOne), .integer(Int64(page.offset))]
-        let query = "SELECT \(MailboxRecords.columns) FROM mailboxes \(whereClause) ORDER BY created_at, id LIMIT ? OFFSET ?"
-        let bound = arguments
-        let rows = try await env.read(tenant, "the mailboxes") { try $0.query(query, bound) }
         var response = ListMailboxesResponse()
-        response.mailboxes = rows.prefix(page.size).map(MailboxRecords.mailbox)
+        // A status no stored mailbox can have (NOT_CONFIGURED, or a number this build does not
+        // know) lists none.
+        let status: MailboxRecord.Status?? = request.status.map { MailboxRecord.Status($0) }
+        if case .some(.none) = status { return response }
+        let (subject, wanted) = (userID, status ?? nil)
+        let rows = try await env.read(tenant, "the mailboxes") { db in
+            try MailboxRecords.list(db, userID: subject, status: wanted, limit: page.limitPlusOne, offset: Int64(page.offset))
+        }
+        response.mailboxes = rows.prefix(page.size).map(Mailbox.init)
         response.nextPageToken = page.nextToken(found: rows.count)
         return response
     }
@@ -219,7 +214,7 @@ struct MailboxHandlers: MailSync.MailboxesHandler {
                 try MailboxRecords.promotePending(db, limit: limit, now: now)
             }
             var response = DisableMailboxResponse()
-            response.mailbox = try MailboxRecords.require(db, id: id)
+            response.mailbox = Mailbox(try MailboxRecords.require(db, id: id))
             response.removedTimelineEntries = UInt64(removed)
             return response
         }
@@ -242,11 +237,7 @@ struct MailboxHandlers: MailSync.MailboxesHandler {
         let at = try await earliestSync(mailbox, tenant: tenant)
         let id = mailbox.id
         try await env.write(tenant, "the sync request") { db in
-            try db.run("""
-                UPDATE mailboxes SET next_sync_at = min(coalesce(next_sync_at, ?), ?), attempts_exhausted = 0
-                WHERE id = ? AND disabled_at IS NULL AND status IN (?, ?)
-                """, [.integer(at.microsecondsSinceEpoch), .integer(at.microsecondsSinceEpoch), .text(id),
-                      .integer(Int64(MailboxStatus.enabled.rawValue)), .integer(Int64(MailboxStatus.error.rawValue))])
+            try MailboxRecords.requestSync(db, id: id, at: at.microsecondsSinceEpoch)
         }
         env.syncRequests.scheduleChanged(tenant)
         var response = SyncNowResponse()
@@ -277,8 +268,7 @@ struct MailboxHandlers: MailSync.MailboxesHandler {
             guard current.status != .disabled && current.status != .pending else {
                 throw RPCError(.failedPrecondition, "mailbox \(id) is \(current.status == .disabled ? "disabled" : "waiting for the company's mailbox sync limit")")
             }
-            try db.run("DELETE FROM folder_cursors WHERE mailbox_id = ?", [.text(id)])
-            if let since { try db.run("UPDATE mailboxes SET backfill_since = ? WHERE id = ?", [.integer(since), .text(id)]) }
+            try MailboxRecords.restartFolders(db, id: id, backfillSince: since)
             var status = current.status
             if status == .connectionIssue {
                 status = try MailboxRecords.admissionStatus(db, limit: limit)
@@ -305,24 +295,12 @@ struct MailboxHandlers: MailSync.MailboxesHandler {
         let (_, tenant) = try context.tenant()
         let page = try Page(size: request.pageSize, token: request.pageToken, kind: "unconfigured-users")
         let rows = try await env.read(tenant, "the users") { db in
-            try db.query("""
-                SELECT u.id, u.name, u.email, u.role, u.active, u.created_at,
-                       EXISTS (SELECT 1 FROM mailboxes m WHERE m.user_id = u.id) AS had_mailbox
-                FROM users u
-                WHERE u.active = 1 AND NOT EXISTS (SELECT 1 FROM mailboxes m WHERE m.user_id = u.id AND m.disabled_at IS NULL)
-                ORDER BY u.id LIMIT ? OFFSET ?
-                """, [.integer(page.limitPlusOne), .integer(Int64(page.offset))])
+            try UserRecords.unconfigured(db, limit: page.limitPlusOne, offset: Int64(page.offset))
         }
         var response = ListUnconfiguredUsersResponse()
         response.users = rows.prefix(page.size).map { row in
-            var user = User()
-            user.id = row[0].string ?? ""
-            user.name = row[1].string ?? ""
-            user.email = row[2].string ?? ""
-            user.role = UserRole(rawValue: Int32(row[3].int64 ?? 0))
-            user.active = row[4].int64 == 1
-            user.createdAt = Timestamp(microsecondsSinceEpoch: row[5].int64 ?? 0)
-            user.mailboxStatus = row[6].int64 == 1 ? .disabled : .notConfigured
+            var user = User(row.user)
+            user.mailboxStatus = row.hadMailbox ? .disabled : .notConfigured
             return user
         }
         response.nextPageToken = page.nextToken(found: rows.count)
@@ -334,14 +312,14 @@ struct MailboxHandlers: MailSync.MailboxesHandler {
     /// The mailbox, if the caller may act on its owner's mailboxes through this method: `not
     /// found` when there is none, `permission denied` when it is someone else's and the caller's
     /// role may act only on their own.
-    private func accessibleMailbox(_ id: String, tenant: TenantID, context: ServerContext) async throws -> Mailbox {
+    private func accessibleMailbox(_ id: String, tenant: TenantID, context: ServerContext) async throws -> MailboxRecord {
         let mailbox = try await env.read(tenant, "the mailbox") { try MailboxRecords.require($0, id: id) }
         try context.requireAccess(toUser: mailbox.userId)
         return mailbox
     }
 
     /// An accessible mailbox that can sync now: not disabled, not waiting for the limit.
-    private func syncableMailbox(_ id: String, tenant: TenantID, context: ServerContext) async throws -> Mailbox {
+    private func syncableMailbox(_ id: String, tenant: TenantID, context: ServerContext) async throws -> MailboxRecord {
         let mailbox = try await accessibleMailbox(id, tenant: tenant, context: context)
         switch mailbox.status {
         case .disabled:
@@ -354,22 +332,22 @@ struct MailboxHandlers: MailSync.MailboxesHandler {
     }
 
     /// Now, or the last sync plus the longer of the company's and the provider's poll interval.
-    private func earliestSync(_ mailbox: Mailbox, tenant: TenantID) async throws -> Timestamp {
+    private func earliestSync(_ mailbox: MailboxRecord, tenant: TenantID) async throws -> Timestamp {
         let now = env.clock.now()
         guard let last = mailbox.lastSyncedAt else { return now }
         let id = tenant.description
         let company = try await env.controlRead("the company") { try CompanyRecords.require($0, id: id) }
-        let floor = env.providers.preset(mailbox.provider)?.minimumPollIntervalSeconds ?? 0
+        let floor = env.providers.preset(stored: mailbox.provider)?.minimumPollIntervalSeconds ?? 0
         let interval = Int64(max(company.limits.minimumPollIntervalSeconds, floor)) * 1_000_000
         let earliest = Timestamp(microsecondsSinceEpoch: last.microsecondsSinceEpoch + interval)
         return now < earliest ? earliest : now
     }
 
     static func requireActiveUser(_ db: SQLiteConnection, _ userID: String) throws {
-        guard let row = try db.query("SELECT active FROM users WHERE id = ?", [.text(userID)]).first else {
+        guard let user = try UserRecords.find(db, id: userID) else {
             throw RPCError(.notFound, "no user '\(userID.prefix(128))' in this company")
         }
-        guard row[0].int64 == 1 else {
+        guard user.active else {
             throw RPCError(.failedPrecondition, "user '\(userID)' is deactivated; reactivate them before connecting a mailbox")
         }
     }

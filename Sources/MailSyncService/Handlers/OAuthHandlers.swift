@@ -7,6 +7,7 @@ import MailSyncMailTransport
 import MailSyncRPC
 import MailSyncSecurity
 import MailSyncStorage
+import MailSyncTenantData
 
 /// Connecting a Gmail or Microsoft 365 mailbox with OAuth 2.0 (authorization code flow with PKCE).
 ///
@@ -38,6 +39,9 @@ struct OAuthHandlers: MailSync.OAuthHandler {
         let (caller, tenant) = try context.tenant()
         let userID = try context.subjectUser(request.userId)
         let (preset, client) = try oauthSetup(request.provider)
+        guard let provider = MailboxRecord.Provider(request.provider) else {
+            throw RPCError(.invalidArgument, "provider must be GMAIL or MICROSOFT_365 to sign in with OAuth")
+        }
         try Validate.required(request.redirectUri, "redirect_uri")
         guard OAuthRedirect.isAcceptable(request.redirectUri) else {
             throw RPCError(.invalidArgument, "redirect_uri must be an absolute https:// URL (http:// only on loopback) without a fragment, got '\(request.redirectUri.prefix(200))'")
@@ -55,7 +59,7 @@ struct OAuthHandlers: MailSync.OAuthHandler {
         let now = env.clock.now()
         let expiresAt = Timestamp(microsecondsSinceEpoch: now.microsecondsSinceEpoch + OAuthStateStore.lifetime)
         let entry = OAuthStateStore.Pending(
-            startedBy: caller.userID, userID: userID, provider: request.provider,
+            startedBy: caller.userID, userID: userID, provider: provider,
             redirectURI: request.redirectUri, codeVerifier: verifier, expiresAt: expiresAt)
         let secrets = env.secrets
         let state = try await env.write(tenant, "the sign-in's state") { db in
@@ -81,6 +85,7 @@ struct OAuthHandlers: MailSync.OAuthHandler {
         let secrets = env.secrets
         let state = request.state
         let pending: OAuthStateStore.Pending
+        let provider: MailProvider
         // Only the user who started the sign-in completes it (or someone who may act for the
         // mailbox's user: an administrator); checked before the state is used up, so a refused
         // caller cannot spoil the real user's sign-in.
@@ -98,15 +103,16 @@ struct OAuthHandlers: MailSync.OAuthHandler {
         }) {
         case .success(let entry):
             pending = entry
+            provider = MailProvider(entry.provider)
         case .failure(.unknown):
             throw RPCError(.failedPrecondition, "state is unknown or was already used; start the sign-in again with StartOAuthConnection")
         case .failure(.expired):
             throw RPCError(.failedPrecondition, "the sign-in expired (more than 10 minutes passed since StartOAuthConnection); start it again")
         }
         try context.requireAccess(toUser: pending.userID)
-        let (preset, client) = try oauthSetup(pending.provider)
-        guard let providerPreset = env.providers.preset(pending.provider), let imap = providerPreset.imap else {
-            throw RPCError(.internal, "no IMAP server is known for \(providerPreset(pending.provider))")
+        let (preset, client) = try oauthSetup(provider)
+        guard let providerPreset = env.providers.preset(provider), let imap = providerPreset.imap else {
+            throw RPCError(.internal, "no IMAP server is known for \(providerPreset(provider))")
         }
 
         let tokens: OAuthTokenResponse
@@ -116,9 +122,9 @@ struct OAuthHandlers: MailSync.OAuthHandler {
                 grant: .authorizationCode(code: request.code, redirectURI: pending.redirectURI, codeVerifier: pending.codeVerifier),
                 client: client, timeout: Self.exchangeTimeout, caFile: env.providers.tokenCAFile, policy: env.outbound)
         } catch {
-            throw refusedExchange(OAuthAccess.diagnosis(error), tenant: tenant, provider: pending.provider, context: context)
+            throw refusedExchange(OAuthAccess.diagnosis(error), tenant: tenant, provider: provider, context: context)
         }
-        let email = try await signedInAddress(tokens, preset: preset, tenant: tenant, provider: pending.provider, context: context)
+        let email = try await signedInAddress(tokens, preset: preset, tenant: tenant, provider: provider, context: context)
         if tokens.refreshToken == nil {
             env.logger.notice("oauth: sign-in without a refresh token; the mailbox must sign in again when the access token expires", metadata: [
                 "company": "\(tenant)", "provider": "\(providerPreset.shortName)",
@@ -129,7 +135,7 @@ struct OAuthHandlers: MailSync.OAuthHandler {
             accessToken: tokens.accessToken, refreshToken: tokens.refreshToken,
             expiresAt: now + Int64(tokens.expiresIn ?? Int(OAuthCredentials.defaultLifetime)) * 1_000_000, scope: tokens.scope)
         let mailbox = try await connect(
-            tenant: tenant, userID: pending.userID, provider: pending.provider, email: email, imap: imap,
+            tenant: tenant, userID: pending.userID, provider: provider, email: email, imap: imap,
             smtp: providerPreset.smtp ?? ServerEndpoint(), credentials: credentials, now: now)
         env.syncRequests.scheduleChanged(tenant)
         var response = CompleteOAuthConnectionResponse()
@@ -205,14 +211,19 @@ struct OAuthHandlers: MailSync.OAuthHandler {
         }
         let mailboxID = existing?.id ?? RowID.make()
         let sealed = credentials.seal(env.secrets, context: MailboxRecords.secretContext(tenant: tenant, mailboxID: mailboxID))
-        return try await env.write(tenant, "the mailbox") { db in
+        guard let storedProvider = MailboxRecord.Provider(provider) else {
+            throw RPCError(.internal, "no mailbox can be stored for \(providerPreset(provider))")
+        }
+        let (imapAddress, smtpAddress) = (ServerAddress(imap), ServerAddress(smtp))
+        return Mailbox(try await env.write(tenant, "the mailbox") { db in
             try MailboxHandlers.requireActiveUser(db, userID)
             let current = try MailboxRecords.active(db, userID: userID)
             guard current?.id == existing?.id else {
                 throw RPCError(.aborted, "user '\(userID)''s mailbox changed while signing in; start the sign-in again")
             }
             if let current {
-                try MailboxRecords.updateOAuth(db, id: current.id, provider: provider, username: email, imap: imap, smtp: smtp, sealedSecret: sealed)
+                try MailboxRecords.updateOAuth(
+                    db, id: current.id, provider: storedProvider, username: email, imap: imapAddress, smtp: smtpAddress, sealedSecret: sealed)
                 var status = current.status
                 switch current.status {
                 case .error: status = .enabled
@@ -232,11 +243,12 @@ struct OAuthHandlers: MailSync.OAuthHandler {
                 if status == .enabled || status == .error { try MailboxRecords.schedule(db, id: current.id, at: now, freshStart: true) }
                 return try MailboxRecords.require(db, id: current.id)
             }
+            // `admit` sets the status (ENABLED, or PENDING at the company's limit).
             return try MailboxRecords.admit(db, MailboxRecords.NewMailbox(
-                id: mailboxID, userID: userID, emailAddress: email, provider: provider, authMethod: .oauth,
-                imap: imap, smtp: smtp, username: email, sealedSecret: sealed, status: .unspecified, now: now),
+                id: mailboxID, userID: userID, emailAddress: email, provider: storedProvider, authMethod: .oauth,
+                imap: imapAddress, smtp: smtpAddress, username: email, sealedSecret: sealed, status: .pending, now: now),
                 limit: limit, how: "with OAuth")
-        }
+        })
     }
 
     /// The status for a code the token endpoint would not trade; logged (operators are told

@@ -1,6 +1,7 @@
 import MailSyncClient
 import MailSyncCoding
 import MailSyncRPC
+import MailSyncTenantData
 
 /// `GetServerInfo`: the version and start time. Open to anyone; reveals nothing else.
 struct ServerInfoHandler: MailSync.ServerInfoHandler {

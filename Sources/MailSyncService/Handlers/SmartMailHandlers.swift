@@ -7,6 +7,7 @@ import MailSyncMailTransport
 import MailSyncMatching
 import MailSyncRPC
 import MailSyncStorage
+import MailSyncTenantData
 
 /// Smart Mail: an email sent from the CRM through the caller's own mailbox (SMTP) and recorded on
 /// the lead's timeline as sent.
@@ -114,7 +115,11 @@ struct SmartMailHandlers: MailSync.SmartMailHandler {
         switch claim {
         case .claimed:
             return nil
-        case .done(let response):
+        case .done(let answer):
+            var response = SendSmartMailResponse()
+            response.messageId = answer.messageId
+            response.sentAt = answer.sentAt
+            response.timelineEntryId = answer.timelineEntryId
             return response
         case .sending:
             throw RPCError(.aborted, "a Smart Mail with this idempotency_key is being sent right now; retry in a few seconds to get its answer")
@@ -225,7 +230,7 @@ struct SmartMailHandlers: MailSync.SmartMailHandler {
                 var answer = response
                 answer.timelineEntryId = try SmartMailRecords.record(db, sent, now: now) ?? ""
                 try MailboxRecords.addUsage(db, mailboxID: mailbox.id, day: ProviderBudget.utcDay(now), sends: 1)
-                if !key.isEmpty { try SmartMailSends.complete(db, userID: userID, key: key, response: answer) }
+                if !key.isEmpty { try SmartMailSends.complete(db, userID: userID, key: key, response: Self.answer(answer)) }
                 return answer
             }
         } catch {
@@ -236,7 +241,7 @@ struct SmartMailHandlers: MailSync.SmartMailHandler {
             if !key.isEmpty {
                 // The key must not send it again, whatever happened to the timeline entry.
                 try? await env.write(tenant, "the Smart Mail's idempotency key") { [response] db in
-                    try SmartMailSends.complete(db, userID: userID, key: key, response: response)
+                    try SmartMailSends.complete(db, userID: userID, key: key, response: Self.answer(response))
                 }
             }
             throw RPCError(.internal, "the Smart Mail was sent (Message-ID \(message.messageIDHeader)) but could not be recorded on the timeline; do not send it again: it is recorded when your Sent folder syncs, if your provider keeps sent mail there")
@@ -248,21 +253,24 @@ struct SmartMailHandlers: MailSync.SmartMailHandler {
 
     /// Refuses (`resource exhausted`, retry after the next UTC midnight) a send past 90% of the
     /// provider's daily sending limit for the mailbox (``ProviderBudget/sendRefusal(sent:)``).
-    private func checkDailySends(_ mailbox: Mailbox, tenant: TenantID) async throws {
-        guard let budget = env.providers.preset(mailbox.provider)?.budget, budget.dailySends != nil else { return }
+    private func checkDailySends(_ mailbox: MailboxRecord, tenant: TenantID) async throws {
+        guard let budget = env.providers.preset(stored: mailbox.provider)?.budget, budget.dailySends != nil else { return }
         let now = env.clock.now().microsecondsSinceEpoch
         let today = ProviderBudget.utcDay(now)
         let id = mailbox.id
         let sent = try await env.read(tenant, "the mailbox's sends today") { db in
-            try db.query("SELECT usage_day, usage_sends FROM mailboxes WHERE id = ?", [.text(id)]).first.map { row in
-                row[0].string == today ? row[1].int64 ?? 0 : 0
-            } ?? 0
+            try MailboxRecords.sends(db, id: id, day: today) ?? 0
         }
         guard let why = budget.sendRefusal(sent: sent) else { return }
         let wait = ProviderBudget.startOfNextUTCDay(after: now) - now
         throw Unsent(status: RPCError(
             .resourceExhausted, "the Smart Mail was not sent: \(why); send it after midnight UTC, or from another mailbox",
             trailers: [Metadata.retryAfterKey: String(max(1, wait / 1000))]))
+    }
+
+    /// What a retry under the same key gets back.
+    static func answer(_ response: SendSmartMailResponse) -> SmartMailSends.Answer {
+        SmartMailSends.Answer(messageId: response.messageId, sentAt: response.sentAt, timelineEntryId: response.timelineEntryId)
     }
 
     static func validate(_ request: SendSmartMailRequest) throws {
@@ -319,7 +327,7 @@ struct SmartMailHandlers: MailSync.SmartMailHandler {
     }
 
     /// Logs a refused send and returns the status for the caller.
-    private func refused(_ error: SMTPError, mailbox: Mailbox, subject: String, tenant: TenantID, context: ServerContext) async -> RPCError {
+    private func refused(_ error: SMTPError, mailbox: MailboxRecord, subject: String, tenant: TenantID, context: ServerContext) async -> RPCError {
         let diagnosis = error.diagnosis
         await logRefusal(diagnosis, mailbox: mailbox, subject: subject, tenant: tenant, context: context, curlCode: error.curlCode)
         if error.stop != nil {
@@ -342,7 +350,7 @@ struct SmartMailHandlers: MailSync.SmartMailHandler {
     /// transaction). A failure to log is itself only logged: the caller learns why the mail was not
     /// sent either way.
     private func logRefusal(
-        _ diagnosis: Diagnosis, mailbox: Mailbox, subject: String, tenant: TenantID, context: ServerContext, curlCode: Int?
+        _ diagnosis: Diagnosis, mailbox: MailboxRecord, subject: String, tenant: TenantID, context: ServerContext, curlCode: Int?
     ) async {
         let now = env.clock.now().microsecondsSinceEpoch
         env.logger.notice("Smart Mail not sent", metadata: [
@@ -381,7 +389,7 @@ struct SmartMailHandlers: MailSync.SmartMailHandler {
         return participants
     }
 
-    static func security(_ security: ConnectionSecurity) -> SMTPSender.Security {
+    static func security(_ security: ServerAddress.Security) -> SMTPSender.Security {
         switch security {
         case .none: .none
         case .starttls: .starttls

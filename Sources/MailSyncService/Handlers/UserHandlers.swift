@@ -3,6 +3,7 @@ import MailSyncClient
 import MailSyncCoding
 import MailSyncRPC
 import MailSyncStorage
+import MailSyncTenantData
 
 /// Company settings and the company's users.
 ///
@@ -23,7 +24,7 @@ struct UserHandlers: MailSync.UsersHandler {
     func getCompanySettings(_ request: GetCompanySettingsRequest, context: ServerContext) async throws -> CompanySettings {
         let (_, tenant) = try context.tenant()
         let settings = try await env.read(tenant, "the company settings") { try SettingsRecords.read($0) }
-        return try await withPlanAndLimits(settings, tenant)
+        return try await withPlanAndLimits(CompanySettings(settings), tenant)
     }
 
     /// Changes only the fields that are set; `email_domains` replaces the whole list.
@@ -51,21 +52,18 @@ struct UserHandlers: MailSync.UsersHandler {
                 // Read under the old settings, before the domains change.
                 try RetroMatchStore.enqueueInHouse(db, now: now)
             }
-            if let prevent {
-                try db.run("UPDATE settings SET prevent_internal_email_sync = ? WHERE id = 1", [.integer(prevent ? 1 : 0)])
-            }
-            if let timeZone { try db.run("UPDATE settings SET time_zone = ? WHERE id = 1", [.text(timeZone)]) }
+            try SettingsRecords.update(db, preventInternalEmailSync: prevent, timeZone: timeZone)
             if let newDomains { try SettingsRecords.replaceDomains(db, with: newDomains) }
             return try SettingsRecords.read(db)
         }
-        return try await withPlanAndLimits(settings, tenant)
+        return try await withPlanAndLimits(CompanySettings(settings), tenant)
     }
 
     private func withPlanAndLimits(_ settings: CompanySettings, _ tenant: TenantID) async throws -> CompanySettings {
         let company = try await env.controlRead("the company settings") { try CompanyRecords.require($0, id: tenant.description) }
         var settings = settings
-        settings.plan = company.plan
-        settings.limits = company.limits
+        settings.plan = Plan(company.plan)
+        settings.limits = CompanyLimits(company.limits)
         return settings
     }
 
@@ -80,9 +78,8 @@ struct UserHandlers: MailSync.UsersHandler {
         try Validate.required(name, "name")
         try Validate.length(name, "name", max: 200)
         let email = try Validate.email(request.email, "email")
-        try Self.requireRole(request.role, "role")
+        let role = try Self.requireRole(request.role, "role")
         try Self.requireMayGrant(request.role, caller: caller)
-        let role = request.role
         let now = env.clock.now().microsecondsSinceEpoch
         let key = try IdempotentRequests.key(request.idempotencyKey)
         var vouched = request
@@ -90,12 +87,11 @@ struct UserHandlers: MailSync.UsersHandler {
         return try await env.idempotentWrite(
             tenant, "the user", scope: IdempotentRequests.scope(method: "CreateUser", keyID: caller.keyID), key: key, request: vouched
         ) { db in
-            guard try db.scalar("SELECT 1 FROM users WHERE id = ?", [.text(id)]) == nil else {
+            guard try !UserRecords.exists(db, id: id) else {
                 throw RPCError(.alreadyExists, "a user with id '\(id)' already exists")
             }
-            try db.run("INSERT INTO users(id, name, email, role, active, created_at) VALUES (?, ?, ?, ?, 1, ?)",
-                       [.text(id), .text(name), .text(email), .integer(Int64(role.rawValue)), .integer(now)])
-            return try UserRecords.require(db, id: id)
+            try UserRecords.insert(db, id: id, name: name, email: email, role: role, now: now)
+            return User(try UserRecords.require(db, id: id))
         }
     }
 
@@ -103,25 +99,24 @@ struct UserHandlers: MailSync.UsersHandler {
     func changeUserRole(_ request: ChangeUserRoleRequest, context: ServerContext) async throws -> User {
         let (caller, tenant) = try context.tenant()
         try Validate.identifier(request.userId, "user_id")
-        try Self.requireRole(request.role, "role")
+        let role = try Self.requireRole(request.role, "role")
         try Self.requireMayGrant(request.role, caller: caller)
-        let (userID, role) = (request.userId, request.role)
+        let userID = request.userId
         let user = try await env.write(tenant, "the role change") { db in
             let user = try UserRecords.require(db, id: userID)
             guard user.role != role else { return user }
             try Self.requireMayChange(user, caller: caller)
             try UserRecords.requireAnotherAdministrator(db, besides: user, doing: "changing their role")
-            try db.run("UPDATE users SET role = ? WHERE id = ?", [.integer(Int64(role.rawValue)), .text(userID)])
+            try UserRecords.setRole(db, id: userID, role)
             return try UserRecords.require(db, id: userID)
         }
-        let roleName = role.roleName ?? ""
+        let roleName = role.roleName
         _ = try await env.controlWrite("the role change") { db in
-            try db.run("UPDATE api_keys SET role = ? WHERE company_id = ? AND user_id = ?",
-                       [.text(roleName), .text(tenant.description), .text(userID)])
+            try APIKeyStore.setRole(db, companyID: tenant.description, userID: userID, role: roleName)
         }
         env.authenticator.invalidate(company: tenant)
         env.syncRequests.scheduleChanged(tenant)
-        return user
+        return User(user)
     }
 
     /// Deactivates a user: their API keys are revoked and their active mailbox is disabled, its
@@ -141,7 +136,7 @@ struct UserHandlers: MailSync.UsersHandler {
             let user = try UserRecords.require(db, id: userID)
             try Self.requireMayChange(user, caller: caller)
             try UserRecords.requireAnotherAdministrator(db, besides: user, doing: "deactivating them")
-            try db.run("UPDATE users SET active = 0 WHERE id = ?", [.text(userID)])
+            try UserRecords.deactivate(db, id: userID)
             // The user's mailbox is disabled as DisableMailbox would: event, and its place under the
             // company's sync limit goes to the oldest waiting mailbox.
             if let mailbox = try MailboxRecords.active(db, userID: userID) {
@@ -156,34 +151,24 @@ struct UserHandlers: MailSync.UsersHandler {
             return try UserRecords.require(db, id: userID)
         }
         _ = try await env.controlWrite("the deactivation") { db in
-            try db.run("UPDATE api_keys SET revoked = 1 WHERE company_id = ? AND user_id = ? AND revoked = 0",
-                       [.text(tenant.description), .text(userID)])
+            try APIKeyStore.revokeAll(db, companyID: tenant.description, userID: userID)
         }
         env.authenticator.invalidate(company: tenant)
         env.syncRequests.scheduleChanged(tenant)
-        return user
+        return User(user)
     }
 
     /// Users by creation time, each with their active mailbox's status (`NOT_CONFIGURED` when none).
     func listUsers(_ request: ListUsersRequest, context: ServerContext) async throws -> ListUsersResponse {
         let (_, tenant) = try context.tenant()
         let page = try Page(size: request.pageSize, token: request.pageToken, kind: "users")
-        if let role = request.role { try Self.requireRole(role, "role") }
-        let (role, includeInactive) = (request.role, request.includeInactive)
+        let role = try request.role.map { try Self.requireRole($0, "role") }
+        let includeInactive = request.includeInactive
         let rows = try await env.read(tenant, "the users") { db in
-            var conditions: [String] = []
-            var arguments: [SQLiteValue] = []
-            if !includeInactive { conditions.append("u.active = 1") }
-            if let role {
-                conditions.append("u.role = ?")
-                arguments.append(.integer(Int64(role.rawValue)))
-            }
-            let filter = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
-            arguments += [.integer(page.limitPlusOne), .integer(Int64(page.offset))]
-            return try db.query("\(UserRecords.select)\(filter) ORDER BY u.created_at, u.id LIMIT ? OFFSET ?", arguments)
+            try UserRecords.list(db, role: role, includeInactive: includeInactive, limit: page.limitPlusOne, offset: Int64(page.offset))
         }
         var response = ListUsersResponse()
-        response.users = rows.prefix(page.size).map(UserRecords.user)
+        response.users = rows.prefix(page.size).map(User.init)
         response.nextPageToken = page.nextToken(found: rows.count)
         return response
     }
@@ -191,10 +176,12 @@ struct UserHandlers: MailSync.UsersHandler {
     // MARK: Rules
 
     /// A role a user can have: one of the six, not `UNSPECIFIED` or a number this build does not know.
-    static func requireRole(_ role: UserRole, _ field: String) throws {
-        guard role.roleName != nil else {
+    @discardableResult
+    static func requireRole(_ role: UserRole, _ field: String) throws -> UserRecord.Role {
+        guard let known = UserRecord.Role(role) else {
             throw RPCError(.invalidArgument, "\(field) must be one of the user roles (ADMINISTRATOR … JUNIOR_SALESPERSON), got \(role)")
         }
+        return known
     }
 
     /// Only administrators make administrators.
@@ -205,7 +192,7 @@ struct UserHandlers: MailSync.UsersHandler {
     }
 
     /// Only administrators change or deactivate an administrator.
-    static func requireMayChange(_ user: User, caller: Caller) throws {
+    static func requireMayChange(_ user: UserRecord, caller: Caller) throws {
         guard user.role != .administrator || caller.role == "administrator" else {
             throw RPCError(.permissionDenied, "only an administrator may change or deactivate an administrator")
         }

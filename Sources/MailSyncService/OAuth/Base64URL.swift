@@ -1,4 +1,5 @@
 import Foundation
+import MailSyncTenantData
 
 /// base64url (RFC 4648 §5) without padding, as JWTs use it: decoding only (ID token claims).
 enum Base64URL {

@@ -1,4 +1,5 @@
 import Foundation
+import MailSyncTenantData
 
 /// The claims of an OpenID Connect ID token that name the signed-in account.
 ///

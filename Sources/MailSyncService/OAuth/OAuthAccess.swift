@@ -4,6 +4,7 @@ import MailSyncClient
 import MailSyncErrors
 import MailSyncMailTransport
 import MailSyncStorage
+import MailSyncTenantData
 
 /// Access tokens for OAuth mailboxes, for the sync engine and Smart Mail: the stored one while it
 /// has more than ``refreshMargin`` left, otherwise a new one from the provider's token endpoint
@@ -33,7 +34,7 @@ struct OAuthAccess: Sendable {
     /// (it may have been revoked or have expired early) — also when `refused` was itself obtained
     /// moments ago and `sealed` still holds the one before it: only a token other than `refused`
     /// is returned without a new refresh.
-    func accessToken(tenant: TenantID, mailbox: Mailbox, sealed: [UInt8]?, refused: String? = nil) async throws(OAuthAccessError) -> String {
+    func accessToken(tenant: TenantID, mailbox: MailboxRecord, sealed: [UInt8]?, refused: String? = nil) async throws(OAuthAccessError) -> String {
         let context = MailboxRecords.secretContext(tenant: tenant, mailboxID: mailbox.id)
         let credentials = try open(sealed, context: context)
         let now = env.clock.now().microsecondsSinceEpoch
@@ -51,7 +52,7 @@ struct OAuthAccess: Sendable {
         }
     }
 
-    private func refresh(tenant: TenantID, mailbox: Mailbox, context: String, startedFrom: String, force: Bool) async throws -> String {
+    private func refresh(tenant: TenantID, mailbox: MailboxRecord, context: String, startedFrom: String, force: Bool) async throws -> String {
         let id = mailbox.id
         let sealed = try await env.read(tenant, "the mailbox's tokens") { try MailboxRecords.sealedSecret($0, id: id) }
         guard let sealed else { throw OAuthAccessError.noCredentials }
@@ -61,8 +62,8 @@ struct OAuthAccess: Sendable {
         if current.accessToken != startedFrom, current.expiresAt - now > Self.refreshMargin { return current.accessToken }
         if !force, current.expiresAt - now > Self.refreshMargin { return current.accessToken }
         guard let refreshToken = current.refreshToken else { throw OAuthAccessError.noRefreshToken }
-        guard let (preset, client) = env.providers.oauth(mailbox.provider) else {
-            throw OAuthAccessError.noClient(mailbox.provider)
+        guard let (preset, client) = env.providers.oauth(MailProvider(mailbox.provider)) else {
+            throw OAuthAccessError.noClient(MailProvider(mailbox.provider))
         }
         let response: OAuthTokenResponse
         do {
@@ -82,8 +83,7 @@ struct OAuthAccess: Sendable {
             scope: response.scope ?? current.scope)
         let newSealed = refreshed.seal(env.secrets, context: context)
         let stored = try await env.write(tenant, "the mailbox's tokens") { db in
-            try db.run("UPDATE mailboxes SET secret = ? WHERE id = ? AND secret = ? AND disabled_at IS NULL",
-                       [.blob(newSealed), .text(id), .blob(sealed)])
+            try MailboxRecords.replaceSecret(db, id: id, old: sealed, new: newSealed)
         }
         env.logger.debug("oauth: access token refreshed", metadata: [
             "company": "\(tenant)", "mailbox": "\(id)", "rotated": "\(response.refreshToken != nil)",

@@ -1,6 +1,7 @@
 import Foundation
 import MailSyncSecurity
 import MailSyncStorage
+import MailSyncTenantData
 
 /// What an OAuth mailbox's sealed secret holds: its tokens and when the access token expires.
 ///

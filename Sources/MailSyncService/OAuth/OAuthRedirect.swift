@@ -1,5 +1,6 @@
 import Foundation
 import MailSyncMailTransport
+import MailSyncTenantData
 
 /// The authorization URL a browser opens, and the checks on URLs the server is given.
 enum OAuthRedirect {

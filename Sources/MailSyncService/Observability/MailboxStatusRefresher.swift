@@ -1,6 +1,7 @@
 import Logging
 import MailSyncClient
 import MailSyncStorage
+import MailSyncTenantData
 
 /// Keeps the `mailsync_mailboxes{status}` gauge current by counting, every ``interval``, the
 /// connected (not disabled) mailboxes of every active company by status.
@@ -46,8 +47,7 @@ struct MailboxStatusRefresher: Sendable {
             do {
                 let rows = try await env.tenants.withTenant(tenant) { lease in
                     try await lease.read { db in
-                        try db.query("SELECT status, count(*) FROM mailboxes WHERE disabled_at IS NULL GROUP BY status")
-                            .map { (MailboxStatus(rawValue: Int32(clamping: $0[0].int64 ?? 0)), Int($0[1].int64 ?? 0)) }
+                        try MailboxRecords.countsByStatus(db).map { (MailboxStatus($0.key), $0.value) }
                     }
                 }
                 for (status, count) in rows { totals[status, default: 0] += count }

@@ -1,6 +1,7 @@
 import MailSyncCoding
 import MailSyncSecurity
 import MailSyncStorage
+import MailSyncTenantData
 
 extension ServiceEnvironment {
     /// `create` in one write transaction of the company's database, under the request's

@@ -1,4 +1,5 @@
 import MailSyncClient
+import MailSyncTenantData
 
 extension UserRole {
     /// The schema role a user of this role calls as (`administrator`, …, `junior_salesperson`).
@@ -18,4 +19,9 @@ extension UserRole {
         guard let role = UserRole.allKnown.first(where: { $0.roleName == roleName }) else { return nil }
         self = role
     }
+}
+
+extension UserRecord.Role {
+    /// The schema role a user of this role calls as (``UserRole/roleName``).
+    var roleName: String { UserRole(self).roleName ?? "" }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import MailSyncCoding
+import MailSyncTenantData
 
 /// Days in a company's time zone: the plan's daily cap counts per day there.
 struct CompanyCalendar: Sendable {

@@ -1,5 +1,6 @@
 import MailSyncClient
 import MailSyncStorage
+import MailSyncTenantData
 
 /// What the company's plan and limits say about syncing its mailboxes, read from the control
 /// database before each run.
@@ -26,8 +27,8 @@ struct CompanySyncPolicy: Sendable, Hashable {
 
     /// The interval before the next poll: the longer of the company's floor and the provider's
     /// (Gmail: 10 minutes, from `providers`), or `fallback` when neither sets one.
-    func pollInterval(provider: MailProvider, providers: ProviderTable = .defaults, default fallback: Duration) -> Duration {
-        let floor = providers.preset(provider)?.minimumPollIntervalSeconds ?? 0
+    func pollInterval(provider: MailboxRecord.Provider, providers: ProviderTable = .defaults, default fallback: Duration) -> Duration {
+        let floor = providers.preset(stored: provider)?.minimumPollIntervalSeconds ?? 0
         let seconds = max(minimumPollIntervalSeconds, floor)
         return seconds > 0 ? .seconds(Int64(seconds)) : fallback
     }

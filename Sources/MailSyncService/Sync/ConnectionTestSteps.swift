@@ -1,6 +1,7 @@
 import MailSyncClient
 import MailSyncErrors
 import MailSyncMailTransport
+import MailSyncTenantData
 
 /// The steps of a connection test (``MailboxConnectionTest``) built from what happened: which
 /// stage failed (if one did), how, and libcurl's phase times. A value with its own tests: the
@@ -76,7 +77,7 @@ struct ConnectionTestSteps: Equatable {
                 step.outcome = .failed
                 step.detail = diagnosis.serverText
                 step.hint = diagnosis.hint
-                step.errorClass = SyncOutcomeStore.schemaClass(diagnosis.errorClass)
+                step.errorClass = ErrorClass(SyncOutcomeStore.schemaClass(diagnosis.errorClass))
                 stopped = true
             } else {
                 step.outcome = .ok

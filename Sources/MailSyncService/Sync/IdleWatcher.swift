@@ -3,6 +3,7 @@ import MailSyncClient
 import MailSyncErrors
 import MailSyncMailTransport
 import MailSyncStorage
+import MailSyncTenantData
 
 /// One mailbox's IMAP IDLE on its INBOX: connects with the mailbox's credentials
 /// (``MailboxSync/login(tenant:target:)``), checks that the server advertises `IDLE`, `EXAMINE`s

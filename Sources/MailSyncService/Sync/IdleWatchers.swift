@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import MailSyncClient
 import MailSyncStorage
+import MailSyncTenantData
 
 /// The IMAP IDLE watchers of the whole server (``IdleWatcher``), held within ``IdleBounds``.
 ///

@@ -3,6 +3,7 @@ import MailSyncClient
 import MailSyncErrors
 import MailSyncMailTransport
 import MailSyncStorage
+import MailSyncTenantData
 import Synchronization
 
 /// Runs a mailbox's connection test (`TestMailboxConnection`): connect and log in exactly as a

@@ -1,5 +1,5 @@
-import MailSyncClient
 import MailSyncErrors
+import MailSyncTenantData
 
 /// The status machine of a syncing mailbox: what an attempt's outcome does to its status, its
 /// failure streak and its next attempt.
@@ -25,7 +25,7 @@ import MailSyncErrors
 /// `whenExhausted` counts it from `now`. Tested by `MailboxHealthTests`.
 enum MailboxHealth {
     struct Decision: Sendable, Hashable {
-        var status: MailboxStatus
+        var status: MailboxRecord.Status
         var retry: RetryState
         /// When to run next (µs); nil: not until credentials are updated or a resync is asked.
         var nextSyncAt: Int64?
@@ -71,7 +71,7 @@ enum MailboxHealth {
     /// After the provider held the mailbox back (a throttling answer, or its daily budget nearly
     /// used): not a failure. The status and the failure streak stay as they were; the next run is
     /// `until` (µs), which the caller takes from the provider's suggested wait or the next UTC day.
-    static func afterThrottling(status: MailboxStatus, state: RetryState, until: Int64) -> Decision {
+    static func afterThrottling(status: MailboxRecord.Status, state: RetryState, until: Int64) -> Decision {
         Decision(status: status, retry: state, nextSyncAt: until)
     }
 

@@ -2,6 +2,7 @@ import MailSyncClient
 import MailSyncErrors
 import MailSyncMailTransport
 import MailSyncStorage
+import MailSyncTenantData
 
 extension MailboxSync {
     /// How the run logs in: the stored password, or for an OAuth mailbox an access token

@@ -1,6 +1,7 @@
 import Foundation
 import MailSyncMailTransport
 import MailSyncStorage
+import MailSyncTenantData
 
 /// Retro-match: a lead added (or an address added to one) gets its past mail without a resync.
 ///

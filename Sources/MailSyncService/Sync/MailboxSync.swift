@@ -5,6 +5,7 @@ import MailSyncIMAP
 import MailSyncMailTransport
 import MailSyncMatching
 import MailSyncStorage
+import MailSyncTenantData
 
 /// One sync of one mailbox: log in, find INBOX and the sent folder, read each from its cursor,
 /// and record what matches a lead, one committed batch at a time.
@@ -370,7 +371,7 @@ struct MailboxSync: Sendable {
         }
     }
 
-    static func security(_ security: ConnectionSecurity) -> IMAPConnection.Security {
+    static func security(_ security: ServerAddress.Security) -> IMAPConnection.Security {
         switch security {
         case .none: .none
         case .starttls: .starttls

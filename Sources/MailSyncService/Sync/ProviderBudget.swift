@@ -1,5 +1,6 @@
 import Foundation
 import MailSyncCoding
+import MailSyncTenantData
 
 /// A provider's daily limits for one mailbox and what is left of them today (UTC days: the
 /// providers publish no day of their own; Gmail's 2.5 GB download limit is per rolling day, so a

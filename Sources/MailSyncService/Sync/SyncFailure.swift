@@ -1,6 +1,7 @@
 import MailSyncErrors
 import MailSyncMailTransport
 import MailSyncRPC
+import MailSyncTenantData
 
 /// Why a sync attempt failed: the diagnosis the error log records and the retry follows.
 struct SyncFailure: Error, Sendable, CustomStringConvertible {

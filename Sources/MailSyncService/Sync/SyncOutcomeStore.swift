@@ -2,6 +2,7 @@ import Foundation
 import MailSyncClient
 import MailSyncErrors
 import MailSyncStorage
+import MailSyncTenantData
 
 /// Writes the end of a sync attempt: status, retry state, next run, the error log and the events,
 /// in one transaction.
@@ -14,7 +15,7 @@ enum SyncOutcomeStore {
         _ db: SQLiteConnection, mailboxID: String, decision: MailboxHealth.Decision, report: MailboxSync.Report,
         failure: Diagnosis?, exchange: [String] = [], deferral: (until: Int64, reason: String)? = nil,
         usage: ProviderBudget.Usage? = nil, mailboxSyncLimit: UInt32, succeeded: Bool, now: Int64
-    ) throws -> [Mailbox] {
+    ) throws -> [MailboxRecord] {
         guard let mailbox = try MailboxRecords.find(db, id: mailboxID) else { return [] }
         if let failure { try logError(db, mailbox: mailbox, failure, exchange: exchange, now: now) }
         if let usage {
@@ -67,7 +68,7 @@ enum SyncOutcomeStore {
     ///
     /// `exchange`: the redacted lines before the failure (``IMAPExchangeLog``); the latest
     /// occurrence's replace the previous ones (newline-separated; a line holds no control character).
-    static func logError(_ db: SQLiteConnection, mailbox: Mailbox, _ failure: Diagnosis, exchange: [String] = [], now: Int64) throws {
+    static func logError(_ db: SQLiteConnection, mailbox: MailboxRecord, _ failure: Diagnosis, exchange: [String] = [], now: Int64) throws {
         try db.run("""
             INSERT INTO error_log(id, mailbox_id, user_id, email_address, error_class, server_text, fix_hint, first_seen, last_seen, count, exchange)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)
@@ -78,7 +79,7 @@ enum SyncOutcomeStore {
                   .text(failure.hint), .integer(now), .integer(now), .text(exchange.joined(separator: "\n"))])
     }
 
-    static func schemaClass(_ errorClass: MailSyncErrors.ErrorClass) -> MailSyncClient.ErrorClass {
+    static func schemaClass(_ errorClass: MailSyncErrors.ErrorClass) -> ErrorLogRecord.ErrorClass {
         switch errorClass {
         case .authentication: .authentication
         case .configuration: .configuration
@@ -119,7 +120,7 @@ enum SyncOutcomeStore {
         return text
     }
 
-    static func transitionDetail(_ status: MailboxStatus, failure: Diagnosis?) -> String {
+    static func transitionDetail(_ status: MailboxRecord.Status, failure: Diagnosis?) -> String {
         switch status {
         case .enabled: "synced again"
         case .connectionIssue: "unable to connect for two days; no more attempts until the credentials are updated or a resync is asked for"

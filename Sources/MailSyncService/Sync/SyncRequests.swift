@@ -1,4 +1,5 @@
 import MailSyncStorage
+import MailSyncTenantData
 import NIOConcurrencyHelpers
 
 /// How RPC handlers tell the sync engine that a company's schedule changed (a mailbox connected,

@@ -1,4 +1,5 @@
 import MailSyncStorage
+import MailSyncTenantData
 
 /// What one run of one mailbox did, kept by the scheduler for the last runs (observability,
 /// benchmarks, metrics).

@@ -3,6 +3,7 @@ import Logging
 import MailSyncClient
 import MailSyncErrors
 import MailSyncStorage
+import MailSyncTenantData
 
 /// Runs one due mailbox: reads its company's policy and its own state, syncs (or, for a failure
 /// streak with no attempts left, only judges it), and stores the outcome.
@@ -36,7 +37,7 @@ struct SyncRunner: Sendable {
         guard var loaded = try await env.read(tenant, "the mailbox", { try SyncStore.target($0, mailboxID: mailboxID) }) else {
             return nil
         }
-        loaded.budget = env.providers.preset(loaded.mailbox.provider)?.budget ?? ProviderBudget()
+        loaded.budget = env.providers.preset(stored: loaded.mailbox.provider)?.budget ?? ProviderBudget()
         let target = loaded
         let status = target.mailbox.status
         guard status == .enabled || status == .error else { return nil }
@@ -59,7 +60,7 @@ struct SyncRunner: Sendable {
             if target.backfillSince == nil {
                 let backfill = started - settings.backfillWindow.microseconds
                 try await env.write(tenant, "the mailbox") { db in
-                    try db.run("UPDATE mailboxes SET backfill_since = ? WHERE id = ? AND backfill_since IS NULL", [.integer(backfill), .text(mailboxID)])
+                    try MailboxRecords.startBackfill(db, id: mailboxID, since: backfill)
                     try SyncEventRecords.insert(
                         db, kind: .syncStarted, mailboxID: mailboxID, userID: target.mailbox.userId, status: status,
                         detail: "first sync: mail received since \(Self.dayText(backfill))", now: started)
@@ -119,10 +120,7 @@ struct SyncRunner: Sendable {
             let promoted = try SyncOutcomeStore.finish(
                 db, mailboxID: mailboxID, decision: finalDecision, report: finalReport, failure: finalFailure, exchange: finalExchange,
                 deferral: finalDeferral, usage: usage, mailboxSyncLimit: policy.mailboxSyncLimit, succeeded: succeeded, now: now)
-            let next = try db.scalar(
-                "SELECT next_sync_at FROM mailboxes WHERE id = ? AND disabled_at IS NULL AND status IN (?, ?)",
-                [.text(mailboxID), .integer(Int64(MailboxStatus.enabled.rawValue)), .integer(Int64(MailboxStatus.error.rawValue))])?.int64
-            return (promoted, next)
+            return (promoted, try MailboxRecords.nextSync(db, id: mailboxID))
         }
         if !promoted.isEmpty { env.syncRequests.scheduleChanged(tenant) }
         return next

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import MailSyncClient
 import MailSyncStorage
+import MailSyncTenantData
 
 /// Runs every syncing mailbox of every company when it is due, a bounded number at a time, shared
 /// fairly between companies.
@@ -205,11 +206,7 @@ public actor SyncScheduler {
         do {
             rows = try await env.tenants.withTenant(tenant) { lease in
                 try await lease.read { db in
-                    try db.query("""
-                        SELECT id, next_sync_at, status FROM mailboxes
-                        WHERE disabled_at IS NULL AND next_sync_at IS NOT NULL AND status IN (?, ?)
-                        """, [.integer(Int64(MailboxStatus.enabled.rawValue)), .integer(Int64(MailboxStatus.error.rawValue))])
-                        .map { ($0[0].string ?? "", $0[1].int64 ?? 0, $0[2].int64 == Int64(MailboxStatus.enabled.rawValue)) }
+                    try MailboxRecords.scheduled(db).map { ($0.id, $0.nextSyncAt, $0.status == .enabled) }
                 }
             }
         } catch {

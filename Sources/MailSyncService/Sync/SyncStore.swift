@@ -2,6 +2,7 @@ import Foundation
 import MailSyncClient
 import MailSyncMatching
 import MailSyncStorage
+import MailSyncTenantData
 
 /// The sync engine's reads and writes in a company's database. Every function runs inside the
 /// caller's transaction.
@@ -12,30 +13,35 @@ enum SyncStore {
     static func target(_ db: SQLiteConnection, mailboxID: String) throws -> SyncTarget? {
         guard let mailbox = try MailboxRecords.find(db, id: mailboxID) else { return nil }
         guard let row = try db.query(
-            "SELECT secret, failing_since, failed_attempts, attempts_exhausted, backfill_since, usage_day, usage_bytes, usage_commands FROM mailboxes WHERE id = ?",
+            "SELECT id, secret, failing_since, failed_attempts, attempts_exhausted, backfill_since, usage_day, usage_bytes, usage_commands FROM mailboxes WHERE id = ?",
             [.text(mailboxID)]).first else { return nil }
+        let r = RowReader(row, table: "mailboxes")
         let settings = try SettingsRecords.read(db)
-        let users = try db.query("SELECT email FROM users").compactMap { $0[0].string }
+        let users = try db.query("SELECT email FROM users").map { try RowReader($0, table: "users").string("email") }
         var owner = [mailbox.emailAddress, mailbox.username]
         if let email = try db.scalar("SELECT email FROM users WHERE id = ?", [.text(mailbox.userId)])?.string { owner.append(email) }
         let cursors = try cursors(db, mailboxID: mailboxID)
         return SyncTarget(
-            mailbox: mailbox, sealedSecret: row[0].bytes,
-            retry: RetryState(failingSince: row[1].int64, failedAttempts: Int(row[2].int64 ?? 0), exhausted: row[3].int64 == 1),
-            backfillSince: row[4].int64,
+            mailbox: mailbox, sealedSecret: try r.optionalBytes("secret"),
+            retry: RetryState(
+                failingSince: try r.optionalInt64("failing_since"), failedAttempts: try r.integer("failed_attempts"),
+                exhausted: try r.bool("attempts_exhausted")),
+            backfillSince: try r.optionalInt64("backfill_since"),
             directory: CompanyDirectory(
                 ownerAddresses: owner, userAddresses: users, domains: settings.emailDomains,
                 preventInternalEmailSync: settings.preventInternalEmailSync),
             calendar: CompanyCalendar(identifier: settings.timeZone), cursors: cursors,
-            usage: ProviderBudget.Usage(day: row[5].string ?? "", bytes: row[6].int64 ?? 0, commands: row[7].int64 ?? 0))
+            usage: ProviderBudget.Usage(
+                day: try r.string("usage_day"), bytes: try r.int64("usage_bytes"), commands: try r.int64("usage_commands")))
     }
 
     /// The mailbox's folder cursors by folder name.
     static func cursors(_ db: SQLiteConnection, mailboxID: String) throws -> [String: FolderCursor] {
         var cursors: [String: FolderCursor] = [:]
         for cursor in try db.query("SELECT folder, uid_validity, highest_uid FROM folder_cursors WHERE mailbox_id = ?", [.text(mailboxID)]) {
-            cursors[cursor[0].string ?? ""] = FolderCursor(
-                uidValidity: UInt32(clamping: cursor[1].int64 ?? 0), highestUID: UInt32(clamping: cursor[2].int64 ?? 0))
+            let r = RowReader(cursor, table: "folder_cursors")
+            cursors[try r.string("folder")] = FolderCursor(
+                uidValidity: try r.integer("uid_validity"), highestUID: try r.integer("highest_uid"))
         }
         return cursors
     }
@@ -57,21 +63,23 @@ enum SyncStore {
             for row in try db.query(
                 "SELECT address, lead_id FROM lead_addresses WHERE address IN (SELECT value FROM json_each(?))",
                 [.text(json(addresses))]) {
-                lookup.leadsByAddress[row[0].string ?? "", default: []].append(row[1].string ?? "")
+                let r = RowReader(row, table: "lead_addresses")
+                lookup.leadsByAddress[try r.string("address"), default: []].append(try r.string("lead_id"))
             }
         }
         let leads = Set(lookup.leadsByAddress.values.joined())
         if !leads.isEmpty {
             for row in try db.query("""
                 SELECT lead_id, id FROM opportunities WHERE status = ? AND lead_id IN (SELECT value FROM json_each(?)) ORDER BY id
-                """, [.integer(Int64(OpportunityStatus.open.rawValue)), .text(json(Array(leads)))]) {
-                lookup.openOpportunities[row[0].string ?? "", default: []].append(row[1].string ?? "")
+                """, [.integer(LeadRecords.OpportunityStatus.open.stored), .text(json(Array(leads)))]) {
+                let r = RowReader(row, table: "opportunities")
+                lookup.openOpportunities[try r.string("lead_id"), default: []].append(try r.string("id"))
             }
         }
         if !keys.isEmpty {
             lookup.alreadyRecorded = Set(try db.query(
                 "SELECT message_key FROM mailbox_messages WHERE mailbox_id = ? AND message_key IN (SELECT value FROM json_each(?))",
-                [.text(mailboxID), .text(json(keys))]).compactMap { $0[0].string })
+                [.text(mailboxID), .text(json(keys))]).map { try RowReader($0, table: "mailbox_messages").string("message_key") })
         }
         lookup.recordedToday = try recordedToday(db, userID: userID, day: day)
         return lookup
@@ -145,7 +153,7 @@ enum SyncStore {
     /// moves to `retro.handledSeq` unless the cap stopped the batch (then the same addresses are
     /// searched again on a later day: deferred, not lost).
     static func commit(
-        _ db: SQLiteConnection, mailbox: Mailbox, folder: String, uidValidity: UInt32, items: [Item],
+        _ db: SQLiteConnection, mailbox: MailboxRecord, folder: String, uidValidity: UInt32, items: [Item],
         dailyCap: Int, day: String, now: Int64, retro: RetroProgress? = nil
     ) throws -> BatchResult {
         var result = BatchResult()
@@ -191,7 +199,7 @@ enum SyncStore {
         return result
     }
 
-    private static func record(_ db: SQLiteConnection, _ mail: Mail, mailbox: Mailbox, folder: String, uid: UInt32, now: Int64) throws {
+    private static func record(_ db: SQLiteConnection, _ mail: Mail, mailbox: MailboxRecord, folder: String, uid: UInt32, now: Int64) throws {
         try db.run("""
             INSERT INTO messages(message_key, body_zlib, raw_zlib, size) VALUES (?, ?, ?, ?)
             ON CONFLICT(message_key) DO UPDATE SET body_zlib = coalesce(body_zlib, excluded.body_zlib),
@@ -210,7 +218,7 @@ enum SyncStore {
     /// missing), held by this mailbox, linked to the lead's open opportunities. Idempotent.
     /// Returns how many entries it created.
     @discardableResult
-    private static func linkLeads(_ db: SQLiteConnection, _ mail: Mail, mailbox: Mailbox) throws -> Int {
+    private static func linkLeads(_ db: SQLiteConnection, _ mail: Mail, mailbox: MailboxRecord) throws -> Int {
         var created = 0
         for leadID in mail.leadIDs {
             let entryID: String
@@ -225,7 +233,7 @@ enum SyncStore {
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """, [.text(entryID), .text(leadID), .text(mail.key), .text(mailbox.id), .text(mailbox.userId),
                           .text(mail.subject), .integer(mail.date.microseconds), .integer(Int64(mail.direction.rawValue)),
-                          .integer(Int64(Self.dateSource(mail.date.source).rawValue))])
+                          .integer(Self.dateSource(mail.date.source).stored)])
                 for (position, participant) in mail.participants.enumerated() {
                     try db.run("INSERT INTO timeline_participants VALUES (?, ?, ?, ?, ?)", [
                         .text(entryID), .integer(Int64(position)), .integer(Int64(participant.kind.rawValue)),
@@ -237,12 +245,12 @@ enum SyncStore {
             try db.run("""
                 INSERT OR IGNORE INTO opportunity_links(entry_id, opportunity_id)
                 SELECT ?, id FROM opportunities WHERE lead_id = ? AND status = ?
-                """, [.text(entryID), .text(leadID), .integer(Int64(OpportunityStatus.open.rawValue))])
+                """, [.text(entryID), .text(leadID), .integer(LeadRecords.OpportunityStatus.open.stored)])
         }
         return created
     }
 
-    static func dateSource(_ source: TimelineDate.Source) -> TimelineDateSource {
+    static func dateSource(_ source: TimelineDate.Source) -> TimelineEntryRecord.DateSource {
         switch source {
         case .dateHeader: .dateHeader
         case .serverReceived: .serverReceived
@@ -257,26 +265,6 @@ enum SyncStore {
             """, [.text(mailboxID), .text(folder), .integer(Int64(cursor.uidValidity)), .integer(Int64(cursor.highestUID)), .integer(now)])
     }
 
-    /// A JSON array of strings for `json_each(?)`: quotes, backslashes and control characters
-    /// escaped (written by hand: JSONSerialization cost a tenth of a first sync).
-    static func json(_ values: [String]) -> String {
-        var out: [UInt8] = [0x5B]
-        out.reserveCapacity(values.reduce(2) { $0 + $1.utf8.count + 3 })
-        for (index, value) in values.enumerated() {
-            if index > 0 { out.append(0x2C) }
-            out.append(0x22)
-            for byte in value.utf8 {
-                switch byte {
-                case 0x22, 0x5C: out.append(0x5C); out.append(byte)
-                case 0..<0x20:
-                    let hex = Array("0123456789abcdef".utf8)
-                    out.append(contentsOf: [0x5C, 0x75, 0x30, 0x30, hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
-                default: out.append(byte)  // UTF-8 passes through: JSON text is UTF-8
-                }
-            }
-            out.append(0x22)
-        }
-        out.append(0x5D)
-        return String(decoding: out, as: UTF8.self)
-    }
+    /// A JSON array of strings for `json_each(?)` (``SQLJSON/array(_:)``).
+    static func json(_ values: [String]) -> String { SQLJSON.array(values) }
 }

@@ -1,10 +1,11 @@
 import MailSyncClient
 import MailSyncMatching
+import MailSyncTenantData
 
 /// Everything one sync of one mailbox needs from the company's database, read in one transaction
 /// at the start of the run.
 struct SyncTarget: Sendable {
-    var mailbox: Mailbox
+    var mailbox: MailboxRecord
     var sealedSecret: [UInt8]?
     var retry: RetryState
     /// The first sync (and a sync after a UIDVALIDITY change) reaches back to this time (µs);

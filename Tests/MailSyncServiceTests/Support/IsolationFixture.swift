@@ -2,6 +2,7 @@ import Foundation
 import MailSyncClient
 @testable import MailSyncService
 import MailSyncStorage
+@testable import MailSyncTenantData
 
 /// Two companies on one server for tenant isolation tests: A, whose keys make the calls, and B,
 /// whose data must never reach A nor be touched by A's calls.

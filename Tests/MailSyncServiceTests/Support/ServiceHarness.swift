@@ -3,6 +3,7 @@ import Logging
 import MailSyncClient
 import MailSyncService
 import MailSyncStorage
+@testable import MailSyncTenantData
 
 /// A real Mail Sync server on a free loopback port with its own data directory, an operator key,
 /// and helpers to make companies, users and keys through the generated client.

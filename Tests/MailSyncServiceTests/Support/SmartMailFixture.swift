@@ -3,6 +3,7 @@ import MailSyncClient
 import MailSyncCoding
 @testable import MailSyncService
 import MailSyncStorage
+@testable import MailSyncTenantData
 import TestSupport
 
 /// A company whose administrator's mailbox (`alice@acme.example`, login `alice`) sends through a

@@ -1,0 +1,55 @@
+import MailSyncCoding
+
+/// A plan a company is on (rows of `plans`, `companies.plan`).
+package enum CompanyPlan: Int64, StoredEnum {
+    case trial = 1
+    case essential = 2
+    case advanced = 3
+    case ultimate = 4
+    case marketingAutomation = 5
+    case crmUltimate = 6
+    case crmPro = 7
+    case crmFree = 8
+
+    package static let storedName = "plan"
+}
+
+/// One row of the control database's `companies`.
+package struct CompanyRecord: Sendable, Hashable {
+    package enum State: Int64, StoredEnum {
+        case active = 1
+        case suspended = 2
+
+        package static let storedName = "company state"
+    }
+
+    /// A company's limits, or a plan's caps. A per-day cap of 0 means unlimited.
+    package struct Limits: Sendable, Hashable {
+        package var mailboxSyncLimit: UInt32 = 0
+        package var syncedEmailsPerUserPerDay: UInt32 = 0
+        package var minimumPollIntervalSeconds: UInt32 = 0
+
+        package init(mailboxSyncLimit: UInt32 = 0, syncedEmailsPerUserPerDay: UInt32 = 0, minimumPollIntervalSeconds: UInt32 = 0) {
+            self.mailboxSyncLimit = mailboxSyncLimit
+            self.syncedEmailsPerUserPerDay = syncedEmailsPerUserPerDay
+            self.minimumPollIntervalSeconds = minimumPollIntervalSeconds
+        }
+    }
+
+    package var id: String
+    package var name: String
+    package var plan: CompanyPlan
+    package var state: State
+    package var suspensionReason: String
+    package var limits: Limits
+    package var createdAt: Timestamp
+}
+
+/// One row of the control database's `plans`.
+package struct PlanRecord: Sendable, Hashable {
+    package var plan: CompanyPlan
+    package var displayName: String
+    /// Closed to new companies.
+    package var legacy: Bool
+    package var caps: CompanyRecord.Limits
+}

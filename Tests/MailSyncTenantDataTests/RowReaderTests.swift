@@ -1,0 +1,60 @@
+import MailSyncStorage
+@testable import MailSyncTenantData
+import Testing
+
+/// ``RowReader``: every value a row holds is read by name and checked; what the schema does not
+/// allow is an error naming table, column and row, never a default.
+@Suite("Row decoding: by column name, failing loudly")
+struct RowReaderTests {
+    static func reader(_ values: [String: SQLiteValue], table: String = "mailboxes") -> RowReader {
+        let names = values.keys.sorted()
+        return RowReader(Row(columns: names, values: names.map { values[$0] ?? .null }), table: table)
+    }
+
+    static func corrupt(_ body: () throws -> Void) -> TenantDataError? {
+        do {
+            try body()
+            return nil
+        } catch let error as TenantDataError {
+            return error
+        } catch {
+            return nil
+        }
+    }
+
+    @Test("good values are read by name, whatever the column order")
+    func goodRow() throws {
+        let r = Self.reader(["id": .text("m1"), "status": .integer(2), "port": .integer(993), "active": .integer(1), "secret": .blob([1, 2])])
+        #expect(try r.string("id") == "m1")
+        #expect(try r.value("status") as MailboxRecord.Status == .enabled)
+        #expect(try r.integer("port", as: UInt32.self) == 993)
+        #expect(try r.bool("active"))
+        #expect(try r.optionalBytes("secret") == [1, 2])
+    }
+
+    @Test("NULL where a value must be: the error names table, column and row")
+    func nullRequired() throws {
+        let r = Self.reader(["id": .text("m1"), "email_address": .null])
+        let error = Self.corrupt { _ = try r.string("email_address") }
+        #expect(error?.kind == .corruptRow)
+        #expect(error?.message == "mailboxes.email_address of row 'm1' is NULL; it must be text")
+        #expect(try r.optionalString("email_address") == nil)
+    }
+
+    @Test("an enum value this build does not know is refused, not defaulted")
+    func unknownEnum() {
+        let r = Self.reader(["id": .text("m1"), "status": .integer(99)])
+        let error = Self.corrupt { _ = try r.value("status") as MailboxRecord.Status }
+        #expect(error?.kind == .corruptRow)
+        #expect(error?.message == "mailboxes.status of row 'm1' is 99, not a known mailbox status")
+    }
+
+    @Test("wrong type, out of range, a flag other than 0 or 1, a missing column: each refused by name")
+    func otherBadValues() {
+        let r = Self.reader(["seq": .integer(7), "count": .integer(-1), "flag": .integer(2), "name": .integer(3)], table: "sync_events")
+        #expect(Self.corrupt { _ = try r.integer("count", as: UInt32.self) }?.message == "sync_events.count of row '7' is -1, out of range for UInt32")
+        #expect(Self.corrupt { _ = try r.bool("flag") }?.message == "sync_events.flag of row '7' is 2; it must be 0 or 1")
+        #expect(Self.corrupt { _ = try r.string("name") }?.message == "sync_events.name of row '7' is not text")
+        #expect(Self.corrupt { _ = try r.int64("absent") }?.message == "sync_events.absent of row '7' is not in the query's result")
+    }
+}
