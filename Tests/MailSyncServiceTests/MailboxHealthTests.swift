@@ -1,6 +1,7 @@
 import MailSyncClient
 import MailSyncErrors
 @testable import MailSyncService
+import MailSyncTenantData
 import Testing
 
 /// Every transition of `MailboxHealth`, the status machine of a syncing mailbox: a success, a
@@ -23,7 +24,7 @@ struct MailboxHealthTests {
     enum Event: CustomStringConvertible, Sendable {
         case success(nextPoll: Int64)
         case failure(RetryPolicy, now: Int64, jitter: Duration)
-        case throttled(MailboxStatus, until: Int64)
+        case throttled(MailboxRecord.Status, until: Int64)
         case exhaustedDue(now: Int64)
 
         var description: String {
@@ -116,7 +117,7 @@ struct MailboxHealthTests {
     func walk() {
         var state = RetryState.healthy
         var now = Self.t0
-        var statuses: [MailboxStatus] = []
+        var statuses: [MailboxRecord.Status] = []
         while true {
             let decision = MailboxHealth.afterFailure(.temporaryDefault, state: state, now: now, connectionIssueAfter: Self.after)
             statuses.append(decision.status)
