@@ -21,8 +21,11 @@
 //   MailSyncTenantData every SQL statement on the control and company databases, their migrations,
 //                      and the domain types rows decode to (by column name, refusing bad rows);
 //                      never the RPC layer nor the generated client
+//   MailSyncEngine     the sync engine: scheduling, sync runs, mailbox health, OAuth token access,
+//                      the write signal; on the tenant data's domain types, never the RPC layer,
+//                      the transport nor the generated client (Package.swift leaves them out)
 //   MailSyncService    the server: generated server stubs, the service's handlers (wire messages
-//                      to and from domain types, data errors to statuses), the sync engine
+//                      to and from domain types, data and engine errors to statuses)
 //   mailsync           the command: `serve` and admin subcommands
 import PackageDescription
 
@@ -33,7 +36,7 @@ let package = Package(
         .library(name: "MailSyncClient", targets: ["MailSyncClient"]),
         .library(name: "MailSyncRPCRuntime", targets: ["MailSyncCoding", "MailSyncRPC", "MailSyncWire", "MailSyncTransport"]),
         .library(name: "MailSyncStorageRuntime", targets: ["MailSyncStorage"]),
-        .library(name: "MailSyncServiceRuntime", targets: ["MailSyncService", "MailSyncTenantData"]),
+        .library(name: "MailSyncServiceRuntime", targets: ["MailSyncService", "MailSyncEngine", "MailSyncTenantData"]),
         .library(name: "MailSyncBackupRuntime", targets: ["MailSyncBackup"]),
         .library(name: "MailSyncTestSupport", targets: ["TestSupport"]),
         // For the fuzz targets in Fuzz/ (a nested package can use only products): the parsers of
@@ -125,10 +128,21 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The sync engine: what it needs to sync mailboxes into the tenant data, and nothing of the
+        // RPC layer, the transport nor the generated client (an import of them does not compile).
+        .target(
+            name: "MailSyncEngine",
+            dependencies: [
+                "MailSyncTenantData", "MailSyncStorage", "MailSyncSecurity", "MailSyncCoding", "MailSyncErrors",
+                "MailSyncMailTransport", "MailSyncIMAP", "MailSyncMatching",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .target(
             name: "MailSyncService",
             dependencies: [
-                "MailSyncTenantData",
+                "MailSyncEngine", "MailSyncTenantData",
                 "MailSyncClient", "MailSyncRPC", "MailSyncTransport", "MailSyncStorage", "MailSyncSecurity", "MailSyncWire",
                 "MailSyncIMAP", "MailSyncErrors", "MailSyncMailTransport", "MailSyncMatching", "MailSyncBackup",
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -145,7 +159,7 @@ let package = Package(
         .executableTarget(
             name: "mailsync",
             dependencies: [
-                "MailSyncService", "MailSyncTenantData", "MailSyncTransport", "MailSyncStorage", "MailSyncCoding", "MailSyncClient",
+                "MailSyncService", "MailSyncEngine", "MailSyncTenantData", "MailSyncTransport", "MailSyncStorage", "MailSyncCoding", "MailSyncClient",
                 "MailSyncRPC",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -205,7 +219,8 @@ let package = Package(
         .testTarget(
             name: "MailSyncServiceTests",
             dependencies: [
-                "MailSyncService", "MailSyncTenantData", "MailSyncClient", "MailSyncStorage", "SchemaCompiler", "TestSupport",
+                "MailSyncService", "MailSyncEngine", "MailSyncTenantData", "MailSyncClient", "MailSyncStorage", "SchemaCompiler",
+                "TestSupport",
             ]
         ),
     ]

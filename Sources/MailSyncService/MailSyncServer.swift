@@ -9,6 +9,7 @@ import NIOCore
 import NIOConcurrencyHelpers
 public import ServiceLifecycle
 import MailSyncTenantData
+import MailSyncEngine
 
 /// The Mail Sync server process: the RPC server with every schema method, run as a
 /// swift-service-lifecycle `Service` so SIGTERM and SIGINT shut it down gracefully.

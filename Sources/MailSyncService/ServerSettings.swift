@@ -3,6 +3,7 @@ public import MailSyncMailTransport
 public import MailSyncTransport
 import MailSyncWire
 import NIOCore
+import MailSyncEngine
 
 /// Everything `mailsync serve` can be told, from a JSON config file and then flags (flags win).
 ///

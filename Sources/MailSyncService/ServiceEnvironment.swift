@@ -1,5 +1,6 @@
 import Foundation
 import MailSyncClient
+public import MailSyncEngine
 import Synchronization
 public import Logging
 import MailSyncRPC
@@ -116,13 +117,23 @@ public final class ServiceEnvironment: Sendable {
         }
     }
 
+    /// A write transaction in a company's database, for handlers: ``limitedWrite(_:_:_:)``, its
+    /// quota refusal answered with `resource exhausted` naming the quota and what to do.
+    func write<T: Sendable>(_ tenant: TenantID, _ what: String, _ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
+        do {
+            return try await limitedWrite(tenant, what, body)
+        } catch let refusal as StorageQuotaExceeded {
+            throw QuotaRefusal.storage(refusal)
+        }
+    }
+
     /// A write transaction in a company's database; after it commits, the company's watchers
     /// (`syncEvents`) are woken.
     ///
     /// The file may not grow past the company's storage quota (``QuotaSettings``, by plan): SQLite
     /// refuses the write that would (`max_page_count`), the transaction rolls back, and the caller
-    /// gets `resource exhausted` naming the quota and what to do.
-    func write<T: Sendable>(_ tenant: TenantID, _ what: String, _ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
+    /// gets ``StorageQuotaExceeded`` (the sync engine records it as the company's to fix).
+    func limitedWrite<T: Sendable>(_ tenant: TenantID, _ what: String, _ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
         let (limit, plan) = try await storageLimit(tenant)
         let result = try await withTenant(tenant, what) { lease in
             do {
@@ -135,7 +146,7 @@ public final class ServiceEnvironment: Sendable {
                 // left means the quota (a transaction may need many pages past the file's size).
                 guard Self.freeBytes(on: dataDirectory.root) > Self.diskFullMargin else { throw error }
                 metrics.quotaRefused("storage")
-                throw QuotaRefusal.storage(limit: limit, plan: plan, what: what)
+                throw StorageQuotaExceeded(limit: limit, plan: plan.name ?? "\(plan.rawValue)", what: what)
             }
         }
         syncEvents.signal(tenant)

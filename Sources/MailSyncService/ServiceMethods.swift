@@ -1,6 +1,7 @@
 import MailSyncClient
 public import MailSyncCoding
 public import MailSyncRPC
+import MailSyncEngine
 
 /// The methods the server serves: every RPC in the schema, each answered by the handler group of
 /// its area (`area = …` in `Schema/mailsync.msrpc`).

@@ -1,5 +1,6 @@
 import MailSyncClient
 import MailSyncRPC
+import MailSyncEngine
 import MailSyncService
 import MailSyncStorage
 import Testing

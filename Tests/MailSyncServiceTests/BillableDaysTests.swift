@@ -1,5 +1,6 @@
 import Foundation
 import MailSyncClient
+@testable import MailSyncEngine
 @testable import MailSyncService
 @testable import MailSyncTenantData
 import Testing

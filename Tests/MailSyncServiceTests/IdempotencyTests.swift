@@ -1,6 +1,7 @@
 import Foundation
 import MailSyncClient
 import MailSyncRPC
+import MailSyncEngine
 import MailSyncService
 import Testing
 

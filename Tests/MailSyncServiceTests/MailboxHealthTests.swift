@@ -1,5 +1,6 @@
 import MailSyncClient
 import MailSyncErrors
+@testable import MailSyncEngine
 @testable import MailSyncService
 import MailSyncTenantData
 import Testing

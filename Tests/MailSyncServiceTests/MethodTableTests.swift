@@ -1,6 +1,7 @@
 import MailSyncClient
 import MailSyncCoding
 import MailSyncRPC
+import MailSyncEngine
 import MailSyncService
 import SchemaCompiler
 import Testing

@@ -4,6 +4,7 @@ import MailSyncCoding
 import MailSyncMailTransport
 import MailSyncRPC
 import MailSyncSecurity
+@testable import MailSyncEngine
 @testable import MailSyncService
 import MailSyncStorage
 @testable import MailSyncTenantData

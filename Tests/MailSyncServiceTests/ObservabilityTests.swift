@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import MailSyncClient
 import MailSyncRPC
+@testable import MailSyncEngine
 @testable import MailSyncService
 import MailSyncStorage
 @testable import MailSyncTenantData

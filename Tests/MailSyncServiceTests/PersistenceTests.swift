@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import MailSyncClient
 import MailSyncRPC
+import MailSyncEngine
 import MailSyncService
 import MailSyncStorage
 @testable import MailSyncTenantData

@@ -1,4 +1,5 @@
 import MailSyncMailTransport
+@testable import MailSyncEngine
 @testable import MailSyncService
 @testable import MailSyncTenantData
 import Testing

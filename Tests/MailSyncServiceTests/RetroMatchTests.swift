@@ -2,6 +2,7 @@ import Foundation
 import MailSyncClient
 import MailSyncCoding
 import MailSyncRPC
+import MailSyncEngine
 import MailSyncService
 import MailSyncStorage
 import Testing

@@ -1,6 +1,7 @@
 import Foundation
 import MailSyncClient
 import MailSyncRPC
+@testable import MailSyncEngine
 @testable import MailSyncService
 import Testing
 

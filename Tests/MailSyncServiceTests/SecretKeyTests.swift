@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import MailSyncClient
 import MailSyncSecurity
+@testable import MailSyncEngine
 @testable import MailSyncService
 import MailSyncStorage
 @testable import MailSyncTenantData

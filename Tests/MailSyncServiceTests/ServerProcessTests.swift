@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import MailSyncClient
+import MailSyncEngine
 import MailSyncService
 import Testing
 

@@ -4,6 +4,7 @@ import MailSyncCoding
 import MailSyncIMAP
 import MailSyncMailTransport
 import MailSyncRPC
+@testable import MailSyncEngine
 @testable import MailSyncService
 import MailSyncStorage
 @testable import MailSyncTenantData

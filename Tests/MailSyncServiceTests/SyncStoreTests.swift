@@ -1,4 +1,5 @@
 import Foundation
+@testable import MailSyncEngine
 @testable import MailSyncService
 import Testing
 

@@ -1,5 +1,6 @@
 import Foundation
 import MailSyncClient
+import MailSyncEngine
 import MailSyncService
 import MailSyncStorage
 import Testing

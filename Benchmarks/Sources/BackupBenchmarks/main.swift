@@ -12,6 +12,7 @@ import CSQLite
 import Foundation
 import Logging
 import MailSyncBackup
+import MailSyncEngine
 import MailSyncService
 import MailSyncStorage
 import Synchronization

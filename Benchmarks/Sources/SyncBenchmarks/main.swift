@@ -9,6 +9,7 @@
 //
 // See docs/benchmarks.md, "Sync engine".
 import Foundation
+import MailSyncEngine
 import MailSyncService
 import TestSupport
 

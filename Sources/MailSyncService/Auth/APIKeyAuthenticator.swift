@@ -5,6 +5,7 @@ import MailSyncSecurity
 import MailSyncStorage
 import MailSyncTenantData
 import NIOConcurrencyHelpers
+import MailSyncEngine
 
 /// Turns the `authorization` metadata (`msk_…`, optionally after `Bearer `) into a `Caller`.
 ///

@@ -1,5 +1,6 @@
 import Foundation
 import MailSyncTenantData
+import MailSyncEngine
 
 /// Billable mailbox-days: the calendar days of a period on which a mailbox was `ENABLED` or
 /// `ERROR` at any moment.

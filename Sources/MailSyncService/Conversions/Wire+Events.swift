@@ -2,6 +2,7 @@ import MailSyncClient
 import MailSyncCoding
 import MailSyncMatching
 import MailSyncTenantData
+import MailSyncEngine
 
 // Sync events, the error log and the timeline between the wire and the tenant data, by case.
 

@@ -2,6 +2,7 @@ import MailSyncClient
 import MailSyncRPC
 import MailSyncStorage
 import MailSyncTenantData
+import MailSyncEngine
 
 /// `TestMailboxConnection`: a mailbox's connection checked step by step on demand.
 struct ConnectionTestHandlers: MailSync.ConnectionTestsHandler {

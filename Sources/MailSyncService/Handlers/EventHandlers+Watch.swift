@@ -2,6 +2,7 @@ import MailSyncClient
 import MailSyncRPC
 import MailSyncStorage
 import MailSyncTenantData
+import MailSyncEngine
 
 extension EventHandlers {
     /// Most events read from the database at once; a watcher behind by more reads again.

@@ -8,6 +8,7 @@ import MailSyncRPC
 import MailSyncSecurity
 import MailSyncStorage
 import MailSyncTenantData
+import MailSyncEngine
 
 /// Connecting a Gmail or Microsoft 365 mailbox with OAuth 2.0 (authorization code flow with PKCE).
 ///

@@ -8,6 +8,7 @@ import MailSyncMatching
 import MailSyncRPC
 import MailSyncStorage
 import MailSyncTenantData
+import MailSyncEngine
 
 /// Smart Mail: an email sent from the CRM through the caller's own mailbox (SMTP) and recorded on
 /// the lead's timeline as sent.

@@ -5,6 +5,7 @@ import MailSyncErrors
 import MailSyncMailTransport
 import MailSyncStorage
 import MailSyncTenantData
+import MailSyncEngine
 
 /// Access tokens for OAuth mailboxes, for the sync engine and Smart Mail: the stored one while it
 /// has more than ``refreshMargin`` left, otherwise a new one from the provider's token endpoint
@@ -82,7 +83,7 @@ struct OAuthAccess: Sendable {
             expiresAt: env.clock.now().microsecondsSinceEpoch + Int64(response.expiresIn ?? Int(OAuthCredentials.defaultLifetime)) * 1_000_000,
             scope: response.scope ?? current.scope)
         let newSealed = refreshed.seal(env.secrets, context: context)
-        let stored = try await env.write(tenant, "the mailbox's tokens") { db in
+        let stored = try await env.limitedWrite(tenant, "the mailbox's tokens") { db in
             try MailboxRecords.replaceSecret(db, id: id, old: sealed, new: newSealed)
         }
         env.logger.debug("oauth: access token refreshed", metadata: [

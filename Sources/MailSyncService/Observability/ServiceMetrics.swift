@@ -1,6 +1,7 @@
 public import CoreMetrics
 import MailSyncClient
 import NIOConcurrencyHelpers
+import MailSyncEngine
 
 /// The sync engine's and storage's metrics, through swift-metrics.
 ///

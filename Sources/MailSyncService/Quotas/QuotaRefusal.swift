@@ -1,11 +1,13 @@
 import Foundation
 import MailSyncClient
+import MailSyncEngine
 import MailSyncRPC
 
 /// The `resource exhausted` answers of the quotas, each saying which quota and what to do.
 enum QuotaRefusal {
-    static func storage(limit: Int64, plan: Plan, what: String) -> RPCError {
-        RPCError(.resourceExhausted, "the company's storage quota of \(size(limit)) (plan \(plan.name ?? "\(plan.rawValue)")) is full, so \(what) was not saved (nothing was changed); delete leads or disable mailboxes removing their mail to free space, or ask an operator to raise the quota (planDatabaseMaxMB)")
+    /// A company's database at its storage quota (``StorageQuotaExceeded``).
+    static func storage(_ refusal: StorageQuotaExceeded) -> RPCError {
+        RPCError(.resourceExhausted, refusal.message)
     }
 
     static func rate(retryAfter seconds: Double) -> RPCError {
@@ -17,9 +19,5 @@ enum QuotaRefusal {
 
     static func leads(limit: Int, kind: String) -> RPCError {
         RPCError(.resourceExhausted, "the company may have at most \(limit) \(kind); this batch was not saved (batches before it were); delete leads no longer needed, or ask an operator to raise the limit")
-    }
-
-    static func size(_ bytes: Int64) -> String {
-        ByteCountFormatter.string(fromByteCount: bytes, countStyle: .binary)
     }
 }

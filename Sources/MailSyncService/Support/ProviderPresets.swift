@@ -1,4 +1,5 @@
 import MailSyncClient
+import MailSyncEngine
 
 /// The server settings each mail provider preset stands for, how it signs in with OAuth, and how
 /// often it may be polled.

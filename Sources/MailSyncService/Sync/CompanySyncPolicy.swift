@@ -1,6 +1,7 @@
 import MailSyncClient
 import MailSyncStorage
 import MailSyncTenantData
+import MailSyncEngine
 
 /// What the company's plan and limits say about syncing its mailboxes, read from the control
 /// database before each run.

@@ -2,6 +2,7 @@ import MailSyncClient
 import MailSyncErrors
 import MailSyncMailTransport
 import MailSyncTenantData
+import MailSyncEngine
 
 /// The steps of a connection test (``MailboxConnectionTest``) built from what happened: which
 /// stage failed (if one did), how, and libcurl's phase times. A value with its own tests: the

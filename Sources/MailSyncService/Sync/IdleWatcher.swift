@@ -4,6 +4,7 @@ import MailSyncErrors
 import MailSyncMailTransport
 import MailSyncStorage
 import MailSyncTenantData
+import MailSyncEngine
 
 /// One mailbox's IMAP IDLE on its INBOX: connects with the mailbox's credentials
 /// (``MailboxSync/login(tenant:target:)``), checks that the server advertises `IDLE`, `EXAMINE`s

@@ -3,6 +3,7 @@ import Logging
 import MailSyncClient
 import MailSyncStorage
 import MailSyncTenantData
+import MailSyncEngine
 
 /// The IMAP IDLE watchers of the whole server (``IdleWatcher``), held within ``IdleBounds``.
 ///

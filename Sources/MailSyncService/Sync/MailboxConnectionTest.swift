@@ -5,6 +5,7 @@ import MailSyncMailTransport
 import MailSyncStorage
 import MailSyncTenantData
 import Synchronization
+import MailSyncEngine
 
 /// Runs a mailbox's connection test (`TestMailboxConnection`): connect and log in exactly as a
 /// sync does (same credentials path, outbound policy, certificate checks and timeouts), then

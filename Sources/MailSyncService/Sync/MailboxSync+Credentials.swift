@@ -3,6 +3,7 @@ import MailSyncErrors
 import MailSyncMailTransport
 import MailSyncStorage
 import MailSyncTenantData
+import MailSyncEngine
 
 extension MailboxSync {
     /// How the run logs in: the stored password, or for an OAuth mailbox an access token

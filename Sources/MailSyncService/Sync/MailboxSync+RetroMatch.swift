@@ -2,6 +2,7 @@ import Foundation
 import MailSyncMailTransport
 import MailSyncStorage
 import MailSyncTenantData
+import MailSyncEngine
 
 /// Retro-match: a lead added (or an address added to one) gets its past mail without a resync.
 ///
@@ -171,7 +172,7 @@ extension MailboxSync {
             }
             if !carried {
                 let through = batch.through
-                try await env.write(tenant, "the retro-match progress") { db in
+                try await env.limitedWrite(tenant, "the retro-match progress") { db in
                     try RetroMatchStore.setHandled(db, mailboxID: mailbox.id, through)
                 }
             }
@@ -203,7 +204,7 @@ extension MailboxSync {
         let bodies = try await Self.fetchBodies(imap, groups: groups, maxCommandLength: settings.maxCommandLength)
         let items = Self.items(planned.plans, bodies: bodies, now: planned.now, backfill: since)
         let (mailbox, cap, day, now) = (target.mailbox, policy.dailyCap, planned.day, planned.now.microsecondsSinceEpoch)
-        let result = try await env.write(tenant, "the retro-matched mail") { db in
+        let result = try await env.limitedWrite(tenant, "the retro-matched mail") { db in
             try SyncStore.commit(db, mailbox: mailbox, folder: folder, uidValidity: uidValidity, items: items, dailyCap: cap,
                                  day: day, now: now, retro: SyncStore.RetroProgress(handledSeq: handled))
         }

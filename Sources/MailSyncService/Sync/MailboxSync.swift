@@ -6,6 +6,7 @@ import MailSyncMailTransport
 import MailSyncMatching
 import MailSyncStorage
 import MailSyncTenantData
+import MailSyncEngine
 
 /// One sync of one mailbox: log in, find INBOX and the sent folder, read each from its cursor,
 /// and record what matches a lead, one committed batch at a time.
@@ -67,7 +68,7 @@ struct MailboxSync: Sendable {
                 // Every folder is read from the backfill point with today's leads (looked up after
                 // this): what retro-match has queued so far is covered.
                 let mailboxID = target.mailbox.id
-                try await env.write(tenant, "the retro-match progress") { db in
+                try await env.limitedWrite(tenant, "the retro-match progress") { db in
                     try RetroMatchStore.startAtHead(db, mailboxID: mailboxID)
                 }
             }
@@ -201,7 +202,7 @@ struct MailboxSync: Sendable {
             let folderName = folder.name
             let validity = state.uidValidity
             let time = env.clock.now().microsecondsSinceEpoch
-            try await env.write(tenant, "the folder cursor") { db in
+            try await env.limitedWrite(tenant, "the folder cursor") { db in
                 try SyncStore.setCursor(db, mailboxID: mailbox.id, folder: folderName,
                                         FolderCursor(uidValidity: validity, highestUID: highest), now: time)
             }
@@ -209,7 +210,7 @@ struct MailboxSync: Sendable {
             let folderName = folder.name
             let validity = state.uidValidity
             let time = env.clock.now().microsecondsSinceEpoch
-            try await env.write(tenant, "the folder cursor") { db in
+            try await env.limitedWrite(tenant, "the folder cursor") { db in
                 try SyncStore.setCursor(db, mailboxID: mailbox.id, folder: folderName,
                                         FolderCursor(uidValidity: validity, highestUID: 0), now: time)
             }

@@ -3,6 +3,7 @@ import MailSyncClient
 import MailSyncErrors
 import MailSyncStorage
 import MailSyncTenantData
+import MailSyncEngine
 
 /// Writes the end of a sync attempt: status, retry state, next run, the error log and the events,
 /// in one transaction.

@@ -4,6 +4,7 @@ import MailSyncClient
 import MailSyncErrors
 import MailSyncStorage
 import MailSyncTenantData
+import MailSyncEngine
 
 /// Runs one due mailbox: reads its company's policy and its own state, syncs (or, for a failure
 /// streak with no attempts left, only judges it), and stores the outcome.
@@ -59,7 +60,7 @@ struct SyncRunner: Sendable {
         } else {
             if target.backfillSince == nil {
                 let backfill = started - settings.backfillWindow.microseconds
-                try await env.write(tenant, "the mailbox") { db in
+                try await env.limitedWrite(tenant, "the mailbox") { db in
                     try MailboxRecords.startBackfill(db, id: mailboxID, since: backfill)
                     try SyncEventRecords.insert(
                         db, kind: .syncStarted, mailboxID: mailboxID, userID: target.mailbox.userId, status: status,
@@ -116,7 +117,7 @@ struct SyncRunner: Sendable {
         let succeeded = failure == nil && deferral == nil && !target.retry.exhausted
         let usage = ProviderBudget.Usage(day: today, bytes: report.downloadedBytes, commands: Int64(report.commands))
         let now = env.clock.now().microsecondsSinceEpoch
-        let (promoted, next) = try await env.write(tenant, "the sync's outcome") { db in
+        let (promoted, next) = try await env.limitedWrite(tenant, "the sync's outcome") { db in
             let promoted = try SyncOutcomeStore.finish(
                 db, mailboxID: mailboxID, decision: finalDecision, report: finalReport, failure: finalFailure, exchange: finalExchange,
                 deferral: finalDeferral, usage: usage, mailboxSyncLimit: policy.mailboxSyncLimit, succeeded: succeeded, now: now)

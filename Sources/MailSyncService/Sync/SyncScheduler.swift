@@ -3,6 +3,7 @@ import Logging
 import MailSyncClient
 import MailSyncStorage
 import MailSyncTenantData
+import MailSyncEngine
 
 /// Runs every syncing mailbox of every company when it is due, a bounded number at a time, shared
 /// fairly between companies.

@@ -3,6 +3,7 @@ import MailSyncClient
 import MailSyncMatching
 import MailSyncStorage
 import MailSyncTenantData
+import MailSyncEngine
 
 /// The sync engine's reads and writes in a company's database. Every function runs inside the
 /// caller's transaction.

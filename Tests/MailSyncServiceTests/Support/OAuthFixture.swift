@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import MailSyncClient
 import MailSyncCoding
+import MailSyncEngine
 import MailSyncService
 import MailSyncStorage
 import TestSupport

@@ -1,6 +1,7 @@
 import Foundation
 import MailSyncClient
 import MailSyncCoding
+@testable import MailSyncEngine
 @testable import MailSyncService
 import MailSyncStorage
 @testable import MailSyncTenantData

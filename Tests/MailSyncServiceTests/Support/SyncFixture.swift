@@ -1,6 +1,7 @@
 import Foundation
 import MailSyncClient
 import MailSyncCoding
+import MailSyncEngine
 import MailSyncService
 import MailSyncStorage
 import TestSupport

@@ -1,4 +1,5 @@
 import Foundation
+import MailSyncEngine
 import MailSyncService
 import MailSyncStorage
 

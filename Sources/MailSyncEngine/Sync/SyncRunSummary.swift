@@ -24,4 +24,20 @@ public struct SyncRunSummary: Sendable, Hashable {
     public var overBudget = false
     /// The run stopped at the user's daily cap (the next run is the next day).
     public var capReached = false
+
+    public init(
+        tenant: TenantID, mailboxID: String, recorded: Int, roundTrips: Int, succeeded: Bool, errorClass: String?,
+        duration: Duration, retroSearches: Int = 0, overBudget: Bool = false, capReached: Bool = false
+    ) {
+        self.tenant = tenant
+        self.mailboxID = mailboxID
+        self.recorded = recorded
+        self.roundTrips = roundTrips
+        self.succeeded = succeeded
+        self.errorClass = errorClass
+        self.duration = duration
+        self.retroSearches = retroSearches
+        self.overBudget = overBudget
+        self.capReached = capReached
+    }
 }

@@ -23,23 +23,29 @@ import MailSyncTenantData
 /// store), and nothing else changes. The sync runner raises events only for `ENABLED` and `ERROR`
 /// mailboxes, and `whenExhausted` only for an exhausted streak; given a streak that never began,
 /// `whenExhausted` counts it from `now`. Tested by `MailboxHealthTests`.
-enum MailboxHealth {
-    struct Decision: Sendable, Hashable {
-        var status: MailboxRecord.Status
-        var retry: RetryState
+package enum MailboxHealth {
+    package struct Decision: Sendable, Hashable {
+        package var status: MailboxRecord.Status
+        package var retry: RetryState
         /// When to run next (µs); nil: not until credentials are updated or a resync is asked.
-        var nextSyncAt: Int64?
+        package var nextSyncAt: Int64?
+
+        package init(status: MailboxRecord.Status, retry: RetryState, nextSyncAt: Int64?) {
+            self.status = status
+            self.retry = retry
+            self.nextSyncAt = nextSyncAt
+        }
     }
 
     /// After a successful sync: `ENABLED`, the streak cleared, the next poll at `nextPoll`.
-    static func afterSuccess(nextPoll: Int64) -> Decision {
+    package static func afterSuccess(nextPoll: Int64) -> Decision {
         Decision(status: .enabled, retry: .healthy, nextSyncAt: nextPoll)
     }
 
     /// After a failed attempt at `now`.
     ///
     /// - Parameter jitter: spreads a delay (adds up to the settings' fraction); injected for tests.
-    static func afterFailure(
+    package static func afterFailure(
         _ retryPolicy: RetryPolicy, state: RetryState, now: Int64, connectionIssueAfter: Duration,
         jitter: (Duration) -> Duration = { $0 }
     ) -> Decision {
@@ -71,13 +77,13 @@ enum MailboxHealth {
     /// After the provider held the mailbox back (a throttling answer, or its daily budget nearly
     /// used): not a failure. The status and the failure streak stay as they were; the next run is
     /// `until` (µs), which the caller takes from the provider's suggested wait or the next UTC day.
-    static func afterThrottling(status: MailboxRecord.Status, state: RetryState, until: Int64) -> Decision {
+    package static func afterThrottling(status: MailboxRecord.Status, state: RetryState, until: Int64) -> Decision {
         Decision(status: status, retry: state, nextSyncAt: until)
     }
 
     /// When an exhausted streak comes due without an attempt: `CONNECTION_ISSUE` once the streak
     /// is old enough, otherwise unchanged with the check moved to that time.
-    static func whenExhausted(state: RetryState, now: Int64, connectionIssueAfter: Duration) -> Decision {
+    package static func whenExhausted(state: RetryState, now: Int64, connectionIssueAfter: Duration) -> Decision {
         let giveUpAt = (state.failingSince ?? now) + connectionIssueAfter.microseconds
         if now >= giveUpAt { return Decision(status: .connectionIssue, retry: state, nextSyncAt: nil) }
         return Decision(status: .error, retry: state, nextSyncAt: giveUpAt)
@@ -86,7 +92,7 @@ enum MailboxHealth {
 
 extension Duration {
     /// Whole microseconds (sub-microsecond parts dropped).
-    var microseconds: Int64 {
+    package var microseconds: Int64 {
         let (seconds, attoseconds) = components
         return seconds * 1_000_000 + attoseconds / 1_000_000_000_000
     }

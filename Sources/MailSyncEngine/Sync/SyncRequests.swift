@@ -13,16 +13,16 @@ public final class SyncRequests: Sendable {
 
     public init() {}
 
-    func attach(_ body: @escaping @Sendable (TenantID) -> Void) {
+    package func attach(_ body: @escaping @Sendable (TenantID) -> Void) {
         handler.withLockedValue { $0 = body }
     }
 
-    func detach() {
+    package func detach() {
         handler.withLockedValue { $0 = nil }
     }
 
     /// Asks the engine to reread `tenant`'s schedule. Cheap; never blocks on a sync.
-    func scheduleChanged(_ tenant: TenantID) {
+    package func scheduleChanged(_ tenant: TenantID) {
         handler.withLockedValue { $0 }?(tenant)
     }
 }

@@ -12,7 +12,7 @@ import NIOConcurrencyHelpers
 ///
 /// Memory: one counter per company written to since start (a few bytes each) and one entry per
 /// waiting call, removed when it wakes, is cancelled or the bus closes.
-final class SyncEventBus: Sendable {
+package final class SyncEventBus: Sendable {
     private struct State {
         var generations: [TenantID: UInt64] = [:]
         /// Waiting calls by company, each under its own id.
@@ -23,16 +23,16 @@ final class SyncEventBus: Sendable {
 
     private let state = NIOLockedValueBox(State())
 
-    init() {}
+    package init() {}
 
     /// The company's current generation: 0 until its first signal, then one more per signal.
-    func generation(_ tenant: TenantID) -> UInt64 {
+    package func generation(_ tenant: TenantID) -> UInt64 {
         state.withLockedValue { $0.generations[tenant] ?? 0 }
     }
 
     /// Records that the company's database changed and wakes everyone waiting on it. Cheap; call
     /// after every committed write (a write that added no event only causes an empty read).
-    func signal(_ tenant: TenantID) {
+    package func signal(_ tenant: TenantID) {
         let woken: [CheckedContinuation<Bool, Never>] = state.withLockedValue { state in
             state.generations[tenant, default: 0] &+= 1
             return state.waiters.removeValue(forKey: tenant).map { Array($0.values) } ?? []
@@ -45,7 +45,7 @@ final class SyncEventBus: Sendable {
     /// - Returns: `true` when it is (at once if it already was); `false` when the calling task is
     ///   cancelled or the bus is closed, which is when the watcher should stop. Never throws, and a
     ///   cancelled waiter is removed at once.
-    func wait(_ tenant: TenantID, after generation: UInt64) async -> Bool {
+    package func wait(_ tenant: TenantID, after generation: UInt64) async -> Bool {
         let id = state.withLockedValue { state -> UInt64 in
             state.nextWaiterID &+= 1
             return state.nextWaiterID
@@ -75,7 +75,7 @@ final class SyncEventBus: Sendable {
     /// Moves every company's generation and wakes every waiter with `true`: access may have been
     /// taken away (a key revoked, a company suspended), so each watcher checks its caller again.
     /// Rare; costs each watcher one read.
-    func wakeAll() {
+    package func wakeAll() {
         let woken = state.withLockedValue { state in
             for key in state.generations.keys { state.generations[key]! &+= 1 }
             for key in state.waiters.keys where state.generations[key] == nil { state.generations[key] = 1 }
@@ -87,7 +87,7 @@ final class SyncEventBus: Sendable {
 
     /// Wakes every waiter with `false` and makes later waits return `false` at once: the server is
     /// shutting down, so watchers end their streams normally instead of holding the drain up.
-    func close() {
+    package func close() {
         let woken = state.withLockedValue { state in
             state.closed = true
             defer { state.waiters.removeAll() }
@@ -97,5 +97,5 @@ final class SyncEventBus: Sendable {
     }
 
     /// Calls waiting right now (for tests: none should be left once calls end).
-    var waiterCount: Int { state.withLockedValue { $0.waiters.values.reduce(0) { $0 + $1.count } } }
+    package var waiterCount: Int { state.withLockedValue { $0.waiters.values.reduce(0) { $0 + $1.count } } }
 }

@@ -1,31 +1,30 @@
 import MailSyncErrors
 import MailSyncMailTransport
-import MailSyncRPC
 import MailSyncTenantData
 
 /// Why a sync attempt failed: the diagnosis the error log records and the retry follows.
-struct SyncFailure: Error, Sendable, CustomStringConvertible {
-    var diagnosis: Diagnosis
+package struct SyncFailure: Error, Sendable, CustomStringConvertible {
+    package var diagnosis: Diagnosis
     /// The redacted exchange with the mail server before the failure (``IMAPExchangeLog``),
     /// kept with the error log's entry; empty for failures found on our side.
-    var exchange: [String] = []
+    package var exchange: [String] = []
 
     /// A failure reported by the mail server or the connection to it.
-    init(_ error: IMAPConnectionError) {
+    package init(_ error: IMAPConnectionError) {
         diagnosis = error.diagnosis
         exchange = error.exchange
     }
 
     /// A failure found on our side before talking to the server (no credentials stored, …).
-    init(_ errorClass: ErrorClass, text: String, hint: String, rule: String) {
+    package init(_ errorClass: ErrorClass, text: String, hint: String, rule: String) {
         let retry: RetryPolicy = errorClass == .temporary ? .temporaryDefault : .untilSettingsChange
         diagnosis = Diagnosis(errorClass: errorClass, hint: hint, retry: retry, serverText: text, rule: rule)
     }
 
     /// Our own storage failed while recording (a full disk, an I/O error): not the user's doing,
     /// retried on the standard backoff; the text says what happened for operators.
-    init(storage error: any Error) {
-        if let refusal = error as? RPCError, refusal.code == .resourceExhausted, refusal.message.contains("storage quota") {
+    package init(storage error: any Error) {
+        if let refusal = error as? StorageQuotaExceeded {
             // The company's own quota, not our failure: said to the company, retried with backoff
             // (space may be freed or the quota raised), nothing recorded past the last batch.
             diagnosis = Diagnosis(
@@ -42,13 +41,13 @@ struct SyncFailure: Error, Sendable, CustomStringConvertible {
 
     /// The run's time budget ran out between two batches (inside a command, the connection
     /// reports it itself, with the same rule).
-    static func overBudget(host: String, port: Int) -> SyncFailure {
+    package static func overBudget(host: String, port: Int) -> SyncFailure {
         SyncFailure(diagnosis: MailErrorClassifier.classify(.connection(ConnectionFailure(
             .tooSlow, host: host, port: port, detail: "the sync's time budget ran out before all new mail was read"))))
     }
 
     /// Whether the run stopped because its time budget ran out.
-    var isOverBudget: Bool { diagnosis.rule == "connection.tooSlow" }
+    package var isOverBudget: Bool { diagnosis.rule == "connection.tooSlow" }
 
-    var description: String { "\(diagnosis.errorClass): \(diagnosis.serverText)" }
+    package var description: String { "\(diagnosis.errorClass): \(diagnosis.serverText)" }
 }

@@ -3,25 +3,25 @@
 ///
 /// A value with no I/O, so each bound has a direct test. A mailbox refused here keeps polling
 /// and is considered again after its next successful run.
-struct IdleBounds: Sendable {
-    var maxTotal: Int
-    var maxPerCompany: Int
-    var maxPerServer: Int
+package struct IdleBounds: Sendable {
+    package var maxTotal: Int
+    package var maxPerCompany: Int
+    package var maxPerServer: Int
 
-    init(_ settings: SyncSettings) {
+    package init(_ settings: SyncSettings) {
         maxTotal = settings.maxIdleConnections
         maxPerCompany = settings.maxIdleConnectionsPerCompany
         maxPerServer = settings.maxIdleConnectionsPerServer
     }
 
-    init(maxTotal: Int, maxPerCompany: Int, maxPerServer: Int) {
+    package init(maxTotal: Int, maxPerCompany: Int, maxPerServer: Int) {
         self.maxTotal = maxTotal
         self.maxPerCompany = maxPerCompany
         self.maxPerServer = maxPerServer
     }
 
     /// Which bound, if any, refuses a connection for `company` to `host`, given the ones held.
-    func refusal<Company: Equatable>(company: Company, host: String, held: [(company: Company, host: String)]) -> String? {
+    package func refusal<Company: Equatable>(company: Company, host: String, held: [(company: Company, host: String)]) -> String? {
         if held.count >= maxTotal { return "maxIdleConnections (\(maxTotal))" }
         if held.lazy.filter({ $0.company == company }).count >= maxPerCompany {
             return "maxIdleConnectionsPerCompany (\(maxPerCompany))"

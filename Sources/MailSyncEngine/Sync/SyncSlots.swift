@@ -8,23 +8,34 @@
 ///
 /// So a company with 250 mailboxes, or with mail servers that answer one byte a second, holds at
 /// most its share, and a company with one due mailbox gets the next free slot.
-struct SyncSlots<Company: Hashable, Mailbox: Hashable> {
-    struct Due {
-        var company: Company
-        var mailbox: Mailbox
+package struct SyncSlots<Company: Hashable, Mailbox: Hashable> {
+    package struct Due {
+        package var company: Company
+        package var mailbox: Mailbox
         /// When it became due (any monotonic unit; µs since the epoch in the scheduler).
-        var at: Int64
+        package var at: Int64
+
+        package init(company: Company, mailbox: Mailbox, at: Int64) {
+            self.company = company
+            self.mailbox = mailbox
+            self.at = at
+        }
     }
 
-    var maxConcurrent: Int
-    var maxPerCompany: Int
+    package var maxConcurrent: Int
+    package var maxPerCompany: Int
+
+    package init(maxConcurrent: Int, maxPerCompany: Int) {
+        self.maxConcurrent = maxConcurrent
+        self.maxPerCompany = maxPerCompany
+    }
 
     /// The mailboxes to start now, in the order they were chosen.
     ///
     /// - Parameters:
     ///   - due: mailboxes due and not running (any order).
     ///   - running: runs in flight per company.
-    func choose(from due: [Due], running: [Company: Int]) -> [Due] {
+    package func choose(from due: [Due], running: [Company: Int]) -> [Due] {
         var inFlight = running
         var total = running.values.reduce(0, +)
         guard total < maxConcurrent, !due.isEmpty else { return [] }

@@ -3,11 +3,11 @@ import MailSyncCoding
 import MailSyncTenantData
 
 /// Days in a company's time zone: the plan's daily cap counts per day there.
-struct CompanyCalendar: Sendable {
-    let timeZone: TimeZone
+package struct CompanyCalendar: Sendable {
+    package let timeZone: TimeZone
 
     /// The company's zone, or UTC when the stored name is unknown to this system.
-    init(identifier: String) {
+    package init(identifier: String) {
         timeZone = TimeZone(identifier: identifier) ?? TimeZone(identifier: "UTC")!
     }
 
@@ -18,13 +18,13 @@ struct CompanyCalendar: Sendable {
     }
 
     /// `YYYY-MM-DD` of the day `time` falls on.
-    func day(_ time: Timestamp) -> String {
+    package func day(_ time: Timestamp) -> String {
         let parts = calendar.dateComponents([.year, .month, .day], from: time.date)
         return String(format: "%04d-%02d-%02d", parts.year ?? 0, parts.month ?? 0, parts.day ?? 0)
     }
 
     /// The first instant of the day after the one `time` falls on.
-    func startOfNextDay(after time: Timestamp) -> Timestamp {
+    package func startOfNextDay(after time: Timestamp) -> Timestamp {
         let start = calendar.startOfDay(for: time.date)
         let next = calendar.date(byAdding: .day, value: 1, to: start) ?? time.date.addingTimeInterval(86_400)
         return Timestamp(secondsSinceEpoch: next.timeIntervalSince1970)
@@ -32,5 +32,5 @@ struct CompanyCalendar: Sendable {
 }
 
 extension Timestamp {
-    var date: Date { Date(timeIntervalSince1970: Double(microsecondsSinceEpoch) / 1e6) }
+    package var date: Date { Date(timeIntervalSince1970: Double(microsecondsSinceEpoch) / 1e6) }
 }

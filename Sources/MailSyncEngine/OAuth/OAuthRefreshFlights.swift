@@ -1,11 +1,11 @@
 /// At most one token refresh per mailbox at a time: callers that arrive while one runs wait for
 /// its result instead of starting another (a refresh token that rotates may be used only once).
-actor OAuthRefreshFlights {
+package actor OAuthRefreshFlights {
     private var flights: [String: Task<String, any Error>] = [:]
 
     /// Runs `body` for `key` unless a run for `key` is in flight, in which case its result (or
     /// error) is returned.
-    func run(_ key: String, _ body: @escaping @Sendable () async throws -> String) async throws -> String {
+    package func run(_ key: String, _ body: @escaping @Sendable () async throws -> String) async throws -> String {
         if let flight = flights[key] { return try await flight.value }
         let flight = Task { try await body() }
         flights[key] = flight
