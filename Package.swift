@@ -159,7 +159,7 @@ let package = Package(
         .executableTarget(
             name: "mailsync",
             dependencies: [
-                "MailSyncService", "MailSyncEngine", "MailSyncTenantData", "MailSyncTransport", "MailSyncStorage", "MailSyncCoding", "MailSyncClient",
+                "MailSyncService", "MailSyncTenantData", "MailSyncTransport", "MailSyncStorage", "MailSyncCoding", "MailSyncClient",
                 "MailSyncRPC",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

@@ -2,6 +2,7 @@ import Foundation
 import MailSyncClient
 import MailSyncMailTransport
 import MailSyncTenantData
+import MailSyncEngine
 
 /// One provider's entry in the config file's `providers` table, keyed by the schema's name
 /// (`GMAIL`, `MICROSOFT_365`, `GODADDY`, `CUSTOM_IMAP`). Every field is optional and overrides the
@@ -180,7 +181,7 @@ public struct ProviderTable: Sendable {
     /// `StartOAuthConnection` accepts only these when not empty.
     var redirectURIs: [String] = []
     /// Trusted instead of the system's CAs for token endpoints.
-    var tokenCAFile: String?
+    package var tokenCAFile: String?
 
     /// The built-in presets, no OAuth clients.
     public static let defaults = ProviderTable(presets: ProviderPreset.all)
@@ -200,5 +201,26 @@ public struct ProviderTable: Sendable {
             return nil
         }
         return (oauth, client)
+    }
+}
+
+/// What the sync engine reads from the presets, by a mailbox's stored provider.
+extension ProviderTable: SyncProviders {
+    package func minimumPollIntervalSeconds(_ provider: MailboxRecord.Provider) -> UInt32 {
+        preset(stored: provider)?.minimumPollIntervalSeconds ?? 0
+    }
+
+    package func budget(_ provider: MailboxRecord.Provider) -> ProviderBudget {
+        preset(stored: provider)?.budget ?? ProviderBudget()
+    }
+
+    package func tokenRefresh(_ provider: MailboxRecord.Provider) -> OAuthTokenRefresh? {
+        oauth(MailProvider(provider)).map {
+            OAuthTokenRefresh(tokenEndpoint: $0.preset.tokenEndpoint, scope: $0.preset.scope, client: $0.client)
+        }
+    }
+
+    package func name(_ provider: MailboxRecord.Provider) -> String? {
+        MailProvider(provider).name
     }
 }

@@ -13,14 +13,14 @@ import MailSyncTenantData
 ///
 /// Opened once at start (creating the data directory, the control database and the secret key
 /// on first start) and closed on shutdown after the RPC server has drained.
-public final class ServiceEnvironment: Sendable {
+public final class ServiceEnvironment: SyncEnvironment {
     public let dataDirectory: DataDirectory
     public let control: ControlDatabase
     public let tenants: TenantPool
-    let secrets: SecretBox
+    package let secrets: SecretBox
     public let clock: any WallClock
     let authenticator: APIKeyAuthenticator
-    let logger: Logger
+    package let logger: Logger
     /// Signalled after every tenant write (`write`), for `WatchSyncEvents`.
     let syncEvents = SyncEventBus()
     /// Handlers tell the sync engine here that a company's sync schedule changed.
@@ -30,7 +30,7 @@ public final class ServiceEnvironment: Sendable {
     /// Provider presets (with the config's overrides) and the server's OAuth clients.
     let providers: ProviderTable
     /// One token refresh at a time per mailbox.
-    let oauthRefreshes = OAuthRefreshFlights()
+    package let oauthRefreshes = OAuthRefreshFlights()
     /// Where IMAP, SMTP and OAuth connections may go on a tenant's behalf.
     public let outbound: OutboundPolicy
     /// Smart Mail's send threads and the limits that admit sends to them.
@@ -99,6 +99,10 @@ public final class ServiceEnvironment: Sendable {
             control: control, clock: clock, rate: rate, onRateRefused: { metrics.quotaRefused("rate") }, onRevocation: { events.wakeAll() })
     }
 
+    /// The engine's view of the metrics and the provider presets (``SyncEnvironment``).
+    package var syncMetrics: any SyncMetrics { metrics }
+    package var syncProviders: any SyncProviders { providers }
+
     public func close() async {
         smartMail.shutdown()
         await tenants.close()
@@ -133,7 +137,7 @@ public final class ServiceEnvironment: Sendable {
     /// The file may not grow past the company's storage quota (``QuotaSettings``, by plan): SQLite
     /// refuses the write that would (`max_page_count`), the transaction rolls back, and the caller
     /// gets ``StorageQuotaExceeded`` (the sync engine records it as the company's to fix).
-    func limitedWrite<T: Sendable>(_ tenant: TenantID, _ what: String, _ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
+    package func limitedWrite<T: Sendable>(_ tenant: TenantID, _ what: String, _ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
         let (limit, plan) = try await storageLimit(tenant)
         let result = try await withTenant(tenant, what) { lease in
             do {
@@ -180,7 +184,7 @@ public final class ServiceEnvironment: Sendable {
     }
 
     /// A read in a company's database.
-    func read<T: Sendable>(_ tenant: TenantID, _ what: String, _ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
+    package func read<T: Sendable>(_ tenant: TenantID, _ what: String, _ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
         try await withTenant(tenant, what) { try await $0.read(body) }
     }
 
@@ -199,7 +203,7 @@ public final class ServiceEnvironment: Sendable {
         return try await controlRead("the company") { try CompanyRecords.require($0, id: id) }.limits.mailboxSyncLimit
     }
 
-    func controlRead<T: Sendable>(_ what: String, _ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
+    package func controlRead<T: Sendable>(_ what: String, _ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
         do {
             return try await control.read(body)
         } catch {

@@ -15,10 +15,10 @@ struct ConnectionTestStepsTests {
         .connection(ConnectionFailure(kind, host: "imap.example.com", port: 993, detail: "detail"))
     }
 
-    static func outcomes(_ steps: ConnectionTestSteps) -> [ConnectionTestOutcome] { steps.steps.map(\.outcome) }
+    static func outcomes(_ steps: ConnectionTestSteps) -> [ConnectionTestSteps.Outcome] { steps.steps.map(\.outcome) }
 
     @Test("each connect-stage failure lands on its step", arguments: [
-        (ConnectionFailure.Kind.hostNotFound, ConnectTimings(total: .milliseconds(3)), ConnectionTestStepName.resolve),
+        (ConnectionFailure.Kind.hostNotFound, ConnectTimings(total: .milliseconds(3)), ConnectionTestSteps.Name.resolve),
         (.dnsTemporaryFailure, ConnectTimings(total: .milliseconds(3)), .resolve),
         (.notAllowed, ConnectTimings(resolved: .milliseconds(2), total: .milliseconds(2)), .resolve),
         (.refused, ConnectTimings(resolved: .milliseconds(2), total: .milliseconds(3)), .connect),
@@ -29,8 +29,8 @@ struct ConnectionTestStepsTests {
         (.certificateHostnameMismatch, ConnectTimings(resolved: .milliseconds(2), connected: .milliseconds(4), total: .milliseconds(9)), .tls),
         (.tlsOnPlaintextPort, ConnectTimings(resolved: .milliseconds(2), connected: .milliseconds(4), total: .milliseconds(9)), .tls),
         (.resetMidSession, ConnectTimings(resolved: .milliseconds(2), connected: .milliseconds(4), total: .milliseconds(9)), .tls),
-    ] as [(ConnectionFailure.Kind, ConnectTimings, ConnectionTestStepName)])
-    func placement(kind: ConnectionFailure.Kind, timings: ConnectTimings, expected: ConnectionTestStepName) {
+    ] as [(ConnectionFailure.Kind, ConnectTimings, ConnectionTestSteps.Name)])
+    func placement(kind: ConnectionFailure.Kind, timings: ConnectTimings, expected: ConnectionTestSteps.Name) {
         #expect(ConnectionTestSteps.step(of: Self.failure(kind), timings: timings, usesTLS: true) == expected)
     }
 

@@ -1,4 +1,3 @@
-import MailSyncClient
 import MailSyncMatching
 import MailSyncTenantData
 

@@ -30,7 +30,7 @@ struct ConnectionTestHandlers: MailSync.ConnectionTestsHandler {
         defer { inFlight.release(key) }
         let steps = await MailboxConnectionTest(env: env, settings: settings).run(tenant: tenant, target: target)
         var response = TestMailboxConnectionResponse()
-        response.steps = steps.steps
+        response.steps = steps.steps.map(ConnectionTestStep.init)
         response.ok = steps.ok
         return response
     }

@@ -5,6 +5,7 @@ import MailSyncMailTransport
 import MailSyncRPC
 import MailSyncStorage
 import MailSyncTenantData
+import MailSyncEngine
 
 /// Connecting, updating, listing and disabling mailboxes.
 ///

@@ -30,7 +30,7 @@ import MailSyncEngine
 ///
 /// Until ``use(_:)`` is called the metrics go to swift-metrics' global factory (dropped unless the
 /// process bootstrapped one), so environments made without a server (tests) need nothing.
-public final class ServiceMetrics: Sendable {
+public final class ServiceMetrics: SyncMetrics {
     public static let runsLabel = "mailsync_sync_runs_total"
     public static let errorsLabel = "mailsync_sync_errors_total"
     public static let recordedLabel = "mailsync_messages_recorded_total"
@@ -56,7 +56,7 @@ public final class ServiceMetrics: Sendable {
     private var factory: any MetricsFactory { box.withLockedValue { $0 } }
 
     /// A run took a slot after waiting `waited` µs past its due time; `inFlight` runs hold one now.
-    func runStarted(waited: Int64, inFlight: Int) {
+    package func runStarted(waited: Int64, inFlight: Int) {
         let factory = self.factory
         Timer(label: Self.slotWaitLabel, dimensions: [], factory: factory).recordMicroseconds(max(0, waited))
         Meter(label: Self.inFlightLabel, dimensions: [], factory: factory).set(inFlight)
@@ -64,7 +64,7 @@ public final class ServiceMetrics: Sendable {
 
     /// Counts a finished run by outcome, and its error class when it failed; `inFlight` runs
     /// still hold a slot.
-    func runFinished(_ summary: SyncRunSummary, inFlight: Int = 0) {
+    package func runFinished(_ summary: SyncRunSummary, inFlight: Int = 0) {
         let factory = self.factory
         let outcome = summary.succeeded ? "ok" : summary.errorClass == nil ? "skipped" : "failed"
         Counter(label: Self.runsLabel, dimensions: [("outcome", outcome)], factory: factory).increment()
@@ -84,7 +84,7 @@ public final class ServiceMetrics: Sendable {
     /// - Parameters:
     ///   - arrivals: each recorded mail's INTERNALDATE, µs since the epoch.
     ///   - now: the commit's time, µs since the epoch.
-    func recorded(arrivals: [Int64], now: Int64) {
+    package func recorded(arrivals: [Int64], now: Int64) {
         guard !arrivals.isEmpty else { return }
         let factory = self.factory
         Counter(label: Self.recordedLabel, dimensions: [], factory: factory).increment(by: arrivals.count)
@@ -108,7 +108,7 @@ public final class ServiceMetrics: Sendable {
         }
     }
 
-    func setIdleWatchers(_ count: Int) {
+    package func setIdleWatchers(_ count: Int) {
         Meter(label: Self.idleWatchersLabel, dimensions: [], factory: factory).set(count)
     }
 

@@ -1,20 +1,18 @@
 import Foundation
 import Logging
-import MailSyncClient
 import MailSyncErrors
 import MailSyncStorage
 import MailSyncTenantData
-import MailSyncEngine
 
 /// Runs one due mailbox: reads its company's policy and its own state, syncs (or, for a failure
 /// streak with no attempts left, only judges it), and stores the outcome.
-struct SyncRunner: Sendable {
-    let env: ServiceEnvironment
-    let settings: SyncSettings
-    let logger: Logger
+package struct SyncRunner: Sendable {
+    package let env: any SyncEnvironment
+    package let settings: SyncSettings
+    package let logger: Logger
 
     /// Returns the mailbox's next due time (µs; nil when it leaves the schedule) and what the run did.
-    func run(tenant: TenantID, mailboxID: String) async -> (next: Int64?, summary: SyncRunSummary) {
+    package func run(tenant: TenantID, mailboxID: String) async -> (next: Int64?, summary: SyncRunSummary) {
         let started = ContinuousClock.now
         var summary = SyncRunSummary(tenant: tenant, mailboxID: mailboxID, recorded: 0, roundTrips: 0, succeeded: false, duration: .zero)
         let next: Int64?
@@ -38,7 +36,7 @@ struct SyncRunner: Sendable {
         guard var loaded = try await env.read(tenant, "the mailbox", { try SyncStore.target($0, mailboxID: mailboxID) }) else {
             return nil
         }
-        loaded.budget = env.providers.preset(stored: loaded.mailbox.provider)?.budget ?? ProviderBudget()
+        loaded.budget = env.syncProviders.budget(loaded.mailbox.provider)
         let target = loaded
         let status = target.mailbox.status
         guard status == .enabled || status == .error else { return nil }
@@ -95,7 +93,7 @@ struct SyncRunner: Sendable {
                 decision = MailboxHealth.afterFailure(
                     failure.retry, state: target.retry, now: now, connectionIssueAfter: settings.connectionIssueAfter, jitter: jitter)
             } else {
-                let interval = policy.pollInterval(provider: target.mailbox.provider, providers: env.providers, default: settings.defaultPollInterval)
+                let interval = policy.pollInterval(provider: target.mailbox.provider, providers: env.syncProviders, default: settings.defaultPollInterval)
                 var next = now + jitter(interval).microseconds
                 if report.capReached {
                     next = max(next, target.calendar.startOfNextDay(after: env.clock.now()).microsecondsSinceEpoch)
@@ -128,12 +126,12 @@ struct SyncRunner: Sendable {
     }
 
     /// Adds up to the settings' jitter fraction to `delay`.
-    func jitter(_ delay: Duration) -> Duration {
+    package func jitter(_ delay: Duration) -> Duration {
         guard settings.jitter > 0 else { return delay }
         return delay + delay * Double.random(in: 0...settings.jitter)
     }
 
-    static func dayText(_ microseconds: Int64) -> String {
+    package static func dayText(_ microseconds: Int64) -> String {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withFullDate]
         return formatter.string(from: Date(timeIntervalSince1970: Double(microseconds) / 1e6))

@@ -1,11 +1,9 @@
 import Foundation
 import Logging
-import MailSyncClient
 import MailSyncErrors
 import MailSyncMailTransport
 import MailSyncStorage
 import MailSyncTenantData
-import MailSyncEngine
 
 /// Access tokens for OAuth mailboxes, for the sync engine and Smart Mail: the stored one while it
 /// has more than ``refreshMargin`` left, otherwise a new one from the provider's token endpoint
@@ -22,20 +20,20 @@ import MailSyncEngine
 ///   authentication.
 /// - Tokens are never logged; the log says a refresh happened, for which mailbox, and whether the
 ///   refresh token rotated.
-struct OAuthAccess: Sendable {
-    let env: ServiceEnvironment
+package struct OAuthAccess: Sendable {
+    package let env: any SyncEnvironment
 
     /// Refresh when less than this is left: 5 minutes.
-    static let refreshMargin: Int64 = 5 * 60 * 1_000_000
+    package static let refreshMargin: Int64 = 5 * 60 * 1_000_000
     /// One refresh may take this long. Default 30 s.
-    static let timeout: Duration = .seconds(30)
+    package static let timeout: Duration = .seconds(30)
 
     /// A usable access token for `mailbox`, whose sealed secret is `sealed`. `refused`, the token
     /// the mail server has just refused, forces a refresh even when the stored token looks fresh
     /// (it may have been revoked or have expired early) — also when `refused` was itself obtained
     /// moments ago and `sealed` still holds the one before it: only a token other than `refused`
     /// is returned without a new refresh.
-    func accessToken(tenant: TenantID, mailbox: MailboxRecord, sealed: [UInt8]?, refused: String? = nil) async throws(OAuthAccessError) -> String {
+    package func accessToken(tenant: TenantID, mailbox: MailboxRecord, sealed: [UInt8]?, refused: String? = nil) async throws(OAuthAccessError) -> String {
         let context = MailboxRecords.secretContext(tenant: tenant, mailboxID: mailbox.id)
         let credentials = try open(sealed, context: context)
         let now = env.clock.now().microsecondsSinceEpoch
@@ -63,14 +61,14 @@ struct OAuthAccess: Sendable {
         if current.accessToken != startedFrom, current.expiresAt - now > Self.refreshMargin { return current.accessToken }
         if !force, current.expiresAt - now > Self.refreshMargin { return current.accessToken }
         guard let refreshToken = current.refreshToken else { throw OAuthAccessError.noRefreshToken }
-        guard let (preset, client) = env.providers.oauth(MailProvider(mailbox.provider)) else {
-            throw OAuthAccessError.noClient(MailProvider(mailbox.provider))
+        guard let refresh = env.syncProviders.tokenRefresh(mailbox.provider) else {
+            throw OAuthAccessError.noClient(env.syncProviders.name(mailbox.provider))
         }
         let response: OAuthTokenResponse
         do {
             response = try await OAuthTokenClient.requestToken(
-                endpoint: preset.tokenEndpoint, grant: .refreshToken(refreshToken, scope: preset.scope), client: client,
-                timeout: Self.timeout, caFile: env.providers.tokenCAFile, policy: env.outbound)
+                endpoint: refresh.tokenEndpoint, grant: .refreshToken(refreshToken, scope: refresh.scope), client: refresh.client,
+                timeout: Self.timeout, caFile: env.syncProviders.tokenCAFile, policy: env.outbound)
         } catch {
             let diagnosis = Self.diagnosis(error)
             env.logger.notice("oauth: token refresh failed", metadata: [
@@ -104,7 +102,7 @@ struct OAuthAccess: Sendable {
 
     /// A token endpoint's failure, classified: connection failures are temporary whatever their
     /// kind (the endpoint is the provider's, not the user's setting).
-    static func diagnosis(_ error: OAuthTokenClientError) -> Diagnosis {
+    package static func diagnosis(_ error: OAuthTokenClientError) -> Diagnosis {
         let diagnosis = error.diagnosis
         guard case .connection(let failure) = error.failure else { return diagnosis }
         if failure.kind == .notAllowed {
@@ -123,29 +121,29 @@ struct OAuthAccess: Sendable {
 }
 
 /// Why no access token could be had: the diagnosis the error log records and the retry follows.
-struct OAuthAccessError: Error, Sendable, CustomStringConvertible {
-    var diagnosis: Diagnosis
+package struct OAuthAccessError: Error, Sendable, CustomStringConvertible {
+    package var diagnosis: Diagnosis
 
-    init(_ diagnosis: Diagnosis) { self.diagnosis = diagnosis }
+    package init(_ diagnosis: Diagnosis) { self.diagnosis = diagnosis }
 
-    var description: String { "\(diagnosis.errorClass): \(diagnosis.serverText)" }
+    package var description: String { "\(diagnosis.errorClass): \(diagnosis.serverText)" }
 
-    static let reconnectHint = "Disconnect Mail Sync and connect again, signing in to your email account."
+    package static let reconnectHint = "Disconnect Mail Sync and connect again, signing in to your email account."
 
-    static let noCredentials = OAuthAccessError(Diagnosis(
+    package static let noCredentials = OAuthAccessError(Diagnosis(
         errorClass: .authentication, hint: reconnectHint, retry: .reconnect, serverText: "no stored OAuth tokens", rule: "local.noSecret"))
-    static let unreadable = OAuthAccessError(Diagnosis(
+    package static let unreadable = OAuthAccessError(Diagnosis(
         errorClass: .authentication, hint: "The server can no longer read the stored sign-in. " + reconnectHint, retry: .reconnect,
         serverText: "the stored OAuth tokens cannot be read", rule: "local.secretUnreadable"))
-    static let noRefreshToken = OAuthAccessError(Diagnosis(
+    package static let noRefreshToken = OAuthAccessError(Diagnosis(
         errorClass: .authentication, hint: "The sign-in expired and the provider gave no way to renew it. " + reconnectHint,
         retry: .reconnect, serverText: "the access token expired and no refresh token is stored", rule: "local.noRefreshToken"))
 
-    static func noClient(_ provider: MailProvider) -> OAuthAccessError {
+    package static func noClient(_ providerName: String?) -> OAuthAccessError {
         OAuthAccessError(Diagnosis(
             errorClass: .operator,
             hint: "Mail Sync could not connect because of a problem on our side, not with your account. Our team has been notified; there is nothing for you to do.",
-            retry: .untilSettingsChange, serverText: "no OAuth client is configured for \(provider.name ?? "this provider")",
+            retry: .untilSettingsChange, serverText: "no OAuth client is configured for \(providerName ?? "this provider")",
             rule: "local.noOAuthClient",
             operatorNote: "set providers.<name>.oauthClientId and oauthClientSecret in the server's config file"))
     }

@@ -2,7 +2,6 @@ import Foundation
 import MailSyncMailTransport
 import MailSyncStorage
 import MailSyncTenantData
-import MailSyncEngine
 
 /// Retro-match: a lead added (or an address added to one) gets its past mail without a resync.
 ///
@@ -30,7 +29,7 @@ import MailSyncEngine
 ///   again next run and the refusal shows in the sync event.
 extension MailboxSync {
     /// What retro-match did in one run (shown in the `SYNC_COMPLETED` event).
-    struct RetroReport: Sendable, Hashable {
+    package struct RetroReport: Sendable, Hashable {
         /// Queued addresses searched for, and passed over as unsafe to send.
         var addresses = 0
         var unsearchable = 0
@@ -51,7 +50,7 @@ extension MailboxSync {
     }
 
     /// One batch of queued addresses: searched together, handled through `through`.
-    struct RetroBatch: Sendable {
+    package struct RetroBatch: Sendable {
         var addresses: [String] = []
         var unsearchable = 0
         var through: Int64 = 0
@@ -59,7 +58,7 @@ extension MailboxSync {
 
     /// Splits queue entries into at most `maxBatches` batches of up to `perSearch` distinct
     /// searchable addresses whose keys stay within ``IMAPAddressSearch/defaultMaxLength``.
-    static func retroBatches(_ entries: [RetroMatchStore.Entry], perSearch: Int, maxBatches: Int) -> [RetroBatch] {
+    package static func retroBatches(_ entries: [RetroMatchStore.Entry], perSearch: Int, maxBatches: Int) -> [RetroBatch] {
         var batches: [RetroBatch] = []
         var current = RetroBatch()
         var length = 0
@@ -93,7 +92,7 @@ extension MailboxSync {
 
     /// Runs retro-match over `folders` (each with whether it is the sent folder). See the
     /// extension's description.
-    func retroMatch(
+    package func retroMatch(
         _ imap: IMAPConnection, folders: [(folder: IMAPFolder, isSent: Bool)], target: SyncTarget, policy: CompanySyncPolicy,
         since: Int64, tenant: TenantID, deadline: ContinuousClock.Instant, report: inout Report
     ) async throws {

@@ -1,11 +1,9 @@
 import Foundation
-import MailSyncClient
 import MailSyncErrors
 import MailSyncMailTransport
 import MailSyncStorage
 import MailSyncTenantData
 import Synchronization
-import MailSyncEngine
 
 /// Runs a mailbox's connection test (`TestMailboxConnection`): connect and log in exactly as a
 /// sync does (same credentials path, outbound policy, certificate checks and timeouts), then
@@ -14,14 +12,14 @@ import MailSyncEngine
 ///
 /// Limits: one test per mailbox at a time (``InFlight``); connecting is bounded by the sync
 /// engine's connect timeout, LIST and EXAMINE each by the command timeout capped at 30 s.
-struct MailboxConnectionTest: Sendable {
-    let env: ServiceEnvironment
-    let settings: SyncSettings
+package struct MailboxConnectionTest: Sendable {
+    package let env: any SyncEnvironment
+    package let settings: SyncSettings
 
     /// The longest LIST or EXAMINE of a test. Default 30 s (or the sync's command timeout when shorter).
-    static let commandCap: Duration = .seconds(30)
+    package static let commandCap: Duration = .seconds(30)
 
-    func run(tenant: TenantID, target: SyncTarget) async -> ConnectionTestSteps {
+    package func run(tenant: TenantID, target: SyncTarget) async -> ConnectionTestSteps {
         let mailbox = target.mailbox
         let usesTLS = mailbox.imap.security != .none
         let sync = MailboxSync(env: env, settings: settings)
@@ -85,7 +83,7 @@ struct MailboxConnectionTest: Sendable {
 
     /// The mailboxes being tested now, so a caller cannot open connection after connection to a
     /// mail server by repeating the call.
-    final class InFlight: Sendable {
+    package final class InFlight: Sendable {
         private let running = Mutex<Set<String>>([])
 
         /// Claims `key`; false when a test of it is already running.

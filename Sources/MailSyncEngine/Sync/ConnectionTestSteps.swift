@@ -1,8 +1,6 @@
-import MailSyncClient
 import MailSyncErrors
 import MailSyncMailTransport
 import MailSyncTenantData
-import MailSyncEngine
 
 /// The steps of a connection test (``MailboxConnectionTest``) built from what happened: which
 /// stage failed (if one did), how, and libcurl's phase times. A value with its own tests: the
@@ -12,29 +10,55 @@ import MailSyncEngine
 /// the resolved address) at RESOLVE; refused, unreachable or timed-out connections at CONNECT
 /// unless the TCP connection was made; certificate and handshake failures at TLS; the server's
 /// refusal, a greeting `BYE` or a credentials problem at LOGIN.
-struct ConnectionTestSteps: Equatable {
+package struct ConnectionTestSteps: Equatable {
     /// Where a test stopped.
-    enum Failure: Equatable {
+    package enum Failure: Equatable {
         /// Before LIST: connecting or logging in (or getting a token to log in with).
         case connect(Diagnosis, MailFailure?, ConnectTimings?)
         case list(Diagnosis)
         case selectInbox(Diagnosis)
     }
 
-    var steps: [ConnectionTestStep]
+    /// A step of the test, in the order they run.
+    package enum Name: Sendable, Hashable, CaseIterable {
+        case resolve, connect, tls, login, list, selectInbox
+    }
 
-    var ok: Bool { steps.allSatisfy { $0.outcome == .ok || $0.outcome == .notApplicable } }
+    /// How a step went: `skipped` after a failed one, `notApplicable` for TLS without TLS.
+    package enum Outcome: Sendable, Hashable {
+        case ok, failed, skipped, notApplicable
+    }
+
+    /// One step's result; the service answers it as the wire's `ConnectionTestStep`.
+    package struct Step: Sendable, Equatable {
+        package var name: Name
+        package var outcome: Outcome = .skipped
+        /// 0 for steps that did not run.
+        package var durationMs: Int64 = 0
+        /// What the server said, or what was found ("4 messages"); empty when nothing to say.
+        package var detail = ""
+        /// What to do about a failure; empty otherwise.
+        package var hint = ""
+        /// The failure's class; nil unless the step failed.
+        package var errorClass: ErrorLogRecord.ErrorClass?
+
+        package init(name: Name) { self.name = name }
+    }
+
+    package var steps: [Step]
+
+    package var ok: Bool { steps.allSatisfy { $0.outcome == .ok || $0.outcome == .notApplicable } }
 
     /// - Parameters:
     ///   - usesTLS: whether the mailbox's IMAP security is TLS or STARTTLS.
     ///   - timings: the connection's phase times when it was made.
     ///   - list, selectInbox: their durations and a summary, when they ran and succeeded.
-    init(
+    package init(
         usesTLS: Bool, failure: Failure?, timings: ConnectTimings?,
         list: (Duration, String)? = nil, selectInbox: (Duration, String)? = nil
     ) {
-        let order: [ConnectionTestStepName] = [.resolve, .connect, .tls, .login, .list, .selectInbox]
-        var failedAt: ConnectionTestStepName?
+        let order: [Name] = [.resolve, .connect, .tls, .login, .list, .selectInbox]
+        var failedAt: Name?
         var diagnosis: Diagnosis?
         var phaseTimes = timings
         switch failure {
@@ -52,11 +76,10 @@ struct ConnectionTestSteps: Equatable {
             break
         }
         let durations = Self.durations(phaseTimes, usesTLS: usesTLS)
-        var steps: [ConnectionTestStep] = []
+        var steps: [Step] = []
         var stopped = false
         for name in order {
-            var step = ConnectionTestStep()
-            step.name = name
+            var step = Step(name: name)
             if name == .tls, !usesTLS {
                 step.outcome = .notApplicable
                 step.detail = "the mailbox is set up without TLS"
@@ -78,7 +101,7 @@ struct ConnectionTestSteps: Equatable {
                 step.outcome = .failed
                 step.detail = diagnosis.serverText
                 step.hint = diagnosis.hint
-                step.errorClass = ErrorClass(SyncOutcomeStore.schemaClass(diagnosis.errorClass))
+                step.errorClass = SyncOutcomeStore.schemaClass(diagnosis.errorClass)
                 stopped = true
             } else {
                 step.outcome = .ok
@@ -94,7 +117,7 @@ struct ConnectionTestSteps: Equatable {
     }
 
     /// The step a connect-stage failure belongs to.
-    static func step(of failure: MailFailure?, timings: ConnectTimings?, usesTLS: Bool) -> ConnectionTestStepName {
+    package static func step(of failure: MailFailure?, timings: ConnectTimings?, usesTLS: Bool) -> Name {
         let connected = timings?.connected != nil
         let tlsDone = timings?.tlsDone != nil
         guard case .connection(let connection)? = failure else {
@@ -121,9 +144,9 @@ struct ConnectionTestSteps: Equatable {
 
     /// Each connect-stage step's own time from libcurl's cumulative phase times; a failed step
     /// gets the time from the previous phase's end to the end of the attempt.
-    static func durations(_ timings: ConnectTimings?, usesTLS: Bool) -> [ConnectionTestStepName: Duration] {
+    package static func durations(_ timings: ConnectTimings?, usesTLS: Bool) -> [Name: Duration] {
         guard let timings else { return [:] }
-        var result: [ConnectionTestStepName: Duration] = [:]
+        var result: [Name: Duration] = [:]
         let resolved = timings.resolved ?? timings.total
         result[.resolve] = resolved
         let connected = timings.connected ?? timings.total
@@ -138,5 +161,5 @@ struct ConnectionTestSteps: Equatable {
         return result
     }
 
-    static func milliseconds(_ duration: Duration) -> Int64 { duration.microseconds / 1000 }
+    package static func milliseconds(_ duration: Duration) -> Int64 { duration.microseconds / 1000 }
 }

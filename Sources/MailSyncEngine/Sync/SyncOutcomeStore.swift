@@ -1,18 +1,16 @@
 import Foundation
-import MailSyncClient
 import MailSyncErrors
 import MailSyncStorage
 import MailSyncTenantData
-import MailSyncEngine
 
 /// Writes the end of a sync attempt: status, retry state, next run, the error log and the events,
 /// in one transaction.
-enum SyncOutcomeStore {
+package enum SyncOutcomeStore {
     /// Applies `decision` unless the mailbox changed hands meanwhile (disabled, or moved to
     /// `PENDING`/`CONNECTION_ISSUE` by an RPC while the sync ran): then only the error (if any) is
     /// logged. Returns the mailboxes promoted from `PENDING` because this one gave its place up.
     /// `usage`: this run's own use of the provider, added to its day's counts.
-    static func finish(
+    package static func finish(
         _ db: SQLiteConnection, mailboxID: String, decision: MailboxHealth.Decision, report: MailboxSync.Report,
         failure: Diagnosis?, exchange: [String] = [], deferral: (until: Int64, reason: String)? = nil,
         usage: ProviderBudget.Usage? = nil, mailboxSyncLimit: UInt32, succeeded: Bool, now: Int64
@@ -69,7 +67,7 @@ enum SyncOutcomeStore {
     ///
     /// `exchange`: the redacted lines before the failure (``IMAPExchangeLog``); the latest
     /// occurrence's replace the previous ones (newline-separated; a line holds no control character).
-    static func logError(_ db: SQLiteConnection, mailbox: MailboxRecord, _ failure: Diagnosis, exchange: [String] = [], now: Int64) throws {
+    package static func logError(_ db: SQLiteConnection, mailbox: MailboxRecord, _ failure: Diagnosis, exchange: [String] = [], now: Int64) throws {
         try db.run("""
             INSERT INTO error_log(id, mailbox_id, user_id, email_address, error_class, server_text, fix_hint, first_seen, last_seen, count, exchange)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)
@@ -80,7 +78,7 @@ enum SyncOutcomeStore {
                   .text(failure.hint), .integer(now), .integer(now), .text(exchange.joined(separator: "\n"))])
     }
 
-    static func schemaClass(_ errorClass: MailSyncErrors.ErrorClass) -> ErrorLogRecord.ErrorClass {
+    package static func schemaClass(_ errorClass: MailSyncErrors.ErrorClass) -> ErrorLogRecord.ErrorClass {
         switch errorClass {
         case .authentication: .authentication
         case .configuration: .configuration
@@ -89,7 +87,7 @@ enum SyncOutcomeStore {
         }
     }
 
-    static func completionDetail(_ report: MailboxSync.Report) -> String {
+    package static func completionDetail(_ report: MailboxSync.Report) -> String {
         var parts = ["\(report.recorded) email\(report.recorded == 1 ? "" : "s") recorded"]
         if report.unmatchable > 0 {
             parts.append("\(report.unmatchable) naming neither a sender nor a recipient could not be matched")
@@ -104,7 +102,7 @@ enum SyncOutcomeStore {
     /// Retro-match's progress, e.g. "retro-match: past mail searched for 20 new lead addresses
     /// (2 searches): 3 emails found, 1 recorded, 2 timeline entries added to mail recorded before;
     /// 480 addresses wait for the next runs".
-    static func retroDetail(_ retro: MailboxSync.RetroReport) -> String {
+    package static func retroDetail(_ retro: MailboxSync.RetroReport) -> String {
         var text = "retro-match: past mail searched for \(retro.addresses) new lead address\(retro.addresses == 1 ? "" : "es")"
             + " (\(retro.searches) search\(retro.searches == 1 ? "" : "es")): \(retro.matched) email\(retro.matched == 1 ? "" : "s") found,"
             + " \(retro.recorded) recorded, \(retro.linked) timeline entr\(retro.linked == 1 ? "y" : "ies") added to mail recorded before"
@@ -121,7 +119,7 @@ enum SyncOutcomeStore {
         return text
     }
 
-    static func transitionDetail(_ status: MailboxRecord.Status, failure: Diagnosis?) -> String {
+    package static func transitionDetail(_ status: MailboxRecord.Status, failure: Diagnosis?) -> String {
         switch status {
         case .enabled: "synced again"
         case .connectionIssue: "unable to connect for two days; no more attempts until the credentials are updated or a resync is asked for"

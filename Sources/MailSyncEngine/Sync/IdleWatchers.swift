@@ -1,9 +1,7 @@
 import Foundation
 import Logging
-import MailSyncClient
 import MailSyncStorage
 import MailSyncTenantData
-import MailSyncEngine
 
 /// The IMAP IDLE watchers of the whole server (``IdleWatcher``), held within ``IdleBounds``.
 ///
@@ -13,7 +11,7 @@ import MailSyncEngine
 /// ``retain(tenant:mailboxIDs:)`` when a company's schedule is reread (disabled or deleted
 /// mailboxes lose their watcher). A mailbox past a bound keeps polling and is considered again
 /// after its next successful run. A watcher stays counted until its connection is closed.
-actor IdleWatchers {
+package actor IdleWatchers {
     private struct Entry {
         let id: UUID
         let host: String
@@ -26,7 +24,7 @@ actor IdleWatchers {
         let mailboxID: String
     }
 
-    private let env: ServiceEnvironment
+    private let env: any SyncEnvironment
     private let settings: SyncSettings
     private let logger: Logger
     private let bounds: IdleBounds
@@ -39,7 +37,7 @@ actor IdleWatchers {
     private var unsupported: [Key: String] = [:]
     private var stopped = false
 
-    init(env: ServiceEnvironment, settings: SyncSettings, logger: Logger) {
+    package init(env: any SyncEnvironment, settings: SyncSettings, logger: Logger) {
         self.env = env
         self.settings = settings
         self.logger = logger
@@ -47,20 +45,20 @@ actor IdleWatchers {
     }
 
     /// What a watcher calls when it sees new mail (the scheduler's `wake`).
-    func attach(wake: @escaping @Sendable (TenantID, String) async -> Void) {
+    package func attach(wake: @escaping @Sendable (TenantID, String) async -> Void) {
         self.wake = wake
     }
 
     /// Watchers running (connecting, idling or waiting to reconnect), each counted against the bounds.
-    var count: Int { entries.count }
+    package var count: Int { entries.count }
     /// Watchers whose connection idles now.
-    var idlingCount: Int { idlingNow.count }
+    package var idlingCount: Int { idlingNow.count }
 
     /// Whether `mailboxID` of `tenant` has a watcher.
-    func watches(tenant: TenantID, mailboxID: String) -> Bool { entries[Key(tenant: tenant, mailboxID: mailboxID)] != nil }
+    package func watches(tenant: TenantID, mailboxID: String) -> Bool { entries[Key(tenant: tenant, mailboxID: mailboxID)] != nil }
 
     /// Starts a watcher for the mailbox unless it has one, IDLE is off, or a bound refuses it.
-    func ensure(tenant: TenantID, mailboxID: String) async {
+    package func ensure(tenant: TenantID, mailboxID: String) async {
         let key = Key(tenant: tenant, mailboxID: mailboxID)
         guard settings.idleEnabled, !stopped, entries[key] == nil, entries.count < bounds.maxTotal, let wake else { return }
         let host: String
@@ -89,22 +87,22 @@ actor IdleWatchers {
             await self?.ended(key, id, unsupported: unsupported)
         }
         entries[key] = Entry(id: id, host: host, task: task)
-        env.metrics.setIdleWatchers(entries.count)
+        env.syncMetrics.setIdleWatchers(entries.count)
     }
 
     /// Ends the mailbox's watcher, if any (its connection sends `DONE` and `LOGOUT`; it is
     /// counted until then).
-    func stop(tenant: TenantID, mailboxID: String) {
+    package func stop(tenant: TenantID, mailboxID: String) {
         cancel(Key(tenant: tenant, mailboxID: mailboxID))
     }
 
     /// Ends the watchers of `tenant` whose mailbox is not in `mailboxIDs` (the ones on its schedule).
-    func retain(tenant: TenantID, mailboxIDs: Set<String>) {
+    package func retain(tenant: TenantID, mailboxIDs: Set<String>) {
         for key in entries.keys where key.tenant == tenant && !mailboxIDs.contains(key.mailboxID) { cancel(key) }
     }
 
     /// Ends every watcher and waits until their connections are closed; none starts afterwards.
-    func stopAll() async {
+    package func stopAll() async {
         stopped = true
         let tasks = entries.values.map(\.task)
         for key in entries.keys { cancel(key) }
@@ -123,7 +121,7 @@ actor IdleWatchers {
         if unsupported { self.unsupported[key] = entry.host.lowercased() }
         entries[key] = nil
         idlingNow.remove(key)
-        env.metrics.setIdleWatchers(entries.count)
+        env.syncMetrics.setIdleWatchers(entries.count)
     }
 
     private func setIdling(_ key: Key, _ on: Bool) {

@@ -1,21 +1,19 @@
-import MailSyncClient
 import MailSyncStorage
 import MailSyncTenantData
-import MailSyncEngine
 
 /// What the company's plan and limits say about syncing its mailboxes, read from the control
 /// database before each run.
-struct CompanySyncPolicy: Sendable, Hashable {
+package struct CompanySyncPolicy: Sendable, Hashable {
     /// Recorded emails per user per day; 0: unlimited.
-    var dailyCap: Int
+    package var dailyCap: Int
     /// The company's floor between two polls of one mailbox, in seconds.
-    var minimumPollIntervalSeconds: UInt32
-    var mailboxSyncLimit: UInt32
+    package var minimumPollIntervalSeconds: UInt32
+    package var mailboxSyncLimit: UInt32
     /// Suspended companies do not sync.
-    var active: Bool
+    package var active: Bool
 
     /// The company's limits, the plan's cap standing in for an unset (0) daily limit.
-    static func read(_ db: SQLiteConnection, companyID: String) throws -> CompanySyncPolicy? {
+    package static func read(_ db: SQLiteConnection, companyID: String) throws -> CompanySyncPolicy? {
         guard let company = try CompanyRecords.find(db, id: companyID) else { return nil }
         var cap = company.limits.syncedEmailsPerUserPerDay
         if cap == 0 {
@@ -28,8 +26,8 @@ struct CompanySyncPolicy: Sendable, Hashable {
 
     /// The interval before the next poll: the longer of the company's floor and the provider's
     /// (Gmail: 10 minutes, from `providers`), or `fallback` when neither sets one.
-    func pollInterval(provider: MailboxRecord.Provider, providers: ProviderTable = .defaults, default fallback: Duration) -> Duration {
-        let floor = providers.preset(stored: provider)?.minimumPollIntervalSeconds ?? 0
+    package func pollInterval(provider: MailboxRecord.Provider, providers: any SyncProviders, default fallback: Duration) -> Duration {
+        let floor = providers.minimumPollIntervalSeconds(provider)
         let seconds = max(minimumPollIntervalSeconds, floor)
         return seconds > 0 ? .seconds(Int64(seconds)) : fallback
     }

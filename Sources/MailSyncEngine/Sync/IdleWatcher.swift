@@ -1,10 +1,8 @@
 import Logging
-import MailSyncClient
 import MailSyncErrors
 import MailSyncMailTransport
 import MailSyncStorage
 import MailSyncTenantData
-import MailSyncEngine
 
 /// One mailbox's IMAP IDLE on its INBOX: connects with the mailbox's credentials
 /// (``MailboxSync/login(tenant:target:)``), checks that the server advertises `IDLE`, `EXAMINE`s
@@ -18,18 +16,18 @@ import MailSyncEngine
 /// refuses (the poll will report it). Any other failure (a broken connection, a timeout, a `BYE`,
 /// a reply over budget) closes the connection and connects again after a backoff of 1 s doubling
 /// to ``SyncSettings/idleMaxBackoff``; a connection that idled successfully resets it.
-struct IdleWatcher: Sendable {
-    let env: ServiceEnvironment
-    let settings: SyncSettings
-    let logger: Logger
-    let tenant: TenantID
-    let mailboxID: String
+package struct IdleWatcher: Sendable {
+    package let env: any SyncEnvironment
+    package let settings: SyncSettings
+    package let logger: Logger
+    package let tenant: TenantID
+    package let mailboxID: String
     /// Asks the scheduler to run the mailbox now.
-    let wake: @Sendable () async -> Void
+    package let wake: @Sendable () async -> Void
     /// Called with true while a connection idles, false when it stops (the idling gauge).
-    let idling: @Sendable (Bool) async -> Void
+    package let idling: @Sendable (Bool) async -> Void
 
-    enum SessionEnd: Sendable, Equatable {
+    package enum SessionEnd: Sendable, Equatable {
         /// Do not connect again.
         case stop
         /// The server does not offer IDLE, or refused it: do not connect again.
@@ -39,7 +37,7 @@ struct IdleWatcher: Sendable {
     }
 
     /// Returns true when it ended because the server does not offer IDLE or refused it.
-    func run() async -> Bool {
+    package func run() async -> Bool {
         var failures = 0
         while !Task.isCancelled {
             switch await session() {
@@ -60,13 +58,13 @@ struct IdleWatcher: Sendable {
     }
 
     /// 1 s, 2 s, 4 s, … up to ``SyncSettings/idleMaxBackoff``.
-    func backoff(failures: Int) -> Duration {
+    package func backoff(failures: Int) -> Duration {
         let exponent = min(max(failures - 1, 0), 20)
         return min(.seconds(1 << exponent), settings.idleMaxBackoff)
     }
 
     /// One connection, from login to its end.
-    func session() async -> SessionEnd {
+    package func session() async -> SessionEnd {
         let target: SyncTarget?
         do {
             target = try await env.read(tenant, "the mailbox", { try SyncStore.target($0, mailboxID: mailboxID) })

@@ -1,17 +1,15 @@
 import Foundation
-import MailSyncClient
 import MailSyncMatching
 import MailSyncStorage
 import MailSyncTenantData
-import MailSyncEngine
 
 /// The sync engine's reads and writes in a company's database. Every function runs inside the
 /// caller's transaction.
-enum SyncStore {
+package enum SyncStore {
     // MARK: - Loading
 
     /// The mailbox and its company context, or nil when it no longer exists.
-    static func target(_ db: SQLiteConnection, mailboxID: String) throws -> SyncTarget? {
+    package static func target(_ db: SQLiteConnection, mailboxID: String) throws -> SyncTarget? {
         guard let mailbox = try MailboxRecords.find(db, id: mailboxID) else { return nil }
         guard let row = try db.query(
             "SELECT id, secret, failing_since, failed_attempts, attempts_exhausted, backfill_since, usage_day, usage_bytes, usage_commands FROM mailboxes WHERE id = ?",
@@ -37,7 +35,7 @@ enum SyncStore {
     }
 
     /// The mailbox's folder cursors by folder name.
-    static func cursors(_ db: SQLiteConnection, mailboxID: String) throws -> [String: FolderCursor] {
+    package static func cursors(_ db: SQLiteConnection, mailboxID: String) throws -> [String: FolderCursor] {
         var cursors: [String: FolderCursor] = [:]
         for cursor in try db.query("SELECT folder, uid_validity, highest_uid FROM folder_cursors WHERE mailbox_id = ?", [.text(mailboxID)]) {
             let r = RowReader(cursor, table: "folder_cursors")
@@ -49,14 +47,14 @@ enum SyncStore {
 
     /// What the sync must know before fetching bodies: the leads behind `addresses`, their open
     /// opportunities, which of `keys` this mailbox already recorded, and the user's count today.
-    struct Lookup: Sendable {
+    package struct Lookup: Sendable {
         var leadsByAddress: [String: [String]] = [:]
         var openOpportunities: [String: [String]] = [:]
         var alreadyRecorded: Set<String> = []
         var recordedToday = 0
     }
 
-    static func lookup(
+    package static func lookup(
         _ db: SQLiteConnection, mailboxID: String, userID: String, day: String, addresses: [String], keys: [String]
     ) throws -> Lookup {
         var lookup = Lookup()
@@ -86,14 +84,14 @@ enum SyncStore {
         return lookup
     }
 
-    static func recordedToday(_ db: SQLiteConnection, userID: String, day: String) throws -> Int {
+    package static func recordedToday(_ db: SQLiteConnection, userID: String, day: String) throws -> Int {
         Int(try db.scalar("SELECT recorded FROM daily_counts WHERE user_id = ? AND day = ?", [.text(userID), .text(day)])?.int64 ?? 0)
     }
 
     // MARK: - Recording a batch
 
     /// One email to put on its leads' timelines.
-    struct Mail: Sendable {
+    package struct Mail: Sendable {
         var key: String
         var subject: String
         /// The timeline's date (µs) and where it comes from (``TimelineDate``).
@@ -111,7 +109,7 @@ enum SyncStore {
 
     /// A message of the batch in UID order: recorded, or passed over (no lead, in-house,
     /// unmatchable).
-    enum Item: Sendable {
+    package enum Item: Sendable {
         case skip(uid: UInt32)
         case record(uid: UInt32, Mail)
 
@@ -122,7 +120,7 @@ enum SyncStore {
         }
     }
 
-    struct BatchResult: Sendable {
+    package struct BatchResult: Sendable {
         var recorded = 0
         /// The recorded mails' dates (INTERNALDATE, µs), for the sync lag metric.
         var recordedDates: [Int64] = []
@@ -136,7 +134,7 @@ enum SyncStore {
     }
 
     /// What a retro-match batch moves instead of the folder cursor (``RetroMatch``).
-    struct RetroProgress: Sendable {
+    package struct RetroProgress: Sendable {
         /// The mailbox's handled queue sequence moves here when the batch ends without reaching
         /// the cap; nil: not the batch's last folder, nothing moves.
         var handledSeq: Int64?
@@ -153,7 +151,7 @@ enum SyncStore {
     /// lead addresses) the folder cursor does not move; the mailbox's handled queue sequence
     /// moves to `retro.handledSeq` unless the cap stopped the batch (then the same addresses are
     /// searched again on a later day: deferred, not lost).
-    static func commit(
+    package static func commit(
         _ db: SQLiteConnection, mailbox: MailboxRecord, folder: String, uidValidity: UInt32, items: [Item],
         dailyCap: Int, day: String, now: Int64, retro: RetroProgress? = nil
     ) throws -> BatchResult {
@@ -251,14 +249,14 @@ enum SyncStore {
         return created
     }
 
-    static func dateSource(_ source: TimelineDate.Source) -> TimelineEntryRecord.DateSource {
+    package static func dateSource(_ source: TimelineDate.Source) -> TimelineEntryRecord.DateSource {
         switch source {
         case .dateHeader: .dateHeader
         case .serverReceived: .serverReceived
         }
     }
 
-    static func setCursor(_ db: SQLiteConnection, mailboxID: String, folder: String, _ cursor: FolderCursor, now: Int64) throws {
+    package static func setCursor(_ db: SQLiteConnection, mailboxID: String, folder: String, _ cursor: FolderCursor, now: Int64) throws {
         try db.run("""
             INSERT INTO folder_cursors(mailbox_id, folder, uid_validity, highest_uid, updated_at) VALUES (?, ?, ?, ?, ?)
             ON CONFLICT(mailbox_id, folder) DO UPDATE SET uid_validity = excluded.uid_validity,
@@ -267,5 +265,5 @@ enum SyncStore {
     }
 
     /// A JSON array of strings for `json_each(?)` (``SQLJSON/array(_:)``).
-    static func json(_ values: [String]) -> String { SQLJSON.array(values) }
+    package static func json(_ values: [String]) -> String { SQLJSON.array(values) }
 }

@@ -1,9 +1,7 @@
-import MailSyncClient
 import MailSyncErrors
 import MailSyncMailTransport
 import MailSyncStorage
 import MailSyncTenantData
-import MailSyncEngine
 
 extension MailboxSync {
     /// How the run logs in: the stored password, or for an OAuth mailbox an access token
@@ -12,7 +10,7 @@ extension MailboxSync {
     ///
     /// - Throws: ``SyncFailure`` with what to do: no or unreadable credentials (configuration
     ///   for passwords, reconnect for OAuth), or the token endpoint's classified failure.
-    func credentials(tenant: TenantID, target: SyncTarget, refusedToken: String? = nil) async throws(SyncFailure) -> IMAPConnection.Credentials {
+    package func credentials(tenant: TenantID, target: SyncTarget, refusedToken: String? = nil) async throws(SyncFailure) -> IMAPConnection.Credentials {
         let mailbox = target.mailbox
         if mailbox.authMethod == .oauth {
             do {
@@ -38,7 +36,7 @@ extension MailboxSync {
     /// Connects and logs in. An OAuth mailbox whose token the server refuses gets one forced
     /// refresh and one more try (the token may have been revoked or expired early); a second
     /// refusal is the failure.
-    func login(tenant: TenantID, target: SyncTarget) async throws(SyncFailure) -> IMAPConnection {
+    package func login(tenant: TenantID, target: SyncTarget) async throws(SyncFailure) -> IMAPConnection {
         let mailbox = target.mailbox
         var credentials = try await credentials(tenant: tenant, target: target)
         var retried = false
@@ -66,7 +64,7 @@ extension MailboxSync {
 }
 
 extension SyncFailure {
-    init(diagnosis: Diagnosis) {
+    package init(diagnosis: Diagnosis) {
         self.diagnosis = diagnosis
     }
 }

@@ -1,12 +1,10 @@
 import Foundation
-import MailSyncClient
 import MailSyncErrors
 import MailSyncIMAP
 import MailSyncMailTransport
 import MailSyncMatching
 import MailSyncStorage
 import MailSyncTenantData
-import MailSyncEngine
 
 /// One sync of one mailbox: log in, find INBOX and the sent folder, read each from its cursor,
 /// and record what matches a lead, one committed batch at a time.
@@ -23,12 +21,12 @@ import MailSyncEngine
 /// past mail of lead addresses added since the last run, found by the server's own search.
 ///
 /// Failures are thrown as ``SyncFailure`` after the batches committed so far stay committed.
-struct MailboxSync: Sendable {
-    let env: ServiceEnvironment
-    let settings: SyncSettings
+package struct MailboxSync: Sendable {
+    package let env: any SyncEnvironment
+    package let settings: SyncSettings
 
     /// What the run did, also when it failed part-way.
-    struct Report: Sendable, Hashable {
+    package struct Report: Sendable, Hashable {
         var recorded = 0
         var unmatchable = 0
         var skippedInternal = 0
@@ -46,7 +44,7 @@ struct MailboxSync: Sendable {
 
     /// - Parameter deadline: when the run's budget (``SyncSettings/runBudget``) runs out: every
     ///   IMAP command ends by then, and no batch starts after it; what committed stays.
-    func run(
+    package func run(
         tenant: TenantID, target: SyncTarget, policy: CompanySyncPolicy, now: Int64, deadline: ContinuousClock.Instant,
         report: inout Report
     ) async throws(SyncFailure) {
@@ -139,7 +137,7 @@ struct MailboxSync: Sendable {
             guard let result = try await task.value else { return true }
             report.recorded += result.recorded
             report.recordedToday = result.recordedToday
-            env.metrics.recorded(arrivals: result.recordedDates, now: env.clock.now().microsecondsSinceEpoch)
+            env.syncMetrics.recorded(arrivals: result.recordedDates, now: env.clock.now().microsecondsSinceEpoch)
             if result.capReached { report.capReached = true }
             return result.capReached
         }
@@ -220,7 +218,7 @@ struct MailboxSync: Sendable {
 
     /// One batch decided before its bodies are fetched: what to do with each message, which
     /// bodies to fetch, and the time and company day the lookup was made for.
-    struct BatchPlan: Sendable {
+    package struct BatchPlan: Sendable {
         var plans: [Plan] = []
         /// Bodies to fetch: mail not yet recorded by this mailbox, within today's cap, not too large.
         var wanted: [FetchedHeader] = []
@@ -235,7 +233,7 @@ struct MailboxSync: Sendable {
     /// Classifies `headers`, looks their leads up in one read, and decides per message: skip, or
     /// record for its leads (bodies only for mail that will be recorded today; the commit checks
     /// the cap and what is already recorded again, inside its transaction).
-    func plan(
+    package func plan(
         _ headers: [FetchedHeader], isSent: Bool, target: SyncTarget, policy: CompanySyncPolicy, tenant: TenantID
     ) async throws -> BatchPlan {
         var classified: [(FetchedHeader, MailClassification)] = []
@@ -294,7 +292,7 @@ struct MailboxSync: Sendable {
 
     /// A batch's bodies, fetched in groups (``bodyGroups(_:maxBytes:)``), each compressed before
     /// the next is fetched.
-    static func fetchBodies(
+    package static func fetchBodies(
         _ imap: IMAPConnection, groups: [[UInt32: UInt64]], maxCommandLength: Int
     ) async throws -> [UInt32: StoredBody] {
         var bodies: [UInt32: StoredBody] = [:]
@@ -307,16 +305,16 @@ struct MailboxSync: Sendable {
     }
 
     /// Batches whose bodies are being fetched, read or committed while the next is matched.
-    static let batchesInFlight = 2
+    package static let batchesInFlight = 2
 
     /// What to do with one message of a batch, decided before its body is fetched.
-    enum Plan: Sendable {
+    package enum Plan: Sendable {
         case skip(uid: UInt32)
         case record(FetchedHeader, MailClassification.Candidate, leads: [String])
     }
 
     /// A fetched body as stored: its readable text and the raw message, both compressed.
-    struct StoredBody: Sendable {
+    package struct StoredBody: Sendable {
         var text: [UInt8]
         var raw: [UInt8]
 
@@ -329,7 +327,7 @@ struct MailboxSync: Sendable {
     /// The messages of `headers` in groups of UID → announced size whose allowances
     /// (``IMAPReplyBudget/bodyAllowance(announced:)``) add up to at most `maxBytes`; a message
     /// whose allowance alone is larger is a group of its own.
-    static func bodyGroups(_ headers: [FetchedHeader], maxBytes: Int) -> [[UInt32: UInt64]] {
+    package static func bodyGroups(_ headers: [FetchedHeader], maxBytes: Int) -> [[UInt32: UInt64]] {
         var groups: [[UInt32: UInt64]] = []
         var group: [UInt32: UInt64] = [:]
         var groupBytes = 0
@@ -351,7 +349,7 @@ struct MailboxSync: Sendable {
     /// (no body when it was not fetched: over the cap for today, too large, or already recorded).
     /// Each recorded mail's timeline date is its `Date:` header when sane, else its INTERNALDATE
     /// (``TimelineDate``).
-    static func items(_ plans: [Plan], bodies: [UInt32: StoredBody], now: Timestamp, backfill: Int64) -> [SyncStore.Item] {
+    package static func items(_ plans: [Plan], bodies: [UInt32: StoredBody], now: Timestamp, backfill: Int64) -> [SyncStore.Item] {
         plans.map { plan in
             switch plan {
             case .skip(let uid):
@@ -372,7 +370,7 @@ struct MailboxSync: Sendable {
         }
     }
 
-    static func security(_ security: ServerAddress.Security) -> IMAPConnection.Security {
+    package static func security(_ security: ServerAddress.Security) -> IMAPConnection.Security {
         switch security {
         case .none: .none
         case .starttls: .starttls

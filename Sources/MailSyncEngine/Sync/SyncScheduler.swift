@@ -1,9 +1,7 @@
 import Foundation
 import Logging
-import MailSyncClient
 import MailSyncStorage
 import MailSyncTenantData
-import MailSyncEngine
 
 /// Runs every syncing mailbox of every company when it is due, a bounded number at a time, shared
 /// fairly between companies.
@@ -20,12 +18,12 @@ import MailSyncEngine
 /// which makes the mailbox due at once for the same run as a poll (same slots, same exactly-once
 /// batches; the poll interval and provider floors are not consulted for it).
 public actor SyncScheduler {
-    struct Key: Hashable, Sendable {
+    package struct Key: Hashable, Sendable {
         let tenant: TenantID
         let mailboxID: String
     }
 
-    private let env: ServiceEnvironment
+    private let env: any SyncEnvironment
     private let settings: SyncSettings
     private let logger: Logger
     private let runner: SyncRunner
@@ -44,7 +42,7 @@ public actor SyncScheduler {
     private var woken: Set<Key> = []
     private let watchers: IdleWatchers
 
-    init(env: ServiceEnvironment, settings: SyncSettings, logger: Logger) {
+    package init(env: any SyncEnvironment, settings: SyncSettings, logger: Logger) {
         self.env = env
         self.settings = settings
         self.logger = logger
@@ -146,7 +144,7 @@ public actor SyncScheduler {
             let key = Key(tenant: item.company, mailboxID: item.mailbox)
             running.insert(key)
             woken.remove(key)
-            env.metrics.runStarted(waited: now - item.at, inFlight: running.count)
+            env.syncMetrics.runStarted(waited: now - item.at, inFlight: running.count)
             let runner = self.runner
             let task = Task { [weak self] in
                 let outcome = await runner.run(tenant: key.tenant, mailboxID: key.mailboxID)
@@ -170,7 +168,7 @@ public actor SyncScheduler {
         } else {
             await watchers.stop(tenant: key.tenant, mailboxID: key.mailboxID)
         }
-        env.metrics.runFinished(outcome.summary, inFlight: running.count)
+        env.syncMetrics.runFinished(outcome.summary, inFlight: running.count)
         recentRuns.append(outcome.summary)
         if recentRuns.count > Self.recentRunLimit { recentRuns.removeFirst(recentRuns.count - Self.recentRunLimit) }
         // A handler may have changed this company's schedule while the run was in flight.
