@@ -217,6 +217,10 @@ let package = Package(
             dependencies: ["MailSyncSecurity", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .testTarget(
+            name: "MailSyncEngineTests",
+            dependencies: ["MailSyncEngine", "MailSyncTenantData", "MailSyncErrors", "MailSyncMailTransport"]
+        ),
+        .testTarget(
             name: "MailSyncServiceTests",
             dependencies: [
                 "MailSyncService", "MailSyncEngine", "MailSyncTenantData", "MailSyncClient", "MailSyncStorage", "SchemaCompiler",

@@ -3,7 +3,7 @@ public import MailSyncCoding
 
 /// The time of day, injected so that tests can move it (a day's cap, two days of failures).
 public protocol WallClock: Sendable {
-    package func now() -> Timestamp
+    func now() -> Timestamp
 }
 
 /// The system clock.

@@ -1,4 +1,5 @@
 import Foundation
+import MailSyncCoding
 import MailSyncErrors
 import MailSyncIMAP
 import MailSyncMailTransport
@@ -177,7 +178,7 @@ package struct MailboxSync: Sendable {
                     if let previous {
                         guard let before = try await previous.value, !before.capReached else { return nil }
                     }
-                    return try await environment.write(tenant, "the synced mail") { db in
+                    return try await environment.limitedWrite(tenant, "the synced mail") { db in
                         try SyncStore.commit(db, mailbox: mailbox, folder: folderName, uidValidity: validity, items: items,
                                              dailyCap: cap, day: day, now: now.microsecondsSinceEpoch)
                     }

@@ -1,4 +1,5 @@
 import Foundation
+import MailSyncCoding
 import MailSyncErrors
 import MailSyncStorage
 import MailSyncTenantData

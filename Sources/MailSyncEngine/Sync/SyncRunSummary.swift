@@ -26,7 +26,7 @@ public struct SyncRunSummary: Sendable, Hashable {
     public var capReached = false
 
     public init(
-        tenant: TenantID, mailboxID: String, recorded: Int, roundTrips: Int, succeeded: Bool, errorClass: String?,
+        tenant: TenantID, mailboxID: String, recorded: Int, roundTrips: Int, succeeded: Bool, errorClass: String? = nil,
         duration: Duration, retroSearches: Int = 0, overBudget: Bool = false, capReached: Bool = false
     ) {
         self.tenant = tenant

@@ -1,6 +1,5 @@
 import Testing
 @testable import MailSyncEngine
-@testable import MailSyncService
 
 /// ``IdleBounds``: each bound, just under and at its limit.
 @Suite("IDLE bounds")

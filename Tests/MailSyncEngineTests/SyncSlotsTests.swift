@@ -1,6 +1,5 @@
 import Testing
 @testable import MailSyncEngine
-@testable import MailSyncService
 
 /// The fair share of sync slots, rule by rule, without a server.
 @Suite("Sync slots: fair across companies", .timeLimit(.minutes(5)))

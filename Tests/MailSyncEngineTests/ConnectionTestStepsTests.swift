@@ -1,9 +1,7 @@
-import MailSyncClient
 import MailSyncErrors
 import MailSyncMailTransport
 import Testing
 @testable import MailSyncEngine
-@testable import MailSyncService
 
 /// `ConnectionTestSteps`: which step a failure belongs to, the steps after it, and each step's time.
 @Suite("Connection test steps", .timeLimit(.minutes(1)))

@@ -1,7 +1,5 @@
-import MailSyncClient
 import MailSyncErrors
 @testable import MailSyncEngine
-@testable import MailSyncService
 import MailSyncTenantData
 import Testing
 
