@@ -23,6 +23,8 @@ import MailSyncTenantData
 package struct OAuthAccess: Sendable {
     package let env: any SyncEnvironment
 
+    package init(env: any SyncEnvironment) { self.env = env }
+
     /// Refresh when less than this is left: 5 minutes.
     package static let refreshMargin: Int64 = 5 * 60 * 1_000_000
     /// One refresh may take this long. Default 30 s.

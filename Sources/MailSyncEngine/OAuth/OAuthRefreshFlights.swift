@@ -3,6 +3,8 @@
 package actor OAuthRefreshFlights {
     private var flights: [String: Task<String, any Error>] = [:]
 
+    package init() {}
+
     /// Runs `body` for `key` unless a run for `key` is in flight, in which case its result (or
     /// error) is returned.
     package func run(_ key: String, _ body: @escaping @Sendable () async throws -> String) async throws -> String {

@@ -16,6 +16,11 @@ package struct MailboxConnectionTest: Sendable {
     package let env: any SyncEnvironment
     package let settings: SyncSettings
 
+    package init(env: any SyncEnvironment, settings: SyncSettings) {
+        self.env = env
+        self.settings = settings
+    }
+
     /// The longest LIST or EXAMINE of a test. Default 30 s (or the sync's command timeout when shorter).
     package static let commandCap: Duration = .seconds(30)
 
@@ -86,8 +91,10 @@ package struct MailboxConnectionTest: Sendable {
     package final class InFlight: Sendable {
         private let running = Mutex<Set<String>>([])
 
+        package init() {}
+
         /// Claims `key`; false when a test of it is already running.
-        func claim(_ key: String) -> Bool { running.withLock { $0.insert(key).inserted } }
-        func release(_ key: String) { _ = running.withLock { $0.remove(key) } }
+        package func claim(_ key: String) -> Bool { running.withLock { $0.insert(key).inserted } }
+        package func release(_ key: String) { _ = running.withLock { $0.remove(key) } }
     }
 }

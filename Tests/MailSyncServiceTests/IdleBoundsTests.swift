@@ -1,5 +1,6 @@
 import Testing
 @testable import MailSyncEngine
+@testable import MailSyncService
 
 /// ``IdleBounds``: each bound, just under and at its limit.
 @Suite("IDLE bounds")

@@ -1,5 +1,6 @@
 import Testing
 @testable import MailSyncEngine
+@testable import MailSyncService
 
 /// `ProviderBudget`: what is left of a provider's daily limits, UTC days, and the hold.
 @Suite("Provider budget", .timeLimit(.minutes(1)))
