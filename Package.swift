@@ -129,7 +129,8 @@ let package = Package(
             ]
         ),
         // The sync engine: what it needs to sync mailboxes into the tenant data, and nothing of the
-        // RPC layer, the transport nor the generated client (an import of them does not compile).
+        // RPC layer, the transport nor the generated client. SwiftPM can still compile an import of
+        // a module of this package built earlier, so EngineImportsTests also reads the sources.
         .target(
             name: "MailSyncEngine",
             dependencies: [
