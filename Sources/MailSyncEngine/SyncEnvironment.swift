@@ -8,9 +8,9 @@ public import MailSyncTenantData
 /// clock, where it may connect, and where it reports.
 ///
 /// The service's `ServiceEnvironment` provides it, so the dependency goes from the service to
-/// the engine only. Reads and writes throw storage and data errors as they come (the engine
-/// records them, never answers callers with them); ``limitedWrite(_:_:_:)`` throws
-/// ``StorageQuotaExceeded`` when the company's database is at its quota.
+/// the engine only. The engine records the errors reads and writes throw (their text goes to the
+/// error log and the logs) without looking inside them, except ``StorageQuotaExceeded``, which
+/// ``limitedWrite(_:_:_:)`` throws when the company's database is at its quota.
 package protocol SyncEnvironment: Sendable {
     var clock: any WallClock { get }
     var control: ControlDatabase { get }
