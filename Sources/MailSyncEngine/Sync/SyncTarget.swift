@@ -18,21 +18,6 @@ package struct SyncTarget: Sendable {
     package var budget = ProviderBudget()
     package var usage = ProviderBudget.Usage.none("")
 
-    package init(
-        mailbox: MailboxRecord, sealedSecret: [UInt8]?, retry: RetryState, backfillSince: Int64?, directory: CompanyDirectory,
-        calendar: CompanyCalendar, cursors: [String: FolderCursor], budget: ProviderBudget = ProviderBudget(),
-        usage: ProviderBudget.Usage = .none("")
-    ) {
-        self.mailbox = mailbox
-        self.sealedSecret = sealedSecret
-        self.retry = retry
-        self.backfillSince = backfillSince
-        self.directory = directory
-        self.calendar = calendar
-        self.cursors = cursors
-        self.budget = budget
-        self.usage = usage
-    }
 }
 
 /// How far a folder has been synced: everything up to `highestUID` under `uidValidity` is done.
@@ -40,10 +25,6 @@ package struct FolderCursor: Sendable, Hashable {
     package var uidValidity: UInt32
     package var highestUID: UInt32
 
-    package init(uidValidity: UInt32, highestUID: UInt32) {
-        self.uidValidity = uidValidity
-        self.highestUID = highestUID
-    }
 }
 
 /// A mailbox's failure streak, stored with it.
@@ -56,11 +37,6 @@ package struct RetryState: Sendable, Hashable {
     /// configuration error): the next due time only checks for `CONNECTION_ISSUE`.
     package var exhausted: Bool = false
 
-    package init(failingSince: Int64? = nil, failedAttempts: Int = 0, exhausted: Bool = false) {
-        self.failingSince = failingSince
-        self.failedAttempts = failedAttempts
-        self.exhausted = exhausted
-    }
 
     package static let healthy = RetryState()
 }
