@@ -22,14 +22,14 @@ test: deps
 	$(SWIFT) build --build-tests
 	SWIFT=$(SWIFT) scripts/test.sh
 
-## Regenerates the Swift client (Clients/Swift) and server stubs from Schema/.
+## Regenerates the Swift client (Clients/Swift/Sources/MailSyncClient) and server stubs from Schema/.
 generate:
-	$(SWIFT) run mailsync-gen Schema --client-out Clients/Swift --server-out Sources/MailSyncService/Generated --client-module MailSyncClient --authorization-doc docs/authorization.md
+	$(SWIFT) run mailsync-gen Schema --client-out Clients/Swift/Sources/MailSyncClient --server-out Sources/MailSyncService/Generated --client-module MailSyncClient --namespace MailSync --authorization-doc docs/authorization.md
 	$(SWIFT) run mailsync-gen Tests/TestSupport/Schema --client-out Tests/TestSupport/Generated --server-out Tests/TestSupport/Generated
 
 ## Fails when the committed generated code differs from a fresh run (also checked by `make test`).
 check-generated:
-	$(SWIFT) run mailsync-gen Schema --client-out Clients/Swift --server-out Sources/MailSyncService/Generated --client-module MailSyncClient --authorization-doc docs/authorization.md --check
+	$(SWIFT) run mailsync-gen Schema --client-out Clients/Swift/Sources/MailSyncClient --server-out Sources/MailSyncService/Generated --client-module MailSyncClient --namespace MailSync --authorization-doc docs/authorization.md --check
 	$(SWIFT) run mailsync-gen Tests/TestSupport/Schema --client-out Tests/TestSupport/Generated --server-out Tests/TestSupport/Generated --check
 
 ## Runs the benchmarks (release build, nested package in Benchmarks/).

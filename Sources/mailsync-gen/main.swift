@@ -1,7 +1,7 @@
 // mailsync-gen: compiles .msrpc schemas into Swift client and server code.
 //
 //   mailsync-gen <schema dir or .msrpc files...> --client-out DIR --server-out DIR
-//                [--client-module NAME] [--authorization-doc FILE] [--check]
+//                [--client-module NAME] [--namespace NAME] [--authorization-doc FILE] [--check]
 //
 // Exit status: 0 on success; 1 on schema errors (all printed to stderr) or, with --check, when a
 // generated file differs from a fresh run; 2 on bad usage.
@@ -10,11 +10,14 @@ import SchemaCompiler
 
 let usage = """
     usage: mailsync-gen <schema dir or .msrpc files...> --client-out DIR --server-out DIR [--client-module NAME]
-                        [--authorization-doc FILE] [--check]
+                        [--namespace NAME] [--authorization-doc FILE] [--check]
 
       --client-out DIR      where <name>.generated.swift (messages, enums, client stubs) goes
       --server-out DIR      where <name>+Server.generated.swift (handler protocols) goes
       --client-module NAME  import NAME in the server part (when the client part is another module)
+      --namespace NAME      declare messages and enums inside NAME (e.g. the service, MailSync), and
+                            write <name>+ShortNames.generated.swift with their short names to the
+                            server output for the server's code
       --authorization-doc FILE
                             write a Markdown table of who may call each rpc (docs/authorization.md)
       --check               write nothing; exit 1 listing every file that differs from a fresh run
@@ -30,6 +33,7 @@ var inputs: [String] = []
 var clientOut: String?
 var serverOut: String?
 var clientModule: String?
+var namespace: String?
 var authorizationDoc: String?
 var check = false
 var arguments = CommandLine.arguments.dropFirst()
@@ -44,6 +48,7 @@ while let argument = arguments.popFirst() {
     case "--client-out": clientOut = value()
     case "--server-out": serverOut = value()
     case "--client-module": clientModule = value()
+    case "--namespace": namespace = value()
     case "--authorization-doc": authorizationDoc = value()
     case "--check": check = true
     case "-h", "--help":
@@ -60,7 +65,7 @@ guard !inputs.isEmpty, let clientOut, let serverOut else {
 
 let job = GenerationJob(
     inputs: inputs, clientOutput: clientOut, serverOutput: serverOut, clientModule: clientModule,
-    authorizationDoc: authorizationDoc, root: FileManager.default.currentDirectoryPath)
+    namespace: namespace, authorizationDoc: authorizationDoc, root: FileManager.default.currentDirectoryPath)
 do {
     let files = try job.outputFiles()
     if check {

@@ -4,3705 +4,4711 @@
 import MailSyncCoding
 import MailSyncRPC
 
-/// A subscription plan. The last four are legacy plans that existing companies may still have.
-public struct Plan: OpenEnum {
-    public var rawValue: Int32
+// The messages and enums, in schema order, inside `MailSync`.
+extension MailSync {
+    /// A subscription plan. The last four are legacy plans that existing companies may still have.
+    public struct Plan: OpenEnum {
+        public var rawValue: Int32
 
-    public init(rawValue: Int32) { self.rawValue = rawValue }
+        public init(rawValue: Int32) { self.rawValue = rawValue }
 
-    public static let unspecified = Plan(rawValue: 0)
+        public static let unspecified = Plan(rawValue: 0)
 
-    public static let trial = Plan(rawValue: 1)
+        public static let trial = Plan(rawValue: 1)
 
-    public static let essential = Plan(rawValue: 2)
+        public static let essential = Plan(rawValue: 2)
+
+        public static let advanced = Plan(rawValue: 3)
 
-    public static let advanced = Plan(rawValue: 3)
+        public static let ultimate = Plan(rawValue: 4)
 
-    public static let ultimate = Plan(rawValue: 4)
+        public static let marketingAutomation = Plan(rawValue: 5)
 
-    public static let marketingAutomation = Plan(rawValue: 5)
+        public static let crmUltimate = Plan(rawValue: 6)
+
+        public static let crmPro = Plan(rawValue: 7)
+
+        /// Caps synced email at 100 per user per day.
+        public static let crmFree = Plan(rawValue: 8)
 
-    public static let crmUltimate = Plan(rawValue: 6)
+        /// Every value this build knows, in schema order.
+        public static let allKnown: [Plan] = [.unspecified, .trial, .essential, .advanced, .ultimate, .marketingAutomation, .crmUltimate, .crmPro, .crmFree]
 
-    public static let crmPro = Plan(rawValue: 7)
-
-    /// Caps synced email at 100 per user per day.
-    public static let crmFree = Plan(rawValue: 8)
-
-    /// Every value this build knows, in schema order.
-    public static let allKnown: [Plan] = [.unspecified, .trial, .essential, .advanced, .ultimate, .marketingAutomation, .crmUltimate, .crmPro, .crmFree]
-
-    public var name: String? {
-        switch rawValue {
-        case 0: "PLAN_UNSPECIFIED"
-        case 1: "PLAN_TRIAL"
-        case 2: "PLAN_ESSENTIAL"
-        case 3: "PLAN_ADVANCED"
-        case 4: "PLAN_ULTIMATE"
-        case 5: "PLAN_MARKETING_AUTOMATION"
-        case 6: "PLAN_CRM_ULTIMATE"
-        case 7: "PLAN_CRM_PRO"
-        case 8: "PLAN_CRM_FREE"
-        default: nil
+        public var name: String? {
+            switch rawValue {
+            case 0: "PLAN_UNSPECIFIED"
+            case 1: "PLAN_TRIAL"
+            case 2: "PLAN_ESSENTIAL"
+            case 3: "PLAN_ADVANCED"
+            case 4: "PLAN_ULTIMATE"
+            case 5: "PLAN_MARKETING_AUTOMATION"
+            case 6: "PLAN_CRM_ULTIMATE"
+            case 7: "PLAN_CRM_PRO"
+            case 8: "PLAN_CRM_FREE"
+            default: nil
+            }
         }
     }
-}
+
+    /// The most a plan allows. Zero means "no cap" for the per-day count.
+    public struct PlanCaps: Message {
+        /// How many mailboxes of one company may sync at once; further mailboxes wait as `PENDING`.
+        public var mailboxSyncLimit: UInt32 = 0
+        /// Emails synced per user per day (100 on CRM Free); 0 means unlimited.
+        public var syncedEmailsPerUserPerDay: UInt32 = 0
+        /// The shortest time between two polls of one mailbox, in seconds (Gmail asks for 600).
+        public var minimumPollIntervalSeconds: UInt32 = 0
+        /// Fields this build does not know, kept so they survive a round trip.
+        public var unknownFields = UnknownFields()
 
-/// The most a plan allows. Zero means "no cap" for the per-day count.
-public struct PlanCaps: Message {
-    /// How many mailboxes of one company may sync at once; further mailboxes wait as `PENDING`.
-    public var mailboxSyncLimit: UInt32 = 0
-    /// Emails synced per user per day (100 on CRM Free); 0 means unlimited.
-    public var syncedEmailsPerUserPerDay: UInt32 = 0
-    /// The shortest time between two polls of one mailbox, in seconds (Gmail asks for 600).
-    public var minimumPollIntervalSeconds: UInt32 = 0
-    /// Fields this build does not know, kept so they survive a round trip.
-    public var unknownFields = UnknownFields()
+        public init() {}
 
-    public init() {}
+        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        public init(
+            mailboxSyncLimit: UInt32 = 0,
+            syncedEmailsPerUserPerDay: UInt32 = 0,
+            minimumPollIntervalSeconds: UInt32 = 0
+        ) {
+            self.mailboxSyncLimit = mailboxSyncLimit
+            self.syncedEmailsPerUserPerDay = syncedEmailsPerUserPerDay
+            self.minimumPollIntervalSeconds = minimumPollIntervalSeconds
+        }
 
-    public init(from reader: inout WireReader) throws {
-        while let (field, wireType) = try reader.nextTag() {
-            switch field {
-            case 1: self.mailboxSyncLimit = try reader.readUInt32(field: field, wireType: wireType)
-            case 2: self.syncedEmailsPerUserPerDay = try reader.readUInt32(field: field, wireType: wireType)
-            case 3: self.minimumPollIntervalSeconds = try reader.readUInt32(field: field, wireType: wireType)
-            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+        public init(from reader: inout WireReader) throws {
+            while let (field, wireType) = try reader.nextTag() {
+                switch field {
+                case 1: self.mailboxSyncLimit = try reader.readUInt32(field: field, wireType: wireType)
+                case 2: self.syncedEmailsPerUserPerDay = try reader.readUInt32(field: field, wireType: wireType)
+                case 3: self.minimumPollIntervalSeconds = try reader.readUInt32(field: field, wireType: wireType)
+                default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+                }
             }
         }
-    }
 
-    public func encode(to writer: inout WireWriter) {
-        if self.mailboxSyncLimit != 0 { writer.writeUInt32(self.mailboxSyncLimit, field: 1) }
-        if self.syncedEmailsPerUserPerDay != 0 { writer.writeUInt32(self.syncedEmailsPerUserPerDay, field: 2) }
-        if self.minimumPollIntervalSeconds != 0 { writer.writeUInt32(self.minimumPollIntervalSeconds, field: 3) }
-        writer.writeUnknownFields(self.unknownFields)
+        public func encode(to writer: inout WireWriter) {
+            if self.mailboxSyncLimit != 0 { writer.writeUInt32(self.mailboxSyncLimit, field: 1) }
+            if self.syncedEmailsPerUserPerDay != 0 { writer.writeUInt32(self.syncedEmailsPerUserPerDay, field: 2) }
+            if self.minimumPollIntervalSeconds != 0 { writer.writeUInt32(self.minimumPollIntervalSeconds, field: 3) }
+            writer.writeUnknownFields(self.unknownFields)
+        }
     }
-}
 
-/// One entry of the plan catalog.
-public struct PlanInfo: Message {
-    public var plan: Plan = Plan(rawValue: 0)
-    /// The plan's name as customers see it, e.g. "CRM Free".
-    public var displayName: String = ""
-    public var caps: PlanCaps = PlanCaps()
-    /// Whether the plan is closed to new companies.
-    public var legacy: Bool = false
-    /// Fields this build does not know, kept so they survive a round trip.
-    public var unknownFields = UnknownFields()
+    /// One entry of the plan catalog.
+    public struct PlanInfo: Message {
+        public var plan: Plan = Plan(rawValue: 0)
+        /// The plan's name as customers see it, e.g. "CRM Free".
+        public var displayName: String = ""
+        public var caps: PlanCaps = PlanCaps()
+        /// Whether the plan is closed to new companies.
+        public var legacy: Bool = false
+        /// Fields this build does not know, kept so they survive a round trip.
+        public var unknownFields = UnknownFields()
 
-    public init() {}
+        public init() {}
+
+        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        public init(
+            plan: Plan = Plan(rawValue: 0),
+            displayName: String = "",
+            caps: PlanCaps = PlanCaps(),
+            legacy: Bool = false
+        ) {
+            self.plan = plan
+            self.displayName = displayName
+            self.caps = caps
+            self.legacy = legacy
+        }
 
-    public init(from reader: inout WireReader) throws {
-        while let (field, wireType) = try reader.nextTag() {
-            switch field {
-            case 1: self.plan = try reader.readEnum(field: field, wireType: wireType) as Plan
-            case 2: self.displayName = try reader.readString(field: field, wireType: wireType)
-            case 3: self.caps = try reader.readMessage(field: field, wireType: wireType) as PlanCaps
-            case 4: self.legacy = try reader.readBool(field: field, wireType: wireType)
-            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+        public init(from reader: inout WireReader) throws {
+            while let (field, wireType) = try reader.nextTag() {
+                switch field {
+                case 1: self.plan = try reader.readEnum(field: field, wireType: wireType) as Plan
+                case 2: self.displayName = try reader.readString(field: field, wireType: wireType)
+                case 3: self.caps = try reader.readMessage(field: field, wireType: wireType) as PlanCaps
+                case 4: self.legacy = try reader.readBool(field: field, wireType: wireType)
+                default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+                }
             }
         }
-    }
 
-    public func encode(to writer: inout WireWriter) {
-        if self.plan.rawValue != 0 { writer.writeEnum(self.plan, field: 1) }
-        if !self.displayName.isEmpty { writer.writeString(self.displayName, field: 2) }
-        writer.writeMessage(self.caps, field: 3)
-        if self.legacy { writer.writeBool(self.legacy, field: 4) }
-        writer.writeUnknownFields(self.unknownFields)
+        public func encode(to writer: inout WireWriter) {
+            if self.plan.rawValue != 0 { writer.writeEnum(self.plan, field: 1) }
+            if !self.displayName.isEmpty { writer.writeString(self.displayName, field: 2) }
+            writer.writeMessage(self.caps, field: 3)
+            if self.legacy { writer.writeBool(self.legacy, field: 4) }
+            writer.writeUnknownFields(self.unknownFields)
+        }
     }
-}
 
-public struct ListPlansRequest: Message {
-    /// Fields this build does not know, kept so they survive a round trip.
-    public var unknownFields = UnknownFields()
+    public struct ListPlansRequest: Message {
+        /// Fields this build does not know, kept so they survive a round trip.
+        public var unknownFields = UnknownFields()
 
-    public init() {}
+        public init() {}
 
-    public init(from reader: inout WireReader) throws {
-        while let (field, wireType) = try reader.nextTag() {
-            switch field {
-            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+        public init(from reader: inout WireReader) throws {
+            while let (field, wireType) = try reader.nextTag() {
+                switch field {
+                default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+                }
             }
         }
-    }
 
-    public func encode(to writer: inout WireWriter) {
-        writer.writeUnknownFields(self.unknownFields)
+        public func encode(to writer: inout WireWriter) {
+            writer.writeUnknownFields(self.unknownFields)
+        }
     }
-}
 
-public struct ListPlansResponse: Message {
-    public var plans: [PlanInfo] = []
-    /// Fields this build does not know, kept so they survive a round trip.
-    public var unknownFields = UnknownFields()
+    public struct ListPlansResponse: Message {
+        public var plans: [PlanInfo] = []
+        /// Fields this build does not know, kept so they survive a round trip.
+        public var unknownFields = UnknownFields()
 
-    public init() {}
+        public init() {}
 
-    public init(from reader: inout WireReader) throws {
-        while let (field, wireType) = try reader.nextTag() {
-            switch field {
-            case 1: self.plans.append(try reader.readMessage(field: field, wireType: wireType) as PlanInfo)
-            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        public init(
+            plans: [PlanInfo] = []
+        ) {
+            self.plans = plans
+        }
+
+        public init(from reader: inout WireReader) throws {
+            while let (field, wireType) = try reader.nextTag() {
+                switch field {
+                case 1: self.plans.append(try reader.readMessage(field: field, wireType: wireType) as PlanInfo)
+                default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+                }
             }
         }
-    }
 
-    public func encode(to writer: inout WireWriter) {
-        for value in self.plans { writer.writeMessage(value, field: 1) }
-        writer.writeUnknownFields(self.unknownFields)
+        public func encode(to writer: inout WireWriter) {
+            for value in self.plans { writer.writeMessage(value, field: 1) }
+            writer.writeUnknownFields(self.unknownFields)
+        }
     }
-}
+
+    public struct UpdatePlanCapsRequest: Message {
+        public var plan: Plan = Plan(rawValue: 0)
+        /// The new caps; companies whose limits exceed them are lowered to fit.
+        public var caps: PlanCaps = PlanCaps()
+        /// Fields this build does not know, kept so they survive a round trip.
+        public var unknownFields = UnknownFields()
 
-public struct UpdatePlanCapsRequest: Message {
-    public var plan: Plan = Plan(rawValue: 0)
-    /// The new caps; companies whose limits exceed them are lowered to fit.
-    public var caps: PlanCaps = PlanCaps()
-    /// Fields this build does not know, kept so they survive a round trip.
-    public var unknownFields = UnknownFields()
+        public init() {}
 
-    public init() {}
+        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        public init(
+            plan: Plan = Plan(rawValue: 0),
+            caps: PlanCaps = PlanCaps()
+        ) {
+            self.plan = plan
+            self.caps = caps
+        }
 
-    public init(from reader: inout WireReader) throws {
-        while let (field, wireType) = try reader.nextTag() {
-            switch field {
-            case 1: self.plan = try reader.readEnum(field: field, wireType: wireType) as Plan
-            case 2: self.caps = try reader.readMessage(field: field, wireType: wireType) as PlanCaps
-            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+        public init(from reader: inout WireReader) throws {
+            while let (field, wireType) = try reader.nextTag() {
+                switch field {
+                case 1: self.plan = try reader.readEnum(field: field, wireType: wireType) as Plan
+                case 2: self.caps = try reader.readMessage(field: field, wireType: wireType) as PlanCaps
+                default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+                }
             }
         }
-    }
 
-    public func encode(to writer: inout WireWriter) {
-        if self.plan.rawValue != 0 { writer.writeEnum(self.plan, field: 1) }
-        writer.writeMessage(self.caps, field: 2)
-        writer.writeUnknownFields(self.unknownFields)
+        public func encode(to writer: inout WireWriter) {
+            if self.plan.rawValue != 0 { writer.writeEnum(self.plan, field: 1) }
+            writer.writeMessage(self.caps, field: 2)
+            writer.writeUnknownFields(self.unknownFields)
+        }
     }
-}
+
+    /// The limits in force for one company, each at most its plan's cap.
+    public struct CompanyLimits: Message {
+        public var mailboxSyncLimit: UInt32 = 0
+        /// 0 means the plan's cap.
+        public var syncedEmailsPerUserPerDay: UInt32 = 0
+        public var minimumPollIntervalSeconds: UInt32 = 0
+        /// Fields this build does not know, kept so they survive a round trip.
+        public var unknownFields = UnknownFields()
 
-/// The limits in force for one company, each at most its plan's cap.
-public struct CompanyLimits: Message {
-    public var mailboxSyncLimit: UInt32 = 0
-    /// 0 means the plan's cap.
-    public var syncedEmailsPerUserPerDay: UInt32 = 0
-    public var minimumPollIntervalSeconds: UInt32 = 0
-    /// Fields this build does not know, kept so they survive a round trip.
-    public var unknownFields = UnknownFields()
+        public init() {}
 
-    public init() {}
+        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        public init(
+            mailboxSyncLimit: UInt32 = 0,
+            syncedEmailsPerUserPerDay: UInt32 = 0,
+            minimumPollIntervalSeconds: UInt32 = 0
+        ) {
+            self.mailboxSyncLimit = mailboxSyncLimit
+            self.syncedEmailsPerUserPerDay = syncedEmailsPerUserPerDay
+            self.minimumPollIntervalSeconds = minimumPollIntervalSeconds
+        }
 
-    public init(from reader: inout WireReader) throws {
-        while let (field, wireType) = try reader.nextTag() {
-            switch field {
-            case 1: self.mailboxSyncLimit = try reader.readUInt32(field: field, wireType: wireType)
-            case 2: self.syncedEmailsPerUserPerDay = try reader.readUInt32(field: field, wireType: wireType)
-            case 3: self.minimumPollIntervalSeconds = try reader.readUInt32(field: field, wireType: wireType)
-            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+        public init(from reader: inout WireReader) throws {
+            while let (field, wireType) = try reader.nextTag() {
+                switch field {
+                case 1: self.mailboxSyncLimit = try reader.readUInt32(field: field, wireType: wireType)
+                case 2: self.syncedEmailsPerUserPerDay = try reader.readUInt32(field: field, wireType: wireType)
+                case 3: self.minimumPollIntervalSeconds = try reader.readUInt32(field: field, wireType: wireType)
+                default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+                }
             }
         }
-    }
 
-    public func encode(to writer: inout WireWriter) {
-        if self.mailboxSyncLimit != 0 { writer.writeUInt32(self.mailboxSyncLimit, field: 1) }
-        if self.syncedEmailsPerUserPerDay != 0 { writer.writeUInt32(self.syncedEmailsPerUserPerDay, field: 2) }
-        if self.minimumPollIntervalSeconds != 0 { writer.writeUInt32(self.minimumPollIntervalSeconds, field: 3) }
-        writer.writeUnknownFields(self.unknownFields)
+        public func encode(to writer: inout WireWriter) {
+            if self.mailboxSyncLimit != 0 { writer.writeUInt32(self.mailboxSyncLimit, field: 1) }
+            if self.syncedEmailsPerUserPerDay != 0 { writer.writeUInt32(self.syncedEmailsPerUserPerDay, field: 2) }
+            if self.minimumPollIntervalSeconds != 0 { writer.writeUInt32(self.minimumPollIntervalSeconds, field: 3) }
+            writer.writeUnknownFields(self.unknownFields)
+        }
     }
-}
 
-public struct CompanyState: OpenEnum {
-    public var rawValue: Int32
+    public struct CompanyState: OpenEnum {
+        public var rawValue: Int32
 
-    public init(rawValue: Int32) { self.rawValue = rawValue }
+        public init(rawValue: Int32) { self.rawValue = rawValue }
 
-    public static let unspecified = CompanyState(rawValue: 0)
+        public static let unspecified = CompanyState(rawValue: 0)
 
-    public static let active = CompanyState(rawValue: 1)
+        public static let active = CompanyState(rawValue: 1)
 
-    /// Nothing syncs and tenant callers are refused until the company is resumed.
-    public static let suspended = CompanyState(rawValue: 2)
+        /// Nothing syncs and tenant callers are refused until the company is resumed.
+        public static let suspended = CompanyState(rawValue: 2)
 
-    /// Every value this build knows, in schema order.
-    public static let allKnown: [CompanyState] = [.unspecified, .active, .suspended]
+        /// Every value this build knows, in schema order.
+        public static let allKnown: [CompanyState] = [.unspecified, .active, .suspended]
 
-    public var name: String? {
-        switch rawValue {
-        case 0: "COMPANY_STATE_UNSPECIFIED"
-        case 1: "COMPANY_STATE_ACTIVE"
-        case 2: "COMPANY_STATE_SUSPENDED"
-        default: nil
-        }
-    }
-}
+        public var name: String? {
+            switch rawValue {
+            case 0: "COMPANY_STATE_UNSPECIFIED"
+            case 1: "COMPANY_STATE_ACTIVE"
+            case 2: "COMPANY_STATE_SUSPENDED"
+            default: nil
+            }
+        }
+    }
+
+    /// A tenant: one customer company of the CRM.
+    public struct Company: Message {
+        public var id: String = ""
+        public var name: String = ""
+        public var plan: Plan = Plan(rawValue: 0)
+        public var state: CompanyState = CompanyState(rawValue: 0)
+        public var limits: CompanyLimits = CompanyLimits()
+        public var createdAt: Timestamp = .epoch
+        /// Why the company was suspended; empty when active.
+        public var suspensionReason: String = ""
+        /// Fields this build does not know, kept so they survive a round trip.
+        public var unknownFields = UnknownFields()
+
+        public init() {}
+
+        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        public init(
+            id: String = "",
+            name: String = "",
+            plan: Plan = Plan(rawValue: 0),
+            state: CompanyState = CompanyState(rawValue: 0),
+            limits: CompanyLimits = CompanyLimits(),
+            createdAt: Timestamp = .epoch,
+            suspensionReason: String = ""
+        ) {
+            self.id = id
+            self.name = name
+            self.plan = plan
+            self.state = state
+            self.limits = limits
+            self.createdAt = createdAt
+            self.suspensionReason = suspensionReason
+        }
+
+        public init(from reader: inout WireReader) throws {
+            while let (field, wireType) = try reader.nextTag() {
+                switch field {
+                case 1: self.id = try reader.readString(field: field, wireType: wireType)
+                case 2: self.name = try reader.readString(field: field, wireType: wireType)
+                case 3: self.plan = try reader.readEnum(field: field, wireType: wireType) as Plan
+                case 4: self.state = try reader.readEnum(field: field, wireType: wireType) as CompanyState
+                case 5: self.limits = try reader.readMessage(field: field, wireType: wireType) as CompanyLimits
+                case 6: self.createdAt = try reader.readTimestamp(field: field, wireType: wireType)
+                case 7: self.suspensionReason = try reader.readString(field: field, wireType: wireType)
+                default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+                }
+            }
+        }
+
+        public func encode(to writer: inout WireWriter) {
+            if !self.id.isEmpty { writer.writeString(self.id, field: 1) }
+            if !self.name.isEmpty { writer.writeString(self.name, field: 2) }
+            if self.plan.rawValue != 0 { writer.writeEnum(self.plan, field: 3) }
+            if self.state.rawValue != 0 { writer.writeEnum(self.state, field: 4) }
+            writer.writeMessage(self.limits, field: 5)
+            if self.createdAt != .epoch { writer.writeTimestamp(self.createdAt, field: 6) }
+            if !self.suspensionReason.isEmpty { writer.writeString(self.suspensionReason, field: 7) }
+            writer.writeUnknownFields(self.unknownFields)
+        }
+    }
+
+    public struct CreateCompanyRequest: Message {
+        /// Bounds: at most 800 bytes (UTF-8).
+        public var name: String = ""
+        public var plan: Plan = Plan(rawValue: 0)
+        /// An IANA time zone such as "Europe/Berlin"; UTC when empty.
+        ///
+        /// Bounds: at most 128 bytes (UTF-8).
+        public var timeZone: String = ""
+        /// The company's own email domains, used to recognise internal email.
+        ///
+        /// Bounds: at most 100 elements; each at most 253 bytes (UTF-8).
+        public var emailDomains: [String] = []
+        /// The company's first user, created with it as an administrator (its `role` is ignored), so
+        /// that an operator can give them a key and they can manage the rest. `id`, `name` and
+        /// `email` are required.
+        public var administrator: CreateUserRequest = CreateUserRequest()
+        /// Makes a retry safe: a request repeating the caller's key of the last 24 hours gets the
+        /// first one's answer and creates nothing; the same key with a different request is refused.
+        /// Letters, digits, '-', '_', '.' and ':', at most 128 (a UUID fits); empty: no replay.
+        ///
+        /// Bounds: at most 128 bytes (UTF-8).
+        public var idempotencyKey: String = ""
+        /// Fields this build does not know, kept so they survive a round trip.
+        public var unknownFields = UnknownFields()
+
+        public init() {}
 
-/// A tenant: one customer company of the CRM.
-public struct Company: Message {
-    public var id: String = ""
-    public var name: String = ""
-    public var plan: Plan = Plan(rawValue: 0)
-    public var state: CompanyState = CompanyState(rawValue: 0)
-    public var limits: CompanyLimits = CompanyLimits()
-    public var createdAt: Timestamp = .epoch
-    /// Why the company was suspended; empty when active.
-    public var suspensionReason: String = ""
-    /// Fields this build does not know, kept so they survive a round trip.
-    public var unknownFields = UnknownFields()
+        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        public init(
+            name: String = "",
+            plan: Plan = Plan(rawValue: 0),
+            timeZone: String = "",
+            emailDomains: [String] = [],
+            administrator: CreateUserRequest = CreateUserRequest(),
+            idempotencyKey: String = ""
+        ) {
+            self.name = name
+            self.plan = plan
+            self.timeZone = timeZone
+            self.emailDomains = emailDomains
+            self.administrator = administrator
+            self.idempotencyKey = idempotencyKey
+        }
+
+        public init(from reader: inout WireReader) throws {
+            while let (field, wireType) = try reader.nextTag() {
+                switch field {
+                case 1: self.name = try reader.readString(field: field, wireType: wireType)
+                case 2: self.plan = try reader.readEnum(field: field, wireType: wireType) as Plan
+                case 3: self.timeZone = try reader.readString(field: field, wireType: wireType)
+                case 4: self.emailDomains.append(try reader.readString(field: field, wireType: wireType))
+                case 5: self.administrator = try reader.readMessage(field: field, wireType: wireType) as CreateUserRequest
+                case 6: self.idempotencyKey = try reader.readString(field: field, wireType: wireType)
+                default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+                }
+            }
+        }
 
-    public init() {}
+        public func encode(to writer: inout WireWriter) {
+            if !self.name.isEmpty { writer.writeString(self.name, field: 1) }
+            if self.plan.rawValue != 0 { writer.writeEnum(self.plan, field: 2) }
+            if !self.timeZone.isEmpty { writer.writeString(self.timeZone, field: 3) }
+            for value in self.emailDomains { writer.writeString(value, field: 4) }
+            writer.writeMessage(self.administrator, field: 5)
+            if !self.idempotencyKey.isEmpty { writer.writeString(self.idempotencyKey, field: 6) }
+            writer.writeUnknownFields(self.unknownFields)
+        }
 
-    public init(from reader: inout WireReader) throws {
-        while let (field, wireType) = try reader.nextTag() {
-            switch field {
-            case 1: self.id = try reader.readString(field: field, wireType: wireType)
-            case 2: self.name = try reader.readString(field: field, wireType: wireType)
-            case 3: self.plan = try reader.readEnum(field: field, wireType: wireType) as Plan
-            case 4: self.state = try reader.readEnum(field: field, wireType: wireType) as CompanyState
-            case 5: self.limits = try reader.readMessage(field: field, wireType: wireType) as CompanyLimits
-            case 6: self.createdAt = try reader.readTimestamp(field: field, wireType: wireType)
-            case 7: self.suspensionReason = try reader.readString(field: field, wireType: wireType)
-            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+        /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+        public func validate() throws(BoundsViolation) {
+            try Bounds.length(self.name, max: 800, field: "name")
+            try Bounds.length(self.timeZone, max: 128, field: "time_zone")
+            try Bounds.count(self.emailDomains.count, max: 100, field: "email_domains")
+            for (index, element) in self.emailDomains.enumerated() {
+                try Bounds.length(element, max: 253, field: "email_domains[\(index)]")
             }
+            try Bounds.nested(self.administrator, field: "administrator")
+            try Bounds.length(self.idempotencyKey, max: 128, field: "idempotency_key")
         }
-    }
-
-    public func encode(to writer: inout WireWriter) {
-        if !self.id.isEmpty { writer.writeString(self.id, field: 1) }
-        if !self.name.isEmpty { writer.writeString(self.name, field: 2) }
-        if self.plan.rawValue != 0 { writer.writeEnum(self.plan, field: 3) }
-        if self.state.rawValue != 0 { writer.writeEnum(self.state, field: 4) }
-        writer.writeMessage(self.limits, field: 5)
-        if self.createdAt != .epoch { writer.writeTimestamp(self.createdAt, field: 6) }
-        if !self.suspensionReason.isEmpty { writer.writeString(self.suspensionReason, field: 7) }
-        writer.writeUnknownFields(self.unknownFields)
-    }
-}
+    }
 
-public struct CreateCompanyRequest: Message {
-    /// Bounds: at most 800 bytes (UTF-8).
-    public var name: String = ""
-    public var plan: Plan = Plan(rawValue: 0)
-    /// An IANA time zone such as "Europe/Berlin"; UTC when empty.
-    ///
-    /// Bounds: at most 128 bytes (UTF-8).
-    public var timeZone: String = ""
-    /// The company's own email domains, used to recognise internal email.
-    ///
-    /// Bounds: at most 100 elements; each at most 253 bytes (UTF-8).
-    public var emailDomains: [String] = []
-    /// The company's first user, created with it as an administrator (its `role` is ignored), so
-    /// that an operator can give them a key and they can manage the rest. `id`, `name` and
-    /// `email` are required.
-    public var administrator: CreateUserRequest = CreateUserRequest()
-    /// Makes a retry safe: a request repeating the caller's key of the last 24 hours gets the
-    /// first one's answer and creates nothing; the same key with a different request is refused.
-    /// Letters, digits, '-', '_', '.' and ':', at most 128 (a UUID fits); empty: no replay.
-    ///
-    /// Bounds: at most 128 bytes (UTF-8).
-    public var idempotencyKey: String = ""
-    /// Fields this build does not know, kept so they survive a round trip.
-    public var unknownFields = UnknownFields()
+    public struct GetCompanyRequest: Message {
+        /// Bounds: at most 128 bytes (UTF-8).
+        public var companyId: String = ""
+        /// Fields this build does not know, kept so they survive a round trip.
+        public var unknownFields = UnknownFields()
 
-    public init() {}
+        public init() {}
+
+        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        public init(
+            companyId: String = ""
+        ) {
+            self.companyId = companyId
+        }
 
-    public init(from reader: inout WireReader) throws {
-        while let (field, wireType) = try reader.nextTag() {
-            switch field {
-            case 1: self.name = try reader.readString(field: field, wireType: wireType)
-            case 2: self.plan = try reader.readEnum(field: field, wireType: wireType) as Plan
-            case 3: self.timeZone = try reader.readString(field: field, wireType: wireType)
-            case 4: self.emailDomains.append(try reader.readString(field: field, wireType: wireType))
-            case 5: self.administrator = try reader.readMessage(field: field, wireType: wireType) as CreateUserRequest
-            case 6: self.idempotencyKey = try reader.readString(field: field, wireType: wireType)
-            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+        public init(from reader: inout WireReader) throws {
+            while let (field, wireType) = try reader.nextTag() {
+                switch field {
+                case 1: self.companyId = try reader.readString(field: field, wireType: wireType)
+                default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+                }
             }
         }
-    }
 
-    public func encode(to writer: inout WireWriter) {
-        if !self.name.isEmpty { writer.writeString(self.name, field: 1) }
-        if self.plan.rawValue != 0 { writer.writeEnum(self.plan, field: 2) }
-        if !self.timeZone.isEmpty { writer.writeString(self.timeZone, field: 3) }
-        for value in self.emailDomains { writer.writeString(value, field: 4) }
-        writer.writeMessage(self.administrator, field: 5)
-        if !self.idempotencyKey.isEmpty { writer.writeString(self.idempotencyKey, field: 6) }
-        writer.writeUnknownFields(self.unknownFields)
-    }
+        public func encode(to writer: inout WireWriter) {
+            if !self.companyId.isEmpty { writer.writeString(self.companyId, field: 1) }
+            writer.writeUnknownFields(self.unknownFields)
+        }
 
-    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
-    public func validate() throws(BoundsViolation) {
-        try Bounds.length(self.name, max: 800, field: "name")
-        try Bounds.length(self.timeZone, max: 128, field: "time_zone")
-        try Bounds.count(self.emailDomains.count, max: 100, field: "email_domains")
-        for (index, element) in self.emailDomains.enumerated() {
-            try Bounds.length(element, max: 253, field: "email_domains[\(index)]")
+        /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+        public func validate() throws(BoundsViolation) {
+            try Bounds.length(self.companyId, max: 128, field: "company_id")
         }
-        try Bounds.nested(self.administrator, field: "administrator")
-        try Bounds.length(self.idempotencyKey, max: 128, field: "idempotency_key")
     }
-}
 
-public struct GetCompanyRequest: Message {
-    /// Bounds: at most 128 bytes (UTF-8).
-    public var companyId: String = ""
-    /// Fields this build does not know, kept so they survive a round trip.
-    public var unknownFields = UnknownFields()
+    public struct ListCompaniesRequest: Message {
+        /// Bounds: 0 to 500.
+        public var pageSize: Int32 = 0
+        /// Bounds: at most 512 bytes (UTF-8).
+        public var pageToken: String = ""
+        /// Only companies in this state; all when unset.
+        public var state: CompanyState? = nil
+        /// Fields this build does not know, kept so they survive a round trip.
+        public var unknownFields = UnknownFields()
 
-    public init() {}
+        public init() {}
 
-    public init(from reader: inout WireReader) throws {
-        while let (field, wireType) = try reader.nextTag() {
-            switch field {
-            case 1: self.companyId = try reader.readString(field: field, wireType: wireType)
-            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        public init(
+            pageSize: Int32 = 0,
+            pageToken: String = "",
+            state: CompanyState? = nil
+        ) {
+            self.pageSize = pageSize
+            self.pageToken = pageToken
+            self.state = state
+        }
+
+        public init(from reader: inout WireReader) throws {
+            while let (field, wireType) = try reader.nextTag() {
+                switch field {
+                case 1: self.pageSize = try reader.readInt32(field: field, wireType: wireType)
+                case 2: self.pageToken = try reader.readString(field: field, wireType: wireType)
+                case 3: self.state = try reader.readEnum(field: field, wireType: wireType) as CompanyState
+                default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+                }
             }
         }
-    }
 
-    public func encode(to writer: inout WireWriter) {
-        if !self.companyId.isEmpty { writer.writeString(self.companyId, field: 1) }
-        writer.writeUnknownFields(self.unknownFields)
-    }
+        public func encode(to writer: inout WireWriter) {
+            if self.pageSize != 0 { writer.writeInt32(self.pageSize, field: 1) }
+            if !self.pageToken.isEmpty { writer.writeString(self.pageToken, field: 2) }
+            if let value = self.state { writer.writeEnum(value, field: 3) }
+            writer.writeUnknownFields(self.unknownFields)
+        }
 
-    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
-    public func validate() throws(BoundsViolation) {
-        try Bounds.length(self.companyId, max: 128, field: "company_id")
+        /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+        public func validate() throws(BoundsViolation) {
+            try Bounds.range(self.pageSize, 0, 500, field: "page_size")
+            try Bounds.length(self.pageToken, max: 512, field: "page_token")
+        }
     }
-}
+
+    public struct ListCompaniesResponse: Message {
+        public var companies: [Company] = []
+        public var nextPageToken: String = ""
+        /// Fields this build does not know, kept so they survive a round trip.
+        public var unknownFields = UnknownFields()
 
-public struct ListCompaniesRequest: Message {
-    /// Bounds: 0 to 500.
-    public var pageSize: Int32 = 0
-    /// Bounds: at most 512 bytes (UTF-8).
-    public var pageToken: String = ""
-    /// Only companies in this state; all when unset.
-    public var state: CompanyState? = nil
-    /// Fields this build does not know, kept so they survive a round trip.
-    public var unknownFields = UnknownFields()
+        public init() {}
 
-    public init() {}
+        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        public init(
+            companies: [Company] = [],
+            nextPageToken: String = ""
+        ) {
+            self.companies = companies
+            self.nextPageToken = nextPageToken
+        }
 
-    public init(from reader: inout WireReader) throws {
-        while let (field, wireType) = try reader.nextTag() {
-            switch field {
-            case 1: self.pageSize = try reader.readInt32(field: field, wireType: wireType)
-            case 2: self.pageToken = try reader.readString(field: field, wireType: wireType)
-            case 3: self.state = try reader.readEnum(field: field, wireType: wireType) as CompanyState
-            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+        public init(from reader: inout WireReader) throws {
+            while let (field, wireType) = try reader.nextTag() {
+                switch field {
+                case 1: self.companies.append(try reader.readMessage(field: field, wireType: wireType) as Company)
+                case 2: self.nextPageToken = try reader.readString(field: field, wireType: wireType)
+                default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+                }
             }
         }
-    }
 
-    public func encode(to writer: inout WireWriter) {
-        if self.pageSize != 0 { writer.writeInt32(self.pageSize, field: 1) }
-        if !self.pageToken.isEmpty { writer.writeString(self.pageToken, field: 2) }
-        if let value = self.state { writer.writeEnum(value, field: 3) }
-        writer.writeUnknownFields(self.unknownFields)
+        public func encode(to writer: inout WireWriter) {
+            for value in self.companies { writer.writeMessage(value, field: 1) }
+            if !self.nextPageToken.isEmpty { writer.writeString(self.nextPageToken, field: 2) }
+            writer.writeUnknownFields(self.unknownFields)
+        }
     }
 
-    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
-    public func validate() throws(BoundsViolation) {
-        try Bounds.range(self.pageSize, 0, 500, field: "page_size")
-        try Bounds.length(self.pageToken, max: 512, field: "page_token")
-    }
-}
+    public struct SuspendCompanyRequest: Message {
+        /// Bounds: at most 128 bytes (UTF-8).
+        public var companyId: String = ""
+        /// Shown to the company's callers when they are refused.
+        ///
+        /// Bounds: at most 2000 bytes (UTF-8).
+        public var reason: String = ""
+        /// Fields this build does not know, kept so they survive a round trip.
+        public var unknownFields = UnknownFields()
 
-public struct ListCompaniesResponse: Message {
-    public var companies: [Company] = []
-    public var nextPageToken: String = ""
-    /// Fields this build does not know, kept so they survive a round trip.
-    public var unknownFields = UnknownFields()
+        public init() {}
 
-    public init() {}
+        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        public init(
+            companyId: String = "",
+            reason: String = ""
+        ) {
+            self.companyId = companyId
+            self.reason = reason
+        }
 
-    public init(from reader: inout WireReader) throws {
-        while let (field, wireType) = try reader.nextTag() {
-            switch field {
-            case 1: self.companies.append(try reader.readMessage(field: field, wireType: wireType) as Company)
-            case 2: self.nextPageToken = try reader.readString(field: field, wireType: wireType)
-            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+        public init(from reader: inout WireReader) throws {
+            while let (field, wireType) = try reader.nextTag() {
+                switch field {
+                case 1: self.companyId = try reader.readString(field: field, wireType: wireType)
+                case 2: self.reason = try reader.readString(field: field, wireType: wireType)
+                default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+                }
             }
         }
-    }
-
-    public func encode(to writer: inout WireWriter) {
-        for value in self.companies { writer.writeMessage(value, field: 1) }
-        if !self.nextPageToken.isEmpty { writer.writeString(self.nextPageToken, field: 2) }
-        writer.writeUnknownFields(self.unknownFields)
-    }
-}
-
-public struct SuspendCompanyRequest: Message {
-    /// Bounds: at most 128 bytes (UTF-8).
-    public var companyId: String = ""
-    /// Shown to the company's callers when they are refused.
-    ///
-    /// Bounds: at most 2000 bytes (UTF-8).
-    public var reason: String = ""
-    /// Fields this build does not know, kept so they survive a round trip.
-    public var unknownFields = UnknownFields()
 
-    public init() {}
-
-    public init(from reader: inout WireReader) throws {
-        while let (field, wireType) = try reader.nextTag() {
-            switch field {
-            case 1: self.companyId = try reader.readString(field: field, wireType: wireType)
-            case 2: self.reason = try reader.readString(field: field, wireType: wireType)
-            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
-            }
+        public func encode(to writer: inout WireWriter) {
+            if !self.companyId.isEmpty { writer.writeString(self.companyId, field: 1) }
+            if !self.reason.isEmpty { writer.writeString(self.reason, field: 2) }
+            writer.writeUnknownFields(self.unknownFields)
         }
-    }
 
-    public func encode(to writer: inout WireWriter) {
-        if !self.companyId.isEmpty { writer.writeString(self.companyId, field: 1) }
-        if !self.reason.isEmpty { writer.writeString(self.reason, field: 2) }
-        writer.writeUnknownFields(self.unknownFields)
+        /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+        public func validate() throws(BoundsViolation) {
+            try Bounds.length(self.companyId, max: 128, field: "company_id")
+            try Bounds.length(self.reason, max: 2000, field: "reason")
+        }
     }
 
-    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
-    public func validate() throws(BoundsViolation) {
-        try Bounds.length(self.companyId, max: 128, field: "company_id")
-        try Bounds.length(self.reason, max: 2000, field: "reason")
-    }
-}
+    public struct ResumeCompanyRequest: Message {
+        /// Bounds: at most 128 bytes (UTF-8).
+        public var companyId: String = ""
+        /// Fields this build does not know, kept so they survive a round trip.
+        public var unknownFields = UnknownFields()
 
-public struct ResumeCompanyRequest: Message {
-    /// Bounds: at most 128 bytes (UTF-8).
-    public var companyId: String = ""
-    /// Fields this build does not know, kept so they survive a round trip.
-    public var unknownFields = UnknownFields()
+        public init() {}
 
-    public init() {}
+        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        public init(
+            companyId: String = ""
+        ) {
+            self.companyId = companyId
+        }
 
-    public init(from reader: inout WireReader) throws {
-        while let (field, wireType) = try reader.nextTag() {
-            switch field {
-            case 1: self.companyId = try reader.readString(field: field, wireType: wireType)
-            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+        public init(from reader: inout WireReader) throws {
+            while let (field, wireType) = try reader.nextTag() {
+                switch field {
+                case 1: self.companyId = try reader.readString(field: field, wireType: wireType)
+                default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+                }
             }
         }
-    }
 
-    public func encode(to writer: inout WireWriter) {
-        if !self.companyId.isEmpty { writer.writeString(self.companyId, field: 1) }
-        writer.writeUnknownFields(self.unknownFields)
-    }
+        public func encode(to writer: inout WireWriter) {
+            if !self.companyId.isEmpty { writer.writeString(self.companyId, field: 1) }
+            writer.writeUnknownFields(self.unknownFields)
+        }
 
-    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
-    public func validate() throws(BoundsViolation) {
-        try Bounds.length(self.companyId, max: 128, field: "company_id")
+        /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+        public func validate() throws(BoundsViolation) {
+            try Bounds.length(self.companyId, max: 128, field: "company_id")
+        }
     }
-}
+
+    public struct ChangePlanRequest: Message {
+        /// Bounds: at most 128 bytes (UTF-8).
+        public var companyId: String = ""
+        public var plan: Plan = Plan(rawValue: 0)
+        /// Fields this build does not know, kept so they survive a round trip.
+        public var unknownFields = UnknownFields()
 
-public struct ChangePlanRequest: Message {
-    /// Bounds: at most 128 bytes (UTF-8).
-    public var companyId: String = ""
-    public var plan: Plan = Plan(rawValue: 0)
-    /// Fields this build does not know, kept so they survive a round trip.
-    public var unknownFields = UnknownFields()
+        public init() {}
 
-    public init() {}
+        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        public init(
+            companyId: String = "",
+            plan: Plan = Plan(rawValue: 0)
+        ) {
+            self.companyId = companyId
+            self.plan = plan
+        }
 
-    public init(from reader: inout WireReader) throws {
-        while let (field, wireType) = try reader.nextTag() {
-            switch field {
-            case 1: self.companyId = try reader.readString(field: field, wireType: wireType)
-            case 2: self.plan = try reader.readEnum(field: field, wireType: wireType) as Plan
-            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+        public init(from reader: inout WireReader) throws {
+            while let (field, wireType) = try reader.nextTag() {
+                switch field {
+                case 1: self.companyId = try reader.readString(field: field, wireType: wireType)
+                case 2: self.plan = try reader.readEnum(field: field, wireType: wireType) as Plan
+                default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+                }
             }
         }
-    }
 
-    public func encode(to writer: inout WireWriter) {
-        if !self.companyId.isEmpty { writer.writeString(self.companyId, field: 1) }
-        if self.plan.rawValue != 0 { writer.writeEnum(self.plan, field: 2) }
-        writer.writeUnknownFields(self.unknownFields)
-    }
+        public func encode(to writer: inout WireWriter) {
+            if !self.companyId.isEmpty { writer.writeString(self.companyId, field: 1) }
+            if self.plan.rawValue != 0 { writer.writeEnum(self.plan, field: 2) }
+            writer.writeUnknownFields(self.unknownFields)
+        }
 
-    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
-    public func validate() throws(BoundsViolation) {
-        try Bounds.length(self.companyId, max: 128, field: "company_id")
+        /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+        public func validate() throws(BoundsViolation) {
+            try Bounds.length(self.companyId, max: 128, field: "company_id")
+        }
     }
-}
 
-public struct SetCompanyLimitsRequest: Message {
-    /// Bounds: at most 128 bytes (UTF-8).
-    public var companyId: String = ""
-    /// Each limit must be within the company plan's caps.
-    public var limits: CompanyLimits = CompanyLimits()
-    /// Fields this build does not know, kept so they survive a round trip.
-    public var unknownFields = UnknownFields()
+    public struct SetCompanyLimitsRequest: Message {
+        /// Bounds: at most 128 bytes (UTF-8).
+        public var companyId: String = ""
+        /// Each limit must be within the company plan's caps.
+        public var limits: CompanyLimits = CompanyLimits()
+        /// Fields this build does not know, kept so they survive a round trip.
+        public var unknownFields = UnknownFields()
 
-    public init() {}
+        public init() {}
 
-    public init(from reader: inout WireReader) throws {
-        while let (field, wireType) = try reader.nextTag() {
-            switch field {
-            case 1: self.companyId = try reader.readString(field: field, wireType: wireType)
-            case 2: self.limits = try reader.readMessage(field: field, wireType: wireType) as CompanyLimits
-            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
-            }
+        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        public init(
+            companyId: String = "",
+            limits: CompanyLimits = CompanyLimits()
+        ) {
+            self.companyId = companyId
+            self.limits = limits
         }
-    }
-
-    public func encode(to writer: inout WireWriter) {
-        if !self.companyId.isEmpty { writer.writeString(self.companyId, field: 1) }
-        writer.writeMessage(self.limits, field: 2)
-        writer.writeUnknownFields(self.unknownFields)
-    }
 
-    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
-    public func validate() throws(BoundsViolation) {
-        try Bounds.length(self.companyId, max: 128, field: "company_id")
-    }
-}
-
-/// A tenant's own settings.
-public struct CompanySettings: Message {
-    /// Whether email between the company's own employees is left out of sync. On for new
-    /// companies.
-    public var preventInternalEmailSync: Bool = false
-    /// The company's email domains, e.g. "example.com": mail between them is internal.
-    public var emailDomains: [String] = []
-    /// An IANA time zone such as "America/New_York", for reports and daily caps.
-    public var timeZone: String = ""
-    /// The limits in force (read only here; operators change them).
-    public var limits: CompanyLimits = CompanyLimits()
-    public var plan: Plan = Plan(rawValue: 0)
-    /// Fields this build does not know, kept so they survive a round trip.
-    public var unknownFields = UnknownFields()
+        public init(from reader: inout WireReader) throws {
+            while let (field, wireType) = try reader.nextTag() {
+                switch field {
+                case 1: self.companyId = try reader.readString(field: field, wireType: wireType)
+                case 2: self.limits = try reader.readMessage(field: field, wireType: wireType) as CompanyLimits
+                default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+                }
+            }
+        }
 
-    public init() {}
+        public func encode(to writer: inout WireWriter) {
+            if !self.companyId.isEmpty { writer.writeString(self.companyId, field: 1) }
+            writer.writeMessage(self.limits, field: 2)
+            writer.writeUnknownFields(self.unknownFields)
+        }
 
-    public init(from reader: inout WireReader) throws {
-        while let (field, wireType) = try reader.nextTag() {
-            switch field {
-            case 1: self.preventInternalEmailSync = try reader.readBool(field: field, wireType: wireType)
-            case 2: self.emailDomains.append(try reader.readString(field: field, wireType: wireType))
-            case 3: self.timeZone = try reader.readString(field: field, wireType: wireType)
-            case 4: self.limits = try reader.readMessage(field: field, wireType: wireType) as CompanyLimits
-            case 5: self.plan = try reader.readEnum(field: field, wireType: wireType) as Plan
-            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
-            }
+        /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+        public func validate() throws(BoundsViolation) {
+            try Bounds.length(self.companyId, max: 128, field: "company_id")
         }
     }
 
-    public func encode(to writer: inout WireWriter) {
-        if self.preventInternalEmailSync { writer.writeBool(self.preventInternalEmailSync, field: 1) }
-        for value in self.emailDomains { writer.writeString(value, field: 2) }
-        if !self.timeZone.isEmpty { writer.writeString(self.timeZone, field: 3) }
-        writer.writeMessage(self.limits, field: 4)
-        if self.plan.rawValue != 0 { writer.writeEnum(self.plan, field: 5) }
-        writer.writeUnknownFields(self.unknownFields)
-    }
-}
+    /// A tenant's own settings.
+    public struct CompanySettings: Message {
+        /// Whether email between the company's own employees is left out of sync. On for new
+        /// companies.
+        public var preventInternalEmailSync: Bool = false
+        /// The company's email domains, e.g. "example.com": mail between them is internal.
+        public var emailDomains: [String] = []
+        /// An IANA time zone such as "America/New_York", for reports and daily caps.
+        public var timeZone: String = ""
+        /// The limits in force (read only here; operators change them).
+        public var limits: CompanyLimits = CompanyLimits()
+        public var plan: Plan = Plan(rawValue: 0)
+        /// Fields this build does not know, kept so they survive a round trip.
+        public var unknownFields = UnknownFields()
 
-public struct GetCompanySettingsRequest: Message {
-    /// Fields this build does not know, kept so they survive a round trip.
-    public var unknownFields = UnknownFields()
+        public init() {}
 
-    public init() {}
+        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        public init(
+            preventInternalEmailSync: Bool = false,
+            emailDomains: [String] = [],
+            timeZone: String = "",
+            limits: CompanyLimits = CompanyLimits(),
+            plan: Plan = Plan(rawValue: 0)
+        ) {
+            self.preventInternalEmailSync = preventInternalEmailSync
+            self.emailDomains = emailDomains
+            self.timeZone = timeZone
+            self.limits = limits
+            self.plan = plan
+        }
 
-    public init(from reader: inout WireReader) throws {
-        while let (field, wireType) = try reader.nextTag() {
-            switch field {
-            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+        public init(from reader: inout WireReader) throws {
+            while let (field, wireType) = try reader.nextTag() {
+                switch field {
+                case 1: self.preventInternalEmailSync = try reader.readBool(field: field, wireType: wireType)
+                case 2: self.emailDomains.append(try reader.readString(field: field, wireType: wireType))
+                case 3: self.timeZone = try reader.readString(field: field, wireType: wireType)
+                case 4: self.limits = try reader.readMessage(field: field, wireType: wireType) as CompanyLimits
+                case 5: self.plan = try reader.readEnum(field: field, wireType: wireType) as Plan
+                default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+                }
             }
         }
-    }
 
-    public func encode(to writer: inout WireWriter) {
-        writer.writeUnknownFields(self.unknownFields)
+        public func encode(to writer: inout WireWriter) {
+            if self.preventInternalEmailSync { writer.writeBool(self.preventInternalEmailSync, field: 1) }
+            for value in self.emailDomains { writer.writeString(value, field: 2) }
+            if !self.timeZone.isEmpty { writer.writeString(self.timeZone, field: 3) }
+            writer.writeMessage(self.limits, field: 4)
+            if self.plan.rawValue != 0 { writer.writeEnum(self.plan, field: 5) }
+            writer.writeUnknownFields(self.unknownFields)
+        }
     }
-}
 
-/// A list of email domains, so that "replace with an empty list" differs from "leave alone".
-public struct EmailDomains: Message {
-    /// Bounds: at most 100 elements; each at most 253 bytes (UTF-8).
-    public var domains: [String] = []
-    /// Fields this build does not know, kept so they survive a round trip.
-    public var unknownFields = UnknownFields()
+    public struct GetCompanySettingsRequest: Message {
+        /// Fields this build does not know, kept so they survive a round trip.
+        public var unknownFields = UnknownFields()
 
-    public init() {}
+        public init() {}
 
-    public init(from reader: inout WireReader) throws {
-        while let (field, wireType) = try reader.nextTag() {
-            switch field {
-            case 1: self.domains.append(try reader.readString(field: field, wireType: wireType))
-            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+        public init(from reader: inout WireReader) throws {
+            while let (field, wireType) = try reader.nextTag() {
+                switch field {
+                default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+                }
             }
         }
-    }
 
-    public func encode(to writer: inout WireWriter) {
-        for value in self.domains { writer.writeString(value, field: 1) }
-        writer.writeUnknownFields(self.unknownFields)
-    }
-
-    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
-    public func validate() throws(BoundsViolation) {
-        try Bounds.count(self.domains.count, max: 100, field: "domains")
-        for (index, element) in self.domains.enumerated() {
-            try Bounds.length(element, max: 253, field: "domains[\(index)]")
+        public func encode(to writer: inout WireWriter) {
+            writer.writeUnknownFields(self.unknownFields)
         }
     }
-}
 
-/// Changes only the fields that are set.
-public struct UpdateCompanySettingsRequest: Message {
-    public var preventInternalEmailSync: Bool? = nil
-    /// Replaces the whole list when set.
-    public var emailDomains: EmailDomains? = nil
-    /// Bounds: at most 128 bytes (UTF-8).
-    public var timeZone: String? = nil
-    /// Fields this build does not know, kept so they survive a round trip.
-    public var unknownFields = UnknownFields()
+    /// A list of email domains, so that "replace with an empty list" differs from "leave alone".
+    public struct EmailDomains: Message {
+        /// Bounds: at most 100 elements; each at most 253 bytes (UTF-8).
+        public var domains: [String] = []
+        /// Fields this build does not know, kept so they survive a round trip.
+        public var unknownFields = UnknownFields()
 
-    public init() {}
+        public init() {}
 
-    public init(from reader: inout WireReader) throws {
-        while let (field, wireType) = try reader.nextTag() {
-            switch field {
-            case 1: self.preventInternalEmailSync = try reader.readBool(field: field, wireType: wireType)
-            case 2: self.emailDomains = try reader.readMessage(field: field, wireType: wireType) as EmailDomains
-            case 3: self.timeZone = try reader.readString(field: field, wireType: wireType)
-            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
-            }
+        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        public init(
+            domains: [String] = []
+        ) {
+            self.domains = domains
         }
-    }
 
-    public func encode(to writer: inout WireWriter) {
-        if let value = self.preventInternalEmailSync { writer.writeBool(value, field: 1) }
-        if let value = self.emailDomains { writer.writeMessage(value, field: 2) }
-        if let value = self.timeZone { writer.writeString(value, field: 3) }
-        writer.writeUnknownFields(self.unknownFields)
-    }
-
-    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
-    public func validate() throws(BoundsViolation) {
-        if let value = self.emailDomains {
-            try Bounds.nested(value, field: "email_domains")
-        }
-        if let value = self.timeZone {
-            try Bounds.length(value, max: 128, field: "time_zone")
+        public init(from reader: inout WireReader) throws {
+            while let (field, wireType) = try reader.nextTag() {
+                switch field {
+                case 1: self.domains.append(try reader.readString(field: field, wireType: wireType))
+                default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+                }
+            }
         }
-    }
-}
 
-/// An API key as listed: never its secret.
-public struct ApiKey: Message {
-    public var id: String = ""
-    /// Empty for an operator key.
-    public var companyId: String = ""
-    /// The role its callers act as: one of the schema's roles.
-    public var role: String = ""
-    /// The user it acts for, when the role is a user role.
-    public var userId: String = ""
-    /// What the key is for, e.g. "CRM backend".
-    public var label: String = ""
-    /// The first characters of the secret, to tell keys apart.
-    public var secretPrefix: String = ""
-    public var createdAt: Timestamp = .epoch
-    public var expiresAt: Timestamp? = nil
-    public var lastUsedAt: Timestamp? = nil
-    public var revoked: Bool = false
-    /// Fields this build does not know, kept so they survive a round trip.
-    public var unknownFields = UnknownFields()
-
-    public init() {}
+        public func encode(to writer: inout WireWriter) {
+            for value in self.domains { writer.writeString(value, field: 1) }
+            writer.writeUnknownFields(self.unknownFields)
+        }
 
-    public init(from reader: inout WireReader) throws {
-        while let (field, wireType) = try reader.nextTag() {
-            switch field {
-            case 1: self.id = try reader.readString(field: field, wireType: wireType)
-            case 2: self.companyId = try reader.readString(field: field, wireType: wireType)
-            case 3: self.role = try reader.readString(field: field, wireType: wireType)
-            case 4: self.userId = try reader.readString(field: field, wireType: wireType)
-            case 5: self.label = try reader.readString(field: field, wireType: wireType)
-            case 6: self.secretPrefix = try reader.readString(field: field, wireType: wireType)
-            case 7: self.createdAt = try reader.readTimestamp(field: field, wireType: wireType)
-            case 8: self.expiresAt = try reader.readTimestamp(field: field, wireType: wireType)
-            case 9: self.lastUsedAt = try reader.readTimestamp(field: field, wireType: wireType)
-            case 10: self.revoked = try reader.readBool(field: field, wireType: wireType)
-            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+        /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+        public func validate() throws(BoundsViolation) {
+            try Bounds.count(self.domains.count, max: 100, field: "domains")
+            for (index, element) in self.domains.enumerated() {
+                try Bounds.length(element, max: 253, field: "domains[\(index)]")
             }
         }
     }
 
-    public func encode(to writer: inout WireWriter) {
-        if !self.id.isEmpty { writer.writeString(self.id, field: 1) }
-        if !self.companyId.isEmpty { writer.writeString(self.companyId, field: 2) }
-        if !self.role.isEmpty { writer.writeString(self.role, field: 3) }
-        if !self.userId.isEmpty { writer.writeString(self.userId, field: 4) }
-        if !self.label.isEmpty { writer.writeString(self.label, field: 5) }
-        if !self.secretPrefix.isEmpty { writer.writeString(self.secretPrefix, field: 6) }
-        if self.createdAt != .epoch { writer.writeTimestamp(self.createdAt, field: 7) }
-        if let value = self.expiresAt { writer.writeTimestamp(value, field: 8) }
-        if let value = self.lastUsedAt { writer.writeTimestamp(value, field: 9) }
-        if self.revoked { writer.writeBool(self.revoked, field: 10) }
-        writer.writeUnknownFields(self.unknownFields)
-    }
-}
+    /// Changes only the fields that are set.
+    public struct UpdateCompanySettingsRequest: Message {
+        public var preventInternalEmailSync: Bool? = nil
+        /// Replaces the whole list when set.
+        public var emailDomains: EmailDomains? = nil
+        /// Bounds: at most 128 bytes (UTF-8).
+        public var timeZone: String? = nil
+        /// Fields this build does not know, kept so they survive a round trip.
+        public var unknownFields = UnknownFields()
 
-public struct CreateApiKeyRequest: Message {
-    /// The company whose callers use it; empty for an operator key.
-    ///
-    /// Bounds: at most 128 bytes (UTF-8).
-    public var companyId: String = ""
-    /// Bounds: at most 64 bytes (UTF-8).
-    public var role: String = ""
-    /// Bounds: at most 128 bytes (UTF-8).
-    public var userId: String = ""
-    /// Bounds: at most 800 bytes (UTF-8).
-    public var label: String = ""
-    /// Bounds: from 1970-01-01 to 9999-12-31 (UTC).
-    public var expiresAt: Timestamp? = nil
-    /// Makes a retry safe: a request repeating the caller's key of the last 24 hours gets the
-    /// first one's answer and creates nothing; the same key with a different request is refused.
-    /// Letters, digits, '-', '_', '.' and ':', at most 128 (a UUID fits); empty: no replay.
-    ///
-    /// Bounds: at most 128 bytes (UTF-8).
-    public var idempotencyKey: String = ""
-    /// Fields this build does not know, kept so they survive a round trip.
-    public var unknownFields = UnknownFields()
+        public init() {}
 
-    public init() {}
+        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        public init(
+            preventInternalEmailSync: Bool? = nil,
+            emailDomains: EmailDomains? = nil,
+            timeZone: String? = nil
+        ) {
+            self.preventInternalEmailSync = preventInternalEmailSync
+            self.emailDomains = emailDomains
+            self.timeZone = timeZone
+        }
 
-    public init(from reader: inout WireReader) throws {
-        while let (field, wireType) = try reader.nextTag() {
-            switch field {
-            case 1: self.companyId = try reader.readString(field: field, wireType: wireType)
-            case 2: self.role = try reader.readString(field: field, wireType: wireType)
-            case 3: self.userId = try reader.readString(field: field, wireType: wireType)
-            case 4: self.label = try reader.readString(field: field, wireType: wireType)
-            case 5: self.expiresAt = try reader.readTimestamp(field: field, wireType: wireType)
-            case 6: self.idempotencyKey = try reader.readString(field: field, wireType: wireType)
-            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+        public init(from reader: inout WireReader) throws {
+            while let (field, wireType) = try reader.nextTag() {
+                switch field {
+                case 1: self.preventInternalEmailSync = try reader.readBool(field: field, wireType: wireType)
+                case 2: self.emailDomains = try reader.readMessage(field: field, wireType: wireType) as EmailDomains
+                case 3: self.timeZone = try reader.readString(field: field, wireType: wireType)
+                default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+                }
             }
         }
-    }
 
-    public func encode(to writer: inout WireWriter) {
-        if !self.companyId.isEmpty { writer.writeString(self.companyId, field: 1) }
-        if !self.role.isEmpty { writer.writeString(self.role, field: 2) }
-        if !self.userId.isEmpty { writer.writeString(self.userId, field: 3) }
-        if !self.label.isEmpty { writer.writeString(self.label, field: 4) }
-        if let value = self.expiresAt { writer.writeTimestamp(value, field: 5) }
-        if !self.idempotencyKey.isEmpty { writer.writeString(self.idempotencyKey, field: 6) }
-        writer.writeUnknownFields(self.unknownFields)
-    }
-
-    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
-    public func validate() throws(BoundsViolation) {
-        try Bounds.length(self.companyId, max: 128, field: "company_id")
-        try Bounds.length(self.role, max: 64, field: "role")
-        try Bounds.length(self.userId, max: 128, field: "user_id")
-        try Bounds.length(self.label, max: 800, field: "label")
-        if let value = self.expiresAt {
-            try Bounds.range(value, 0, 253402300799999999, spelled: "1970-01-01 to 9999-12-31", field: "expires_at")
+        public func encode(to writer: inout WireWriter) {
+            if let value = self.preventInternalEmailSync { writer.writeBool(value, field: 1) }
+            if let value = self.emailDomains { writer.writeMessage(value, field: 2) }
+            if let value = self.timeZone { writer.writeString(value, field: 3) }
+            writer.writeUnknownFields(self.unknownFields)
         }
-        try Bounds.length(self.idempotencyKey, max: 128, field: "idempotency_key")
-    }
-}
-
-public struct CreateApiKeyResponse: Message {
-    public var key: ApiKey = ApiKey()
-    /// The secret to send in the `authorization` metadata. Shown this once; only a hash is kept.
-    public var secret: String = ""
-    /// Fields this build does not know, kept so they survive a round trip.
-    public var unknownFields = UnknownFields()
 
-    public init() {}
-
-    public init(from reader: inout WireReader) throws {
-        while let (field, wireType) = try reader.nextTag() {
-            switch field {
-            case 1: self.key = try reader.readMessage(field: field, wireType: wireType) as ApiKey
-            case 2: self.secret = try reader.readString(field: field, wireType: wireType)
-            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+        /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+        public func validate() throws(BoundsViolation) {
+            if let value = self.emailDomains {
+                try Bounds.nested(value, field: "email_domains")
             }
+            if let value = self.timeZone {
+                try Bounds.length(value, max: 128, field: "time_zone")
+            }
         }
-    }
-
-    public func encode(to writer: inout WireWriter) {
-        writer.writeMessage(self.key, field: 1)
-        if !self.secret.isEmpty { writer.writeString(self.secret, field: 2) }
-        writer.writeUnknownFields(self.unknownFields)
     }
-}
 
-public struct ListApiKeysRequest: Message {
-    /// Empty lists operator keys.
-    ///
-    /// Bounds: at most 128 bytes (UTF-8).
-    public var companyId: String = ""
-    public var includeRevoked: Bool = false
-    /// Bounds: 0 to 500.
-    public var pageSize: Int32 = 0
-    /// Bounds: at most 512 bytes (UTF-8).
-    public var pageToken: String = ""
-    /// Fields this build does not know, kept so they survive a round trip.
-    public var unknownFields = UnknownFields()
+    /// An API key as listed: never its secret.
+    public struct ApiKey: Message {
+        public var id: String = ""
+        /// Empty for an operator key.
+        public var companyId: String = ""
+        /// The role its callers act as: one of the schema's roles.
+        public var role: String = ""
+        /// The user it acts for, when the role is a user role.
+        public var userId: String = ""
+        /// What the key is for, e.g. "CRM backend".
+        public var label: String = ""
+        /// The first characters of the secret, to tell keys apart.
+        public var secretPrefix: String = ""
+        public var createdAt: Timestamp = .epoch
+        public var expiresAt: Timestamp? = nil
+        public var lastUsedAt: Timestamp? = nil
+        public var revoked: Bool = false
+        /// Fields this build does not know, kept so they survive a round trip.
+        public var unknownFields = UnknownFields()
+
+        public init() {}
+
+        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        public init(
+            id: String = "",
+            companyId: String = "",
+            role: String = "",
+            userId: String = "",
+            label: String = "",
+            secretPrefix: String = "",
+            createdAt: Timestamp = .epoch,
+            expiresAt: Timestamp? = nil,
+            lastUsedAt: Timestamp? = nil,
+            revoked: Bool = false
+        ) {
+            self.id = id
+            self.companyId = companyId
+            self.role = role
+            self.userId = userId
+            self.label = label
+            self.secretPrefix = secretPrefix
+            self.createdAt = createdAt
+            self.expiresAt = expiresAt
+            self.lastUsedAt = lastUsedAt
+            self.revoked = revoked
+        }
+
+        public init(from reader: inout WireReader) throws {
+            while let (field, wireType) = try reader.nextTag() {
+                switch field {
+                case 1: self.id = try reader.readString(field: field, wireType: wireType)
+                case 2: self.companyId = try reader.readString(field: field, wireType: wireType)
+                case 3: self.role = try reader.readString(field: field, wireType: wireType)
+                case 4: self.userId = try reader.readString(field: field, wireType: wireType)
+                case 5: self.label = try reader.readString(field: field, wireType: wireType)
+                case 6: self.secretPrefix = try reader.readString(field: field, wireType: wireType)
+                case 7: self.createdAt = try reader.readTimestamp(field: field, wireType: wireType)
+                case 8: self.expiresAt = try reader.readTimestamp(field: field, wireType: wireType)
+                case 9: self.lastUsedAt = try reader.readTimestamp(field: field, wireType: wireType)
+                case 10: self.revoked = try reader.readBool(field: field, wireType: wireType)
+                default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+                }
+            }
+        }
+
+        public func encode(to writer: inout WireWriter) {
+            if !self.id.isEmpty { writer.writeString(self.id, field: 1) }
+            if !self.companyId.isEmpty { writer.writeString(self.companyId, field: 2) }
+            if !self.role.isEmpty { writer.writeString(self.role, field: 3) }
+            if !self.userId.isEmpty { writer.writeString(self.userId, field: 4) }
+            if !self.label.isEmpty { writer.writeString(self.label, field: 5) }
+            if !self.secretPrefix.isEmpty { writer.writeString(self.secretPrefix, field: 6) }
+            if self.createdAt != .epoch { writer.writeTimestamp(self.createdAt, field: 7) }
+            if let value = self.expiresAt { writer.writeTimestamp(value, field: 8) }
+            if let value = self.lastUsedAt { writer.writeTimestamp(value, field: 9) }
+            if self.revoked { writer.writeBool(self.revoked, field: 10) }
+            writer.writeUnknownFields(self.unknownFields)
+        }
+    }
+
+    public struct CreateApiKeyRequest: Message {
+        /// The company whose callers use it; empty for an operator key.
+        ///
+        /// Bounds: at most 128 bytes (UTF-8).
+        public var companyId: String = ""
+        /// Bounds: at most 64 bytes (UTF-8).
+        public var role: String = ""
+        /// Bounds: at most 128 bytes (UTF-8).
+        public var userId: String = ""
+        /// Bounds: at most 800 bytes (UTF-8).
+        public var label: String = ""
+        /// Bounds: from 1970-01-01 to 9999-12-31 (UTC).
+        public var expiresAt: Timestamp? = nil
+        /// Makes a retry safe: a request repeating the caller's key of the last 24 hours gets the
+        /// first one's answer and creates nothing; the same key with a different request is refused.
+        /// Letters, digits, '-', '_', '.' and ':', at most 128 (a UUID fits); empty: no replay.
+        ///
+        /// Bounds: at most 128 bytes (UTF-8).
+        public var idempotencyKey: String = ""
+        /// Fields this build does not know, kept so they survive a round trip.
+        public var unknownFields = UnknownFields()
+
+        public init() {}
+
+        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        public init(
+            companyId: String = "",
+            role: String = "",
+            userId: String = "",
+            label: String = "",
+            expiresAt: Timestamp? = nil,
+            idempotencyKey: String = ""
+        ) {
+            self.companyId = companyId
+            self.role = role
+            self.userId = userId
+            self.label = label
+            self.expiresAt = expiresAt
+            self.idempotencyKey = idempotencyKey
+        }
+
+        public init(from reader: inout WireReader) throws {
+            while let (field, wireType) = try reader.nextTag() {
+                switch field {
+                case 1: self.companyId = try reader.readString(field: field, wireType: wireType)
+                case 2: self.role = try reader.readString(field: field, wireType: wireType)
+                case 3: self.userId = try reader.readString(field: field, wireType: wireType)
+                case 4: self.label = try reader.readString(field: field, wireType: wireType)
+                case 5: self.expiresAt = try reader.readTimestamp(field: field, wireType: wireType)
+                case 6: self.idempotencyKey = try reader.readString(field: field, wireType: wireType)
+                default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+                }
+            }
+        }
+
+        public func encode(to writer: inout WireWriter) {
+            if !self.companyId.isEmpty { writer.writeString(self.companyId, field: 1) }
+            if !self.role.isEmpty { writer.writeString(self.role, field: 2) }
+            if !self.userId.isEmpty { writer.writeString(self.userId, field: 3) }
+            if !self.label.isEmpty { writer.writeString(self.label, field: 4) }
+            if let value = self.expiresAt { writer.writeTimestamp(value, field: 5) }
+            if !self.idempotencyKey.isEmpty { writer.writeString(self.idempotencyKey, field: 6) }
+            writer.writeUnknownFields(self.unknownFields)
+        }
+
+        /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+        public func validate() throws(BoundsViolation) {
+            try Bounds.length(self.companyId, max: 128, field: "company_id")
+            try Bounds.length(self.role, max: 64, field: "role")
+            try Bounds.length(self.userId, max: 128, field: "user_id")
+            try Bounds.length(self.label, max: 800, field: "label")
+            if let value = self.expiresAt {
+                try Bounds.range(value, 0, 253402300799999999, spelled: "1970-01-01 to 9999-12-31", field: "expires_at")
+            }
+            try Bounds.length(self.idempotencyKey, max: 128, field: "idempotency_key")
+        }
+    }
+
+    public struct CreateApiKeyResponse: Message {
+        public var key: ApiKey = ApiKey()
+        /// The secret to send in the `authorization` metadata. Shown this once; only a hash is kept.
+        public var secret: String = ""
+        /// Fields this build does not know, kept so they survive a round trip.
+        public var unknownFields = UnknownFields()
+
+        public init() {}
+
+        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        public init(
+            key: ApiKey = ApiKey(),
+            secret: String = ""
+        ) {
+            self.key = key
+            self.secret = secret
+        }
+
+        public init(from reader: inout WireReader) throws {
+            while let (field, wireType) = try reader.nextTag() {
+                switch field {
+                case 1: self.key = try reader.readMessage(field: field, wireType: wireType) as ApiKey
+                case 2: self.secret = try reader.readString(field: field, wireType: wireType)
+                default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+                }
+            }
+        }
+
+        public func encode(to writer: inout WireWriter) {
+            writer.writeMessage(self.key, field: 1)
+            if !self.secret.isEmpty { writer.writeString(self.secret, field: 2) }
+            writer.writeUnknownFields(self.unknownFields)
+        }
+    }
+
+    public struct ListApiKeysRequest: Message {
+        /// Empty lists operator keys.
+        ///
+        /// Bounds: at most 128 bytes (UTF-8).
+        public var companyId: String = ""
+        public var includeRevoked: Bool = false
+        /// Bounds: 0 to 500.
+        public var pageSize: Int32 = 0
+        /// Bounds: at most 512 bytes (UTF-8).
+        public var pageToken: String = ""
+        /// Fields this build does not know, kept so they survive a round trip.
+        public var unknownFields = UnknownFields()
+
+        public init() {}
 
-    public init() {}
+        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        public init(
+            companyId: String = "",
+            includeRevoked: Bool = false,
+            pageSize: Int32 = 0,
+            pageToken: String = ""
+        ) {
+            self.companyId = companyId
+            self.includeRevoked = includeRevoked
+            self.pageSize = pageSize
+            self.pageToken = pageToken
+        }
 
-    public init(from reader: inout WireReader) throws {
-        while let (field, wireType) = try reader.nextTag() {
-            switch field {
-            case 1: self.companyId = try reader.readString(field: field, wireType: wireType)
-            case 2: self.includeRevoked = try reader.readBool(field: field, wireType: wireType)
-            case 3: self.pageSize = try reader.readInt32(field: field, wireType: wireType)
-            case 4: self.pageToken = try reader.readString(field: field, wireType: wireType)
-            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+        public init(from reader: inout WireReader) throws {
+            while let (field, wireType) = try reader.nextTag() {
+                switch field {
+                case 1: self.companyId = try reader.readString(field: field, wireType: wireType)
+                case 2: self.includeRevoked = try reader.readBool(field: field, wireType: wireType)
+                case 3: self.pageSize = try reader.readInt32(field: field, wireType: wireType)
+                case 4: self.pageToken = try reader.readString(field: field, wireType: wireType)
+                default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+                }
             }
         }
-    }
 
-    public func encode(to writer: inout WireWriter) {
-        if !self.companyId.isEmpty { writer.writeString(self.companyId, field: 1) }
-        if self.includeRevoked { writer.writeBool(self.includeRevoked, field: 2) }
-        if self.pageSize != 0 { writer.writeInt32(self.pageSize, field: 3) }
-        if !self.pageToken.isEmpty { writer.writeString(self.pageToken, field: 4) }
-        writer.writeUnknownFields(self.unknownFields)
-    }
+        public func encode(to writer: inout WireWriter) {
+            if !self.companyId.isEmpty { writer.writeString(self.companyId, field: 1) }
+            if self.includeRevoked { writer.writeBool(self.includeRevoked, field: 2) }
+            if self.pageSize != 0 { writer.writeInt32(self.pageSize, field: 3) }
+            if !self.pageToken.isEmpty { writer.writeString(self.pageToken, field: 4) }
+            writer.writeUnknownFields(self.unknownFields)
+        }
 
-    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
-    public func validate() throws(BoundsViolation) {
-        try Bounds.length(self.companyId, max: 128, field: "company_id")
-        try Bounds.range(self.pageSize, 0, 500, field: "page_size")
-        try Bounds.length(self.pageToken, max: 512, field: "page_token")
+        /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+        public func validate() throws(BoundsViolation) {
+            try Bounds.length(self.companyId, max: 128, field: "company_id")
+            try Bounds.range(self.pageSize, 0, 500, field: "page_size")
+            try Bounds.length(self.pageToken, max: 512, field: "page_token")
+        }
     }
-}
 
-public struct ListApiKeysResponse: Message {
-    public var keys: [ApiKey] = []
-    public var nextPageToken: String = ""
-    /// Fields this build does not know, kept so they survive a round trip.
-    public var unknownFields = UnknownFields()
+    public struct ListApiKeysResponse: Message {
+        public var keys: [ApiKey] = []
+        public var nextPageToken: String = ""
+        /// Fields this build does not know, kept so they survive a round trip.
+        public var unknownFields = UnknownFields()
 
-    public init() {}
+        public init() {}
+
+        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        public init(
+            keys: [ApiKey] = [],
+            nextPageToken: String = ""
+        ) {
+            self.keys = keys
+            self.nextPageToken = nextPageToken
+        }
 
-    public init(from reader: inout WireReader) throws {
-        while let (field, wireType) = try reader.nextTag() {
-            switch field {
-            case 1: self.keys.append(try reader.readMessage(field: field, wireType: wireType) as ApiKey)
-            case 2: self.nextPageToken = try reader.readString(field: field, wireType: wireType)
-            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+        public init(from reader: inout WireReader) throws {
+            while let (field, wireType) = try reader.nextTag() {
+                switch field {
+                case 1: self.keys.append(try reader.readMessage(field: field, wireType: wireType) as ApiKey)
+                case 2: self.nextPageToken = try reader.readString(field: field, wireType: wireType)
+                default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+                }
             }
         }
-    }
 
-    public func encode(to writer: inout WireWriter) {
-        for value in self.keys { writer.writeMessage(value, field: 1) }
-        if !self.nextPageToken.isEmpty { writer.writeString(self.nextPageToken, field: 2) }
-        writer.writeUnknownFields(self.unknownFields)
+        public func encode(to writer: inout WireWriter) {
+            for value in self.keys { writer.writeMessage(value, field: 1) }
+            if !self.nextPageToken.isEmpty { writer.writeString(self.nextPageToken, field: 2) }
+            writer.writeUnknownFields(self.unknownFields)
+        }
     }
-}
 
-public struct RevokeApiKeyRequest: Message {
-    /// Bounds: at most 128 bytes (UTF-8).
-    public var keyId: String = ""
-    /// Fields this build does not know, kept so they survive a round trip.
-    public var unknownFields = UnknownFields()
+    public struct RevokeApiKeyRequest: Message {
+        /// Bounds: at most 128 bytes (UTF-8).
+        public var keyId: String = ""
+        /// Fields this build does not know, kept so they survive a round trip.
+        public var unknownFields = UnknownFields()
 
-    public init() {}
+        public init() {}
+
+        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        public init(
+            keyId: String = ""
+        ) {
+            self.keyId = keyId
+        }
 
-    public init(from reader: inout WireReader) throws {
-        while let (field, wireType) = try reader.nextTag() {
-            switch field {
-            case 1: self.keyId = try reader.readString(field: field, wireType: wireType)
-            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+        public init(from reader: inout WireReader) throws {
+            while let (field, wireType) = try reader.nextTag() {
+                switch field {
+                case 1: self.keyId = try reader.readString(field: field, wireType: wireType)
+                default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+                }
             }
         }
-    }
 
-    public func encode(to writer: inout WireWriter) {
-        if !self.keyId.isEmpty { writer.writeString(self.keyId, field: 1) }
-        writer.writeUnknownFields(self.unknownFields)
-    }
+        public func encode(to writer: inout WireWriter) {
+            if !self.keyId.isEmpty { writer.writeString(self.keyId, field: 1) }
+            writer.writeUnknownFields(self.unknownFields)
+        }
 
-    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
-    public func validate() throws(BoundsViolation) {
-        try Bounds.length(self.keyId, max: 128, field: "key_id")
+        /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+        public func validate() throws(BoundsViolation) {
+            try Bounds.length(self.keyId, max: 128, field: "key_id")
+        }
     }
-}
 
-/// A CRM user's role within the company.
-public struct UserRole: OpenEnum {
-    public var rawValue: Int32
+    /// A CRM user's role within the company.
+    public struct UserRole: OpenEnum {
+        public var rawValue: Int32
 
-    public init(rawValue: Int32) { self.rawValue = rawValue }
+        public init(rawValue: Int32) { self.rawValue = rawValue }
 
-    public static let unspecified = UserRole(rawValue: 0)
+        public static let unspecified = UserRole(rawValue: 0)
 
-    public static let administrator = UserRole(rawValue: 1)
+        public static let administrator = UserRole(rawValue: 1)
 
-    public static let companyManager = UserRole(rawValue: 2)
+        public static let companyManager = UserRole(rawValue: 2)
 
-    public static let marketingManager = UserRole(rawValue: 3)
+        public static let marketingManager = UserRole(rawValue: 3)
 
-    public static let salesManager = UserRole(rawValue: 4)
+        public static let salesManager = UserRole(rawValue: 4)
 
-    public static let salesperson = UserRole(rawValue: 5)
+        public static let salesperson = UserRole(rawValue: 5)
 
-    public static let juniorSalesperson = UserRole(rawValue: 6)
+        public static let juniorSalesperson = UserRole(rawValue: 6)
 
-    /// Every value this build knows, in schema order.
-    public static let allKnown: [UserRole] = [.unspecified, .administrator, .companyManager, .marketingManager, .salesManager, .salesperson, .juniorSalesperson]
+        /// Every value this build knows, in schema order.
+        public static let allKnown: [UserRole] = [.unspecified, .administrator, .companyManager, .marketingManager, .salesManager, .salesperson, .juniorSalesperson]
 
-    public var name: String? {
-        switch rawValue {
-        case 0: "USER_ROLE_UNSPECIFIED"
-        case 1: "USER_ROLE_ADMINISTRATOR"
-        case 2: "USER_ROLE_COMPANY_MANAGER"
-        case 3: "USER_ROLE_MARKETING_MANAGER"
-        case 4: "USER_ROLE_SALES_MANAGER"
-        case 5: "USER_ROLE_SALESPERSON"
-        case 6: "USER_ROLE_JUNIOR_SALESPERSON"
-        default: nil
+        public var name: String? {
+            switch rawValue {
+            case 0: "USER_ROLE_UNSPECIFIED"
+            case 1: "USER_ROLE_ADMINISTRATOR"
+            case 2: "USER_ROLE_COMPANY_MANAGER"
+            case 3: "USER_ROLE_MARKETING_MANAGER"
+            case 4: "USER_ROLE_SALES_MANAGER"
+            case 5: "USER_ROLE_SALESPERSON"
+            case 6: "USER_ROLE_JUNIOR_SALESPERSON"
+            default: nil
+            }
         }
     }
-}
 
-/// Where a mailbox stands, as the CRM shows it next to the user's address.
-public struct MailboxStatus: OpenEnum {
-    public var rawValue: Int32
+    /// Where a mailbox stands, as the CRM shows it next to the user's address.
+    public struct MailboxStatus: OpenEnum {
+        public var rawValue: Int32
 
-    public init(rawValue: Int32) { self.rawValue = rawValue }
+        public init(rawValue: Int32) { self.rawValue = rawValue }
 
-    public static let unspecified = MailboxStatus(rawValue: 0)
+        public static let unspecified = MailboxStatus(rawValue: 0)
 
-    /// The user has not connected a mailbox.
-    public static let notConfigured = MailboxStatus(rawValue: 1)
+        /// The user has not connected a mailbox.
+        public static let notConfigured = MailboxStatus(rawValue: 1)
 
-    /// Syncing (green).
-    public static let enabled = MailboxStatus(rawValue: 2)
+        /// Syncing (green).
+        public static let enabled = MailboxStatus(rawValue: 2)
 
-    /// The last attempt failed (red); see the error log for the server's text and the fix.
-    public static let error = MailboxStatus(rawValue: 3)
+        /// The last attempt failed (red); see the error log for the server's text and the fix.
+        public static let error = MailboxStatus(rawValue: 3)
 
-    /// Waiting until the company's mailbox sync limit is raised or another mailbox disconnects.
-    public static let pending = MailboxStatus(rawValue: 4)
+        /// Waiting until the company's mailbox sync limit is raised or another mailbox disconnects.
+        public static let pending = MailboxStatus(rawValue: 4)
 
-    /// Unable to connect for two days: no longer trying, and not billed while it lasts.
-    public static let connectionIssue = MailboxStatus(rawValue: 5)
+        /// Unable to connect for two days: no longer trying, and not billed while it lasts.
+        public static let connectionIssue = MailboxStatus(rawValue: 5)
 
-    /// Turned off by the user or an administrator.
-    public static let disabled = MailboxStatus(rawValue: 6)
+        /// Turned off by the user or an administrator.
+        public static let disabled = MailboxStatus(rawValue: 6)
+
+        /// Every value this build knows, in schema order.
+        public static let allKnown: [MailboxStatus] = [.unspecified, .notConfigured, .enabled, .error, .pending, .connectionIssue, .disabled]
 
-    /// Every value this build knows, in schema order.
-    public static let allKnown: [MailboxStatus] = [.unspecified, .notConfigured, .enabled, .error, .pending, .connectionIssue, .disabled]
-
-    public var name: String? {
-        switch rawValue {
-        case 0: "MAILBOX_STATUS_UNSPECIFIED"
-        case 1: "MAILBOX_STATUS_NOT_CONFIGURED"
-        case 2: "MAILBOX_STATUS_ENABLED"
-        case 3: "MAILBOX_STATUS_ERROR"
-        case 4: "MAILBOX_STATUS_PENDING"
-        case 5: "MAILBOX_STATUS_CONNECTION_ISSUE"
-        case 6: "MAILBOX_STATUS_DISABLED"
-        default: nil
-        }
-    }
-}
+        public var name: String? {
+            switch rawValue {
+            case 0: "MAILBOX_STATUS_UNSPECIFIED"
+            case 1: "MAILBOX_STATUS_NOT_CONFIGURED"
+            case 2: "MAILBOX_STATUS_ENABLED"
+            case 3: "MAILBOX_STATUS_ERROR"
+            case 4: "MAILBOX_STATUS_PENDING"
+            case 5: "MAILBOX_STATUS_CONNECTION_ISSUE"
+            case 6: "MAILBOX_STATUS_DISABLED"
+            default: nil
+            }
+        }
+    }
+
+    public struct User: Message {
+        public var id: String = ""
+        public var name: String = ""
+        public var email: String = ""
+        public var role: UserRole = UserRole(rawValue: 0)
+        public var active: Bool = false
+        /// The user's mailbox, if connected.
+        public var mailboxId: String = ""
+        public var mailboxStatus: MailboxStatus = MailboxStatus(rawValue: 0)
+        public var createdAt: Timestamp = .epoch
+        /// Fields this build does not know, kept so they survive a round trip.
+        public var unknownFields = UnknownFields()
+
+        public init() {}
+
+        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        public init(
+            id: String = "",
+            name: String = "",
+            email: String = "",
+            role: UserRole = UserRole(rawValue: 0),
+            active: Bool = false,
+            mailboxId: String = "",
+            mailboxStatus: MailboxStatus = MailboxStatus(rawValue: 0),
+            createdAt: Timestamp = .epoch
+        ) {
+            self.id = id
+            self.name = name
+            self.email = email
+            self.role = role
+            self.active = active
+            self.mailboxId = mailboxId
+            self.mailboxStatus = mailboxStatus
+            self.createdAt = createdAt
+        }
+
+        public init(from reader: inout WireReader) throws {
+            while let (field, wireType) = try reader.nextTag() {
+                switch field {
+                case 1: self.id = try reader.readString(field: field, wireType: wireType)
+                case 2: self.name = try reader.readString(field: field, wireType: wireType)
+                case 3: self.email = try reader.readString(field: field, wireType: wireType)
+                case 4: self.role = try reader.readEnum(field: field, wireType: wireType) as UserRole
+                case 5: self.active = try reader.readBool(field: field, wireType: wireType)
+                case 6: self.mailboxId = try reader.readString(field: field, wireType: wireType)
+                case 7: self.mailboxStatus = try reader.readEnum(field: field, wireType: wireType) as MailboxStatus
+                case 8: self.createdAt = try reader.readTimestamp(field: field, wireType: wireType)
+                default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+                }
+            }
+        }
+
+        public func encode(to writer: inout WireWriter) {
+            if !self.id.isEmpty { writer.writeString(self.id, field: 1) }
+            if !self.name.isEmpty { writer.writeString(self.name, field: 2) }
+            if !self.email.isEmpty { writer.writeString(self.email, field: 3) }
+            if self.role.rawValue != 0 { writer.writeEnum(self.role, field: 4) }
+            if self.active { writer.writeBool(self.active, field: 5) }
+            if !self.mailboxId.isEmpty { writer.writeString(self.mailboxId, field: 6) }
+            if self.mailboxStatus.rawValue != 0 { writer.writeEnum(self.mailboxStatus, field: 7) }
+            if self.createdAt != .epoch { writer.writeTimestamp(self.createdAt, field: 8) }
+            writer.writeUnknownFields(self.unknownFields)
+        }
+    }
+
+    public struct CreateUserRequest: Message {
+        /// The CRM's id for the user; the server makes one when empty.
+        ///
+        /// Bounds: at most 128 bytes (UTF-8).
+        public var id: String = ""
+        /// Bounds: at most 800 bytes (UTF-8).
+        public var name: String = ""
+        /// Bounds: at most 1024 bytes (UTF-8).
+        public var email: String = ""
+        public var role: UserRole = UserRole(rawValue: 0)
+        /// Makes a retry safe: a request repeating the caller's key of the last 24 hours gets the
+        /// first one's answer and creates nothing; the same key with a different request is refused.
+        /// Letters, digits, '-', '_', '.' and ':', at most 128 (a UUID fits); empty: no replay.
+        /// Ignored inside `CreateCompanyRequest.administrator` (the company's key covers it).
+        ///
+        /// Bounds: at most 128 bytes (UTF-8).
+        public var idempotencyKey: String = ""
+        /// Fields this build does not know, kept so they survive a round trip.
+        public var unknownFields = UnknownFields()
 
-public struct User: Message {
-    public var id: String = ""
-    public var name: String = ""
-    public var email: String = ""
-    public var role: UserRole = UserRole(rawValue: 0)
-    public var active: Bool = false
-    /// The user's mailbox, if connected.
-    public var mailboxId: String = ""
-    public var mailboxStatus: MailboxStatus = MailboxStatus(rawValue: 0)
-    public var createdAt: Timestamp = .epoch
-    /// Fields this build does not know, kept so they survive a round trip.
-    public var unknownFields = UnknownFields()
+        public init() {}
 
-    public init() {}
+        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        public init(
+            id: String = "",
+            name: String = "",
+            email: String = "",
+            role: UserRole = UserRole(rawValue: 0),
+            idempotencyKey: String = ""
+        ) {
+            self.id = id
+            self.name = name
+            self.email = email
+            self.role = role
+            self.idempotencyKey = idempotencyKey
+        }
 
-    public init(from reader: inout WireReader) throws {
-        while let (field, wireType) = try reader.nextTag() {
-            switch field {
-            case 1: self.id = try reader.readString(field: field, wireType: wireType)
-            case 2: self.name = try reader.readString(field: field, wireType: wireType)
-            case 3: self.email = try reader.readString(field: field, wireType: wireType)
-            case 4: self.role = try reader.readEnum(field: field, wireType: wireType) as UserRole
-            case 5: self.active = try reader.readBool(field: field, wireType: wireType)
-            case 6: self.mailboxId = try reader.readString(field: field, wireType: wireType)
-            case 7: self.mailboxStatus = try reader.readEnum(field: field, wireType: wireType) as MailboxStatus
-            case 8: self.createdAt = try reader.readTimestamp(field: field, wireType: wireType)
-            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+        public init(from reader: inout WireReader) throws {
+            while let (field, wireType) = try reader.nextTag() {
+                switch field {
+                case 1: self.id = try reader.readString(field: field, wireType: wireType)
+                case 2: self.name = try reader.readString(field: field, wireType: wireType)
+                case 3: self.email = try reader.readString(field: field, wireType: wireType)
+                case 4: self.role = try reader.readEnum(field: field, wireType: wireType) as UserRole
+                case 5: self.idempotencyKey = try reader.readString(field: field, wireType: wireType)
+                default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+                }
             }
         }
-    }
-
-    public func encode(to writer: inout WireWriter) {
-        if !self.id.isEmpty { writer.writeString(self.id, field: 1) }
-        if !self.name.isEmpty { writer.writeString(self.name, field: 2) }
-        if !self.email.isEmpty { writer.writeString(self.email, field: 3) }
-        if self.role.rawValue != 0 { writer.writeEnum(self.role, field: 4) }
-        if self.active { writer.writeBool(self.active, field: 5) }
-        if !self.mailboxId.isEmpty { writer.writeString(self.mailboxId, field: 6) }
-        if self.mailboxStatus.rawValue != 0 { writer.writeEnum(self.mailboxStatus, field: 7) }
-        if self.createdAt != .epoch { writer.writeTimestamp(self.createdAt, field: 8) }
-        writer.writeUnknownFields(self.unknownFields)
-    }
-}
-
-public struct CreateUserRequest: Message {
-    /// The CRM's id for the user; the server makes one when empty.
-    ///
-    /// Bounds: at most 128 bytes (UTF-8).
-    public var id: String = ""
-    /// Bounds: at most 800 bytes (UTF-8).
-    public var name: String = ""
-    /// Bounds: at most 1024 bytes (UTF-8).
-    public var email: String = ""
-    public var role: UserRole = UserRole(rawValue: 0)
-    /// Makes a retry safe: a request repeating the caller's key of the last 24 hours gets the
-    /// first one's answer and creates nothing; the same key with a different request is refused.
-    /// Letters, digits, '-', '_', '.' and ':', at most 128 (a UUID fits); empty: no replay.
-    /// Ignored inside `CreateCompanyRequest.administrator` (the company's key covers it).
-    ///
-    /// Bounds: at most 128 bytes (UTF-8).
-    public var idempotencyKey: String = ""
-    /// Fields this build does not know, kept so they survive a round trip.
-    public var unknownFields = UnknownFields()
-
-    public init() {}
 
-    public init(from reader: inout WireReader) throws {
-        while let (field, wireType) = try reader.nextTag() {
-            switch field {
-            case 1: self.id = try reader.readString(field: field, wireType: wireType)
-            case 2: self.name = try reader.readString(field: field, wireType: wireType)
-            case 3: self.email = try reader.readString(field: field, wireType: wireType)
-            case 4: self.role = try reader.readEnum(field: field, wireType: wireType) as UserRole
-            case 5: self.idempotencyKey = try reader.readString(field: field, wireType: wireType)
-            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
-            }
+        public func encode(to writer: inout WireWriter) {
+            if !self.id.isEmpty { writer.writeString(self.id, field: 1) }
+            if !self.name.isEmpty { writer.writeString(self.name, field: 2) }
+            if !self.email.isEmpty { writer.writeString(self.email, field: 3) }
+            if self.role.rawValue != 0 { writer.writeEnum(self.role, field: 4) }
+            if !self.idempotencyKey.isEmpty { writer.writeString(self.idempotencyKey, field: 5) }
+            writer.writeUnknownFields(self.unknownFields)
         }
-    }
 
-    public func encode(to writer: inout WireWriter) {
-        if !self.id.isEmpty { writer.writeString(self.id, field: 1) }
-        if !self.name.isEmpty { writer.writeString(self.name, field: 2) }
-        if !self.email.isEmpty { writer.writeString(self.email, field: 3) }
-        if self.role.rawValue != 0 { writer.writeEnum(self.role, field: 4) }
-        if !self.idempotencyKey.isEmpty { writer.writeString(self.idempotencyKey, field: 5) }
-        writer.writeUnknownFields(self.unknownFields)
+        /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+        public func validate() throws(BoundsViolation) {
+            try Bounds.length(self.id, max: 128, field: "id")
+            try Bounds.length(self.name, max: 800, field: "name")
+            try Bounds.length(self.email, max: 1024, field: "email")
+            try Bounds.length(self.idempotencyKey, max: 128, field: "idempotency_key")
+        }
     }
 
-    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
-    public func validate() throws(BoundsViolation) {
-        try Bounds.length(self.id, max: 128, field: "id")
-        try Bounds.length(self.name, max: 800, field: "name")
-        try Bounds.length(self.email, max: 1024, field: "email")
-        try Bounds.length(self.idempotencyKey, max: 128, field: "idempotency_key")
-    }
-}
+    public struct ChangeUserRoleRequest: Message {
+        /// Bounds: at most 128 bytes (UTF-8).
+        public var userId: String = ""
+        public var role: UserRole = UserRole(rawValue: 0)
+        /// Fields this build does not know, kept so they survive a round trip.
+        public var unknownFields = UnknownFields()
 
-public struct ChangeUserRoleRequest: Message {
-    /// Bounds: at most 128 bytes (UTF-8).
-    public var userId: String = ""
-    public var role: UserRole = UserRole(rawValue: 0)
-    /// Fields this build does not know, kept so they survive a round trip.
-    public var unknownFields = UnknownFields()
+        public init() {}
 
-    public init() {}
+        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        public init(
+            userId: String = "",
+            role: UserRole = UserRole(rawValue: 0)
+        ) {
+            self.userId = userId
+            self.role = role
+        }
 
-    public init(from reader: inout WireReader) throws {
-        while let (field, wireType) = try reader.nextTag() {
-            switch field {
-            case 1: self.userId = try reader.readString(field: field, wireType: wireType)
-            case 2: self.role = try reader.readEnum(field: field, wireType: wireType) as UserRole
-            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+        public init(from reader: inout WireReader) throws {
+            while let (field, wireType) = try reader.nextTag() {
+                switch field {
+                case 1: self.userId = try reader.readString(field: field, wireType: wireType)
+                case 2: self.role = try reader.readEnum(field: field, wireType: wireType) as UserRole
+                default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+                }
             }
         }
-    }
 
-    public func encode(to writer: inout WireWriter) {
-        if !self.userId.isEmpty { writer.writeString(self.userId, field: 1) }
-        if self.role.rawValue != 0 { writer.writeEnum(self.role, field: 2) }
-        writer.writeUnknownFields(self.unknownFields)
-    }
+        public func encode(to writer: inout WireWriter) {
+            if !self.userId.isEmpty { writer.writeString(self.userId, field: 1) }
+            if self.role.rawValue != 0 { writer.writeEnum(self.role, field: 2) }
+            writer.writeUnknownFields(self.unknownFields)
+        }
 
-    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
-    public func validate() throws(BoundsViolation) {
-        try Bounds.length(self.userId, max: 128, field: "user_id")
+        /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+        public func validate() throws(BoundsViolation) {
+            try Bounds.length(self.userId, max: 128, field: "user_id")
+        }
     }
-}
 
-/// What happens to communication a mailbox synced before it was disabled.
-public struct PreviousCommunication: OpenEnum {
-    public var rawValue: Int32
+    /// What happens to communication a mailbox synced before it was disabled.
+    public struct PreviousCommunication: OpenEnum {
+        public var rawValue: Int32
 
-    public init(rawValue: Int32) { self.rawValue = rawValue }
+        public init(rawValue: Int32) { self.rawValue = rawValue }
 
-    public static let unspecified = PreviousCommunication(rawValue: 0)
+        public static let unspecified = PreviousCommunication(rawValue: 0)
 
-    /// Leave timeline entries and opportunity links in place.
-    public static let keep = PreviousCommunication(rawValue: 1)
+        /// Leave timeline entries and opportunity links in place.
+        public static let keep = PreviousCommunication(rawValue: 1)
 
-    /// Remove the mailbox's timeline entries and opportunity links.
-    public static let remove = PreviousCommunication(rawValue: 2)
+        /// Remove the mailbox's timeline entries and opportunity links.
+        public static let remove = PreviousCommunication(rawValue: 2)
 
-    /// Every value this build knows, in schema order.
-    public static let allKnown: [PreviousCommunication] = [.unspecified, .keep, .remove]
+        /// Every value this build knows, in schema order.
+        public static let allKnown: [PreviousCommunication] = [.unspecified, .keep, .remove]
 
-    public var name: String? {
-        switch rawValue {
-        case 0: "PREVIOUS_COMMUNICATION_UNSPECIFIED"
-        case 1: "PREVIOUS_COMMUNICATION_KEEP"
-        case 2: "PREVIOUS_COMMUNICATION_REMOVE"
-        default: nil
+        public var name: String? {
+            switch rawValue {
+            case 0: "PREVIOUS_COMMUNICATION_UNSPECIFIED"
+            case 1: "PREVIOUS_COMMUNICATION_KEEP"
+            case 2: "PREVIOUS_COMMUNICATION_REMOVE"
+            default: nil
+            }
         }
     }
-}
+
+    public struct DeactivateUserRequest: Message {
+        /// Bounds: at most 128 bytes (UTF-8).
+        public var userId: String = ""
+        /// Applied to the user's mailbox, which is disabled too. Required.
+        public var previousCommunication: PreviousCommunication = PreviousCommunication(rawValue: 0)
+        /// Fields this build does not know, kept so they survive a round trip.
+        public var unknownFields = UnknownFields()
 
-public struct DeactivateUserRequest: Message {
-    /// Bounds: at most 128 bytes (UTF-8).
-    public var userId: String = ""
-    /// Applied to the user's mailbox, which is disabled too. Required.
-    public var previousCommunication: PreviousCommunication = PreviousCommunication(rawValue: 0)
-    /// Fields this build does not know, kept so they survive a round trip.
-    public var unknownFields = UnknownFields()
+        public init() {}
 
-    public init() {}
+        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        public init(
+            userId: String = "",
+            previousCommunication: PreviousCommunication = PreviousCommunication(rawValue: 0)
+        ) {
+            self.userId = userId
+            self.previousCommunication = previousCommunication
+        }
 
-    public init(from reader: inout WireReader) throws {
-        while let (field, wireType) = try reader.nextTag() {
-            switch field {
-            case 1: self.userId = try reader.readString(field: field, wireType: wireType)
-            case 2: self.previousCommunication = try reader.readEnum(field: field, wireType: wireType) as PreviousCommunication
-            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+        public init(from reader: inout WireReader) throws {
+            while let (field, wireType) = try reader.nextTag() {
+                switch field {
+                case 1: self.userId = try reader.readString(field: field, wireType: wireType)
+                case 2: self.previousCommunication = try reader.readEnum(field: field, wireType: wireType) as PreviousCommunication
+                default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+                }
             }
         }
-    }
 
-    public func encode(to writer: inout WireWriter) {
-        if !self.userId.isEmpty { writer.writeString(self.userId, field: 1) }
-        if self.previousCommunication.rawValue != 0 { writer.writeEnum(self.previousCommunication, field: 2) }
-        writer.writeUnknownFields(self.unknownFields)
-    }
+        public func encode(to writer: inout WireWriter) {
+            if !self.userId.isEmpty { writer.writeString(self.userId, field: 1) }
+            if self.previousCommunication.rawValue != 0 { writer.writeEnum(self.previousCommunication, field: 2) }
+            writer.writeUnknownFields(self.unknownFields)
+        }
 
-    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
-    public func validate() throws(BoundsViolation) {
-        try Bounds.length(self.userId, max: 128, field: "user_id")
+        /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+        public func validate() throws(BoundsViolation) {
+            try Bounds.length(self.userId, max: 128, field: "user_id")
+        }
     }
-}
 
-public struct ListUsersRequest: Message {
-    /// Bounds: 0 to 500.
-    public var pageSize: Int32 = 0
-    /// Bounds: at most 512 bytes (UTF-8).
-    public var pageToken: String = ""
-    /// Only users with this role; all when unset.
-    public var role: UserRole? = nil
-    public var includeInactive: Bool = false
-    /// Fields this build does not know, kept so they survive a round trip.
-    public var unknownFields = UnknownFields()
+    public struct ListUsersRequest: Message {
+        /// Bounds: 0 to 500.
+        public var pageSize: Int32 = 0
+        /// Bounds: at most 512 bytes (UTF-8).
+        public var pageToken: String = ""
+        /// Only users with this role; all when unset.
+        public var role: UserRole? = nil
+        public var includeInactive: Bool = false
+        /// Fields this build does not know, kept so they survive a round trip.
+        public var unknownFields = UnknownFields()
 
-    public init() {}
+        public init() {}
+
+        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        public init(
+            pageSize: Int32 = 0,
+            pageToken: String = "",
+            role: UserRole? = nil,
+            includeInactive: Bool = false
+        ) {
+            self.pageSize = pageSize
+            self.pageToken = pageToken
+            self.role = role
+            self.includeInactive = includeInactive
+        }
 
-    public init(from reader: inout WireReader) throws {
-        while let (field, wireType) = try reader.nextTag() {
-            switch field {
-            case 1: self.pageSize = try reader.readInt32(field: field, wireType: wireType)
-            case 2: self.pageToken = try reader.readString(field: field, wireType: wireType)
-            case 3: self.role = try reader.readEnum(field: field, wireType: wireType) as UserRole
-            case 4: self.includeInactive = try reader.readBool(field: field, wireType: wireType)
-            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+        public init(from reader: inout WireReader) throws {
+            while let (field, wireType) = try reader.nextTag() {
+                switch field {
+                case 1: self.pageSize = try reader.readInt32(field: field, wireType: wireType)
+                case 2: self.pageToken = try reader.readString(field: field, wireType: wireType)
+                case 3: self.role = try reader.readEnum(field: field, wireType: wireType) as UserRole
+                case 4: self.includeInactive = try reader.readBool(field: field, wireType: wireType)
+                default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+                }
             }
         }
-    }
 
-    public func encode(to writer: inout WireWriter) {
-        if self.pageSize != 0 { writer.writeInt32(self.pageSize, field: 1) }
-        if !self.pageToken.isEmpty { writer.writeString(self.pageToken, field: 2) }
-        if let value = self.role { writer.writeEnum(value, field: 3) }
-        if self.includeInactive { writer.writeBool(self.includeInactive, field: 4) }
-        writer.writeUnknownFields(self.unknownFields)
-    }
+        public func encode(to writer: inout WireWriter) {
+            if self.pageSize != 0 { writer.writeInt32(self.pageSize, field: 1) }
+            if !self.pageToken.isEmpty { writer.writeString(self.pageToken, field: 2) }
+            if let value = self.role { writer.writeEnum(value, field: 3) }
+            if self.includeInactive { writer.writeBool(self.includeInactive, field: 4) }
+            writer.writeUnknownFields(self.unknownFields)
+        }
 
-    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
-    public func validate() throws(BoundsViolation) {
-        try Bounds.range(self.pageSize, 0, 500, field: "page_size")
-        try Bounds.length(self.pageToken, max: 512, field: "page_token")
-    }
-}
+        /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+        public func validate() throws(BoundsViolation) {
+            try Bounds.range(self.pageSize, 0, 500, field: "page_size")
+            try Bounds.length(self.pageToken, max: 512, field: "page_token")
+        }
+    }
 
-public struct ListUsersResponse: Message {
-    public var users: [User] = []
-    public var nextPageToken: String = ""
-    /// Fields this build does not know, kept so they survive a round trip.
-    public var unknownFields = UnknownFields()
+    public struct ListUsersResponse: Message {
+        public var users: [User] = []
+        public var nextPageToken: String = ""
+        /// Fields this build does not know, kept so they survive a round trip.
+        public var unknownFields = UnknownFields()
 
-    public init() {}
+        public init() {}
 
-    public init(from reader: inout WireReader) throws {
-        while let (field, wireType) = try reader.nextTag() {
-            switch field {
-            case 1: self.users.append(try reader.readMessage(field: field, wireType: wireType) as User)
-            case 2: self.nextPageToken = try reader.readString(field: field, wireType: wireType)
-            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        public init(
+            users: [User] = [],
+            nextPageToken: String = ""
+        ) {
+            self.users = users
+            self.nextPageToken = nextPageToken
+        }
+
+        public init(from reader: inout WireReader) throws {
+            while let (field, wireType) = try reader.nextTag() {
+                switch field {
+                case 1: self.users.append(try reader.readMessage(field: field, wireType: wireType) as User)
+                case 2: self.nextPageToken = try reader.readString(field: field, wireType: wireType)
+                default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+                }
             }
         }
-    }
 
-    public func encode(to writer: inout WireWriter) {
-        for value in self.users { writer.writeMessage(value, field: 1) }
-        if !self.nextPageToken.isEmpty { writer.writeString(self.nextPageToken, field: 2) }
-        writer.writeUnknownFields(self.unknownFields)
+        public func encode(to writer: inout WireWriter) {
+            for value in self.users { writer.writeMessage(value, field: 1) }
+            if !self.nextPageToken.isEmpty { writer.writeString(self.nextPageToken, field: 2) }
+            writer.writeUnknownFields(self.unknownFields)
+        }
     }
-}
+
+    /// A CRM lead: mail to or from any of its addresses goes on its timeline.
+    public struct Lead: Message {
+        /// The CRM's id for the lead.
+        ///
+        /// Bounds: at most 1024 bytes (UTF-8).
+        public var id: String = ""
+        /// Bounds: at most 4096 bytes (UTF-8).
+        public var name: String = ""
+        /// At least one address.
+        ///
+        /// Bounds: at most 1000 elements; each at most 1024 bytes (UTF-8).
+        public var emailAddresses: [String] = []
+        /// Bounds: at most 4096 bytes (UTF-8).
+        public var companyName: String = ""
+        public var updatedAt: Timestamp = .epoch
+        /// Fields this build does not know, kept so they survive a round trip.
+        public var unknownFields = UnknownFields()
 
-/// A CRM lead: mail to or from any of its addresses goes on its timeline.
-public struct Lead: Message {
-    /// The CRM's id for the lead.
-    ///
-    /// Bounds: at most 1024 bytes (UTF-8).
-    public var id: String = ""
-    /// Bounds: at most 4096 bytes (UTF-8).
-    public var name: String = ""
-    /// At least one address.
-    ///
-    /// Bounds: at most 1000 elements; each at most 1024 bytes (UTF-8).
-    public var emailAddresses: [String] = []
-    /// Bounds: at most 4096 bytes (UTF-8).
-    public var companyName: String = ""
-    public var updatedAt: Timestamp = .epoch
-    /// Fields this build does not know, kept so they survive a round trip.
-    public var unknownFields = UnknownFields()
+        public init() {}
 
-    public init() {}
+        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        public init(
+            id: String = "",
+            name: String = "",
+            emailAddresses: [String] = [],
+            companyName: String = "",
+            updatedAt: Timestamp = .epoch
+        ) {
+            self.id = id
+            self.name = name
+            self.emailAddresses = emailAddresses
+            self.companyName = companyName
+            self.updatedAt = updatedAt
+        }
 
-    public init(from reader: inout WireReader) throws {
-        while let (field, wireType) = try reader.nextTag() {
-            switch field {
-            case 1: self.id = try reader.readString(field: field, wireType: wireType)
-            case 2: self.name = try reader.readString(field: field, wireType: wireType)
-            case 3: self.emailAddresses.append(try reader.readString(field: field, wireType: wireType))
-            case 4: self.companyName = try reader.readString(field: field, wireType: wireType)
-            case 5: self.updatedAt = try reader.readTimestamp(field: field, wireType: wireType)
-            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+        public init(from reader: inout WireReader) throws {
+            while let (field, wireType) = try reader.nextTag() {
+                switch field {
+                case 1: self.id = try reader.readString(field: field, wireType: wireType)
+                case 2: self.name = try reader.readString(field: field, wireType: wireType)
+                case 3: self.emailAddresses.append(try reader.readString(field: field, wireType: wireType))
+                case 4: self.companyName = try reader.readString(field: field, wireType: wireType)
+                case 5: self.updatedAt = try reader.readTimestamp(field: field, wireType: wireType)
+                default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+                }
             }
         }
-    }
 
-    public func encode(to writer: inout WireWriter) {
-        if !self.id.isEmpty { writer.writeString(self.id, field: 1) }
-        if !self.name.isEmpty { writer.writeString(self.name, field: 2) }
-        for value in self.emailAddresses { writer.writeString(value, field: 3) }
-        if !self.companyName.isEmpty { writer.writeString(self.companyName, field: 4) }
-        if self.updatedAt != .epoch { writer.writeTimestamp(self.updatedAt, field: 5) }
-        writer.writeUnknownFields(self.unknownFields)
-    }
+        public func encode(to writer: inout WireWriter) {
+            if !self.id.isEmpty { writer.writeString(self.id, field: 1) }
+            if !self.name.isEmpty { writer.writeString(self.name, field: 2) }
+            for value in self.emailAddresses { writer.writeString(value, field: 3) }
+            if !self.companyName.isEmpty { writer.writeString(self.companyName, field: 4) }
+            if self.updatedAt != .epoch { writer.writeTimestamp(self.updatedAt, field: 5) }
+            writer.writeUnknownFields(self.unknownFields)
+        }
 
-    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
-    public func validate() throws(BoundsViolation) {
-        try Bounds.length(self.id, max: 1024, field: "id")
-        try Bounds.length(self.name, max: 4096, field: "name")
-        try Bounds.count(self.emailAddresses.count, max: 1000, field: "email_addresses")
-        for (index, element) in self.emailAddresses.enumerated() {
-            try Bounds.length(element, max: 1024, field: "email_addresses[\(index)]")
+        /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+        public func validate() throws(BoundsViolation) {
+            try Bounds.length(self.id, max: 1024, field: "id")
+            try Bounds.length(self.name, max: 4096, field: "name")
+            try Bounds.count(self.emailAddresses.count, max: 1000, field: "email_addresses")
+            for (index, element) in self.emailAddresses.enumerated() {
+                try Bounds.length(element, max: 1024, field: "email_addresses[\(index)]")
+            }
+            try Bounds.length(self.companyName, max: 4096, field: "company_name")
         }
-        try Bounds.length(self.companyName, max: 4096, field: "company_name")
     }
-}
 
-public struct LeadRejection: Message {
-    public var leadId: String = ""
-    /// Why it was rejected, e.g. "a lead needs at least one email address".
-    public var reason: String = ""
-    /// Fields this build does not know, kept so they survive a round trip.
-    public var unknownFields = UnknownFields()
+    public struct LeadRejection: Message {
+        public var leadId: String = ""
+        /// Why it was rejected, e.g. "a lead needs at least one email address".
+        public var reason: String = ""
+        /// Fields this build does not know, kept so they survive a round trip.
+        public var unknownFields = UnknownFields()
 
-    public init() {}
+        public init() {}
 
-    public init(from reader: inout WireReader) throws {
-        while let (field, wireType) = try reader.nextTag() {
-            switch field {
-            case 1: self.leadId = try reader.readString(field: field, wireType: wireType)
-            case 2: self.reason = try reader.readString(field: field, wireType: wireType)
-            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        public init(
+            leadId: String = "",
+            reason: String = ""
+        ) {
+            self.leadId = leadId
+            self.reason = reason
+        }
+
+        public init(from reader: inout WireReader) throws {
+            while let (field, wireType) = try reader.nextTag() {
+                switch field {
+                case 1: self.leadId = try reader.readString(field: field, wireType: wireType)
+                case 2: self.reason = try reader.readString(field: field, wireType: wireType)
+                default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+                }
             }
         }
-    }
 
-    public func encode(to writer: inout WireWriter) {
-        if !self.leadId.isEmpty { writer.writeString(self.leadId, field: 1) }
-        if !self.reason.isEmpty { writer.writeString(self.reason, field: 2) }
-        writer.writeUnknownFields(self.unknownFields)
+        public func encode(to writer: inout WireWriter) {
+            if !self.leadId.isEmpty { writer.writeString(self.leadId, field: 1) }
+            if !self.reason.isEmpty { writer.writeString(self.reason, field: 2) }
+            writer.writeUnknownFields(self.unknownFields)
+        }
     }
-}
 
-public struct UpsertLeadsResponse: Message {
-    public var created: UInt32 = 0
-    public var updated: UInt32 = 0
-    public var rejections: [LeadRejection] = []
-    /// Fields this build does not know, kept so they survive a round trip.
-    public var unknownFields = UnknownFields()
+    public struct UpsertLeadsResponse: Message {
+        public var created: UInt32 = 0
+        public var updated: UInt32 = 0
+        public var rejections: [LeadRejection] = []
+        /// Fields this build does not know, kept so they survive a round trip.
+        public var unknownFields = UnknownFields()
 
-    public init() {}
+        public init() {}
 
-    public init(from reader: inout WireReader) throws {
-        while let (field, wireType) = try reader.nextTag() {
-            switch field {
-            case 1: self.created = try reader.readUInt32(field: field, wireType: wireType)
-            case 2: self.updated = try reader.readUInt32(field: field, wireType: wireType)
-            case 3: self.rejections.append(try reader.readMessage(field: field, wireType: wireType) as LeadRejection)
-            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        public init(
+            created: UInt32 = 0,
+            updated: UInt32 = 0,
+            rejections: [LeadRejection] = []
+        ) {
+            self.created = created
+            self.updated = updated
+            self.rejections = rejections
+        }
+
+        public init(from reader: inout WireReader) throws {
+            while let (field, wireType) = try reader.nextTag() {
+                switch field {
+                case 1: self.created = try reader.readUInt32(field: field, wireType: wireType)
+                case 2: self.updated = try reader.readUInt32(field: field, wireType: wireType)
+                case 3: self.rejections.append(try reader.readMessage(field: field, wireType: wireType) as LeadRejection)
+                default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+                }
             }
         }
-    }
 
-    public func encode(to writer: inout WireWriter) {
-        if self.created != 0 { writer.writeUInt32(self.created, field: 1) }
-        if self.updated != 0 { writer.writeUInt32(self.updated, field: 2) }
-        for value in self.rejections { writer.writeMessage(value, field: 3) }
-        writer.writeUnknownFields(self.unknownFields)
+        public func encode(to writer: inout WireWriter) {
+            if self.created != 0 { writer.writeUInt32(self.created, field: 1) }
+            if self.updated != 0 { writer.writeUInt32(self.updated, field: 2) }
+            for value in self.rejections { writer.writeMessage(value, field: 3) }
+            writer.writeUnknownFields(self.unknownFields)
+        }
     }
-}
 
-public struct OpportunityStatus: OpenEnum {
-    public var rawValue: Int32
+    public struct OpportunityStatus: OpenEnum {
+        public var rawValue: Int32
 
-    public init(rawValue: Int32) { self.rawValue = rawValue }
+        public init(rawValue: Int32) { self.rawValue = rawValue }
 
-    public static let unspecified = OpportunityStatus(rawValue: 0)
+        public static let unspecified = OpportunityStatus(rawValue: 0)
 
-    public static let `open` = OpportunityStatus(rawValue: 1)
+        public static let `open` = OpportunityStatus(rawValue: 1)
 
-    public static let won = OpportunityStatus(rawValue: 2)
+        public static let won = OpportunityStatus(rawValue: 2)
 
-    public static let lost = OpportunityStatus(rawValue: 3)
+        public static let lost = OpportunityStatus(rawValue: 3)
 
-    /// Every value this build knows, in schema order.
-    public static let allKnown: [OpportunityStatus] = [.unspecified, .`open`, .won, .lost]
+        /// Every value this build knows, in schema order.
+        public static let allKnown: [OpportunityStatus] = [.unspecified, .`open`, .won, .lost]
 
-    public var name: String? {
-        switch rawValue {
-        case 0: "OPPORTUNITY_STATUS_UNSPECIFIED"
-        case 1: "OPPORTUNITY_STATUS_OPEN"
-        case 2: "OPPORTUNITY_STATUS_WON"
-        case 3: "OPPORTUNITY_STATUS_LOST"
-        default: nil
+        public var name: String? {
+            switch rawValue {
+            case 0: "OPPORTUNITY_STATUS_UNSPECIFIED"
+            case 1: "OPPORTUNITY_STATUS_OPEN"
+            case 2: "OPPORTUNITY_STATUS_WON"
+            case 3: "OPPORTUNITY_STATUS_LOST"
+            default: nil
+            }
         }
     }
-}
+
+    /// A deal with a lead; synced mail with the lead is linked to its open opportunities.
+    public struct Opportunity: Message {
+        /// The CRM's id for the opportunity.
+        ///
+        /// Bounds: at most 1024 bytes (UTF-8).
+        public var id: String = ""
+        /// Bounds: at most 1024 bytes (UTF-8).
+        public var leadId: String = ""
+        /// Bounds: at most 4096 bytes (UTF-8).
+        public var name: String = ""
+        public var status: OpportunityStatus = OpportunityStatus(rawValue: 0)
+        public var updatedAt: Timestamp = .epoch
+        /// Fields this build does not know, kept so they survive a round trip.
+        public var unknownFields = UnknownFields()
 
-/// A deal with a lead; synced mail with the lead is linked to its open opportunities.
-public struct Opportunity: Message {
-    /// The CRM's id for the opportunity.
-    ///
-    /// Bounds: at most 1024 bytes (UTF-8).
-    public var id: String = ""
-    /// Bounds: at most 1024 bytes (UTF-8).
-    public var leadId: String = ""
-    /// Bounds: at most 4096 bytes (UTF-8).
-    public var name: String = ""
-    public var status: OpportunityStatus = OpportunityStatus(rawValue: 0)
-    public var updatedAt: Timestamp = .epoch
-    /// Fields this build does not know, kept so they survive a round trip.
-    public var unknownFields = UnknownFields()
+        public init() {}
 
-    public init() {}
+        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        public init(
+            id: String = "",
+            leadId: String = "",
+            name: String = "",
+            status: OpportunityStatus = OpportunityStatus(rawValue: 0),
+            updatedAt: Timestamp = .epoch
+        ) {
+            self.id = id
+            self.leadId = leadId
+            self.name = name
+            self.status = status
+            self.updatedAt = updatedAt
+        }
 
-    public init(from reader: inout WireReader) throws {
-        while let (field, wireType) = try reader.nextTag() {
-            switch field {
-            case 1: self.id = try reader.readString(field: field, wireType: wireType)
-            case 2: self.leadId = try reader.readString(field: field, wireType: wireType)
-            case 3: self.name = try reader.readString(field: field, wireType: wireType)
-            case 4: self.status = try reader.readEnum(field: field, wireType: wireType) as OpportunityStatus
-            case 5: self.updatedAt = try reader.readTimestamp(field: field, wireType: wireType)
-            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+        public init(from reader: inout WireReader) throws {
+            while let (field, wireType) = try reader.nextTag() {
+                switch field {
+                case 1: self.id = try reader.readString(field: field, wireType: wireType)
+                case 2: self.leadId = try reader.readString(field: field, wireType: wireType)
+                case 3: self.name = try reader.readString(field: field, wireType: wireType)
+                case 4: self.status = try reader.readEnum(field: field, wireType: wireType) as OpportunityStatus
+                case 5: self.updatedAt = try reader.readTimestamp(field: field, wireType: wireType)
+                default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+                }
             }
         }
-    }
 
-    public func encode(to writer: inout WireWriter) {
-        if !self.id.isEmpty { writer.writeString(self.id, field: 1) }
-        if !self.leadId.isEmpty { writer.writeString(self.leadId, field: 2) }
-        if !self.name.isEmpty { writer.writeString(self.name, field: 3) }
-        if self.status.rawValue != 0 { writer.writeEnum(self.status, field: 4) }
-        if self.updatedAt != .epoch { writer.writeTimestamp(self.updatedAt, field: 5) }
-        writer.writeUnknownFields(self.unknownFields)
-    }
+        public func encode(to writer: inout WireWriter) {
+            if !self.id.isEmpty { writer.writeString(self.id, field: 1) }
+            if !self.leadId.isEmpty { writer.writeString(self.leadId, field: 2) }
+            if !self.name.isEmpty { writer.writeString(self.name, field: 3) }
+            if self.status.rawValue != 0 { writer.writeEnum(self.status, field: 4) }
+            if self.updatedAt != .epoch { writer.writeTimestamp(self.updatedAt, field: 5) }
+            writer.writeUnknownFields(self.unknownFields)
+        }
 
-    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
-    public func validate() throws(BoundsViolation) {
-        try Bounds.length(self.id, max: 1024, field: "id")
-        try Bounds.length(self.leadId, max: 1024, field: "lead_id")
-        try Bounds.length(self.name, max: 4096, field: "name")
+        /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+        public func validate() throws(BoundsViolation) {
+            try Bounds.length(self.id, max: 1024, field: "id")
+            try Bounds.length(self.leadId, max: 1024, field: "lead_id")
+            try Bounds.length(self.name, max: 4096, field: "name")
+        }
     }
-}
 
-public struct UpsertOpportunitiesRequest: Message {
-    /// Bounds: at most 10000 elements.
-    public var opportunities: [Opportunity] = []
-    /// Fields this build does not know, kept so they survive a round trip.
-    public var unknownFields = UnknownFields()
+    public struct UpsertOpportunitiesRequest: Message {
+        /// Bounds: at most 10000 elements.
+        public var opportunities: [Opportunity] = []
+        /// Fields this build does not know, kept so they survive a round trip.
+        public var unknownFields = UnknownFields()
 
-    public init() {}
+        public init() {}
 
-    public init(from reader: inout WireReader) throws {
-        while let (field, wireType) = try reader.nextTag() {
-            switch field {
-            case 1: self.opportunities.append(try reader.readMessage(field: field, wireType: wireType) as Opportunity)
-            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        public init(
+            opportunities: [Opportunity] = []
+        ) {
+            self.opportunities = opportunities
+        }
+
+        public init(from reader: inout WireReader) throws {
+            while let (field, wireType) = try reader.nextTag() {
+                switch field {
+                case 1: self.opportunities.append(try reader.readMessage(field: field, wireType: wireType) as Opportunity)
+                default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+                }
             }
         }
-    }
 
-    public func encode(to writer: inout WireWriter) {
-        for value in self.opportunities { writer.writeMessage(value, field: 1) }
-        writer.writeUnknownFields(self.unknownFields)
-    }
+        public func encode(to writer: inout WireWriter) {
+            for value in self.opportunities { writer.writeMessage(value, field: 1) }
+            writer.writeUnknownFields(self.unknownFields)
+        }
 
-    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
-    public func validate() throws(BoundsViolation) {
-        try Bounds.count(self.opportunities.count, max: 10000, field: "opportunities")
-        for (index, element) in self.opportunities.enumerated() {
-            try Bounds.nested(element, field: "opportunities[\(index)]")
+        /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+        public func validate() throws(BoundsViolation) {
+            try Bounds.count(self.opportunities.count, max: 10000, field: "opportunities")
+            for (index, element) in self.opportunities.enumerated() {
+                try Bounds.nested(element, field: "opportunities[\(index)]")
+            }
         }
     }
-}
+
+    public struct UpsertOpportunitiesResponse: Message {
+        public var created: UInt32 = 0
+        public var updated: UInt32 = 0
+        public var rejections: [LeadRejection] = []
+        /// Fields this build does not know, kept so they survive a round trip.
+        public var unknownFields = UnknownFields()
 
-public struct UpsertOpportunitiesResponse: Message {
-    public var created: UInt32 = 0
-    public var updated: UInt32 = 0
-    public var rejections: [LeadRejection] = []
-    /// Fields this build does not know, kept so they survive a round trip.
-    public var unknownFields = UnknownFields()
+        public init() {}
 
-    public init() {}
+        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        public init(
+            created: UInt32 = 0,
+            updated: UInt32 = 0,
+            rejections: [LeadRejection] = []
+        ) {
+            self.created = created
+            self.updated = updated
+            self.rejections = rejections
+        }
 
-    public init(from reader: inout WireReader) throws {
-        while let (field, wireType) = try reader.nextTag() {
-            switch field {
-            case 1: self.created = try reader.readUInt32(field: field, wireType: wireType)
-            case 2: self.updated = try reader.readUInt32(field: field, wireType: wireType)
-            case 3: self.rejections.append(try reader.readMessage(field: field, wireType: wireType) as LeadRejection)
-            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+        public init(from reader: inout WireReader) throws {
+            while let (field, wireType) = try reader.nextTag() {
+                switch field {
+                case 1: self.created = try reader.readUInt32(field: field, wireType: wireType)
+                case 2: self.updated = try reader.readUInt32(field: field, wireType: wireType)
+                case 3: self.rejections.append(try reader.readMessage(field: field, wireType: wireType) as LeadRejection)
+                default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+                }
             }
         }
-    }
 
-    public func encode(to writer: inout WireWriter) {
-        if self.created != 0 { writer.writeUInt32(self.created, field: 1) }
-        if self.updated != 0 { writer.writeUInt32(self.updated, field: 2) }
-        for value in self.rejections { writer.writeMessage(value, field: 3) }
-        writer.writeUnknownFields(self.unknownFields)
+        public func encode(to writer: inout WireWriter) {
+            if self.created != 0 { writer.writeUInt32(self.created, field: 1) }
+            if self.updated != 0 { writer.writeUInt32(self.updated, field: 2) }
+            for value in self.rejections { writer.writeMessage(value, field: 3) }
+            writer.writeUnknownFields(self.unknownFields)
+        }
     }
-}
+
+    public struct DeleteLeadRequest: Message {
+        /// Bounds: at most 128 bytes (UTF-8).
+        public var leadId: String = ""
+        /// Fields this build does not know, kept so they survive a round trip.
+        public var unknownFields = UnknownFields()
 
-public struct DeleteLeadRequest: Message {
-    /// Bounds: at most 128 bytes (UTF-8).
-    public var leadId: String = ""
-    /// Fields this build does not know, kept so they survive a round trip.
-    public var unknownFields = UnknownFields()
+        public init() {}
 
-    public init() {}
+        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        public init(
+            leadId: String = ""
+        ) {
+            self.leadId = leadId
+        }
 
-    public init(from reader: inout WireReader) throws {
-        while let (field, wireType) = try reader.nextTag() {
-            switch field {
-            case 1: self.leadId = try reader.readString(field: field, wireType: wireType)
-            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+        public init(from reader: inout WireReader) throws {
+            while let (field, wireType) = try reader.nextTag() {
+                switch field {
+                case 1: self.leadId = try reader.readString(field: field, wireType: wireType)
+                default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+                }
             }
         }
-    }
 
-    public func encode(to writer: inout WireWriter) {
-        if !self.leadId.isEmpty { writer.writeString(self.leadId, field: 1) }
-        writer.writeUnknownFields(self.unknownFields)
-    }
+        public func encode(to writer: inout WireWriter) {
+            if !self.leadId.isEmpty { writer.writeString(self.leadId, field: 1) }
+            writer.writeUnknownFields(self.unknownFields)
+        }
 
-    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
-    public func validate() throws(BoundsViolation) {
-        try Bounds.length(self.leadId, max: 128, field: "lead_id")
+        /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+        public func validate() throws(BoundsViolation) {
+            try Bounds.length(self.leadId, max: 128, field: "lead_id")
+        }
     }
-}
 
-public struct DeleteLeadResponse: Message {
-    /// Timeline entries removed with the lead.
-    public var removedTimelineEntries: UInt64 = 0
-    /// Fields this build does not know, kept so they survive a round trip.
-    public var unknownFields = UnknownFields()
+    public struct DeleteLeadResponse: Message {
+        /// Timeline entries removed with the lead.
+        public var removedTimelineEntries: UInt64 = 0
+        /// Fields this build does not know, kept so they survive a round trip.
+        public var unknownFields = UnknownFields()
 
-    public init() {}
+        public init() {}
+
+        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        public init(
+            removedTimelineEntries: UInt64 = 0
+        ) {
+            self.removedTimelineEntries = removedTimelineEntries
+        }
 
-    public init(from reader: inout WireReader) throws {
-        while let (field, wireType) = try reader.nextTag() {
-            switch field {
-            case 1: self.removedTimelineEntries = try reader.readUInt64(field: field, wireType: wireType)
-            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+        public init(from reader: inout WireReader) throws {
+            while let (field, wireType) = try reader.nextTag() {
+                switch field {
+                case 1: self.removedTimelineEntries = try reader.readUInt64(field: field, wireType: wireType)
+                default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+                }
             }
         }
-    }
 
-    public func encode(to writer: inout WireWriter) {
-        if self.removedTimelineEntries != 0 { writer.writeUInt64(self.removedTimelineEntries, field: 1) }
-        writer.writeUnknownFields(self.unknownFields)
+        public func encode(to writer: inout WireWriter) {
+            if self.removedTimelineEntries != 0 { writer.writeUInt64(self.removedTimelineEntries, field: 1) }
+            writer.writeUnknownFields(self.unknownFields)
+        }
     }
-}
 
-/// A provider preset fills in server settings; `CUSTOM_IMAP` takes them from the request.
-public struct MailProvider: OpenEnum {
-    public var rawValue: Int32
+    /// A provider preset fills in server settings; `CUSTOM_IMAP` takes them from the request.
+    public struct MailProvider: OpenEnum {
+        public var rawValue: Int32
 
-    public init(rawValue: Int32) { self.rawValue = rawValue }
+        public init(rawValue: Int32) { self.rawValue = rawValue }
 
-    public static let unspecified = MailProvider(rawValue: 0)
+        public static let unspecified = MailProvider(rawValue: 0)
 
-    /// imap.gmail.com:993 and smtp.gmail.com:465; OAuth or an app password.
-    public static let gmail = MailProvider(rawValue: 1)
+        /// imap.gmail.com:993 and smtp.gmail.com:465; OAuth or an app password.
+        public static let gmail = MailProvider(rawValue: 1)
 
-    /// outlook.office365.com:993 and smtp.office365.com:587 (STARTTLS); OAuth.
-    public static let microsoft365 = MailProvider(rawValue: 2)
+        /// outlook.office365.com:993 and smtp.office365.com:587 (STARTTLS); OAuth.
+        public static let microsoft365 = MailProvider(rawValue: 2)
 
-    /// imap.secureserver.net; does not always give To and From, so some mail cannot be matched.
-    public static let godaddy = MailProvider(rawValue: 3)
+        /// imap.secureserver.net; does not always give To and From, so some mail cannot be matched.
+        public static let godaddy = MailProvider(rawValue: 3)
 
-    public static let customImap = MailProvider(rawValue: 4)
+        public static let customImap = MailProvider(rawValue: 4)
 
-    /// Every value this build knows, in schema order.
-    public static let allKnown: [MailProvider] = [.unspecified, .gmail, .microsoft365, .godaddy, .customImap]
+        /// Every value this build knows, in schema order.
+        public static let allKnown: [MailProvider] = [.unspecified, .gmail, .microsoft365, .godaddy, .customImap]
 
-    public var name: String? {
-        switch rawValue {
-        case 0: "MAIL_PROVIDER_UNSPECIFIED"
-        case 1: "MAIL_PROVIDER_GMAIL"
-        case 2: "MAIL_PROVIDER_MICROSOFT_365"
-        case 3: "MAIL_PROVIDER_GODADDY"
-        case 4: "MAIL_PROVIDER_CUSTOM_IMAP"
-        default: nil
+        public var name: String? {
+            switch rawValue {
+            case 0: "MAIL_PROVIDER_UNSPECIFIED"
+            case 1: "MAIL_PROVIDER_GMAIL"
+            case 2: "MAIL_PROVIDER_MICROSOFT_365"
+            case 3: "MAIL_PROVIDER_GODADDY"
+            case 4: "MAIL_PROVIDER_CUSTOM_IMAP"
+            default: nil
+            }
         }
     }
-}
 
-public struct ConnectionSecurity: OpenEnum {
-    public var rawValue: Int32
+    public struct ConnectionSecurity: OpenEnum {
+        public var rawValue: Int32
 
-    public init(rawValue: Int32) { self.rawValue = rawValue }
+        public init(rawValue: Int32) { self.rawValue = rawValue }
 
-    public static let unspecified = ConnectionSecurity(rawValue: 0)
+        public static let unspecified = ConnectionSecurity(rawValue: 0)
 
-    /// Plain text. Only for tests and trusted networks.
-    public static let none = ConnectionSecurity(rawValue: 1)
+        /// Plain text. Only for tests and trusted networks.
+        public static let none = ConnectionSecurity(rawValue: 1)
 
-    /// Plain, then upgraded with STARTTLS (refused if the server does not offer it).
-    public static let starttls = ConnectionSecurity(rawValue: 2)
+        /// Plain, then upgraded with STARTTLS (refused if the server does not offer it).
+        public static let starttls = ConnectionSecurity(rawValue: 2)
 
-    /// TLS from the first byte.
-    public static let tls = ConnectionSecurity(rawValue: 3)
+        /// TLS from the first byte.
+        public static let tls = ConnectionSecurity(rawValue: 3)
 
-    /// Every value this build knows, in schema order.
-    public static let allKnown: [ConnectionSecurity] = [.unspecified, .none, .starttls, .tls]
+        /// Every value this build knows, in schema order.
+        public static let allKnown: [ConnectionSecurity] = [.unspecified, .none, .starttls, .tls]
 
-    public var name: String? {
-        switch rawValue {
-        case 0: "CONNECTION_SECURITY_UNSPECIFIED"
-        case 1: "CONNECTION_SECURITY_NONE"
-        case 2: "CONNECTION_SECURITY_STARTTLS"
-        case 3: "CONNECTION_SECURITY_TLS"
-        default: nil
+        public var name: String? {
+            switch rawValue {
+            case 0: "CONNECTION_SECURITY_UNSPECIFIED"
+            case 1: "CONNECTION_SECURITY_NONE"
+            case 2: "CONNECTION_SECURITY_STARTTLS"
+            case 3: "CONNECTION_SECURITY_TLS"
+            default: nil
+            }
         }
     }
-}
 
-/// An IMAP or SMTP server.
-public struct ServerEndpoint: Message {
-    /// Bounds: at most 253 bytes (UTF-8).
-    public var host: String = ""
-    /// Bounds: 0 to 65535.
-    public var port: UInt32 = 0
-    public var security: ConnectionSecurity = ConnectionSecurity(rawValue: 0)
-    /// Fields this build does not know, kept so they survive a round trip.
-    public var unknownFields = UnknownFields()
+    /// An IMAP or SMTP server.
+    public struct ServerEndpoint: Message {
+        /// Bounds: at most 253 bytes (UTF-8).
+        public var host: String = ""
+        /// Bounds: 0 to 65535.
+        public var port: UInt32 = 0
+        public var security: ConnectionSecurity = ConnectionSecurity(rawValue: 0)
+        /// Fields this build does not know, kept so they survive a round trip.
+        public var unknownFields = UnknownFields()
 
-    public init() {}
+        public init() {}
 
-    public init(from reader: inout WireReader) throws {
-        while let (field, wireType) = try reader.nextTag() {
-            switch field {
-            case 1: self.host = try reader.readString(field: field, wireType: wireType)
-            case 2: self.port = try reader.readUInt32(field: field, wireType: wireType)
-            case 3: self.security = try reader.readEnum(field: field, wireType: wireType) as ConnectionSecurity
-            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        public init(
+            host: String = "",
+            port: UInt32 = 0,
+            security: ConnectionSecurity = ConnectionSecurity(rawValue: 0)
+        ) {
+            self.host = host
+            self.port = port
+            self.security = security
+        }
+
+        public init(from reader: inout WireReader) throws {
+            while let (field, wireType) = try reader.nextTag() {
+                switch field {
+                case 1: self.host = try reader.readString(field: field, wireType: wireType)
+                case 2: self.port = try reader.readUInt32(field: field, wireType: wireType)
+                case 3: self.security = try reader.readEnum(field: field, wireType: wireType) as ConnectionSecurity
+                default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+                }
             }
         }
-    }
 
-    public func encode(to writer: inout WireWriter) {
-        if !self.host.isEmpty { writer.writeString(self.host, field: 1) }
-        if self.port != 0 { writer.writeUInt32(self.port, field: 2) }
-        if self.security.rawValue != 0 { writer.writeEnum(self.security, field: 3) }
-        writer.writeUnknownFields(self.unknownFields)
-    }
+        public func encode(to writer: inout WireWriter) {
+            if !self.host.isEmpty { writer.writeString(self.host, field: 1) }
+            if self.port != 0 { writer.writeUInt32(self.port, field: 2) }
+            if self.security.rawValue != 0 { writer.writeEnum(self.security, field: 3) }
+            writer.writeUnknownFields(self.unknownFields)
+        }
 
-    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
-    public func validate() throws(BoundsViolation) {
-        try Bounds.length(self.host, max: 253, field: "host")
-        try Bounds.range(self.port, 0, 65535, field: "port")
+        /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+        public func validate() throws(BoundsViolation) {
+            try Bounds.length(self.host, max: 253, field: "host")
+            try Bounds.range(self.port, 0, 65535, field: "port")
+        }
     }
-}
 
-public struct AuthMethod: OpenEnum {
-    public var rawValue: Int32
+    public struct AuthMethod: OpenEnum {
+        public var rawValue: Int32
 
-    public init(rawValue: Int32) { self.rawValue = rawValue }
+        public init(rawValue: Int32) { self.rawValue = rawValue }
 
-    public static let unspecified = AuthMethod(rawValue: 0)
+        public static let unspecified = AuthMethod(rawValue: 0)
 
-    /// A password or app password.
-    public static let password = AuthMethod(rawValue: 1)
+        /// A password or app password.
+        public static let password = AuthMethod(rawValue: 1)
 
-    /// OAuth 2 (XOAUTH2), connected with StartOAuthConnection.
-    public static let oauth = AuthMethod(rawValue: 2)
+        /// OAuth 2 (XOAUTH2), connected with StartOAuthConnection.
+        public static let oauth = AuthMethod(rawValue: 2)
 
-    /// Every value this build knows, in schema order.
-    public static let allKnown: [AuthMethod] = [.unspecified, .password, .oauth]
+        /// Every value this build knows, in schema order.
+        public static let allKnown: [AuthMethod] = [.unspecified, .password, .oauth]
 
-    public var name: String? {
-        switch rawValue {
-        case 0: "AUTH_METHOD_UNSPECIFIED"
-        case 1: "AUTH_METHOD_PASSWORD"
-        case 2: "AUTH_METHOD_OAUTH"
-        default: nil
+        public var name: String? {
+            switch rawValue {
+            case 0: "AUTH_METHOD_UNSPECIFIED"
+            case 1: "AUTH_METHOD_PASSWORD"
+            case 2: "AUTH_METHOD_OAUTH"
+            default: nil
+            }
         }
     }
-}
 
-/// A connected mailbox as callers see it. Secrets are write-only: no response ever holds one.
-public struct Mailbox: Message {
-    public var id: String = ""
-    public var userId: String = ""
-    public var emailAddress: String = ""
-    public var provider: MailProvider = MailProvider(rawValue: 0)
-    public var authMethod: AuthMethod = AuthMethod(rawValue: 0)
-    public var imap: ServerEndpoint = ServerEndpoint()
-    public var smtp: ServerEndpoint = ServerEndpoint()
-    /// The login name (often the address).
-    public var username: String = ""
-    public var status: MailboxStatus = MailboxStatus(rawValue: 0)
-    /// When the status last changed.
-    public var statusSince: Timestamp = .epoch
-    public var lastSyncedAt: Timestamp? = nil
-    /// Emails synced today, in the company's time zone (against the plan's daily cap).
-    public var syncedToday: UInt32 = 0
-    public var createdAt: Timestamp = .epoch
-    /// Set while the provider's limits hold the mailbox back — nothing for the user to fix: its
-    /// next sync is not before this time (a throttling answer's wait, or the next UTC day once
-    /// the provider's daily download or command budget is nearly used). Cleared by a sync that
-    /// runs.
-    public var deferredUntil: Timestamp? = nil
-    /// Why, in words, with the provider's own when it gave them.
-    public var deferredReason: String = ""
-    /// What the sync downloaded from and asked of the mail server on the UTC day of its last
-    /// run, against the provider's daily limits (the count starts over with each UTC day).
-    public var downloadedBytesToday: UInt64 = 0
-    public var commandsToday: UInt32 = 0
-    /// Smart Mails sent through the mailbox on that UTC day, against the provider's daily send
-    /// limit.
-    public var sendsToday: UInt32 = 0
-    /// Fields this build does not know, kept so they survive a round trip.
-    public var unknownFields = UnknownFields()
+    /// A connected mailbox as callers see it. Secrets are write-only: no response ever holds one.
+    public struct Mailbox: Message {
+        public var id: String = ""
+        public var userId: String = ""
+        public var emailAddress: String = ""
+        public var provider: MailProvider = MailProvider(rawValue: 0)
+        public var authMethod: AuthMethod = AuthMethod(rawValue: 0)
+        public var imap: ServerEndpoint = ServerEndpoint()
+        public var smtp: ServerEndpoint = ServerEndpoint()
+        /// The login name (often the address).
+        public var username: String = ""
+        public var status: MailboxStatus = MailboxStatus(rawValue: 0)
+        /// When the status last changed.
+        public var statusSince: Timestamp = .epoch
+        public var lastSyncedAt: Timestamp? = nil
+        /// Emails synced today, in the company's time zone (against the plan's daily cap).
+        public var syncedToday: UInt32 = 0
+        public var createdAt: Timestamp = .epoch
+        /// Set while the provider's limits hold the mailbox back — nothing for the user to fix: its
+        /// next sync is not before this time (a throttling answer's wait, or the next UTC day once
+        /// the provider's daily download or command budget is nearly used). Cleared by a sync that
+        /// runs.
+        public var deferredUntil: Timestamp? = nil
+        /// Why, in words, with the provider's own when it gave them.
+        public var deferredReason: String = ""
+        /// What the sync downloaded from and asked of the mail server on the UTC day of its last
+        /// run, against the provider's daily limits (the count starts over with each UTC day).
+        public var downloadedBytesToday: UInt64 = 0
+        public var commandsToday: UInt32 = 0
+        /// Smart Mails sent through the mailbox on that UTC day, against the provider's daily send
+        /// limit.
+        public var sendsToday: UInt32 = 0
+        /// Fields this build does not know, kept so they survive a round trip.
+        public var unknownFields = UnknownFields()
 
-    public init() {}
+        public init() {}
 
-    public init(from reader: inout WireReader) throws {
-        while let (field, wireType) = try reader.nextTag() {
-            switch field {
-            case 1: self.id = try reader.readString(field: field, wireType: wireType)
-            case 2: self.userId = try reader.readString(field: field, wireType: wireType)
-            case 3: self.emailAddress = try reader.readString(field: field, wireType: wireType)
-            case 4: self.provider = try reader.readEnum(field: field, wireType: wireType) as MailProvider
-            case 5: self.authMethod = try reader.readEnum(field: field, wireType: wireType) as AuthMethod
-            case 6: self.imap = try reader.readMessage(field: field, wireType: wireType) as ServerEndpoint
-            case 7: self.smtp = try reader.readMessage(field: field, wireType: wireType) as ServerEndpoint
-            case 8: self.username = try reader.readString(field: field, wireType: wireType)
-            case 9: self.status = try reader.readEnum(field: field, wireType: wireType) as MailboxStatus
-            case 10: self.statusSince = try reader.readTimestamp(field: field, wireType: wireType)
-            case 11: self.lastSyncedAt = try reader.readTimestamp(field: field, wireType: wireType)
-            case 12: self.syncedToday = try reader.readUInt32(field: field, wireType: wireType)
-            case 13: self.createdAt = try reader.readTimestamp(field: field, wireType: wireType)
-            case 14: self.deferredUntil = try reader.readTimestamp(field: field, wireType: wireType)
-            case 15: self.deferredReason = try reader.readString(field: field, wireType: wireType)
-            case 16: self.downloadedBytesToday = try reader.readUInt64(field: field, wireType: wireType)
-            case 17: self.commandsToday = try reader.readUInt32(field: field, wireType: wireType)
-            case 18: self.sendsToday = try reader.readUInt32(field: field, wireType: wireType)
-            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
-            }
+        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        public init(
+            id: String = "",
+            userId: String = "",
+            emailAddress: String = "",
+            provider: MailProvider = MailProvider(rawValue: 0),
+            authMethod: AuthMethod = AuthMethod(rawValue: 0),
+            imap: ServerEndpoint = ServerEndpoint(),
+            smtp: ServerEndpoint = ServerEndpoint(),
+            username: String = "",
+            status: MailboxStatus = MailboxStatus(rawValue: 0),
+            statusSince: Timestamp = .epoch,
+            lastSyncedAt: Timestamp? = nil,
+            syncedToday: UInt32 = 0,
+            createdAt: Timestamp = .epoch,
+            deferredUntil: Timestamp? = nil,
+            deferredReason: String = "",
+            downloadedBytesToday: UInt64 = 0,
+            commandsToday: UInt32 = 0,
+            sendsToday: UInt32 = 0
+        ) {
+            self.id = id
+            self.userId = userId
+            self.emailAddress = emailAddress
+            self.provider = provider
+            self.authMethod = authMethod
+            self.imap = imap
+            self.smtp = smtp
+            self.username = username
+            self.status = status
+            self.statusSince = statusSince
+            self.lastSyncedAt = lastSyncedAt
+            self.syncedToday = syncedToday
+            self.createdAt = createdAt
+            self.deferredUntil = deferredUntil
+            self.deferredReason = deferredReason
+            self.downloadedBytesToday = downloadedBytesToday
+            self.commandsToday = commandsToday
+            self.sendsToday = sendsToday
+        }
+
+        public init(from reader: inout WireReader) throws {
+            while let (field, wireType) = try reader.nextTag() {
+                switch field {
+                case 1: self.id = try reader.readString(field: field, wireType: wireType)
+                case 2: self.userId = try reader.readString(field: field, wireType: wireType)
+                case 3: self.emailAddress = try reader.readString(field: field, wireType: wireType)
+                case 4: self.provider = try reader.readEnum(field: field, wireType: wireType) as MailProvider
+                case 5: self.authMethod = try reader.readEnum(field: field, wireType: wireType) as AuthMethod
+                case 6: self.imap = try reader.readMessage(field: field, wireType: wireType) as ServerEndpoint
+                case 7: self.smtp = try reader.readMessage(field: field, wireType: wireType) as ServerEndpoint
+                case 8: self.username = try reader.readString(field: field, wireType: wireType)
+                case 9: self.status = try reader.readEnum(field: field, wireType: wireType) as MailboxStatus
+                case 10: self.statusSince = try reader.readTimestamp(field: field, wireType: wireType)
+                case 11: self.lastSyncedAt = try reader.readTimestamp(field: field, wireType: wireType)
+                case 12: self.syncedToday = try reader.readUInt32(field: field, wireType: wireType)
+                case 13: self.createdAt = try reader.readTimestamp(field: field, wireType: wireType)
+                case 14: self.deferredUntil = try reader.readTimestamp(field: field, wireType: wireType)
+                case 15: self.deferredReason = try reader.readString(field: field, wireType: wireType)
+                case 16: self.downloadedBytesToday = try reader.readUInt64(field: field, wireType: wireType)
+                case 17: self.commandsToday = try reader.readUInt32(field: field, wireType: wireType)
+                case 18: self.sendsToday = try reader.readUInt32(field: field, wireType: wireType)
+                default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+                }
+            }
+        }
+
+        public func encode(to writer: inout WireWriter) {
+            if !self.id.isEmpty { writer.writeString(self.id, field: 1) }
+            if !self.userId.isEmpty { writer.writeString(self.userId, field: 2) }
+            if !self.emailAddress.isEmpty { writer.writeString(self.emailAddress, field: 3) }
+            if self.provider.rawValue != 0 { writer.writeEnum(self.provider, field: 4) }
+            if self.authMethod.rawValue != 0 { writer.writeEnum(self.authMethod, field: 5) }
+            writer.writeMessage(self.imap, field: 6)
+            writer.writeMessage(self.smtp, field: 7)
+            if !self.username.isEmpty { writer.writeString(self.username, field: 8) }
+            if self.status.rawValue != 0 { writer.writeEnum(self.status, field: 9) }
+            if self.statusSince != .epoch { writer.writeTimestamp(self.statusSince, field: 10) }
+            if let value = self.lastSyncedAt { writer.writeTimestamp(value, field: 11) }
+            if self.syncedToday != 0 { writer.writeUInt32(self.syncedToday, field: 12) }
+            if self.createdAt != .epoch { writer.writeTimestamp(self.createdAt, field: 13) }
+            if let value = self.deferredUntil { writer.writeTimestamp(value, field: 14) }
+            if !self.deferredReason.isEmpty { writer.writeString(self.deferredReason, field: 15) }
+            if self.downloadedBytesToday != 0 { writer.writeUInt64(self.downloadedBytesToday, field: 16) }
+            if self.commandsToday != 0 { writer.writeUInt32(self.commandsToday, field: 17) }
+            if self.sendsToday != 0 { writer.writeUInt32(self.sendsToday, field: 18) }
+            writer.writeUnknownFields(self.unknownFields)
+        }
+
+        /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+        public func validate() throws(BoundsViolation) {
+            try Bounds.nested(self.imap, field: "imap")
+            try Bounds.nested(self.smtp, field: "smtp")
+        }
+    }
+
+    public struct CreateMailboxConnectionRequest: Message {
+        /// Whose mailbox; the caller's own when empty.
+        ///
+        /// Bounds: at most 128 bytes (UTF-8).
+        public var userId: String = ""
+        /// Bounds: at most 1024 bytes (UTF-8).
+        public var emailAddress: String = ""
+        public var provider: MailProvider = MailProvider(rawValue: 0)
+        /// Required for `CUSTOM_IMAP`; overrides the preset otherwise.
+        public var imap: ServerEndpoint? = nil
+        /// Required for `CUSTOM_IMAP` to send Smart Mail; overrides the preset otherwise.
+        public var smtp: ServerEndpoint? = nil
+        /// The login name; the email address when empty.
+        ///
+        /// Bounds: at most 1280 bytes (UTF-8).
+        public var username: String = ""
+        /// The password or app password. Stored encrypted and never returned.
+        ///
+        /// Bounds: at most 4096 bytes (UTF-8).
+        public var secret: String = ""
+        /// Makes a retry safe: a request repeating the caller's key of the last 24 hours gets the
+        /// first one's answer and creates nothing; the same key with a different request is refused.
+        /// Letters, digits, '-', '_', '.' and ':', at most 128 (a UUID fits); empty: no replay.
+        ///
+        /// Bounds: at most 128 bytes (UTF-8).
+        public var idempotencyKey: String = ""
+        /// Fields this build does not know, kept so they survive a round trip.
+        public var unknownFields = UnknownFields()
+
+        public init() {}
+
+        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        public init(
+            userId: String = "",
+            emailAddress: String = "",
+            provider: MailProvider = MailProvider(rawValue: 0),
+            imap: ServerEndpoint? = nil,
+            smtp: ServerEndpoint? = nil,
+            username: String = "",
+            secret: String = "",
+            idempotencyKey: String = ""
+        ) {
+            self.userId = userId
+            self.emailAddress = emailAddress
+            self.provider = provider
+            self.imap = imap
+            self.smtp = smtp
+            self.username = username
+            self.secret = secret
+            self.idempotencyKey = idempotencyKey
+        }
+
+        public init(from reader: inout WireReader) throws {
+            while let (field, wireType) = try reader.nextTag() {
+                switch field {
+                case 1: self.userId = try reader.readString(field: field, wireType: wireType)
+                case 2: self.emailAddress = try reader.readString(field: field, wireType: wireType)
+                case 3: self.provider = try reader.readEnum(field: field, wireType: wireType) as MailProvider
+                case 4: self.imap = try reader.readMessage(field: field, wireType: wireType) as ServerEndpoint
+                case 5: self.smtp = try reader.readMessage(field: field, wireType: wireType) as ServerEndpoint
+                case 6: self.username = try reader.readString(field: field, wireType: wireType)
+                case 7: self.secret = try reader.readString(field: field, wireType: wireType)
+                case 8: self.idempotencyKey = try reader.readString(field: field, wireType: wireType)
+                default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+                }
+            }
+        }
+
+        public func encode(to writer: inout WireWriter) {
+            if !self.userId.isEmpty { writer.writeString(self.userId, field: 1) }
+            if !self.emailAddress.isEmpty { writer.writeString(self.emailAddress, field: 2) }
+            if self.provider.rawValue != 0 { writer.writeEnum(self.provider, field: 3) }
+            if let value = self.imap { writer.writeMessage(value, field: 4) }
+            if let value = self.smtp { writer.writeMessage(value, field: 5) }
+            if !self.username.isEmpty { writer.writeString(self.username, field: 6) }
+            if !self.secret.isEmpty { writer.writeString(self.secret, field: 7) }
+            if !self.idempotencyKey.isEmpty { writer.writeString(self.idempotencyKey, field: 8) }
+            writer.writeUnknownFields(self.unknownFields)
+        }
+
+        /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+        public func validate() throws(BoundsViolation) {
+            try Bounds.length(self.userId, max: 128, field: "user_id")
+            try Bounds.length(self.emailAddress, max: 1024, field: "email_address")
+            if let value = self.imap {
+                try Bounds.nested(value, field: "imap")
+            }
+            if let value = self.smtp {
+                try Bounds.nested(value, field: "smtp")
+            }
+            try Bounds.length(self.username, max: 1280, field: "username")
+            try Bounds.length(self.secret, max: 4096, field: "secret")
+            try Bounds.length(self.idempotencyKey, max: 128, field: "idempotency_key")
+        }
+    }
+
+    public struct UpdateMailboxCredentialsRequest: Message {
+        /// Bounds: at most 128 bytes (UTF-8).
+        public var mailboxId: String = ""
+        /// Unchanged when empty.
+        ///
+        /// Bounds: at most 1280 bytes (UTF-8).
+        public var username: String = ""
+        /// The new password or app password. Never returned.
+        ///
+        /// Bounds: at most 4096 bytes (UTF-8).
+        public var secret: String = ""
+        public var imap: ServerEndpoint? = nil
+        public var smtp: ServerEndpoint? = nil
+        /// Fields this build does not know, kept so they survive a round trip.
+        public var unknownFields = UnknownFields()
+
+        public init() {}
+
+        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        public init(
+            mailboxId: String = "",
+            username: String = "",
+            secret: String = "",
+            imap: ServerEndpoint? = nil,
+            smtp: ServerEndpoint? = nil
+        ) {
+            self.mailboxId = mailboxId
+            self.username = username
+            self.secret = secret
+            self.imap = imap
+            self.smtp = smtp
+        }
+
+        public init(from reader: inout WireReader) throws {
+            while let (field, wireType) = try reader.nextTag() {
+                switch field {
+                case 1: self.mailboxId = try reader.readString(field: field, wireType: wireType)
+                case 2: self.username = try reader.readString(field: field, wireType: wireType)
+                case 3: self.secret = try reader.readString(field: field, wireType: wireType)
+                case 4: self.imap = try reader.readMessage(field: field, wireType: wireType) as ServerEndpoint
+                case 5: self.smtp = try reader.readMessage(field: field, wireType: wireType) as ServerEndpoint
+                default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+                }
+            }
+        }
+
+        public func encode(to writer: inout WireWriter) {
+            if !self.mailboxId.isEmpty { writer.writeString(self.mailboxId, field: 1) }
+            if !self.username.isEmpty { writer.writeString(self.username, field: 2) }
+            if !self.secret.isEmpty { writer.writeString(self.secret, field: 3) }
+            if let value = self.imap { writer.writeMessage(value, field: 4) }
+            if let value = self.smtp { writer.writeMessage(value, field: 5) }
+            writer.writeUnknownFields(self.unknownFields)
+        }
+
+        /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+        public func validate() throws(BoundsViolation) {
+            try Bounds.length(self.mailboxId, max: 128, field: "mailbox_id")
+            try Bounds.length(self.username, max: 1280, field: "username")
+            try Bounds.length(self.secret, max: 4096, field: "secret")
+            if let value = self.imap {
+                try Bounds.nested(value, field: "imap")
+            }
+            if let value = self.smtp {
+                try Bounds.nested(value, field: "smtp")
+            }
+        }
+    }
+
+    public struct GetMailboxStatusRequest: Message {
+        /// Bounds: at most 128 bytes (UTF-8).
+        public var mailboxId: String = ""
+        /// Fields this build does not know, kept so they survive a round trip.
+        public var unknownFields = UnknownFields()
+
+        public init() {}
+
+        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        public init(
+            mailboxId: String = ""
+        ) {
+            self.mailboxId = mailboxId
+        }
+
+        public init(from reader: inout WireReader) throws {
+            while let (field, wireType) = try reader.nextTag() {
+                switch field {
+                case 1: self.mailboxId = try reader.readString(field: field, wireType: wireType)
+                default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+                }
+            }
+        }
+
+        public func encode(to writer: inout WireWriter) {
+            if !self.mailboxId.isEmpty { writer.writeString(self.mailboxId, field: 1) }
+            writer.writeUnknownFields(self.unknownFields)
         }
-    }
-
-    public func encode(to writer: inout WireWriter) {
-        if !self.id.isEmpty { writer.writeString(self.id, field: 1) }
-        if !self.userId.isEmpty { writer.writeString(self.userId, field: 2) }
-        if !self.emailAddress.isEmpty { writer.writeString(self.emailAddress, field: 3) }
-        if self.provider.rawValue != 0 { writer.writeEnum(self.provider, field: 4) }
-        if self.authMethod.rawValue != 0 { writer.writeEnum(self.authMethod, field: 5) }
-        writer.writeMessage(self.imap, field: 6)
-        writer.writeMessage(self.smtp, field: 7)
-        if !self.username.isEmpty { writer.writeString(self.username, field: 8) }
-        if self.status.rawValue != 0 { writer.writeEnum(self.status, field: 9) }
-        if self.statusSince != .epoch { writer.writeTimestamp(self.statusSince, field: 10) }
-        if let value = self.lastSyncedAt { writer.writeTimestamp(value, field: 11) }
-        if self.syncedToday != 0 { writer.writeUInt32(self.syncedToday, field: 12) }
-        if self.createdAt != .epoch { writer.writeTimestamp(self.createdAt, field: 13) }
-        if let value = self.deferredUntil { writer.writeTimestamp(value, field: 14) }
-        if !self.deferredReason.isEmpty { writer.writeString(self.deferredReason, field: 15) }
-        if self.downloadedBytesToday != 0 { writer.writeUInt64(self.downloadedBytesToday, field: 16) }
-        if self.commandsToday != 0 { writer.writeUInt32(self.commandsToday, field: 17) }
-        if self.sendsToday != 0 { writer.writeUInt32(self.sendsToday, field: 18) }
-        writer.writeUnknownFields(self.unknownFields)
+
+        /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+        public func validate() throws(BoundsViolation) {
+            try Bounds.length(self.mailboxId, max: 128, field: "mailbox_id")
+        }
     }
 
-    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
-    public func validate() throws(BoundsViolation) {
-        try Bounds.nested(self.imap, field: "imap")
-        try Bounds.nested(self.smtp, field: "smtp")
-    }
-}
+    public struct MailboxStatusResponse: Message {
+        public var mailbox: Mailbox = Mailbox()
+        /// The most recent error, when the status is `ERROR` or `CONNECTION_ISSUE`.
+        public var lastError: ErrorLogEntry? = nil
+        /// Fields this build does not know, kept so they survive a round trip.
+        public var unknownFields = UnknownFields()
 
-public struct CreateMailboxConnectionRequest: Message {
-    /// Whose mailbox; the caller's own when empty.
-    ///
-    /// Bounds: at most 128 bytes (UTF-8).
-    public var userId: String = ""
-    /// Bounds: at most 1024 bytes (UTF-8).
-    public var emailAddress: String = ""
-    public var provider: MailProvider = MailProvider(rawValue: 0)
-    /// Required for `CUSTOM_IMAP`; overrides the preset otherwise.
-    public var imap: ServerEndpoint? = nil
-    /// Required for `CUSTOM_IMAP` to send Smart Mail; overrides the preset otherwise.
-    public var smtp: ServerEndpoint? = nil
-    /// The login name; the email address when empty.
-    ///
-    /// Bounds: at most 1280 bytes (UTF-8).
-    public var username: String = ""
-    /// The password or app password. Stored encrypted and never returned.
-    ///
-    /// Bounds: at most 4096 bytes (UTF-8).
-    public var secret: String = ""
-    /// Makes a retry safe: a request repeating the caller's key of the last 24 hours gets the
-    /// first one's answer and creates nothing; the same key with a different request is refused.
-    /// Letters, digits, '-', '_', '.' and ':', at most 128 (a UUID fits); empty: no replay.
-    ///
-    /// Bounds: at most 128 bytes (UTF-8).
-    public var idempotencyKey: String = ""
-    /// Fields this build does not know, kept so they survive a round trip.
-    public var unknownFields = UnknownFields()
+        public init() {}
 
-    public init() {}
+        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        public init(
+            mailbox: Mailbox = Mailbox(),
+            lastError: ErrorLogEntry? = nil
+        ) {
+            self.mailbox = mailbox
+            self.lastError = lastError
+        }
 
-    public init(from reader: inout WireReader) throws {
-        while let (field, wireType) = try reader.nextTag() {
-            switch field {
-            case 1: self.userId = try reader.readString(field: field, wireType: wireType)
-            case 2: self.emailAddress = try reader.readString(field: field, wireType: wireType)
-            case 3: self.provider = try reader.readEnum(field: field, wireType: wireType) as MailProvider
-            case 4: self.imap = try reader.readMessage(field: field, wireType: wireType) as ServerEndpoint
-            case 5: self.smtp = try reader.readMessage(field: field, wireType: wireType) as ServerEndpoint
-            case 6: self.username = try reader.readString(field: field, wireType: wireType)
-            case 7: self.secret = try reader.readString(field: field, wireType: wireType)
-            case 8: self.idempotencyKey = try reader.readString(field: field, wireType: wireType)
-            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+        public init(from reader: inout WireReader) throws {
+            while let (field, wireType) = try reader.nextTag() {
+                switch field {
+                case 1: self.mailbox = try reader.readMessage(field: field, wireType: wireType) as Mailbox
+                case 2: self.lastError = try reader.readMessage(field: field, wireType: wireType) as ErrorLogEntry
+                default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+                }
             }
         }
-    }
-
-    public func encode(to writer: inout WireWriter) {
-        if !self.userId.isEmpty { writer.writeString(self.userId, field: 1) }
-        if !self.emailAddress.isEmpty { writer.writeString(self.emailAddress, field: 2) }
-        if self.provider.rawValue != 0 { writer.writeEnum(self.provider, field: 3) }
-        if let value = self.imap { writer.writeMessage(value, field: 4) }
-        if let value = self.smtp { writer.writeMessage(value, field: 5) }
-        if !self.username.isEmpty { writer.writeString(self.username, field: 6) }
-        if !self.secret.isEmpty { writer.writeString(self.secret, field: 7) }
-        if !self.idempotencyKey.isEmpty { writer.writeString(self.idempotencyKey, field: 8) }
-        writer.writeUnknownFields(self.unknownFields)
-    }
 
-    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
-    public func validate() throws(BoundsViolation) {
-        try Bounds.length(self.userId, max: 128, field: "user_id")
-        try Bounds.length(self.emailAddress, max: 1024, field: "email_address")
-        if let value = self.imap {
-            try Bounds.nested(value, field: "imap")
+        public func encode(to writer: inout WireWriter) {
+            writer.writeMessage(self.mailbox, field: 1)
+            if let value = self.lastError { writer.writeMessage(value, field: 2) }
+            writer.writeUnknownFields(self.unknownFields)
         }
-        if let value = self.smtp {
-            try Bounds.nested(value, field: "smtp")
+
+        /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+        public func validate() throws(BoundsViolation) {
+            try Bounds.nested(self.mailbox, field: "mailbox")
         }
-        try Bounds.length(self.username, max: 1280, field: "username")
-        try Bounds.length(self.secret, max: 4096, field: "secret")
-        try Bounds.length(self.idempotencyKey, max: 128, field: "idempotency_key")
     }
-}
 
-public struct UpdateMailboxCredentialsRequest: Message {
-    /// Bounds: at most 128 bytes (UTF-8).
-    public var mailboxId: String = ""
-    /// Unchanged when empty.
-    ///
-    /// Bounds: at most 1280 bytes (UTF-8).
-    public var username: String = ""
-    /// The new password or app password. Never returned.
-    ///
-    /// Bounds: at most 4096 bytes (UTF-8).
-    public var secret: String = ""
-    public var imap: ServerEndpoint? = nil
-    public var smtp: ServerEndpoint? = nil
-    /// Fields this build does not know, kept so they survive a round trip.
-    public var unknownFields = UnknownFields()
+    public struct TestMailboxConnectionRequest: Message {
+        /// Bounds: at most 128 bytes (UTF-8).
+        public var mailboxId: String = ""
+        /// Fields this build does not know, kept so they survive a round trip.
+        public var unknownFields = UnknownFields()
 
-    public init() {}
+        public init() {}
 
-    public init(from reader: inout WireReader) throws {
-        while let (field, wireType) = try reader.nextTag() {
-            switch field {
-            case 1: self.mailboxId = try reader.readString(field: field, wireType: wireType)
-            case 2: self.username = try reader.readString(field: field, wireType: wireType)
-            case 3: self.secret = try reader.readString(field: field, wireType: wireType)
-            case 4: self.imap = try reader.readMessage(field: field, wireType: wireType) as ServerEndpoint
-            case 5: self.smtp = try reader.readMessage(field: field, wireType: wireType) as ServerEndpoint
-            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
-            }
+        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        public init(
+            mailboxId: String = ""
+        ) {
+            self.mailboxId = mailboxId
         }
-    }
 
-    public func encode(to writer: inout WireWriter) {
-        if !self.mailboxId.isEmpty { writer.writeString(self.mailboxId, field: 1) }
-        if !self.username.isEmpty { writer.writeString(self.username, field: 2) }
-        if !self.secret.isEmpty { writer.writeString(self.secret, field: 3) }
-        if let value = self.imap { writer.writeMessage(value, field: 4) }
-        if let value = self.smtp { writer.writeMessage(value, field: 5) }
-        writer.writeUnknownFields(self.unknownFields)
-    }
+        public init(from reader: inout WireReader) throws {
+            while let (field, wireType) = try reader.nextTag() {
+                switch field {
+                case 1: self.mailboxId = try reader.readString(field: field, wireType: wireType)
+                default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+                }
+            }
+        }
 
-    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
-    public func validate() throws(BoundsViolation) {
-        try Bounds.length(self.mailboxId, max: 128, field: "mailbox_id")
-        try Bounds.length(self.username, max: 1280, field: "username")
-        try Bounds.length(self.secret, max: 4096, field: "secret")
-        if let value = self.imap {
-            try Bounds.nested(value, field: "imap")
+        public func encode(to writer: inout WireWriter) {
+            if !self.mailboxId.isEmpty { writer.writeString(self.mailboxId, field: 1) }
+            writer.writeUnknownFields(self.unknownFields)
         }
-        if let value = self.smtp {
-            try Bounds.nested(value, field: "smtp")
+
+        /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+        public func validate() throws(BoundsViolation) {
+            try Bounds.length(self.mailboxId, max: 128, field: "mailbox_id")
         }
     }
-}
-
-public struct GetMailboxStatusRequest: Message {
-    /// Bounds: at most 128 bytes (UTF-8).
-    public var mailboxId: String = ""
-    /// Fields this build does not know, kept so they survive a round trip.
-    public var unknownFields = UnknownFields()
 
-    public init() {}
+    /// A step of a connection test, in the order they run.
+    public struct ConnectionTestStepName: OpenEnum {
+        public var rawValue: Int32
 
-    public init(from reader: inout WireReader) throws {
-        while let (field, wireType) = try reader.nextTag() {
-            switch field {
-            case 1: self.mailboxId = try reader.readString(field: field, wireType: wireType)
-            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
-            }
-        }
-    }
+        public init(rawValue: Int32) { self.rawValue = rawValue }
 
-    public func encode(to writer: inout WireWriter) {
-        if !self.mailboxId.isEmpty { writer.writeString(self.mailboxId, field: 1) }
-        writer.writeUnknownFields(self.unknownFields)
-    }
+        public static let unspecified = ConnectionTestStepName(rawValue: 0)
+
+        /// The server's name looked up in DNS (and judged by the server's outbound policy).
+        public static let resolve = ConnectionTestStepName(rawValue: 1)
 
-    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
-    public func validate() throws(BoundsViolation) {
-        try Bounds.length(self.mailboxId, max: 128, field: "mailbox_id")
-    }
-}
+        /// The TCP connection.
+        public static let connect = ConnectionTestStepName(rawValue: 2)
 
-public struct MailboxStatusResponse: Message {
-    public var mailbox: Mailbox = Mailbox()
-    /// The most recent error, when the status is `ERROR` or `CONNECTION_ISSUE`.
-    public var lastError: ErrorLogEntry? = nil
-    /// Fields this build does not know, kept so they survive a round trip.
-    public var unknownFields = UnknownFields()
+        /// The TLS handshake and certificate check (implicit TLS or STARTTLS).
+        public static let tls = ConnectionTestStepName(rawValue: 3)
+
+        /// The greeting and the login with the stored password or token.
+        public static let login = ConnectionTestStepName(rawValue: 4)
+
+        /// `LIST`: the folders, and which is the sent folder.
+        public static let list = ConnectionTestStepName(rawValue: 5)
+
+        /// The INBOX opened read-only (`EXAMINE`, which changes no flag).
+        public static let selectInbox = ConnectionTestStepName(rawValue: 6)
 
-    public init() {}
+        /// Every value this build knows, in schema order.
+        public static let allKnown: [ConnectionTestStepName] = [.unspecified, .resolve, .connect, .tls, .login, .list, .selectInbox]
+
+        public var name: String? {
+            switch rawValue {
+            case 0: "CONNECTION_TEST_STEP_NAME_UNSPECIFIED"
+            case 1: "CONNECTION_TEST_STEP_NAME_RESOLVE"
+            case 2: "CONNECTION_TEST_STEP_NAME_CONNECT"
+            case 3: "CONNECTION_TEST_STEP_NAME_TLS"
+            case 4: "CONNECTION_TEST_STEP_NAME_LOGIN"
+            case 5: "CONNECTION_TEST_STEP_NAME_LIST"
+            case 6: "CONNECTION_TEST_STEP_NAME_SELECT_INBOX"
+            default: nil
+            }
+        }
+    }
+
+    public struct ConnectionTestOutcome: OpenEnum {
+        public var rawValue: Int32
 
-    public init(from reader: inout WireReader) throws {
-        while let (field, wireType) = try reader.nextTag() {
-            switch field {
-            case 1: self.mailbox = try reader.readMessage(field: field, wireType: wireType) as Mailbox
-            case 2: self.lastError = try reader.readMessage(field: field, wireType: wireType) as ErrorLogEntry
-            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+        public init(rawValue: Int32) { self.rawValue = rawValue }
+
+        public static let unspecified = ConnectionTestOutcome(rawValue: 0)
+
+        public static let ok = ConnectionTestOutcome(rawValue: 1)
+
+        public static let failed = ConnectionTestOutcome(rawValue: 2)
+
+        /// Not run because an earlier step failed.
+        public static let skipped = ConnectionTestOutcome(rawValue: 3)
+
+        /// Does not apply (TLS on a mailbox configured without it).
+        public static let notApplicable = ConnectionTestOutcome(rawValue: 4)
+
+        /// Every value this build knows, in schema order.
+        public static let allKnown: [ConnectionTestOutcome] = [.unspecified, .ok, .failed, .skipped, .notApplicable]
+
+        public var name: String? {
+            switch rawValue {
+            case 0: "CONNECTION_TEST_OUTCOME_UNSPECIFIED"
+            case 1: "CONNECTION_TEST_OUTCOME_OK"
+            case 2: "CONNECTION_TEST_OUTCOME_FAILED"
+            case 3: "CONNECTION_TEST_OUTCOME_SKIPPED"
+            case 4: "CONNECTION_TEST_OUTCOME_NOT_APPLICABLE"
+            default: nil
             }
         }
-    }
-
-    public func encode(to writer: inout WireWriter) {
-        writer.writeMessage(self.mailbox, field: 1)
-        if let value = self.lastError { writer.writeMessage(value, field: 2) }
-        writer.writeUnknownFields(self.unknownFields)
-    }
-
-    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
-    public func validate() throws(BoundsViolation) {
-        try Bounds.nested(self.mailbox, field: "mailbox")
     }
-}
-
-public struct TestMailboxConnectionRequest: Message {
-    /// Bounds: at most 128 bytes (UTF-8).
-    public var mailboxId: String = ""
-    /// Fields this build does not know, kept so they survive a round trip.
-    public var unknownFields = UnknownFields()
 
-    public init() {}
-
-    public init(from reader: inout WireReader) throws {
-        while let (field, wireType) = try reader.nextTag() {
-            switch field {
-            case 1: self.mailboxId = try reader.readString(field: field, wireType: wireType)
-            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+    public struct ConnectionTestStep: Message {
+        public var name: ConnectionTestStepName = ConnectionTestStepName(rawValue: 0)
+        public var outcome: ConnectionTestOutcome = ConnectionTestOutcome(rawValue: 0)
+        /// How long the step took, in milliseconds (0 when skipped or not applicable).
+        public var durationMs: Int64 = 0
+        /// What happened: on failure the words the error log would show (the server's own `NO`
+        /// line, the system's "Connection refused", "Not allowed by this server's policy"); on
+        /// success of LIST and SELECT_INBOX a summary (the sent folder found, the INBOX's count).
+        public var detail: String = ""
+        /// What to do, for the failed step.
+        public var hint: String = ""
+        /// The failure's class, for the failed step.
+        public var errorClass: ErrorClass = ErrorClass(rawValue: 0)
+        /// Fields this build does not know, kept so they survive a round trip.
+        public var unknownFields = UnknownFields()
+
+        public init() {}
+
+        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        public init(
+            name: ConnectionTestStepName = ConnectionTestStepName(rawValue: 0),
+            outcome: ConnectionTestOutcome = ConnectionTestOutcome(rawValue: 0),
+            durationMs: Int64 = 0,
+            detail: String = "",
+            hint: String = "",
+            errorClass: ErrorClass = ErrorClass(rawValue: 0)
+        ) {
+            self.name = name
+            self.outcome = outcome
+            self.durationMs = durationMs
+            self.detail = detail
+            self.hint = hint
+            self.errorClass = errorClass
+        }
+
+        public init(from reader: inout WireReader) throws {
+            while let (field, wireType) = try reader.nextTag() {
+                switch field {
+                case 1: self.name = try reader.readEnum(field: field, wireType: wireType) as ConnectionTestStepName
+                case 2: self.outcome = try reader.readEnum(field: field, wireType: wireType) as ConnectionTestOutcome
+                case 3: self.durationMs = try reader.readInt64(field: field, wireType: wireType)
+                case 4: self.detail = try reader.readString(field: field, wireType: wireType)
+                case 5: self.hint = try reader.readString(field: field, wireType: wireType)
+                case 6: self.errorClass = try reader.readEnum(field: field, wireType: wireType) as ErrorClass
+                default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+                }
+            }
+        }
+
+        public func encode(to writer: inout WireWriter) {
+            if self.name.rawValue != 0 { writer.writeEnum(self.name, field: 1) }
+            if self.outcome.rawValue != 0 { writer.writeEnum(self.outcome, field: 2) }
+            if self.durationMs != 0 { writer.writeInt64(self.durationMs, field: 3) }
+            if !self.detail.isEmpty { writer.writeString(self.detail, field: 4) }
+            if !self.hint.isEmpty { writer.writeString(self.hint, field: 5) }
+            if self.errorClass.rawValue != 0 { writer.writeEnum(self.errorClass, field: 6) }
+            writer.writeUnknownFields(self.unknownFields)
+        }
+    }
+
+    public struct TestMailboxConnectionResponse: Message {
+        /// Every step, in order: the first failure, then SKIPPED for the rest.
+        public var steps: [ConnectionTestStep] = []
+        /// Whether every step that applies succeeded.
+        public var ok: Bool = false
+        /// Fields this build does not know, kept so they survive a round trip.
+        public var unknownFields = UnknownFields()
+
+        public init() {}
+
+        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        public init(
+            steps: [ConnectionTestStep] = [],
+            ok: Bool = false
+        ) {
+            self.steps = steps
+            self.ok = ok
+        }
+
+        public init(from reader: inout WireReader) throws {
+            while let (field, wireType) = try reader.nextTag() {
+                switch field {
+                case 1: self.steps.append(try reader.readMessage(field: field, wireType: wireType) as ConnectionTestStep)
+                case 2: self.ok = try reader.readBool(field: field, wireType: wireType)
+                default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+                }
             }
+        }
+
+        public func encode(to writer: inout WireWriter) {
+            for value in self.steps { writer.writeMessage(value, field: 1) }
+            if self.ok { writer.writeBool(self.ok, field: 2) }
+            writer.writeUnknownFields(self.unknownFields)
         }
-    }
-
-    public func encode(to writer: inout WireWriter) {
-        if !self.mailboxId.isEmpty { writer.writeString(self.mailboxId, field: 1) }
-        writer.writeUnknownFields(self.unknownFields)
     }
-
-    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
-    public func validate() throws(BoundsViolation) {
-        try Bounds.length(self.mailboxId, max: 128, field: "mailbox_id")
-    }
-}
-
-/// A step of a connection test, in the order they run.
-public struct ConnectionTestStepName: OpenEnum {
-    public var rawValue: Int32
-
-    public init(rawValue: Int32) { self.rawValue = rawValue }
 
-    public static let unspecified = ConnectionTestStepName(rawValue: 0)
+    public struct ListMailboxesRequest: Message {
+        /// Bounds: 0 to 500.
+        public var pageSize: Int32 = 0
+        /// Bounds: at most 512 bytes (UTF-8).
+        public var pageToken: String = ""
+        /// Only mailboxes with this status; all when unset.
+        public var status: MailboxStatus? = nil
+        /// Only this user's mailbox; all the caller may see when empty.
+        ///
+        /// Bounds: at most 128 bytes (UTF-8).
+        public var userId: String = ""
+        /// Fields this build does not know, kept so they survive a round trip.
+        public var unknownFields = UnknownFields()
 
-    /// The server's name looked up in DNS (and judged by the server's outbound policy).
-    public static let resolve = ConnectionTestStepName(rawValue: 1)
-
-    /// The TCP connection.
-    public static let connect = ConnectionTestStepName(rawValue: 2)
-
-    /// The TLS handshake and certificate check (implicit TLS or STARTTLS).
-    public static let tls = ConnectionTestStepName(rawValue: 3)
-
-    /// The greeting and the login with the stored password or token.
-    public static let login = ConnectionTestStepName(rawValue: 4)
-
-    /// `LIST`: the folders, and which is the sent folder.
-    public static let list = ConnectionTestStepName(rawValue: 5)
+        public init() {}
+
+        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        public init(
+            pageSize: Int32 = 0,
+            pageToken: String = "",
+            status: MailboxStatus? = nil,
+            userId: String = ""
+        ) {
+            self.pageSize = pageSize
+            self.pageToken = pageToken
+            self.status = status
+            self.userId = userId
+        }
 
-    /// The INBOX opened read-only (`EXAMINE`, which changes no flag).
-    public static let selectInbox = ConnectionTestStepName(rawValue: 6)
+        public init(from reader: inout WireReader) throws {
+            while let (field, wireType) = try reader.nextTag() {
+                switch field {
+                case 1: self.pageSize = try reader.readInt32(field: field, wireType: wireType)
+                case 2: self.pageToken = try reader.readString(field: field, wireType: wireType)
+                case 3: self.status = try reader.readEnum(field: field, wireType: wireType) as MailboxStatus
+                case 4: self.userId = try reader.readString(field: field, wireType: wireType)
+                default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+                }
+            }
+        }
 
-    /// Every value this build knows, in schema order.
-    public static let allKnown: [ConnectionTestStepName] = [.unspecified, .resolve, .connect, .tls, .login, .list, .selectInbox]
+        public func encode(to writer: inout WireWriter) {
+            if self.pageSize != 0 { writer.writeInt32(self.pageSize, field: 1) }
+            if !self.pageToken.isEmpty { writer.writeString(self.pageToken, field: 2) }
+            if let value = self.status { writer.writeEnum(value, field: 3) }
+            if !self.userId.isEmpty { writer.writeString(self.userId, field: 4) }
+            writer.writeUnknownFields(self.unknownFields)
+        }
 
-    public var name: String? {
-        switch rawValue {
-        case 0: "CONNECTION_TEST_STEP_NAME_UNSPECIFIED"
-        case 1: "CONNECTION_TEST_STEP_NAME_RESOLVE"
-        case 2: "CONNECTION_TEST_STEP_NAME_CONNECT"
-        case 3: "CONNECTION_TEST_STEP_NAME_TLS"
-        case 4: "CONNECTION_TEST_STEP_NAME_LOGIN"
-        case 5: "CONNECTION_TEST_STEP_NAME_LIST"
-        case 6: "CONNECTION_TEST_STEP_NAME_SELECT_INBOX"
-        default: nil
+        /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+        public func validate() throws(BoundsViolation) {
+            try Bounds.range(self.pageSize, 0, 500, field: "page_size")
+            try Bounds.length(self.pageToken, max: 512, field: "page_token")
+            try Bounds.length(self.userId, max: 128, field: "user_id")
         }
     }
-}
-
-public struct ConnectionTestOutcome: OpenEnum {
-    public var rawValue: Int32
-
-    public init(rawValue: Int32) { self.rawValue = rawValue }
-
-    public static let unspecified = ConnectionTestOutcome(rawValue: 0)
-
-    public static let ok = ConnectionTestOutcome(rawValue: 1)
-
-    public static let failed = ConnectionTestOutcome(rawValue: 2)
-
-    /// Not run because an earlier step failed.
-    public static let skipped = ConnectionTestOutcome(rawValue: 3)
 
-    /// Does not apply (TLS on a mailbox configured without it).
-    public static let notApplicable = ConnectionTestOutcome(rawValue: 4)
+    public struct ListMailboxesResponse: Message {
+        public var mailboxes: [Mailbox] = []
+        public var nextPageToken: String = ""
+        /// Fields this build does not know, kept so they survive a round trip.
+        public var unknownFields = UnknownFields()
 
-    /// Every value this build knows, in schema order.
-    public static let allKnown: [ConnectionTestOutcome] = [.unspecified, .ok, .failed, .skipped, .notApplicable]
+        public init() {}
 
-    public var name: String? {
-        switch rawValue {
-        case 0: "CONNECTION_TEST_OUTCOME_UNSPECIFIED"
-        case 1: "CONNECTION_TEST_OUTCOME_OK"
-        case 2: "CONNECTION_TEST_OUTCOME_FAILED"
-        case 3: "CONNECTION_TEST_OUTCOME_SKIPPED"
-        case 4: "CONNECTION_TEST_OUTCOME_NOT_APPLICABLE"
-        default: nil
+        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        public init(
+            mailboxes: [Mailbox] = [],
+            nextPageToken: String = ""
+        ) {
+            self.mailboxes = mailboxes
+            self.nextPageToken = nextPageToken
         }
-    }
-}
-
-public struct ConnectionTestStep: Message {
-    public var name: ConnectionTestStepName = ConnectionTestStepName(rawValue: 0)
-    public var outcome: ConnectionTestOutcome = ConnectionTestOutcome(rawValue: 0)
-    /// How long the step took, in milliseconds (0 when skipped or not applicable).
-    public var durationMs: Int64 = 0
-    /// What happened: on failure the words the error log would show (the server's own `NO`
-    /// line, the system's "Connection refused", "Not allowed by this server's policy"); on
-    /// success of LIST and SELECT_INBOX a summary (the sent folder found, the INBOX's count).
-    public var detail: String = ""
-    /// What to do, for the failed step.
-    public var hint: String = ""
-    /// The failure's class, for the failed step.
-    public var errorClass: ErrorClass = ErrorClass(rawValue: 0)
-    /// Fields this build does not know, kept so they survive a round trip.
-    public var unknownFields = UnknownFields()
 
-    public init() {}
-
-    public init(from reader: inout WireReader) throws {
-        while let (field, wireType) = try reader.nextTag() {
-            switch field {
-            case 1: self.name = try reader.readEnum(field: field, wireType: wireType) as ConnectionTestStepName
-            case 2: self.outcome = try reader.readEnum(field: field, wireType: wireType) as ConnectionTestOutcome
-            case 3: self.durationMs = try reader.readInt64(field: field, wireType: wireType)
-            case 4: self.detail = try reader.readString(field: field, wireType: wireType)
-            case 5: self.hint = try reader.readString(field: field, wireType: wireType)
-            case 6: self.errorClass = try reader.readEnum(field: field, wireType: wireType) as ErrorClass
-            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+        public init(from reader: inout WireReader) throws {
+            while let (field, wireType) = try reader.nextTag() {
+                switch field {
+                case 1: self.mailboxes.append(try reader.readMessage(field: field, wireType: wireType) as Mailbox)
+                case 2: self.nextPageToken = try reader.readString(field: field, wireType: wireType)
+                default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+                }
             }
         }
-    }
 
-    public func encode(to writer: inout WireWriter) {
-        if self.name.rawValue != 0 { writer.writeEnum(self.name, field: 1) }
-        if self.outcome.rawValue != 0 { writer.writeEnum(self.outcome, field: 2) }
-        if self.durationMs != 0 { writer.writeInt64(self.durationMs, field: 3) }
-        if !self.detail.isEmpty { writer.writeString(self.detail, field: 4) }
-        if !self.hint.isEmpty { writer.writeString(self.hint, field: 5) }
-        if self.errorClass.rawValue != 0 { writer.writeEnum(self.errorClass, field: 6) }
-        writer.writeUnknownFields(self.unknownFields)
-    }
-}
-
-public struct TestMailboxConnectionResponse: Message {
-    /// Every step, in order: the first failure, then SKIPPED for the rest.
-    public var steps: [ConnectionTestStep] = []
-    /// Whether every step that applies succeeded.
-    public var ok: Bool = false
-    /// Fields this build does not know, kept so they survive a round trip.
-    public var unknownFields = UnknownFields()
-
-    public init() {}
+        public func encode(to writer: inout WireWriter) {
+            for value in self.mailboxes { writer.writeMessage(value, field: 1) }
+            if !self.nextPageToken.isEmpty { writer.writeString(self.nextPageToken, field: 2) }
+            writer.writeUnknownFields(self.unknownFields)
+        }
 
-    public init(from reader: inout WireReader) throws {
-        while let (field, wireType) = try reader.nextTag() {
-            switch field {
-            case 1: self.steps.append(try reader.readMessage(field: field, wireType: wireType) as ConnectionTestStep)
-            case 2: self.ok = try reader.readBool(field: field, wireType: wireType)
-            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+        /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+        public func validate() throws(BoundsViolation) {
+            for (index, element) in self.mailboxes.enumerated() {
+                try Bounds.nested(element, field: "mailboxes[\(index)]")
             }
         }
     }
 
-    public func encode(to writer: inout WireWriter) {
-        for value in self.steps { writer.writeMessage(value, field: 1) }
-        if self.ok { writer.writeBool(self.ok, field: 2) }
-        writer.writeUnknownFields(self.unknownFields)
-    }
-}
+    public struct DisableMailboxRequest: Message {
+        /// Bounds: at most 128 bytes (UTF-8).
+        public var mailboxId: String = ""
+        /// Keep or remove what the mailbox synced so far. Required.
+        public var previousCommunication: PreviousCommunication = PreviousCommunication(rawValue: 0)
+        /// Fields this build does not know, kept so they survive a round trip.
+        public var unknownFields = UnknownFields()
 
-public struct ListMailboxesRequest: Message {
-    /// Bounds: 0 to 500.
-    public var pageSize: Int32 = 0
-    /// Bounds: at most 512 bytes (UTF-8).
-    public var pageToken: String = ""
-    /// Only mailboxes with this status; all when unset.
-    public var status: MailboxStatus? = nil
-    /// Only this user's mailbox; all the caller may see when empty.
-    ///
-    /// Bounds: at most 128 bytes (UTF-8).
-    public var userId: String = ""
-    /// Fields this build does not know, kept so they survive a round trip.
-    public var unknownFields = UnknownFields()
+        public init() {}
 
-    public init() {}
+        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        public init(
+            mailboxId: String = "",
+            previousCommunication: PreviousCommunication = PreviousCommunication(rawValue: 0)
+        ) {
+            self.mailboxId = mailboxId
+            self.previousCommunication = previousCommunication
+        }
 
-    public init(from reader: inout WireReader) throws {
-        while let (field, wireType) = try reader.nextTag() {
-            switch field {
-            case 1: self.pageSize = try reader.readInt32(field: field, wireType: wireType)
-            case 2: self.pageToken = try reader.readString(field: field, wireType: wireType)
-            case 3: self.status = try reader.readEnum(field: field, wireType: wireType) as MailboxStatus
-            case 4: self.userId = try reader.readString(field: field, wireType: wireType)
-            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+        public init(from reader: inout WireReader) throws {
+            while let (field, wireType) = try reader.nextTag() {
+                switch field {
+                case 1: self.mailboxId = try reader.readString(field: field, wireType: wireType)
+                case 2: self.previousCommunication = try reader.readEnum(field: field, wireType: wireType) as PreviousCommunication
+                default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+                }
             }
         }
-    }
 
-    public func encode(to writer: inout WireWriter) {
-        if self.pageSize != 0 { writer.writeInt32(self.pageSize, field: 1) }
-        if !self.pageToken.isEmpty { writer.writeString(self.pageToken, field: 2) }
-        if let value = self.status { writer.writeEnum(value, field: 3) }
-        if !self.userId.isEmpty { writer.writeString(self.userId, field: 4) }
-        writer.writeUnknownFields(self.unknownFields)
-    }
+        public func encode(to writer: inout WireWriter) {
+            if !self.mailboxId.isEmpty { writer.writeString(self.mailboxId, field: 1) }
+            if self.previousCommunication.rawValue != 0 { writer.writeEnum(self.previousCommunication, field: 2) }
+            writer.writeUnknownFields(self.unknownFields)
+        }
 
-    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
-    public func validate() throws(BoundsViolation) {
-        try Bounds.range(self.pageSize, 0, 500, field: "page_size")
-        try Bounds.length(self.pageToken, max: 512, field: "page_token")
-        try Bounds.length(self.userId, max: 128, field: "user_id")
+        /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+        public func validate() throws(BoundsViolation) {
+            try Bounds.length(self.mailboxId, max: 128, field: "mailbox_id")
+        }
     }
-}
+
+    public struct DisableMailboxResponse: Message {
+        public var mailbox: Mailbox = Mailbox()
+        /// Timeline entries removed (0 when kept).
+        public var removedTimelineEntries: UInt64 = 0
+        /// Fields this build does not know, kept so they survive a round trip.
+        public var unknownFields = UnknownFields()
 
-public struct ListMailboxesResponse: Message {
-    public var mailboxes: [Mailbox] = []
-    public var nextPageToken: String = ""
-    /// Fields this build does not know, kept so they survive a round trip.
-    public var unknownFields = UnknownFields()
+        public init() {}
 
-    public init() {}
+        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        public init(
+            mailbox: Mailbox = Mailbox(),
+            removedTimelineEntries: UInt64 = 0
+        ) {
+            self.mailbox = mailbox
+            self.removedTimelineEntries = removedTimelineEntries
+        }
 
-    public init(from reader: inout WireReader) throws {
-        while let (field, wireType) = try reader.nextTag() {
-            switch field {
-            case 1: self.mailboxes.append(try reader.readMessage(field: field, wireType: wireType) as Mailbox)
-            case 2: self.nextPageToken = try reader.readString(field: field, wireType: wireType)
-            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+        public init(from reader: inout WireReader) throws {
+            while let (field, wireType) = try reader.nextTag() {
+                switch field {
+                case 1: self.mailbox = try reader.readMessage(field: field, wireType: wireType) as Mailbox
+                case 2: self.removedTimelineEntries = try reader.readUInt64(field: field, wireType: wireType)
+                default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+                }
             }
         }
-    }
 
-    public func encode(to writer: inout WireWriter) {
-        for value in self.mailboxes { writer.writeMessage(value, field: 1) }
-        if !self.nextPageToken.isEmpty { writer.writeString(self.nextPageToken, field: 2) }
-        writer.writeUnknownFields(self.unknownFields)
-    }
+        public func encode(to writer: inout WireWriter) {
+            writer.writeMessage(self.mailbox, field: 1)
+            if self.removedTimelineEntries != 0 { writer.writeUInt64(self.removedTimelineEntries, field: 2) }
+            writer.writeUnknownFields(self.unknownFields)
+        }
 
-    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
-    public func validate() throws(BoundsViolation) {
-        for (index, element) in self.mailboxes.enumerated() {
-            try Bounds.nested(element, field: "mailboxes[\(index)]")
+        /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+        public func validate() throws(BoundsViolation) {
+            try Bounds.nested(self.mailbox, field: "mailbox")
         }
     }
-}
+
+    public struct SyncNowRequest: Message {
+        /// Bounds: at most 128 bytes (UTF-8).
+        public var mailboxId: String = ""
+        /// Fields this build does not know, kept so they survive a round trip.
+        public var unknownFields = UnknownFields()
 
-public struct DisableMailboxRequest: Message {
-    /// Bounds: at most 128 bytes (UTF-8).
-    public var mailboxId: String = ""
-    /// Keep or remove what the mailbox synced so far. Required.
-    public var previousCommunication: PreviousCommunication = PreviousCommunication(rawValue: 0)
-    /// Fields this build does not know, kept so they survive a round trip.
-    public var unknownFields = UnknownFields()
+        public init() {}
 
-    public init() {}
+        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        public init(
+            mailboxId: String = ""
+        ) {
+            self.mailboxId = mailboxId
+        }
 
-    public init(from reader: inout WireReader) throws {
-        while let (field, wireType) = try reader.nextTag() {
-            switch field {
-            case 1: self.mailboxId = try reader.readString(field: field, wireType: wireType)
-            case 2: self.previousCommunication = try reader.readEnum(field: field, wireType: wireType) as PreviousCommunication
-            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+        public init(from reader: inout WireReader) throws {
+            while let (field, wireType) = try reader.nextTag() {
+                switch field {
+                case 1: self.mailboxId = try reader.readString(field: field, wireType: wireType)
+                default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+                }
             }
         }
-    }
 
-    public func encode(to writer: inout WireWriter) {
-        if !self.mailboxId.isEmpty { writer.writeString(self.mailboxId, field: 1) }
-        if self.previousCommunication.rawValue != 0 { writer.writeEnum(self.previousCommunication, field: 2) }
-        writer.writeUnknownFields(self.unknownFields)
-    }
+        public func encode(to writer: inout WireWriter) {
+            if !self.mailboxId.isEmpty { writer.writeString(self.mailboxId, field: 1) }
+            writer.writeUnknownFields(self.unknownFields)
+        }
 
-    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
-    public func validate() throws(BoundsViolation) {
-        try Bounds.length(self.mailboxId, max: 128, field: "mailbox_id")
+        /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+        public func validate() throws(BoundsViolation) {
+            try Bounds.length(self.mailboxId, max: 128, field: "mailbox_id")
+        }
     }
-}
 
-public struct DisableMailboxResponse: Message {
-    public var mailbox: Mailbox = Mailbox()
-    /// Timeline entries removed (0 when kept).
-    public var removedTimelineEntries: UInt64 = 0
-    /// Fields this build does not know, kept so they survive a round trip.
-    public var unknownFields = UnknownFields()
+    public struct SyncNowResponse: Message {
+        /// When the sync will start: now, or later if the plan's minimum poll interval says so.
+        public var scheduledAt: Timestamp = .epoch
+        /// Fields this build does not know, kept so they survive a round trip.
+        public var unknownFields = UnknownFields()
 
-    public init() {}
+        public init() {}
 
-    public init(from reader: inout WireReader) throws {
-        while let (field, wireType) = try reader.nextTag() {
-            switch field {
-            case 1: self.mailbox = try reader.readMessage(field: field, wireType: wireType) as Mailbox
-            case 2: self.removedTimelineEntries = try reader.readUInt64(field: field, wireType: wireType)
-            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        public init(
+            scheduledAt: Timestamp = .epoch
+        ) {
+            self.scheduledAt = scheduledAt
+        }
+
+        public init(from reader: inout WireReader) throws {
+            while let (field, wireType) = try reader.nextTag() {
+                switch field {
+                case 1: self.scheduledAt = try reader.readTimestamp(field: field, wireType: wireType)
+                default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+                }
             }
         }
-    }
 
-    public func encode(to writer: inout WireWriter) {
-        writer.writeMessage(self.mailbox, field: 1)
-        if self.removedTimelineEntries != 0 { writer.writeUInt64(self.removedTimelineEntries, field: 2) }
-        writer.writeUnknownFields(self.unknownFields)
+        public func encode(to writer: inout WireWriter) {
+            if self.scheduledAt != .epoch { writer.writeTimestamp(self.scheduledAt, field: 1) }
+            writer.writeUnknownFields(self.unknownFields)
+        }
     }
 
-    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
-    public func validate() throws(BoundsViolation) {
-        try Bounds.nested(self.mailbox, field: "mailbox")
-    }
-}
+    public struct ResyncRequest: Message {
+        /// Bounds: at most 128 bytes (UTF-8).
+        public var mailboxId: String = ""
+        /// Sync again from this time on; from the mailbox's start when unset.
+        ///
+        /// Bounds: from 0001-01-01 to 9999-12-31 (UTC).
+        public var since: Timestamp? = nil
+        /// Fields this build does not know, kept so they survive a round trip.
+        public var unknownFields = UnknownFields()
 
-public struct SyncNowRequest: Message {
-    /// Bounds: at most 128 bytes (UTF-8).
-    public var mailboxId: String = ""
-    /// Fields this build does not know, kept so they survive a round trip.
-    public var unknownFields = UnknownFields()
+        public init() {}
 
-    public init() {}
+        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        public init(
+            mailboxId: String = "",
+            since: Timestamp? = nil
+        ) {
+            self.mailboxId = mailboxId
+            self.since = since
+        }
 
-    public init(from reader: inout WireReader) throws {
-        while let (field, wireType) = try reader.nextTag() {
-            switch field {
-            case 1: self.mailboxId = try reader.readString(field: field, wireType: wireType)
-            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+        public init(from reader: inout WireReader) throws {
+            while let (field, wireType) = try reader.nextTag() {
+                switch field {
+                case 1: self.mailboxId = try reader.readString(field: field, wireType: wireType)
+                case 2: self.since = try reader.readTimestamp(field: field, wireType: wireType)
+                default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+                }
             }
         }
-    }
-
-    public func encode(to writer: inout WireWriter) {
-        if !self.mailboxId.isEmpty { writer.writeString(self.mailboxId, field: 1) }
-        writer.writeUnknownFields(self.unknownFields)
-    }
-
-    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
-    public func validate() throws(BoundsViolation) {
-        try Bounds.length(self.mailboxId, max: 128, field: "mailbox_id")
-    }
-}
-
-public struct SyncNowResponse: Message {
-    /// When the sync will start: now, or later if the plan's minimum poll interval says so.
-    public var scheduledAt: Timestamp = .epoch
-    /// Fields this build does not know, kept so they survive a round trip.
-    public var unknownFields = UnknownFields()
 
-    public init() {}
+        public func encode(to writer: inout WireWriter) {
+            if !self.mailboxId.isEmpty { writer.writeString(self.mailboxId, field: 1) }
+            if let value = self.since { writer.writeTimestamp(value, field: 2) }
+            writer.writeUnknownFields(self.unknownFields)
+        }
 
-    public init(from reader: inout WireReader) throws {
-        while let (field, wireType) = try reader.nextTag() {
-            switch field {
-            case 1: self.scheduledAt = try reader.readTimestamp(field: field, wireType: wireType)
-            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+        /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+        public func validate() throws(BoundsViolation) {
+            try Bounds.length(self.mailboxId, max: 128, field: "mailbox_id")
+            if let value = self.since {
+                try Bounds.range(value, -62135596800000000, 253402300799999999, spelled: "0001-01-01 to 9999-12-31", field: "since")
             }
         }
     }
 
-    public func encode(to writer: inout WireWriter) {
-        if self.scheduledAt != .epoch { writer.writeTimestamp(self.scheduledAt, field: 1) }
-        writer.writeUnknownFields(self.unknownFields)
-    }
-}
+    public struct ResyncResponse: Message {
+        public var scheduledAt: Timestamp = .epoch
+        /// Fields this build does not know, kept so they survive a round trip.
+        public var unknownFields = UnknownFields()
 
-public struct ResyncRequest: Message {
-    /// Bounds: at most 128 bytes (UTF-8).
-    public var mailboxId: String = ""
-    /// Sync again from this time on; from the mailbox's start when unset.
-    ///
-    /// Bounds: from 0001-01-01 to 9999-12-31 (UTC).
-    public var since: Timestamp? = nil
-    /// Fields this build does not know, kept so they survive a round trip.
-    public var unknownFields = UnknownFields()
+        public init() {}
 
-    public init() {}
+        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        public init(
+            scheduledAt: Timestamp = .epoch
+        ) {
+            self.scheduledAt = scheduledAt
+        }
 
-    public init(from reader: inout WireReader) throws {
-        while let (field, wireType) = try reader.nextTag() {
-            switch field {
-            case 1: self.mailboxId = try reader.readString(field: field, wireType: wireType)
-            case 2: self.since = try reader.readTimestamp(field: field, wireType: wireType)
-            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+        public init(from reader: inout WireReader) throws {
+            while let (field, wireType) = try reader.nextTag() {
+                switch field {
+                case 1: self.scheduledAt = try reader.readTimestamp(field: field, wireType: wireType)
+                default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+                }
             }
         }
-    }
-
-    public func encode(to writer: inout WireWriter) {
-        if !self.mailboxId.isEmpty { writer.writeString(self.mailboxId, field: 1) }
-        if let value = self.since { writer.writeTimestamp(value, field: 2) }
-        writer.writeUnknownFields(self.unknownFields)
-    }
 
-    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
-    public func validate() throws(BoundsViolation) {
-        try Bounds.length(self.mailboxId, max: 128, field: "mailbox_id")
-        if let value = self.since {
-            try Bounds.range(value, -62135596800000000, 253402300799999999, spelled: "0001-01-01 to 9999-12-31", field: "since")
+        public func encode(to writer: inout WireWriter) {
+            if self.scheduledAt != .epoch { writer.writeTimestamp(self.scheduledAt, field: 1) }
+            writer.writeUnknownFields(self.unknownFields)
         }
     }
-}
 
-public struct ResyncResponse: Message {
-    public var scheduledAt: Timestamp = .epoch
-    /// Fields this build does not know, kept so they survive a round trip.
-    public var unknownFields = UnknownFields()
+    public struct ListUnconfiguredUsersRequest: Message {
+        /// Bounds: 0 to 500.
+        public var pageSize: Int32 = 0
+        /// Bounds: at most 512 bytes (UTF-8).
+        public var pageToken: String = ""
+        /// Fields this build does not know, kept so they survive a round trip.
+        public var unknownFields = UnknownFields()
 
-    public init() {}
+        public init() {}
 
-    public init(from reader: inout WireReader) throws {
-        while let (field, wireType) = try reader.nextTag() {
-            switch field {
-            case 1: self.scheduledAt = try reader.readTimestamp(field: field, wireType: wireType)
-            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
-            }
+        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        public init(
+            pageSize: Int32 = 0,
+            pageToken: String = ""
+        ) {
+            self.pageSize = pageSize
+            self.pageToken = pageToken
         }
-    }
-
-    public func encode(to writer: inout WireWriter) {
-        if self.scheduledAt != .epoch { writer.writeTimestamp(self.scheduledAt, field: 1) }
-        writer.writeUnknownFields(self.unknownFields)
-    }
-}
 
-public struct ListUnconfiguredUsersRequest: Message {
-    /// Bounds: 0 to 500.
-    public var pageSize: Int32 = 0
-    /// Bounds: at most 512 bytes (UTF-8).
-    public var pageToken: String = ""
-    /// Fields this build does not know, kept so they survive a round trip.
-    public var unknownFields = UnknownFields()
-
-    public init() {}
-
-    public init(from reader: inout WireReader) throws {
-        while let (field, wireType) = try reader.nextTag() {
-            switch field {
-            case 1: self.pageSize = try reader.readInt32(field: field, wireType: wireType)
-            case 2: self.pageToken = try reader.readString(field: field, wireType: wireType)
-            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+        public init(from reader: inout WireReader) throws {
+            while let (field, wireType) = try reader.nextTag() {
+                switch field {
+                case 1: self.pageSize = try reader.readInt32(field: field, wireType: wireType)
+                case 2: self.pageToken = try reader.readString(field: field, wireType: wireType)
+                default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+                }
             }
         }
-    }
-
-    public func encode(to writer: inout WireWriter) {
-        if self.pageSize != 0 { writer.writeInt32(self.pageSize, field: 1) }
-        if !self.pageToken.isEmpty { writer.writeString(self.pageToken, field: 2) }
-        writer.writeUnknownFields(self.unknownFields)
-    }
-
-    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
-    public func validate() throws(BoundsViolation) {
-        try Bounds.range(self.pageSize, 0, 500, field: "page_size")
-        try Bounds.length(self.pageToken, max: 512, field: "page_token")
-    }
-}
 
-public struct ListUnconfiguredUsersResponse: Message {
-    public var users: [User] = []
-    public var nextPageToken: String = ""
-    /// Fields this build does not know, kept so they survive a round trip.
-    public var unknownFields = UnknownFields()
-
-    public init() {}
+        public func encode(to writer: inout WireWriter) {
+            if self.pageSize != 0 { writer.writeInt32(self.pageSize, field: 1) }
+            if !self.pageToken.isEmpty { writer.writeString(self.pageToken, field: 2) }
+            writer.writeUnknownFields(self.unknownFields)
+        }
 
-    public init(from reader: inout WireReader) throws {
-        while let (field, wireType) = try reader.nextTag() {
-            switch field {
-            case 1: self.users.append(try reader.readMessage(field: field, wireType: wireType) as User)
-            case 2: self.nextPageToken = try reader.readString(field: field, wireType: wireType)
-            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
-            }
+        /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+        public func validate() throws(BoundsViolation) {
+            try Bounds.range(self.pageSize, 0, 500, field: "page_size")
+            try Bounds.length(self.pageToken, max: 512, field: "page_token")
         }
     }
 
-    public func encode(to writer: inout WireWriter) {
-        for value in self.users { writer.writeMessage(value, field: 1) }
-        if !self.nextPageToken.isEmpty { writer.writeString(self.nextPageToken, field: 2) }
-        writer.writeUnknownFields(self.unknownFields)
-    }
-}
+    public struct ListUnconfiguredUsersResponse: Message {
+        public var users: [User] = []
+        public var nextPageToken: String = ""
+        /// Fields this build does not know, kept so they survive a round trip.
+        public var unknownFields = UnknownFields()
 
-public struct StartOAuthConnectionRequest: Message {
-    /// `GMAIL` or `MICROSOFT_365`.
-    public var provider: MailProvider = MailProvider(rawValue: 0)
-    /// Whose mailbox; the caller's own when empty.
-    ///
-    /// Bounds: at most 128 bytes (UTF-8).
-    public var userId: String = ""
-    /// Where the provider sends the browser back; must be registered with the provider.
-    ///
-    /// Bounds: at most 2048 bytes (UTF-8).
-    public var redirectUri: String = ""
-    /// Pre-fills the provider's sign-in form.
-    ///
-    /// Bounds: at most 1280 bytes (UTF-8).
-    public var loginHint: String = ""
-    /// Fields this build does not know, kept so they survive a round trip.
-    public var unknownFields = UnknownFields()
+        public init() {}
 
-    public init() {}
+        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        public init(
+            users: [User] = [],
+            nextPageToken: String = ""
+        ) {
+            self.users = users
+            self.nextPageToken = nextPageToken
+        }
 
-    public init(from reader: inout WireReader) throws {
-        while let (field, wireType) = try reader.nextTag() {
-            switch field {
-            case 1: self.provider = try reader.readEnum(field: field, wireType: wireType) as MailProvider
-            case 2: self.userId = try reader.readString(field: field, wireType: wireType)
-            case 3: self.redirectUri = try reader.readString(field: field, wireType: wireType)
-            case 4: self.loginHint = try reader.readString(field: field, wireType: wireType)
-            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+        public init(from reader: inout WireReader) throws {
+            while let (field, wireType) = try reader.nextTag() {
+                switch field {
+                case 1: self.users.append(try reader.readMessage(field: field, wireType: wireType) as User)
+                case 2: self.nextPageToken = try reader.readString(field: field, wireType: wireType)
+                default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+                }
             }
         }
-    }
 
-    public func encode(to writer: inout WireWriter) {
-        if self.provider.rawValue != 0 { writer.writeEnum(self.provider, field: 1) }
-        if !self.userId.isEmpty { writer.writeString(self.userId, field: 2) }
-        if !self.redirectUri.isEmpty { writer.writeString(self.redirectUri, field: 3) }
-        if !self.loginHint.isEmpty { writer.writeString(self.loginHint, field: 4) }
-        writer.writeUnknownFields(self.unknownFields)
+        public func encode(to writer: inout WireWriter) {
+            for value in self.users { writer.writeMessage(value, field: 1) }
+            if !self.nextPageToken.isEmpty { writer.writeString(self.nextPageToken, field: 2) }
+            writer.writeUnknownFields(self.unknownFields)
+        }
     }
 
-    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
-    public func validate() throws(BoundsViolation) {
-        try Bounds.length(self.userId, max: 128, field: "user_id")
-        try Bounds.length(self.redirectUri, max: 2048, field: "redirect_uri")
-        try Bounds.length(self.loginHint, max: 1280, field: "login_hint")
-    }
-}
+    public struct StartOAuthConnectionRequest: Message {
+        /// `GMAIL` or `MICROSOFT_365`.
+        public var provider: MailProvider = MailProvider(rawValue: 0)
+        /// Whose mailbox; the caller's own when empty.
+        ///
+        /// Bounds: at most 128 bytes (UTF-8).
+        public var userId: String = ""
+        /// Where the provider sends the browser back; must be registered with the provider.
+        ///
+        /// Bounds: at most 2048 bytes (UTF-8).
+        public var redirectUri: String = ""
+        /// Pre-fills the provider's sign-in form.
+        ///
+        /// Bounds: at most 1280 bytes (UTF-8).
+        public var loginHint: String = ""
+        /// Fields this build does not know, kept so they survive a round trip.
+        public var unknownFields = UnknownFields()
 
-public struct StartOAuthConnectionResponse: Message {
-    /// Open this in the user's browser.
-    public var authorizationUrl: String = ""
-    /// Pass back with the code; binds the answer to this request.
-    public var state: String = ""
-    public var expiresAt: Timestamp = .epoch
-    /// Fields this build does not know, kept so they survive a round trip.
-    public var unknownFields = UnknownFields()
+        public init() {}
 
-    public init() {}
+        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        public init(
+            provider: MailProvider = MailProvider(rawValue: 0),
+            userId: String = "",
+            redirectUri: String = "",
+            loginHint: String = ""
+        ) {
+            self.provider = provider
+            self.userId = userId
+            self.redirectUri = redirectUri
+            self.loginHint = loginHint
+        }
 
-    public init(from reader: inout WireReader) throws {
-        while let (field, wireType) = try reader.nextTag() {
-            switch field {
-            case 1: self.authorizationUrl = try reader.readString(field: field, wireType: wireType)
-            case 2: self.state = try reader.readString(field: field, wireType: wireType)
-            case 3: self.expiresAt = try reader.readTimestamp(field: field, wireType: wireType)
-            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+        public init(from reader: inout WireReader) throws {
+            while let (field, wireType) = try reader.nextTag() {
+                switch field {
+                case 1: self.provider = try reader.readEnum(field: field, wireType: wireType) as MailProvider
+                case 2: self.userId = try reader.readString(field: field, wireType: wireType)
+                case 3: self.redirectUri = try reader.readString(field: field, wireType: wireType)
+                case 4: self.loginHint = try reader.readString(field: field, wireType: wireType)
+                default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+                }
             }
         }
-    }
-
-    public func encode(to writer: inout WireWriter) {
-        if !self.authorizationUrl.isEmpty { writer.writeString(self.authorizationUrl, field: 1) }
-        if !self.state.isEmpty { writer.writeString(self.state, field: 2) }
-        if self.expiresAt != .epoch { writer.writeTimestamp(self.expiresAt, field: 3) }
-        writer.writeUnknownFields(self.unknownFields)
-    }
-}
 
-public struct CompleteOAuthConnectionRequest: Message {
-    /// From the redirect's `state` parameter.
-    ///
-    /// Bounds: at most 800 bytes (UTF-8).
-    public var state: String = ""
-    /// From the redirect's `code` parameter.
-    ///
-    /// Bounds: at most 16384 bytes (UTF-8).
-    public var code: String = ""
-    /// Fields this build does not know, kept so they survive a round trip.
-    public var unknownFields = UnknownFields()
-
-    public init() {}
-
-    public init(from reader: inout WireReader) throws {
-        while let (field, wireType) = try reader.nextTag() {
-            switch field {
-            case 1: self.state = try reader.readString(field: field, wireType: wireType)
-            case 2: self.code = try reader.readString(field: field, wireType: wireType)
-            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
-            }
+        public func encode(to writer: inout WireWriter) {
+            if self.provider.rawValue != 0 { writer.writeEnum(self.provider, field: 1) }
+            if !self.userId.isEmpty { writer.writeString(self.userId, field: 2) }
+            if !self.redirectUri.isEmpty { writer.writeString(self.redirectUri, field: 3) }
+            if !self.loginHint.isEmpty { writer.writeString(self.loginHint, field: 4) }
+            writer.writeUnknownFields(self.unknownFields)
         }
-    }
 
-    public func encode(to writer: inout WireWriter) {
-        if !self.state.isEmpty { writer.writeString(self.state, field: 1) }
-        if !self.code.isEmpty { writer.writeString(self.code, field: 2) }
-        writer.writeUnknownFields(self.unknownFields)
+        /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+        public func validate() throws(BoundsViolation) {
+            try Bounds.length(self.userId, max: 128, field: "user_id")
+            try Bounds.length(self.redirectUri, max: 2048, field: "redirect_uri")
+            try Bounds.length(self.loginHint, max: 1280, field: "login_hint")
+        }
     }
 
-    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
-    public func validate() throws(BoundsViolation) {
-        try Bounds.length(self.state, max: 800, field: "state")
-        try Bounds.length(self.code, max: 16384, field: "code")
-    }
-}
+    public struct StartOAuthConnectionResponse: Message {
+        /// Open this in the user's browser.
+        public var authorizationUrl: String = ""
+        /// Pass back with the code; binds the answer to this request.
+        public var state: String = ""
+        public var expiresAt: Timestamp = .epoch
+        /// Fields this build does not know, kept so they survive a round trip.
+        public var unknownFields = UnknownFields()
 
-public struct CompleteOAuthConnectionResponse: Message {
-    public var mailbox: Mailbox = Mailbox()
-    /// Fields this build does not know, kept so they survive a round trip.
-    public var unknownFields = UnknownFields()
+        public init() {}
 
-    public init() {}
+        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        public init(
+            authorizationUrl: String = "",
+            state: String = "",
+            expiresAt: Timestamp = .epoch
+        ) {
+            self.authorizationUrl = authorizationUrl
+            self.state = state
+            self.expiresAt = expiresAt
+        }
 
-    public init(from reader: inout WireReader) throws {
-        while let (field, wireType) = try reader.nextTag() {
-            switch field {
-            case 1: self.mailbox = try reader.readMessage(field: field, wireType: wireType) as Mailbox
-            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+        public init(from reader: inout WireReader) throws {
+            while let (field, wireType) = try reader.nextTag() {
+                switch field {
+                case 1: self.authorizationUrl = try reader.readString(field: field, wireType: wireType)
+                case 2: self.state = try reader.readString(field: field, wireType: wireType)
+                case 3: self.expiresAt = try reader.readTimestamp(field: field, wireType: wireType)
+                default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+                }
             }
         }
-    }
-
-    public func encode(to writer: inout WireWriter) {
-        writer.writeMessage(self.mailbox, field: 1)
-        writer.writeUnknownFields(self.unknownFields)
-    }
 
-    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
-    public func validate() throws(BoundsViolation) {
-        try Bounds.nested(self.mailbox, field: "mailbox")
+        public func encode(to writer: inout WireWriter) {
+            if !self.authorizationUrl.isEmpty { writer.writeString(self.authorizationUrl, field: 1) }
+            if !self.state.isEmpty { writer.writeString(self.state, field: 2) }
+            if self.expiresAt != .epoch { writer.writeTimestamp(self.expiresAt, field: 3) }
+            writer.writeUnknownFields(self.unknownFields)
+        }
     }
-}
-
-public struct SyncEventKind: OpenEnum {
-    public var rawValue: Int32
-
-    public init(rawValue: Int32) { self.rawValue = rawValue }
-
-    public static let unspecified = SyncEventKind(rawValue: 0)
 
-    public static let connected = SyncEventKind(rawValue: 1)
+    public struct CompleteOAuthConnectionRequest: Message {
+        /// From the redirect's `state` parameter.
+        ///
+        /// Bounds: at most 800 bytes (UTF-8).
+        public var state: String = ""
+        /// From the redirect's `code` parameter.
+        ///
+        /// Bounds: at most 16384 bytes (UTF-8).
+        public var code: String = ""
+        /// Fields this build does not know, kept so they survive a round trip.
+        public var unknownFields = UnknownFields()
 
-    public static let syncStarted = SyncEventKind(rawValue: 2)
+        public init() {}
 
-    public static let syncCompleted = SyncEventKind(rawValue: 3)
-
-    /// An email was recorded on a lead's timeline.
-    public static let emailRecorded = SyncEventKind(rawValue: 4)
-
-    public static let smartMailSent = SyncEventKind(rawValue: 5)
-
-    public static let statusChanged = SyncEventKind(rawValue: 6)
-
-    public static let error = SyncEventKind(rawValue: 7)
-
-    public static let disabled = SyncEventKind(rawValue: 8)
-
-    /// The provider's limits hold the mailbox back (its throttling answer, or its daily budget
-    /// nearly used): the detail says until when. Not an error; nothing to fix.
-    public static let deferred = SyncEventKind(rawValue: 9)
-
-    /// Every value this build knows, in schema order.
-    public static let allKnown: [SyncEventKind] = [.unspecified, .connected, .syncStarted, .syncCompleted, .emailRecorded, .smartMailSent, .statusChanged, .error, .disabled, .deferred]
-
-    public var name: String? {
-        switch rawValue {
-        case 0: "SYNC_EVENT_KIND_UNSPECIFIED"
-        case 1: "SYNC_EVENT_KIND_CONNECTED"
-        case 2: "SYNC_EVENT_KIND_SYNC_STARTED"
-        case 3: "SYNC_EVENT_KIND_SYNC_COMPLETED"
-        case 4: "SYNC_EVENT_KIND_EMAIL_RECORDED"
-        case 5: "SYNC_EVENT_KIND_SMART_MAIL_SENT"
-        case 6: "SYNC_EVENT_KIND_STATUS_CHANGED"
-        case 7: "SYNC_EVENT_KIND_ERROR"
-        case 8: "SYNC_EVENT_KIND_DISABLED"
-        case 9: "SYNC_EVENT_KIND_DEFERRED"
-        default: nil
+        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        public init(
+            state: String = "",
+            code: String = ""
+        ) {
+            self.state = state
+            self.code = code
         }
-    }
-}
-
-public struct SyncEvent: Message {
-    public var id: String = ""
-    public var time: Timestamp = .epoch
-    public var kind: SyncEventKind = SyncEventKind(rawValue: 0)
-    public var mailboxId: String = ""
-    public var userId: String = ""
-    /// The status after a `STATUS_CHANGED` event.
-    public var status: MailboxStatus = MailboxStatus(rawValue: 0)
-    /// Emails synced by a `SYNC_COMPLETED` event.
-    public var emailsSynced: UInt32 = 0
-    /// What happened, in words.
-    public var detail: String = ""
-    /// Fields this build does not know, kept so they survive a round trip.
-    public var unknownFields = UnknownFields()
-
-    public init() {}
 
-    public init(from reader: inout WireReader) throws {
-        while let (field, wireType) = try reader.nextTag() {
-            switch field {
-            case 1: self.id = try reader.readString(field: field, wireType: wireType)
-            case 2: self.time = try reader.readTimestamp(field: field, wireType: wireType)
-            case 3: self.kind = try reader.readEnum(field: field, wireType: wireType) as SyncEventKind
-            case 4: self.mailboxId = try reader.readString(field: field, wireType: wireType)
-            case 5: self.userId = try reader.readString(field: field, wireType: wireType)
-            case 6: self.status = try reader.readEnum(field: field, wireType: wireType) as MailboxStatus
-            case 7: self.emailsSynced = try reader.readUInt32(field: field, wireType: wireType)
-            case 8: self.detail = try reader.readString(field: field, wireType: wireType)
-            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+        public init(from reader: inout WireReader) throws {
+            while let (field, wireType) = try reader.nextTag() {
+                switch field {
+                case 1: self.state = try reader.readString(field: field, wireType: wireType)
+                case 2: self.code = try reader.readString(field: field, wireType: wireType)
+                default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+                }
             }
         }
-    }
-
-    public func encode(to writer: inout WireWriter) {
-        if !self.id.isEmpty { writer.writeString(self.id, field: 1) }
-        if self.time != .epoch { writer.writeTimestamp(self.time, field: 2) }
-        if self.kind.rawValue != 0 { writer.writeEnum(self.kind, field: 3) }
-        if !self.mailboxId.isEmpty { writer.writeString(self.mailboxId, field: 4) }
-        if !self.userId.isEmpty { writer.writeString(self.userId, field: 5) }
-        if self.status.rawValue != 0 { writer.writeEnum(self.status, field: 6) }
-        if self.emailsSynced != 0 { writer.writeUInt32(self.emailsSynced, field: 7) }
-        if !self.detail.isEmpty { writer.writeString(self.detail, field: 8) }
-        writer.writeUnknownFields(self.unknownFields)
-    }
-}
-
-public struct ListSyncEventsRequest: Message {
-    /// Only this mailbox; all the caller may see when empty.
-    ///
-    /// Bounds: at most 128 bytes (UTF-8).
-    public var mailboxId: String = ""
-    /// Only these kinds; all when empty.
-    ///
-    /// Bounds: at most 64 elements.
-    public var kinds: [SyncEventKind] = []
-    /// Bounds: 0 to 500.
-    public var pageSize: Int32 = 0
-    /// Bounds: at most 512 bytes (UTF-8).
-    public var pageToken: String = ""
-    /// Fields this build does not know, kept so they survive a round trip.
-    public var unknownFields = UnknownFields()
 
-    public init() {}
-
-    public init(from reader: inout WireReader) throws {
-        while let (field, wireType) = try reader.nextTag() {
-            switch field {
-            case 1: self.mailboxId = try reader.readString(field: field, wireType: wireType)
-            case 2: try reader.readRepeatedEnum(field: field, wireType: wireType, into: &self.kinds)
-            case 3: self.pageSize = try reader.readInt32(field: field, wireType: wireType)
-            case 4: self.pageToken = try reader.readString(field: field, wireType: wireType)
-            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
-            }
+        public func encode(to writer: inout WireWriter) {
+            if !self.state.isEmpty { writer.writeString(self.state, field: 1) }
+            if !self.code.isEmpty { writer.writeString(self.code, field: 2) }
+            writer.writeUnknownFields(self.unknownFields)
         }
-    }
 
-    public func encode(to writer: inout WireWriter) {
-        if !self.mailboxId.isEmpty { writer.writeString(self.mailboxId, field: 1) }
-        writer.writePackedEnum(self.kinds, field: 2)
-        if self.pageSize != 0 { writer.writeInt32(self.pageSize, field: 3) }
-        if !self.pageToken.isEmpty { writer.writeString(self.pageToken, field: 4) }
-        writer.writeUnknownFields(self.unknownFields)
+        /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+        public func validate() throws(BoundsViolation) {
+            try Bounds.length(self.state, max: 800, field: "state")
+            try Bounds.length(self.code, max: 16384, field: "code")
+        }
     }
 
-    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
-    public func validate() throws(BoundsViolation) {
-        try Bounds.length(self.mailboxId, max: 128, field: "mailbox_id")
-        try Bounds.count(self.kinds.count, max: 64, field: "kinds")
-        try Bounds.range(self.pageSize, 0, 500, field: "page_size")
-        try Bounds.length(self.pageToken, max: 512, field: "page_token")
-    }
-}
+    public struct CompleteOAuthConnectionResponse: Message {
+        public var mailbox: Mailbox = Mailbox()
+        /// Fields this build does not know, kept so they survive a round trip.
+        public var unknownFields = UnknownFields()
 
-/// Newest first.
-public struct ListSyncEventsResponse: Message {
-    public var events: [SyncEvent] = []
-    public var nextPageToken: String = ""
-    /// Fields this build does not know, kept so they survive a round trip.
-    public var unknownFields = UnknownFields()
+        public init() {}
 
-    public init() {}
+        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        public init(
+            mailbox: Mailbox = Mailbox()
+        ) {
+            self.mailbox = mailbox
+        }
 
-    public init(from reader: inout WireReader) throws {
-        while let (field, wireType) = try reader.nextTag() {
-            switch field {
-            case 1: self.events.append(try reader.readMessage(field: field, wireType: wireType) as SyncEvent)
-            case 2: self.nextPageToken = try reader.readString(field: field, wireType: wireType)
-            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+        public init(from reader: inout WireReader) throws {
+            while let (field, wireType) = try reader.nextTag() {
+                switch field {
+                case 1: self.mailbox = try reader.readMessage(field: field, wireType: wireType) as Mailbox
+                default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+                }
             }
         }
-    }
 
-    public func encode(to writer: inout WireWriter) {
-        for value in self.events { writer.writeMessage(value, field: 1) }
-        if !self.nextPageToken.isEmpty { writer.writeString(self.nextPageToken, field: 2) }
-        writer.writeUnknownFields(self.unknownFields)
-    }
-}
-
-public struct WatchSyncEventsRequest: Message {
-    /// Bounds: at most 128 bytes (UTF-8).
-    public var mailboxId: String = ""
-    /// Bounds: at most 64 elements.
-    public var kinds: [SyncEventKind] = []
-    /// Fields this build does not know, kept so they survive a round trip.
-    public var unknownFields = UnknownFields()
-
-    public init() {}
+        public func encode(to writer: inout WireWriter) {
+            writer.writeMessage(self.mailbox, field: 1)
+            writer.writeUnknownFields(self.unknownFields)
+        }
 
-    public init(from reader: inout WireReader) throws {
-        while let (field, wireType) = try reader.nextTag() {
-            switch field {
-            case 1: self.mailboxId = try reader.readString(field: field, wireType: wireType)
-            case 2: try reader.readRepeatedEnum(field: field, wireType: wireType, into: &self.kinds)
-            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
-            }
+        /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+        public func validate() throws(BoundsViolation) {
+            try Bounds.nested(self.mailbox, field: "mailbox")
         }
     }
 
-    public func encode(to writer: inout WireWriter) {
-        if !self.mailboxId.isEmpty { writer.writeString(self.mailboxId, field: 1) }
-        writer.writePackedEnum(self.kinds, field: 2)
-        writer.writeUnknownFields(self.unknownFields)
-    }
+    public struct SyncEventKind: OpenEnum {
+        public var rawValue: Int32
 
-    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
-    public func validate() throws(BoundsViolation) {
-        try Bounds.length(self.mailboxId, max: 128, field: "mailbox_id")
-        try Bounds.count(self.kinds.count, max: 64, field: "kinds")
-    }
-}
+        public init(rawValue: Int32) { self.rawValue = rawValue }
 
-/// How to react to an error.
-public struct ErrorClass: OpenEnum {
-    public var rawValue: Int32
+        public static let unspecified = SyncEventKind(rawValue: 0)
 
-    public init(rawValue: Int32) { self.rawValue = rawValue }
+        public static let connected = SyncEventKind(rawValue: 1)
 
-    public static let unspecified = ErrorClass(rawValue: 0)
+        public static let syncStarted = SyncEventKind(rawValue: 2)
 
-    /// Credentials were refused: retrying can lock the account, so sync stops soon.
-    public static let authentication = ErrorClass(rawValue: 1)
+        public static let syncCompleted = SyncEventKind(rawValue: 3)
 
-    /// The settings need a change (IMAP disabled, wrong server, app password needed).
-    public static let configuration = ErrorClass(rawValue: 2)
+        /// An email was recorded on a lead's timeline.
+        public static let emailRecorded = SyncEventKind(rawValue: 4)
 
-    /// Worth retrying later (throttling, server unavailable); backs off.
-    public static let temporary = ErrorClass(rawValue: 3)
+        public static let smartMailSent = SyncEventKind(rawValue: 5)
 
-    /// The service's own configuration is at fault (e.g. an OAuth client the provider rejects):
-    /// nothing for the user to fix; operators are told in the server's log.
-    public static let `operator` = ErrorClass(rawValue: 4)
+        public static let statusChanged = SyncEventKind(rawValue: 6)
 
-    /// Every value this build knows, in schema order.
-    public static let allKnown: [ErrorClass] = [.unspecified, .authentication, .configuration, .temporary, .`operator`]
+        public static let error = SyncEventKind(rawValue: 7)
 
-    public var name: String? {
-        switch rawValue {
-        case 0: "ERROR_CLASS_UNSPECIFIED"
-        case 1: "ERROR_CLASS_AUTHENTICATION"
-        case 2: "ERROR_CLASS_CONFIGURATION"
-        case 3: "ERROR_CLASS_TEMPORARY"
-        case 4: "ERROR_CLASS_OPERATOR"
-        default: nil
-        }
-    }
-}
+        public static let disabled = SyncEventKind(rawValue: 8)
 
-/// One kind of error on one mailbox; repeats raise `count` and `last_seen`.
-public struct ErrorLogEntry: Message {
-    public var id: String = ""
-    public var firstSeen: Timestamp = .epoch
-    public var lastSeen: Timestamp = .epoch
-    public var count: UInt32 = 0
-    public var mailboxId: String = ""
-    public var userId: String = ""
-    public var emailAddress: String = ""
-    public var errorClass: ErrorClass = ErrorClass(rawValue: 0)
-    /// The mail server's own words, verbatim, e.g. "[ALERT] Invalid credentials (Failure)".
-    public var serverText: String = ""
-    /// How to fix it, for a person.
-    public var fixHint: String = ""
-    /// The last lines exchanged with the mail server before the error's latest occurrence
-    /// (`C:` ours, `S:` the server's), redacted: never a password, token, login exchange,
-    /// message header or body (FETCH data shows as sizes). Empty for errors found on our side.
-    public var exchange: [String] = []
-    /// Fields this build does not know, kept so they survive a round trip.
-    public var unknownFields = UnknownFields()
+        /// The provider's limits hold the mailbox back (its throttling answer, or its daily budget
+        /// nearly used): the detail says until when. Not an error; nothing to fix.
+        public static let deferred = SyncEventKind(rawValue: 9)
 
-    public init() {}
+        /// Every value this build knows, in schema order.
+        public static let allKnown: [SyncEventKind] = [.unspecified, .connected, .syncStarted, .syncCompleted, .emailRecorded, .smartMailSent, .statusChanged, .error, .disabled, .deferred]
 
-    public init(from reader: inout WireReader) throws {
-        while let (field, wireType) = try reader.nextTag() {
-            switch field {
-            case 1: self.id = try reader.readString(field: field, wireType: wireType)
-            case 2: self.firstSeen = try reader.readTimestamp(field: field, wireType: wireType)
-            case 3: self.lastSeen = try reader.readTimestamp(field: field, wireType: wireType)
-            case 4: self.count = try reader.readUInt32(field: field, wireType: wireType)
-            case 5: self.mailboxId = try reader.readString(field: field, wireType: wireType)
-            case 6: self.userId = try reader.readString(field: field, wireType: wireType)
-            case 7: self.emailAddress = try reader.readString(field: field, wireType: wireType)
-            case 8: self.errorClass = try reader.readEnum(field: field, wireType: wireType) as ErrorClass
-            case 9: self.serverText = try reader.readString(field: field, wireType: wireType)
-            case 10: self.fixHint = try reader.readString(field: field, wireType: wireType)
-            case 11: self.exchange.append(try reader.readString(field: field, wireType: wireType))
-            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+        public var name: String? {
+            switch rawValue {
+            case 0: "SYNC_EVENT_KIND_UNSPECIFIED"
+            case 1: "SYNC_EVENT_KIND_CONNECTED"
+            case 2: "SYNC_EVENT_KIND_SYNC_STARTED"
+            case 3: "SYNC_EVENT_KIND_SYNC_COMPLETED"
+            case 4: "SYNC_EVENT_KIND_EMAIL_RECORDED"
+            case 5: "SYNC_EVENT_KIND_SMART_MAIL_SENT"
+            case 6: "SYNC_EVENT_KIND_STATUS_CHANGED"
+            case 7: "SYNC_EVENT_KIND_ERROR"
+            case 8: "SYNC_EVENT_KIND_DISABLED"
+            case 9: "SYNC_EVENT_KIND_DEFERRED"
+            default: nil
             }
         }
     }
 
-    public func encode(to writer: inout WireWriter) {
-        if !self.id.isEmpty { writer.writeString(self.id, field: 1) }
-        if self.firstSeen != .epoch { writer.writeTimestamp(self.firstSeen, field: 2) }
-        if self.lastSeen != .epoch { writer.writeTimestamp(self.lastSeen, field: 3) }
-        if self.count != 0 { writer.writeUInt32(self.count, field: 4) }
-        if !self.mailboxId.isEmpty { writer.writeString(self.mailboxId, field: 5) }
-        if !self.userId.isEmpty { writer.writeString(self.userId, field: 6) }
-        if !self.emailAddress.isEmpty { writer.writeString(self.emailAddress, field: 7) }
-        if self.errorClass.rawValue != 0 { writer.writeEnum(self.errorClass, field: 8) }
-        if !self.serverText.isEmpty { writer.writeString(self.serverText, field: 9) }
-        if !self.fixHint.isEmpty { writer.writeString(self.fixHint, field: 10) }
-        for value in self.exchange { writer.writeString(value, field: 11) }
-        writer.writeUnknownFields(self.unknownFields)
-    }
-}
+    public struct SyncEvent: Message {
+        public var id: String = ""
+        public var time: Timestamp = .epoch
+        public var kind: SyncEventKind = SyncEventKind(rawValue: 0)
+        public var mailboxId: String = ""
+        public var userId: String = ""
+        /// The status after a `STATUS_CHANGED` event.
+        public var status: MailboxStatus = MailboxStatus(rawValue: 0)
+        /// Emails synced by a `SYNC_COMPLETED` event.
+        public var emailsSynced: UInt32 = 0
+        /// What happened, in words.
+        public var detail: String = ""
+        /// Fields this build does not know, kept so they survive a round trip.
+        public var unknownFields = UnknownFields()
 
-public struct ListErrorLogRequest: Message {
-    /// Bounds: at most 128 bytes (UTF-8).
-    public var mailboxId: String = ""
-    /// Bounds: 0 to 500.
-    public var pageSize: Int32 = 0
-    /// Bounds: at most 512 bytes (UTF-8).
-    public var pageToken: String = ""
-    /// Fields this build does not know, kept so they survive a round trip.
-    public var unknownFields = UnknownFields()
+        public init() {}
 
-    public init() {}
+        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        public init(
+            id: String = "",
+            time: Timestamp = .epoch,
+            kind: SyncEventKind = SyncEventKind(rawValue: 0),
+            mailboxId: String = "",
+            userId: String = "",
+            status: MailboxStatus = MailboxStatus(rawValue: 0),
+            emailsSynced: UInt32 = 0,
+            detail: String = ""
+        ) {
+            self.id = id
+            self.time = time
+            self.kind = kind
+            self.mailboxId = mailboxId
+            self.userId = userId
+            self.status = status
+            self.emailsSynced = emailsSynced
+            self.detail = detail
+        }
 
-    public init(from reader: inout WireReader) throws {
-        while let (field, wireType) = try reader.nextTag() {
-            switch field {
-            case 1: self.mailboxId = try reader.readString(field: field, wireType: wireType)
-            case 2: self.pageSize = try reader.readInt32(field: field, wireType: wireType)
-            case 3: self.pageToken = try reader.readString(field: field, wireType: wireType)
-            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+        public init(from reader: inout WireReader) throws {
+            while let (field, wireType) = try reader.nextTag() {
+                switch field {
+                case 1: self.id = try reader.readString(field: field, wireType: wireType)
+                case 2: self.time = try reader.readTimestamp(field: field, wireType: wireType)
+                case 3: self.kind = try reader.readEnum(field: field, wireType: wireType) as SyncEventKind
+                case 4: self.mailboxId = try reader.readString(field: field, wireType: wireType)
+                case 5: self.userId = try reader.readString(field: field, wireType: wireType)
+                case 6: self.status = try reader.readEnum(field: field, wireType: wireType) as MailboxStatus
+                case 7: self.emailsSynced = try reader.readUInt32(field: field, wireType: wireType)
+                case 8: self.detail = try reader.readString(field: field, wireType: wireType)
+                default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+                }
             }
         }
-    }
 
-    public func encode(to writer: inout WireWriter) {
-        if !self.mailboxId.isEmpty { writer.writeString(self.mailboxId, field: 1) }
-        if self.pageSize != 0 { writer.writeInt32(self.pageSize, field: 2) }
-        if !self.pageToken.isEmpty { writer.writeString(self.pageToken, field: 3) }
-        writer.writeUnknownFields(self.unknownFields)
+        public func encode(to writer: inout WireWriter) {
+            if !self.id.isEmpty { writer.writeString(self.id, field: 1) }
+            if self.time != .epoch { writer.writeTimestamp(self.time, field: 2) }
+            if self.kind.rawValue != 0 { writer.writeEnum(self.kind, field: 3) }
+            if !self.mailboxId.isEmpty { writer.writeString(self.mailboxId, field: 4) }
+            if !self.userId.isEmpty { writer.writeString(self.userId, field: 5) }
+            if self.status.rawValue != 0 { writer.writeEnum(self.status, field: 6) }
+            if self.emailsSynced != 0 { writer.writeUInt32(self.emailsSynced, field: 7) }
+            if !self.detail.isEmpty { writer.writeString(self.detail, field: 8) }
+            writer.writeUnknownFields(self.unknownFields)
+        }
     }
 
-    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
-    public func validate() throws(BoundsViolation) {
-        try Bounds.length(self.mailboxId, max: 128, field: "mailbox_id")
-        try Bounds.range(self.pageSize, 0, 500, field: "page_size")
-        try Bounds.length(self.pageToken, max: 512, field: "page_token")
-    }
-}
+    public struct ListSyncEventsRequest: Message {
+        /// Only this mailbox; all the caller may see when empty.
+        ///
+        /// Bounds: at most 128 bytes (UTF-8).
+        public var mailboxId: String = ""
+        /// Only these kinds; all when empty.
+        ///
+        /// Bounds: at most 64 elements.
+        public var kinds: [SyncEventKind] = []
+        /// Bounds: 0 to 500.
+        public var pageSize: Int32 = 0
+        /// Bounds: at most 512 bytes (UTF-8).
+        public var pageToken: String = ""
+        /// Fields this build does not know, kept so they survive a round trip.
+        public var unknownFields = UnknownFields()
 
-/// Most recently seen first.
-public struct ListErrorLogResponse: Message {
-    public var entries: [ErrorLogEntry] = []
-    public var nextPageToken: String = ""
-    /// Fields this build does not know, kept so they survive a round trip.
-    public var unknownFields = UnknownFields()
+        public init() {}
 
-    public init() {}
+        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        public init(
+            mailboxId: String = "",
+            kinds: [SyncEventKind] = [],
+            pageSize: Int32 = 0,
+            pageToken: String = ""
+        ) {
+            self.mailboxId = mailboxId
+            self.kinds = kinds
+            self.pageSize = pageSize
+            self.pageToken = pageToken
+        }
 
-    public init(from reader: inout WireReader) throws {
-        while let (field, wireType) = try reader.nextTag() {
-            switch field {
-            case 1: self.entries.append(try reader.readMessage(field: field, wireType: wireType) as ErrorLogEntry)
-            case 2: self.nextPageToken = try reader.readString(field: field, wireType: wireType)
-            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+        public init(from reader: inout WireReader) throws {
+            while let (field, wireType) = try reader.nextTag() {
+                switch field {
+                case 1: self.mailboxId = try reader.readString(field: field, wireType: wireType)
+                case 2: try reader.readRepeatedEnum(field: field, wireType: wireType, into: &self.kinds)
+                case 3: self.pageSize = try reader.readInt32(field: field, wireType: wireType)
+                case 4: self.pageToken = try reader.readString(field: field, wireType: wireType)
+                default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+                }
             }
         }
-    }
-
-    public func encode(to writer: inout WireWriter) {
-        for value in self.entries { writer.writeMessage(value, field: 1) }
-        if !self.nextPageToken.isEmpty { writer.writeString(self.nextPageToken, field: 2) }
-        writer.writeUnknownFields(self.unknownFields)
-    }
-}
-
-public struct MailDirection: OpenEnum {
-    public var rawValue: Int32
-
-    public init(rawValue: Int32) { self.rawValue = rawValue }
-
-    public static let unspecified = MailDirection(rawValue: 0)
-
-    /// The user sent it to the lead.
-    public static let sent = MailDirection(rawValue: 1)
 
-    /// The lead sent it to the user.
-    public static let received = MailDirection(rawValue: 2)
-
-    /// Every value this build knows, in schema order.
-    public static let allKnown: [MailDirection] = [.unspecified, .sent, .received]
+        public func encode(to writer: inout WireWriter) {
+            if !self.mailboxId.isEmpty { writer.writeString(self.mailboxId, field: 1) }
+            writer.writePackedEnum(self.kinds, field: 2)
+            if self.pageSize != 0 { writer.writeInt32(self.pageSize, field: 3) }
+            if !self.pageToken.isEmpty { writer.writeString(self.pageToken, field: 4) }
+            writer.writeUnknownFields(self.unknownFields)
+        }
 
-    public var name: String? {
-        switch rawValue {
-        case 0: "MAIL_DIRECTION_UNSPECIFIED"
-        case 1: "MAIL_DIRECTION_SENT"
-        case 2: "MAIL_DIRECTION_RECEIVED"
-        default: nil
+        /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+        public func validate() throws(BoundsViolation) {
+            try Bounds.length(self.mailboxId, max: 128, field: "mailbox_id")
+            try Bounds.count(self.kinds.count, max: 64, field: "kinds")
+            try Bounds.range(self.pageSize, 0, 500, field: "page_size")
+            try Bounds.length(self.pageToken, max: 512, field: "page_token")
         }
     }
-}
-
-public struct ParticipantKind: OpenEnum {
-    public var rawValue: Int32
-
-    public init(rawValue: Int32) { self.rawValue = rawValue }
-
-    public static let unspecified = ParticipantKind(rawValue: 0)
-
-    public static let from = ParticipantKind(rawValue: 1)
-
-    public static let to = ParticipantKind(rawValue: 2)
 
-    public static let cc = ParticipantKind(rawValue: 3)
+    /// Newest first.
+    public struct ListSyncEventsResponse: Message {
+        public var events: [SyncEvent] = []
+        public var nextPageToken: String = ""
+        /// Fields this build does not know, kept so they survive a round trip.
+        public var unknownFields = UnknownFields()
 
-    public static let bcc = ParticipantKind(rawValue: 4)
+        public init() {}
 
-    /// Every value this build knows, in schema order.
-    public static let allKnown: [ParticipantKind] = [.unspecified, .from, .to, .cc, .bcc]
-
-    public var name: String? {
-        switch rawValue {
-        case 0: "PARTICIPANT_KIND_UNSPECIFIED"
-        case 1: "PARTICIPANT_KIND_FROM"
-        case 2: "PARTICIPANT_KIND_TO"
-        case 3: "PARTICIPANT_KIND_CC"
-        case 4: "PARTICIPANT_KIND_BCC"
-        default: nil
+        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        public init(
+            events: [SyncEvent] = [],
+            nextPageToken: String = ""
+        ) {
+            self.events = events
+            self.nextPageToken = nextPageToken
         }
-    }
-}
-
-public struct Participant: Message {
-    public var kind: ParticipantKind = ParticipantKind(rawValue: 0)
-    public var address: String = ""
-    public var displayName: String = ""
-    /// Fields this build does not know, kept so they survive a round trip.
-    public var unknownFields = UnknownFields()
 
-    public init() {}
-
-    public init(from reader: inout WireReader) throws {
-        while let (field, wireType) = try reader.nextTag() {
-            switch field {
-            case 1: self.kind = try reader.readEnum(field: field, wireType: wireType) as ParticipantKind
-            case 2: self.address = try reader.readString(field: field, wireType: wireType)
-            case 3: self.displayName = try reader.readString(field: field, wireType: wireType)
-            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+        public init(from reader: inout WireReader) throws {
+            while let (field, wireType) = try reader.nextTag() {
+                switch field {
+                case 1: self.events.append(try reader.readMessage(field: field, wireType: wireType) as SyncEvent)
+                case 2: self.nextPageToken = try reader.readString(field: field, wireType: wireType)
+                default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+                }
             }
         }
-    }
 
-    public func encode(to writer: inout WireWriter) {
-        if self.kind.rawValue != 0 { writer.writeEnum(self.kind, field: 1) }
-        if !self.address.isEmpty { writer.writeString(self.address, field: 2) }
-        if !self.displayName.isEmpty { writer.writeString(self.displayName, field: 3) }
-        writer.writeUnknownFields(self.unknownFields)
+        public func encode(to writer: inout WireWriter) {
+            for value in self.events { writer.writeMessage(value, field: 1) }
+            if !self.nextPageToken.isEmpty { writer.writeString(self.nextPageToken, field: 2) }
+            writer.writeUnknownFields(self.unknownFields)
+        }
     }
-}
-
-/// One email on a lead's timeline ("Life of the Lead").
-/// Where a timeline entry's `date` comes from.
-public struct TimelineDateSource: OpenEnum {
-    public var rawValue: Int32
 
-    public init(rawValue: Int32) { self.rawValue = rawValue }
+    public struct WatchSyncEventsRequest: Message {
+        /// Bounds: at most 128 bytes (UTF-8).
+        public var mailboxId: String = ""
+        /// Bounds: at most 64 elements.
+        public var kinds: [SyncEventKind] = []
+        /// Fields this build does not know, kept so they survive a round trip.
+        public var unknownFields = UnknownFields()
 
-    /// Recorded before the source was kept (the server's INTERNALDATE, or the send time of a
-    /// Smart Mail).
-    public static let unspecified = TimelineDateSource(rawValue: 0)
+        public init() {}
 
-    /// The message's `Date:` header: it parsed, was at most an hour in the future and not before
-    /// the mailbox's backfill window.
-    public static let dateHeader = TimelineDateSource(rawValue: 1)
-
-    /// When the mail server received the message (IMAP INTERNALDATE), because the `Date:` header
-    /// was missing or not sane; for imported or moved mail this is the import's date.
-    public static let serverReceived = TimelineDateSource(rawValue: 2)
-
-    /// When Mail Sync sent it as a Smart Mail.
-    public static let sent = TimelineDateSource(rawValue: 3)
-
-    /// Every value this build knows, in schema order.
-    public static let allKnown: [TimelineDateSource] = [.unspecified, .dateHeader, .serverReceived, .sent]
-
-    public var name: String? {
-        switch rawValue {
-        case 0: "TIMELINE_DATE_SOURCE_UNSPECIFIED"
-        case 1: "TIMELINE_DATE_SOURCE_DATE_HEADER"
-        case 2: "TIMELINE_DATE_SOURCE_SERVER_RECEIVED"
-        case 3: "TIMELINE_DATE_SOURCE_SENT"
-        default: nil
+        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        public init(
+            mailboxId: String = "",
+            kinds: [SyncEventKind] = []
+        ) {
+            self.mailboxId = mailboxId
+            self.kinds = kinds
         }
-    }
-}
 
-public struct TimelineEntry: Message {
-    public var id: String = ""
-    public var leadId: String = ""
-    public var subject: String = ""
-    /// When the email was written: see `date_source`.
-    public var date: Timestamp = .epoch
-    public var direction: MailDirection = MailDirection(rawValue: 0)
-    public var participants: [Participant] = []
-    public var mailboxId: String = ""
-    public var userId: String = ""
-    /// The opportunities the email is linked to.
-    public var opportunityIds: [String] = []
-    /// Whether it was sent as a Smart Mail from the CRM.
-    public var smartMail: Bool = false
-    /// The text body; unset when the caller may not read it (see `body_withheld`).
-    public var bodyText: String? = nil
-    public var bodyWithheld: Bool = false
-    /// Every user whose mailbox holds this email (the same Message-ID synced by several users
-    /// appears once per lead); `user_id` and `mailbox_id` name the first to record it.
-    public var userIds: [String] = []
-    public var dateSource: TimelineDateSource = TimelineDateSource(rawValue: 0)
-    /// Fields this build does not know, kept so they survive a round trip.
-    public var unknownFields = UnknownFields()
+        public init(from reader: inout WireReader) throws {
+            while let (field, wireType) = try reader.nextTag() {
+                switch field {
+                case 1: self.mailboxId = try reader.readString(field: field, wireType: wireType)
+                case 2: try reader.readRepeatedEnum(field: field, wireType: wireType, into: &self.kinds)
+                default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+                }
+            }
+        }
 
-    public init() {}
+        public func encode(to writer: inout WireWriter) {
+            if !self.mailboxId.isEmpty { writer.writeString(self.mailboxId, field: 1) }
+            writer.writePackedEnum(self.kinds, field: 2)
+            writer.writeUnknownFields(self.unknownFields)
+        }
 
-    public init(from reader: inout WireReader) throws {
-        while let (field, wireType) = try reader.nextTag() {
-            switch field {
-            case 1: self.id = try reader.readString(field: field, wireType: wireType)
-            case 2: self.leadId = try reader.readString(field: field, wireType: wireType)
-            case 3: self.subject = try reader.readString(field: field, wireType: wireType)
-            case 4: self.date = try reader.readTimestamp(field: field, wireType: wireType)
-            case 5: self.direction = try reader.readEnum(field: field, wireType: wireType) as MailDirection
-            case 6: self.participants.append(try reader.readMessage(field: field, wireType: wireType) as Participant)
-            case 7: self.mailboxId = try reader.readString(field: field, wireType: wireType)
-            case 8: self.userId = try reader.readString(field: field, wireType: wireType)
-            case 9: self.opportunityIds.append(try reader.readString(field: field, wireType: wireType))
-            case 10: self.smartMail = try reader.readBool(field: field, wireType: wireType)
-            case 11: self.bodyText = try reader.readString(field: field, wireType: wireType)
-            case 12: self.bodyWithheld = try reader.readBool(field: field, wireType: wireType)
-            case 13: self.userIds.append(try reader.readString(field: field, wireType: wireType))
-            case 14: self.dateSource = try reader.readEnum(field: field, wireType: wireType) as TimelineDateSource
-            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
-            }
+        /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+        public func validate() throws(BoundsViolation) {
+            try Bounds.length(self.mailboxId, max: 128, field: "mailbox_id")
+            try Bounds.count(self.kinds.count, max: 64, field: "kinds")
         }
     }
 
-    public func encode(to writer: inout WireWriter) {
-        if !self.id.isEmpty { writer.writeString(self.id, field: 1) }
-        if !self.leadId.isEmpty { writer.writeString(self.leadId, field: 2) }
-        if !self.subject.isEmpty { writer.writeString(self.subject, field: 3) }
-        if self.date != .epoch { writer.writeTimestamp(self.date, field: 4) }
-        if self.direction.rawValue != 0 { writer.writeEnum(self.direction, field: 5) }
-        for value in self.participants { writer.writeMessage(value, field: 6) }
-        if !self.mailboxId.isEmpty { writer.writeString(self.mailboxId, field: 7) }
-        if !self.userId.isEmpty { writer.writeString(self.userId, field: 8) }
-        for value in self.opportunityIds { writer.writeString(value, field: 9) }
-        if self.smartMail { writer.writeBool(self.smartMail, field: 10) }
-        if let value = self.bodyText { writer.writeString(value, field: 11) }
-        if self.bodyWithheld { writer.writeBool(self.bodyWithheld, field: 12) }
-        for value in self.userIds { writer.writeString(value, field: 13) }
-        if self.dateSource.rawValue != 0 { writer.writeEnum(self.dateSource, field: 14) }
-        writer.writeUnknownFields(self.unknownFields)
-    }
-}
+    /// How to react to an error.
+    public struct ErrorClass: OpenEnum {
+        public var rawValue: Int32
 
-public struct ListLeadTimelineRequest: Message {
-    /// Bounds: at most 128 bytes (UTF-8).
-    public var leadId: String = ""
-    /// Bounds: 0 to 500.
-    public var pageSize: Int32 = 0
-    /// Bounds: at most 512 bytes (UTF-8).
-    public var pageToken: String = ""
-    /// Fields this build does not know, kept so they survive a round trip.
-    public var unknownFields = UnknownFields()
+        public init(rawValue: Int32) { self.rawValue = rawValue }
 
-    public init() {}
+        public static let unspecified = ErrorClass(rawValue: 0)
 
-    public init(from reader: inout WireReader) throws {
-        while let (field, wireType) = try reader.nextTag() {
-            switch field {
-            case 1: self.leadId = try reader.readString(field: field, wireType: wireType)
-            case 2: self.pageSize = try reader.readInt32(field: field, wireType: wireType)
-            case 3: self.pageToken = try reader.readString(field: field, wireType: wireType)
-            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
-            }
-        }
-    }
+        /// Credentials were refused: retrying can lock the account, so sync stops soon.
+        public static let authentication = ErrorClass(rawValue: 1)
 
-    public func encode(to writer: inout WireWriter) {
-        if !self.leadId.isEmpty { writer.writeString(self.leadId, field: 1) }
-        if self.pageSize != 0 { writer.writeInt32(self.pageSize, field: 2) }
-        if !self.pageToken.isEmpty { writer.writeString(self.pageToken, field: 3) }
-        writer.writeUnknownFields(self.unknownFields)
-    }
+        /// The settings need a change (IMAP disabled, wrong server, app password needed).
+        public static let configuration = ErrorClass(rawValue: 2)
 
-    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
-    public func validate() throws(BoundsViolation) {
-        try Bounds.length(self.leadId, max: 128, field: "lead_id")
-        try Bounds.range(self.pageSize, 0, 500, field: "page_size")
-        try Bounds.length(self.pageToken, max: 512, field: "page_token")
-    }
-}
+        /// Worth retrying later (throttling, server unavailable); backs off.
+        public static let temporary = ErrorClass(rawValue: 3)
 
-/// Newest first.
-public struct ListLeadTimelineResponse: Message {
-    public var entries: [TimelineEntry] = []
-    public var nextPageToken: String = ""
-    /// Fields this build does not know, kept so they survive a round trip.
-    public var unknownFields = UnknownFields()
+        /// The service's own configuration is at fault (e.g. an OAuth client the provider rejects):
+        /// nothing for the user to fix; operators are told in the server's log.
+        public static let `operator` = ErrorClass(rawValue: 4)
 
-    public init() {}
+        /// Every value this build knows, in schema order.
+        public static let allKnown: [ErrorClass] = [.unspecified, .authentication, .configuration, .temporary, .`operator`]
 
-    public init(from reader: inout WireReader) throws {
-        while let (field, wireType) = try reader.nextTag() {
-            switch field {
-            case 1: self.entries.append(try reader.readMessage(field: field, wireType: wireType) as TimelineEntry)
-            case 2: self.nextPageToken = try reader.readString(field: field, wireType: wireType)
-            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+        public var name: String? {
+            switch rawValue {
+            case 0: "ERROR_CLASS_UNSPECIFIED"
+            case 1: "ERROR_CLASS_AUTHENTICATION"
+            case 2: "ERROR_CLASS_CONFIGURATION"
+            case 3: "ERROR_CLASS_TEMPORARY"
+            case 4: "ERROR_CLASS_OPERATOR"
+            default: nil
             }
         }
     }
 
-    public func encode(to writer: inout WireWriter) {
-        for value in self.entries { writer.writeMessage(value, field: 1) }
-        if !self.nextPageToken.isEmpty { writer.writeString(self.nextPageToken, field: 2) }
-        writer.writeUnknownFields(self.unknownFields)
-    }
-}
+    /// One kind of error on one mailbox; repeats raise `count` and `last_seen`.
+    public struct ErrorLogEntry: Message {
+        public var id: String = ""
+        public var firstSeen: Timestamp = .epoch
+        public var lastSeen: Timestamp = .epoch
+        public var count: UInt32 = 0
+        public var mailboxId: String = ""
+        public var userId: String = ""
+        public var emailAddress: String = ""
+        public var errorClass: ErrorClass = ErrorClass(rawValue: 0)
+        /// The mail server's own words, verbatim, e.g. "[ALERT] Invalid credentials (Failure)".
+        public var serverText: String = ""
+        /// How to fix it, for a person.
+        public var fixHint: String = ""
+        /// The last lines exchanged with the mail server before the error's latest occurrence
+        /// (`C:` ours, `S:` the server's), redacted: never a password, token, login exchange,
+        /// message header or body (FETCH data shows as sizes). Empty for errors found on our side.
+        public var exchange: [String] = []
+        /// Fields this build does not know, kept so they survive a round trip.
+        public var unknownFields = UnknownFields()
 
-/// An email sent from the CRM through the caller's own mailbox (SMTP) and recorded on the lead.
-public struct SendSmartMailRequest: Message {
-    /// Bounds: at most 128 bytes (UTF-8).
-    public var leadId: String = ""
-    /// Bounds: at most 4000 bytes (UTF-8).
-    public var subject: String = ""
-    /// A text body, an HTML body, or both (at least one).
-    ///
-    /// Bounds: at most 2097152 bytes (UTF-8).
-    public var textBody: String = ""
-    /// Bounds: at most 2097152 bytes (UTF-8).
-    public var htmlBody: String = ""
-    /// Recipients; the lead's first address when empty.
-    ///
-    /// Bounds: at most 50 elements; each at most 1024 bytes (UTF-8).
-    public var to: [String] = []
-    /// Bounds: at most 50 elements; each at most 1024 bytes (UTF-8).
-    public var cc: [String] = []
-    /// Links the mail to this opportunity too.
-    ///
-    /// Bounds: at most 128 bytes (UTF-8).
-    public var opportunityId: String = ""
-    /// Makes a retry safe: a request repeating the caller's key of the last 24 hours gets the
-    /// first one's answer and sends nothing. A letters, digits, '-', '_', '.' and ':' string of at
-    /// most 128 characters (a UUID fits); empty: every request sends.
-    ///
-    /// Bounds: at most 512 bytes (UTF-8).
-    public var idempotencyKey: String = ""
-    /// Fields this build does not know, kept so they survive a round trip.
-    public var unknownFields = UnknownFields()
+        public init() {}
 
-    public init() {}
+        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        public init(
+            id: String = "",
+            firstSeen: Timestamp = .epoch,
+            lastSeen: Timestamp = .epoch,
+            count: UInt32 = 0,
+            mailboxId: String = "",
+            userId: String = "",
+            emailAddress: String = "",
+            errorClass: ErrorClass = ErrorClass(rawValue: 0),
+            serverText: String = "",
+            fixHint: String = "",
+            exchange: [String] = []
+        ) {
+            self.id = id
+            self.firstSeen = firstSeen
+            self.lastSeen = lastSeen
+            self.count = count
+            self.mailboxId = mailboxId
+            self.userId = userId
+            self.emailAddress = emailAddress
+            self.errorClass = errorClass
+            self.serverText = serverText
+            self.fixHint = fixHint
+            self.exchange = exchange
+        }
 
-    public init(from reader: inout WireReader) throws {
-        while let (field, wireType) = try reader.nextTag() {
-            switch field {
-            case 1: self.leadId = try reader.readString(field: field, wireType: wireType)
-            case 2: self.subject = try reader.readString(field: field, wireType: wireType)
-            case 3: self.textBody = try reader.readString(field: field, wireType: wireType)
-            case 4: self.htmlBody = try reader.readString(field: field, wireType: wireType)
-            case 5: self.to.append(try reader.readString(field: field, wireType: wireType))
-            case 6: self.cc.append(try reader.readString(field: field, wireType: wireType))
-            case 7: self.opportunityId = try reader.readString(field: field, wireType: wireType)
-            case 8: self.idempotencyKey = try reader.readString(field: field, wireType: wireType)
-            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+        public init(from reader: inout WireReader) throws {
+            while let (field, wireType) = try reader.nextTag() {
+                switch field {
+                case 1: self.id = try reader.readString(field: field, wireType: wireType)
+                case 2: self.firstSeen = try reader.readTimestamp(field: field, wireType: wireType)
+                case 3: self.lastSeen = try reader.readTimestamp(field: field, wireType: wireType)
+                case 4: self.count = try reader.readUInt32(field: field, wireType: wireType)
+                case 5: self.mailboxId = try reader.readString(field: field, wireType: wireType)
+                case 6: self.userId = try reader.readString(field: field, wireType: wireType)
+                case 7: self.emailAddress = try reader.readString(field: field, wireType: wireType)
+                case 8: self.errorClass = try reader.readEnum(field: field, wireType: wireType) as ErrorClass
+                case 9: self.serverText = try reader.readString(field: field, wireType: wireType)
+                case 10: self.fixHint = try reader.readString(field: field, wireType: wireType)
+                case 11: self.exchange.append(try reader.readString(field: field, wireType: wireType))
+                default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+                }
             }
         }
-    }
 
-    public func encode(to writer: inout WireWriter) {
-        if !self.leadId.isEmpty { writer.writeString(self.leadId, field: 1) }
-        if !self.subject.isEmpty { writer.writeString(self.subject, field: 2) }
-        if !self.textBody.isEmpty { writer.writeString(self.textBody, field: 3) }
-        if !self.htmlBody.isEmpty { writer.writeString(self.htmlBody, field: 4) }
-        for value in self.to { writer.writeString(value, field: 5) }
-        for value in self.cc { writer.writeString(value, field: 6) }
-        if !self.opportunityId.isEmpty { writer.writeString(self.opportunityId, field: 7) }
-        if !self.idempotencyKey.isEmpty { writer.writeString(self.idempotencyKey, field: 8) }
-        writer.writeUnknownFields(self.unknownFields)
-    }
-
-    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
-    public func validate() throws(BoundsViolation) {
-        try Bounds.length(self.leadId, max: 128, field: "lead_id")
-        try Bounds.length(self.subject, max: 4000, field: "subject")
-        try Bounds.length(self.textBody, max: 2097152, field: "text_body")
-        try Bounds.length(self.htmlBody, max: 2097152, field: "html_body")
-        try Bounds.count(self.to.count, max: 50, field: "to")
-        for (index, element) in self.to.enumerated() {
-            try Bounds.length(element, max: 1024, field: "to[\(index)]")
+        public func encode(to writer: inout WireWriter) {
+            if !self.id.isEmpty { writer.writeString(self.id, field: 1) }
+            if self.firstSeen != .epoch { writer.writeTimestamp(self.firstSeen, field: 2) }
+            if self.lastSeen != .epoch { writer.writeTimestamp(self.lastSeen, field: 3) }
+            if self.count != 0 { writer.writeUInt32(self.count, field: 4) }
+            if !self.mailboxId.isEmpty { writer.writeString(self.mailboxId, field: 5) }
+            if !self.userId.isEmpty { writer.writeString(self.userId, field: 6) }
+            if !self.emailAddress.isEmpty { writer.writeString(self.emailAddress, field: 7) }
+            if self.errorClass.rawValue != 0 { writer.writeEnum(self.errorClass, field: 8) }
+            if !self.serverText.isEmpty { writer.writeString(self.serverText, field: 9) }
+            if !self.fixHint.isEmpty { writer.writeString(self.fixHint, field: 10) }
+            for value in self.exchange { writer.writeString(value, field: 11) }
+            writer.writeUnknownFields(self.unknownFields)
         }
-        try Bounds.count(self.cc.count, max: 50, field: "cc")
-        for (index, element) in self.cc.enumerated() {
-            try Bounds.length(element, max: 1024, field: "cc[\(index)]")
-        }
-        try Bounds.length(self.opportunityId, max: 128, field: "opportunity_id")
-        try Bounds.length(self.idempotencyKey, max: 512, field: "idempotency_key")
     }
-}
 
-public struct SendSmartMailResponse: Message {
-    /// The Message-ID header the mail was sent with.
-    public var messageId: String = ""
-    public var sentAt: Timestamp = .epoch
-    public var timelineEntryId: String = ""
-    /// Fields this build does not know, kept so they survive a round trip.
-    public var unknownFields = UnknownFields()
+    public struct ListErrorLogRequest: Message {
+        /// Bounds: at most 128 bytes (UTF-8).
+        public var mailboxId: String = ""
+        /// Bounds: 0 to 500.
+        public var pageSize: Int32 = 0
+        /// Bounds: at most 512 bytes (UTF-8).
+        public var pageToken: String = ""
+        /// Fields this build does not know, kept so they survive a round trip.
+        public var unknownFields = UnknownFields()
 
-    public init() {}
+        public init() {}
 
-    public init(from reader: inout WireReader) throws {
-        while let (field, wireType) = try reader.nextTag() {
-            switch field {
-            case 1: self.messageId = try reader.readString(field: field, wireType: wireType)
-            case 2: self.sentAt = try reader.readTimestamp(field: field, wireType: wireType)
-            case 3: self.timelineEntryId = try reader.readString(field: field, wireType: wireType)
-            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
-            }
+        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        public init(
+            mailboxId: String = "",
+            pageSize: Int32 = 0,
+            pageToken: String = ""
+        ) {
+            self.mailboxId = mailboxId
+            self.pageSize = pageSize
+            self.pageToken = pageToken
         }
-    }
-
-    public func encode(to writer: inout WireWriter) {
-        if !self.messageId.isEmpty { writer.writeString(self.messageId, field: 1) }
-        if self.sentAt != .epoch { writer.writeTimestamp(self.sentAt, field: 2) }
-        if !self.timelineEntryId.isEmpty { writer.writeString(self.timelineEntryId, field: 3) }
-        writer.writeUnknownFields(self.unknownFields)
-    }
-}
 
-/// Interval: `period_start` is not after `period_end`, at most 366 days apart (checked when both are set).
-public struct GetBillingReportRequest: Message {
-    /// Inclusive.
-    ///
-    /// Bounds: from 1970-01-01 to 9999-12-31 (UTC).
-    public var periodStart: Timestamp = .epoch
-    /// Exclusive.
-    ///
-    /// Bounds: from 1970-01-01 to 9999-12-31 (UTC).
-    public var periodEnd: Timestamp = .epoch
-    /// One company; all when empty.
-    ///
-    /// Bounds: at most 128 bytes (UTF-8).
-    public var companyId: String = ""
-    /// Fields this build does not know, kept so they survive a round trip.
-    public var unknownFields = UnknownFields()
-
-    public init() {}
-
-    public init(from reader: inout WireReader) throws {
-        while let (field, wireType) = try reader.nextTag() {
-            switch field {
-            case 1: self.periodStart = try reader.readTimestamp(field: field, wireType: wireType)
-            case 2: self.periodEnd = try reader.readTimestamp(field: field, wireType: wireType)
-            case 3: self.companyId = try reader.readString(field: field, wireType: wireType)
-            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+        public init(from reader: inout WireReader) throws {
+            while let (field, wireType) = try reader.nextTag() {
+                switch field {
+                case 1: self.mailboxId = try reader.readString(field: field, wireType: wireType)
+                case 2: self.pageSize = try reader.readInt32(field: field, wireType: wireType)
+                case 3: self.pageToken = try reader.readString(field: field, wireType: wireType)
+                default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+                }
             }
         }
-    }
-
-    public func encode(to writer: inout WireWriter) {
-        if self.periodStart != .epoch { writer.writeTimestamp(self.periodStart, field: 1) }
-        if self.periodEnd != .epoch { writer.writeTimestamp(self.periodEnd, field: 2) }
-        if !self.companyId.isEmpty { writer.writeString(self.companyId, field: 3) }
-        writer.writeUnknownFields(self.unknownFields)
-    }
 
-    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
-    public func validate() throws(BoundsViolation) {
-        try Bounds.range(self.periodStart, 0, 253402300799999999, spelled: "1970-01-01 to 9999-12-31", field: "period_start")
-        try Bounds.range(self.periodEnd, 0, 253402300799999999, spelled: "1970-01-01 to 9999-12-31", field: "period_end")
-        try Bounds.length(self.companyId, max: 128, field: "company_id")
-        if self.periodStart != .epoch, self.periodEnd != .epoch {
-            try Bounds.interval(self.periodStart, self.periodEnd, maxDays: 366, startField: "period_start", endField: "period_end")
+        public func encode(to writer: inout WireWriter) {
+            if !self.mailboxId.isEmpty { writer.writeString(self.mailboxId, field: 1) }
+            if self.pageSize != 0 { writer.writeInt32(self.pageSize, field: 2) }
+            if !self.pageToken.isEmpty { writer.writeString(self.pageToken, field: 3) }
+            writer.writeUnknownFields(self.unknownFields)
         }
-    }
-}
-
-public struct CompanyBilling: Message {
-    public var companyId: String = ""
-    public var companyName: String = ""
-    public var plan: Plan = Plan(rawValue: 0)
-    /// Sum over days of mailboxes that were enabled that day (`CONNECTION_ISSUE` days excluded).
-    public var billableMailboxDays: UInt64 = 0
-    /// Fields this build does not know, kept so they survive a round trip.
-    public var unknownFields = UnknownFields()
 
-    public init() {}
-
-    public init(from reader: inout WireReader) throws {
-        while let (field, wireType) = try reader.nextTag() {
-            switch field {
-            case 1: self.companyId = try reader.readString(field: field, wireType: wireType)
-            case 2: self.companyName = try reader.readString(field: field, wireType: wireType)
-            case 3: self.plan = try reader.readEnum(field: field, wireType: wireType) as Plan
-            case 4: self.billableMailboxDays = try reader.readUInt64(field: field, wireType: wireType)
-            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
-            }
+        /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+        public func validate() throws(BoundsViolation) {
+            try Bounds.length(self.mailboxId, max: 128, field: "mailbox_id")
+            try Bounds.range(self.pageSize, 0, 500, field: "page_size")
+            try Bounds.length(self.pageToken, max: 512, field: "page_token")
         }
-    }
-
-    public func encode(to writer: inout WireWriter) {
-        if !self.companyId.isEmpty { writer.writeString(self.companyId, field: 1) }
-        if !self.companyName.isEmpty { writer.writeString(self.companyName, field: 2) }
-        if self.plan.rawValue != 0 { writer.writeEnum(self.plan, field: 3) }
-        if self.billableMailboxDays != 0 { writer.writeUInt64(self.billableMailboxDays, field: 4) }
-        writer.writeUnknownFields(self.unknownFields)
     }
-}
 
-public struct BillingReport: Message {
-    public var periodStart: Timestamp = .epoch
-    public var periodEnd: Timestamp = .epoch
-    public var companies: [CompanyBilling] = []
-    /// Fields this build does not know, kept so they survive a round trip.
-    public var unknownFields = UnknownFields()
+    /// Most recently seen first.
+    public struct ListErrorLogResponse: Message {
+        public var entries: [ErrorLogEntry] = []
+        public var nextPageToken: String = ""
+        /// Fields this build does not know, kept so they survive a round trip.
+        public var unknownFields = UnknownFields()
 
-    public init() {}
+        public init() {}
 
-    public init(from reader: inout WireReader) throws {
-        while let (field, wireType) = try reader.nextTag() {
-            switch field {
-            case 1: self.periodStart = try reader.readTimestamp(field: field, wireType: wireType)
-            case 2: self.periodEnd = try reader.readTimestamp(field: field, wireType: wireType)
-            case 3: self.companies.append(try reader.readMessage(field: field, wireType: wireType) as CompanyBilling)
-            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
-            }
+        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        public init(
+            entries: [ErrorLogEntry] = [],
+            nextPageToken: String = ""
+        ) {
+            self.entries = entries
+            self.nextPageToken = nextPageToken
         }
-    }
-
-    public func encode(to writer: inout WireWriter) {
-        if self.periodStart != .epoch { writer.writeTimestamp(self.periodStart, field: 1) }
-        if self.periodEnd != .epoch { writer.writeTimestamp(self.periodEnd, field: 2) }
-        for value in self.companies { writer.writeMessage(value, field: 3) }
-        writer.writeUnknownFields(self.unknownFields)
-    }
-}
 
-public struct Backup: Message {
-    public var id: String = ""
-    public var companyId: String = ""
-    public var createdAt: Timestamp = .epoch
-    public var sizeBytes: UInt64 = 0
-    /// Hex SHA-256 of the backup file.
-    public var sha256: String = ""
-    /// The company had not changed since this, its latest backup, which is returned instead of a
-    /// new one (BackupTenant without `force`).
-    public var reused: Bool = false
-    /// Fields this build does not know, kept so they survive a round trip.
-    public var unknownFields = UnknownFields()
-
-    public init() {}
-
-    public init(from reader: inout WireReader) throws {
-        while let (field, wireType) = try reader.nextTag() {
-            switch field {
-            case 1: self.id = try reader.readString(field: field, wireType: wireType)
-            case 2: self.companyId = try reader.readString(field: field, wireType: wireType)
-            case 3: self.createdAt = try reader.readTimestamp(field: field, wireType: wireType)
-            case 4: self.sizeBytes = try reader.readUInt64(field: field, wireType: wireType)
-            case 5: self.sha256 = try reader.readString(field: field, wireType: wireType)
-            case 6: self.reused = try reader.readBool(field: field, wireType: wireType)
-            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+        public init(from reader: inout WireReader) throws {
+            while let (field, wireType) = try reader.nextTag() {
+                switch field {
+                case 1: self.entries.append(try reader.readMessage(field: field, wireType: wireType) as ErrorLogEntry)
+                case 2: self.nextPageToken = try reader.readString(field: field, wireType: wireType)
+                default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+                }
             }
         }
-    }
 
-    public func encode(to writer: inout WireWriter) {
-        if !self.id.isEmpty { writer.writeString(self.id, field: 1) }
-        if !self.companyId.isEmpty { writer.writeString(self.companyId, field: 2) }
-        if self.createdAt != .epoch { writer.writeTimestamp(self.createdAt, field: 3) }
-        if self.sizeBytes != 0 { writer.writeUInt64(self.sizeBytes, field: 4) }
-        if !self.sha256.isEmpty { writer.writeString(self.sha256, field: 5) }
-        if self.reused { writer.writeBool(self.reused, field: 6) }
-        writer.writeUnknownFields(self.unknownFields)
+        public func encode(to writer: inout WireWriter) {
+            for value in self.entries { writer.writeMessage(value, field: 1) }
+            if !self.nextPageToken.isEmpty { writer.writeString(self.nextPageToken, field: 2) }
+            writer.writeUnknownFields(self.unknownFields)
+        }
     }
-}
 
-public struct BackupTenantRequest: Message {
-    /// Bounds: at most 128 bytes (UTF-8).
-    public var companyId: String = ""
-    /// Back up even when nothing changed since the latest backup.
-    public var force: Bool = false
-    /// Fields this build does not know, kept so they survive a round trip.
-    public var unknownFields = UnknownFields()
+    public struct MailDirection: OpenEnum {
+        public var rawValue: Int32
 
-    public init() {}
+        public init(rawValue: Int32) { self.rawValue = rawValue }
 
-    public init(from reader: inout WireReader) throws {
-        while let (field, wireType) = try reader.nextTag() {
-            switch field {
-            case 1: self.companyId = try reader.readString(field: field, wireType: wireType)
-            case 2: self.force = try reader.readBool(field: field, wireType: wireType)
-            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
-            }
-        }
-    }
+        public static let unspecified = MailDirection(rawValue: 0)
 
-    public func encode(to writer: inout WireWriter) {
-        if !self.companyId.isEmpty { writer.writeString(self.companyId, field: 1) }
-        if self.force { writer.writeBool(self.force, field: 2) }
-        writer.writeUnknownFields(self.unknownFields)
-    }
-
-    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
-    public func validate() throws(BoundsViolation) {
-        try Bounds.length(self.companyId, max: 128, field: "company_id")
-    }
-}
+        /// The user sent it to the lead.
+        public static let sent = MailDirection(rawValue: 1)
 
-public struct RestoreTenantRequest: Message {
-    /// Bounds: at most 128 bytes (UTF-8).
-    public var backupId: String = ""
-    /// Must be the backup's company, as a guard against restoring over the wrong tenant.
-    ///
-    /// Bounds: at most 128 bytes (UTF-8).
-    public var companyId: String = ""
-    /// Fields this build does not know, kept so they survive a round trip.
-    public var unknownFields = UnknownFields()
+        /// The lead sent it to the user.
+        public static let received = MailDirection(rawValue: 2)
 
-    public init() {}
+        /// Every value this build knows, in schema order.
+        public static let allKnown: [MailDirection] = [.unspecified, .sent, .received]
 
-    public init(from reader: inout WireReader) throws {
-        while let (field, wireType) = try reader.nextTag() {
-            switch field {
-            case 1: self.backupId = try reader.readString(field: field, wireType: wireType)
-            case 2: self.companyId = try reader.readString(field: field, wireType: wireType)
-            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+        public var name: String? {
+            switch rawValue {
+            case 0: "MAIL_DIRECTION_UNSPECIFIED"
+            case 1: "MAIL_DIRECTION_SENT"
+            case 2: "MAIL_DIRECTION_RECEIVED"
+            default: nil
             }
         }
     }
 
-    public func encode(to writer: inout WireWriter) {
-        if !self.backupId.isEmpty { writer.writeString(self.backupId, field: 1) }
-        if !self.companyId.isEmpty { writer.writeString(self.companyId, field: 2) }
-        writer.writeUnknownFields(self.unknownFields)
-    }
+    public struct ParticipantKind: OpenEnum {
+        public var rawValue: Int32
 
-    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
-    public func validate() throws(BoundsViolation) {
-        try Bounds.length(self.backupId, max: 128, field: "backup_id")
-        try Bounds.length(self.companyId, max: 128, field: "company_id")
-    }
-}
+        public init(rawValue: Int32) { self.rawValue = rawValue }
 
-public struct RestoreTenantResponse: Message {
-    public var restored: Backup = Backup()
-    /// A backup of the state the restore replaced.
-    public var previousState: Backup = Backup()
-    /// Fields this build does not know, kept so they survive a round trip.
-    public var unknownFields = UnknownFields()
+        public static let unspecified = ParticipantKind(rawValue: 0)
 
-    public init() {}
+        public static let from = ParticipantKind(rawValue: 1)
 
-    public init(from reader: inout WireReader) throws {
-        while let (field, wireType) = try reader.nextTag() {
-            switch field {
-            case 1: self.restored = try reader.readMessage(field: field, wireType: wireType) as Backup
-            case 2: self.previousState = try reader.readMessage(field: field, wireType: wireType) as Backup
-            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
-            }
-        }
-    }
+        public static let to = ParticipantKind(rawValue: 2)
 
-    public func encode(to writer: inout WireWriter) {
-        writer.writeMessage(self.restored, field: 1)
-        writer.writeMessage(self.previousState, field: 2)
-        writer.writeUnknownFields(self.unknownFields)
-    }
-}
+        public static let cc = ParticipantKind(rawValue: 3)
 
-public struct VerifyBackupRequest: Message {
-    /// Bounds: at most 128 bytes (UTF-8).
-    public var backupId: String = ""
-    /// Fields this build does not know, kept so they survive a round trip.
-    public var unknownFields = UnknownFields()
+        public static let bcc = ParticipantKind(rawValue: 4)
 
-    public init() {}
+        /// Every value this build knows, in schema order.
+        public static let allKnown: [ParticipantKind] = [.unspecified, .from, .to, .cc, .bcc]
 
-    public init(from reader: inout WireReader) throws {
-        while let (field, wireType) = try reader.nextTag() {
-            switch field {
-            case 1: self.backupId = try reader.readString(field: field, wireType: wireType)
-            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+        public var name: String? {
+            switch rawValue {
+            case 0: "PARTICIPANT_KIND_UNSPECIFIED"
+            case 1: "PARTICIPANT_KIND_FROM"
+            case 2: "PARTICIPANT_KIND_TO"
+            case 3: "PARTICIPANT_KIND_CC"
+            case 4: "PARTICIPANT_KIND_BCC"
+            default: nil
             }
         }
-    }
-
-    public func encode(to writer: inout WireWriter) {
-        if !self.backupId.isEmpty { writer.writeString(self.backupId, field: 1) }
-        writer.writeUnknownFields(self.unknownFields)
     }
 
-    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
-    public func validate() throws(BoundsViolation) {
-        try Bounds.length(self.backupId, max: 128, field: "backup_id")
-    }
-}
+    public struct Participant: Message {
+        public var kind: ParticipantKind = ParticipantKind(rawValue: 0)
+        public var address: String = ""
+        public var displayName: String = ""
+        /// Fields this build does not know, kept so they survive a round trip.
+        public var unknownFields = UnknownFields()
 
-public struct VerifyBackupResponse: Message {
-    /// Checksum and database integrity check both passed.
-    public var ok: Bool = false
-    /// What failed, when not ok.
-    public var detail: String = ""
-    /// Fields this build does not know, kept so they survive a round trip.
-    public var unknownFields = UnknownFields()
+        public init() {}
 
-    public init() {}
+        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        public init(
+            kind: ParticipantKind = ParticipantKind(rawValue: 0),
+            address: String = "",
+            displayName: String = ""
+        ) {
+            self.kind = kind
+            self.address = address
+            self.displayName = displayName
+        }
 
-    public init(from reader: inout WireReader) throws {
-        while let (field, wireType) = try reader.nextTag() {
-            switch field {
-            case 1: self.ok = try reader.readBool(field: field, wireType: wireType)
-            case 2: self.detail = try reader.readString(field: field, wireType: wireType)
-            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+        public init(from reader: inout WireReader) throws {
+            while let (field, wireType) = try reader.nextTag() {
+                switch field {
+                case 1: self.kind = try reader.readEnum(field: field, wireType: wireType) as ParticipantKind
+                case 2: self.address = try reader.readString(field: field, wireType: wireType)
+                case 3: self.displayName = try reader.readString(field: field, wireType: wireType)
+                default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+                }
             }
         }
-    }
 
-    public func encode(to writer: inout WireWriter) {
-        if self.ok { writer.writeBool(self.ok, field: 1) }
-        if !self.detail.isEmpty { writer.writeString(self.detail, field: 2) }
-        writer.writeUnknownFields(self.unknownFields)
+        public func encode(to writer: inout WireWriter) {
+            if self.kind.rawValue != 0 { writer.writeEnum(self.kind, field: 1) }
+            if !self.address.isEmpty { writer.writeString(self.address, field: 2) }
+            if !self.displayName.isEmpty { writer.writeString(self.displayName, field: 3) }
+            writer.writeUnknownFields(self.unknownFields)
+        }
     }
-}
 
-public struct ListBackupsRequest: Message {
-    /// One company; all when empty.
-    ///
-    /// Bounds: at most 128 bytes (UTF-8).
-    public var companyId: String = ""
-    /// Bounds: 0 to 500.
-    public var pageSize: Int32 = 0
-    /// Bounds: at most 512 bytes (UTF-8).
-    public var pageToken: String = ""
-    /// Fields this build does not know, kept so they survive a round trip.
-    public var unknownFields = UnknownFields()
+    /// One email on a lead's timeline ("Life of the Lead").
+    /// Where a timeline entry's `date` comes from.
+    public struct TimelineDateSource: OpenEnum {
+        public var rawValue: Int32
 
-    public init() {}
+        public init(rawValue: Int32) { self.rawValue = rawValue }
 
-    public init(from reader: inout WireReader) throws {
-        while let (field, wireType) = try reader.nextTag() {
-            switch field {
-            case 1: self.companyId = try reader.readString(field: field, wireType: wireType)
-            case 2: self.pageSize = try reader.readInt32(field: field, wireType: wireType)
-            case 3: self.pageToken = try reader.readString(field: field, wireType: wireType)
-            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
-            }
-        }
-    }
+        /// Recorded before the source was kept (the server's INTERNALDATE, or the send time of a
+        /// Smart Mail).
+        public static let unspecified = TimelineDateSource(rawValue: 0)
 
-    public func encode(to writer: inout WireWriter) {
-        if !self.companyId.isEmpty { writer.writeString(self.companyId, field: 1) }
-        if self.pageSize != 0 { writer.writeInt32(self.pageSize, field: 2) }
-        if !self.pageToken.isEmpty { writer.writeString(self.pageToken, field: 3) }
-        writer.writeUnknownFields(self.unknownFields)
-    }
+        /// The message's `Date:` header: it parsed, was at most an hour in the future and not before
+        /// the mailbox's backfill window.
+        public static let dateHeader = TimelineDateSource(rawValue: 1)
 
-    /// Checks the bounds the schema declares (see the fields' docs), at every depth.
-    public func validate() throws(BoundsViolation) {
-        try Bounds.length(self.companyId, max: 128, field: "company_id")
-        try Bounds.range(self.pageSize, 0, 500, field: "page_size")
-        try Bounds.length(self.pageToken, max: 512, field: "page_token")
-    }
-}
+        /// When the mail server received the message (IMAP INTERNALDATE), because the `Date:` header
+        /// was missing or not sane; for imported or moved mail this is the import's date.
+        public static let serverReceived = TimelineDateSource(rawValue: 2)
 
-/// Newest first.
-public struct ListBackupsResponse: Message {
-    public var backups: [Backup] = []
-    public var nextPageToken: String = ""
-    /// Fields this build does not know, kept so they survive a round trip.
-    public var unknownFields = UnknownFields()
+        /// When Mail Sync sent it as a Smart Mail.
+        public static let sent = TimelineDateSource(rawValue: 3)
 
-    public init() {}
+        /// Every value this build knows, in schema order.
+        public static let allKnown: [TimelineDateSource] = [.unspecified, .dateHeader, .serverReceived, .sent]
 
-    public init(from reader: inout WireReader) throws {
-        while let (field, wireType) = try reader.nextTag() {
-            switch field {
-            case 1: self.backups.append(try reader.readMessage(field: field, wireType: wireType) as Backup)
-            case 2: self.nextPageToken = try reader.readString(field: field, wireType: wireType)
-            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+        public var name: String? {
+            switch rawValue {
+            case 0: "TIMELINE_DATE_SOURCE_UNSPECIFIED"
+            case 1: "TIMELINE_DATE_SOURCE_DATE_HEADER"
+            case 2: "TIMELINE_DATE_SOURCE_SERVER_RECEIVED"
+            case 3: "TIMELINE_DATE_SOURCE_SENT"
+            default: nil
             }
         }
     }
 
-    public func encode(to writer: inout WireWriter) {
-        for value in self.backups { writer.writeMessage(value, field: 1) }
-        if !self.nextPageToken.isEmpty { writer.writeString(self.nextPageToken, field: 2) }
-        writer.writeUnknownFields(self.unknownFields)
-    }
-}
+    public struct TimelineEntry: Message {
+        public var id: String = ""
+        public var leadId: String = ""
+        public var subject: String = ""
+        /// When the email was written: see `date_source`.
+        public var date: Timestamp = .epoch
+        public var direction: MailDirection = MailDirection(rawValue: 0)
+        public var participants: [Participant] = []
+        public var mailboxId: String = ""
+        public var userId: String = ""
+        /// The opportunities the email is linked to.
+        public var opportunityIds: [String] = []
+        /// Whether it was sent as a Smart Mail from the CRM.
+        public var smartMail: Bool = false
+        /// The text body; unset when the caller may not read it (see `body_withheld`).
+        public var bodyText: String? = nil
+        public var bodyWithheld: Bool = false
+        /// Every user whose mailbox holds this email (the same Message-ID synced by several users
+        /// appears once per lead); `user_id` and `mailbox_id` name the first to record it.
+        public var userIds: [String] = []
+        public var dateSource: TimelineDateSource = TimelineDateSource(rawValue: 0)
+        /// Fields this build does not know, kept so they survive a round trip.
+        public var unknownFields = UnknownFields()
 
-public struct GetServerInfoRequest: Message {
-    /// Fields this build does not know, kept so they survive a round trip.
-    public var unknownFields = UnknownFields()
+        public init() {}
 
-    public init() {}
+        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        public init(
+            id: String = "",
+            leadId: String = "",
+            subject: String = "",
+            date: Timestamp = .epoch,
+            direction: MailDirection = MailDirection(rawValue: 0),
+            participants: [Participant] = [],
+            mailboxId: String = "",
+            userId: String = "",
+            opportunityIds: [String] = [],
+            smartMail: Bool = false,
+            bodyText: String? = nil,
+            bodyWithheld: Bool = false,
+            userIds: [String] = [],
+            dateSource: TimelineDateSource = TimelineDateSource(rawValue: 0)
+        ) {
+            self.id = id
+            self.leadId = leadId
+            self.subject = subject
+            self.date = date
+            self.direction = direction
+            self.participants = participants
+            self.mailboxId = mailboxId
+            self.userId = userId
+            self.opportunityIds = opportunityIds
+            self.smartMail = smartMail
+            self.bodyText = bodyText
+            self.bodyWithheld = bodyWithheld
+            self.userIds = userIds
+            self.dateSource = dateSource
+        }
 
-    public init(from reader: inout WireReader) throws {
-        while let (field, wireType) = try reader.nextTag() {
-            switch field {
-            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+        public init(from reader: inout WireReader) throws {
+            while let (field, wireType) = try reader.nextTag() {
+                switch field {
+                case 1: self.id = try reader.readString(field: field, wireType: wireType)
+                case 2: self.leadId = try reader.readString(field: field, wireType: wireType)
+                case 3: self.subject = try reader.readString(field: field, wireType: wireType)
+                case 4: self.date = try reader.readTimestamp(field: field, wireType: wireType)
+                case 5: self.direction = try reader.readEnum(field: field, wireType: wireType) as MailDirection
+                case 6: self.participants.append(try reader.readMessage(field: field, wireType: wireType) as Participant)
+                case 7: self.mailboxId = try reader.readString(field: field, wireType: wireType)
+                case 8: self.userId = try reader.readString(field: field, wireType: wireType)
+                case 9: self.opportunityIds.append(try reader.readString(field: field, wireType: wireType))
+                case 10: self.smartMail = try reader.readBool(field: field, wireType: wireType)
+                case 11: self.bodyText = try reader.readString(field: field, wireType: wireType)
+                case 12: self.bodyWithheld = try reader.readBool(field: field, wireType: wireType)
+                case 13: self.userIds.append(try reader.readString(field: field, wireType: wireType))
+                case 14: self.dateSource = try reader.readEnum(field: field, wireType: wireType) as TimelineDateSource
+                default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+                }
             }
         }
-    }
 
-    public func encode(to writer: inout WireWriter) {
-        writer.writeUnknownFields(self.unknownFields)
+        public func encode(to writer: inout WireWriter) {
+            if !self.id.isEmpty { writer.writeString(self.id, field: 1) }
+            if !self.leadId.isEmpty { writer.writeString(self.leadId, field: 2) }
+            if !self.subject.isEmpty { writer.writeString(self.subject, field: 3) }
+            if self.date != .epoch { writer.writeTimestamp(self.date, field: 4) }
+            if self.direction.rawValue != 0 { writer.writeEnum(self.direction, field: 5) }
+            for value in self.participants { writer.writeMessage(value, field: 6) }
+            if !self.mailboxId.isEmpty { writer.writeString(self.mailboxId, field: 7) }
+            if !self.userId.isEmpty { writer.writeString(self.userId, field: 8) }
+            for value in self.opportunityIds { writer.writeString(value, field: 9) }
+            if self.smartMail { writer.writeBool(self.smartMail, field: 10) }
+            if let value = self.bodyText { writer.writeString(value, field: 11) }
+            if self.bodyWithheld { writer.writeBool(self.bodyWithheld, field: 12) }
+            for value in self.userIds { writer.writeString(value, field: 13) }
+            if self.dateSource.rawValue != 0 { writer.writeEnum(self.dateSource, field: 14) }
+            writer.writeUnknownFields(self.unknownFields)
+        }
     }
-}
-
-public struct ServerInfo: Message {
-    /// The server's version, e.g. "1.4.0".
-    public var version: String = ""
-    public var startedAt: Timestamp = .epoch
-    /// Fields this build does not know, kept so they survive a round trip.
-    public var unknownFields = UnknownFields()
 
-    public init() {}
+    public struct ListLeadTimelineRequest: Message {
+        /// Bounds: at most 128 bytes (UTF-8).
+        public var leadId: String = ""
+        /// Bounds: 0 to 500.
+        public var pageSize: Int32 = 0
+        /// Bounds: at most 512 bytes (UTF-8).
+        public var pageToken: String = ""
+        /// Fields this build does not know, kept so they survive a round trip.
+        public var unknownFields = UnknownFields()
 
-    public init(from reader: inout WireReader) throws {
-        while let (field, wireType) = try reader.nextTag() {
-            switch field {
-            case 1: self.version = try reader.readString(field: field, wireType: wireType)
-            case 2: self.startedAt = try reader.readTimestamp(field: field, wireType: wireType)
-            default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+        public init() {}
+
+        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        public init(
+            leadId: String = "",
+            pageSize: Int32 = 0,
+            pageToken: String = ""
+        ) {
+            self.leadId = leadId
+            self.pageSize = pageSize
+            self.pageToken = pageToken
+        }
+
+        public init(from reader: inout WireReader) throws {
+            while let (field, wireType) = try reader.nextTag() {
+                switch field {
+                case 1: self.leadId = try reader.readString(field: field, wireType: wireType)
+                case 2: self.pageSize = try reader.readInt32(field: field, wireType: wireType)
+                case 3: self.pageToken = try reader.readString(field: field, wireType: wireType)
+                default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+                }
+            }
+        }
+
+        public func encode(to writer: inout WireWriter) {
+            if !self.leadId.isEmpty { writer.writeString(self.leadId, field: 1) }
+            if self.pageSize != 0 { writer.writeInt32(self.pageSize, field: 2) }
+            if !self.pageToken.isEmpty { writer.writeString(self.pageToken, field: 3) }
+            writer.writeUnknownFields(self.unknownFields)
+        }
+
+        /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+        public func validate() throws(BoundsViolation) {
+            try Bounds.length(self.leadId, max: 128, field: "lead_id")
+            try Bounds.range(self.pageSize, 0, 500, field: "page_size")
+            try Bounds.length(self.pageToken, max: 512, field: "page_token")
+        }
+    }
+
+    /// Newest first.
+    public struct ListLeadTimelineResponse: Message {
+        public var entries: [TimelineEntry] = []
+        public var nextPageToken: String = ""
+        /// Fields this build does not know, kept so they survive a round trip.
+        public var unknownFields = UnknownFields()
+
+        public init() {}
+
+        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        public init(
+            entries: [TimelineEntry] = [],
+            nextPageToken: String = ""
+        ) {
+            self.entries = entries
+            self.nextPageToken = nextPageToken
+        }
+
+        public init(from reader: inout WireReader) throws {
+            while let (field, wireType) = try reader.nextTag() {
+                switch field {
+                case 1: self.entries.append(try reader.readMessage(field: field, wireType: wireType) as TimelineEntry)
+                case 2: self.nextPageToken = try reader.readString(field: field, wireType: wireType)
+                default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+                }
+            }
+        }
+
+        public func encode(to writer: inout WireWriter) {
+            for value in self.entries { writer.writeMessage(value, field: 1) }
+            if !self.nextPageToken.isEmpty { writer.writeString(self.nextPageToken, field: 2) }
+            writer.writeUnknownFields(self.unknownFields)
+        }
+    }
+
+    /// An email sent from the CRM through the caller's own mailbox (SMTP) and recorded on the lead.
+    public struct SendSmartMailRequest: Message {
+        /// Bounds: at most 128 bytes (UTF-8).
+        public var leadId: String = ""
+        /// Bounds: at most 4000 bytes (UTF-8).
+        public var subject: String = ""
+        /// A text body, an HTML body, or both (at least one).
+        ///
+        /// Bounds: at most 2097152 bytes (UTF-8).
+        public var textBody: String = ""
+        /// Bounds: at most 2097152 bytes (UTF-8).
+        public var htmlBody: String = ""
+        /// Recipients; the lead's first address when empty.
+        ///
+        /// Bounds: at most 50 elements; each at most 1024 bytes (UTF-8).
+        public var to: [String] = []
+        /// Bounds: at most 50 elements; each at most 1024 bytes (UTF-8).
+        public var cc: [String] = []
+        /// Links the mail to this opportunity too.
+        ///
+        /// Bounds: at most 128 bytes (UTF-8).
+        public var opportunityId: String = ""
+        /// Makes a retry safe: a request repeating the caller's key of the last 24 hours gets the
+        /// first one's answer and sends nothing. A letters, digits, '-', '_', '.' and ':' string of at
+        /// most 128 characters (a UUID fits); empty: every request sends.
+        ///
+        /// Bounds: at most 512 bytes (UTF-8).
+        public var idempotencyKey: String = ""
+        /// Fields this build does not know, kept so they survive a round trip.
+        public var unknownFields = UnknownFields()
+
+        public init() {}
+
+        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        public init(
+            leadId: String = "",
+            subject: String = "",
+            textBody: String = "",
+            htmlBody: String = "",
+            to: [String] = [],
+            cc: [String] = [],
+            opportunityId: String = "",
+            idempotencyKey: String = ""
+        ) {
+            self.leadId = leadId
+            self.subject = subject
+            self.textBody = textBody
+            self.htmlBody = htmlBody
+            self.to = to
+            self.cc = cc
+            self.opportunityId = opportunityId
+            self.idempotencyKey = idempotencyKey
+        }
+
+        public init(from reader: inout WireReader) throws {
+            while let (field, wireType) = try reader.nextTag() {
+                switch field {
+                case 1: self.leadId = try reader.readString(field: field, wireType: wireType)
+                case 2: self.subject = try reader.readString(field: field, wireType: wireType)
+                case 3: self.textBody = try reader.readString(field: field, wireType: wireType)
+                case 4: self.htmlBody = try reader.readString(field: field, wireType: wireType)
+                case 5: self.to.append(try reader.readString(field: field, wireType: wireType))
+                case 6: self.cc.append(try reader.readString(field: field, wireType: wireType))
+                case 7: self.opportunityId = try reader.readString(field: field, wireType: wireType)
+                case 8: self.idempotencyKey = try reader.readString(field: field, wireType: wireType)
+                default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+                }
+            }
+        }
+
+        public func encode(to writer: inout WireWriter) {
+            if !self.leadId.isEmpty { writer.writeString(self.leadId, field: 1) }
+            if !self.subject.isEmpty { writer.writeString(self.subject, field: 2) }
+            if !self.textBody.isEmpty { writer.writeString(self.textBody, field: 3) }
+            if !self.htmlBody.isEmpty { writer.writeString(self.htmlBody, field: 4) }
+            for value in self.to { writer.writeString(value, field: 5) }
+            for value in self.cc { writer.writeString(value, field: 6) }
+            if !self.opportunityId.isEmpty { writer.writeString(self.opportunityId, field: 7) }
+            if !self.idempotencyKey.isEmpty { writer.writeString(self.idempotencyKey, field: 8) }
+            writer.writeUnknownFields(self.unknownFields)
+        }
+
+        /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+        public func validate() throws(BoundsViolation) {
+            try Bounds.length(self.leadId, max: 128, field: "lead_id")
+            try Bounds.length(self.subject, max: 4000, field: "subject")
+            try Bounds.length(self.textBody, max: 2097152, field: "text_body")
+            try Bounds.length(self.htmlBody, max: 2097152, field: "html_body")
+            try Bounds.count(self.to.count, max: 50, field: "to")
+            for (index, element) in self.to.enumerated() {
+                try Bounds.length(element, max: 1024, field: "to[\(index)]")
+            }
+            try Bounds.count(self.cc.count, max: 50, field: "cc")
+            for (index, element) in self.cc.enumerated() {
+                try Bounds.length(element, max: 1024, field: "cc[\(index)]")
+            }
+            try Bounds.length(self.opportunityId, max: 128, field: "opportunity_id")
+            try Bounds.length(self.idempotencyKey, max: 512, field: "idempotency_key")
+        }
+    }
+
+    public struct SendSmartMailResponse: Message {
+        /// The Message-ID header the mail was sent with.
+        public var messageId: String = ""
+        public var sentAt: Timestamp = .epoch
+        public var timelineEntryId: String = ""
+        /// Fields this build does not know, kept so they survive a round trip.
+        public var unknownFields = UnknownFields()
+
+        public init() {}
+
+        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        public init(
+            messageId: String = "",
+            sentAt: Timestamp = .epoch,
+            timelineEntryId: String = ""
+        ) {
+            self.messageId = messageId
+            self.sentAt = sentAt
+            self.timelineEntryId = timelineEntryId
+        }
+
+        public init(from reader: inout WireReader) throws {
+            while let (field, wireType) = try reader.nextTag() {
+                switch field {
+                case 1: self.messageId = try reader.readString(field: field, wireType: wireType)
+                case 2: self.sentAt = try reader.readTimestamp(field: field, wireType: wireType)
+                case 3: self.timelineEntryId = try reader.readString(field: field, wireType: wireType)
+                default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+                }
+            }
+        }
+
+        public func encode(to writer: inout WireWriter) {
+            if !self.messageId.isEmpty { writer.writeString(self.messageId, field: 1) }
+            if self.sentAt != .epoch { writer.writeTimestamp(self.sentAt, field: 2) }
+            if !self.timelineEntryId.isEmpty { writer.writeString(self.timelineEntryId, field: 3) }
+            writer.writeUnknownFields(self.unknownFields)
+        }
+    }
+
+    /// Interval: `period_start` is not after `period_end`, at most 366 days apart (checked when both are set).
+    public struct GetBillingReportRequest: Message {
+        /// Inclusive.
+        ///
+        /// Bounds: from 1970-01-01 to 9999-12-31 (UTC).
+        public var periodStart: Timestamp = .epoch
+        /// Exclusive.
+        ///
+        /// Bounds: from 1970-01-01 to 9999-12-31 (UTC).
+        public var periodEnd: Timestamp = .epoch
+        /// One company; all when empty.
+        ///
+        /// Bounds: at most 128 bytes (UTF-8).
+        public var companyId: String = ""
+        /// Fields this build does not know, kept so they survive a round trip.
+        public var unknownFields = UnknownFields()
+
+        public init() {}
+
+        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        public init(
+            periodStart: Timestamp = .epoch,
+            periodEnd: Timestamp = .epoch,
+            companyId: String = ""
+        ) {
+            self.periodStart = periodStart
+            self.periodEnd = periodEnd
+            self.companyId = companyId
+        }
+
+        public init(from reader: inout WireReader) throws {
+            while let (field, wireType) = try reader.nextTag() {
+                switch field {
+                case 1: self.periodStart = try reader.readTimestamp(field: field, wireType: wireType)
+                case 2: self.periodEnd = try reader.readTimestamp(field: field, wireType: wireType)
+                case 3: self.companyId = try reader.readString(field: field, wireType: wireType)
+                default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+                }
+            }
+        }
+
+        public func encode(to writer: inout WireWriter) {
+            if self.periodStart != .epoch { writer.writeTimestamp(self.periodStart, field: 1) }
+            if self.periodEnd != .epoch { writer.writeTimestamp(self.periodEnd, field: 2) }
+            if !self.companyId.isEmpty { writer.writeString(self.companyId, field: 3) }
+            writer.writeUnknownFields(self.unknownFields)
+        }
+
+        /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+        public func validate() throws(BoundsViolation) {
+            try Bounds.range(self.periodStart, 0, 253402300799999999, spelled: "1970-01-01 to 9999-12-31", field: "period_start")
+            try Bounds.range(self.periodEnd, 0, 253402300799999999, spelled: "1970-01-01 to 9999-12-31", field: "period_end")
+            try Bounds.length(self.companyId, max: 128, field: "company_id")
+            if self.periodStart != .epoch, self.periodEnd != .epoch {
+                try Bounds.interval(self.periodStart, self.periodEnd, maxDays: 366, startField: "period_start", endField: "period_end")
+            }
+        }
+    }
+
+    public struct CompanyBilling: Message {
+        public var companyId: String = ""
+        public var companyName: String = ""
+        public var plan: Plan = Plan(rawValue: 0)
+        /// Sum over days of mailboxes that were enabled that day (`CONNECTION_ISSUE` days excluded).
+        public var billableMailboxDays: UInt64 = 0
+        /// Fields this build does not know, kept so they survive a round trip.
+        public var unknownFields = UnknownFields()
+
+        public init() {}
+
+        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        public init(
+            companyId: String = "",
+            companyName: String = "",
+            plan: Plan = Plan(rawValue: 0),
+            billableMailboxDays: UInt64 = 0
+        ) {
+            self.companyId = companyId
+            self.companyName = companyName
+            self.plan = plan
+            self.billableMailboxDays = billableMailboxDays
+        }
+
+        public init(from reader: inout WireReader) throws {
+            while let (field, wireType) = try reader.nextTag() {
+                switch field {
+                case 1: self.companyId = try reader.readString(field: field, wireType: wireType)
+                case 2: self.companyName = try reader.readString(field: field, wireType: wireType)
+                case 3: self.plan = try reader.readEnum(field: field, wireType: wireType) as Plan
+                case 4: self.billableMailboxDays = try reader.readUInt64(field: field, wireType: wireType)
+                default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+                }
+            }
+        }
+
+        public func encode(to writer: inout WireWriter) {
+            if !self.companyId.isEmpty { writer.writeString(self.companyId, field: 1) }
+            if !self.companyName.isEmpty { writer.writeString(self.companyName, field: 2) }
+            if self.plan.rawValue != 0 { writer.writeEnum(self.plan, field: 3) }
+            if self.billableMailboxDays != 0 { writer.writeUInt64(self.billableMailboxDays, field: 4) }
+            writer.writeUnknownFields(self.unknownFields)
+        }
+    }
+
+    public struct BillingReport: Message {
+        public var periodStart: Timestamp = .epoch
+        public var periodEnd: Timestamp = .epoch
+        public var companies: [CompanyBilling] = []
+        /// Fields this build does not know, kept so they survive a round trip.
+        public var unknownFields = UnknownFields()
+
+        public init() {}
+
+        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        public init(
+            periodStart: Timestamp = .epoch,
+            periodEnd: Timestamp = .epoch,
+            companies: [CompanyBilling] = []
+        ) {
+            self.periodStart = periodStart
+            self.periodEnd = periodEnd
+            self.companies = companies
+        }
+
+        public init(from reader: inout WireReader) throws {
+            while let (field, wireType) = try reader.nextTag() {
+                switch field {
+                case 1: self.periodStart = try reader.readTimestamp(field: field, wireType: wireType)
+                case 2: self.periodEnd = try reader.readTimestamp(field: field, wireType: wireType)
+                case 3: self.companies.append(try reader.readMessage(field: field, wireType: wireType) as CompanyBilling)
+                default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+                }
+            }
+        }
+
+        public func encode(to writer: inout WireWriter) {
+            if self.periodStart != .epoch { writer.writeTimestamp(self.periodStart, field: 1) }
+            if self.periodEnd != .epoch { writer.writeTimestamp(self.periodEnd, field: 2) }
+            for value in self.companies { writer.writeMessage(value, field: 3) }
+            writer.writeUnknownFields(self.unknownFields)
+        }
+    }
+
+    public struct Backup: Message {
+        public var id: String = ""
+        public var companyId: String = ""
+        public var createdAt: Timestamp = .epoch
+        public var sizeBytes: UInt64 = 0
+        /// Hex SHA-256 of the backup file.
+        public var sha256: String = ""
+        /// The company had not changed since this, its latest backup, which is returned instead of a
+        /// new one (BackupTenant without `force`).
+        public var reused: Bool = false
+        /// Fields this build does not know, kept so they survive a round trip.
+        public var unknownFields = UnknownFields()
+
+        public init() {}
+
+        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        public init(
+            id: String = "",
+            companyId: String = "",
+            createdAt: Timestamp = .epoch,
+            sizeBytes: UInt64 = 0,
+            sha256: String = "",
+            reused: Bool = false
+        ) {
+            self.id = id
+            self.companyId = companyId
+            self.createdAt = createdAt
+            self.sizeBytes = sizeBytes
+            self.sha256 = sha256
+            self.reused = reused
+        }
+
+        public init(from reader: inout WireReader) throws {
+            while let (field, wireType) = try reader.nextTag() {
+                switch field {
+                case 1: self.id = try reader.readString(field: field, wireType: wireType)
+                case 2: self.companyId = try reader.readString(field: field, wireType: wireType)
+                case 3: self.createdAt = try reader.readTimestamp(field: field, wireType: wireType)
+                case 4: self.sizeBytes = try reader.readUInt64(field: field, wireType: wireType)
+                case 5: self.sha256 = try reader.readString(field: field, wireType: wireType)
+                case 6: self.reused = try reader.readBool(field: field, wireType: wireType)
+                default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+                }
+            }
+        }
+
+        public func encode(to writer: inout WireWriter) {
+            if !self.id.isEmpty { writer.writeString(self.id, field: 1) }
+            if !self.companyId.isEmpty { writer.writeString(self.companyId, field: 2) }
+            if self.createdAt != .epoch { writer.writeTimestamp(self.createdAt, field: 3) }
+            if self.sizeBytes != 0 { writer.writeUInt64(self.sizeBytes, field: 4) }
+            if !self.sha256.isEmpty { writer.writeString(self.sha256, field: 5) }
+            if self.reused { writer.writeBool(self.reused, field: 6) }
+            writer.writeUnknownFields(self.unknownFields)
+        }
+    }
+
+    public struct BackupTenantRequest: Message {
+        /// Bounds: at most 128 bytes (UTF-8).
+        public var companyId: String = ""
+        /// Back up even when nothing changed since the latest backup.
+        public var force: Bool = false
+        /// Fields this build does not know, kept so they survive a round trip.
+        public var unknownFields = UnknownFields()
+
+        public init() {}
+
+        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        public init(
+            companyId: String = "",
+            force: Bool = false
+        ) {
+            self.companyId = companyId
+            self.force = force
+        }
+
+        public init(from reader: inout WireReader) throws {
+            while let (field, wireType) = try reader.nextTag() {
+                switch field {
+                case 1: self.companyId = try reader.readString(field: field, wireType: wireType)
+                case 2: self.force = try reader.readBool(field: field, wireType: wireType)
+                default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+                }
+            }
+        }
+
+        public func encode(to writer: inout WireWriter) {
+            if !self.companyId.isEmpty { writer.writeString(self.companyId, field: 1) }
+            if self.force { writer.writeBool(self.force, field: 2) }
+            writer.writeUnknownFields(self.unknownFields)
+        }
+
+        /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+        public func validate() throws(BoundsViolation) {
+            try Bounds.length(self.companyId, max: 128, field: "company_id")
+        }
+    }
+
+    public struct RestoreTenantRequest: Message {
+        /// Bounds: at most 128 bytes (UTF-8).
+        public var backupId: String = ""
+        /// Must be the backup's company, as a guard against restoring over the wrong tenant.
+        ///
+        /// Bounds: at most 128 bytes (UTF-8).
+        public var companyId: String = ""
+        /// Fields this build does not know, kept so they survive a round trip.
+        public var unknownFields = UnknownFields()
+
+        public init() {}
+
+        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        public init(
+            backupId: String = "",
+            companyId: String = ""
+        ) {
+            self.backupId = backupId
+            self.companyId = companyId
+        }
+
+        public init(from reader: inout WireReader) throws {
+            while let (field, wireType) = try reader.nextTag() {
+                switch field {
+                case 1: self.backupId = try reader.readString(field: field, wireType: wireType)
+                case 2: self.companyId = try reader.readString(field: field, wireType: wireType)
+                default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+                }
+            }
+        }
+
+        public func encode(to writer: inout WireWriter) {
+            if !self.backupId.isEmpty { writer.writeString(self.backupId, field: 1) }
+            if !self.companyId.isEmpty { writer.writeString(self.companyId, field: 2) }
+            writer.writeUnknownFields(self.unknownFields)
+        }
+
+        /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+        public func validate() throws(BoundsViolation) {
+            try Bounds.length(self.backupId, max: 128, field: "backup_id")
+            try Bounds.length(self.companyId, max: 128, field: "company_id")
+        }
+    }
+
+    public struct RestoreTenantResponse: Message {
+        public var restored: Backup = Backup()
+        /// A backup of the state the restore replaced.
+        public var previousState: Backup = Backup()
+        /// Fields this build does not know, kept so they survive a round trip.
+        public var unknownFields = UnknownFields()
+
+        public init() {}
+
+        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        public init(
+            restored: Backup = Backup(),
+            previousState: Backup = Backup()
+        ) {
+            self.restored = restored
+            self.previousState = previousState
+        }
+
+        public init(from reader: inout WireReader) throws {
+            while let (field, wireType) = try reader.nextTag() {
+                switch field {
+                case 1: self.restored = try reader.readMessage(field: field, wireType: wireType) as Backup
+                case 2: self.previousState = try reader.readMessage(field: field, wireType: wireType) as Backup
+                default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+                }
+            }
+        }
+
+        public func encode(to writer: inout WireWriter) {
+            writer.writeMessage(self.restored, field: 1)
+            writer.writeMessage(self.previousState, field: 2)
+            writer.writeUnknownFields(self.unknownFields)
+        }
+    }
+
+    public struct VerifyBackupRequest: Message {
+        /// Bounds: at most 128 bytes (UTF-8).
+        public var backupId: String = ""
+        /// Fields this build does not know, kept so they survive a round trip.
+        public var unknownFields = UnknownFields()
+
+        public init() {}
+
+        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        public init(
+            backupId: String = ""
+        ) {
+            self.backupId = backupId
+        }
+
+        public init(from reader: inout WireReader) throws {
+            while let (field, wireType) = try reader.nextTag() {
+                switch field {
+                case 1: self.backupId = try reader.readString(field: field, wireType: wireType)
+                default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+                }
+            }
+        }
+
+        public func encode(to writer: inout WireWriter) {
+            if !self.backupId.isEmpty { writer.writeString(self.backupId, field: 1) }
+            writer.writeUnknownFields(self.unknownFields)
+        }
+
+        /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+        public func validate() throws(BoundsViolation) {
+            try Bounds.length(self.backupId, max: 128, field: "backup_id")
+        }
+    }
+
+    public struct VerifyBackupResponse: Message {
+        /// Checksum and database integrity check both passed.
+        public var ok: Bool = false
+        /// What failed, when not ok.
+        public var detail: String = ""
+        /// Fields this build does not know, kept so they survive a round trip.
+        public var unknownFields = UnknownFields()
+
+        public init() {}
+
+        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        public init(
+            ok: Bool = false,
+            detail: String = ""
+        ) {
+            self.ok = ok
+            self.detail = detail
+        }
+
+        public init(from reader: inout WireReader) throws {
+            while let (field, wireType) = try reader.nextTag() {
+                switch field {
+                case 1: self.ok = try reader.readBool(field: field, wireType: wireType)
+                case 2: self.detail = try reader.readString(field: field, wireType: wireType)
+                default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+                }
+            }
+        }
+
+        public func encode(to writer: inout WireWriter) {
+            if self.ok { writer.writeBool(self.ok, field: 1) }
+            if !self.detail.isEmpty { writer.writeString(self.detail, field: 2) }
+            writer.writeUnknownFields(self.unknownFields)
+        }
+    }
+
+    public struct ListBackupsRequest: Message {
+        /// One company; all when empty.
+        ///
+        /// Bounds: at most 128 bytes (UTF-8).
+        public var companyId: String = ""
+        /// Bounds: 0 to 500.
+        public var pageSize: Int32 = 0
+        /// Bounds: at most 512 bytes (UTF-8).
+        public var pageToken: String = ""
+        /// Fields this build does not know, kept so they survive a round trip.
+        public var unknownFields = UnknownFields()
+
+        public init() {}
+
+        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        public init(
+            companyId: String = "",
+            pageSize: Int32 = 0,
+            pageToken: String = ""
+        ) {
+            self.companyId = companyId
+            self.pageSize = pageSize
+            self.pageToken = pageToken
+        }
+
+        public init(from reader: inout WireReader) throws {
+            while let (field, wireType) = try reader.nextTag() {
+                switch field {
+                case 1: self.companyId = try reader.readString(field: field, wireType: wireType)
+                case 2: self.pageSize = try reader.readInt32(field: field, wireType: wireType)
+                case 3: self.pageToken = try reader.readString(field: field, wireType: wireType)
+                default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+                }
             }
+        }
+
+        public func encode(to writer: inout WireWriter) {
+            if !self.companyId.isEmpty { writer.writeString(self.companyId, field: 1) }
+            if self.pageSize != 0 { writer.writeInt32(self.pageSize, field: 2) }
+            if !self.pageToken.isEmpty { writer.writeString(self.pageToken, field: 3) }
+            writer.writeUnknownFields(self.unknownFields)
+        }
+
+        /// Checks the bounds the schema declares (see the fields' docs), at every depth.
+        public func validate() throws(BoundsViolation) {
+            try Bounds.length(self.companyId, max: 128, field: "company_id")
+            try Bounds.range(self.pageSize, 0, 500, field: "page_size")
+            try Bounds.length(self.pageToken, max: 512, field: "page_token")
+        }
+    }
+
+    /// Newest first.
+    public struct ListBackupsResponse: Message {
+        public var backups: [Backup] = []
+        public var nextPageToken: String = ""
+        /// Fields this build does not know, kept so they survive a round trip.
+        public var unknownFields = UnknownFields()
+
+        public init() {}
+
+        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        public init(
+            backups: [Backup] = [],
+            nextPageToken: String = ""
+        ) {
+            self.backups = backups
+            self.nextPageToken = nextPageToken
+        }
+
+        public init(from reader: inout WireReader) throws {
+            while let (field, wireType) = try reader.nextTag() {
+                switch field {
+                case 1: self.backups.append(try reader.readMessage(field: field, wireType: wireType) as Backup)
+                case 2: self.nextPageToken = try reader.readString(field: field, wireType: wireType)
+                default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+                }
+            }
+        }
+
+        public func encode(to writer: inout WireWriter) {
+            for value in self.backups { writer.writeMessage(value, field: 1) }
+            if !self.nextPageToken.isEmpty { writer.writeString(self.nextPageToken, field: 2) }
+            writer.writeUnknownFields(self.unknownFields)
+        }
+    }
+
+    public struct GetServerInfoRequest: Message {
+        /// Fields this build does not know, kept so they survive a round trip.
+        public var unknownFields = UnknownFields()
+
+        public init() {}
+
+        public init(from reader: inout WireReader) throws {
+            while let (field, wireType) = try reader.nextTag() {
+                switch field {
+                default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+                }
+            }
+        }
+
+        public func encode(to writer: inout WireWriter) {
+            writer.writeUnknownFields(self.unknownFields)
+        }
+    }
+
+    public struct ServerInfo: Message {
+        /// The server's version, e.g. "1.4.0".
+        public var version: String = ""
+        public var startedAt: Timestamp = .epoch
+        /// Fields this build does not know, kept so they survive a round trip.
+        public var unknownFields = UnknownFields()
+
+        public init() {}
+
+        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        public init(
+            version: String = "",
+            startedAt: Timestamp = .epoch
+        ) {
+            self.version = version
+            self.startedAt = startedAt
+        }
+
+        public init(from reader: inout WireReader) throws {
+            while let (field, wireType) = try reader.nextTag() {
+                switch field {
+                case 1: self.version = try reader.readString(field: field, wireType: wireType)
+                case 2: self.startedAt = try reader.readTimestamp(field: field, wireType: wireType)
+                default: try reader.skip(field: field, wireType: wireType, into: &self.unknownFields)
+                }
+            }
+        }
+
+        public func encode(to writer: inout WireWriter) {
+            if !self.version.isEmpty { writer.writeString(self.version, field: 1) }
+            if self.startedAt != .epoch { writer.writeTimestamp(self.startedAt, field: 2) }
+            writer.writeUnknownFields(self.unknownFields)
         }
-    }
-
-    public func encode(to writer: inout WireWriter) {
-        if !self.version.isEmpty { writer.writeString(self.version, field: 1) }
-        if self.startedAt != .epoch { writer.writeTimestamp(self.startedAt, field: 2) }
-        writer.writeUnknownFields(self.unknownFields)
     }
 }
 
