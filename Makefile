@@ -3,7 +3,7 @@ SWIFT      ?= swift
 DATA_DIR   ?= ./data
 LISTEN     ?= 127.0.0.1:7420
 
-.PHONY: deps build serve test generate check-generated bench fuzz fuzz-smoke demo clean
+.PHONY: deps build serve test generate check-generated client-sample bench fuzz fuzz-smoke demo clean
 
 deps:
 	@scripts/install-deps.sh
@@ -31,6 +31,11 @@ generate:
 check-generated:
 	$(SWIFT) run mailsync-gen Schema --client-out Clients/Swift/Sources/MailSyncClient --server-out Sources/MailSyncService/Generated --client-module MailSyncClient --namespace MailSync --authorization-doc docs/authorization.md --check
 	$(SWIFT) run mailsync-gen Tests/TestSupport/Schema --client-out Tests/TestSupport/Generated --server-out Tests/TestSupport/Generated --check
+
+## Builds the Swift client's sample app next to its own SwiftNIO, with no server package (also run
+## by `make test`; its own .build in Clients/Swift/Examples/SampleApp).
+client-sample:
+	SWIFT=$(SWIFT) scripts/check-client-sample.sh
 
 ## Runs the benchmarks (release build, nested package in Benchmarks/).
 ## The nested package caches the root package's file list in its build plan; removing the plan
@@ -70,4 +75,4 @@ demo: deps
 	.build/debug/mailsync-demo
 
 clean:
-	rm -rf .build Benchmarks/.build Fuzz/.build
+	rm -rf .build Benchmarks/.build Fuzz/.build Clients/Swift/.build Clients/Swift/Examples/SampleApp/.build

@@ -2,7 +2,8 @@
 # Runs every test in two `swift test` runs (expects `swift build --build-tests` done):
 #   1. the protocol, storage and unit suites (some measure time in seconds);
 #   2. the suites that start real mail servers and server processes, which load both cores;
-# then a short fuzz smoke (scripts/fuzz.sh --smoke: a release build of the fuzz targets in Fuzz/
+# then the Swift client's sample app, built as an app would build it next to its own SwiftNIO
+# (scripts/check-client-sample.sh; skipped with CLIENT_SAMPLE=0), and a short fuzz smoke (scripts/fuzz.sh --smoke: a release build of the fuzz targets in Fuzz/
 # and 20,000 executions of each; FUZZ_SMOKE_TARGETS="FuzzIMAPResponse FuzzRFC2047" limits it to
 # those), skipped with FUZZ_SMOKE=0 or where libFuzzer is unavailable.
 # All runs always happen. When any fails, its failures are printed again at the very end, so
@@ -23,6 +24,10 @@ run() {  # run NAME ARGS...: one swift test run, its output shown and kept in $l
 failed=()
 run unit --skip "$integration" || failed+=(unit)
 run integration --filter "$integration" || failed+=(integration)
+if [ "${CLIENT_SAMPLE:-1}" != 0 ]; then
+    SWIFT="$swift" "$(dirname "$0")/check-client-sample.sh" 2>&1 | tee "$logs/client-sample"
+    [ "${PIPESTATUS[0]}" -eq 0 ] || failed+=(client-sample)
+fi
 if [ "${FUZZ_SMOKE:-1}" != 0 ]; then
     # shellcheck disable=SC2086  # FUZZ_SMOKE_TARGETS is a list of names (default: every target)
     SWIFT="$swift" "$(dirname "$0")/fuzz.sh" --smoke ${FUZZ_SMOKE_TARGETS:-} 2>&1 | tee "$logs/fuzz-smoke"
