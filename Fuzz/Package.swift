@@ -62,9 +62,9 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
-        // The message codec through every generated message type (Clients/Swift/Sources/MailSyncClient's generated file,
-        // compiled here through a symlink, so the client's transport is not built), round trips
-        // and validate().
+        // The message codec through every generated message type (the client's generated file,
+        // Clients/Swift/Sources/MailSyncClient/mailsync.generated.swift, compiled here through a
+        // symlink, so the client's transport is not built), round trips and validate().
         .executableTarget(
             name: "FuzzMessageCodec",
             dependencies: [.product(name: "MailSyncCodec", package: "MailSyncClient")]

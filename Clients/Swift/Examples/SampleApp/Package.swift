@@ -18,7 +18,7 @@ let package = Package(
         .executableTarget(
             name: "SampleApp",
             dependencies: [
-                .product(name: "MailSyncClient", package: "swift"),
+                .product(name: "MailSyncClient", package: "Swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
