@@ -77,24 +77,24 @@ public struct SwiftEmitter {
     }
 
     /// With a namespace: the server part's module sees the messages and enums by their short names
-    /// (`Company` for `MailSync.Company`), as `package` type aliases, so server code written
-    /// against the short names needs no change; and the encoding runtime, which the client
-    /// library does not re-export to apps.
+    /// (`Company` for `MailSync.Company`) as type aliases, so server code written against the short
+    /// names needs no change; and the encoding runtime, which the client library does not
+    /// re-export to apps. Public, because the server part's public protocols name them.
     func shortNamesSource() -> String? {
         guard let namespace else { return nil }
         var w = CodeWriter()
         w.line(String(header.dropLast()))
         w.line("// The messages and enums of package \(file.package) by their short names, for the server's modules:")
         w.line("// the client declares them inside `\(namespace)` so that they do not collide with an app's types.")
-        w.line("// `package` access: the package's modules that import this one see them too.")
+        w.line("// Public: the server part's public protocols name them; modules importing this one see them too.")
         w.line()
         w.line("@_exported import MailSyncCoding")
         if let clientModule { w.line("import \(clientModule)") }
         w.line()
         for declaration in file.declarations {
             switch declaration {
-            case .message(let message): w.line("package typealias \(message.name) = \(namespace).\(message.name)")
-            case .enum(let decl): w.line("package typealias \(decl.name) = \(namespace).\(decl.name)")
+            case .message(let message): w.line("public typealias \(message.name) = \(namespace).\(message.name)")
+            case .enum(let decl): w.line("public typealias \(decl.name) = \(namespace).\(decl.name)")
             case .service: continue
             }
         }
