@@ -78,8 +78,8 @@ public struct SwiftEmitter {
 
     /// With a namespace: the server part's module sees the messages and enums by their short names
     /// (`Company` for `MailSync.Company`) as type aliases, so server code written against the short
-    /// names needs no change; and the encoding runtime, which the client library does not
-    /// re-export to apps. Public, because the server part's public protocols name them.
+    /// names needs no change, and `Timestamp` (the encoding runtime's, which the client library
+    /// does not re-export to apps). Public, because the server part's public protocols name them.
     func shortNamesSource() -> String? {
         guard let namespace else { return nil }
         var w = CodeWriter()
@@ -88,9 +88,11 @@ public struct SwiftEmitter {
         w.line("// the client declares them inside `\(namespace)` so that they do not collide with an app's types.")
         w.line("// Public: the server part's public protocols name them; modules importing this one see them too.")
         w.line()
-        w.line("@_exported import MailSyncCoding")
-        if let clientModule { w.line("import \(clientModule)") }
+        var imports = ["MailSyncCoding"]
+        if let clientModule { imports.append(clientModule) }
+        for module in imports.sorted() { w.line("import \(module)") }
         w.line()
+        w.line("public typealias Timestamp = MailSyncCoding.Timestamp")
         for declaration in file.declarations {
             switch declaration {
             case .message(let message): w.line("public typealias \(message.name) = \(namespace).\(message.name)")

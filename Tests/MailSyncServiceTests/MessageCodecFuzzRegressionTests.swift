@@ -1,5 +1,6 @@
 import Foundation
 import MailSyncClient
+import MailSyncCoding
 import Testing
 
 /// The `FuzzMessageCodec` target's inputs, replayed: every seed (`Fuzz/Corpus/FuzzMessageCodec/`)

@@ -3,9 +3,10 @@
 // the client declares them inside `MailSync` so that they do not collide with an app's types.
 // Public: the server part's public protocols name them; modules importing this one see them too.
 
-@_exported import MailSyncCoding
 import MailSyncClient
+import MailSyncCoding
 
+public typealias Timestamp = MailSyncCoding.Timestamp
 public typealias Plan = MailSync.Plan
 public typealias PlanCaps = MailSync.PlanCaps
 public typealias PlanInfo = MailSync.PlanInfo

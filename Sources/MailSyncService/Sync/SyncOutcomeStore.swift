@@ -78,7 +78,7 @@ enum SyncOutcomeStore {
                   .text(failure.hint), .integer(now), .integer(now), .text(exchange.joined(separator: "\n"))])
     }
 
-    static func schemaClass(_ errorClass: MailSyncErrors.ErrorClass) -> MailSyncClient.ErrorClass {
+    static func schemaClass(_ errorClass: MailSyncErrors.ErrorClass) -> MailSync.ErrorClass {
         switch errorClass {
         case .authentication: .authentication
         case .configuration: .configuration
