@@ -4,7 +4,7 @@ extension MailSync {
     ///
     /// The connection is made on the first call and remade after a failure (see
     /// `ClientConfiguration` for timeouts, TLS and backoff). Close the returned transport when done;
-    /// `withMailSync(host:port:apiKey:tls:configuration:timeout:_:)` does that for a scope.
+    /// `withMailSync(host:port:apiKey:tls:configuration:timeout:isolation:_:)` does that for a scope.
     ///
     /// ```swift
     /// let (client, transport) = MailSync.connect(host: "127.0.0.1", port: 7420, apiKey: key)
