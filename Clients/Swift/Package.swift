@@ -27,7 +27,9 @@ let package = Package(
         .library(name: "MailSyncClient", targets: ["MailSyncClient"]),
         // For this repository's server, benchmarks and fuzz targets (packages in the same checkout,
         // which can use another package's modules only through products); apps need none of these.
-        .library(name: "MailSyncRPCRuntime", targets: ["MailSyncCoding", "MailSyncRPC", "MailSyncWire", "MailSyncTransport"]),
+        .library(
+            name: "MailSyncRPCRuntime", targets: ["MailSyncCoding", "MailSyncRPC", "MailSyncWire", "MailSyncTransport"]
+        ),
         .library(name: "MailSyncZlib", targets: ["CZlib"]),
         // The fuzz targets' parsers on their own, so a fuzz build compiles only what it needs: frame
         // decoding (NIOCore only), and the message codec without the transport.

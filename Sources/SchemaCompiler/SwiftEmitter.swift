@@ -160,7 +160,7 @@ public struct SwiftEmitter {
     private func emitMemberwiseInit(_ message: MessageDecl, into w: inout CodeWriter) {
         guard !message.fields.isEmpty else { return }
         w.line()
-        w.line("/// A message with the given fields; a field left out keeps its default (zero, empty, or absent).")
+        w.line("/// A message with the given fields; one left out keeps its default (zero, empty, or absent).")
         let parameters = message.fields.map { field in
             let coding = coding(of: field)
             return "\(Self.property(field)): \(coding.swiftType) = \(coding.defaultValue)"

@@ -12,7 +12,8 @@ struct SwiftClientTests {
     /// The error a call through `client` fails with; nil when it succeeds.
     static func callError(_ client: MailSync.Client) async -> RPCError? {
         do {
-            _ = try await client.getServerInfo(MailSync.GetServerInfoRequest(), options: CallOptions(timeout: .seconds(10)))
+            let options = CallOptions(timeout: .seconds(10))
+            _ = try await client.getServerInfo(MailSync.GetServerInfoRequest(), options: options)
             return nil
         } catch {
             return error as? RPCError

@@ -68,7 +68,7 @@ public struct Nested: Message {
 
     public init() {}
 
-    /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+    /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
     public init(
         label: String = "",
         number: Int32 = 0,
@@ -149,7 +149,7 @@ public struct AllTypes: Message {
 
     public init() {}
 
-    /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+    /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
     public init(
         int32Value: Int32 = 0,
         int64Value: Int64 = 0,
@@ -375,7 +375,7 @@ public struct OlderAllTypes: Message {
 
     public init() {}
 
-    /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+    /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
     public init(
         int32Value: Int32 = 0,
         int64Value: Int64 = 0,
@@ -452,7 +452,7 @@ public struct ColorHolder: Message {
 
     public init() {}
 
-    /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+    /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
     public init(
         color: Color = Color(rawValue: 0),
         colors: [Color] = [],
@@ -505,7 +505,7 @@ public struct NewerColorHolder: Message {
 
     public init() {}
 
-    /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+    /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
     public init(
         color: NewerColor = NewerColor(rawValue: 0),
         colors: [NewerColor] = [],
@@ -555,7 +555,7 @@ public struct EchoRequest: Message {
 
     public init() {}
 
-    /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+    /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
     public init(
         text: String = "",
         payload: [UInt8] = []
@@ -589,7 +589,7 @@ public struct EchoResponse: Message {
 
     public init() {}
 
-    /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+    /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
     public init(
         text: String = "",
         payload: [UInt8] = []
@@ -622,7 +622,7 @@ public struct SleepRequest: Message {
 
     public init() {}
 
-    /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+    /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
     public init(
         milliseconds: Int64 = 0
     ) {
@@ -651,7 +651,7 @@ public struct SleepResponse: Message {
 
     public init() {}
 
-    /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+    /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
     public init(
         completed: Bool = false
     ) {
@@ -683,7 +683,7 @@ public struct ExpandRequest: Message {
 
     public init() {}
 
-    /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+    /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
     public init(
         count: Int32 = 0,
         payloadSize: Int32 = 0
@@ -717,7 +717,7 @@ public struct ExpandItem: Message {
 
     public init() {}
 
-    /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+    /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
     public init(
         index: Int32 = 0,
         payload: [UInt8] = []
@@ -750,7 +750,7 @@ public struct CollectItem: Message {
 
     public init() {}
 
-    /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+    /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
     public init(
         payload: [UInt8] = []
     ) {
@@ -782,7 +782,7 @@ public struct CollectSummary: Message {
 
     public init() {}
 
-    /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+    /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
     public init(
         count: Int32 = 0,
         bytes: Int64 = 0
@@ -835,7 +835,7 @@ public struct WhoamiResponse: Message {
 
     public init() {}
 
-    /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+    /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
     public init(
         role: String = ""
     ) {
@@ -988,7 +988,7 @@ public struct InspectResponse: Message {
 
     public init() {}
 
-    /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+    /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
     public init(
         depth: Int32 = 0
     ) {
@@ -1039,7 +1039,7 @@ public struct Bounded: Message {
 
     public init() {}
 
-    /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+    /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
     public init(
         name: String = "",
         data: [UInt8] = [],
@@ -1150,7 +1150,7 @@ public struct BoundedHolder: Message {
 
     public init() {}
 
-    /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+    /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
     public init(
         items: [Bounded] = [],
         byNumber: [Int32: Bounded] = [:],

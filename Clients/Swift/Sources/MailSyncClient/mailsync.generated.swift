@@ -63,7 +63,7 @@ extension MailSync {
 
         public init() {}
 
-        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
         public init(
             mailboxSyncLimit: UInt32 = 0,
             syncedEmailsPerUserPerDay: UInt32 = 0,
@@ -106,7 +106,7 @@ extension MailSync {
 
         public init() {}
 
-        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
         public init(
             plan: Plan = Plan(rawValue: 0),
             displayName: String = "",
@@ -166,7 +166,7 @@ extension MailSync {
 
         public init() {}
 
-        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
         public init(
             plans: [PlanInfo] = []
         ) {
@@ -197,7 +197,7 @@ extension MailSync {
 
         public init() {}
 
-        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
         public init(
             plan: Plan = Plan(rawValue: 0),
             caps: PlanCaps = PlanCaps()
@@ -234,7 +234,7 @@ extension MailSync {
 
         public init() {}
 
-        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
         public init(
             mailboxSyncLimit: UInt32 = 0,
             syncedEmailsPerUserPerDay: UInt32 = 0,
@@ -304,7 +304,7 @@ extension MailSync {
 
         public init() {}
 
-        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
         public init(
             id: String = "",
             name: String = "",
@@ -377,7 +377,7 @@ extension MailSync {
 
         public init() {}
 
-        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
         public init(
             name: String = "",
             plan: Plan = Plan(rawValue: 0),
@@ -439,7 +439,7 @@ extension MailSync {
 
         public init() {}
 
-        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
         public init(
             companyId: String = ""
         ) {
@@ -478,7 +478,7 @@ extension MailSync {
 
         public init() {}
 
-        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
         public init(
             pageSize: Int32 = 0,
             pageToken: String = "",
@@ -522,7 +522,7 @@ extension MailSync {
 
         public init() {}
 
-        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
         public init(
             companies: [Company] = [],
             nextPageToken: String = ""
@@ -560,7 +560,7 @@ extension MailSync {
 
         public init() {}
 
-        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
         public init(
             companyId: String = "",
             reason: String = ""
@@ -600,7 +600,7 @@ extension MailSync {
 
         public init() {}
 
-        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
         public init(
             companyId: String = ""
         ) {
@@ -636,7 +636,7 @@ extension MailSync {
 
         public init() {}
 
-        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
         public init(
             companyId: String = "",
             plan: Plan = Plan(rawValue: 0)
@@ -677,7 +677,7 @@ extension MailSync {
 
         public init() {}
 
-        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
         public init(
             companyId: String = "",
             limits: CompanyLimits = CompanyLimits()
@@ -725,7 +725,7 @@ extension MailSync {
 
         public init() {}
 
-        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
         public init(
             preventInternalEmailSync: Bool = false,
             emailDomains: [String] = [],
@@ -791,7 +791,7 @@ extension MailSync {
 
         public init() {}
 
-        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
         public init(
             domains: [String] = []
         ) {
@@ -833,7 +833,7 @@ extension MailSync {
 
         public init() {}
 
-        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
         public init(
             preventInternalEmailSync: Bool? = nil,
             emailDomains: EmailDomains? = nil,
@@ -895,7 +895,7 @@ extension MailSync {
 
         public init() {}
 
-        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
         public init(
             id: String = "",
             companyId: String = "",
@@ -977,7 +977,7 @@ extension MailSync {
 
         public init() {}
 
-        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
         public init(
             companyId: String = "",
             role: String = "",
@@ -1040,7 +1040,7 @@ extension MailSync {
 
         public init() {}
 
-        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
         public init(
             key: ApiKey = ApiKey(),
             secret: String = ""
@@ -1081,7 +1081,7 @@ extension MailSync {
 
         public init() {}
 
-        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
         public init(
             companyId: String = "",
             includeRevoked: Bool = false,
@@ -1130,7 +1130,7 @@ extension MailSync {
 
         public init() {}
 
-        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
         public init(
             keys: [ApiKey] = [],
             nextPageToken: String = ""
@@ -1164,7 +1164,7 @@ extension MailSync {
 
         public init() {}
 
-        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
         public init(
             keyId: String = ""
         ) {
@@ -1286,7 +1286,7 @@ extension MailSync {
 
         public init() {}
 
-        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
         public init(
             id: String = "",
             name: String = "",
@@ -1358,7 +1358,7 @@ extension MailSync {
 
         public init() {}
 
-        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
         public init(
             id: String = "",
             name: String = "",
@@ -1413,7 +1413,7 @@ extension MailSync {
 
         public init() {}
 
-        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
         public init(
             userId: String = "",
             role: UserRole = UserRole(rawValue: 0)
@@ -1481,7 +1481,7 @@ extension MailSync {
 
         public init() {}
 
-        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
         public init(
             userId: String = "",
             previousCommunication: PreviousCommunication = PreviousCommunication(rawValue: 0)
@@ -1525,7 +1525,7 @@ extension MailSync {
 
         public init() {}
 
-        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
         public init(
             pageSize: Int32 = 0,
             pageToken: String = "",
@@ -1573,7 +1573,7 @@ extension MailSync {
 
         public init() {}
 
-        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
         public init(
             users: [User] = [],
             nextPageToken: String = ""
@@ -1619,7 +1619,7 @@ extension MailSync {
 
         public init() {}
 
-        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
         public init(
             id: String = "",
             name: String = "",
@@ -1677,7 +1677,7 @@ extension MailSync {
 
         public init() {}
 
-        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
         public init(
             leadId: String = "",
             reason: String = ""
@@ -1712,7 +1712,7 @@ extension MailSync {
 
         public init() {}
 
-        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
         public init(
             created: UInt32 = 0,
             updated: UInt32 = 0,
@@ -1786,7 +1786,7 @@ extension MailSync {
 
         public init() {}
 
-        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
         public init(
             id: String = "",
             leadId: String = "",
@@ -1839,7 +1839,7 @@ extension MailSync {
 
         public init() {}
 
-        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
         public init(
             opportunities: [Opportunity] = []
         ) {
@@ -1878,7 +1878,7 @@ extension MailSync {
 
         public init() {}
 
-        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
         public init(
             created: UInt32 = 0,
             updated: UInt32 = 0,
@@ -1916,7 +1916,7 @@ extension MailSync {
 
         public init() {}
 
-        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
         public init(
             leadId: String = ""
         ) {
@@ -1951,7 +1951,7 @@ extension MailSync {
 
         public init() {}
 
-        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
         public init(
             removedTimelineEntries: UInt64 = 0
         ) {
@@ -2049,7 +2049,7 @@ extension MailSync {
 
         public init() {}
 
-        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
         public init(
             host: String = "",
             port: UInt32 = 0,
@@ -2148,7 +2148,7 @@ extension MailSync {
 
         public init() {}
 
-        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
         public init(
             id: String = "",
             userId: String = "",
@@ -2275,7 +2275,7 @@ extension MailSync {
 
         public init() {}
 
-        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
         public init(
             userId: String = "",
             emailAddress: String = "",
@@ -2358,7 +2358,7 @@ extension MailSync {
 
         public init() {}
 
-        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
         public init(
             mailboxId: String = "",
             username: String = "",
@@ -2417,7 +2417,7 @@ extension MailSync {
 
         public init() {}
 
-        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
         public init(
             mailboxId: String = ""
         ) {
@@ -2453,7 +2453,7 @@ extension MailSync {
 
         public init() {}
 
-        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
         public init(
             mailbox: Mailbox = Mailbox(),
             lastError: ErrorLogEntry? = nil
@@ -2492,7 +2492,7 @@ extension MailSync {
 
         public init() {}
 
-        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
         public init(
             mailboxId: String = ""
         ) {
@@ -2612,7 +2612,7 @@ extension MailSync {
 
         public init() {}
 
-        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
         public init(
             name: ConnectionTestStepName = ConnectionTestStepName(rawValue: 0),
             outcome: ConnectionTestOutcome = ConnectionTestOutcome(rawValue: 0),
@@ -2664,7 +2664,7 @@ extension MailSync {
 
         public init() {}
 
-        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
         public init(
             steps: [ConnectionTestStep] = [],
             ok: Bool = false
@@ -2706,7 +2706,7 @@ extension MailSync {
 
         public init() {}
 
-        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
         public init(
             pageSize: Int32 = 0,
             pageToken: String = "",
@@ -2755,7 +2755,7 @@ extension MailSync {
 
         public init() {}
 
-        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
         public init(
             mailboxes: [Mailbox] = [],
             nextPageToken: String = ""
@@ -2798,7 +2798,7 @@ extension MailSync {
 
         public init() {}
 
-        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
         public init(
             mailboxId: String = "",
             previousCommunication: PreviousCommunication = PreviousCommunication(rawValue: 0)
@@ -2838,7 +2838,7 @@ extension MailSync {
 
         public init() {}
 
-        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
         public init(
             mailbox: Mailbox = Mailbox(),
             removedTimelineEntries: UInt64 = 0
@@ -2877,7 +2877,7 @@ extension MailSync {
 
         public init() {}
 
-        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
         public init(
             mailboxId: String = ""
         ) {
@@ -2912,7 +2912,7 @@ extension MailSync {
 
         public init() {}
 
-        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
         public init(
             scheduledAt: Timestamp = .epoch
         ) {
@@ -2946,7 +2946,7 @@ extension MailSync {
 
         public init() {}
 
-        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
         public init(
             mailboxId: String = "",
             since: Timestamp? = nil
@@ -2987,7 +2987,7 @@ extension MailSync {
 
         public init() {}
 
-        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
         public init(
             scheduledAt: Timestamp = .epoch
         ) {
@@ -3019,7 +3019,7 @@ extension MailSync {
 
         public init() {}
 
-        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
         public init(
             pageSize: Int32 = 0,
             pageToken: String = ""
@@ -3059,7 +3059,7 @@ extension MailSync {
 
         public init() {}
 
-        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
         public init(
             users: [User] = [],
             nextPageToken: String = ""
@@ -3105,7 +3105,7 @@ extension MailSync {
 
         public init() {}
 
-        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
         public init(
             provider: MailProvider = MailProvider(rawValue: 0),
             userId: String = "",
@@ -3157,7 +3157,7 @@ extension MailSync {
 
         public init() {}
 
-        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
         public init(
             authorizationUrl: String = "",
             state: String = "",
@@ -3201,7 +3201,7 @@ extension MailSync {
 
         public init() {}
 
-        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
         public init(
             state: String = "",
             code: String = ""
@@ -3240,7 +3240,7 @@ extension MailSync {
 
         public init() {}
 
-        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
         public init(
             mailbox: Mailbox = Mailbox()
         ) {
@@ -3332,7 +3332,7 @@ extension MailSync {
 
         public init() {}
 
-        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
         public init(
             id: String = "",
             time: Timestamp = .epoch,
@@ -3400,7 +3400,7 @@ extension MailSync {
 
         public init() {}
 
-        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
         public init(
             mailboxId: String = "",
             kinds: [SyncEventKind] = [],
@@ -3451,7 +3451,7 @@ extension MailSync {
 
         public init() {}
 
-        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
         public init(
             events: [SyncEvent] = [],
             nextPageToken: String = ""
@@ -3487,7 +3487,7 @@ extension MailSync {
 
         public init() {}
 
-        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
         public init(
             mailboxId: String = "",
             kinds: [SyncEventKind] = []
@@ -3578,7 +3578,7 @@ extension MailSync {
 
         public init() {}
 
-        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
         public init(
             id: String = "",
             firstSeen: Timestamp = .epoch,
@@ -3652,7 +3652,7 @@ extension MailSync {
 
         public init() {}
 
-        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
         public init(
             mailboxId: String = "",
             pageSize: Int32 = 0,
@@ -3698,7 +3698,7 @@ extension MailSync {
 
         public init() {}
 
-        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
         public init(
             entries: [ErrorLogEntry] = [],
             nextPageToken: String = ""
@@ -3789,7 +3789,7 @@ extension MailSync {
 
         public init() {}
 
-        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
         public init(
             kind: ParticipantKind = ParticipantKind(rawValue: 0),
             address: String = "",
@@ -3881,7 +3881,7 @@ extension MailSync {
 
         public init() {}
 
-        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
         public init(
             id: String = "",
             leadId: String = "",
@@ -3967,7 +3967,7 @@ extension MailSync {
 
         public init() {}
 
-        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
         public init(
             leadId: String = "",
             pageSize: Int32 = 0,
@@ -4013,7 +4013,7 @@ extension MailSync {
 
         public init() {}
 
-        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
         public init(
             entries: [TimelineEntry] = [],
             nextPageToken: String = ""
@@ -4072,7 +4072,7 @@ extension MailSync {
 
         public init() {}
 
-        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
         public init(
             leadId: String = "",
             subject: String = "",
@@ -4150,7 +4150,7 @@ extension MailSync {
 
         public init() {}
 
-        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
         public init(
             messageId: String = "",
             sentAt: Timestamp = .epoch,
@@ -4199,7 +4199,7 @@ extension MailSync {
 
         public init() {}
 
-        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
         public init(
             periodStart: Timestamp = .epoch,
             periodEnd: Timestamp = .epoch,
@@ -4250,7 +4250,7 @@ extension MailSync {
 
         public init() {}
 
-        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
         public init(
             companyId: String = "",
             companyName: String = "",
@@ -4293,7 +4293,7 @@ extension MailSync {
 
         public init() {}
 
-        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
         public init(
             periodStart: Timestamp = .epoch,
             periodEnd: Timestamp = .epoch,
@@ -4338,7 +4338,7 @@ extension MailSync {
 
         public init() {}
 
-        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
         public init(
             id: String = "",
             companyId: String = "",
@@ -4390,7 +4390,7 @@ extension MailSync {
 
         public init() {}
 
-        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
         public init(
             companyId: String = "",
             force: Bool = false
@@ -4433,7 +4433,7 @@ extension MailSync {
 
         public init() {}
 
-        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
         public init(
             backupId: String = "",
             companyId: String = ""
@@ -4474,7 +4474,7 @@ extension MailSync {
 
         public init() {}
 
-        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
         public init(
             restored: Backup = Backup(),
             previousState: Backup = Backup()
@@ -4508,7 +4508,7 @@ extension MailSync {
 
         public init() {}
 
-        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
         public init(
             backupId: String = ""
         ) {
@@ -4545,7 +4545,7 @@ extension MailSync {
 
         public init() {}
 
-        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
         public init(
             ok: Bool = false,
             detail: String = ""
@@ -4585,7 +4585,7 @@ extension MailSync {
 
         public init() {}
 
-        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
         public init(
             companyId: String = "",
             pageSize: Int32 = 0,
@@ -4631,7 +4631,7 @@ extension MailSync {
 
         public init() {}
 
-        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
         public init(
             backups: [Backup] = [],
             nextPageToken: String = ""
@@ -4685,7 +4685,7 @@ extension MailSync {
 
         public init() {}
 
-        /// A message with the given fields; a field left out keeps its default (zero, empty, or absent).
+        /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
         public init(
             version: String = "",
             startedAt: Timestamp = .epoch

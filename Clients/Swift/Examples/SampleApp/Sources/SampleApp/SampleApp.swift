@@ -32,7 +32,9 @@ struct SampleApp {
         buffer.writeString("hello")
 
         do {
-            let users: [User] = try await withMailSync(host: host, port: port, apiKey: apiKey, tls: tls, timeout: .seconds(10)) { client in
+            let users: [User] = try await withMailSync(
+                host: host, port: port, apiKey: apiKey, tls: tls, timeout: .seconds(10)
+            ) { client in
                 let info = try await client.getServerInfo(MailSync.GetServerInfoRequest())
                 let started = Timestamp(seen: info.startedAt.date)
                 print("Mail Sync \(info.version), up since \(started.seen)")
