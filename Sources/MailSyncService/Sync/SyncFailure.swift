@@ -17,7 +17,7 @@ struct SyncFailure: Error, Sendable, CustomStringConvertible {
     }
 
     /// A failure found on our side before talking to the server (no credentials stored, …).
-    init(_ errorClass: ErrorClass, text: String, hint: String, rule: String) {
+    init(_ errorClass: MailSyncErrors.ErrorClass, text: String, hint: String, rule: String) {
         let retry: RetryPolicy = errorClass == .temporary ? .temporaryDefault : .untilSettingsChange
         diagnosis = Diagnosis(errorClass: errorClass, hint: hint, retry: retry, serverText: text, rule: rule)
     }
