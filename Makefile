@@ -3,7 +3,7 @@ SWIFT      ?= swift
 DATA_DIR   ?= ./data
 LISTEN     ?= 127.0.0.1:7420
 
-.PHONY: deps build serve test generate check-generated bench fuzz fuzz-smoke demo clean
+.PHONY: deps build serve test generate check-generated client-sample bench fuzz fuzz-smoke demo clean
 
 deps:
 	@scripts/install-deps.sh
@@ -22,16 +22,22 @@ test: deps
 	$(SWIFT) build --build-tests
 	SWIFT=$(SWIFT) scripts/test.sh
 
-## Regenerates the Swift client (Clients/Swift), the server stubs and the Python client's module
-## (Clients/Python/mailsync, and the test schema's for the Python codec tests) from Schema/.
+## Regenerates the Swift client (Clients/Swift/Sources/MailSyncClient), the server stubs and the
+## Python client's module (Clients/Python/mailsync, and the test schema's for the Python codec
+## tests) from Schema/.
 generate:
-	$(SWIFT) run mailsync-gen Schema --client-out Clients/Swift --server-out Sources/MailSyncService/Generated --client-module MailSyncClient --authorization-doc docs/authorization.md --python-out Clients/Python/mailsync
+	$(SWIFT) run mailsync-gen Schema --client-out Clients/Swift/Sources/MailSyncClient --server-out Sources/MailSyncService/Generated --client-module MailSyncClient --namespace MailSync --authorization-doc docs/authorization.md --python-out Clients/Python/mailsync
 	$(SWIFT) run mailsync-gen Tests/TestSupport/Schema --client-out Tests/TestSupport/Generated --server-out Tests/TestSupport/Generated --python-out Clients/Python/tests/generated
 
 ## Fails when the committed generated code differs from a fresh run (also checked by `make test`).
 check-generated:
-	$(SWIFT) run mailsync-gen Schema --client-out Clients/Swift --server-out Sources/MailSyncService/Generated --client-module MailSyncClient --authorization-doc docs/authorization.md --python-out Clients/Python/mailsync --check
+	$(SWIFT) run mailsync-gen Schema --client-out Clients/Swift/Sources/MailSyncClient --server-out Sources/MailSyncService/Generated --client-module MailSyncClient --namespace MailSync --authorization-doc docs/authorization.md --python-out Clients/Python/mailsync --check
 	$(SWIFT) run mailsync-gen Tests/TestSupport/Schema --client-out Tests/TestSupport/Generated --server-out Tests/TestSupport/Generated --python-out Clients/Python/tests/generated --check
+
+## Builds the Swift client's sample app next to its own SwiftNIO, with no server package (also run
+## by `make test`; its own .build in Clients/Swift/Examples/SampleApp).
+client-sample:
+	SWIFT=$(SWIFT) scripts/check-client-sample.sh
 
 ## Runs the benchmarks (release build, nested package in Benchmarks/).
 ## The nested package caches the root package's file list in its build plan; removing the plan
@@ -71,4 +77,4 @@ demo: deps
 	.build/debug/mailsync-demo
 
 clean:
-	rm -rf .build Benchmarks/.build Fuzz/.build
+	rm -rf .build Benchmarks/.build Fuzz/.build Clients/Swift/.build Clients/Swift/Examples/SampleApp/.build

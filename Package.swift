@@ -3,13 +3,10 @@
 // Mail Sync: a multi-tenant RPC server that records a CRM's users' mail on their leads' timelines.
 //
 // Layers, from the bottom up (each target may import only the ones above it in this list):
-//   CZlib              system zlib (message compression)
-//   MailSyncCoding     message encoding runtime: varints, tags, unknown fields (no dependencies)
-//   MailSyncWire       the binary protocol: preface, frame header, frame codec, limits (NIOCore)
-//   MailSyncRPC        call layer: status, metadata, deadlines, method descriptors, client and
-//                      server call APIs, role checks; transport-agnostic
-//   MailSyncTransport  the NIO transport: connections, multiplexing, flow control, TLS
-//   MailSyncClient     generated messages and client stubs (Clients/Swift), the library a CRM adds
+//   Clients/Swift      its own package (a CRM app depends on it alone): CZlib, MailSyncCoding,
+//                      MailSyncWire, MailSyncRPC, MailSyncTransport (the protocol runtime, which
+//                      the server shares) and MailSyncClient (generated messages and client stubs
+//                      in the `MailSync` namespace); see its Package.swift
 //   SchemaCompiler     the IDL parser, checker and Swift emitter; `mailsync-gen` drives it
 //   CSQLite            system libsqlite3 (storage)
 //   CCurl              system libcurl with typed setopt wrappers (IMAP connect, TLS, login)
@@ -29,12 +26,19 @@
 //   mailsync           the command: `serve` and admin subcommands
 import PackageDescription
 
+// Clients/Swift's products (a path dependency's identity is its folder's name, "swift").
+let client = Target.Dependency.product(name: "MailSyncClient", package: "swift")
+let rpcRuntime = Target.Dependency.product(name: "MailSyncRPCRuntime", package: "swift")
+let zlib = Target.Dependency.product(name: "MailSyncZlib", package: "swift")
+// The encoding runtime alone and the wire format alone (zlib), for the tenant data, which must not
+// see the RPC layer or the generated client.
+let encoding = Target.Dependency.product(name: "MailSyncEncoding", package: "swift")
+let wireFraming = Target.Dependency.product(name: "MailSyncWireFraming", package: "swift")
+
 let package = Package(
     name: "mailsync",
     platforms: [.macOS(.v15)],
     products: [
-        .library(name: "MailSyncClient", targets: ["MailSyncClient"]),
-        .library(name: "MailSyncRPCRuntime", targets: ["MailSyncCoding", "MailSyncRPC", "MailSyncWire", "MailSyncTransport"]),
         .library(name: "MailSyncStorageRuntime", targets: ["MailSyncStorage"]),
         .library(name: "MailSyncServiceRuntime", targets: ["MailSyncService", "MailSyncEngine", "MailSyncTenantData"]),
         .library(name: "MailSyncBackupRuntime", targets: ["MailSyncBackup"]),
@@ -44,17 +48,17 @@ let package = Package(
         .library(name: "MailSyncIMAPParsing", targets: ["MailSyncIMAP"]),
         .library(name: "MailSyncMatchingRules", targets: ["MailSyncMatching"]),
         .library(name: "MailSyncMailTransportRuntime", targets: ["MailSyncMailTransport"]),
-        // The RPC side's parsers for the fuzz targets: frame decoding (NIOCore only), the message
-        // codec without the transport (the fuzz target compiles the generated messages itself), and
-        // the schema compiler.
-        .library(name: "MailSyncWireFraming", targets: ["MailSyncWire"]),
-        .library(name: "MailSyncCodec", targets: ["MailSyncCoding", "MailSyncRPC"]),
+        // The schema compiler for its fuzz target (the RPC side's parsers are Clients/Swift's
+        // products MailSyncWireFraming and MailSyncCodec).
         .library(name: "MailSyncSchemaCompiler", targets: ["SchemaCompiler"]),
         .executable(name: "mailsync", targets: ["mailsync"]),
         .executable(name: "mailsync-gen", targets: ["mailsync-gen"]),
         .executable(name: "mailsync-demo", targets: ["mailsync-demo"]),
     ],
     dependencies: [
+        // The client and the protocol runtime (MailSyncCoding, MailSyncWire, MailSyncRPC,
+        // MailSyncTransport, CZlib), a package of their own; its identity is its folder's name.
+        .package(path: "Clients/Swift"),
         .package(url: "https://github.com/apple/swift-nio.git", exact: "2.101.3"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", exact: "2.37.6"),
         .package(url: "https://github.com/apple/swift-log.git", exact: "1.16.2"),
@@ -65,44 +69,11 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", exact: "2.4.1"),
     ],
     targets: [
-        .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CCurl", path: "Sources/CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .target(
             name: "MailSyncStorage",
             dependencies: ["CSQLite", .product(name: "Logging", package: "swift-log")]
-        ),
-        .target(name: "MailSyncCoding"),
-        .target(
-            name: "MailSyncWire",
-            dependencies: [
-                "CZlib",
-                .product(name: "NIOCore", package: "swift-nio"),
-            ]
-        ),
-        .target(
-            name: "MailSyncRPC",
-            dependencies: [
-                "MailSyncCoding", .product(name: "Logging", package: "swift-log"),
-                .product(name: "CoreMetrics", package: "swift-metrics"),
-            ]
-        ),
-        .target(
-            name: "MailSyncTransport",
-            dependencies: [
-                "MailSyncWire", "MailSyncRPC",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "CoreMetrics", package: "swift-metrics"),
-            ]
-        ),
-        .target(
-            name: "MailSyncClient",
-            dependencies: ["MailSyncCoding", "MailSyncRPC", "MailSyncTransport"],
-            path: "Clients/Swift"
         ),
         .target(name: "MailSyncSecurity", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "SchemaCompiler"),
@@ -115,14 +86,14 @@ let package = Package(
         .executableTarget(name: "mailsync-gen", dependencies: ["SchemaCompiler"]),
         .target(
             name: "MailSyncBackup",
-            dependencies: ["MailSyncStorage", "CSQLite", "CZlib", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["MailSyncStorage", "CSQLite", zlib, .product(name: "Crypto", package: "swift-crypto")]
         ),
         // Every SQL statement, the migrations and the domain types they read and write. Not the
         // RPC layer nor the generated client: the service converts wire messages to these types.
         .target(
             name: "MailSyncTenantData",
             dependencies: [
-                "MailSyncStorage", "MailSyncSecurity", "MailSyncCoding", "MailSyncMatching", "MailSyncErrors", "MailSyncWire",
+                "MailSyncStorage", "MailSyncSecurity", encoding, wireFraming, "MailSyncMatching", "MailSyncErrors",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -134,7 +105,7 @@ let package = Package(
         .target(
             name: "MailSyncEngine",
             dependencies: [
-                "MailSyncTenantData", "MailSyncStorage", "MailSyncSecurity", "MailSyncCoding", "MailSyncErrors",
+                "MailSyncTenantData", "MailSyncStorage", "MailSyncSecurity", encoding, "MailSyncErrors",
                 "MailSyncMailTransport", "MailSyncIMAP", "MailSyncMatching",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -143,8 +114,7 @@ let package = Package(
         .target(
             name: "MailSyncService",
             dependencies: [
-                "MailSyncEngine", "MailSyncTenantData",
-                "MailSyncClient", "MailSyncRPC", "MailSyncTransport", "MailSyncStorage", "MailSyncSecurity", "MailSyncWire",
+                "MailSyncEngine", "MailSyncTenantData", client, rpcRuntime, "MailSyncStorage", "MailSyncSecurity",
                 "MailSyncIMAP", "MailSyncErrors", "MailSyncMailTransport", "MailSyncMatching", "MailSyncBackup",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -160,8 +130,7 @@ let package = Package(
         .executableTarget(
             name: "mailsync",
             dependencies: [
-                "MailSyncService", "MailSyncTenantData", "MailSyncTransport", "MailSyncStorage", "MailSyncCoding", "MailSyncClient",
-                "MailSyncRPC",
+                "MailSyncService", "MailSyncTenantData", "MailSyncStorage", client, rpcRuntime,
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -177,7 +146,7 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "MailSyncCoding", "MailSyncRPC", "MailSyncTransport", "MailSyncWire",
+                rpcRuntime,
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -186,22 +155,22 @@ let package = Package(
             path: "Tests/TestSupport",
             exclude: ["Schema"]
         ),
-        .testTarget(name: "MailSyncCodingTests", dependencies: ["MailSyncCoding", "TestSupport"]),
+        .testTarget(name: "MailSyncCodingTests", dependencies: [rpcRuntime, "TestSupport"]),
         .testTarget(
             name: "MailSyncWireTests",
-            dependencies: ["MailSyncWire", "TestSupport", .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: [rpcRuntime, "TestSupport", .product(name: "NIOCore", package: "swift-nio")]
         ),
         .testTarget(
             name: "MailSyncTransportTests",
             dependencies: [
-                "MailSyncTransport", "MailSyncWire", "MailSyncRPC", "TestSupport",
+                rpcRuntime, "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
         .testTarget(name: "MailSyncStorageTests", dependencies: ["MailSyncStorage", "CSQLite"]),
-        .testTarget(name: "MailSyncTenantDataTests", dependencies: ["MailSyncTenantData", "MailSyncStorage", "MailSyncCoding"]),
+        .testTarget(name: "MailSyncTenantDataTests", dependencies: ["MailSyncTenantData", "MailSyncStorage", encoding]),
         .testTarget(name: "MailSyncBackupTests", dependencies: ["MailSyncBackup", "MailSyncStorage", "CSQLite"]),
         .testTarget(name: "SchemaCompilerTests", dependencies: ["SchemaCompiler"]),
         .testTarget(name: "MailSyncErrorsTests", dependencies: ["MailSyncErrors"]),
@@ -224,8 +193,7 @@ let package = Package(
         .testTarget(
             name: "MailSyncServiceTests",
             dependencies: [
-                "MailSyncService", "MailSyncEngine", "MailSyncTenantData", "MailSyncClient", "MailSyncStorage", "SchemaCompiler",
-                "TestSupport",
+                "MailSyncService", "MailSyncEngine", "MailSyncTenantData", client, "MailSyncStorage", "SchemaCompiler", "TestSupport",
             ]
         ),
     ]

@@ -11,6 +11,8 @@ let package = Package(
         // The root package. `name:` pins the identity used below, whatever the checkout's folder
         // is called (a path dependency is otherwise named after its folder).
         .package(name: "mailsync", path: "../"),
+        // The client package (Clients/Swift): the client and the protocol runtime.
+        .package(name: "MailSyncClient", path: "../Clients/Swift"),
         .package(url: "https://github.com/apple/swift-nio.git", exact: "2.101.3"),
         // Only for the `Logger` that `RPCServer` takes; the same version as the root package's.
         .package(url: "https://github.com/apple/swift-log.git", exact: "1.16.2"),
@@ -19,7 +21,7 @@ let package = Package(
         .executableTarget(
             name: "MailSyncBenchmarks",
             dependencies: [
-                .product(name: "MailSyncRPCRuntime", package: "mailsync"),
+                .product(name: "MailSyncRPCRuntime", package: "MailSyncClient"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -30,7 +32,7 @@ let package = Package(
         .executableTarget(
             name: "TransportBenchmarks",
             dependencies: [
-                .product(name: "MailSyncRPCRuntime", package: "mailsync"),
+                .product(name: "MailSyncRPCRuntime", package: "MailSyncClient"),
                 .product(name: "MailSyncTestSupport", package: "mailsync"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -47,8 +49,8 @@ let package = Package(
             name: "SyncBenchmarks",
             dependencies: [
                 .product(name: "MailSyncServiceRuntime", package: "mailsync"),
-                .product(name: "MailSyncClient", package: "mailsync"),
-                .product(name: "MailSyncRPCRuntime", package: "mailsync"),
+                .product(name: "MailSyncClient", package: "MailSyncClient"),
+                .product(name: "MailSyncRPCRuntime", package: "MailSyncClient"),
                 .product(name: "MailSyncStorageRuntime", package: "mailsync"),
                 .product(name: "MailSyncTestSupport", package: "mailsync"),
                 .product(name: "Logging", package: "swift-log"),
@@ -62,7 +64,7 @@ let package = Package(
                 .product(name: "MailSyncBackupRuntime", package: "mailsync"),
                 .product(name: "MailSyncServiceRuntime", package: "mailsync"),
                 .product(name: "MailSyncStorageRuntime", package: "mailsync"),
-                .product(name: "MailSyncRPCRuntime", package: "mailsync"),
+                .product(name: "MailSyncRPCRuntime", package: "MailSyncClient"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]

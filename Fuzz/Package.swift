@@ -17,6 +17,8 @@ let package = Package(
         // The root package. `name:` pins the identity used below, whatever the checkout's folder
         // is called (a path dependency is otherwise named after its folder).
         .package(name: "mailsync", path: "../"),
+        // The client package (its own in Clients/Swift): the RPC side's parsers.
+        .package(name: "MailSyncClient", path: "../Clients/Swift"),
         // The version the root pins: FuzzFrameDecoder builds ByteBuffers (NIOCore) itself.
         .package(url: "https://github.com/apple/swift-nio.git", .exact("2.101.3")),
     ],
@@ -56,16 +58,16 @@ let package = Package(
         .executableTarget(
             name: "FuzzFrameDecoder",
             dependencies: [
-                .product(name: "MailSyncWireFraming", package: "mailsync"),
+                .product(name: "MailSyncWireFraming", package: "MailSyncClient"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
-        // The message codec through every generated message type (Clients/Swift's generated file,
-        // compiled here through a symlink, so the client's transport is not built), round trips
-        // and validate().
+        // The message codec through every generated message type (the client's generated file,
+        // Clients/Swift/Sources/MailSyncClient/mailsync.generated.swift, compiled here through a
+        // symlink, so the client's transport is not built), round trips and validate().
         .executableTarget(
             name: "FuzzMessageCodec",
-            dependencies: [.product(name: "MailSyncCodec", package: "mailsync")]
+            dependencies: [.product(name: "MailSyncCodec", package: "MailSyncClient")]
         ),
         // The schema compiler's lexer, parser and checker on arbitrary text.
         .executableTarget(

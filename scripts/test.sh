@@ -4,6 +4,8 @@
 #   2. the suites that start real mail servers and server processes, which load both cores;
 #   3. the Python client's unittest suite (Clients/Python/tests; standard library only), against
 #      the built .build/debug/mailsync serving on 127.0.0.1, at most PYTHON_TEST_SECONDS (180);
+#   4. the Swift client's sample app, built as an app would build it next to its own SwiftNIO
+#      (scripts/check-client-sample.sh; skipped with CLIENT_SAMPLE=0);
 # then a short fuzz smoke (scripts/fuzz.sh --smoke: a release build of the fuzz targets in Fuzz/
 # and 20,000 executions of each; FUZZ_SMOKE_TARGETS="FuzzIMAPResponse FuzzRFC2047" limits it to
 # those), skipped with FUZZ_SMOKE=0 or where libFuzzer is unavailable.
@@ -35,6 +37,10 @@ if python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; th
 else
     echo "error: the Python client's tests need python3 3.11 or newer" | tee "$logs/python"
     failed+=(python)
+fi
+if [ "${CLIENT_SAMPLE:-1}" != 0 ]; then
+    SWIFT="$swift" "$(dirname "$0")/check-client-sample.sh" 2>&1 | tee "$logs/client-sample"
+    [ "${PIPESTATUS[0]}" -eq 0 ] || failed+=(client-sample)
 fi
 if [ "${FUZZ_SMOKE:-1}" != 0 ]; then
     # shellcheck disable=SC2086  # FUZZ_SMOKE_TARGETS is a list of names (default: every target)

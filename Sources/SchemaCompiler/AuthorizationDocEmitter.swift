@@ -28,7 +28,7 @@ struct AuthorizationDocEmitter {
         "",
         "## How roles are enforced",
         "",
-        "- **In one place, before the handler.** The `Router` (`Sources/MailSyncRPC/Server/Router.swift`) checks",
+        "- **In one place, before the handler.** The `Router` (`Clients/Swift/Sources/MailSyncRPC/Server/Router.swift`) checks",
         "  every call against its method's `allowedRoles`, generated from the rpc's `roles`, before any handler",
         "  runs. Handlers do not repeat the check.",
         "- **Unauthenticated.** A call without credentials to an rpc not open to `anyone`, or with credentials",

@@ -9,8 +9,10 @@ public struct GenerationJob: Sendable {
     public var clientOutput: String
     /// Where server parts go, relative to `root`.
     public var serverOutput: String
-    /// See `Generator.generate(_:clientModule:)`.
+    /// See `Generator.generate(_:clientModule:namespace:)`.
     public var clientModule: String?
+    /// See `Generator.generate(_:clientModule:namespace:)`; nil (default) is no namespace.
+    public var namespace: String?
     /// Where the Markdown authorization page for all `inputs` goes, relative to `root`
     /// (`docs/authorization.md`); nil writes none.
     public var authorizationDoc: String?
@@ -22,8 +24,9 @@ public struct GenerationJob: Sendable {
 
     public init(
         inputs: [String], clientOutput: String, serverOutput: String, clientModule: String? = nil,
-        authorizationDoc: String? = nil, pythonOutput: String? = nil, root: String
+        namespace: String? = nil, authorizationDoc: String? = nil, pythonOutput: String? = nil, root: String
     ) {
+        self.namespace = namespace
         self.pythonOutput = pythonOutput
         self.inputs = inputs
         self.clientOutput = clientOutput
@@ -75,9 +78,12 @@ public struct GenerationJob: Sendable {
             let source = SchemaSource(path: path, text: try String(contentsOfFile: absolute(path), encoding: .utf8))
             sources.append(source)
             do {
-                let code = try Generator.generate(source, clientModule: clientModule)
+                let code = try Generator.generate(source, clientModule: clientModule, namespace: namespace)
                 files.append(OutputFile(path: Self.join(clientOutput, code.clientFileName), contents: code.clientSource))
                 files.append(OutputFile(path: Self.join(serverOutput, code.serverFileName), contents: code.serverSource))
+                if let name = code.shortNamesFileName, let contents = code.shortNamesSource {
+                    files.append(OutputFile(path: Self.join(serverOutput, name), contents: contents))
+                }
                 if let pythonOutput {
                     let python = try Generator.generatePython(source)
                     files.append(OutputFile(path: Self.join(pythonOutput, python.fileName), contents: python.source))

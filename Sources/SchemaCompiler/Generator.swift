@@ -25,6 +25,10 @@ public struct GeneratedCode: Sendable, Hashable {
     /// `<base>+Server.generated.swift`: handler protocols and method tables.
     public var serverFileName: String
     public var serverSource: String
+    /// With a namespace, `<base>+ShortNames.generated.swift` (beside the server part): the short
+    /// names the server code uses. Nil without a namespace.
+    public var shortNamesFileName: String?
+    public var shortNamesSource: String?
 }
 
 /// The schema had errors; nothing was generated.
@@ -61,16 +65,25 @@ public enum Generator {
 
     /// Generates the client and server parts of one schema file.
     ///
-    /// - Parameter clientModule: when set, the server part imports this module (where the client
-    ///   part is compiled); leave nil when both parts are in one module.
+    /// - Parameters:
+    ///   - clientModule: when set, the server part imports this module (where the client part is
+    ///     compiled); leave nil when both parts are in one module.
+    ///   - namespace: when set, the messages and enums are declared inside this type (an enum; the
+    ///     service's own when it has that name), and a third file gives the server's module their
+    ///     short names. Nil (default) declares them at the top level.
     /// - Throws: `SchemaErrors` listing every problem in the schema.
-    public static func generate(_ source: SchemaSource, clientModule: String? = nil) throws(SchemaErrors) -> GeneratedCode {
+    public static func generate(
+        _ source: SchemaSource, clientModule: String? = nil, namespace: String? = nil
+    ) throws(SchemaErrors) -> GeneratedCode {
         let (file, diagnostics) = check(source)
         guard diagnostics.isEmpty else { throw SchemaErrors(diagnostics: diagnostics) }
-        let emitter = SwiftEmitter(file: file, sourcePath: source.path, clientModule: clientModule)
+        let emitter = SwiftEmitter(file: file, sourcePath: source.path, clientModule: clientModule, namespace: namespace)
+        let shortNames = emitter.shortNamesSource()
         return GeneratedCode(
             clientFileName: "\(source.baseName).generated.swift", clientSource: emitter.clientSource(),
-            serverFileName: "\(source.baseName)+Server.generated.swift", serverSource: emitter.serverSource())
+            serverFileName: "\(source.baseName)+Server.generated.swift", serverSource: emitter.serverSource(),
+            shortNamesFileName: shortNames.map { _ in "\(source.baseName)+ShortNames.generated.swift" },
+            shortNamesSource: shortNames)
     }
 
     /// The Python module of one schema file, `<base>_generated.py`, for the client in

@@ -7,12 +7,16 @@ public struct SwiftEmitter {
     let sourcePath: String
     /// Imported by the server part when the client part lives in another module.
     let clientModule: String?
+    /// The type the messages and enums are declared in (`MailSync`), so that an app's own types of
+    /// the same names do not collide with them; nil declares them at the top level.
+    let namespace: String?
     let symbols: [String: Checker.Symbol]
 
-    init(file: SchemaFile, sourcePath: String, clientModule: String?) {
+    init(file: SchemaFile, sourcePath: String, clientModule: String?, namespace: String? = nil) {
         self.file = file
         self.sourcePath = sourcePath
         self.clientModule = clientModule
+        self.namespace = namespace
         var symbols: [String: Checker.Symbol] = [:]
         for m in file.messages { symbols[m.name] = .message }
         for e in file.enums { symbols[e.name] = .enum }
@@ -32,12 +36,68 @@ public struct SwiftEmitter {
         w.line("import MailSyncCoding")
         w.line("import MailSyncRPC")
         let needing = messagesNeedingValidation()
-        for declaration in file.declarations {
+        guard let namespace else {
+            for declaration in file.declarations {
+                w.line()
+                switch declaration {
+                case .message(let message): emit(message, needing: needing, into: &w)
+                case .enum(let decl): emit(decl, into: &w)
+                case .service(let service): emitClient(service, into: &w)
+                }
+            }
+            return w.text
+        }
+        if !file.services.contains(where: { $0.name == namespace }) {
             w.line()
+            w.line("/// The messages and enums of package \(file.package).")
+            w.line("public enum \(namespace) {}")
+        }
+        w.line()
+        w.line("// The messages and enums, in schema order, inside `\(namespace)`.")
+        w.block("extension \(namespace) {") { w in
+            var first = true
+            for declaration in file.declarations {
+                switch declaration {
+                case .message(let message):
+                    if !first { w.line() }
+                    emit(message, needing: needing, into: &w)
+                case .enum(let decl):
+                    if !first { w.line() }
+                    emit(decl, into: &w)
+                case .service: continue
+                }
+                first = false
+            }
+        }
+        for service in file.services {
+            w.line()
+            emitClient(service, into: &w)
+        }
+        return w.text
+    }
+
+    /// With a namespace: the server part's module sees the messages and enums by their short names
+    /// (`Company` for `MailSync.Company`) as type aliases, so server code written against the short
+    /// names needs no change, and `Timestamp` (the encoding runtime's, which the client library
+    /// does not re-export to apps). Public, because the server part's public protocols name them.
+    func shortNamesSource() -> String? {
+        guard let namespace else { return nil }
+        var w = CodeWriter()
+        w.line(String(header.dropLast()))
+        w.line("// The messages and enums of package \(file.package) by their short names, for the server's modules:")
+        w.line("// the client declares them inside `\(namespace)` so that they do not collide with an app's types.")
+        w.line("// Public: the server part's public protocols name them; modules importing this one see them too.")
+        w.line()
+        var imports = ["MailSyncCoding"]
+        if let clientModule { imports.append(clientModule) }
+        for module in imports.sorted() { w.line("import \(module)") }
+        w.line()
+        w.line("public typealias Timestamp = MailSyncCoding.Timestamp")
+        for declaration in file.declarations {
             switch declaration {
-            case .message(let message): emit(message, needing: needing, into: &w)
-            case .enum(let decl): emit(decl, into: &w)
-            case .service(let service): emitClient(service, into: &w)
+            case .message(let message): w.line("public typealias \(message.name) = \(namespace).\(message.name)")
+            case .enum(let decl): w.line("public typealias \(decl.name) = \(namespace).\(decl.name)")
+            case .service: continue
             }
         }
         return w.text
@@ -84,6 +144,7 @@ public struct SwiftEmitter {
             w.line("public var unknownFields = UnknownFields()")
             w.line()
             w.line("public init() {}")
+            emitMemberwiseInit(message, into: &w)
             w.line()
             emitDecoder(message, into: &w)
             w.line()
@@ -91,6 +152,28 @@ public struct SwiftEmitter {
             if needing.contains(message.name) {
                 w.line()
                 emitValidate(message, needing: needing, into: &w)
+            }
+        }
+    }
+
+    /// `init(name: String = "", ...)`: every field, in schema order, each defaulting to its default.
+    private func emitMemberwiseInit(_ message: MessageDecl, into w: inout CodeWriter) {
+        guard !message.fields.isEmpty else { return }
+        w.line()
+        w.line("/// A message with the given fields; one left out keeps its default (zero, empty, or absent).")
+        let parameters = message.fields.map { field in
+            let coding = coding(of: field)
+            return "\(Self.property(field)): \(coding.swiftType) = \(coding.defaultValue)"
+        }
+        w.line("public init(")
+        w.indented { w in
+            for (i, parameter) in parameters.enumerated() {
+                w.line(parameter + (i == parameters.count - 1 ? "" : ","))
+            }
+        }
+        w.block(") {") { w in
+            for field in message.fields {
+                w.line("self.\(Self.property(field)) = \(Self.property(field))")
             }
         }
     }

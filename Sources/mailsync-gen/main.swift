@@ -1,7 +1,8 @@
 // mailsync-gen: compiles .msrpc schemas into Swift client and server code.
 //
 //   mailsync-gen <schema dir or .msrpc files...> --client-out DIR --server-out DIR
-//                [--client-module NAME] [--authorization-doc FILE] [--python-out DIR] [--check]
+//                [--client-module NAME] [--namespace NAME] [--authorization-doc FILE] [--python-out DIR]
+//                [--check]
 //
 // Exit status: 0 on success; 1 on schema errors (all printed to stderr) or, with --check, when a
 // generated file differs from a fresh run; 2 on bad usage.
@@ -10,11 +11,14 @@ import SchemaCompiler
 
 let usage = """
     usage: mailsync-gen <schema dir or .msrpc files...> --client-out DIR --server-out DIR [--client-module NAME]
-                        [--authorization-doc FILE] [--python-out DIR] [--check]
+                        [--namespace NAME] [--authorization-doc FILE] [--python-out DIR] [--check]
 
       --client-out DIR      where <name>.generated.swift (messages, enums, client stubs) goes
       --server-out DIR      where <name>+Server.generated.swift (handler protocols) goes
       --client-module NAME  import NAME in the server part (when the client part is another module)
+      --namespace NAME      declare messages and enums inside NAME (e.g. the service, MailSync), and
+                            write <name>+ShortNames.generated.swift with their short names to the
+                            server output for the server's code
       --authorization-doc FILE
                             write a Markdown table of who may call each rpc (docs/authorization.md)
       --python-out DIR      where <name>_generated.py (the Python client's messages, enums, clients) goes
@@ -31,6 +35,7 @@ var inputs: [String] = []
 var clientOut: String?
 var serverOut: String?
 var clientModule: String?
+var namespace: String?
 var authorizationDoc: String?
 var pythonOut: String?
 var check = false
@@ -46,6 +51,7 @@ while let argument = arguments.popFirst() {
     case "--client-out": clientOut = value()
     case "--server-out": serverOut = value()
     case "--client-module": clientModule = value()
+    case "--namespace": namespace = value()
     case "--authorization-doc": authorizationDoc = value()
     case "--python-out": pythonOut = value()
     case "--check": check = true
@@ -63,7 +69,8 @@ guard !inputs.isEmpty, let clientOut, let serverOut else {
 
 let job = GenerationJob(
     inputs: inputs, clientOutput: clientOut, serverOutput: serverOut, clientModule: clientModule,
-    authorizationDoc: authorizationDoc, pythonOutput: pythonOut, root: FileManager.default.currentDirectoryPath)
+    namespace: namespace, authorizationDoc: authorizationDoc, pythonOutput: pythonOut,
+    root: FileManager.default.currentDirectoryPath)
 do {
     let files = try job.outputFiles()
     if check {

@@ -14,9 +14,9 @@ struct GeneratedCodeIsCurrentTests {
     /// The same jobs as `make generate`.
     static let jobs: [GenerationJob] = [
         GenerationJob(
-            inputs: ["Schema"], clientOutput: "Clients/Swift", serverOutput: "Sources/MailSyncService/Generated",
-            clientModule: "MailSyncClient", authorizationDoc: "docs/authorization.md",
-            pythonOutput: "Clients/Python/mailsync", root: root),
+            inputs: ["Schema"], clientOutput: "Clients/Swift/Sources/MailSyncClient",
+            serverOutput: "Sources/MailSyncService/Generated", clientModule: "MailSyncClient", namespace: "MailSync",
+            authorizationDoc: "docs/authorization.md", pythonOutput: "Clients/Python/mailsync", root: root),
         GenerationJob(
             inputs: ["Tests/TestSupport/Schema"], clientOutput: "Tests/TestSupport/Generated",
             serverOutput: "Tests/TestSupport/Generated", pythonOutput: "Clients/Python/tests/generated", root: root),

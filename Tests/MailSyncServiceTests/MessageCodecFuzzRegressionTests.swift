@@ -1,5 +1,6 @@
 import Foundation
 import MailSyncClient
+import MailSyncCoding
 import Testing
 
 /// The `FuzzMessageCodec` target's inputs, replayed: every seed (`Fuzz/Corpus/FuzzMessageCodec/`)
@@ -43,8 +44,9 @@ struct MessageCodecFuzzRegressionTests {
     @Test("the fuzz target's list names every generated message, in order")
     func everyMessageListed() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let generated = try String(contentsOf: root.appendingPathComponent("Clients/Swift/mailsync.generated.swift"), encoding: .utf8)
-        let declared = generated.split(separator: "\n").compactMap { line -> String? in
+        let generated = try String(contentsOf: root.appendingPathComponent("Clients/Swift/Sources/MailSyncClient/mailsync.generated.swift"), encoding: .utf8)
+        let declared = generated.split(separator: "\n").compactMap { untrimmed -> String? in
+            let line = untrimmed.drop { $0 == " " }  // declared inside `extension MailSync`
             guard line.hasPrefix("public struct "), line.contains(": Message") else { return nil }
             return String(line.dropFirst("public struct ".count).prefix { $0 != ":" })
         }

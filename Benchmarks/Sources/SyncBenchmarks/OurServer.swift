@@ -60,7 +60,7 @@ final class OurServer: @unchecked Sendable {
     /// A company (plan Essential: 10 mailboxes) with its administrator, and a client holding the
     /// administrator's key.
     func makeCompany(name: String, domain: String) async throws -> MailSync.Client {
-        var request = CreateCompanyRequest()
+        var request = MailSync.CreateCompanyRequest()
         request.name = name
         request.plan = .essential
         request.emailDomains = [domain]
@@ -69,7 +69,7 @@ final class OurServer: @unchecked Sendable {
         request.administrator.name = "Admin of \(name)"
         request.administrator.email = "\(adminID)@\(domain)"
         let company = try await operatorClient.createCompany(request)
-        var key = CreateApiKeyRequest()
+        var key = MailSync.CreateApiKeyRequest()
         key.companyId = company.id
         key.userId = adminID
         key.label = "benchmark"
@@ -81,7 +81,7 @@ final class OurServer: @unchecked Sendable {
 
     /// Creates a salesperson.
     func makeUser(_ admin: MailSync.Client, id: String, email: String) async throws {
-        var request = CreateUserRequest()
+        var request = MailSync.CreateUserRequest()
         request.id = id
         request.name = "User \(id)"
         request.email = email
@@ -92,7 +92,7 @@ final class OurServer: @unchecked Sendable {
     func upsertLeads(_ admin: MailSync.Client, _ addresses: [String], prefix: String = "lead") async throws {
         let response = try await admin.upsertLeads { writer in
             for (index, address) in addresses.enumerated() {
-                var lead = Lead()
+                var lead = MailSync.Lead()
                 lead.id = "\(prefix)-\(index)"
                 lead.name = "Lead \(index)"
                 lead.emailAddresses = [address]
@@ -105,11 +105,11 @@ final class OurServer: @unchecked Sendable {
     /// Connects a password mailbox on the benchmark's Dovecot (plain IMAP on 127.0.0.1, CUSTOM_IMAP).
     @discardableResult
     func connectMailbox(_ admin: MailSync.Client, userID: String = "", email: String, login: String, password: String, imapPort: Int) async throws -> String {
-        var endpoint = ServerEndpoint()
+        var endpoint = MailSync.ServerEndpoint()
         endpoint.host = "127.0.0.1"
         endpoint.port = UInt32(imapPort)
-        endpoint.security = ConnectionSecurity.none
-        var request = CreateMailboxConnectionRequest()
+        endpoint.security = MailSync.ConnectionSecurity.none
+        var request = MailSync.CreateMailboxConnectionRequest()
         request.userId = userID
         request.emailAddress = email
         request.username = login
@@ -123,7 +123,7 @@ final class OurServer: @unchecked Sendable {
 
     /// The mailbox's error log, for a failure message.
     func errors(_ admin: MailSync.Client, mailboxID: String) async -> String {
-        var request = ListErrorLogRequest()
+        var request = MailSync.ListErrorLogRequest()
         request.mailboxId = mailboxID
         guard let entries = try? await admin.listErrorLog(request).entries else { return "(no error log)" }
         return entries.map { "  error log: \($0.errorClass): \($0.serverText)" }.joined(separator: "\n")

@@ -1,1 +1,1 @@
-../../../Clients/Swift/mailsync.generated.swift
+../../../Clients/Swift/Sources/MailSyncClient/mailsync.generated.swift

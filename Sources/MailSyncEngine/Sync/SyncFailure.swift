@@ -16,7 +16,7 @@ package struct SyncFailure: Error, Sendable, CustomStringConvertible {
     }
 
     /// A failure found on our side before talking to the server (no credentials stored, …).
-    package init(_ errorClass: ErrorClass, text: String, hint: String, rule: String) {
+    package init(_ errorClass: MailSyncErrors.ErrorClass, text: String, hint: String, rule: String) {
         let retry: RetryPolicy = errorClass == .temporary ? .temporaryDefault : .untilSettingsChange
         diagnosis = Diagnosis(errorClass: errorClass, hint: hint, retry: retry, serverText: text, rule: rule)
     }

@@ -2,7 +2,9 @@ import Foundation
 import TestSupport
 
 /// One HTTP/1.1 request over a real loopback TCP connection, read until the server closes it
-/// (the observability endpoint always answers `Connection: close`).
+/// (the observability endpoint always answers `Connection: close`), waiting up to 25 s: the
+/// tests bound what they measure themselves (a hung readiness check is 30 s), and a loaded
+/// machine once took more than 10 s to answer.
 struct HTTPProbe {
     struct Response {
         var status: Int
@@ -20,9 +22,9 @@ struct HTTPProbe {
         if !body.isEmpty || method == "POST" { text += "Content-Length: \(body.utf8.count)\r\n" }
         text += "\r\n" + body
         try await connection.send(Array(text.utf8))
-        let closed = await connection.wait(timeout: .seconds(10)) { $0.isClosed }
+        let closed = await connection.wait(timeout: .seconds(25)) { $0.isClosed }
         await connection.close()
-        guard closed else { throw Failure(description: "the endpoint did not answer \(method) \(path) and close within 10 s") }
+        guard closed else { throw Failure(description: "the endpoint did not answer \(method) \(path) and close within 25 s") }
         return try parse(String(decoding: connection.received, as: UTF8.self))
     }
 

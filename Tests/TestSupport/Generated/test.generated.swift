@@ -68,6 +68,17 @@ public struct Nested: Message {
 
     public init() {}
 
+    /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
+    public init(
+        label: String = "",
+        number: Int32 = 0,
+        color: Color = Color(rawValue: 0)
+    ) {
+        self.label = label
+        self.number = number
+        self.color = color
+    }
+
     public init(from reader: inout WireReader) throws {
         while let (field, wireType) = try reader.nextTag() {
             switch field {
@@ -137,6 +148,89 @@ public struct AllTypes: Message {
     public var unknownFields = UnknownFields()
 
     public init() {}
+
+    /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
+    public init(
+        int32Value: Int32 = 0,
+        int64Value: Int64 = 0,
+        uint32Value: UInt32 = 0,
+        uint64Value: UInt64 = 0,
+        boolValue: Bool = false,
+        doubleValue: Double = 0,
+        stringValue: String = "",
+        bytesValue: [UInt8] = [],
+        timestampValue: Timestamp = .epoch,
+        color: Color = Color(rawValue: 0),
+        nested: Nested = Nested(),
+        optionalInt32: Int32? = nil,
+        optionalInt64: Int64? = nil,
+        optionalUint32: UInt32? = nil,
+        optionalUint64: UInt64? = nil,
+        optionalBool: Bool? = nil,
+        optionalDouble: Double? = nil,
+        optionalString: String? = nil,
+        optionalBytes: [UInt8]? = nil,
+        optionalTimestamp: Timestamp? = nil,
+        optionalColor: Color? = nil,
+        optionalNested: Nested? = nil,
+        repeatedInt32: [Int32] = [],
+        repeatedInt64: [Int64] = [],
+        repeatedUint32: [UInt32] = [],
+        repeatedUint64: [UInt64] = [],
+        repeatedBool: [Bool] = [],
+        repeatedDouble: [Double] = [],
+        repeatedString: [String] = [],
+        repeatedBytes: [[UInt8]] = [],
+        repeatedTimestamp: [Timestamp] = [],
+        repeatedColor: [Color] = [],
+        repeatedNested: [Nested] = [],
+        stringToString: [String: String] = [:],
+        int64ToNested: [Int64: Nested] = [:],
+        uint32ToColor: [UInt32: Color] = [:],
+        stringToBytes: [String: [UInt8]] = [:],
+        children: [AllTypes] = [],
+        farAway: Int32 = 0
+    ) {
+        self.int32Value = int32Value
+        self.int64Value = int64Value
+        self.uint32Value = uint32Value
+        self.uint64Value = uint64Value
+        self.boolValue = boolValue
+        self.doubleValue = doubleValue
+        self.stringValue = stringValue
+        self.bytesValue = bytesValue
+        self.timestampValue = timestampValue
+        self.color = color
+        self.nested = nested
+        self.optionalInt32 = optionalInt32
+        self.optionalInt64 = optionalInt64
+        self.optionalUint32 = optionalUint32
+        self.optionalUint64 = optionalUint64
+        self.optionalBool = optionalBool
+        self.optionalDouble = optionalDouble
+        self.optionalString = optionalString
+        self.optionalBytes = optionalBytes
+        self.optionalTimestamp = optionalTimestamp
+        self.optionalColor = optionalColor
+        self.optionalNested = optionalNested
+        self.repeatedInt32 = repeatedInt32
+        self.repeatedInt64 = repeatedInt64
+        self.repeatedUint32 = repeatedUint32
+        self.repeatedUint64 = repeatedUint64
+        self.repeatedBool = repeatedBool
+        self.repeatedDouble = repeatedDouble
+        self.repeatedString = repeatedString
+        self.repeatedBytes = repeatedBytes
+        self.repeatedTimestamp = repeatedTimestamp
+        self.repeatedColor = repeatedColor
+        self.repeatedNested = repeatedNested
+        self.stringToString = stringToString
+        self.int64ToNested = int64ToNested
+        self.uint32ToColor = uint32ToColor
+        self.stringToBytes = stringToBytes
+        self.children = children
+        self.farAway = farAway
+    }
 
     public init(from reader: inout WireReader) throws {
         while let (field, wireType) = try reader.nextTag() {
@@ -281,6 +375,35 @@ public struct OlderAllTypes: Message {
 
     public init() {}
 
+    /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
+    public init(
+        int32Value: Int32 = 0,
+        int64Value: Int64 = 0,
+        uint32Value: UInt32 = 0,
+        uint64Value: UInt64 = 0,
+        boolValue: Bool = false,
+        doubleValue: Double = 0,
+        stringValue: String = "",
+        bytesValue: [UInt8] = [],
+        timestampValue: Timestamp = .epoch,
+        color: Color = Color(rawValue: 0),
+        nested: Nested = Nested(),
+        children: [OlderAllTypes] = []
+    ) {
+        self.int32Value = int32Value
+        self.int64Value = int64Value
+        self.uint32Value = uint32Value
+        self.uint64Value = uint64Value
+        self.boolValue = boolValue
+        self.doubleValue = doubleValue
+        self.stringValue = stringValue
+        self.bytesValue = bytesValue
+        self.timestampValue = timestampValue
+        self.color = color
+        self.nested = nested
+        self.children = children
+    }
+
     public init(from reader: inout WireReader) throws {
         while let (field, wireType) = try reader.nextTag() {
             switch field {
@@ -329,6 +452,19 @@ public struct ColorHolder: Message {
 
     public init() {}
 
+    /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
+    public init(
+        color: Color = Color(rawValue: 0),
+        colors: [Color] = [],
+        byId: [UInt32: Color] = [:],
+        maybe: Color? = nil
+    ) {
+        self.color = color
+        self.colors = colors
+        self.byId = byId
+        self.maybe = maybe
+    }
+
     public init(from reader: inout WireReader) throws {
         while let (field, wireType) = try reader.nextTag() {
             switch field {
@@ -369,6 +505,19 @@ public struct NewerColorHolder: Message {
 
     public init() {}
 
+    /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
+    public init(
+        color: NewerColor = NewerColor(rawValue: 0),
+        colors: [NewerColor] = [],
+        byId: [UInt32: NewerColor] = [:],
+        maybe: NewerColor? = nil
+    ) {
+        self.color = color
+        self.colors = colors
+        self.byId = byId
+        self.maybe = maybe
+    }
+
     public init(from reader: inout WireReader) throws {
         while let (field, wireType) = try reader.nextTag() {
             switch field {
@@ -406,6 +555,15 @@ public struct EchoRequest: Message {
 
     public init() {}
 
+    /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
+    public init(
+        text: String = "",
+        payload: [UInt8] = []
+    ) {
+        self.text = text
+        self.payload = payload
+    }
+
     public init(from reader: inout WireReader) throws {
         while let (field, wireType) = try reader.nextTag() {
             switch field {
@@ -431,6 +589,15 @@ public struct EchoResponse: Message {
 
     public init() {}
 
+    /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
+    public init(
+        text: String = "",
+        payload: [UInt8] = []
+    ) {
+        self.text = text
+        self.payload = payload
+    }
+
     public init(from reader: inout WireReader) throws {
         while let (field, wireType) = try reader.nextTag() {
             switch field {
@@ -455,6 +622,13 @@ public struct SleepRequest: Message {
 
     public init() {}
 
+    /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
+    public init(
+        milliseconds: Int64 = 0
+    ) {
+        self.milliseconds = milliseconds
+    }
+
     public init(from reader: inout WireReader) throws {
         while let (field, wireType) = try reader.nextTag() {
             switch field {
@@ -476,6 +650,13 @@ public struct SleepResponse: Message {
     public var unknownFields = UnknownFields()
 
     public init() {}
+
+    /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
+    public init(
+        completed: Bool = false
+    ) {
+        self.completed = completed
+    }
 
     public init(from reader: inout WireReader) throws {
         while let (field, wireType) = try reader.nextTag() {
@@ -502,6 +683,15 @@ public struct ExpandRequest: Message {
 
     public init() {}
 
+    /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
+    public init(
+        count: Int32 = 0,
+        payloadSize: Int32 = 0
+    ) {
+        self.count = count
+        self.payloadSize = payloadSize
+    }
+
     public init(from reader: inout WireReader) throws {
         while let (field, wireType) = try reader.nextTag() {
             switch field {
@@ -527,6 +717,15 @@ public struct ExpandItem: Message {
 
     public init() {}
 
+    /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
+    public init(
+        index: Int32 = 0,
+        payload: [UInt8] = []
+    ) {
+        self.index = index
+        self.payload = payload
+    }
+
     public init(from reader: inout WireReader) throws {
         while let (field, wireType) = try reader.nextTag() {
             switch field {
@@ -550,6 +749,13 @@ public struct CollectItem: Message {
     public var unknownFields = UnknownFields()
 
     public init() {}
+
+    /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
+    public init(
+        payload: [UInt8] = []
+    ) {
+        self.payload = payload
+    }
 
     public init(from reader: inout WireReader) throws {
         while let (field, wireType) = try reader.nextTag() {
@@ -575,6 +781,15 @@ public struct CollectSummary: Message {
     public var unknownFields = UnknownFields()
 
     public init() {}
+
+    /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
+    public init(
+        count: Int32 = 0,
+        bytes: Int64 = 0
+    ) {
+        self.count = count
+        self.bytes = bytes
+    }
 
     public init(from reader: inout WireReader) throws {
         while let (field, wireType) = try reader.nextTag() {
@@ -619,6 +834,13 @@ public struct WhoamiResponse: Message {
     public var unknownFields = UnknownFields()
 
     public init() {}
+
+    /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
+    public init(
+        role: String = ""
+    ) {
+        self.role = role
+    }
 
     public init(from reader: inout WireReader) throws {
         while let (field, wireType) = try reader.nextTag() {
@@ -779,6 +1001,13 @@ public struct InspectResponse: Message {
 
     public init() {}
 
+    /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
+    public init(
+        depth: Int32 = 0
+    ) {
+        self.depth = depth
+    }
+
     public init(from reader: inout WireReader) throws {
         while let (field, wireType) = try reader.nextTag() {
             switch field {
@@ -822,6 +1051,33 @@ public struct Bounded: Message {
     public var unknownFields = UnknownFields()
 
     public init() {}
+
+    /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
+    public init(
+        name: String = "",
+        data: [UInt8] = [],
+        numbers: [Int32] = [],
+        labels: [String: String] = [:],
+        big: UInt64 = 0,
+        since: Timestamp? = nil,
+        color: Color = Color(rawValue: 0),
+        children: [Bounded] = [],
+        start: Timestamp = .epoch,
+        end: Timestamp? = nil,
+        tags: [String] = []
+    ) {
+        self.name = name
+        self.data = data
+        self.numbers = numbers
+        self.labels = labels
+        self.big = big
+        self.since = since
+        self.color = color
+        self.children = children
+        self.start = start
+        self.end = end
+        self.tags = tags
+    }
 
     public init(from reader: inout WireReader) throws {
         while let (field, wireType) = try reader.nextTag() {
@@ -906,6 +1162,19 @@ public struct BoundedHolder: Message {
     public var unknownFields = UnknownFields()
 
     public init() {}
+
+    /// A message with the given fields; one left out keeps its default (zero, empty, or absent).
+    public init(
+        items: [Bounded] = [],
+        byNumber: [Int32: Bounded] = [:],
+        one: Bounded? = nil,
+        plain: Nested = Nested()
+    ) {
+        self.items = items
+        self.byNumber = byNumber
+        self.one = one
+        self.plain = plain
+    }
 
     public init(from reader: inout WireReader) throws {
         while let (field, wireType) = try reader.nextTag() {

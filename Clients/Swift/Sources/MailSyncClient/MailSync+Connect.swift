@@ -3,12 +3,13 @@ extension MailSync {
     /// A client for the server at `host:port`, sending `apiKey` with every call.
     ///
     /// The connection is made on the first call and remade after a failure (see
-    /// `ClientConfiguration` for timeouts, TLS and backoff). Close the returned transport when done.
+    /// `ClientConfiguration` for timeouts, TLS and backoff). Close the returned transport when done;
+    /// `withMailSync(host:port:apiKey:tls:configuration:timeout:isolation:_:)` does that for a scope.
     ///
     /// ```swift
     /// let (client, transport) = MailSync.connect(host: "127.0.0.1", port: 7420, apiKey: key)
     /// defer { transport.close() }
-    /// let info = try await client.getServerInfo(GetServerInfoRequest())
+    /// let info = try await client.getServerInfo(MailSync.GetServerInfoRequest())
     /// ```
     public static func connect(
         host: String, port: Int, apiKey: String?, configuration: ClientConfiguration = ClientConfiguration(),
