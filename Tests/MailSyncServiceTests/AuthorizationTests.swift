@@ -1,6 +1,5 @@
 import MailSyncClient
 import MailSyncRPC
-import MailSyncEngine
 import MailSyncService
 import MailSyncStorage
 import Testing

@@ -1,6 +1,5 @@
 import Foundation
 import MailSyncClient
-@testable import MailSyncEngine
 @testable import MailSyncService
 import MailSyncStorage
 import Testing

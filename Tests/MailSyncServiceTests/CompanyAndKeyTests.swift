@@ -1,6 +1,5 @@
 import Foundation
 import MailSyncClient
-import MailSyncEngine
 import MailSyncService
 import Testing
 

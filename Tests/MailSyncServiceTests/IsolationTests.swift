@@ -1,7 +1,6 @@
 import Foundation
 import MailSyncClient
 import MailSyncCoding
-import MailSyncEngine
 import MailSyncService
 import MailSyncStorage
 import Testing

@@ -1,7 +1,6 @@
 import MailSyncClient
 import MailSyncCoding
 import MailSyncRPC
-import MailSyncEngine
 import MailSyncService
 import SchemaCompiler
 import Testing

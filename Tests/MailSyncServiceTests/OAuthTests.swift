@@ -4,7 +4,6 @@ import MailSyncCoding
 import MailSyncMailTransport
 import MailSyncRPC
 import MailSyncSecurity
-@testable import MailSyncEngine
 @testable import MailSyncService
 import MailSyncStorage
 @testable import MailSyncTenantData

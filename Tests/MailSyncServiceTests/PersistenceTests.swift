@@ -2,7 +2,6 @@ import Foundation
 import Logging
 import MailSyncClient
 import MailSyncRPC
-import MailSyncEngine
 import MailSyncService
 import MailSyncStorage
 @testable import MailSyncTenantData

@@ -1,7 +1,6 @@
 import Foundation
 import MailSyncClient
 import MailSyncRPC
-import MailSyncEngine
 import MailSyncService
 import Testing
 

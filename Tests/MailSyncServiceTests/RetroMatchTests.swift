@@ -2,7 +2,6 @@ import Foundation
 import MailSyncClient
 import MailSyncCoding
 import MailSyncRPC
-import MailSyncEngine
 import MailSyncService
 import MailSyncStorage
 import Testing

@@ -2,7 +2,6 @@ import Foundation
 import Logging
 import MailSyncClient
 import MailSyncSecurity
-@testable import MailSyncEngine
 @testable import MailSyncService
 import MailSyncStorage
 @testable import MailSyncTenantData

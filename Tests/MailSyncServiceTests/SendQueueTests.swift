@@ -1,5 +1,4 @@
 import Foundation
-@testable import MailSyncEngine
 @testable import MailSyncService
 import Testing
 

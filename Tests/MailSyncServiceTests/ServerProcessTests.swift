@@ -1,7 +1,6 @@
 import Foundation
 import Logging
 import MailSyncClient
-import MailSyncEngine
 import MailSyncService
 import Testing
 

@@ -1,7 +1,6 @@
 import Foundation
 import MailSyncClient
 import MailSyncRPC
-@testable import MailSyncEngine
 @testable import MailSyncService
 import Testing
 import TestSupport

@@ -4,7 +4,6 @@ import MailSyncCoding
 import MailSyncIMAP
 import MailSyncMailTransport
 import MailSyncRPC
-@testable import MailSyncEngine
 @testable import MailSyncService
 import MailSyncStorage
 @testable import MailSyncTenantData

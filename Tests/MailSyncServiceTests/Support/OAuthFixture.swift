@@ -2,7 +2,6 @@ import Foundation
 import Logging
 import MailSyncClient
 import MailSyncCoding
-import MailSyncEngine
 import MailSyncService
 import MailSyncStorage
 import TestSupport

@@ -1,7 +1,6 @@
 import Foundation
 import MailSyncClient
 import MailSyncCoding
-@testable import MailSyncEngine
 @testable import MailSyncService
 import MailSyncStorage
 @testable import MailSyncTenantData
