@@ -1,7 +1,7 @@
 import MailSyncCoding
 
 /// A plan a company is on (rows of `plans`, `companies.plan`).
-package enum CompanyPlan: Int64, StoredEnum {
+package enum CompanyPlan: Int64, NumberedStoredEnum {
     case trial = 1
     case essential = 2
     case advanced = 3
@@ -16,7 +16,7 @@ package enum CompanyPlan: Int64, StoredEnum {
 
 /// One row of the control database's `companies`.
 package struct CompanyRecord: Sendable, Hashable {
-    package enum State: Int64, StoredEnum {
+    package enum State: Int64, NumberedStoredEnum {
         case active = 1
         case suspended = 2
 
