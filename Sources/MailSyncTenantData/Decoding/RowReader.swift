@@ -107,11 +107,4 @@ package struct RowReader: Sendable {
         }
         return value
     }
-
-    /// A control database enum by its stored number; an unknown number is a corrupt row.
-    package func value<E: NumberedStoredEnum>(_ column: String, as type: E.Type = E.self) throws -> E {
-        let stored = try int64(column)
-        guard let value = E(stored: stored) else { throw corrupt(column, "is \(stored), not a known \(E.storedName)") }
-        return value
-    }
 }

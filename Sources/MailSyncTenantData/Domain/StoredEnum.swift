@@ -1,4 +1,4 @@
-/// A domain enum kept in a tenant database column as a stable text code owned by this module
+/// A domain enum kept in a company's or the control database's column as a stable text code owned by this module
 /// (`'enabled'`, `'connection_issue'`, `'gmail'`): each case has one code, written once in its
 /// enum's declaration, and a code this build does not know (or a value that is not text, such as
 /// a number a file from before schema version 12 kept) decodes to nothing, which ``RowReader``
@@ -11,7 +11,7 @@
 ///
 /// The columns keep their declared `INTEGER` type: SQLite's INTEGER affinity converts only text
 /// that looks like a number, so a code such as `'enabled'` is stored as text unchanged
-/// (tenant migration 12 rewrote the numbers earlier versions stored).
+/// (tenant migration 12 and control migration 4 rewrote the numbers earlier versions stored).
 package protocol StoredEnum: CaseIterable, Sendable, Hashable {
     /// The code written to SQLite.
     var stored: String { get }
@@ -33,26 +33,4 @@ extension StoredEnum {
 
 extension StoredEnum where Self: RawRepresentable, RawValue == String {
     package var stored: String { rawValue }
-}
-
-/// A control database enum (a company's plan and state), still kept as the numbers control schema
-/// version 1 wrote: `plans.plan` is an `INTEGER PRIMARY KEY` (a rowid, which cannot hold text)
-/// referenced by `companies.plan`, so moving these to codes needs a rebuild of both tables. The
-/// numbers are frozen here, independent of the wire schema (converted by case, never by number).
-package protocol NumberedStoredEnum: CaseIterable, Sendable, Hashable {
-    /// The number written to SQLite.
-    var stored: Int64 { get }
-    /// What the value is, for error messages ("plan").
-    static var storedName: String { get }
-}
-
-extension NumberedStoredEnum {
-    package init?(stored: Int64) {
-        guard let match = Self.allCases.first(where: { $0.stored == stored }) else { return nil }
-        self = match
-    }
-}
-
-extension NumberedStoredEnum where Self: RawRepresentable, RawValue == Int64 {
-    package var stored: Int64 { rawValue }
 }
