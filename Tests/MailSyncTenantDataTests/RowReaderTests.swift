@@ -77,9 +77,13 @@ struct RowReaderTests {
         check(SyncEventRecord.Kind.self)
         check(ErrorLogRecord.ErrorClass.self)
         check(LeadRecords.OpportunityStatus.self)
+        check(CompanyPlan.self)
+        check(CompanyRecord.State.self)
         check(TimelineEntryRecord.DateSource.self)
-        check(MessageDirection.self)
-        check(MailParticipant.Kind.self)
+        // MailSyncMatching's enums, named through the records that hold them.
+        func check<Root, E: StoredEnum>(_ path: KeyPath<Root, E>) { check(E.self) }
+        check(\TimelineEntryRecord.direction)
+        check(\TimelineEntryRecord.Participant.kind)
     }
 
     @Test("wrong type, out of range, a flag other than 0 or 1, a missing column: each refused by name")

@@ -126,7 +126,7 @@ package enum SmartMailRecords {
                     INSERT INTO timeline_entries(id, lead_id, message_key, mailbox_id, user_id, subject, date, direction, smart_mail, date_source)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?)
                     """, [.text(entryID), .text(leadID), .text(sent.key), .text(mailbox.id), .text(mailbox.userId),
-                          .text(sent.subject), .integer(sent.date), .integer(direction),
+                          .text(sent.subject), .integer(sent.date), .text(direction),
                           .text(TimelineEntryRecord.DateSource.sent.stored)])
                 for (position, participant) in sent.participants.enumerated() {
                     try db.run("INSERT INTO timeline_participants VALUES (?, ?, ?, ?, ?)", [
@@ -135,7 +135,7 @@ package enum SmartMailRecords {
                 }
             }
             try db.run("INSERT OR IGNORE INTO timeline_sources(entry_id, mailbox_id, user_id, direction) VALUES (?, ?, ?, ?)",
-                       [.text(entryID), .text(mailbox.id), .text(mailbox.userId), .integer(direction)])
+                       [.text(entryID), .text(mailbox.id), .text(mailbox.userId), .text(direction)])
             try db.run("""
                 INSERT OR IGNORE INTO opportunity_links(entry_id, opportunity_id)
                 SELECT ?, id FROM opportunities WHERE lead_id = ? AND status = ?

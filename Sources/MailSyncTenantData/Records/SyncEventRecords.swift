@@ -13,7 +13,7 @@ package enum SyncEventRecords {
     /// A `status` of `''` (empty text) is "none": an event that records no status.
     package static func event(_ row: Row) throws -> SyncEventRecord {
         let r = RowReader(row, table: "sync_events")
-        let status: MailboxRecord.Status? = r.row["status"]?.string == "" ? nil : r.value("status")
+        let status: MailboxRecord.Status? = r.row["status"]?.string == "" ? nil : try r.value("status")
         return SyncEventRecord(
             id: try r.string("id"), time: try r.timestamp("time"), kind: try r.value("kind"),
             mailboxId: try r.string("mailbox_id"), userId: try r.string("user_id"),
