@@ -62,8 +62,8 @@ struct TenantMigration12Tests {
         for (i, (_, errorClass)) in errorClasses.enumerated() {
             try db.run("""
                 INSERT INTO error_log(id, mailbox_id, user_id, email_address, error_class, server_text, fix_hint, first_seen, last_seen, count)
-                VALUES (?, 'm0', 'u0', 'u@example.com', ?, 'NO', 'hint', 0, 0, 1)
-                """, [.text("err\(i)"), .integer(errorClass)])
+                VALUES (?, 'm0', 'u0', 'u@example.com', ?, ?, 'hint', 0, 0, 1)
+                """, [.text("err\(i)"), .integer(errorClass), .text("NO \(i)")])
         }
         for (i, (_, status)) in opportunityStatuses.enumerated() {
             try db.run("INSERT INTO opportunities VALUES (?, 'l1', 'Deal', ?, 0)", [.text("o\(i)"), .integer(status)])
