@@ -343,8 +343,8 @@ extension ServiceHarness {
         try await withTenantDatabase(company) { db in
             let key = "<\(id)@mail.example>"
             try db.run("""
-                INSERT INTO timeline_entries(id, lead_id, message_key, mailbox_id, user_id, subject, date, direction, smart_mail)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO timeline_entries(id, lead_id, message_key, mailbox_id, user_id, subject, date, direction, smart_mail, date_source)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'unspecified')
                 """, [.text(id), .text(lead), .text(key), .text(mailbox), .text(user), .text("Subject \(id)"),
                       .integer(Timestamp(secondsSinceEpoch: 1_700_000_000 + date).microsecondsSinceEpoch),
                       .text("received"), .integer(smartMail ? 1 : 0)])

@@ -312,8 +312,8 @@ struct MailboxTests {
             // m1 is held by both mailboxes (one entry, two sources); m2 only by mine.
             for (entry, mailbox, user, message) in [("e1", mineID, adminID, "m1"), ("e2", mineID, adminID, "m2")] {
                 try db.run("""
-                    INSERT INTO timeline_entries(id, lead_id, message_key, mailbox_id, user_id, subject, date, direction)
-                    VALUES (?, 'lead-1', ?, ?, ?, 'Hello', 1, 'sent')
+                    INSERT INTO timeline_entries(id, lead_id, message_key, mailbox_id, user_id, subject, date, direction, date_source)
+                    VALUES (?, 'lead-1', ?, ?, ?, 'Hello', 1, 'sent', 'unspecified')
                     """, [.text(entry), .text(message), .text(mailbox), .text(user)])
                 try db.run("INSERT INTO timeline_participants VALUES (?, 0, 'from', 'x@example.com', 'X')", [.text(entry)])
                 try db.run("INSERT INTO opportunity_links VALUES (?, 'opp-1')", [.text(entry)])

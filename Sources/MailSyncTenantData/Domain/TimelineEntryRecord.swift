@@ -6,7 +6,8 @@ import MailSyncMatching
 package struct TimelineEntryRecord: Sendable, Hashable {
     /// Where the entry's date came from.
     package enum DateSource: String, StoredEnum {
-        /// Never written by this build; rows from before the column existed.
+        /// Never written by this build; rows from before the column existed. Inserts must name
+        /// their date source: the column's default is still version 7's 0, which is not a code.
         case unspecified
         case dateHeader = "date_header"
         case serverReceived = "server_received"

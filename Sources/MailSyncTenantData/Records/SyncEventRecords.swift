@@ -53,10 +53,11 @@ package enum SyncEventRecords {
         }
     }
 
-    /// Each kind once, in ascending raw value: an `IN` list (and a watcher's per-event check) costs
+    /// Each kind once, in declaration order: an `IN` list (and a watcher's per-event check) costs
     /// at most one term per distinct kind, whatever the request repeated.
     package static func distinctKinds(_ kinds: [SyncEventRecord.Kind]) -> [SyncEventRecord.Kind] {
-        Set(kinds).sorted { $0.stored < $1.stored }
+        let wanted = Set(kinds)
+        return SyncEventRecord.Kind.allCases.filter(wanted.contains)
     }
 
     /// Events newest first, older than `beforeSeq` (0: from the newest), at most `limit`.

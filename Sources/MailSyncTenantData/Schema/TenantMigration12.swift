@@ -13,6 +13,10 @@ import MailSyncStorage
 ///
 /// The old numbers are frozen here (this is the one place they are written down); the codes are
 /// the enums' own. `sync_events.status` 0 ("no status") becomes the empty text.
+///
+/// Column defaults are part of a table's definition and stay: `timeline_entries.date_source`
+/// still defaults to 0 (version 7), which is not a code, so every insert names its date source
+/// (an entry written without one would be refused when read, not shown as `unspecified`).
 enum TenantMigration12 {
     /// One column's rewrite: its old numbers and the code each becomes.
     struct Rewrite: Sendable {

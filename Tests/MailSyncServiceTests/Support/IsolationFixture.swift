@@ -284,8 +284,8 @@ struct IsolationFixture {
                 try db.run("INSERT INTO messages(message_key, body_zlib, size) VALUES (?, ?, ?)",
                            [.text(messageKey), .blob(body), .integer(Int64(body.count))])
                 try db.run("""
-                    INSERT INTO timeline_entries(id, lead_id, message_key, mailbox_id, user_id, subject, date, direction)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, 'received')
+                    INSERT INTO timeline_entries(id, lead_id, message_key, mailbox_id, user_id, subject, date, direction, date_source)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, 'received', 'unspecified')
                     """, [.text(entryID), .text(leadID), .text(messageKey), .text(mailboxID), .text(sellerID),
                           .text("Subject \(m.both)"), .integer(now)])
                 try db.run("INSERT INTO timeline_sources(entry_id, mailbox_id, user_id, direction) VALUES (?, ?, ?, 'received')",
