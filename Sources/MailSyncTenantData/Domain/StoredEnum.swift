@@ -1,5 +1,6 @@
-/// A domain enum kept in a company's or the control database's column as a stable text code owned by this module
-/// (`'enabled'`, `'connection_issue'`, `'gmail'`): each case has one code, written once in its
+/// A domain enum kept in a column of a company's or the control database as a stable text code
+/// owned by this module (`'enabled'`, `'connection_issue'`, `'gmail'`): each case has one code,
+/// written once in its
 /// enum's declaration, and a code this build does not know (or a value that is not text, such as
 /// a number a file from before schema version 12 kept) decodes to nothing, which ``RowReader``
 /// reports as a corrupt row naming table, column and row.
@@ -9,9 +10,10 @@
 /// code needs a migration. They are independent of the wire schema's enum numbers; the service
 /// converts between these enums and the generated wire enums by case, never by number.
 ///
-/// The columns keep their declared `INTEGER` type: SQLite's INTEGER affinity converts only text
-/// that looks like a number, so a code such as `'enabled'` is stored as text unchanged
-/// (tenant migration 12 and control migration 4 rewrote the numbers earlier versions stored).
+/// The columns keep their declared `INTEGER` type (except `plans.plan`, rebuilt as `TEXT`):
+/// SQLite's INTEGER affinity converts only text that looks like a number, so a code such as
+/// `'enabled'` is stored as text unchanged (tenant migration 12 and control migration 4 rewrote
+/// the numbers earlier versions stored).
 package protocol StoredEnum: CaseIterable, Sendable, Hashable {
     /// The code written to SQLite.
     var stored: String { get }
