@@ -1,8 +1,7 @@
 /// A domain enum kept in a column of a company's or the control database as a stable text code
 /// owned by this module (`'enabled'`, `'connection_issue'`, `'gmail'`): each case has one code,
-/// written once in its
-/// enum's declaration, and a code this build does not know (or a value that is not text, such as
-/// a number a file from before schema version 12 kept) decodes to nothing, which ``RowReader``
+/// written once in its enum's declaration. A code this build does not know, or a value that is
+/// not text (such as a number an unmigrated file kept), decodes to nothing, which ``RowReader``
 /// reports as a corrupt row naming table, column and row.
 ///
 /// Codes are lower-case ASCII letters, digits and `_` (checked by the tests), so they can be put
