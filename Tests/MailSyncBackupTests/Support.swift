@@ -20,10 +20,13 @@ struct BackupFixture {
             """)
     ]
 
-    init(configuration: TenantBackups.Configuration = TenantBackups.Configuration()) throws {
-        path = FileManager.default.temporaryDirectory.path + "/mailsync-backup-tests-" + UUID().uuidString.lowercased()
+    /// A new data directory, or the one at `path` (another fixture's, after its pool was closed)
+    /// opened with `schema` (a later schema version, for restoring older backups).
+    init(configuration: TenantBackups.Configuration = TenantBackups.Configuration(), path existing: String? = nil,
+         schema: [Migration] = Self.schema) throws {
+        path = existing ?? FileManager.default.temporaryDirectory.path + "/mailsync-backup-tests-" + UUID().uuidString.lowercased()
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        pool = try TenantPool(dataDirectory: DataDirectory(path), migrations: Self.schema, capacity: 10)
+        pool = try TenantPool(dataDirectory: DataDirectory(path), migrations: schema, capacity: 10)
         backups = TenantBackups(pool: pool, configuration: configuration)
     }
 

@@ -146,7 +146,7 @@ struct ExtremeValuesTests {
             try await harness.server.environment!.tenants.withTenant(tenant) { lease in
                 try await lease.write { db in
                     _ = try db.run("INSERT INTO users VALUES (?, ?, ?, ?, 1, ?)",
-                                   [.text(userID), .text(name), .text("\(name)@extremes.example"), .integer(Int64(role.rawValue)), .integer(now)])
+                                   [.text(userID), .text(name), .text("\(name)@extremes.example"), .text(UserRecord.Role(role)!.stored), .integer(now)])
                 }
             }
             keys[name] = try await harness.key(company: company.id, user: userID)

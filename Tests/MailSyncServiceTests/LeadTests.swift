@@ -135,7 +135,7 @@ struct LeadTests {
         }
         #expect(rows.map { $0[0].string } == ["opp-1", "opp-2"])
         #expect(rows[0][2].string == "Bigger deal")
-        #expect(rows[0][3].int64 == Int64(OpportunityStatus.won.rawValue))
+        #expect(rows[0][3].string == LeadRecords.OpportunityStatus.won.stored)
 
         request.opportunities = Array(repeating: opportunity("x", lead: "lead-1", status: .open), count: 10_001)
         await #expect { _ = try await seller.upsertOpportunities(request) } throws: { isInvalidArgument($0, naming: "opportunities") }
@@ -329,9 +329,9 @@ extension ServiceHarness {
             try db.run("""
                 INSERT INTO mailboxes(id, user_id, email_address, provider, auth_method, imap_host, imap_port, imap_security,
                     smtp_host, smtp_port, smtp_security, username, secret, status, status_since, created_at, disabled_at)
-                VALUES (?, ?, ?, 4, 1, 'imap.acme.example', 993, 3, 'smtp.acme.example', 465, 3, ?, ?, ?, ?, ?, ?)
+                VALUES (?, ?, ?, 'custom_imap', 'password', 'imap.acme.example', 993, 'tls', 'smtp.acme.example', 465, 'tls', ?, ?, ?, ?, ?, ?)
                 """, [.text(id), .text(user), .text("\(user)@acme.example"), .text(user), .blob([1, 2, 3]),
-                      .integer(Int64(status.rawValue)), .integer(now), .integer(now), disabled ? .integer(now) : .null])
+                      .text(MailboxRecord.Status(status)!.stored), .integer(now), .integer(now), disabled ? .integer(now) : .null])
         }
     }
 
@@ -343,15 +343,15 @@ extension ServiceHarness {
         try await withTenantDatabase(company) { db in
             let key = "<\(id)@mail.example>"
             try db.run("""
-                INSERT INTO timeline_entries(id, lead_id, message_key, mailbox_id, user_id, subject, date, direction, smart_mail)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO timeline_entries(id, lead_id, message_key, mailbox_id, user_id, subject, date, direction, smart_mail, date_source)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'unspecified')
                 """, [.text(id), .text(lead), .text(key), .text(mailbox), .text(user), .text("Subject \(id)"),
                       .integer(Timestamp(secondsSinceEpoch: 1_700_000_000 + date).microsecondsSinceEpoch),
-                      .integer(Int64(MailDirection.received.rawValue)), .integer(smartMail ? 1 : 0)])
+                      .text("received"), .integer(smartMail ? 1 : 0)])
             try db.run("INSERT INTO timeline_participants VALUES (?, 0, ?, 'lead@example.com', 'The Lead')",
-                       [.text(id), .integer(Int64(ParticipantKind.from.rawValue))])
+                       [.text(id), .text("from")])
             try db.run("INSERT INTO timeline_participants VALUES (?, 1, ?, ?, '')",
-                       [.text(id), .integer(Int64(ParticipantKind.to.rawValue)), .text("\(user)@acme.example")])
+                       [.text(id), .text("to"), .text("\(user)@acme.example")])
             for opportunity in opportunities {
                 try db.run("INSERT INTO opportunity_links VALUES (?, ?)", [.text(id), .text(opportunity)])
             }

@@ -266,7 +266,7 @@ struct MailboxTests {
         for failing in [MailboxStatus.error, .connectionIssue] {
             let id = mailbox.id
             try await MailboxFixtures.tenantWrite(harness, company) { db in
-                try db.run("UPDATE mailboxes SET status = ? WHERE id = ?", [.integer(Int64(failing.rawValue)), .text(id)])
+                try db.run("UPDATE mailboxes SET status = ? WHERE id = ?", [.text(MailboxRecord.Status(failing)!.stored), .text(id)])
             }
             harness.clock.advance(seconds: 10)
             var update = UpdateMailboxCredentialsRequest()
@@ -312,14 +312,14 @@ struct MailboxTests {
             // m1 is held by both mailboxes (one entry, two sources); m2 only by mine.
             for (entry, mailbox, user, message) in [("e1", mineID, adminID, "m1"), ("e2", mineID, adminID, "m2")] {
                 try db.run("""
-                    INSERT INTO timeline_entries(id, lead_id, message_key, mailbox_id, user_id, subject, date, direction)
-                    VALUES (?, 'lead-1', ?, ?, ?, 'Hello', 1, 1)
+                    INSERT INTO timeline_entries(id, lead_id, message_key, mailbox_id, user_id, subject, date, direction, date_source)
+                    VALUES (?, 'lead-1', ?, ?, ?, 'Hello', 1, 'sent', 'unspecified')
                     """, [.text(entry), .text(message), .text(mailbox), .text(user)])
-                try db.run("INSERT INTO timeline_participants VALUES (?, 0, 1, 'x@example.com', 'X')", [.text(entry)])
+                try db.run("INSERT INTO timeline_participants VALUES (?, 0, 'from', 'x@example.com', 'X')", [.text(entry)])
                 try db.run("INSERT INTO opportunity_links VALUES (?, 'opp-1')", [.text(entry)])
             }
             for (entry, mailbox, user) in [("e1", mineID, adminID), ("e1", theirsID, "u2"), ("e2", mineID, adminID)] {
-                try db.run("INSERT INTO timeline_sources VALUES (?, ?, ?, 1)", [.text(entry), .text(mailbox), .text(user)])
+                try db.run("INSERT INTO timeline_sources VALUES (?, ?, ?, 'sent')", [.text(entry), .text(mailbox), .text(user)])
             }
         }
         harness.clock.advance(seconds: 5)
@@ -368,7 +368,7 @@ struct MailboxTests {
         try await MailboxFixtures.tenantWrite(harness, company) { db in
             try MailboxFixtures.insertError(db, id: "err-old", mailboxID: id, userID: admin, text: "AUTHENTICATE failed", lastSeen: 100)
             try MailboxFixtures.insertError(db, id: "err-new", mailboxID: id, userID: admin, text: "[ALERT] Invalid credentials (Failure)", lastSeen: 200)
-            try db.run("UPDATE mailboxes SET status = ? WHERE id = ?", [.integer(Int64(MailboxStatus.error.rawValue)), .text(id)])
+            try db.run("UPDATE mailboxes SET status = ? WHERE id = ?", [.text(MailboxRecord.Status.error.stored), .text(id)])
         }
         let status = try await company.admin.getMailboxStatus(MailboxFixtures.get(mailbox.id))
         #expect(status.mailbox.status == .error)
@@ -509,12 +509,12 @@ enum MailboxFixtures {
 
     /// An error log row as the sync engine will write it.
     static func insertError(_ db: SQLiteConnection, id: String, mailboxID: String, userID: String, text: String,
-                            lastSeen: Int64, errorClass: ErrorClass = .authentication) throws {
+                            lastSeen: Int64, errorClass: ErrorLogRecord.ErrorClass = .authentication) throws {
         try db.run("""
             INSERT INTO error_log(id, mailbox_id, user_id, email_address, error_class, server_text, fix_hint, first_seen, last_seen, count)
             VALUES (?, ?, ?, 'a@example.com', ?, ?, 'Check the password', ?, ?, 1)
             """,
-            [.text(id), .text(mailboxID), .text(userID), .integer(Int64(errorClass.rawValue)), .text(text),
+            [.text(id), .text(mailboxID), .text(userID), .text(errorClass.stored), .text(text),
              .integer(lastSeen - 10), .integer(lastSeen)])
     }
 

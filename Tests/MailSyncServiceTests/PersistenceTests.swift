@@ -42,6 +42,12 @@ struct PersistenceTests {
         let tenant = TenantID(validating: company.id)!
         let path = DataDirectory(harness.dataDirectory).tenantDatabasePath(tenant)
         let db = try SQLiteConnection(path: path, mode: .open)
+        // Undo version 12: every enum code back to the number versions 1 to 11 wrote.
+        for rewrite in TenantMigration12.rewrites {
+            let cases = rewrite.codes.map { "WHEN '\($0.code)' THEN \($0.old)" }.joined(separator: " ")
+            try db.run("UPDATE \(rewrite.table) SET \(rewrite.column) = CASE \(rewrite.column) \(cases) END WHERE typeof(\(rewrite.column)) = 'text'")
+        }
+        #expect(try db.scalar("SELECT count(*) FROM users WHERE typeof(role) <> 'integer'")?.int64 == 0)
         // Undo versions 11 to 2 (Smart Mails sent per day, the retro-match queue, the provider
         // governor's usage, error exchanges, timeline date sources, create calls' idempotency
         // keys, OAuth sign-ins in progress, Smart Mail idempotency keys, the sync engine's tables
@@ -76,12 +82,15 @@ struct PersistenceTests {
 
         let restarted = try await ServiceHarness.start(dataDirectory: harness.dataDirectory)
         _ = try await restarted.client(key: company.adminKey).getCompanySettings(GetCompanySettingsRequest())
+        let adminUserID = company.adminUserID
         let version = try await restarted.server.environment!.tenants.withTenant(tenant) { lease in
             try await lease.read { db in
                 (try db.userVersion(), try db.query("SELECT name FROM sqlite_master WHERE name = 'folder_cursors'").count,
                  try db.query("SELECT id FROM timeline_entries").compactMap { $0[0].string },
                  try db.query("SELECT entry_id || '/' || mailbox_id FROM timeline_sources ORDER BY 1").compactMap { $0[0].string },
-                 try db.query("SELECT entry_id || '/' || opportunity_id FROM opportunity_links").compactMap { $0[0].string })
+                 try db.query("SELECT entry_id || '/' || opportunity_id FROM opportunity_links").compactMap { $0[0].string },
+                 try db.query("SELECT direction FROM timeline_entries UNION ALL SELECT direction FROM timeline_sources").map { $0[0] },
+                 try UserRecords.find(db, id: adminUserID)?.role)
             }
         }
         #expect(version.0 == Int32(ServiceSchema.tenantMigrations.count))
@@ -89,6 +98,9 @@ struct PersistenceTests {
         #expect(version.2 == ["e1"])
         #expect(version.3 == ["e1/mb1", "e1/mb2"])
         #expect(version.4 == ["e1/opp"])
+        // Version 12 turned the numbers into codes: direction 2 is "received"; the administrator's role reads back.
+        #expect(version.5 == [.text("received"), .text("received"), .text("received")])
+        #expect(version.6 == .administrator)
         await restarted.stop()
     }
 

@@ -190,7 +190,7 @@ struct UserAndSettingsTests {
             let messages = try db.scalar("SELECT count(*) FROM messages")?.int64 ?? -1
             return (mailbox, entries, participants, messages)
         }
-        #expect(state.0[0].int64 == Int64(MailboxStatus.disabled.rawValue))
+        #expect(state.0[0].string == "disabled")
         #expect(state.0[1].int64 == harness.clock.now().microsecondsSinceEpoch)
         #expect(state.0[2].isNull)
         if previous == .remove {

@@ -12,16 +12,16 @@ struct MailboxRecordsDecodingTests {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let db = try SQLiteConnection(path: directory + "/t.sqlite")
         _ = try Migrator(TenantMigrations.all).migrate(db)
-        try db.run("INSERT INTO users(id, name, email, role, active, created_at) VALUES ('u1', 'Ann', 'ann@example.com', 1, 1, 0)")
+        try db.run("INSERT INTO users(id, name, email, role, active, created_at) VALUES ('u1', 'Ann', 'ann@example.com', 'administrator', 1, 0)")
         return (db, directory)
     }
 
-    static func insertMailbox(_ db: SQLiteConnection, status: Int64, provider: Int64 = 4) throws {
+    static func insertMailbox(_ db: SQLiteConnection, status: String, provider: String = "custom_imap") throws {
         try db.run("""
             INSERT INTO mailboxes(id, user_id, email_address, provider, auth_method, imap_host, imap_port, imap_security,
                 smtp_host, smtp_port, smtp_security, username, status, status_since, created_at)
-            VALUES ('m1', 'u1', 'ann@example.com', ?, 1, 'imap.example.com', 993, 3, '', 0, 0, 'ann', ?, 0, 0)
-            """, [.integer(provider), .integer(status)])
+            VALUES ('m1', 'u1', 'ann@example.com', ?, 'password', 'imap.example.com', 993, 'tls', '', 0, 'unspecified', 'ann', ?, 0, 0)
+            """, [.text(provider), .text(status)])
     }
 
     @Test("a good row reads back as stored")
@@ -38,21 +38,21 @@ struct MailboxRecordsDecodingTests {
     func unknownValues() throws {
         let (db, directory) = try Self.database()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        try Self.insertMailbox(db, status: 42)
+        try Self.insertMailbox(db, status: "paused")
         let error = #expect(throws: TenantDataError.self) { _ = try MailboxRecords.find(db, id: "m1") }
         #expect(error?.kind == .corruptRow)
-        #expect(error?.message == "mailboxes.status of row 'm1' is 42, not a known mailbox status")
-        try db.run("UPDATE mailboxes SET status = 2, provider = 0 WHERE id = 'm1'")
+        #expect(error?.message == "mailboxes.status of row 'm1' is 'paused', not a known mailbox status")
+        try db.run("UPDATE mailboxes SET status = 'enabled', provider = 'yahoo' WHERE id = 'm1'")
         let provider = #expect(throws: TenantDataError.self) { _ = try MailboxRecords.active(db, userID: "u1") }
-        #expect(provider?.message == "mailboxes.provider of row 'm1' is 0, not a known mail provider")
+        #expect(provider?.message == "mailboxes.provider of row 'm1' is 'yahoo', not a known mail provider")
     }
 
     @Test("a user whose active mailbox has a bad status is refused too, not shown as NOT_CONFIGURED")
     func userJoin() throws {
         let (db, directory) = try Self.database()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        try Self.insertMailbox(db, status: 42)
+        try Self.insertMailbox(db, status: "paused")
         let error = #expect(throws: TenantDataError.self) { _ = try UserRecords.find(db, id: "u1") }
-        #expect(error?.message == "users.mailbox_status of row 'u1' is 42, not a known mailbox status")
+        #expect(error?.message == "users.mailbox_status of row 'u1' is 'paused', not a known mailbox status")
     }
 }

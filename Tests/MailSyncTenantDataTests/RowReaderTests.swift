@@ -24,7 +24,7 @@ struct RowReaderTests {
 
     @Test("good values are read by name, whatever the column order")
     func goodRow() throws {
-        let r = Self.reader(["id": .text("m1"), "status": .integer(2), "port": .integer(993), "active": .integer(1), "secret": .blob([1, 2])])
+        let r = Self.reader(["id": .text("m1"), "status": .text("enabled"), "port": .integer(993), "active": .integer(1), "secret": .blob([1, 2])])
         #expect(try r.string("id") == "m1")
         #expect(try r.value("status") as MailboxRecord.Status == .enabled)
         #expect(try r.integer("port", as: UInt32.self) == 993)
@@ -43,10 +43,47 @@ struct RowReaderTests {
 
     @Test("an enum value this build does not know is refused, not defaulted")
     func unknownEnum() {
-        let r = Self.reader(["id": .text("m1"), "status": .integer(99)])
+        let r = Self.reader(["id": .text("m1"), "status": .text("paused")])
         let error = Self.corrupt { _ = try r.value("status") as MailboxRecord.Status }
         #expect(error?.kind == .corruptRow)
-        #expect(error?.message == "mailboxes.status of row 'm1' is 99, not a known mailbox status")
+        #expect(error?.message == "mailboxes.status of row 'm1' is 'paused', not a known mailbox status")
+    }
+
+    @Test("a number where an enum code must be (a row no migration rewrote) is refused, not read as a code")
+    func numberForEnum() {
+        let r = Self.reader(["seq": .integer(3), "kind": .integer(2), "status": .null], table: "sync_events")
+        let number = Self.corrupt { _ = try r.value("kind") as SyncEventRecord.Kind }
+        #expect(number?.kind == .corruptRow)
+        #expect(number?.message == "sync_events.kind of row '3' is the number 2, not a known sync event kind code")
+        #expect(Self.corrupt { _ = try r.value("status") as MailboxRecord.Status }?.message
+            == "sync_events.status of row '3' is NULL, not a mailbox status")
+    }
+
+    @Test("every stored code is lower-case ASCII letters, digits or '_', unique within its enum")
+    func codesAreSafeLiterals() {
+        func check<E: StoredEnum>(_ type: E.Type) {
+            let codes = E.allCases.map(\.stored)
+            #expect(Set(codes).count == codes.count, "\(E.storedName)")
+            for code in codes {
+                #expect(!code.isEmpty && code.utf8.allSatisfy { (0x61...0x7A).contains($0) || (0x30...0x39).contains($0) || $0 == 0x5F },
+                        "\(E.storedName): \(code)")
+            }
+        }
+        check(MailboxRecord.Status.self)
+        check(MailboxRecord.Provider.self)
+        check(MailboxRecord.AuthMethod.self)
+        check(ServerAddress.Security.self)
+        check(UserRecord.Role.self)
+        check(SyncEventRecord.Kind.self)
+        check(ErrorLogRecord.ErrorClass.self)
+        check(LeadRecords.OpportunityStatus.self)
+        check(CompanyPlan.self)
+        check(CompanyRecord.State.self)
+        check(TimelineEntryRecord.DateSource.self)
+        // MailSyncMatching's enums, named through the records that hold them.
+        func check<Root, E: StoredEnum>(_ path: KeyPath<Root, E>) { check(E.self) }
+        check(\TimelineEntryRecord.direction)
+        check(\TimelineEntryRecord.Participant.kind)
     }
 
     @Test("wrong type, out of range, a flag other than 0 or 1, a missing column: each refused by name")

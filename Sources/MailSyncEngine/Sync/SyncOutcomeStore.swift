@@ -75,7 +75,7 @@ package enum SyncOutcomeStore {
             ON CONFLICT(mailbox_id, server_text) DO UPDATE SET last_seen = excluded.last_seen, count = count + 1,
                 error_class = excluded.error_class, fix_hint = excluded.fix_hint, exchange = excluded.exchange
             """, [.text(RowID.make()), .text(mailbox.id), .text(mailbox.userId), .text(mailbox.emailAddress),
-                  .integer(Int64(schemaClass(failure.errorClass).rawValue)), .text(String(failure.serverText.prefix(2000))),
+                  .text(schemaClass(failure.errorClass).stored), .text(String(failure.serverText.prefix(2000))),
                   .text(failure.hint), .integer(now), .integer(now), .text(exchange.joined(separator: "\n"))])
     }
 

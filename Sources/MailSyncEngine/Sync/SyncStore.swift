@@ -70,7 +70,7 @@ package enum SyncStore {
         if !leads.isEmpty {
             for row in try db.query("""
                 SELECT lead_id, id FROM opportunities WHERE status = ? AND lead_id IN (SELECT value FROM json_each(?)) ORDER BY id
-                """, [.integer(LeadRecords.OpportunityStatus.open.stored), .text(json(Array(leads)))]) {
+                """, [.text(LeadRecords.OpportunityStatus.open.stored), .text(json(Array(leads)))]) {
                 let r = RowReader(row, table: "opportunities")
                 lookup.openOpportunities[try r.string("lead_id"), default: []].append(try r.string("id"))
             }
@@ -231,20 +231,20 @@ package enum SyncStore {
                     INSERT INTO timeline_entries(id, lead_id, message_key, mailbox_id, user_id, subject, date, direction, date_source)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """, [.text(entryID), .text(leadID), .text(mail.key), .text(mailbox.id), .text(mailbox.userId),
-                          .text(mail.subject), .integer(mail.date.microseconds), .integer(Int64(mail.direction.rawValue)),
-                          .integer(Self.dateSource(mail.date.source).stored)])
+                          .text(mail.subject), .integer(mail.date.microseconds), .text(mail.direction.stored),
+                          .text(Self.dateSource(mail.date.source).stored)])
                 for (position, participant) in mail.participants.enumerated() {
                     try db.run("INSERT INTO timeline_participants VALUES (?, ?, ?, ?, ?)", [
-                        .text(entryID), .integer(Int64(position)), .integer(Int64(participant.kind.rawValue)),
+                        .text(entryID), .integer(Int64(position)), .text(participant.kind.stored),
                         .text(participant.address), .text(participant.displayName)])
                 }
             }
             try db.run("INSERT OR IGNORE INTO timeline_sources(entry_id, mailbox_id, user_id, direction) VALUES (?, ?, ?, ?)",
-                       [.text(entryID), .text(mailbox.id), .text(mailbox.userId), .integer(Int64(mail.direction.rawValue))])
+                       [.text(entryID), .text(mailbox.id), .text(mailbox.userId), .text(mail.direction.stored)])
             try db.run("""
                 INSERT OR IGNORE INTO opportunity_links(entry_id, opportunity_id)
                 SELECT ?, id FROM opportunities WHERE lead_id = ? AND status = ?
-                """, [.text(entryID), .text(leadID), .integer(LeadRecords.OpportunityStatus.open.stored)])
+                """, [.text(entryID), .text(leadID), .text(LeadRecords.OpportunityStatus.open.stored)])
         }
         return created
     }

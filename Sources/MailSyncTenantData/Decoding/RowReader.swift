@@ -92,10 +92,19 @@ package struct RowReader: Sendable {
         try optionalInt64(column).map { Timestamp(microsecondsSinceEpoch: $0) }
     }
 
-    /// A domain enum by its stored value; an unknown value is a corrupt row.
+    /// A domain enum by its stored code; a value that is not text (such as a number an unmigrated
+    /// file kept) or a code this build does not know is a corrupt row.
     package func value<E: StoredEnum>(_ column: String, as type: E.Type = E.self) throws -> E {
-        let stored = try int64(column)
-        guard let value = E(stored: stored) else { throw corrupt(column, "is \(stored), not a known \(E.storedName)") }
+        let stored: String
+        switch try value(column) {
+        case .text(let text): stored = text
+        case .null: throw corrupt(column, "is NULL, not a \(E.storedName)")
+        case .integer(let number): throw corrupt(column, "is the number \(number), not a known \(E.storedName) code")
+        default: throw corrupt(column, "is not text, so not a known \(E.storedName) code")
+        }
+        guard let value = E(stored: stored) else {
+            throw corrupt(column, "is '\(stored.prefix(40))', not a known \(E.storedName)")
+        }
         return value
     }
 }

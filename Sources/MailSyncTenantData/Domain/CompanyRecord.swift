@@ -1,24 +1,24 @@
 import MailSyncCoding
 
 /// A plan a company is on (rows of `plans`, `companies.plan`).
-package enum CompanyPlan: Int64, StoredEnum {
-    case trial = 1
-    case essential = 2
-    case advanced = 3
-    case ultimate = 4
-    case marketingAutomation = 5
-    case crmUltimate = 6
-    case crmPro = 7
-    case crmFree = 8
+package enum CompanyPlan: String, StoredEnum {
+    case trial
+    case essential
+    case advanced
+    case ultimate
+    case marketingAutomation = "marketing_automation"
+    case crmUltimate = "crm_ultimate"
+    case crmPro = "crm_pro"
+    case crmFree = "crm_free"
 
     package static let storedName = "plan"
 }
 
 /// One row of the control database's `companies`.
 package struct CompanyRecord: Sendable, Hashable {
-    package enum State: Int64, StoredEnum {
-        case active = 1
-        case suspended = 2
+    package enum State: String, StoredEnum {
+        case active
+        case suspended
 
         package static let storedName = "company state"
     }

@@ -3,11 +3,11 @@ import MailSyncCoding
 /// One row of `error_log`: one kind of error (server text) of one mailbox.
 package struct ErrorLogRecord: Sendable, Hashable {
     /// What the error needs: the user's new credentials, a settings change, patience, an operator.
-    package enum ErrorClass: Int64, StoredEnum {
-        case authentication = 1
-        case configuration = 2
-        case temporary = 3
-        case `operator` = 4
+    package enum ErrorClass: String, StoredEnum {
+        case authentication
+        case configuration
+        case temporary
+        case `operator`
 
         package static let storedName = "error class"
     }

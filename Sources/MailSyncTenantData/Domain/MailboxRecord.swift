@@ -5,33 +5,33 @@ import MailSyncCoding
 package struct MailboxRecord: Sendable, Hashable {
     /// Where a mailbox is in its life; only `enabled` and `error` hold a place under the company's
     /// mailbox sync limit (``MailboxRecords/syncingStatuses``).
-    package enum Status: Int64, StoredEnum {
+    package enum Status: String, StoredEnum {
         /// Synced on schedule.
-        case enabled = 2
+        case enabled
         /// Its last run failed; retried with backoff.
-        case error = 3
+        case error
         /// Waiting for a place under the company's mailbox sync limit.
-        case pending = 4
+        case pending
         /// Stopped retrying until its credentials are updated.
-        case connectionIssue = 5
+        case connectionIssue = "connection_issue"
         /// Disconnected; keeps no secret.
-        case disabled = 6
+        case disabled
 
         package static let storedName = "mailbox status"
     }
 
-    package enum Provider: Int64, StoredEnum {
-        case gmail = 1
-        case microsoft365 = 2
-        case godaddy = 3
-        case customImap = 4
+    package enum Provider: String, StoredEnum {
+        case gmail
+        case microsoft365 = "microsoft_365"
+        case godaddy
+        case customImap = "custom_imap"
 
         package static let storedName = "mail provider"
     }
 
-    package enum AuthMethod: Int64, StoredEnum {
-        case password = 1
-        case oauth = 2
+    package enum AuthMethod: String, StoredEnum {
+        case password
+        case oauth
 
         package static let storedName = "authentication method"
     }
@@ -60,12 +60,12 @@ package struct MailboxRecord: Sendable, Hashable {
 
 /// A mail server's host, port and connection security.
 package struct ServerAddress: Sendable, Hashable {
-    package enum Security: Int64, StoredEnum {
+    package enum Security: String, StoredEnum {
         /// Not given: the outgoing server of a mailbox that has none.
-        case unspecified = 0
-        case none = 1
-        case starttls = 2
-        case tls = 3
+        case unspecified
+        case none
+        case starttls
+        case tls
 
         package static let storedName = "connection security"
     }

@@ -5,12 +5,13 @@ import MailSyncMatching
 /// participants, opportunity links and every user whose mailbox holds it.
 package struct TimelineEntryRecord: Sendable, Hashable {
     /// Where the entry's date came from.
-    package enum DateSource: Int64, StoredEnum {
-        /// Never written by this build; rows from before the column existed (0).
-        case unspecified = 0
-        case dateHeader = 1
-        case serverReceived = 2
-        case sent = 3
+    package enum DateSource: String, StoredEnum {
+        /// Never written by this build; rows from before the column existed. Inserts must name
+        /// their date source: the column's default is still version 7's 0, which is not a code.
+        case unspecified
+        case dateHeader = "date_header"
+        case serverReceived = "server_received"
+        case sent
 
         package static let storedName = "timeline date source"
     }
@@ -35,12 +36,26 @@ package struct TimelineEntryRecord: Sendable, Hashable {
     package var opportunityIds: [String]
 }
 
+/// `timeline_entries.direction`, `timeline_sources.direction`: `'sent'`, `'received'`.
 extension MessageDirection: StoredEnum {
-    package var stored: Int64 { Int64(rawValue) }
+    package var stored: String {
+        switch self {
+        case .sent: "sent"
+        case .received: "received"
+        }
+    }
     package static let storedName = "mail direction"
 }
 
+/// `timeline_participants.kind`: `'from'`, `'to'`, `'cc'`, `'bcc'`.
 extension MailParticipant.Kind: StoredEnum {
-    package var stored: Int64 { Int64(rawValue) }
+    package var stored: String {
+        switch self {
+        case .from: "from"
+        case .to: "to"
+        case .cc: "cc"
+        case .bcc: "bcc"
+        }
+    }
     package static let storedName = "participant kind"
 }

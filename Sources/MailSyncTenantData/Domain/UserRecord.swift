@@ -2,13 +2,13 @@ import MailSyncCoding
 
 /// One row of `users`, with the user's active (not disabled) mailbox if they have one.
 package struct UserRecord: Sendable, Hashable {
-    package enum Role: Int64, StoredEnum {
-        case administrator = 1
-        case companyManager = 2
-        case marketingManager = 3
-        case salesManager = 4
-        case salesperson = 5
-        case juniorSalesperson = 6
+    package enum Role: String, StoredEnum {
+        case administrator
+        case companyManager = "company_manager"
+        case marketingManager = "marketing_manager"
+        case salesManager = "sales_manager"
+        case salesperson
+        case juniorSalesperson = "junior_salesperson"
 
         package static let storedName = "user role"
     }

@@ -95,7 +95,7 @@ extension APIKeyStore {
             """, [.text(keyID)]).first else { return nil }
         let r = RowReader(row, table: "api_keys")
         guard let hash = try r.optionalBytes("secret_hash") else { throw r.corrupt("secret_hash", "is NULL; it must be a blob") }
-        let state: CompanyRecord.State? = try r.optionalInt64("state") == nil ? nil : r.value("state")
+        let state: CompanyRecord.State? = try r.optionalString("state") == nil ? nil : r.value("state")
         let suspension: String? = state == .suspended ? (try r.optionalString("suspension_reason") ?? "") : nil
         return Credentials(
             role: try r.string("role"), companyID: try r.optionalString("company_id"), userID: try r.string("user_id"),

@@ -19,7 +19,7 @@ package enum CompanyRecords {
 
     /// The ids of the companies that are active (the scheduler's and the metrics' walk).
     package static func activeIDs(_ db: SQLiteConnection) throws -> [String] {
-        try db.query("SELECT id FROM companies WHERE state = ?", [.integer(CompanyRecord.State.active.stored)])
+        try db.query("SELECT id FROM companies WHERE state = ?", [.text(CompanyRecord.State.active.stored)])
             .map { try RowReader($0, table: "companies").string("id") }
     }
 
@@ -49,7 +49,7 @@ package enum CompanyRecords {
     /// caller's value reads in that message (the caller may have sent a value no plan has).
     package static func requirePlan(_ db: SQLiteConnection, _ plan: CompanyPlan?, field: String, described: String) throws -> PlanRecord {
         guard let plan,
-            let row = try db.query("SELECT \(planColumns) FROM plans WHERE plan = ?", [.integer(plan.stored)]).first
+            let row = try db.query("SELECT \(planColumns) FROM plans WHERE plan = ?", [.text(plan.stored)]).first
         else {
             throw TenantDataError.invalidArgument("\(field) must be one of the plans (ListPlans), got \(described)")
         }
@@ -99,7 +99,7 @@ extension CompanyRecords {
     ) throws {
         try db.run(
             "INSERT INTO companies(\(columns)) VALUES (?, ?, ?, ?, '', ?, ?, ?, ?)",
-            [.text(id), .text(name), .integer(plan.stored), .integer(CompanyRecord.State.active.stored),
+            [.text(id), .text(name), .text(plan.stored), .text(CompanyRecord.State.active.stored),
              .integer(Int64(limits.mailboxSyncLimit)), .integer(Int64(limits.syncedEmailsPerUserPerDay)),
              .integer(Int64(limits.minimumPollIntervalSeconds)), .integer(now)])
     }
@@ -109,7 +109,7 @@ extension CompanyRecords {
         if let state {
             return try db.query(
                 "SELECT \(columns) FROM companies WHERE state = ? ORDER BY created_at, id LIMIT ? OFFSET ?",
-                [.integer(state.stored), .integer(limit), .integer(offset)]).map(company)
+                [.text(state.stored), .integer(limit), .integer(offset)]).map(company)
         }
         return try db.query(
             "SELECT \(columns) FROM companies ORDER BY created_at, id LIMIT ? OFFSET ?", [.integer(limit), .integer(offset)]
@@ -123,21 +123,22 @@ extension CompanyRecords {
 
     /// The companies on `plan`.
     package static func companies(_ db: SQLiteConnection, on plan: CompanyPlan) throws -> [CompanyRecord] {
-        try db.query("SELECT \(columns) FROM companies WHERE plan = ?", [.integer(plan.stored)]).map(company)
+        try db.query("SELECT \(columns) FROM companies WHERE plan = ?", [.text(plan.stored)]).map(company)
     }
 
     package static func setState(_ db: SQLiteConnection, id: String, _ state: CompanyRecord.State, reason: String) throws {
         try db.run("UPDATE companies SET state = ?, suspension_reason = ? WHERE id = ?",
-                   [.integer(state.stored), .text(reason), .text(id)])
+                   [.text(state.stored), .text(reason), .text(id)])
     }
 
     package static func setPlan(_ db: SQLiteConnection, id: String, _ plan: CompanyPlan) throws {
-        try db.run("UPDATE companies SET plan = ? WHERE id = ?", [.integer(plan.stored), .text(id)])
+        try db.run("UPDATE companies SET plan = ? WHERE id = ?", [.text(plan.stored), .text(id)])
     }
 
-    /// Every plan, in stored order.
+    /// Every plan, in ``CompanyPlan``'s declaration order (trial first, CRM Free last).
     package static func plans(_ db: SQLiteConnection) throws -> [PlanRecord] {
-        try db.query("SELECT \(planColumns) FROM plans ORDER BY plan").map(plan)
+        let order = Dictionary(uniqueKeysWithValues: CompanyPlan.allCases.enumerated().map { ($1, $0) })
+        return try db.query("SELECT \(planColumns) FROM plans").map(plan).sorted { order[$0.plan, default: 0] < order[$1.plan, default: 0] }
     }
 
     /// Replaces a plan's caps.
@@ -147,6 +148,6 @@ extension CompanyRecords {
                 minimum_poll_interval_seconds = ? WHERE plan = ?
             """,
             [.integer(Int64(caps.mailboxSyncLimit)), .integer(Int64(caps.syncedEmailsPerUserPerDay)),
-             .integer(Int64(caps.minimumPollIntervalSeconds)), .integer(plan.stored)])
+             .integer(Int64(caps.minimumPollIntervalSeconds)), .text(plan.stored)])
     }
 }

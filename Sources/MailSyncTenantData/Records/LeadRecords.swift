@@ -126,17 +126,17 @@ package enum LeadRecords {
             ON CONFLICT(id) DO UPDATE SET lead_id = excluded.lead_id, name = excluded.name, status = excluded.status,
                 updated_at = excluded.updated_at
             """, [.text(opportunity.id), .text(opportunity.leadID), .text(opportunity.name),
-                  .integer(opportunity.status.stored), .integer(opportunity.updatedAt)])
+                  .text(opportunity.status.stored), .integer(opportunity.updatedAt)])
         return !existed
     }
 }
 
 extension LeadRecords {
     /// An opportunity's status (`opportunities.status`).
-    package enum OpportunityStatus: Int64, StoredEnum {
-        case open = 1
-        case won = 2
-        case lost = 3
+    package enum OpportunityStatus: String, StoredEnum {
+        case open
+        case won
+        case lost
 
         package static let storedName = "opportunity status"
     }

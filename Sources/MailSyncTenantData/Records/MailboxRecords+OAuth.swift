@@ -9,7 +9,7 @@ extension MailboxRecords {
         sealedSecret: [UInt8]
     ) throws {
         try db.run("UPDATE mailboxes SET provider = ?, auth_method = ? WHERE id = ?",
-                   [.integer(provider.stored), .integer(MailboxRecord.AuthMethod.oauth.stored), .text(id)])
+                   [.text(provider.stored), .text(MailboxRecord.AuthMethod.oauth.stored), .text(id)])
         try updateCredentials(db, id: id, username: username, imap: imap, smtp: smtp, sealedSecret: sealedSecret)
     }
 }

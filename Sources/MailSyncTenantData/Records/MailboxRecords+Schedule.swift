@@ -56,7 +56,7 @@ extension MailboxRecords {
         }
         if let status {
             conditions.append("status = ?")
-            arguments.append(.integer(status.stored))
+            arguments.append(.text(status.stored))
         }
         let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         arguments += [.integer(limit), .integer(offset)]

@@ -129,11 +129,11 @@ package enum MailboxRecords {
                 smtp_host, smtp_port, smtp_security, username, secret, status, status_since, created_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
-            [.text(new.id), .text(new.userID), .text(new.emailAddress), .integer(new.provider.stored),
-             .integer(new.authMethod.stored), .text(new.imap.host), .integer(Int64(new.imap.port)),
-             .integer(new.imap.security.stored), .text(new.smtp.host), .integer(Int64(new.smtp.port)),
-             .integer(new.smtp.security.stored), .text(new.username), .blob(new.sealedSecret),
-             .integer(new.status.stored), .integer(new.now), .integer(new.now)])
+            [.text(new.id), .text(new.userID), .text(new.emailAddress), .text(new.provider.stored),
+             .text(new.authMethod.stored), .text(new.imap.host), .integer(Int64(new.imap.port)),
+             .text(new.imap.security.stored), .text(new.smtp.host), .integer(Int64(new.smtp.port)),
+             .text(new.smtp.security.stored), .text(new.username), .blob(new.sealedSecret),
+             .text(new.status.stored), .integer(new.now), .integer(new.now)])
         // Its first sync reads the backfill window with every lead known then: nothing queued
         // before it is retro-matched again.
         try RetroMatchStore.startAtHead(db, mailboxID: new.id)
@@ -147,21 +147,21 @@ package enum MailboxRecords {
             UPDATE mailboxes SET username = ?, imap_host = ?, imap_port = ?, imap_security = ?,
                 smtp_host = ?, smtp_port = ?, smtp_security = ?, secret = coalesce(?, secret) WHERE id = ?
             """,
-            [.text(username), .text(imap.host), .integer(Int64(imap.port)), .integer(imap.security.stored),
-             .text(smtp.host), .integer(Int64(smtp.port)), .integer(smtp.security.stored),
+            [.text(username), .text(imap.host), .integer(Int64(imap.port)), .text(imap.security.stored),
+             .text(smtp.host), .integer(Int64(smtp.port)), .text(smtp.security.stored),
              sealedSecret.map { .blob($0) } ?? .null, .text(id)])
     }
 
     package static func setStatus(_ db: SQLiteConnection, id: String, _ status: MailboxRecord.Status, now: Int64) throws {
         try db.run("UPDATE mailboxes SET status = ?, status_since = ? WHERE id = ?",
-                   [.integer(status.stored), .integer(now), .text(id)])
+                   [.text(status.stored), .integer(now), .text(id)])
     }
 
     /// Marks the mailbox disabled and wipes its secret: a disabled mailbox keeps no credentials,
     /// and leaves the sync schedule.
     package static func disable(_ db: SQLiteConnection, id: String, now: Int64) throws {
         try db.run("UPDATE mailboxes SET status = ?, status_since = ?, disabled_at = ?, secret = NULL, next_sync_at = NULL WHERE id = ?",
-                   [.integer(MailboxRecord.Status.disabled.stored), .integer(now), .integer(now), .text(id)])
+                   [.text(MailboxRecord.Status.disabled.stored), .integer(now), .integer(now), .text(id)])
     }
 
     /// Puts the mailbox on the sync schedule at `at` (µs; nil takes it off). `freshStart` also
@@ -211,7 +211,7 @@ package enum MailboxRecords {
         guard free > 0 else { return [] }
         let waiting = try db.query(
             "SELECT \(columns) FROM mailboxes WHERE disabled_at IS NULL AND status = ? ORDER BY created_at, id LIMIT ?",
-            [.integer(MailboxRecord.Status.pending.stored), .integer(Int64(free))]
+            [.text(MailboxRecord.Status.pending.stored), .integer(Int64(free))]
         ).map(mailbox)
         var promoted: [MailboxRecord] = []
         for var mailbox in waiting {

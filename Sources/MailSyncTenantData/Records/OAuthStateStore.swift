@@ -62,7 +62,7 @@ package enum OAuthStateStore {
         try db.run("""
             INSERT INTO oauth_states(state_hash, started_by, user_id, provider, redirect_uri, verifier, created_at, expires_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            """, [.text(hash), .text(entry.startedBy), .text(entry.userID), .integer(entry.provider.stored),
+            """, [.text(hash), .text(entry.startedBy), .text(entry.userID), .text(entry.provider.stored),
                   .text(entry.redirectURI), .blob(secrets.seal(entry.codeVerifier, context: secretContext(tenant: tenant, hash: hash))),
                   .integer(now.microsecondsSinceEpoch), .integer(entry.expiresAt.microsecondsSinceEpoch)])
         return state

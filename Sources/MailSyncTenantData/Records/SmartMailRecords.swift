@@ -126,20 +126,20 @@ package enum SmartMailRecords {
                     INSERT INTO timeline_entries(id, lead_id, message_key, mailbox_id, user_id, subject, date, direction, smart_mail, date_source)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?)
                     """, [.text(entryID), .text(leadID), .text(sent.key), .text(mailbox.id), .text(mailbox.userId),
-                          .text(sent.subject), .integer(sent.date), .integer(direction),
-                          .integer(TimelineEntryRecord.DateSource.sent.stored)])
+                          .text(sent.subject), .integer(sent.date), .text(direction),
+                          .text(TimelineEntryRecord.DateSource.sent.stored)])
                 for (position, participant) in sent.participants.enumerated() {
                     try db.run("INSERT INTO timeline_participants VALUES (?, ?, ?, ?, ?)", [
-                        .text(entryID), .integer(Int64(position)), .integer(participant.kind.stored),
+                        .text(entryID), .integer(Int64(position)), .text(participant.kind.stored),
                         .text(participant.address), .text(participant.displayName)])
                 }
             }
             try db.run("INSERT OR IGNORE INTO timeline_sources(entry_id, mailbox_id, user_id, direction) VALUES (?, ?, ?, ?)",
-                       [.text(entryID), .text(mailbox.id), .text(mailbox.userId), .integer(direction)])
+                       [.text(entryID), .text(mailbox.id), .text(mailbox.userId), .text(direction)])
             try db.run("""
                 INSERT OR IGNORE INTO opportunity_links(entry_id, opportunity_id)
                 SELECT ?, id FROM opportunities WHERE lead_id = ? AND status = ?
-                """, [.text(entryID), .text(leadID), .integer(LeadRecords.OpportunityStatus.open.stored)])
+                """, [.text(entryID), .text(leadID), .text(LeadRecords.OpportunityStatus.open.stored)])
             if leadID == sent.leadID {
                 requestedEntry = entryID
                 if !sent.opportunityID.isEmpty {

@@ -10,10 +10,10 @@ package enum SyncEventRecords {
     package static let columns = "seq, id, time, kind, mailbox_id, user_id, status, emails_synced, detail"
 
     /// Decodes a row selected with ``columns``; a bad value is a ``TenantDataError`` naming it.
-    /// A `status` of 0 is "none" (an event that records no status).
+    /// A `status` of `''` (empty text) is "none": an event that records no status.
     package static func event(_ row: Row) throws -> SyncEventRecord {
         let r = RowReader(row, table: "sync_events")
-        let status: MailboxRecord.Status? = try r.int64("status") == 0 ? nil : r.value("status")
+        let status: MailboxRecord.Status? = r.row["status"]?.string == "" ? nil : try r.value("status")
         return SyncEventRecord(
             id: try r.string("id"), time: try r.timestamp("time"), kind: try r.value("kind"),
             mailboxId: try r.string("mailbox_id"), userId: try r.string("user_id"),
@@ -32,8 +32,8 @@ package enum SyncEventRecords {
             INSERT INTO sync_events(id, time, kind, mailbox_id, user_id, status, emails_synced, detail)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             """,
-            [.text(id), .integer(now), .integer(kind.stored), .text(mailboxID), .text(userID),
-             .integer(status?.stored ?? 0), .integer(Int64(emailsSynced)), .text(detail)])
+            [.text(id), .integer(now), .text(kind.stored), .text(mailboxID), .text(userID),
+             .text(status?.stored ?? ""), .integer(Int64(emailsSynced)), .text(detail)])
         return SyncEventRecord(
             id: id, time: Timestamp(microsecondsSinceEpoch: now), kind: kind, mailboxId: mailboxID, userId: userID,
             status: status, emailsSynced: emailsSynced, detail: detail)
@@ -53,10 +53,11 @@ package enum SyncEventRecords {
         }
     }
 
-    /// Each kind once, in ascending raw value: an `IN` list (and a watcher's per-event check) costs
+    /// Each kind once, in declaration order: an `IN` list (and a watcher's per-event check) costs
     /// at most one term per distinct kind, whatever the request repeated.
     package static func distinctKinds(_ kinds: [SyncEventRecord.Kind]) -> [SyncEventRecord.Kind] {
-        Set(kinds).sorted { $0.stored < $1.stored }
+        let wanted = Set(kinds)
+        return SyncEventRecord.Kind.allCases.filter(wanted.contains)
     }
 
     /// Events newest first, older than `beforeSeq` (0: from the newest), at most `limit`.

@@ -34,7 +34,7 @@ package enum UserRecords {
     /// How many active administrators the company has.
     package static func activeAdministrators(_ db: SQLiteConnection) throws -> Int64 {
         try db.scalar("SELECT count(*) FROM users WHERE role = ? AND active = 1",
-                      [.integer(UserRecord.Role.administrator.stored)])?.int64 ?? 0
+                      [.text(UserRecord.Role.administrator.stored)])?.int64 ?? 0
     }
 
     /// Refuses a change that would leave the company with no active administrator (only an
@@ -58,11 +58,11 @@ extension UserRecords {
         _ db: SQLiteConnection, id: String, name: String, email: String, role: UserRecord.Role, now: Int64
     ) throws {
         try db.run("INSERT INTO users(id, name, email, role, active, created_at) VALUES (?, ?, ?, ?, 1, ?)",
-                   [.text(id), .text(name), .text(email), .integer(role.stored), .integer(now)])
+                   [.text(id), .text(name), .text(email), .text(role.stored), .integer(now)])
     }
 
     package static func setRole(_ db: SQLiteConnection, id: String, _ role: UserRecord.Role) throws {
-        try db.run("UPDATE users SET role = ? WHERE id = ?", [.integer(role.stored), .text(id)])
+        try db.run("UPDATE users SET role = ? WHERE id = ?", [.text(role.stored), .text(id)])
     }
 
     package static func deactivate(_ db: SQLiteConnection, id: String) throws {
@@ -85,7 +85,7 @@ extension UserRecords {
         if !includeInactive { conditions.append("u.active = 1") }
         if let role {
             conditions.append("u.role = ?")
-            arguments.append(.integer(role.stored))
+            arguments.append(.text(role.stored))
         }
         let filter = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
         arguments += [.integer(limit), .integer(offset)]

@@ -3,9 +3,12 @@ import MailSyncStorage
 /// The control database's schema: plans, companies (tenants) and API keys.
 ///
 /// Times are microseconds since the Unix epoch. Company ids are the tenant UUIDs that name the
-/// tenant directories. An API key row keeps only the SHA-256 of its secret.
+/// tenant directories. An API key row keeps only the SHA-256 of its secret. Since version 4 a
+/// company's plan and state (and `plans.plan`) are ``StoredEnum`` text codes
+/// (``ControlMigration4``); `api_keys.role` has always been text.
 package enum ControlMigrations {
     package static let all: [Migration] = [
+        // Version 1 seeds `plans` with the numbers it always wrote (version 4 turns them into codes).
         Migration(version: 1, name: "plans, companies, api keys") { db in
             try db.execute("""
                 CREATE TABLE plans(
@@ -43,7 +46,7 @@ package enum ControlMigrations {
             for entry in PlanCatalog.defaults {
                 try db.run(
                     "INSERT INTO plans VALUES (?, ?, ?, ?, ?, ?)",
-                    [.integer(entry.plan.stored), .text(entry.displayName), .integer(entry.legacy ? 1 : 0),
+                    [.integer(ControlMigration4.number(entry.plan)), .text(entry.displayName), .integer(entry.legacy ? 1 : 0),
                      .integer(Int64(entry.mailboxSyncLimit)), .integer(Int64(entry.syncedEmailsPerUserPerDay)),
                      .integer(Int64(entry.minimumPollIntervalSeconds))])
             }
@@ -71,5 +74,6 @@ package enum ControlMigrations {
                 CREATE INDEX idempotent_requests_created ON idempotent_requests(created_at);
                 """)
         },
+        ControlMigration4.migration,
     ]
 }

@@ -15,6 +15,11 @@ import MailSyncStorage
 /// user per day in the company's time zone (the plan's daily cap); `messages.raw_zlib` keeps the
 /// message as the server sent it; `mailboxes` gains the retry state.
 ///
+/// Version 12 (``TenantMigration12``): every domain enum column (roles, statuses, providers,
+/// kinds, directions, …) holds its enum's ``StoredEnum`` text code, owned by this module, instead
+/// of the wire schema's enum number; the columns keep their `INTEGER` declaration (text that does
+/// not look like a number stays text under INTEGER affinity).
+///
 /// Version 8 (retro-match, ``RetroMatchStore``): `retro_queue` lists lead addresses added since,
 /// in order (`seq`, AUTOINCREMENT so a number is never reused after the handled rows are pruned);
 /// `mailboxes.retro_handled` is the last `seq` whose past mail that mailbox has searched.
@@ -230,5 +235,6 @@ package enum TenantMigrations {
         Migration(version: 11, name: "the provider governor: Smart Mails sent per UTC day", sql: """
             ALTER TABLE mailboxes ADD COLUMN usage_sends INTEGER NOT NULL DEFAULT 0;
             """),
+        TenantMigration12.migration,
     ]
 }

@@ -284,20 +284,20 @@ struct IsolationFixture {
                 try db.run("INSERT INTO messages(message_key, body_zlib, size) VALUES (?, ?, ?)",
                            [.text(messageKey), .blob(body), .integer(Int64(body.count))])
                 try db.run("""
-                    INSERT INTO timeline_entries(id, lead_id, message_key, mailbox_id, user_id, subject, date, direction)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, 2)
+                    INSERT INTO timeline_entries(id, lead_id, message_key, mailbox_id, user_id, subject, date, direction, date_source)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, 'received', 'unspecified')
                     """, [.text(entryID), .text(leadID), .text(messageKey), .text(mailboxID), .text(sellerID),
                           .text("Subject \(m.both)"), .integer(now)])
-                try db.run("INSERT INTO timeline_sources(entry_id, mailbox_id, user_id, direction) VALUES (?, ?, ?, 2)",
+                try db.run("INSERT INTO timeline_sources(entry_id, mailbox_id, user_id, direction) VALUES (?, ?, ?, 'received')",
                            [.text(entryID), .text(mailboxID), .text(sellerID)])
-                try db.run("INSERT INTO timeline_participants VALUES (?, 0, 1, ?, ?)",
+                try db.run("INSERT INTO timeline_participants VALUES (?, 0, 'from', ?, ?)",
                            [.text(entryID), .text(m.email("lead")), .text("Lead \(m.both)")])
-                try db.run("INSERT INTO timeline_participants VALUES (?, 1, 2, ?, ?)",
+                try db.run("INSERT INTO timeline_participants VALUES (?, 1, 'to', ?, ?)",
                            [.text(entryID), .text(m.email("seller")), .text("Seller \(m.both)")])
                 try db.run("INSERT INTO opportunity_links VALUES (?, ?)", [.text(entryID), .text(opportunityID)])
                 try db.run("""
                     INSERT INTO error_log(id, mailbox_id, user_id, email_address, error_class, server_text, fix_hint, first_seen, last_seen, count)
-                    VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?, 1)
+                    VALUES (?, ?, ?, ?, 'authentication', ?, ?, ?, ?, 1)
                     """, [.text(errorID), .text(mailboxID), .text(sellerID), .text(m.email("seller")),
                           .text("NO [AUTHENTICATIONFAILED] \(m.both)"), .text("Fix \(m.both)"), .integer(now), .integer(now)])
             }
