@@ -1,15 +1,32 @@
 import Foundation
 import Testing
 
-/// The engine depends on no part of the RPC side. Package.swift leaves those targets out of its
-/// dependencies, but SwiftPM puts every module of the package in one build directory, so an
-/// import of one already built can still compile; this test reads the engine's sources instead.
-@Suite("Sync engine imports")
+/// The engine and the tenant data depend on no part of the RPC side, and the tenant data not on
+/// the engine. Package.swift leaves those targets out of their dependencies, but SwiftPM puts
+/// every module of the package in one build directory, so an import of one already built can
+/// still compile; this test reads their sources instead.
+@Suite("Layer imports: the engine and the tenant data")
 struct EngineImportsTests {
     static let forbidden = ["MailSyncRPC", "MailSyncTransport", "MailSyncClient", "MailSyncService", "MailSyncWire"]
+    /// The tenant data may use the wire format's zlib (`MailSyncWire`), nothing above it.
+    static let forbiddenInTenantData = ["MailSyncRPC", "MailSyncTransport", "MailSyncClient", "MailSyncService", "MailSyncEngine"]
 
-    static var engineSources: URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Sources/MailSyncEngine").standardized
+    static func sources(_ target: String) -> URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Sources/\(target)").standardized
+    }
+
+    static var engineSources: URL { sources("MailSyncEngine") }
+
+    @Test("no tenant-data source imports the RPC layer, the transport, the generated client, the service or the engine")
+    func tenantDataImports() throws {
+        let root = Self.sources("MailSyncTenantData")
+        let files = try #require(FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil))
+            .compactMap { $0 as? URL }.filter { $0.pathExtension == "swift" }
+        #expect(files.count > 20, "found \(files.count) sources under \(root.path)")
+        for file in files {
+            let bad = Self.importedModules(try String(contentsOf: file, encoding: .utf8)).filter(Self.forbiddenInTenantData.contains)
+            #expect(bad.isEmpty, "\(file.lastPathComponent) imports \(bad)")
+        }
     }
 
     /// `import X`, `public import X`, `@testable import X`, `import struct X.Y`: the module named.
