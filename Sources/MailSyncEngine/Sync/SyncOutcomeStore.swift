@@ -5,7 +5,7 @@ import MailSyncStorage
 import MailSyncTenantData
 
 /// Writes the end of a sync attempt: status, retry state, next run, the error log and the events,
-/// in one transaction.
+/// in one transaction, through the tables' owners in `MailSyncTenantData` (no SQL here).
 package enum SyncOutcomeStore {
     /// Applies `decision` unless the mailbox changed hands meanwhile (disabled, or moved to
     /// `PENDING`/`CONNECTION_ISSUE` by an RPC while the sync ran): then only the error (if any) is
@@ -25,14 +25,13 @@ package enum SyncOutcomeStore {
         // The provider's hold: shown on the mailbox and as an event, never as an error. A run
         // that was not held clears it.
         if let deferral {
-            try db.run("UPDATE mailboxes SET deferred_until = ?, deferred_reason = ? WHERE id = ?",
-                       [.integer(deferral.until), .text(String(deferral.reason.prefix(2000))), .text(mailbox.id)])
+            try MailboxRecords.setDeferral(db, id: mailbox.id, until: deferral.until, reason: deferral.reason)
             try SyncEventRecords.insert(
                 db, kind: .deferred, mailboxID: mailbox.id, userID: mailbox.userId, status: decision.status,
                 emailsSynced: UInt32(clamping: report.recorded),
                 detail: "held back by the provider until \(Timestamp(microsecondsSinceEpoch: deferral.until)): \(deferral.reason.prefix(500))", now: now)
         } else if mailbox.deferredUntil != nil {
-            try db.run("UPDATE mailboxes SET deferred_until = NULL, deferred_reason = '' WHERE id = ?", [.text(mailbox.id)])
+            try MailboxRecords.clearDeferral(db, id: mailbox.id)
         }
 
         if succeeded, report.recorded > 0 || report.unmatchable > 0 || report.capReached || report.firstSync || report.retro.didWork {
@@ -46,13 +45,9 @@ package enum SyncOutcomeStore {
                 emailsSynced: UInt32(clamping: report.recorded),
                 detail: "\(failure.serverText.prefix(500)) — \(failure.hint)", now: now)
         }
-        try db.run("""
-            UPDATE mailboxes SET failing_since = ?, failed_attempts = ?, attempts_exhausted = ?, next_sync_at = ?,
-                last_synced_at = CASE WHEN ? THEN ? ELSE last_synced_at END
-            WHERE id = ?
-            """, [decision.retry.failingSince.map { .integer($0) } ?? .null, .integer(Int64(decision.retry.failedAttempts)),
-                  .integer(decision.retry.exhausted ? 1 : 0), decision.nextSyncAt.map { .integer($0) } ?? .null,
-                  .integer(succeeded ? 1 : 0), .integer(now), .text(mailbox.id)])
+        try MailboxRecords.recordAttempt(
+            db, id: mailbox.id, failingSince: decision.retry.failingSince, failedAttempts: decision.retry.failedAttempts,
+            exhausted: decision.retry.exhausted, nextSyncAt: decision.nextSyncAt, succeeded: succeeded, now: now)
         guard decision.status != mailbox.status else { return [] }
         try MailboxRecords.setStatus(db, id: mailbox.id, decision.status, now: now)
         try SyncEventRecords.insert(
@@ -69,14 +64,10 @@ package enum SyncOutcomeStore {
     /// `exchange`: the redacted lines before the failure (``IMAPExchangeLog``); the latest
     /// occurrence's replace the previous ones (newline-separated; a line holds no control character).
     package static func logError(_ db: SQLiteConnection, mailbox: MailboxRecord, _ failure: Diagnosis, exchange: [String] = [], now: Int64) throws {
-        try db.run("""
-            INSERT INTO error_log(id, mailbox_id, user_id, email_address, error_class, server_text, fix_hint, first_seen, last_seen, count, exchange)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)
-            ON CONFLICT(mailbox_id, server_text) DO UPDATE SET last_seen = excluded.last_seen, count = count + 1,
-                error_class = excluded.error_class, fix_hint = excluded.fix_hint, exchange = excluded.exchange
-            """, [.text(RowID.make()), .text(mailbox.id), .text(mailbox.userId), .text(mailbox.emailAddress),
-                  .text(schemaClass(failure.errorClass).stored), .text(String(failure.serverText.prefix(2000))),
-                  .text(failure.hint), .integer(now), .integer(now), .text(exchange.joined(separator: "\n"))])
+        try ErrorLogRecords.record(
+            db, mailboxID: mailbox.id, userID: mailbox.userId, emailAddress: mailbox.emailAddress,
+            errorClass: schemaClass(failure.errorClass), serverText: failure.serverText, hint: failure.hint,
+            exchange: exchange, now: now)
     }
 
     package static func schemaClass(_ errorClass: MailSyncErrors.ErrorClass) -> ErrorLogRecord.ErrorClass {

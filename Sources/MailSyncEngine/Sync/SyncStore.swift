@@ -3,46 +3,38 @@ import MailSyncMatching
 import MailSyncStorage
 import MailSyncTenantData
 
-/// The sync engine's reads and writes in a company's database. Every function runs inside the
-/// caller's transaction.
+/// The sync engine's reads and writes in a company's database, through the tables' owners in
+/// `MailSyncTenantData` (no SQL here). Every function runs inside the caller's transaction.
 package enum SyncStore {
     // MARK: - Loading
 
     /// The mailbox and its company context, or nil when it no longer exists.
     package static func target(_ db: SQLiteConnection, mailboxID: String) throws -> SyncTarget? {
         guard let mailbox = try MailboxRecords.find(db, id: mailboxID) else { return nil }
-        guard let row = try db.query(
-            "SELECT id, secret, failing_since, failed_attempts, attempts_exhausted, backfill_since, usage_day, usage_bytes, usage_commands FROM mailboxes WHERE id = ?",
-            [.text(mailboxID)]).first else { return nil }
-        let r = RowReader(row, table: "mailboxes")
+        guard let state = try MailboxRecords.syncState(db, id: mailboxID) else { return nil }
         let settings = try SettingsRecords.read(db)
-        let users = try db.query("SELECT email FROM users").map { try RowReader($0, table: "users").string("email") }
+        let users = try UserRecords.emails(db)
         var owner = [mailbox.emailAddress, mailbox.username]
-        if let email = try db.scalar("SELECT email FROM users WHERE id = ?", [.text(mailbox.userId)])?.string { owner.append(email) }
+        if let email = try UserRecords.email(db, id: mailbox.userId) { owner.append(email) }
         let cursors = try cursors(db, mailboxID: mailboxID)
         return SyncTarget(
-            mailbox: mailbox, sealedSecret: try r.optionalBytes("secret"),
+            mailbox: mailbox, sealedSecret: state.sealedSecret,
             retry: RetryState(
-                failingSince: try r.optionalInt64("failing_since"), failedAttempts: try r.integer("failed_attempts"),
-                exhausted: try r.bool("attempts_exhausted")),
-            backfillSince: try r.optionalInt64("backfill_since"),
+                failingSince: state.failingSince, failedAttempts: state.failedAttempts, exhausted: state.attemptsExhausted),
+            backfillSince: state.backfillSince,
             directory: CompanyDirectory(
                 ownerAddresses: owner, userAddresses: users, domains: settings.emailDomains,
                 preventInternalEmailSync: settings.preventInternalEmailSync),
             calendar: CompanyCalendar(identifier: settings.timeZone), cursors: cursors,
             usage: ProviderBudget.Usage(
-                day: try r.string("usage_day"), bytes: try r.int64("usage_bytes"), commands: try r.int64("usage_commands")))
+                day: state.usageDay, bytes: state.usageBytes, commands: state.usageCommands))
     }
 
     /// The mailbox's folder cursors by folder name.
     package static func cursors(_ db: SQLiteConnection, mailboxID: String) throws -> [String: FolderCursor] {
-        var cursors: [String: FolderCursor] = [:]
-        for cursor in try db.query("SELECT folder, uid_validity, highest_uid FROM folder_cursors WHERE mailbox_id = ?", [.text(mailboxID)]) {
-            let r = RowReader(cursor, table: "folder_cursors")
-            cursors[try r.string("folder")] = FolderCursor(
-                uidValidity: try r.integer("uid_validity"), highestUID: try r.integer("highest_uid"))
+        try FolderCursorRecords.cursors(db, mailboxID: mailboxID).mapValues {
+            FolderCursor(uidValidity: $0.uidValidity, highestUID: $0.highestUID)
         }
-        return cursors
     }
 
     /// What the sync must know before fetching bodies: the leads behind `addresses`, their open
@@ -58,34 +50,16 @@ package enum SyncStore {
         _ db: SQLiteConnection, mailboxID: String, userID: String, day: String, addresses: [String], keys: [String]
     ) throws -> Lookup {
         var lookup = Lookup()
-        if !addresses.isEmpty {
-            for row in try db.query(
-                "SELECT address, lead_id FROM lead_addresses WHERE address IN (SELECT value FROM json_each(?))",
-                [.text(json(addresses))]) {
-                let r = RowReader(row, table: "lead_addresses")
-                lookup.leadsByAddress[try r.string("address"), default: []].append(try r.string("lead_id"))
-            }
-        }
+        lookup.leadsByAddress = try LeadRecords.leadsByAddress(db, addresses: addresses)
         let leads = Set(lookup.leadsByAddress.values.joined())
-        if !leads.isEmpty {
-            for row in try db.query("""
-                SELECT lead_id, id FROM opportunities WHERE status = ? AND lead_id IN (SELECT value FROM json_each(?)) ORDER BY id
-                """, [.text(LeadRecords.OpportunityStatus.open.stored), .text(json(Array(leads)))]) {
-                let r = RowReader(row, table: "opportunities")
-                lookup.openOpportunities[try r.string("lead_id"), default: []].append(try r.string("id"))
-            }
-        }
-        if !keys.isEmpty {
-            lookup.alreadyRecorded = Set(try db.query(
-                "SELECT message_key FROM mailbox_messages WHERE mailbox_id = ? AND message_key IN (SELECT value FROM json_each(?))",
-                [.text(mailboxID), .text(json(keys))]).map { try RowReader($0, table: "mailbox_messages").string("message_key") })
-        }
+        lookup.openOpportunities = try LeadRecords.openOpportunities(db, leadIDs: Array(leads))
+        lookup.alreadyRecorded = try MailboxMessageRecords.recordedKeys(db, mailboxID: mailboxID, keys: keys)
         lookup.recordedToday = try recordedToday(db, userID: userID, day: day)
         return lookup
     }
 
     package static func recordedToday(_ db: SQLiteConnection, userID: String, day: String) throws -> Int {
-        Int(try db.scalar("SELECT recorded FROM daily_counts WHERE user_id = ? AND day = ?", [.text(userID), .text(day)])?.int64 ?? 0)
+        try DailyCountRecords.recorded(db, userID: userID, day: day)
     }
 
     // MARK: - Recording a batch
@@ -162,9 +136,7 @@ package enum SyncStore {
             case .skip(let uid):
                 result.through = uid
             case .record(let uid, let mail):
-                let known = try db.scalar(
-                    "SELECT 1 FROM mailbox_messages WHERE mailbox_id = ? AND message_key = ?", [.text(mailbox.id), .text(mail.key)])
-                if known == nil {
+                if try !MailboxMessageRecords.isRecorded(db, mailboxID: mailbox.id, key: mail.key) {
                     if dailyCap > 0 && count >= dailyCap {
                         result.capReached = true
                         break
@@ -183,12 +155,9 @@ package enum SyncStore {
             if result.capReached { break }
         }
         if result.recorded > 0 {
-            try db.run("""
-                INSERT INTO daily_counts(user_id, day, recorded) VALUES (?, ?, ?)
-                ON CONFLICT(user_id, day) DO UPDATE SET recorded = excluded.recorded
-                """, [.text(mailbox.userId), .text(day), .integer(Int64(count))])
+            try DailyCountRecords.setRecorded(db, userID: mailbox.userId, day: day, count)
         }
-        try db.run("UPDATE mailboxes SET synced_today = ? WHERE id = ?", [.integer(Int64(count)), .text(mailbox.id)])
+        try MailboxRecords.setSyncedToday(db, id: mailbox.id, count)
         if let retro {
             if !result.capReached, let handled = retro.handledSeq { try RetroMatchStore.setHandled(db, mailboxID: mailbox.id, handled) }
         } else if let through = result.through {
@@ -199,14 +168,9 @@ package enum SyncStore {
     }
 
     private static func record(_ db: SQLiteConnection, _ mail: Mail, mailbox: MailboxRecord, folder: String, uid: UInt32, now: Int64) throws {
-        try db.run("""
-            INSERT INTO messages(message_key, body_zlib, raw_zlib, size) VALUES (?, ?, ?, ?)
-            ON CONFLICT(message_key) DO UPDATE SET body_zlib = coalesce(body_zlib, excluded.body_zlib),
-                raw_zlib = coalesce(raw_zlib, excluded.raw_zlib)
-            """, [.text(mail.key), mail.bodyText.map { .blob($0) } ?? .null, mail.raw.map { .blob($0) } ?? .null, .integer(mail.size)])
+        try MailboxMessageRecords.storeMessage(db, key: mail.key, bodyZlib: mail.bodyText, rawZlib: mail.raw, size: mail.size)
         _ = try linkLeads(db, mail, mailbox: mailbox)
-        try db.run("INSERT INTO mailbox_messages(mailbox_id, message_key, folder, uid, recorded_at) VALUES (?, ?, ?, ?, ?)",
-                   [.text(mailbox.id), .text(mail.key), .text(folder), .integer(Int64(uid)), .integer(now)])
+        try MailboxMessageRecords.insert(db, mailboxID: mailbox.id, key: mail.key, folder: folder, uid: uid, now: now)
         let leads = mail.leadIDs.count == 1 ? "lead \(mail.leadIDs[0])" : "\(mail.leadIDs.count) leads"
         try SyncEventRecords.insert(
             db, kind: .emailRecorded, mailboxID: mailbox.id, userID: mailbox.userId,
@@ -221,30 +185,18 @@ package enum SyncStore {
         var created = 0
         for leadID in mail.leadIDs {
             let entryID: String
-            if let existing = try db.scalar(
-                "SELECT id FROM timeline_entries WHERE lead_id = ? AND message_key = ?", [.text(leadID), .text(mail.key)])?.string {
+            if let existing = try TimelineRecords.entryID(db, leadID: leadID, messageKey: mail.key) {
                 entryID = existing
             } else {
                 entryID = RowID.make()
                 created += 1
-                try db.run("""
-                    INSERT INTO timeline_entries(id, lead_id, message_key, mailbox_id, user_id, subject, date, direction, date_source)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """, [.text(entryID), .text(leadID), .text(mail.key), .text(mailbox.id), .text(mailbox.userId),
-                          .text(mail.subject), .integer(mail.date.microseconds), .text(mail.direction.stored),
-                          .text(Self.dateSource(mail.date.source).stored)])
-                for (position, participant) in mail.participants.enumerated() {
-                    try db.run("INSERT INTO timeline_participants VALUES (?, ?, ?, ?, ?)", [
-                        .text(entryID), .integer(Int64(position)), .text(participant.kind.stored),
-                        .text(participant.address), .text(participant.displayName)])
-                }
+                try TimelineRecords.insert(db, TimelineRecords.NewEntry(
+                    id: entryID, leadID: leadID, messageKey: mail.key, mailboxID: mailbox.id, userID: mailbox.userId,
+                    subject: mail.subject, date: mail.date.microseconds, direction: mail.direction,
+                    dateSource: Self.dateSource(mail.date.source), participants: mail.participants))
             }
-            try db.run("INSERT OR IGNORE INTO timeline_sources(entry_id, mailbox_id, user_id, direction) VALUES (?, ?, ?, ?)",
-                       [.text(entryID), .text(mailbox.id), .text(mailbox.userId), .text(mail.direction.stored)])
-            try db.run("""
-                INSERT OR IGNORE INTO opportunity_links(entry_id, opportunity_id)
-                SELECT ?, id FROM opportunities WHERE lead_id = ? AND status = ?
-                """, [.text(entryID), .text(leadID), .text(LeadRecords.OpportunityStatus.open.stored)])
+            try TimelineRecords.addSource(db, entryID: entryID, mailboxID: mailbox.id, userID: mailbox.userId, direction: mail.direction)
+            try TimelineRecords.linkOpenOpportunities(db, entryID: entryID, leadID: leadID)
         }
         return created
     }
@@ -257,11 +209,8 @@ package enum SyncStore {
     }
 
     package static func setCursor(_ db: SQLiteConnection, mailboxID: String, folder: String, _ cursor: FolderCursor, now: Int64) throws {
-        try db.run("""
-            INSERT INTO folder_cursors(mailbox_id, folder, uid_validity, highest_uid, updated_at) VALUES (?, ?, ?, ?, ?)
-            ON CONFLICT(mailbox_id, folder) DO UPDATE SET uid_validity = excluded.uid_validity,
-                highest_uid = excluded.highest_uid, updated_at = excluded.updated_at
-            """, [.text(mailboxID), .text(folder), .integer(Int64(cursor.uidValidity)), .integer(Int64(cursor.highestUID)), .integer(now)])
+        try FolderCursorRecords.set(
+            db, mailboxID: mailboxID, folder: folder, uidValidity: cursor.uidValidity, highestUID: cursor.highestUID, now: now)
     }
 
     /// A JSON array of strings for `json_each(?)` (``SQLJSON/array(_:)``).

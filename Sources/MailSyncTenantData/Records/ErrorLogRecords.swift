@@ -44,4 +44,21 @@ package enum ErrorLogRecords {
             "SELECT \(columns) FROM error_log \(whereClause) ORDER BY last_seen DESC, seq DESC LIMIT ? OFFSET ?", arguments
         ).map(entry)
     }
+
+    /// Logs a failure: one row per mailbox and server text (its first 2000 characters); a repeat
+    /// raises `count` and `last_seen` and replaces the class, hint and `exchange` (the redacted
+    /// lines before the failure, newline-separated) with the latest occurrence's.
+    package static func record(
+        _ db: SQLiteConnection, mailboxID: String, userID: String, emailAddress: String, errorClass: ErrorLogRecord.ErrorClass,
+        serverText: String, hint: String, exchange: [String], now: Int64
+    ) throws {
+        try db.run("""
+            INSERT INTO error_log(id, mailbox_id, user_id, email_address, error_class, server_text, fix_hint, first_seen, last_seen, count, exchange)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)
+            ON CONFLICT(mailbox_id, server_text) DO UPDATE SET last_seen = excluded.last_seen, count = count + 1,
+                error_class = excluded.error_class, fix_hint = excluded.fix_hint, exchange = excluded.exchange
+            """, [.text(RowID.make()), .text(mailboxID), .text(userID), .text(emailAddress),
+                  .text(errorClass.stored), .text(String(serverText.prefix(2000))),
+                  .text(hint), .integer(now), .integer(now), .text(exchange.joined(separator: "\n"))])
+    }
 }

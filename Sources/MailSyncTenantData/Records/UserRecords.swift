@@ -112,4 +112,15 @@ extension UserRecords {
             return (user, try r.bool("had_mailbox"))
         }
     }
+
+    /// Every user's email address (active or not), in no particular order.
+    package static func emails(_ db: SQLiteConnection) throws -> [String] {
+        try db.query("SELECT email FROM users").map { try RowReader($0, table: "users").string("email") }
+    }
+
+    /// The user's email address, or nil when there is no such user.
+    package static func email(_ db: SQLiteConnection, id: String) throws -> String? {
+        guard let row = try db.query("SELECT email FROM users WHERE id = ?", [.text(id)]).first else { return nil }
+        return try RowReader(row, table: "users").string("email")
+    }
 }
