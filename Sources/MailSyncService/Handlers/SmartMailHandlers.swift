@@ -63,7 +63,6 @@ struct SmartMailHandlers: MailSync.SmartMailHandler {
                 try SmartMailRecords.plan(db, userID: userID, leadID: leadID, opportunityID: opportunityID)
             }
         }
-        let mailbox = plan.mailbox
         var to = try request.to.enumerated().map { try Self.recipient($1, field: "to[\($0)]") }
         let cc = try request.cc.enumerated().map { try Self.recipient($1, field: "cc[\($0)]") }
         if to.isEmpty {

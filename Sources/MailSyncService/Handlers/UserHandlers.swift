@@ -141,7 +141,7 @@ struct UserHandlers: MailSync.UsersHandler {
             // company's sync limit goes to the oldest waiting mailbox.
             if let mailbox = try MailboxRecords.active(db, userID: userID) {
                 try MailboxRecords.disable(db, id: mailbox.id, now: now)
-                if previous == .remove { try MailboxRecords.removeTimelineEntries(db, mailboxID: mailbox.id) }
+                if previous == .remove { _ = try MailboxRecords.removeTimelineEntries(db, mailboxID: mailbox.id) }
                 _ = try SyncEventRecords.insert(
                     db, kind: .disabled, mailboxID: mailbox.id, userID: userID, status: .disabled,
                     detail: "the user was deactivated; previously synced communication was \(previous == .remove ? "removed" : "kept")",
