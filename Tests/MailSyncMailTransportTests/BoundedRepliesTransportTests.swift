@@ -156,7 +156,7 @@ struct BoundedRepliesTransportTests {
         let deadline = ContinuousClock.now + .seconds(60)
         while server.bytesSent < sentAtLogin + 20, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
         #expect(server.bytesSent >= sentAtLogin + 20, "the drip stopped")
-        server.stop()
+        await server.stopAndWait()
         await #expect(throws: IMAPConnectionError.self) { try await list.value }
         await imap.close()
         #expect(server.connectionsAccepted == 1)

@@ -90,9 +90,9 @@ struct DovecotFixtureTests {
         #expect(try await again.command("b", "SELECT INBOX").contains("* 1 EXISTS"))
         await again.close()
 
-        #expect(!Self.pgrep(dovecot.configPath).isEmpty)
+        #expect(!(await Self.pgrep(dovecot.configPath)).isEmpty)
         await dovecot.stop()
-        #expect(Self.pgrep(dovecot.configPath).isEmpty)
+        #expect((await Self.pgrep(dovecot.configPath)).isEmpty)
         #expect(!FileManager.default.fileExists(atPath: dovecot.directory))
         #expect(!DovecotServer.accepts(port: dovecot.port))
     }
@@ -130,22 +130,26 @@ struct DovecotFixtureTests {
             await plain.close()
 
             // openssl checks the chain against the fixture's certificate and the IP in its SAN.
-            let openssl = Process()
-            openssl.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-            openssl.arguments = [
-                "s_client", "-connect", "127.0.0.1:\(tlsPort)", "-CAfile", certificate,
-                "-verify_ip", "127.0.0.1", "-verify_return_error", "-quiet",
-            ]
-            let input = Pipe(), output = Pipe()
-            openssl.standardInput = input
-            openssl.standardOutput = output
-            openssl.standardError = FileHandle.nullDevice
-            try openssl.run()
-            // s_client forwards stdin once the handshake is done; Dovecot reads the commands after
-            // its greeting, so they can be written at once.
-            input.fileHandleForWriting.write(Data("a LOGIN alice s3cret\r\nb LOGOUT\r\n".utf8))
-            let transcript = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            openssl.waitUntilExit()
+            // On a thread of its own: reading the pipe to its end waits for openssl's exit.
+            let transcript = try await OffPool.run { () throws -> String in
+                let openssl = Process()
+                openssl.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+                openssl.arguments = [
+                    "s_client", "-connect", "127.0.0.1:\(tlsPort)", "-CAfile", certificate,
+                    "-verify_ip", "127.0.0.1", "-verify_return_error", "-quiet",
+                ]
+                let input = Pipe(), output = Pipe()
+                openssl.standardInput = input
+                openssl.standardOutput = output
+                openssl.standardError = FileHandle.nullDevice
+                try openssl.run()
+                // s_client forwards stdin once the handshake is done; Dovecot reads the commands
+                // after its greeting, so they can be written at once.
+                input.fileHandleForWriting.write(Data("a LOGIN alice s3cret\r\nb LOGOUT\r\n".utf8))
+                let transcript = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                openssl.waitUntilExit()
+                return transcript
+            }
             #expect(transcript.contains("a OK"), "\(transcript)")
             #expect(transcript.contains("b OK Logout completed"))
         }
@@ -168,15 +172,8 @@ struct DovecotFixtureTests {
         return (try number("MESSAGES"), try number("UIDVALIDITY"), try number("UIDNEXT"))
     }
 
-    static func pgrep(_ pattern: String) -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/pgrep")
-        process.arguments = ["-f", pattern]
-        let output = Pipe()
-        process.standardOutput = output
-        try? process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+    static func pgrep(_ pattern: String) async -> String {
+        let text = (try? await OffPool.output(of: "/usr/bin/pgrep", ["-f", pattern]).output) ?? ""
         return text.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 }

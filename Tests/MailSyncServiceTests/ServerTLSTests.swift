@@ -5,32 +5,27 @@ import MailSyncService
 import MailSyncTransport
 import NIOSSL
 import Testing
+import TestSupport
 
 /// The server's own TLS from `--tls-cert`/`--tls-key` files: modern versions and suites only,
 /// plain text refused off loopback, and the `mailsync` command speaking TLS.
 @Suite("Server TLS", .timeLimit(.minutes(2)))
 struct ServerTLSTests {
     /// A throwaway EC certificate for localhost and 127.0.0.1, as PEM files in a new directory.
-    static func certificateFiles() throws -> (directory: String, cert: String, key: String) {
+    static func certificateFiles() async throws -> (directory: String, cert: String, key: String) {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mailsync-srv-tls-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let (cert, key) = (dir + "/cert.pem", dir + "/key.pem")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        process.arguments = [
+        let (status, output) = try await OffPool.output(of: "/usr/bin/openssl", [
             "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", cert,
             "-days", "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
-        ]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
+        ])
+        #expect(status == 0, "\(output)")
         return (dir, cert, key)
     }
 
     static func withTLSServer(_ body: (ServiceHarness, String) async throws -> Void) async throws {
-        let files = try Self.certificateFiles()
+        let files = try await Self.certificateFiles()
         let harness = try await ServiceHarness.start(configure: {
             $0.tlsCertificateFile = files.cert
             $0.tlsPrivateKeyFile = files.key
@@ -100,7 +95,7 @@ struct ServerTLSTests {
     }
 
     @Test("plain text is refused on a non-loopback address unless allowed; loopback and TLS are fine")
-    func plaintextListen() throws {
+    func plaintextListen() async throws {
         var settings = ServerSettings()
         settings.listen = "0.0.0.0:7420"
         #expect { try settings.serverConfiguration() } throws: { "\($0)".contains("allowPlaintextListen") }
@@ -113,7 +108,7 @@ struct ServerTLSTests {
             local.listen = loopback
             _ = try local.serverConfiguration()
         }
-        let files = try Self.certificateFiles()
+        let files = try await Self.certificateFiles()
         var tls = ServerSettings()
         tls.listen = "0.0.0.0:7420"
         tls.tlsCertificateFile = files.cert

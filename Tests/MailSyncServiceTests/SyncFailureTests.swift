@@ -18,6 +18,16 @@ struct SyncFailureTests {
         dovecot.log().split(separator: "\n").filter { $0.contains("imap-login") && $0.contains("auth failed") }.count
     }
 
+    /// The failed logins in Dovecot's log once it holds `expected` of them, or after 10 s: the
+    /// login process writes its line when the connection ends, which a loaded machine delays.
+    static func failedLogins(_ dovecot: DovecotServer, awaiting expected: Int) async -> Int {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while failedLogins(dovecot) < expected, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return failedLogins(dovecot)
+    }
+
     @Test("a wrong password gives ERROR with Dovecot's own text and the hint; a repeat raises the count of one log entry")
     func wrongPassword() async throws {
         try await SyncFixture.with(leads: Self.leads, mailboxPassword: "wrong") { fixture in
@@ -49,7 +59,7 @@ struct SyncFailureTests {
             for _ in 0..<49 { await fixture.advanceAndSync(seconds: 3600) }
             let status = try await fixture.status()
             #expect(status.mailbox.status == .connectionIssue)
-            let attempts = Self.failedLogins(fixture.dovecot)
+            let attempts = await Self.failedLogins(fixture.dovecot, awaiting: 3)
             #expect(attempts == 3, "the first login and two retries 15 minutes apart; then none: \(fixture.dovecot.log())")
 
             for _ in 0..<5 { await fixture.advanceAndSync(seconds: 86_400) }

@@ -185,7 +185,7 @@ extension SyncTLSTests {
         var status: Int32?
         if process.isRunning {
             process.terminate()
-            process.waitUntilExit()
+            await OffPool.waitForExit(process, timeout: .seconds(10))
         } else {
             status = process.terminationStatus
         }

@@ -9,22 +9,16 @@ import TestSupport
 @Suite("TLS")
 struct TLSTests {
     /// A self-signed certificate for "localhost" and its key, in a temporary directory.
-    static func makeCertificate() throws -> (NIOSSLCertificate, NIOSSLPrivateKey) {
+    static func makeCertificate() async throws -> (NIOSSLCertificate, NIOSSLPrivateKey) {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mailsync-tls-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        process.arguments = [
+        let (status, output) = try await OffPool.output(of: "/usr/bin/openssl", [
             "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
             "-keyout", dir.appendingPathComponent("key.pem").path, "-out", dir.appendingPathComponent("cert.pem").path,
             "-days", "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost",
-        ]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
+        ])
+        #expect(status == 0, "\(output)")
         let cert = try NIOSSLCertificate.fromPEMFile(dir.appendingPathComponent("cert.pem").path)[0]
         let key = try NIOSSLPrivateKey(file: dir.appendingPathComponent("key.pem").path, format: .pem)
         return (cert, key)
@@ -32,7 +26,7 @@ struct TLSTests {
 
     @Test("calls succeed over TLS with a trusted certificate; a plaintext client is refused")
     func tls() async throws {
-        let (cert, key) = try Self.makeCertificate()
+        let (cert, key) = try await Self.makeCertificate()
         let server = try await TestServer.start {
             $0.tls = TLSConfiguration.makeServerConfiguration(certificateChain: [.certificate(cert)], privateKey: .privateKey(key))
         }
@@ -54,7 +48,7 @@ struct TLSTests {
 
     @Test("an untrusted certificate fails the call as unavailable")
     func untrusted() async throws {
-        let (cert, key) = try Self.makeCertificate()
+        let (cert, key) = try await Self.makeCertificate()
         let server = try await TestServer.start {
             $0.tls = TLSConfiguration.makeServerConfiguration(certificateChain: [.certificate(cert)], privateKey: .privateKey(key))
         }

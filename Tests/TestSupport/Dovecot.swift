@@ -56,6 +56,7 @@ public actor DovecotServer {
         options: Options = Options(),
         timeout: Duration = .seconds(15)
     ) async throws -> DovecotServer {
+        PoolStallWatchdog.ensureStarted()
         guard FileManager.default.isExecutableFile(atPath: executable) else {
             throw DovecotError("\(executable) is missing: run scripts/install-deps.sh (package dovecot-imapd)")
         }
@@ -63,7 +64,8 @@ public actor DovecotServer {
             throw DovecotError("user \(name): no ':' in names or passwords, no '/' in names")
         }
         let owner = try MailOwner.current()
-        let directory = try makeDirectory(users: users, owner: owner, tls: options.tls)
+        let tls = options.tls
+        let directory = try await OffPool.run { try makeDirectory(users: users, owner: owner, tls: tls) }  // openssl req waits
         if let oauth = options.oauth { try writeOAuthFiles(directory: directory, oauth) }
         return try await FreePortLaunch.start(
             directory: directory,

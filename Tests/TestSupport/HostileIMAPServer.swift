@@ -15,8 +15,8 @@ import Glibc
 /// Plain blocking sockets, one thread per connection; flood data is sent from one reused 64 KiB
 /// chunk, so the server itself holds almost no memory whatever it sends. It counts connections
 /// accepted and logins. Writes never raise SIGPIPE (`MSG_NOSIGNAL`): a client that hangs up just
-/// ends its connection's thread. The test that starts it must call ``stop()``, which closes every
-/// connection and waits (up to 10 s) for their threads.
+/// ends its connection's thread. The test that starts it must call ``stop()``, which shuts every
+/// connection down at once and lets a thread of its own wait (up to 10 s) for their threads.
 ///
 /// ```swift
 /// let server = try HostileIMAPServer.start(mode: .untaggedFlood(lines: 3_000_000, during: "LIST"))
@@ -163,17 +163,41 @@ public final class HostileIMAPServer: Sendable {
         self.state = Mutex(State(mode: mode, messages: messages.sorted { $0.uid < $1.uid }))
     }
 
-    /// Stops accepting, closes every connection and waits up to 10 s for their threads.
-    /// Idempotent.
+    /// Stops accepting and shuts every connection down at once; a thread of its own then waits up
+    /// to 10 s for the sessions' threads and closes the listener (a test's `defer` must not block
+    /// the cooperative pool, see ``OffPool``). Idempotent.
     public func stop() {
+        _ = stopAccepting()
+    }
+
+    /// ``stop()``, then waits (up to 10 s, off the cooperative pool) until every session's thread
+    /// has ended and closed its connection.
+    public func stopAndWait() async {
+        guard let (threads, _) = stopAccepting(closingLater: false) else { return }
+        let listener = self.listener
+        await OffPool.run {
+            _ = threads.wait(timeout: .now() + 10)
+            close(listener)
+        }
+    }
+
+    /// Returns nil when already stopped; otherwise, with `closingLater`, a thread of its own waits
+    /// for the sessions and closes the listener.
+    private func stopAccepting(closingLater: Bool = true) -> (DispatchGroup, Int32)? {
         let first = state.withLock { state -> Bool in
             defer { state.stopping = true }
             for fd in state.open { shutdown(fd, Int32(SHUT_RDWR)) }
             return !state.stopping
         }
-        guard first else { return }
-        _ = threads.wait(timeout: .now() + 10)
-        close(listener)
+        guard first else { return nil }
+        let (threads, listener) = (self.threads, self.listener)
+        if closingLater {
+            Thread {
+                _ = threads.wait(timeout: .now() + 10)
+                close(listener)
+            }.start()
+        }
+        return (threads, listener)
     }
 
     /// Hangs up on one live connection (`shutdown`: the client sees it closed at once; its

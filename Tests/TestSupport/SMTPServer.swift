@@ -139,7 +139,7 @@ public actor SMTPServer {
         do {
             try FileManager.default.createDirectory(atPath: directory + "/out", withIntermediateDirectories: false)
             try Data(script.utf8).write(to: URL(fileURLWithPath: directory + "/smtpd.py"))
-            if options.tls != .none { try makeCertificate(in: directory) }
+            if options.tls != .none { try await OffPool.run { try makeCertificate(in: directory) } }  // openssl req waits
         } catch {
             try? FileManager.default.removeItem(atPath: directory)
             throw error

@@ -13,6 +13,7 @@ public struct TestServer: Sendable {
     public static func start(
         _ configure: (inout ServerConfiguration) -> Void = { _ in }
     ) async throws -> TestServer {
+        PoolStallWatchdog.ensureStarted()
         var configuration = ServerConfiguration(host: "127.0.0.1", port: 0)
         configure(&configuration)
         let probe = CallProbe()

@@ -4,6 +4,7 @@ import MailSyncClient
 import MailSyncEngine
 import MailSyncService
 import MailSyncStorage
+import TestSupport
 @testable import MailSyncTenantData
 
 /// A real Mail Sync server on a free loopback port with its own data directory, an operator key,
@@ -25,6 +26,7 @@ final class ServiceHarness: Sendable {
         outboundAllow: [String]? = ServiceHarness.loopbackAllowed,
         configure: (inout ServerSettings) -> Void = { _ in }
     ) async throws -> ServiceHarness {
+        PoolStallWatchdog.ensureStarted()
         let dir = dataDirectory ?? FileManager.default.temporaryDirectory.appendingPathComponent("mailsync-svc-\(UUID().uuidString)").path
         var settings = ServerSettings()
         settings.listen = "127.0.0.1:0"
