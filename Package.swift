@@ -84,6 +84,8 @@ let package = Package(
         // their fuzz builds do not compile BoringSSL.
         .target(name: "MailSyncMatching", dependencies: ["MailSyncIMAP"]),
         .executableTarget(name: "mailsync-gen", dependencies: ["SchemaCompiler"]),
+        // Backups off the machine: the S3 API over libcurl, or a directory.
+        .target(name: "MailSyncObjectStore", dependencies: ["CCurl"]),
         .target(
             name: "MailSyncBackup",
             dependencies: ["MailSyncStorage", "CSQLite", zlib, .product(name: "Crypto", package: "swift-crypto")]
@@ -155,6 +157,7 @@ let package = Package(
             path: "Tests/TestSupport",
             exclude: ["Schema"]
         ),
+        .testTarget(name: "MailSyncObjectStoreTests", dependencies: ["MailSyncObjectStore", "TestSupport"]),
         .testTarget(name: "MailSyncCodingTests", dependencies: [rpcRuntime, "TestSupport"]),
         .testTarget(
             name: "MailSyncWireTests",
