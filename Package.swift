@@ -132,7 +132,7 @@ let package = Package(
         .executableTarget(
             name: "mailsync",
             dependencies: [
-                "MailSyncService", "MailSyncTenantData", "MailSyncStorage", client, rpcRuntime,
+                "MailSyncService", "MailSyncTenantData", "MailSyncStorage", "MailSyncSecurity", client, rpcRuntime,
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

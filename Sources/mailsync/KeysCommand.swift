@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import MailSyncCoding
+import MailSyncSecurity
 import MailSyncService
 import MailSyncStorage
 import MailSyncTenantData
@@ -13,8 +14,8 @@ import MailSyncTenantData
 struct KeysCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "keys",
-        abstract: "Manage API keys: create-operator and rotate-secret on the server host; create, list, revoke through the API.",
-        subcommands: [CreateOperator.self, RotateSecret.self, RemoteKeyCommands.Create.self, RemoteKeyCommands.List.self, RemoteKeyCommands.Revoke.self]
+        abstract: "Manage keys: create-operator, rotate-secret and create-backup-key on the server host; API keys' create, list, revoke through the API.",
+        subcommands: [CreateOperator.self, RotateSecret.self, CreateBackupKey.self, RemoteKeyCommands.Create.self, RemoteKeyCommands.List.self, RemoteKeyCommands.Revoke.self]
     )
 
     struct CreateOperator: AsyncParsableCommand {
@@ -72,6 +73,37 @@ struct KeysCommand: AsyncParsableCommand {
                 print("Secret key rotated: \(result)")
             } catch {
                 FileHandle.standardError.write(Data("mailsync keys rotate-secret: \(error)\n".utf8))
+                throw ExitCode(1)
+            }
+        }
+    }
+
+    /// `mailsync keys create-backup-key`: a new key for sealing backups in the bucket.
+    struct CreateBackupKey: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "create-backup-key",
+            abstract: "Write a new backup key (32 random bytes, mode 0600) to a file; prints its fingerprint.",
+            discussion: """
+                Backups sent to a bucket are sealed with this key (AES-256-GCM). Keep a copy apart from the \
+                server and from the bucket (a password manager, a vault): a restore onto a new machine needs \
+                it, and the bucket alone reveals nothing without it. Point the server at the file with the \
+                setting backupKeyFile, or put its base64 (printed with --print-base64) in MAILSYNC_BACKUP_KEY. \
+                An existing file is never replaced.
+                """)
+
+        @Option(help: "Where to write the key (must not exist).")
+        var out: String
+
+        @Flag(help: "Also print the key's base64, for MAILSYNC_BACKUP_KEY (a secret: shown once).")
+        var printBase64 = false
+
+        func run() throws {
+            do {
+                let key = try BackupKey.create(file: out)
+                print("Backup key written to \(out), fingerprint \(key.fingerprintHex).")
+                if printBase64 { print(key.base64) }
+            } catch {
+                FileHandle.standardError.write(Data("mailsync keys create-backup-key: \(error)\n".utf8))
                 throw ExitCode(1)
             }
         }

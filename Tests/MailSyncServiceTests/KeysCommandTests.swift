@@ -1,5 +1,6 @@
 import Foundation
 import MailSyncClient
+import MailSyncSecurity
 import MailSyncService
 import Testing
 import TestSupport
@@ -27,6 +28,26 @@ struct KeysCommandTests {
         let keys = try await harness.operatorClient.listApiKeys(ListApiKeysRequest())
         #expect(keys.keys.contains { $0.label == "ops" && $0.role == "operator" && !secret.isEmpty && !$0.secretPrefix.isEmpty })
         await harness.stop()
+    }
+
+    @Test("create-backup-key writes 32 bytes with mode 0600 and prints the fingerprint the key has; an existing file is never replaced")
+    func createBackupKey() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mailsync-bk-cli-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/backup.key"
+        let (status, output) = try await Self.run(["keys", "create-backup-key", "--out", path])
+        #expect(status == 0, "\(output)")
+        let attributes = try FileManager.default.attributesOfItem(atPath: path)
+        #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600)
+        #expect((attributes[.size] as? NSNumber)?.intValue == 32)
+        let key = try #require(try BackupKey.load(file: path, environment: [:]))
+        #expect(output.contains(key.fingerprintHex))
+        let before = try Data(contentsOf: URL(fileURLWithPath: path))
+        let (again, message) = try await Self.run(["keys", "create-backup-key", "--out", path])
+        #expect(again != 0)
+        #expect(message.contains("never replaced"), "\(message)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
     }
 
     @Test("a data directory that cannot be created is refused with a message, exit code non-zero")
