@@ -126,6 +126,7 @@ extension MailboxSync {
         let sinceDate = Date(timeIntervalSince1970: Double(since) / 1e6)
         var selected: (name: String, uidValidity: UInt32)?
         for (index, batch) in batches.enumerated() {
+            try Task.checkCancellation()
             if ContinuousClock.now >= deadline { break }
             // Alternating the folders' order keeps the folder the last batch ended in selected.
             let order = index % 2 == 0 ? folders : Array(folders.reversed())

@@ -73,12 +73,14 @@ package struct MailboxSync: Sendable {
             }
             var capReached = false
             for (index, folder) in list.enumerated() {
+                try Task.checkCancellation()
                 capReached = try await syncFolder(
                     imap, folder, status: index < states.count ? states[index] : nil, isSent: index > 0,
                     target: target, policy: policy, backfill: backfill, tenant: tenant, deadline: deadline, report: &report)
                 if capReached { break }
             }
             if !capReached {
+                try Task.checkCancellation()
                 try await retroMatch(
                     imap, folders: list.enumerated().map { (folder: $0.element, isSent: $0.offset > 0) }, target: target, policy: policy,
                     since: max(backfill, now - settings.backfillWindow.microseconds), tenant: tenant, deadline: deadline,
@@ -93,6 +95,9 @@ package struct MailboxSync: Sendable {
         } catch let error as SyncFailure {
             await imap.close()
             throw error
+        } catch is CancellationError {
+            await imap.close()
+            throw SyncFailure.stopped
         } catch {
             await imap.close()
             throw SyncFailure(storage: error)
@@ -151,6 +156,7 @@ package struct MailboxSync: Sendable {
         do {
             for index in chunks.indices {
                 guard let current = prefetch else { break }
+                try Task.checkCancellation()  // the server is stopping: committed batches stay
                 if ContinuousClock.now >= deadline { throw SyncFailure.overBudget(host: imap.host, port: imap.port) }
                 let headers = try await current.value
                 prefetch = index + 1 < chunks.count ? Task { [next = chunks[index + 1]] in

@@ -46,6 +46,15 @@ package struct SyncFailure: Error, Sendable, CustomStringConvertible {
             .tooSlow, host: host, port: port, detail: "the sync's time budget ran out before all new mail was read"))))
     }
 
+    /// The run was cancelled because the server is stopping (``SyncScheduler/stop()``): not a
+    /// failure, never recorded; the runner turns it back into a `CancellationError`.
+    package static let stopped = SyncFailure(diagnosis: Diagnosis(
+        errorClass: .temporary, hint: "The server stopped during the sync; it continues where it stopped.",
+        retry: .temporaryDefault, serverText: "the server is stopping", rule: "local.stopped"))
+
+    /// Whether this is ``stopped``.
+    package var isStopped: Bool { diagnosis.rule == "local.stopped" }
+
     /// Whether the run stopped because its time budget ran out.
     package var isOverBudget: Bool { diagnosis.rule == "connection.tooSlow" }
 

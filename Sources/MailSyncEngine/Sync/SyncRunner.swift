@@ -18,6 +18,9 @@ package struct SyncRunner: Sendable {
         let next: Int64?
         do {
             next = try await attempt(tenant: tenant, mailboxID: mailboxID, summary: &summary)
+        } catch is CancellationError {
+            // The server is stopping: not a failure; due again at once when it starts.
+            next = env.clock.now().microsecondsSinceEpoch
         } catch {
             // Only our own storage can fail here (the mail side is handled inside): try again later.
             logger.error("sync: cannot run a mailbox", metadata: ["tenant": "\(tenant)", "mailbox": "\(mailboxID)", "error": "\(error)"])
@@ -71,6 +74,7 @@ package struct SyncRunner: Sendable {
                 try await MailboxSync(env: env, settings: settings).run(
                     tenant: tenant, target: current, policy: policy, now: started, deadline: runStarted + settings.runBudget, report: &report)
             } catch {
+                if error.isStopped { throw CancellationError() }  // stopped, not failed: nothing to judge
                 failure = error.diagnosis
                 exchange = error.exchange
                 summary.overBudget = error.isOverBudget
