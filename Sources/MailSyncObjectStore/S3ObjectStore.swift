@@ -86,7 +86,7 @@ public struct S3ObjectStore: ObjectStore {
             try requireSuccess(response, operation: "LIST", key: nil)
             let page = try S3Listing(body: response.body, prefix: fullPrefix, storePrefix: configuration.prefix)
             found += page.objects
-            guard page.nextToken != token else { throw ObjectStoreError.corrupt("LIST bucket \(configuration.bucket): the store returned the same continuation token twice") }
+            guard page.nextToken == nil || page.nextToken != token else { throw ObjectStoreError.corrupt("LIST bucket \(configuration.bucket): the store returned the same continuation token twice") }
             token = page.nextToken
         } while token != nil
         return found.sorted { $0.key < $1.key }

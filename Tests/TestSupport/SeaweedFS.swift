@@ -121,10 +121,8 @@ public actor SeaweedFSServer {
             "-s3", "-s3.port=\(ports.s3)", "-s3.port.grpc=\(ports.s3GRPC)", "-s3.port.iceberg=0", "-s3.port.lance=0",
             "-s3.localSocket=\(directory)/s3.sock", "-s3.config=\(directory)/s3.json", "-s3.autoCreateBucket=false",
         ]
-        // TMPDIR: weed puts its gRPC unix sockets in Go's os.TempDir(); keep them in our directory.
         process = try ChildProcess(
-            executable: Self.weed, arguments: arguments,
-            environment: ["PATH": "/usr/bin:/bin", "HOME": directory, "TMPDIR": directory], output: logPath)
+            executable: Self.weed, arguments: arguments, environment: ["PATH": "/usr/bin:/bin", "HOME": directory], output: logPath)
         let deadline = ContinuousClock.now + timeout
         var bucketMade = false
         while true {
@@ -158,6 +156,10 @@ public actor SeaweedFSServer {
                 await process.waitForExit(timeout: .seconds(10))
             }
             self.process = nil
+        }
+        // weed puts its gRPC unix sockets in /tmp whatever TMPDIR says, and leaves them there.
+        for (part, port) in [("master", ports.masterGRPC), ("volume", ports.volumeGRPC), ("filer", ports.filerGRPC), ("s3", ports.s3GRPC)] {
+            unlink("/tmp/seaweedfs-\(part)-grpc-\(port).sock")
         }
         if !keepDirectory { try? FileManager.default.removeItem(atPath: directory) }
     }
