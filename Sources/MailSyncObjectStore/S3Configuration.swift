@@ -98,6 +98,10 @@ public struct S3Configuration: Sendable, CustomStringConvertible {
         }
         guard (1...20).contains(maxAttempts) else { return "maxAttempts \(maxAttempts) is outside 1 to 20" }
         guard maxObjectBytes > 0 else { return "maxObjectBytes must be positive" }
+        guard retryBaseDelay >= .zero, retryBaseDelay <= .seconds(60) else { return "retryBaseDelay must be between 0 and 60 s" }
+        guard connectTimeout > .zero, requestTimeout > .zero, connectTimeout <= .seconds(86_400), requestTimeout <= .seconds(86_400) else {
+            return "the connect and request timeouts must be positive and at most a day"
+        }
         return nil
     }
 
