@@ -29,9 +29,11 @@ extension S3ObjectStore {
             for index in 0..<partCount {
                 let start = data.startIndex + index * partSize
                 let part = Data(data[start..<min(data.endIndex, start + partSize)])
+                let digests = await S3Checksum.digests(part)
                 let uploaded = try await send(
                     "PUT", key: key, query: [("partNumber", String(index + 1)), ("uploadId", uploadID)],
-                    headers: ["Content-MD5: \(S3Checksum.md5Base64(part))"], body: part, maxResponseBytes: Self.controlReplyBytes)
+                    headers: ["Content-MD5: \(digests.md5Base64)"], body: part, payloadSHA256: digests.sha256Hex,
+                    maxResponseBytes: Self.controlReplyBytes)
                 try requireSuccess(uploaded, operation: "UPLOAD PART \(index + 1)", key: key)
                 guard let etag = uploaded.headers["etag"], !etag.isEmpty, etag.utf8.count <= 256 else {
                     throw ObjectStoreError.corrupt("UPLOAD PART \(index + 1) \(place(key)): the answer has no ETag")

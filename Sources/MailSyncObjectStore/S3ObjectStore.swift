@@ -44,16 +44,16 @@ public struct S3ObjectStore: ObjectStore {
     }
 
     public func put(_ key: ObjectKey, _ data: Data) async throws {
-        let sha256 = S3Checksum.sha256Hex(data)
+        let digests = await S3Checksum.digests(data)
         if data.count > configuration.partSize {
-            try await putMultipart(key, data, sha256: sha256)
+            try await putMultipart(key, data, sha256: digests.sha256Hex)
             return
         }
         let headers = [
-            "Content-MD5: \(S3Checksum.md5Base64(data))", "x-amz-checksum-sha256: \(S3Checksum.sha256Base64(data))",
-            "x-amz-meta-sha256: \(sha256)",
+            "Content-MD5: \(digests.md5Base64)", "x-amz-checksum-sha256: \(digests.sha256Base64)", "x-amz-meta-sha256: \(digests.sha256Hex)",
         ]
-        let response = try await send("PUT", key: key, headers: headers, body: data, payloadSHA256: sha256, maxResponseBytes: Self.controlReplyBytes)
+        let response = try await send(
+            "PUT", key: key, headers: headers, body: data, payloadSHA256: digests.sha256Hex, maxResponseBytes: Self.controlReplyBytes)
         try requireSuccess(response, operation: "PUT", key: key)
     }
 
@@ -68,7 +68,7 @@ public struct S3ObjectStore: ObjectStore {
         guard let recorded = response.headers["x-amz-meta-sha256"]?.lowercased() else {
             throw ObjectStoreError.corrupt("GET \(place(key)): the object has no x-amz-meta-sha256 checksum")
         }
-        let actual = S3Checksum.sha256Hex(response.body)
+        let actual = await S3Checksum.sha256HexOffPool(response.body)
         guard recorded == actual else {
             throw ObjectStoreError.corrupt("GET \(place(key)): SHA-256 of the \(response.body.count) bytes read is \(actual), the object's metadata says \(S3ErrorReply.printable(recorded))")
         }
