@@ -3,7 +3,8 @@ import Foundation
 /// An S3 error document (`<Error><Code>NoSuchBucket</Code><Message>…</Message></Error>`) and
 /// what it means for the caller, as an ``ObjectStoreError``.
 ///
-/// Mapping: 401/403 → ``ObjectStoreError/accessDenied(_:)``; `NoSuchBucket` →
+/// Mapping: 401/403 (or the codes `AccessDenied`, `InvalidAccessKeyId`, `SignatureDoesNotMatch`
+/// under any status) → ``ObjectStoreError/accessDenied(_:)``; `NoSuchBucket` →
 /// ``ObjectStoreError/missingBucket(_:)``; `BadDigest` and `XAmzContentSHA256Mismatch` (the
 /// store received other bytes than we sent) → ``ObjectStoreError/corrupt(_:)``; anything else
 /// (5xx after the retries, other 4xx) → ``ObjectStoreError/unavailable(_:)`` naming the status,
@@ -28,7 +29,10 @@ struct S3ErrorReply: Sendable, Equatable {
     func error(status: Int, operation: String, place: String) -> ObjectStoreError {
         let summary = "\(operation) \(place): HTTP \(status)" + (code.map { " \(Self.printable($0, 64))" } ?? "")
             + (message.map { " (\(Self.printable($0, 200)))" } ?? "")
-        if status == 401 || status == 403 { return .accessDenied(summary) }
+        // A DeleteObjects or CompleteMultipartUpload answer can carry these codes under a 200.
+        if status == 401 || status == 403 || ["AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch"].contains(code ?? "") {
+            return .accessDenied(summary)
+        }
         switch code {
         case "NoSuchBucket": return .missingBucket(summary)
         case "BadDigest", "XAmzContentSHA256Mismatch", "InvalidDigest": return .corrupt("the store received other bytes than sent: " + summary)

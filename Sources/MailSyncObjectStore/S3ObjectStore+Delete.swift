@@ -31,9 +31,8 @@ extension S3ObjectStore {
             let code = failed.child("Code")?.text
             guard code != "NoSuchKey" else { continue }
             let key = S3ErrorReply.printable(failed.child("Key")?.text ?? "?")
-            let status = code == "AccessDenied" ? 403 : 500
             throw S3ErrorReply(code: code, message: failed.child("Message")?.text)
-                .error(status: status, operation: "DELETE", place: "\(configuration.bucket)/\(key) at \(urls.hostForErrors)")
+                .error(status: 200, operation: "DELETE", place: "\(configuration.bucket)/\(key) at \(urls.hostForErrors)")
         }
     }
 }

@@ -1,14 +1,15 @@
 import Foundation
 @testable import MailSyncObjectStore
+import Synchronization
 import Testing
 
 /// The S3 client against a scripted loopback server: retries, and replies no real store sends.
 @Suite("S3 object store against a scripted server")
 struct S3ScriptedServerTests {
-    static func store(port: Int, maxAttempts: Int = 5) throws -> S3ObjectStore {
+    static func store(port: Int, maxAttempts: Int = 5, partSize: Int = 8 * 1024 * 1024) throws -> S3ObjectStore {
         try S3ObjectStore(configuration: S3Configuration(
             endpoint: "http://127.0.0.1:\(port)", bucket: "bucket", accessKeyID: "KEY", secretAccessKey: "scripted-secret",
-            maxAttempts: maxAttempts, retryBaseDelay: .milliseconds(1), connectTimeout: .seconds(5), requestTimeout: .seconds(30)))
+            partSize: partSize, maxAttempts: maxAttempts, retryBaseDelay: .milliseconds(1), connectTimeout: .seconds(5), requestTimeout: .seconds(30)))
     }
 
     static let okBody = Array(#"<?xml version="1.0"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>"#.utf8)
@@ -115,6 +116,80 @@ struct S3ScriptedServerTests {
         } throws: { error in
             guard case .corrupt(let text) = error as? ObjectStoreError else { return false }
             return text.contains("larger than 1048576 bytes")
+        }
+    }
+
+    /// A multipart store: an upload ID, ETags for parts; `partStatus` answers every part,
+    /// `completeErrors` leading CompleteMultipartUpload answers are a 200 carrying InternalError.
+    static func multipartServer(partStatus: Int, completeErrors: Int) throws -> ScriptedHTTPServer {
+        let completes = Mutex(0)
+        return try ScriptedHTTPServer { _, line in
+            if line.hasPrefix("POST /bucket/big?uploads=") {
+                return .init(status: 200, body: Array("<InitiateMultipartUploadResult><UploadId>u/1+</UploadId></InitiateMultipartUploadResult>".utf8))
+            }
+            if line.hasPrefix("PUT /bucket/big?partNumber=") {
+                return .init(status: partStatus, headers: ["ETag: \"e\(line.count)\""], body: partStatus == 200 ? [] : Array("<Error><Code>AccessDenied</Code></Error>".utf8))
+            }
+            if line.hasPrefix("POST /bucket/big?uploadId=") {
+                let number = completes.withLock { $0 += 1; return $0 }
+                let body = number <= completeErrors
+                    ? "<?xml version=\"1.0\"?>\n<Error><Code>InternalError</Code><Message>late</Message></Error>"
+                    : "<CompleteMultipartUploadResult><Key>big</Key></CompleteMultipartUploadResult>"
+                return .init(status: 200, body: Array(body.utf8))
+            }
+            return .init(status: line.hasPrefix("DELETE /bucket/big?uploadId=") ? 204 : 400)
+        }
+    }
+
+    @Test("multipart: parts in order with the upload ID encoded; a CompleteMultipartUpload answering 200 with InternalError is retried")
+    func multipartCompleteRetried() async throws {
+        let server = try Self.multipartServer(partStatus: 200, completeErrors: 1)
+        defer { server.stop() }
+        try await Self.store(port: server.port, partSize: S3Configuration.minimumPartSize)
+            .put(try ObjectKey("big"), Data(count: S3Configuration.minimumPartSize + 1))
+        let lines = server.requestLines.map { String($0.split(separator: " ")[1]) }
+        #expect(lines == [
+            "/bucket/big?uploads=", "/bucket/big?partNumber=1&uploadId=u%2F1%2B", "/bucket/big?partNumber=2&uploadId=u%2F1%2B",
+            "/bucket/big?uploadId=u%2F1%2B", "/bucket/big?uploadId=u%2F1%2B",
+        ])
+    }
+
+    @Test("multipart: a part refused aborts the upload and throws the part's error")
+    func multipartAborted() async throws {
+        let server = try Self.multipartServer(partStatus: 403, completeErrors: 0)
+        defer { server.stop() }
+        await #expect {
+            try await Self.store(port: server.port, partSize: S3Configuration.minimumPartSize)
+                .put(try ObjectKey("big"), Data(count: S3Configuration.minimumPartSize + 1))
+        } throws: { error in
+            guard case .accessDenied = error as? ObjectStoreError else { return false }
+            return true
+        }
+        #expect(server.requestLines.map { String($0.split(separator: " ")[0]) } == ["POST", "PUT", "DELETE"])
+        #expect(server.requestLines.last?.hasPrefix("DELETE /bucket/big?uploadId=u%2F1%2B ") == true)
+    }
+
+    @Test("DeleteObjects: a key reported NoSuchKey is no error, one reported AccessDenied is accessDenied")
+    func deleteResults() async throws {
+        for (code, denied) in [("NoSuchKey", false), ("AccessDenied", true)] {
+            let body = "<DeleteResult><Error><Key>a</Key><Code>\(code)</Code><Message>m</Message></Error></DeleteResult>"
+            let server = try ScriptedHTTPServer { _, _ in .init(status: 200, body: Array(body.utf8)) }
+            defer { server.stop() }
+            var thrown: (any Error)?
+            do {
+                try await Self.store(port: server.port).delete([try ObjectKey("a")])
+            } catch {
+                thrown = error
+            }
+            if denied {
+                guard case .accessDenied = thrown as? ObjectStoreError else {
+                    Issue.record("\(code): expected accessDenied, got \(String(describing: thrown))")
+                    continue
+                }
+            } else {
+                #expect(thrown == nil, "\(code)")
+            }
+            #expect(server.requestLines == ["POST /bucket?delete= HTTP/1.1"])
         }
     }
 }
