@@ -6,9 +6,9 @@ import Foundation
 /// larger than one part go up as a multipart upload), 5 attempts per request, objects of at most
 /// 1 GiB read back, 10 s to connect and 5 min per request.
 ///
-/// ``description`` never shows the secret (nor does any error of the store): configurations end
-/// up in logs.
-public struct S3Configuration: Sendable, CustomStringConvertible {
+/// ``description`` and the mirror (`dump`, debuggers) never show the secret, nor does any error
+/// of the store: configurations end up in logs.
+public struct S3Configuration: Sendable, CustomStringConvertible, CustomReflectable {
     /// How a bucket is named in a request's URL.
     public enum Addressing: String, Sendable {
         /// `http://host:port/bucket/key`: MinIO, SeaweedFS, Ceph, and any endpoint without
@@ -108,6 +108,15 @@ public struct S3Configuration: Sendable, CustomStringConvertible {
     public var description: String {
         "S3(\(endpoint), bucket \(bucket), prefix \(prefix.debugDescription), region \(region), key ID \(accessKeyID), "
             + "secret <redacted>, \(addressing.rawValue)-style)"
+    }
+
+    public var customMirror: Mirror {
+        Mirror(self, children: [
+            "endpoint": endpoint, "region": region, "bucket": bucket, "prefix": prefix, "accessKeyID": accessKeyID,
+            "secretAccessKey": "<redacted>", "addressing": addressing, "caFile": caFile as Any, "partSize": partSize,
+            "maxAttempts": maxAttempts, "retryBaseDelay": retryBaseDelay, "maxObjectBytes": maxObjectBytes,
+            "connectTimeout": connectTimeout, "requestTimeout": requestTimeout,
+        ], displayStyle: .struct)
     }
 
     /// S3's rules for new buckets: 3 to 63 bytes of `a-z 0-9 . -`, starting and ending with a

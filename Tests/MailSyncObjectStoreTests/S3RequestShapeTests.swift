@@ -50,6 +50,10 @@ struct S3RequestShapeTests {
         #expect(configuration.problem == nil)
         #expect(configuration.partSize == 8 * 1024 * 1024 && configuration.maxAttempts == 5 && configuration.addressing == .path)
         #expect(!configuration.description.contains("hush-hush") && configuration.description.contains("KEYID"))
+        var dumped = ""
+        dump(try S3ObjectStore(configuration: configuration), to: &dumped)
+        #expect(!dumped.contains("hush-hush") && dumped.contains("KEYID"))
+        #expect(!String(reflecting: configuration).contains("hush-hush"))
     }
 
     @Test("backoff doubles from the base, is capped, and jitters between zero and the bound")
