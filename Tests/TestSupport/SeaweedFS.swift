@@ -113,7 +113,10 @@ public actor SeaweedFSServer {
     }
 
     private func launch(timeout: Duration) async throws {
+        // -logtostderr: glog would otherwise write weed.* files into /tmp; -config_dir: no
+        // security.toml or other config from the machine (/etc/seaweedfs, ~/.seaweedfs).
         let arguments = [
+            "-logtostderr", "-config_dir=\(directory)",
             "server", "-dir=\(directory)/data", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
             "-master.port=\(ports.master)", "-master.port.grpc=\(ports.masterGRPC)", "-master.telemetry=false",
             "-master.volumeSizeLimitMB=64",
