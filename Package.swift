@@ -85,7 +85,7 @@ let package = Package(
         .target(name: "MailSyncMatching", dependencies: ["MailSyncIMAP"]),
         .executableTarget(name: "mailsync-gen", dependencies: ["SchemaCompiler"]),
         // Backups off the machine: the S3 API over libcurl, or a directory.
-        .target(name: "MailSyncObjectStore", dependencies: ["CCurl"]),
+        .target(name: "MailSyncObjectStore", dependencies: ["CCurl", .product(name: "Crypto", package: "swift-crypto")]),
         .target(
             name: "MailSyncBackup",
             dependencies: ["MailSyncStorage", "CSQLite", zlib, .product(name: "Crypto", package: "swift-crypto")]

@@ -142,3 +142,11 @@ static inline curl_socket_t ccurl_open_socket(const struct curl_sockaddr *a) {
     return socket(a->family, a->socktype, a->protocol);
 }
 static inline CURLcode ccurl_setopt_resolve(CURL *c, struct curl_slist *v) { return curl_easy_setopt(c, CURLOPT_RESOLVE, v); }
+
+// S3 (MailSyncObjectStore): requests signed by libcurl (AWS Signature V4), any method, a body
+// given as a pointer libcurl does not copy.
+static inline CURLcode ccurl_setopt_aws_sigv4(CURL *c, const char *v) { return curl_easy_setopt(c, CURLOPT_AWS_SIGV4, v); }
+static inline CURLcode ccurl_setopt_customrequest(CURL *c, const char *v) { return curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, v); }
+static inline CURLcode ccurl_setopt_postfields(CURL *c, const void *v) { return curl_easy_setopt(c, CURLOPT_POSTFIELDS, v); }
+static inline CURLcode ccurl_setopt_postfieldsize(CURL *c, curl_off_t v) { return curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, v); }
+static inline CURLcode ccurl_setopt_nobody(CURL *c, long v) { return curl_easy_setopt(c, CURLOPT_NOBODY, v); }

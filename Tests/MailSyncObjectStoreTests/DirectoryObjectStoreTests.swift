@@ -27,6 +27,13 @@ struct DirectoryObjectStoreTests {
         #expect(try await store.list(prefix: "t/").map(\.key) == [b, c])
     }
 
+    @Test("the object store contract (the same checks as the S3 store's)")
+    func contract() async throws {
+        let root = Self.temporaryRoot()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try await ObjectStoreContract.check(DirectoryObjectStore(root: root), base: "contract")
+    }
+
     @Test("keys outside the alphabet or with empty, '.' or '..' segments are refused", arguments: [
         "", "/a", "a/", "a//b", "a/../b", "./a", "a b", "a\u{0}b", "ä", String(repeating: "a", count: 513),
     ])

@@ -1,0 +1,34 @@
+import Foundation
+
+/// When a failed S3 request is tried again, and after how long.
+///
+/// Retried: no answer at all (refused, reset, timed out: ``S3Transfer/Outcome/connectionFailed``),
+/// any 5xx (`500 InternalError`, `503 SlowDown`, …), `429 Too Many Requests`, and a `200` whose
+/// body is an S3 `<Error>` with a 5xx-class code (CompleteMultipartUpload can answer that way).
+/// Never retried: every other 4xx (bad credentials, missing bucket, bad digest do not heal).
+///
+/// Delays: exponential backoff with full jitter: before attempt `n + 1`, a random wait in
+/// `0...min(20 s, base * 2^(n-1))` (AWS's recommendation: spreads the clients a store's hiccup
+/// would otherwise make retry in step). `maxAttempts` counts the first try.
+struct S3RetryPolicy: Sendable {
+    var maxAttempts: Int
+    var baseDelay: Duration
+    var maxDelay: Duration = .seconds(20)
+
+    /// The S3 error codes worth another try whatever the status.
+    static let retryableCodes: Set<String> = ["InternalError", "SlowDown", "ServiceUnavailable", "RequestTimeout", "Throttling"]
+
+    static func isRetryable(status: Int, code: String?) -> Bool {
+        if status >= 500 || status == 429 { return true }
+        if status == 200, let code { return retryableCodes.contains(code) }
+        return false
+    }
+
+    /// The wait before attempt `attempt + 1` (`attempt` ≥ 1 just failed).
+    func delay(after attempt: Int, random: Double = Double.random(in: 0...1)) -> Duration {
+        let exponent = min(max(attempt - 1, 0), 20)
+        var bound = baseDelay * (1 << exponent)
+        if bound > maxDelay { bound = maxDelay }
+        return bound * max(0, min(1, random))
+    }
+}
