@@ -56,17 +56,18 @@ if [ "${FUZZ_SMOKE:-1}" != 0 ]; then
     [ "${PIPESTATUS[0]}" -eq 0 ] || failed+=(fuzz-smoke)
 fi
 
+# Printed whether or not the runs failed: a stall that did not fail a test this time may next time.
+if [ -s "$logs/stalls" ]; then
+    echo "==== the cooperative pool stalled; the project's code on the stacks then (count, place): ===="
+    grep -E '^==== pool stall' "$logs/stalls"
+    grep -oE ' at /[^ ]*/(Tests|Sources)/[^ ]+:[0-9]+' "$logs/stalls" | grep -v PoolStallWatchdog \
+        | sed -E 's#^ at .*/(Tests|Sources)/#\1/#' | sort | uniq -c | sort -rn | head -40
+fi
 if [ "${#failed[@]}" -gt 0 ]; then
     echo
     for name in "${failed[@]}"; do
         echo "==== the $name run failed; its failures, repeated from above: ===="
         grep -E -A3 '^✘ |Fatal error|unexpected signal|error: |ERROR: libFuzzer|^==== fuzzing found|^(FAIL|ERROR): |^Traceback' "$logs/$name" | head -200
     done
-    if [ -s "$logs/stalls" ]; then
-        echo "==== the cooperative pool stalled; the project's code on the stacks then (count, place): ===="
-        grep -E '^==== pool stall' "$logs/stalls"
-        grep -oE ' at /[^ ]*/(Tests|Sources)/[^ ]+:[0-9]+' "$logs/stalls" | grep -v PoolStallWatchdog \
-            | sed -E 's#^ at .*/(Tests|Sources)/#\1/#' | sort | uniq -c | sort -rn | head -40
-    fi
     exit 1
 fi
