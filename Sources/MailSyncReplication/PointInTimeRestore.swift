@@ -1,0 +1,92 @@
+import Foundation
+import MailSyncObjectStore
+
+/// Rebuilds a shipped database, as it was at a point in time, from the object store alone.
+///
+/// Picks the newest generation whose snapshot is at or before the time (``RestorePlan``),
+/// downloads its snapshot and the segments shipped up to the time, verifies each object (the
+/// sealer opens it; the snapshot's SHA-256 against the manifest, each segment's against the
+/// digest it carries), writes the pages into a new file at the destination
+/// (``DatabaseRebuild``), switches it to `journal_mode=DELETE` and runs `integrity_check`; only
+/// then returns. The point restored is the last ship at or before the time: commits are known to
+/// the second they were shipped, not committed.
+///
+/// Failure: throws ``ReplicationError`` (`.missingObject` or `.damagedObject` naming the object,
+/// `.noBackup`, `.integrity`, `.fileSystem`) or the store's error, and removes what it wrote. It
+/// writes nothing but `destination` (and SQLite's `-journal`/`-wal` beside it while verifying);
+/// an existing destination is refused. The snapshot and one segment at a time are held in
+/// memory. Blocking file and SQLite work runs on a thread of its own.
+public struct PointInTimeRestore: Sendable {
+    public let store: any ObjectStore
+    public let sealer: any Sealer
+    public let layout: ReplicaLayout
+
+    public init(store: any ObjectStore, sealer: any Sealer, name: String) throws {
+        self.store = store
+        self.sealer = sealer
+        self.layout = try ReplicaLayout(name: name)
+    }
+
+    /// What was restored.
+    public struct Result: Sendable {
+        public var generation: String
+        /// Segments applied after the snapshot.
+        public var segments: Int
+        /// Shipping time of the last segment applied (or the snapshot's time), ms since 1970.
+        public var restoredToMilliseconds: Int64
+    }
+
+    /// Restores to `time` (the newest shipped state when `nil`) into the new file `destination`.
+    @discardableResult
+    public func restore(to destination: String, at time: Date? = nil) async throws -> Result {
+        let milliseconds = time.map { Int64(($0.timeIntervalSince1970 * 1000).rounded(.down)) }
+        let plan = try await RestorePlan.make(store: store, sealer: sealer, layout: layout, at: milliseconds)
+        let manifest = plan.manifest
+        let snapshotKey = try ObjectKey(manifest.snapshot.key)
+        let snapshot = try await fetch(snapshotKey)
+        guard snapshot.count == manifest.snapshot.size, snapshot.sha256Hex == manifest.snapshot.sha256 else {
+            throw ReplicationError(.damagedObject, "the snapshot \(snapshotKey) does not match its SHA-256 in the manifest; the restore was refused", object: snapshotKey.value)
+        }
+        let pageSize = manifest.pageSize
+        let rebuild = try await Self.offPool { try DatabaseRebuild(path: destination, pageSize: pageSize, snapshot: [UInt8](snapshot)) }
+        do {
+            for (key, _) in plan.segments {
+                let frames = try SegmentCodec.decode(try await fetch(key), pageSize: pageSize, key: key.value)
+                try await Self.offPool { try rebuild.apply(frames: frames, object: key.value) }
+            }
+            try await Self.offPool {
+                try rebuild.finish()
+                try DatabaseRebuild.verify(destination)
+            }
+        } catch {
+            _ = try? await Self.offPool {
+                rebuild.closeFile()
+                for suffix in ["", "-journal", "-wal", "-shm"] { unlink(destination + suffix) }
+            }
+            throw error
+        }
+        return Result(
+            generation: manifest.generation, segments: plan.segments.count,
+            restoredToMilliseconds: plan.segments.last?.name.shippedAtMilliseconds ?? manifest.snapshot.takenAtMilliseconds)
+    }
+
+    private func fetch(_ key: ObjectKey) async throws -> Data {
+        guard let sealed = try await store.get(key) else {
+            throw ReplicationError(.missingObject, "\(key) is missing from the store; the restore was refused", object: key.value)
+        }
+        do {
+            return try sealer.open(sealed, key: key)
+        } catch {
+            throw ReplicationError(.damagedObject, "\(key) cannot be opened (\(error)); the restore was refused", object: key.value)
+        }
+    }
+
+    /// Runs blocking work on a thread of its own, never on the cooperative pool.
+    static func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            let thread = Thread { continuation.resume(with: Swift.Result { try body() }) }
+            thread.name = "wal restore"
+            thread.start()
+        }
+    }
+}
