@@ -10,7 +10,7 @@ import Darwin
 /// Builds a database file from a snapshot and log frames by writing pages directly: each
 /// transaction's pages are held until its commit frame, then written at `(page - 1) × pageSize`
 /// and the file is cut to the commit's size. Frames after the last commit are an error (a
-/// segment always ends with a commit).
+/// segment always ends with a commit), and so is a page past its commit's database size.
 ///
 /// Writing pages, rather than writing a `-wal` beside the file and letting SQLite checkpoint it,
 /// needs no checksums recomputed and no SQLite locking; the result is the same file SQLite's own
@@ -52,6 +52,10 @@ final class DatabaseRebuild: @unchecked Sendable {
             transaction.append((page, frames[(offset + WALHeader.frameHeaderSize)..<(offset + frameSize)]))
             offset += frameSize
             if commitSize != 0 {
+                // SQLite never writes a page past the size a commit leaves the database at.
+                guard transaction.allSatisfy({ $0.page <= commitSize }) else {
+                    throw damaged(object, "a transaction writes a page past its commit's database size")
+                }
                 for (page, bytes) in transaction {
                     try write(bytes, at: (Int64(page) - 1) * Int64(pageSize))
                 }

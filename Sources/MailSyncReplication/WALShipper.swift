@@ -27,7 +27,9 @@ import MailSyncObjectStore
 ///
 /// Failure: every call throws ``ReplicationError`` or the store's ``ObjectStoreError``; nothing
 /// is lost by a failed call (the next one resumes). A new shipper (a restarted process) always
-/// starts a new generation. Calls must not overlap (an overlapping call throws `.busy`). Blocking
+/// starts a new generation. A snapshot is built in memory (the store takes whole objects), so a
+/// generation start needs about the database's size in memory. Old generations are never
+/// deleted here (retention is the caller's). Calls must not overlap (an overlapping call throws `.busy`). Blocking
 /// work runs on a thread of the shipper's own; ``close()`` ends it (a shipper must be closed).
 public actor WALShipper {
     public nonisolated let databasePath: String
