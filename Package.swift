@@ -95,7 +95,7 @@ let package = Package(
         // Continuous WAL shipping of one SQLite file to an object store, and point-in-time restore.
         .target(
             name: "MailSyncReplication",
-            dependencies: ["MailSyncObjectStore", "MailSyncStorage", "CSQLite", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["MailSyncObjectStore", "MailSyncStorage", "CSQLite", zlib, .product(name: "Crypto", package: "swift-crypto")]
         ),
         // Every SQL statement, the migrations and the domain types they read and write. Not the
         // RPC layer nor the generated client: the service converts wire messages to these types.

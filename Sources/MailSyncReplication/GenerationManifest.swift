@@ -5,6 +5,8 @@ import Foundation
 /// segments from one missing its end. Small and of fixed size: rewritten after every ship.
 /// JSON, sealed like every object. `format` is 1; a reader refuses any other.
 public struct GenerationManifest: Codable, Sendable, Equatable {
+    /// The snapshot object holds the database file zlib-compressed (``Compression``); `sha256`
+    /// and `size` are the uncompressed file's.
     public struct Snapshot: Codable, Sendable, Equatable {
         public var key: String
         public var sha256: String

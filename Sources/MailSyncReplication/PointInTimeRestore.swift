@@ -5,8 +5,8 @@ import MailSyncObjectStore
 ///
 /// Picks the newest generation whose snapshot is at or before the time (``RestorePlan``),
 /// downloads its snapshot and the segments shipped up to the time, verifies each object (the
-/// sealer opens it; the snapshot's SHA-256 against the manifest, each segment's against the
-/// digest it carries), writes the pages into a new file at the destination
+/// sealer opens it, it inflates to its recorded size; the snapshot's SHA-256 against the
+/// manifest, each segment's against the digest it carries), writes the pages into a new file at the destination
 /// (``DatabaseRebuild``), switches it to `journal_mode=DELETE` and runs `integrity_check`; only
 /// then returns. The point restored is the last ship at or before the time: commits are known to
 /// the second they were shipped, not committed.
@@ -43,12 +43,13 @@ public struct PointInTimeRestore: Sendable {
         let plan = try await RestorePlan.make(store: store, sealer: sealer, layout: layout, at: milliseconds)
         let manifest = plan.manifest
         let snapshotKey = try ObjectKey(manifest.snapshot.key)
-        let snapshot = try await fetch(snapshotKey)
-        guard snapshot.count == manifest.snapshot.size, snapshot.sha256Hex == manifest.snapshot.sha256 else {
+        let snapshot = try Compression.inflate(
+            [UInt8](try await fetch(snapshotKey))[...], size: Int(clamping: manifest.snapshot.size), object: snapshotKey.value)
+        guard Data(snapshot).sha256Hex == manifest.snapshot.sha256 else {
             throw ReplicationError(.damagedObject, "the snapshot \(snapshotKey) does not match its SHA-256 in the manifest; the restore was refused", object: snapshotKey.value)
         }
         let pageSize = manifest.pageSize
-        let rebuild = try await Self.offPool { try DatabaseRebuild(path: destination, pageSize: pageSize, snapshot: [UInt8](snapshot)) }
+        let rebuild = try await Self.offPool { try DatabaseRebuild(path: destination, pageSize: pageSize, snapshot: snapshot) }
         do {
             for (key, _) in plan.segments {
                 let frames = try SegmentCodec.decode(try await fetch(key), pageSize: pageSize, key: key.value)

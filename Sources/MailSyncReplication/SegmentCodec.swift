@@ -3,7 +3,8 @@ import Foundation
 
 /// A segment object's plaintext: a 48-byte header — `MSWALSG1`, page size and frame count
 /// (big-endian 32-bit each), SHA-256 of the frames — then the frames as the log holds them
-/// (24-byte header + page each, whole transactions, the last a commit).
+/// (24-byte header + page each, whole transactions, the last a commit), zlib-compressed
+/// (``Compression``; their size is the frame count times the frame size).
 ///
 /// The digest is inside the object, so it is sealed with it (a leaked bucket does not reveal
 /// digests of plaintext) and a flipped byte anywhere fails ``decode(_:pageSize:key:)``.
@@ -16,7 +17,7 @@ enum SegmentCodec {
         BigEndian.put(UInt32(truncatingIfNeeded: pageSize), into: &header, at: 8)
         BigEndian.put(UInt32(truncatingIfNeeded: frameCount), into: &header, at: 12)
         header += Array(SHA256.hash(data: frames))
-        return Data(header + frames)
+        return Data(header + Compression.deflate(frames))
     }
 
     /// The frames of a segment, verified; throws ``ReplicationError`` (`.damagedObject`) naming `key`.
@@ -28,9 +29,9 @@ enum SegmentCodec {
         guard bytes.count >= headerSize, Array(bytes[0..<8]) == magic else { throw damaged("it does not start like a segment") }
         let (frameSizeValue, count) = bytes.withUnsafeBytes { (Int(BigEndian.uint32($0, 8)), Int(BigEndian.uint32($0, 12))) }
         guard frameSizeValue == pageSize else { throw damaged("its page size \(frameSizeValue) is not the generation's \(pageSize)") }
-        let frames = Array(bytes[headerSize...])
         let (expected, overflow) = count.multipliedReportingOverflow(by: WALHeader.frameHeaderSize + pageSize)
-        guard !overflow, expected == frames.count, count > 0 else { throw damaged("it holds \(frames.count) bytes of frames, not \(count) frames") }
+        guard !overflow, count > 0 else { throw damaged("its header claims \(count) frames") }
+        let frames = try Compression.inflate(bytes[headerSize...], size: expected, object: key)
         guard Array(SHA256.hash(data: frames)) == Array(bytes[16..<48]) else { throw damaged("its SHA-256 does not match") }
         return frames
     }

@@ -6,8 +6,8 @@ public struct ShipReport: Sendable, Equatable {
     public var startedGeneration = false
     /// Segments uploaded (0 when nothing was committed since the last ship).
     public var segments = 0
-    /// Bytes of frames uploaded (before sealing).
-    public var frameBytes = 0
+    /// Bytes of segments uploaded (compressed, before sealing).
+    public var segmentBytes = 0
     /// Whether a checkpoint copied every frame of the log into the database, so the next write
     /// restarts the log.
     public var checkpointed = false

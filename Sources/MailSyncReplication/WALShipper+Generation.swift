@@ -65,7 +65,7 @@ extension WALShipper {
         let generation = ReplicaLayout.newGenerationID(milliseconds: takenAt)
         let key = try layout.snapshot(generation)
         let plaintext = Data(snapshot)
-        try await store.put(key, try sealer.seal(plaintext, key: key))
+        try await store.put(key, try sealer.seal(Data(Compression.deflate(snapshot)), key: key))
         let manifest = GenerationManifest(
             format: 1, generation: generation, pageSize: mark.header?.pageSize ?? Self.pageSize(ofDatabase: snapshot),
             snapshot: .init(

@@ -172,7 +172,7 @@ public actor WALShipper {
             try await store.put(key, try sealer.seal(plaintext, key: key))
             pending.removeFirst()
             report.segments += 1
-            report.frameBytes += plaintext.count - SegmentCodec.headerSize
+            report.segmentBytes += plaintext.count
             last = .init(sequence: name.sequence, walIndex: name.walIndex, end: Int64(name.end), shippedAtMilliseconds: name.shippedAtMilliseconds)
         }
         manifest.last = last
