@@ -43,17 +43,27 @@ public struct PointInTimeRestore: Sendable {
         let plan = try await RestorePlan.make(store: store, sealer: sealer, layout: layout, at: milliseconds)
         let manifest = plan.manifest
         let snapshotKey = try ObjectKey(manifest.snapshot.key)
-        let snapshot = try Compression.inflate(
-            [UInt8](try await fetch(snapshotKey))[...], size: Int(clamping: manifest.snapshot.size), object: snapshotKey.value)
-        guard Data(snapshot).sha256Hex == manifest.snapshot.sha256 else {
-            throw ReplicationError(.damagedObject, "the snapshot \(snapshotKey) does not match its SHA-256 in the manifest; the restore was refused", object: snapshotKey.value)
-        }
+        let sealedSnapshot = try await fetch(snapshotKey)
+        let sealer = self.sealer
         let pageSize = manifest.pageSize
-        let rebuild = try await Self.offPool { try DatabaseRebuild(path: destination, pageSize: pageSize, snapshot: snapshot) }
+        let snapshotInfo = manifest.snapshot
+        // Opening, inflating, hashing and writing are CPU and disk work: off the cooperative pool.
+        let rebuild = try await Self.offPool { () -> DatabaseRebuild in
+            let snapshot = try Compression.inflate(
+                [UInt8](try Self.open(sealedSnapshot, key: snapshotKey, with: sealer))[...],
+                size: Int(clamping: snapshotInfo.size), object: snapshotKey.value)
+            guard Data(snapshot).sha256Hex == snapshotInfo.sha256 else {
+                throw ReplicationError(.damagedObject, "the snapshot \(snapshotKey) does not match its SHA-256 in the manifest; the restore was refused", object: snapshotKey.value)
+            }
+            return try DatabaseRebuild(path: destination, pageSize: pageSize, snapshot: snapshot)
+        }
         do {
             for (key, _) in plan.segments {
-                let frames = try SegmentCodec.decode(try await fetch(key), pageSize: pageSize, key: key.value)
-                try await Self.offPool { try rebuild.apply(frames: frames, object: key.value) }
+                let sealed = try await fetch(key)
+                try await Self.offPool {
+                    let frames = try SegmentCodec.decode(try Self.open(sealed, key: key, with: sealer), pageSize: pageSize, key: key.value)
+                    try rebuild.apply(frames: frames, object: key.value)
+                }
             }
             try await Self.offPool {
                 try rebuild.finish()
@@ -71,10 +81,15 @@ public struct PointInTimeRestore: Sendable {
             restoredToMilliseconds: plan.segments.last?.name.shippedAtMilliseconds ?? manifest.snapshot.takenAtMilliseconds)
     }
 
+    /// The sealed object; throws `.missingObject` naming it when the store does not have it.
     private func fetch(_ key: ObjectKey) async throws -> Data {
         guard let sealed = try await store.get(key) else {
             throw ReplicationError(.missingObject, "\(key) is missing from the store; the restore was refused", object: key.value)
         }
+        return sealed
+    }
+
+    static func open(_ sealed: Data, key: ObjectKey, with sealer: any Sealer) throws -> Data {
         do {
             return try sealer.open(sealed, key: key)
         } catch {

@@ -38,7 +38,7 @@ extension WALShipper {
             }
         }
         guard let paused, let paused else { return }  // writers busy, or a log to start over from
-        stage(paused.tail)
+        try await stage(paused.tail)
         report.checkpointed = paused.complete
         try await flushPending(&report)
     }

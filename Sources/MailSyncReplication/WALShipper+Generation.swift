@@ -60,16 +60,21 @@ extension WALShipper {
             throw ReplicationError(.busy, "the writers of \(databasePath) kept adding more than \(limit) bytes of log between reads; the next ship retries the generation start")
         }
         pending.removeAll()
-        let snapshot = try await thread.run { try db.pin.snapshotBytes() }
         let takenAt = now()
         let generation = ReplicaLayout.newGenerationID(milliseconds: takenAt)
         let key = try layout.snapshot(generation)
-        let plaintext = Data(snapshot)
-        try await store.put(key, try sealer.seal(Data(Compression.deflate(snapshot)), key: key))
+        let sealer = self.sealer
+        // Copy, compress, hash and seal on the shipper's thread: seconds of CPU for a large file.
+        let snapshot = try await thread.run { () -> (sealed: Data, sha256: String, size: Int, pageSize: Int) in
+            let bytes = try db.pin.snapshotBytes()
+            let sealed = try sealer.seal(Data(Compression.deflate(bytes)), key: key)
+            return (sealed, Data(bytes).sha256Hex, bytes.count, Self.pageSize(ofDatabase: bytes))
+        }
+        try await store.put(key, snapshot.sealed)
         let manifest = GenerationManifest(
-            format: 1, generation: generation, pageSize: mark.header?.pageSize ?? Self.pageSize(ofDatabase: snapshot),
+            format: 1, generation: generation, pageSize: mark.header?.pageSize ?? snapshot.pageSize,
             snapshot: .init(
-                key: key.value, sha256: plaintext.sha256Hex, size: Int64(plaintext.count), walIndex: 0,
+                key: key.value, sha256: snapshot.sha256, size: Int64(snapshot.size), walIndex: 0,
                 walOffset: Int64(mark.end), takenAtMilliseconds: takenAt),
             last: nil)
         try await putManifest(manifest)

@@ -106,7 +106,7 @@ public actor WALShipper {
                 continue
             }
             first = false
-            stage(tail)
+            try await stage(tail)
             try await flushPending(&report)
             from = position
             if tail.isComplete { break }
@@ -151,13 +151,16 @@ public actor WALShipper {
     }
 
     /// Queues `tail`'s frames as the generation's next segment and moves the position past them.
-    func stage(_ tail: WALTail) {
+    /// The segment is compressed and hashed on the shipper's thread (seconds of CPU for a large
+    /// one must not hold the cooperative pool).
+    func stage(_ tail: WALTail) async throws {
         if tail.frameCount > 0 {
             let name = SegmentName(
                 sequence: nextSequence, walIndex: tail.walIndex, offset: UInt64(tail.offset),
                 end: UInt64(tail.next.end), shippedAtMilliseconds: now())
+            let segment = try await thread.run { SegmentCodec.encode(frames: tail.frames, frameCount: tail.frameCount, pageSize: tail.pageSize) }
             nextSequence &+= 1
-            pending.append((name, SegmentCodec.encode(frames: tail.frames, frameCount: tail.frameCount, pageSize: tail.pageSize)))
+            pending.append((name, segment))
         }
         position = tail.next
     }
@@ -169,7 +172,8 @@ public actor WALShipper {
         while let next = pending.first {
             let (name, plaintext) = (next.name, next.plaintext)
             let key = try layout.segment(manifest.generation, name)
-            try await store.put(key, try sealer.seal(plaintext, key: key))
+            let sealer = self.sealer
+            try await store.put(key, try await thread.run { try sealer.seal(plaintext, key: key) })
             pending.removeFirst()
             report.segments += 1
             report.segmentBytes += plaintext.count
