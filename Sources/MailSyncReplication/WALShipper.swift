@@ -7,8 +7,10 @@ import MailSyncObjectStore
 ///
 /// Call ``shipOnce()`` on a schedule (every second or few: the bound on lost writes). Each call
 /// reads the frames committed since the last one from the `-wal` file (whole transactions only,
-/// validated by their checksums), uploads them as one segment, then records the new end in the
-/// generation's manifest. The first call, and the first after ``WALShipperOptions/snapshotInterval``,
+/// validated by their checksums), uploads them as one segment (several when more than
+/// ``WALShipperOptions/segmentLimitBytes``), then records the new end in the generation's
+/// manifest; with nothing new it uploads nothing. Segments and snapshots are zlib-compressed and
+/// pass through the ``Sealer``. The first call, and the first after ``WALShipperOptions/snapshotInterval``,
 /// starts a new generation with a snapshot. Layout: ``ReplicaLayout``.
 ///
 /// **The shipper owns checkpoints.** Every connection to the file must be opened with
@@ -18,7 +20,9 @@ import MailSyncObjectStore
 /// only frames already read, in two steps: a passive checkpoint bounded by the shipper's pinned
 /// read transaction (taken before the log was read, so it is never ahead of what was read), then,
 /// if writers added frames meanwhile, a short pause of writers (the write lock taken, nothing
-/// written) in which the last frames are read and a passive checkpoint copies the whole log.
+/// written) in which the last frames are read (at most ``WALShipperOptions/pauseReadLimitBytes``,
+/// no network) and a passive checkpoint copies the whole log. Writers faster than that put the
+/// checkpoint off, and the log grows, until they slow down.
 /// SQLite restarts the log at the next write only once every frame is copied, so a restarted log
 /// (salt-1 and the checkpoint sequence one higher) continues the generation with the next log
 /// index. A log the shipper cannot continue (restarted by someone else, replaced) starts a new
@@ -29,8 +33,9 @@ import MailSyncObjectStore
 /// is lost by a failed call (the next one resumes). A new shipper (a restarted process) always
 /// starts a new generation. A snapshot is built in memory (the store takes whole objects), so a
 /// generation start needs about the database's size in memory. Old generations are never
-/// deleted here (retention is the caller's). Calls must not overlap (an overlapping call throws `.busy`). Blocking
-/// work runs on a thread of the shipper's own; ``close()`` ends it (a shipper must be closed).
+/// deleted here (retention is the caller's). Calls must not overlap (an overlapping call throws
+/// `.busy`). Blocking work runs on a thread of the shipper's own; ``close()`` ends it (a shipper
+/// must be closed).
 public actor WALShipper {
     public nonisolated let databasePath: String
     public nonisolated let layout: ReplicaLayout
