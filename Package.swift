@@ -15,6 +15,8 @@
 //   MailSyncMatching   pure mail-to-lead rules: participants, message keys, direction, in-house mail
 //   MailSyncStorage    SQLite layer: connections, per-tenant files, LRU pool, migrations, stamps
 //   MailSyncBackup     tenant backups: online snapshots, zlib, manifests, verify, restore
+//   MailSyncReplication  WAL shipping of one SQLite file to an object store (MailSyncObjectStore)
+//                      and point-in-time restore from the store alone
 //   MailSyncTenantData every SQL statement on the control and company databases, their migrations,
 //                      and the domain types rows decode to (by column name, refusing bad rows);
 //                      never the RPC layer nor the generated client
@@ -90,6 +92,11 @@ let package = Package(
             name: "MailSyncBackup",
             dependencies: ["MailSyncStorage", "CSQLite", zlib, .product(name: "Crypto", package: "swift-crypto")]
         ),
+        // Continuous WAL shipping of one SQLite file to an object store, and point-in-time restore.
+        .target(
+            name: "MailSyncReplication",
+            dependencies: ["MailSyncObjectStore", "MailSyncStorage", "CSQLite", zlib, .product(name: "Crypto", package: "swift-crypto")]
+        ),
         // Every SQL statement, the migrations and the domain types they read and write. Not the
         // RPC layer nor the generated client: the service converts wire messages to these types.
         .target(
@@ -159,6 +166,10 @@ let package = Package(
             exclude: ["Schema"]
         ),
         .testTarget(name: "MailSyncObjectStoreTests", dependencies: ["MailSyncObjectStore", "TestSupport"]),
+        .testTarget(
+            name: "MailSyncReplicationTests",
+            dependencies: ["MailSyncReplication", "MailSyncObjectStore", "MailSyncStorage", "CSQLite"]
+        ),
         .testTarget(name: "MailSyncCodingTests", dependencies: [rpcRuntime, "TestSupport"]),
         .testTarget(
             name: "MailSyncWireTests",

@@ -50,6 +50,12 @@ public final class SQLiteConnection {
         /// opens of other tenants fast; the log stays and is read by the next open, and SQLite's
         /// automatic checkpoints during writes still bound its size (about 1,000 pages).
         public var checkpointOnClose: Bool = false
+        /// `PRAGMA wal_autocheckpoint` in pages, or `nil` for SQLite's default (1,000 pages).
+        /// Default `nil`. A file whose WAL is shipped off the machine (MailSyncReplication's
+        /// `WALShipper`) must be opened with 0 by every connection: the shipper then owns
+        /// checkpoints and never lets one copy away a frame it has not shipped. Negative values
+        /// are treated as 0.
+        public var walAutocheckpointPages: Int?
 
         public init() {}
     }
@@ -100,6 +106,7 @@ public final class SQLiteConnection {
         do {
             try execute("PRAGMA trusted_schema=OFF; PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL")
             if options.walMode { try enableWAL() }
+            if let pages = options.walAutocheckpointPages { try execute("PRAGMA wal_autocheckpoint=\(max(0, pages))") }
         } catch {
             close()
             throw error
