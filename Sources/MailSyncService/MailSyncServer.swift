@@ -32,6 +32,7 @@ public final class MailSyncServer: Service, Sendable {
     private let outbound: OutboundPolicy
     private let smartMail: SmartMailSettings
     private let quotas: QuotaSettings
+    private let remoteBackup: RemoteBackupTarget?
     private let directoryLock = NIOLockedValueBox<DataDirectoryLock?>(nil)
     private let running = NIOLockedValueBox<(RPCServer, ServiceEnvironment, SyncScheduler)?>(nil)
 
@@ -39,7 +40,11 @@ public final class MailSyncServer: Service, Sendable {
     ///   - clock: the time handlers and the sync engine see; tests move it.
     ///   - sync: the sync engine's settings (tests turn its background loop off and drive it).
     /// - Throws: `SettingsError` for settings that cannot work (bad address, TLS files, ranges).
-    public init(settings: ServerSettings, logger: Logger, clock: any WallClock = SystemClock(), sync: SyncSettings = SyncSettings()) throws {
+    ///   - environment: where `remoteBackup`'s credentials and backup key come from. Default: the process's.
+    public init(
+        settings: ServerSettings, logger: Logger, clock: any WallClock = SystemClock(), sync: SyncSettings = SyncSettings(),
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws {
         self.settings = settings
         self.logger = logger
         self.clock = clock
@@ -50,6 +55,7 @@ public final class MailSyncServer: Service, Sendable {
         self.outbound = try settings.outboundPolicy()
         self.smartMail = try settings.smartMailSettings()
         self.quotas = try settings.quotaSettings()
+        self.remoteBackup = try settings.remoteBackup?.resolve(environment: environment)
     }
 
     /// Opens the data directory (creating it, mode 0700, the control database and the secret key
@@ -77,7 +83,7 @@ public final class MailSyncServer: Service, Sendable {
         do {
             environment = try await ServiceEnvironment.open(
                 dataDirectory: dataDirectory, tenantCapacity: settings.openTenantLimit ?? 100, clock: clock, providers: providers,
-                outbound: outbound, smartMail: smartMail, quotas: quotas, logger: logger)
+                outbound: outbound, smartMail: smartMail, quotas: quotas, remoteBackup: remoteBackup, logger: logger)
         } catch {
             releaseDirectoryLock()
             throw error
@@ -91,6 +97,15 @@ public final class MailSyncServer: Service, Sendable {
             let address = try await server.start()
             let scheduler = SyncScheduler(env: environment, settings: syncSettings, logger: logger)
             await scheduler.start()
+            if let shipping = environment.shipping {
+                await shipping.start()
+                logger.info("backups ship continuously", metadata: ["to": "\(shipping.target.place)", "key": "\(shipping.target.key.fingerprintHex)"])
+                let bound = shipping.target.maxLag
+                observability.readiness.degrade(when: {
+                    guard let lag = await shipping.maxLag, lag > bound else { return nil }
+                    return "backup shipping is \(lag) behind (bound \(bound))"
+                })
+            }
             running.withLockedValue { $0 = (server, environment, scheduler) }
             observability.serving(environment)
             return address
@@ -125,6 +140,7 @@ public final class MailSyncServer: Service, Sendable {
         await scheduler.stop()
         environment.syncEvents.close()  // watchers end their streams instead of holding the drain up
         await server.shutdownGracefully()
+        await environment.shipping?.stop()  // the last commits leave the machine before it closes
         await environment.close()
         running.withLockedValue { $0 = nil }
         releaseDirectoryLock()

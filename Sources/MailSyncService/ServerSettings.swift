@@ -40,6 +40,9 @@ public struct ServerSettings: Codable, Sendable, Equatable {
     public var allowPlaintextListen: Bool?
     /// trace, debug, info (default), notice, warning, error, critical.
     public var logLevel: String?
+    /// Continuous backups off the machine (``RemoteBackupSettings``): an S3-compatible bucket or
+    /// a directory, sealed with the backup key. Absent: only local backups.
+    public var remoteBackup: RemoteBackupSettings?
     /// Company databases kept open while idle (least recently used are closed). Default 100.
     public var openTenantLimit: Int?
     /// Mailboxes synced at once. Default 8.
@@ -176,6 +179,7 @@ public struct ServerSettings: Codable, Sendable, Equatable {
         result.tlsPrivateKeyFile = other.tlsPrivateKeyFile ?? tlsPrivateKeyFile
         result.allowPlaintextListen = other.allowPlaintextListen ?? allowPlaintextListen
         result.logLevel = other.logLevel ?? logLevel
+        result.remoteBackup = other.remoteBackup ?? remoteBackup
         result.openTenantLimit = other.openTenantLimit ?? openTenantLimit
         result.maxConcurrentSyncs = other.maxConcurrentSyncs ?? maxConcurrentSyncs
         result.maxConcurrentSyncsPerCompany = other.maxConcurrentSyncsPerCompany ?? maxConcurrentSyncsPerCompany

@@ -27,6 +27,8 @@ public final class ServiceEnvironment: SyncEnvironment {
     public let syncRequests = SyncRequests()
     /// The sync engine's and storage's metrics (the server points them at its registry).
     public let metrics = ServiceMetrics()
+    /// Continuous shipping to the remote backup target, when `remoteBackup` is set.
+    public let shipping: BackupShipping?
     /// Provider presets (with the config's overrides) and the server's OAuth clients.
     let providers: ProviderTable
     /// One token refresh at a time per mailbox.
@@ -52,10 +54,15 @@ public final class ServiceEnvironment: SyncEnvironment {
         dataDirectory path: String, tenantCapacity: Int = 100, clock: any WallClock = SystemClock(),
         providers: ProviderTable = .defaults, outbound: OutboundPolicy = .standard,
         environment: [String: String] = ProcessInfo.processInfo.environment,
-        smartMail: SmartMailSettings = SmartMailSettings(), quotas: QuotaSettings = QuotaSettings(), logger: Logger
+        smartMail: SmartMailSettings = SmartMailSettings(), quotas: QuotaSettings = QuotaSettings(),
+        remoteBackup: RemoteBackupTarget? = nil, logger: Logger
     ) async throws -> ServiceEnvironment {
         let dataDirectory = DataDirectory(path)
-        let control = try await ControlDatabase.open(dataDirectory: dataDirectory, migrations: ControlMigrations.all, logger: logger)
+        // Shipped files: only the shippers checkpoint, and only what they shipped.
+        var options = SQLiteConnection.Options()
+        if remoteBackup != nil { options.prepareForWALShipping() }
+        let control = try await ControlDatabase.open(
+            dataDirectory: dataDirectory, migrations: ControlMigrations.all, options: options, logger: logger)
         do {
             // The key must be the one the stored secrets were sealed with: a missing key file is
             // not replaced once the check exists, and a different key refuses the start.
@@ -66,10 +73,11 @@ public final class ServiceEnvironment: SyncEnvironment {
             try await SecretKeyCheckRecords.verifyOrRecord(
                 control: control, key: SymmetricKeyBytes(key), source: source, now: clock.now().microsecondsSinceEpoch)
             let tenants = try TenantPool(
-                dataDirectory: dataDirectory, migrations: TenantMigrations.all, capacity: tenantCapacity, logger: logger)
+                dataDirectory: dataDirectory, migrations: TenantMigrations.all, capacity: tenantCapacity, options: options, logger: logger)
             return ServiceEnvironment(
                 dataDirectory: dataDirectory, control: control, tenants: tenants, secrets: SecretBox(key: key),
-                clock: clock, providers: providers, outbound: outbound, smartMail: smartMail, quotas: quotas, logger: logger)
+                clock: clock, providers: providers, outbound: outbound, smartMail: smartMail, quotas: quotas,
+                remoteBackup: remoteBackup, tenantCapacity: tenantCapacity, logger: logger)
         } catch {
             await control.close()
             throw error
@@ -79,9 +87,13 @@ public final class ServiceEnvironment: SyncEnvironment {
     private init(
         dataDirectory: DataDirectory, control: ControlDatabase, tenants: TenantPool, secrets: SecretBox,
         clock: any WallClock, providers: ProviderTable, outbound: OutboundPolicy, smartMail: SmartMailSettings,
-        quotas: QuotaSettings, logger: Logger
+        quotas: QuotaSettings, remoteBackup: RemoteBackupTarget?, tenantCapacity: Int, logger: Logger
     ) {
         self.quotas = quotas
+        let serviceMetrics = self.metrics
+        self.shipping = remoteBackup.map {
+            BackupShipping(target: $0, dataDirectory: dataDirectory, metrics: serviceMetrics, logger: logger, maxShippers: max(64, tenantCapacity))
+        }
         let rate = RequestRate(perSecond: quotas.keyRequestsPerSecond, burst: quotas.keyRequestBurst)
         self.requestRate = rate
         self.outbound = outbound

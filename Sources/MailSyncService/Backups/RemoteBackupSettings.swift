@@ -31,6 +31,18 @@ public struct RemoteBackupSettings: Codable, Sendable, Equatable {
         public var addressing: String?
         /// A PEM bundle to trust for an https endpoint instead of the system's roots.
         public var caFile: String?
+
+        public init(
+            endpoint: String? = nil, region: String? = nil, bucket: String? = nil, prefix: String? = nil,
+            addressing: String? = nil, caFile: String? = nil
+        ) {
+            self.endpoint = endpoint
+            self.region = region
+            self.bucket = bucket
+            self.prefix = prefix
+            self.addressing = addressing
+            self.caFile = caFile
+        }
     }
 
     public var s3: S3?

@@ -4,7 +4,8 @@ import NIOHTTP1
 ///
 /// - `GET /metrics`: 200, Prometheus text format 0.0.4.
 /// - `GET /healthz`: liveness, 200 `ok` whenever the process can answer at all.
-/// - `GET /readyz`: 200 `ready`, or 503 with the reason (starting, draining, the control database
+/// - `GET /readyz`: 200 `ready` (or `ready, degraded: <why>`, e.g. backup shipping behind its
+///   bound), or 503 with the reason (starting, draining, the control database
 ///   not answering); see ``Readiness``.
 /// - Any other method on those paths: 405 with `Allow: GET`; any other path: 404.
 /// The query string is ignored.
@@ -47,7 +48,7 @@ struct ObservabilityRoutes: Sendable {
             return Response(.ok, "ok\n")
         default:
             let verdict = await readiness.check()
-            return Response(verdict.ready ? .ok : .serviceUnavailable, verdict.ready ? "ready\n" : "not ready: \(verdict.reason)\n")
+            return Response(verdict.ready ? .ok : .serviceUnavailable, verdict.ready ? "\(verdict.reason)\n" : "not ready: \(verdict.reason)\n")
         }
     }
 }

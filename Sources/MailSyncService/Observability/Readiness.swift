@@ -23,6 +23,7 @@ public final class Readiness: Sendable {
     private struct Current {
         var state = State.starting
         var probe: (@Sendable () async throws -> Void)?
+        var degradation: (@Sendable () async -> String?)?
     }
     private let current = NIOLockedValueBox(Current())
 
@@ -39,6 +40,12 @@ public final class Readiness: Sendable {
         }
     }
 
+    /// While ready, `check` asks `degradation` too: a text makes the answer "ready, degraded:
+    /// <text>" (still ready: the server serves; an operator should look).
+    public func degrade(when degradation: @escaping @Sendable () async -> String?) {
+        current.withLockedValue { $0.degradation = degradation }
+    }
+
     /// Not ready any more: a shutdown began. Final.
     public func markDraining() {
         current.withLockedValue {
@@ -49,13 +56,13 @@ public final class Readiness: Sendable {
 
     /// Checks readiness now.
     public func check() async -> Verdict {
-        let (state, probe) = current.withLockedValue { ($0.state, $0.probe) }
+        let (state, probe, degradation) = current.withLockedValue { ($0.state, $0.probe, $0.degradation) }
         switch state {
         case .starting: return Verdict(ready: false, reason: "starting")
         case .draining: return Verdict(ready: false, reason: "draining: the server is shutting down")
         case .ready: break
         }
-        guard let probe else { return Verdict(ready: true, reason: "ready") }
+        guard let probe else { return await Self.ready(degradation) }
         // Unstructured on purpose: a database thread that hangs must not hang the check too.
         let once = NIOLockedValueBox(false)
         let answer: String? = await withCheckedContinuation { continuation in
@@ -81,6 +88,11 @@ public final class Readiness: Sendable {
             }
         }
         if let problem = answer { return Verdict(ready: false, reason: problem) }
+        return await Self.ready(degradation)
+    }
+
+    private static func ready(_ degradation: (@Sendable () async -> String?)?) async -> Verdict {
+        if let degraded = await degradation?() { return Verdict(ready: true, reason: "ready, degraded: \(degraded)") }
         return Verdict(ready: true, reason: "ready")
     }
 }

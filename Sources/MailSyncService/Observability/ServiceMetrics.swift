@@ -27,6 +27,10 @@ import MailSyncEngine
 ///   ``MailboxStatusRefresher``.
 /// - `mailsync_open_tenants`: company databases open now, set on each scrape.
 /// - `mailsync_idle_watchers`: mailboxes watched with IMAP IDLE now (each holds one connection).
+/// - `mailsync_backup_ship_lag_seconds`: how far the furthest-behind database's shipping to the
+///   remote backup target is (0: everything committed is shipped), set every round.
+/// - `mailsync_backup_shipped_bytes_total`: segment bytes shipped (compressed); `mailsync_backup_ship_failures_total`:
+///   ships that failed (retried the next round).
 ///
 /// Until ``use(_:)`` is called the metrics go to swift-metrics' global factory (dropped unless the
 /// process bootstrapped one), so environments made without a server (tests) need nothing.
@@ -43,6 +47,9 @@ public final class ServiceMetrics: SyncMetrics {
     public static let overBudgetLabel = "mailsync_sync_runs_over_budget_total"
     public static let quotaLabel = "mailsync_quota_refusals_total"
     public static let idleWatchersLabel = "mailsync_idle_watchers"
+    public static let backupLagLabel = "mailsync_backup_ship_lag_seconds"
+    public static let backupBytesLabel = "mailsync_backup_shipped_bytes_total"
+    public static let backupFailuresLabel = "mailsync_backup_ship_failures_total"
 
     private let box = NIOLockedValueBox<any MetricsFactory>(MetricsSystem.factory)
 
@@ -110,6 +117,18 @@ public final class ServiceMetrics: SyncMetrics {
 
     package func setIdleWatchers(_ count: Int) {
         Meter(label: Self.idleWatchersLabel, dimensions: [], factory: factory).set(count)
+    }
+
+    func setBackupLag(seconds: Double) {
+        Recorder(label: Self.backupLagLabel, dimensions: [], aggregate: false, factory: factory).record(seconds)
+    }
+
+    func backupShipped(bytes: Int) {
+        Counter(label: Self.backupBytesLabel, dimensions: [], factory: factory).increment(by: max(0, bytes))
+    }
+
+    func backupShipFailed() {
+        Counter(label: Self.backupFailuresLabel, dimensions: [], factory: factory).increment()
     }
 
     func setOpenTenants(_ count: Int) {

@@ -24,6 +24,7 @@ final class ServiceHarness: Sendable {
         openTenantLimit: Int = 100, dataDirectory: String? = nil, logHandler: (any LogHandler)? = nil,
         sync: SyncSettings = ServiceHarness.syncSettings(), providers: [String: ProviderSettings]? = nil,
         outboundAllow: [String]? = ServiceHarness.loopbackAllowed,
+        environment: [String: String] = ProcessInfo.processInfo.environment,
         configure: (inout ServerSettings) -> Void = { _ in }
     ) async throws -> ServiceHarness {
         PoolStallWatchdog.ensureStarted()
@@ -40,7 +41,7 @@ final class ServiceHarness: Sendable {
         var logger = logHandler.map { handler in Logger(label: "test.mailsync", factory: { _ in handler }) } ?? Logger(label: "test.mailsync")
         logger.logLevel = logHandler == nil ? .warning : .trace
         let clock = ManualClock(Timestamp(secondsSinceEpoch: 1_790_000_000))  // 2026-09-21
-        let server = try MailSyncServer(settings: settings, logger: logger, clock: clock, sync: sync)
+        let server = try MailSyncServer(settings: settings, logger: logger, clock: clock, sync: sync, environment: environment)
         let address = try await server.start()
         let env = server.environment!
         let (_, secret) = try await env.control.write { db in

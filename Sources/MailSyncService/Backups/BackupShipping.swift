@@ -1,0 +1,218 @@
+import Foundation
+import Logging
+import MailSyncObjectStore
+import MailSyncReplication
+import MailSyncStorage
+
+/// Ships the control database and every company's database to the remote backup target, all
+/// the time the server runs (``RemoteBackupSettings``).
+///
+/// Every ``RemoteBackupTarget/shipInterval`` (1 s by default) a round looks at each database's
+/// `-wal` and file marks; each one that changed since its last ship is shipped by its own
+/// ``WALShipper`` (a snapshot starts each generation, then committed frames as segments). Names
+/// in the store: `control` and `tenants/<company id>`. The server's connections to every file run
+/// without automatic checkpoints (``SQLiteConnection/Options/prepareForWALShipping()``): the
+/// shippers checkpoint, only what they shipped.
+///
+/// Limits and costs: at most `maxShippers` shippers live at once (each holds a thread and a
+/// read connection); the least recently shipped is closed beyond that, and its next ship starts
+/// a new generation (a full snapshot). A server start snapshots every database at its first
+/// round. Snapshots are built in memory.
+///
+/// Failure: a failed ship (the store unreachable, a full disk) is logged, counted and retried the
+/// next round; nothing is lost meanwhile, the lag grows, and readiness reports it degraded past
+/// ``RemoteBackupTarget/maxLag``.
+public actor BackupShipping {
+    /// What is known of one database's shipping.
+    public struct DatabaseState: Sendable, Equatable {
+        public var name: String
+        /// When the last ship that completed began: everything committed before it is in the store.
+        public var shippedThrough: Date?
+        /// Since when changes wait to be shipped (nil: none known).
+        public var behindSince: Date?
+        public var generation: String?
+        public var lastError: String?
+    }
+
+    public nonisolated let target: RemoteBackupTarget
+    let dataDirectory: DataDirectory
+    let logger: Logger
+    let metrics: ServiceMetrics
+    let maxShippers: Int
+    let clock: @Sendable () -> Date
+    private let sealer: SealedObjects
+
+    private var shippers: [String: (shipper: WALShipper, used: UInt64)] = [:]
+    private var states: [String: DatabaseState] = [:]
+    private var marks: [String: FileMarks] = [:]
+    private var round: UInt64 = 0
+    /// Rounds finished since the start (each looked at every database once).
+    public private(set) var completedRounds: UInt64 = 0
+    /// The last failure logged per database, and when: failures are logged once a minute at most.
+    private var lastLogged: [String: (text: String, at: Date)] = [:]
+    private var loop: Task<Void, Never>?
+    private var lastRetention: Date?
+
+    public init(
+        target: RemoteBackupTarget, dataDirectory: DataDirectory, metrics: ServiceMetrics, logger: Logger,
+        maxShippers: Int = 100, clock: @escaping @Sendable () -> Date = { Date() }
+    ) {
+        self.target = target
+        self.dataDirectory = dataDirectory
+        self.metrics = metrics
+        self.logger = logger
+        self.maxShippers = max(1, maxShippers)
+        self.clock = clock
+        self.sealer = SealedObjects(key: target.key)
+    }
+
+    /// The store name of the control database and of a company's.
+    public static let controlName = "control"
+    public static func tenantName(_ tenant: TenantID) -> String { "tenants/\(tenant)" }
+
+    /// Starts the rounds (idempotent).
+    public func start() {
+        guard loop == nil else { return }
+        let interval = target.shipInterval
+        loop = Task { [weak self] in
+            while !Task.isCancelled {
+                await self?.shipRound()
+                try? await Task.sleep(for: interval)
+            }
+        }
+    }
+
+    /// Stops the rounds, ships what is left one last time, and closes every shipper.
+    public func stop() async {
+        loop?.cancel()
+        await loop?.value
+        loop = nil
+        await shipRound()
+        for (_, entry) in shippers { await entry.shipper.close() }
+        shippers.removeAll()
+    }
+
+    /// One round: ships every database whose files changed since its last ship. Returns how many
+    /// were shipped.
+    @discardableResult
+    public func shipRound() async -> Int {
+        round &+= 1
+        var shipped = 0
+        for (name, path) in databases() {
+            let now = FileMarks(databasePath: path)
+            guard now != nil, now != marks[name] else { continue }
+            var state = states[name] ?? DatabaseState(name: name)
+            if state.behindSince == nil { state.behindSince = state.shippedThrough ?? clock() }
+            states[name] = state
+            if await ship(name: name, path: path, marks: now!) { shipped += 1 }
+        }
+        metrics.setBackupLag(seconds: maxLag.map { Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18 } ?? 0)
+        await closeLeastRecentlyUsed()
+        completedRounds &+= 1
+        return shipped
+    }
+
+    /// How far the furthest-behind database is (nil: none behind).
+    public var maxLag: Duration? {
+        let now = clock()
+        let oldest = states.values.compactMap(\.behindSince).min()
+        return oldest.map { .milliseconds(Int64(max(0, now.timeIntervalSince($0)) * 1000)) }
+    }
+
+    /// Every database's state, by name.
+    public var databaseStates: [DatabaseState] { states.values.sorted { $0.name < $1.name } }
+
+    /// Closes the company's shipper before its file is replaced (a local restore): the next
+    /// ship starts a new generation from the new file.
+    public func forget(_ tenant: TenantID) async {
+        let name = Self.tenantName(tenant)
+        if let entry = shippers.removeValue(forKey: name) { await entry.shipper.close() }
+        marks[name] = nil
+    }
+
+    private func ship(name: String, path: String, marks observed: FileMarks) async -> Bool {
+        let started = clock()
+        do {
+            let shipper = try shipper(name: name, path: path)
+            let report = try await shipper.shipOnce()
+            marks[name] = observed
+            states[name]?.shippedThrough = started
+            states[name]?.generation = report.generation
+            states[name]?.lastError = nil
+            lastLogged[name] = nil
+            // Changed again while shipping? The next round sees new marks and ships it.
+            states[name]?.behindSince = FileMarks(databasePath: path) == observed ? nil : started
+            metrics.backupShipped(bytes: report.segmentBytes)
+            if report.startedGeneration {
+                logger.info("backup: new generation", metadata: ["database": "\(name)", "generation": "\(report.generation)"])
+            }
+            return true
+        } catch {
+            let text = "\(error)"
+            states[name]?.lastError = text
+            metrics.backupShipFailed()
+            if let last = lastLogged[name], clock().timeIntervalSince(last.at) < 60 {
+                // Failing again: counted; logged at most once a minute per database (the text
+                // names a new generation each time, so it cannot be the test).
+            } else {
+                lastLogged[name] = (text, clock())
+                logger.warning("backup: shipping failed; retried every round", metadata: ["database": "\(name)", "error": "\(text)"])
+            }
+            if let failure = error as? ReplicationError, failure.kind == .database || failure.kind == .fileSystem {
+                // A shipper that cannot continue on this file starts over (a new generation) next round.
+                if let entry = shippers.removeValue(forKey: name) { await entry.shipper.close() }
+            }
+            return false
+        }
+    }
+
+    private func shipper(name: String, path: String) throws -> WALShipper {
+        if var entry = shippers[name] {
+            entry.used = round
+            shippers[name] = entry
+            return entry.shipper
+        }
+        var options = WALShipperOptions()
+        options.snapshotInterval = target.snapshotInterval
+        let shipper = try WALShipper(databasePath: path, name: name, store: target.store, sealer: sealer, options: options, clock: clock)
+        shippers[name] = (shipper, round)
+        return shipper
+    }
+
+    private func closeLeastRecentlyUsed() async {
+        guard shippers.count > maxShippers else { return }
+        let victims = shippers.sorted { $0.value.used < $1.value.used }.prefix(shippers.count - maxShippers)
+        for (name, entry) in victims {
+            shippers[name] = nil
+            marks[name] = nil  // its next ship is a new generation; the marks must not skip it
+            await entry.shipper.close()
+        }
+    }
+
+    /// The control database and every company database on disk that exists.
+    private func databases() -> [(String, String)] {
+        var list = [(Self.controlName, dataDirectory.controlDatabasePath)]
+        for tenant in (try? dataDirectory.tenantIDsOnDisk()) ?? [] {
+            let path = dataDirectory.tenantDatabasePath(tenant)
+            if FileManager.default.fileExists(atPath: path) { list.append((Self.tenantName(tenant), path)) }
+        }
+        return list
+    }
+}
+
+/// A database file's and its `-wal`'s size, change time and inode: equal marks, nothing new.
+struct FileMarks: Equatable {
+    var database: [Int64]
+    var wal: [Int64]
+
+    init?(databasePath: String) {
+        func marks(_ path: String) -> [Int64]? {
+            var info = stat()
+            guard stat(path, &info) == 0 else { return nil }
+            return [Int64(info.st_size), Int64(info.st_mtim.tv_sec), Int64(info.st_mtim.tv_nsec), Int64(info.st_ino)]
+        }
+        guard let database = marks(databasePath) else { return nil }
+        self.database = database
+        self.wal = marks(databasePath + "-wal") ?? []
+    }
+}

@@ -1,0 +1,158 @@
+import Foundation
+import MailSyncObjectStore
+import MailSyncReplication
+import MailSyncSecurity
+import MailSyncService
+import MailSyncStorage
+import Testing
+import TestSupport
+
+/// `remoteBackup` end to end: a real `MailSyncServer` shipping to a real SeaweedFS, restores from
+/// the bucket alone onto an empty directory.
+@Suite("Backups off the machine: continuous shipping to S3", .timeLimit(.minutes(5)))
+struct RemoteBackupTests {
+    static let key = BackupKey.generate()
+
+    static func environment(_ s3: SeaweedFSServer) -> [String: String] {
+        ["MAILSYNC_S3_ACCESS_KEY_ID": s3.accessKeyID, "MAILSYNC_S3_SECRET_ACCESS_KEY": s3.secretAccessKey,
+         BackupKey.environmentVariable: key.base64]
+    }
+
+    static func settings(_ s3: SeaweedFSServer, prefix: String) -> RemoteBackupSettings {
+        var settings = RemoteBackupSettings()
+        settings.s3 = .init(endpoint: s3.endpoint, region: "us-east-1", bucket: s3.bucket, prefix: prefix, addressing: "path", caFile: nil)
+        settings.shipIntervalSeconds = 0.2
+        return settings
+    }
+
+    static func leads(_ range: Range<Int>, marker: String) -> [(id: String, address: String)] {
+        range.map { (id: "lead\($0)", address: "\(marker)-\($0)@client.example") }
+    }
+
+    /// Waits until every database's shipping has caught up with what was committed before the call.
+    static func waitShipped(_ shipping: BackupShipping) async throws {
+        let start = await shipping.completedRounds
+        try await waitUntil(.seconds(60)) {
+            let rounds = await shipping.completedRounds
+            let lag = await shipping.maxLag
+            let states = await shipping.databaseStates
+            // Two whole rounds after the call: the second began after every commit before it.
+            return rounds >= start + 2 && lag == nil && !states.isEmpty && states.allSatisfy { $0.behindSince == nil }
+        }
+    }
+
+    static func leadIDs(atPath path: String) throws -> [String] {
+        let db = try SQLiteConnection(path: path, mode: .open)
+        defer { db.close() }
+        return try db.query("SELECT id FROM leads ORDER BY id").map { $0[0].string ?? "" }
+    }
+
+    @Test("committed writes reach the bucket within the bound; a restore from the bucket alone equals the live data; nothing readable leaks into the bucket")
+    func shipAndRestore() async throws {
+        try await SeaweedFSServer.withServer { s3 in
+            let prefix = "ship-\(UUID().uuidString.prefix(8).lowercased())"
+            let harness = try await ServiceHarness.start(environment: Self.environment(s3), configure: {
+                $0.remoteBackup = Self.settings(s3, prefix: prefix)
+            })
+            let company = try await harness.makeCompany(name: "Shipped Co")
+            let marker = "zq\(UUID().uuidString.prefix(6).lowercased())"
+            try await SyncFixture.upsertLeads(company, Self.leads(0..<40, marker: marker))
+            let shipping = try #require(harness.server.environment?.shipping)
+            try await Self.waitShipped(shipping)
+
+            let restored = FileManager.default.temporaryDirectory.appendingPathComponent("mailsync-restored-\(UUID().uuidString)").path
+            defer { try? FileManager.default.removeItem(atPath: restored) }
+            try FileManager.default.createDirectory(atPath: restored, withIntermediateDirectories: true)
+            let store = try S3ObjectStore(configuration: S3Configuration(
+                endpoint: s3.endpoint, bucket: s3.bucket, prefix: prefix, accessKeyID: s3.accessKeyID, secretAccessKey: s3.secretAccessKey))
+            let tenant = try #require(TenantID(validating: company.id))
+            let restore = try PointInTimeRestore(store: store, sealer: SealedObjects(key: Self.key), name: BackupShipping.tenantName(tenant))
+            _ = try await restore.restore(to: restored + "/tenant.sqlite")
+            let live = try await MailboxFixtures.tenantRead(harness, company) { db in
+                try db.query("SELECT id FROM leads ORDER BY id").map { $0[0].string ?? "" }
+            }
+            #expect(live.count == 40)
+            #expect(try Self.leadIDs(atPath: restored + "/tenant.sqlite") == live)
+
+            let control = try PointInTimeRestore(store: store, sealer: SealedObjects(key: Self.key), name: BackupShipping.controlName)
+            _ = try await control.restore(to: restored + "/control.sqlite")
+            let db = try SQLiteConnection(path: restored + "/control.sqlite", mode: .open)
+            #expect(try db.scalar("SELECT count(*) FROM companies WHERE id = '\(company.id)'")?.int64 == 1)
+            db.close()
+
+            // Sealed: no object in the bucket shows a lead's address, nor the company's name.
+            let objects = try await store.list(prefix: "")
+            #expect(objects.count >= 4)
+            for object in objects {
+                let bytes = try #require(try await store.get(object.key))
+                #expect(bytes.range(of: Data(marker.utf8)) == nil, "\(object.key) shows a lead's address")
+                #expect(bytes.range(of: Data("Shipped Co".utf8)) == nil, "\(object.key) shows the company's name")
+            }
+            await harness.stop()
+        }
+    }
+
+    @Test("point in time: a restore at a moment between two imports has exactly the first; a wrong backup key is refused naming both fingerprints")
+    func pointInTime() async throws {
+        try await SeaweedFSServer.withServer { s3 in
+            let prefix = "pitr-\(UUID().uuidString.prefix(8).lowercased())"
+            let harness = try await ServiceHarness.start(environment: Self.environment(s3), configure: {
+                $0.remoteBackup = Self.settings(s3, prefix: prefix)
+            })
+            let company = try await harness.makeCompany(name: "Timed Co")
+            let shipping = try #require(harness.server.environment?.shipping)
+            try await SyncFixture.upsertLeads(company, Self.leads(0..<10, marker: "first"))
+            try await Self.waitShipped(shipping)
+            let between = Date()
+            try await Task.sleep(for: .milliseconds(1_200))
+            try await SyncFixture.upsertLeads(company, Self.leads(10..<25, marker: "second"))
+            try await Self.waitShipped(shipping)
+            await harness.stop()
+
+            let store = try S3ObjectStore(configuration: S3Configuration(
+                endpoint: s3.endpoint, bucket: s3.bucket, prefix: prefix, accessKeyID: s3.accessKeyID, secretAccessKey: s3.secretAccessKey))
+            let tenant = try #require(TenantID(validating: company.id))
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mailsync-pitr-\(UUID().uuidString)").path
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let restore = try PointInTimeRestore(store: store, sealer: SealedObjects(key: Self.key), name: BackupShipping.tenantName(tenant))
+            _ = try await restore.restore(to: directory + "/then.sqlite", at: between)
+            #expect(try Self.leadIDs(atPath: directory + "/then.sqlite") == (0..<10).map { "lead\($0)" }.sorted())
+            _ = try await restore.restore(to: directory + "/now.sqlite")
+            #expect(try Self.leadIDs(atPath: directory + "/now.sqlite") == (0..<25).map { "lead\($0)" }.sorted())
+
+            let other = BackupKey.generate()
+            let wrong = try PointInTimeRestore(store: store, sealer: SealedObjects(key: other), name: BackupShipping.tenantName(tenant))
+            await #expect {
+                _ = try await wrong.restore(to: directory + "/wrong.sqlite")
+            } throws: { error in
+                "\(error)".contains(Self.key.fingerprintHex) && "\(error)".contains(other.fingerprintHex)
+            }
+            #expect(!FileManager.default.fileExists(atPath: directory + "/wrong.sqlite"))
+        }
+    }
+
+    @Test("a target that refuses every write: calls go on, the failures are counted, and readiness says degraded with the lag")
+    func unreachableTarget() async throws {
+        var settings = RemoteBackupSettings()
+        settings.directory = "/proc/mailsync-no-such-dir/backups"
+        settings.shipIntervalSeconds = 0.2
+        settings.maxLagSeconds = 1
+        let harness = try await ServiceHarness.start(environment: [BackupKey.environmentVariable: Self.key.base64], configure: {
+            $0.remoteBackup = settings
+        })
+        let company = try await harness.makeCompany(name: "Stranded Co")
+        try await SyncFixture.upsertLeads(company, Self.leads(0..<3, marker: "stranded"))
+        let shipping = try #require(harness.server.environment?.shipping)
+        try await waitUntil(.seconds(30)) { (await shipping.maxLag ?? .zero) > .seconds(1) }
+        let verdict = await harness.server.observability.readiness.check()
+        #expect(verdict.ready)
+        #expect(verdict.reason.hasPrefix("ready, degraded: backup shipping is"), "\(verdict.reason)")
+        let states = await shipping.databaseStates
+        #expect(states.contains { $0.lastError?.contains("backup directory") == true }, "\(states)")
+        // Calls go on while nothing ships.
+        try await SyncFixture.upsertLeads(company, Self.leads(3..<5, marker: "stranded"))
+        #expect(try await MailboxFixtures.tenantRead(harness, company) { try $0.scalar("SELECT count(*) FROM leads")?.int64 } == 5)
+        await harness.stop()
+    }
+}
