@@ -51,7 +51,8 @@ public actor BackupShipping {
     /// The last failure logged per database, and when: failures are logged once a minute at most.
     private var lastLogged: [String: (text: String, at: Date)] = [:]
     private var loop: Task<Void, Never>?
-    private var lastRetention: Date?
+    /// Databases not shipped now (a local restore replaces the file).
+    private var held: Set<String> = []
 
     public init(
         target: RemoteBackupTarget, dataDirectory: DataDirectory, metrics: ServiceMetrics, logger: Logger,
@@ -98,7 +99,7 @@ public actor BackupShipping {
     public func shipRound() async -> Int {
         round &+= 1
         var shipped = 0
-        for (name, path) in databases() {
+        for (name, path) in databases() where !held.contains(name) {
             let now = FileMarks(databasePath: path)
             guard now != nil, now != marks[name] else { continue }
             var state = states[name] ?? DatabaseState(name: name)
@@ -122,12 +123,19 @@ public actor BackupShipping {
     /// Every database's state, by name.
     public var databaseStates: [DatabaseState] { states.values.sorted { $0.name < $1.name } }
 
-    /// Closes the company's shipper before its file is replaced (a local restore): the next
-    /// ship starts a new generation from the new file.
-    public func forget(_ tenant: TenantID) async {
+    /// Stops shipping the company's database and closes its shipper (whose read connection
+    /// would hold the old file and block the checkpoint a local restore makes) until
+    /// ``release(_:)``; the next ship after that starts a new generation from the new file.
+    public func hold(_ tenant: TenantID) async {
         let name = Self.tenantName(tenant)
+        held.insert(name)
         if let entry = shippers.removeValue(forKey: name) { await entry.shipper.close() }
         marks[name] = nil
+    }
+
+    /// Ships the company's database again from the next round (see ``hold(_:)``).
+    public func release(_ tenant: TenantID) {
+        held.remove(Self.tenantName(tenant))
     }
 
     private func ship(name: String, path: String, marks observed: FileMarks) async -> Bool {

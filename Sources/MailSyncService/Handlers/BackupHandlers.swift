@@ -46,7 +46,21 @@ struct BackupHandlers: MailSync.BackupsHandler {
         guard id.tenant == tenant else {
             throw RPCError(.failedPrecondition, "backup \(id) belongs to company \(id.tenant), not to company \(tenant); nothing was restored (restore one of \(tenant)'s own backups)")
         }
-        let outcome = try await mapped("the restore of company \(tenant)", restoring: true) { try await backups.restore(id, into: tenant) }
+        // Shipping off the machine pauses for this company while its file is replaced.
+        await env.shipping?.hold(tenant)
+        let outcome: TenantBackups.RestoreOutcome
+        do {
+            outcome = try await mapped("the restore of company \(tenant)", restoring: true) { try await backups.restore(id, into: tenant) }
+        } catch {
+            await env.shipping?.release(tenant)
+            throw error
+        }
+        if env.shipping != nil {
+            // Opened once now, so the restored file is in WAL mode (a backup is stored in rollback
+            // mode) and its new generation ships at the next round, not at its next call.
+            _ = try? await env.withTenant(tenant, "the restored company") { _ in true }
+        }
+        await env.shipping?.release(tenant)
         env.syncRequests.scheduleChanged(tenant)
         env.syncEvents.signal(tenant)
         env.logger.notice("restored company from a backup", metadata: [
