@@ -140,7 +140,8 @@ let package = Package(
         .executableTarget(
             name: "mailsync",
             dependencies: [
-                "MailSyncService", "MailSyncTenantData", "MailSyncStorage", "MailSyncSecurity", client, rpcRuntime,
+                "MailSyncService", "MailSyncTenantData", "MailSyncStorage", "MailSyncSecurity", "MailSyncObjectStore",
+                "MailSyncReplication", client, rpcRuntime,
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -53,6 +53,10 @@ public actor BackupShipping {
     private var loop: Task<Void, Never>?
     /// Databases not shipped now (a local restore replaces the file).
     private var held: Set<String> = []
+    /// When retention last ran (it runs at the first round, then hourly).
+    private var lastRetention: Date?
+    /// How often retention runs.
+    static let retentionEvery: TimeInterval = 3600
 
     public init(
         target: RemoteBackupTarget, dataDirectory: DataDirectory, metrics: ServiceMetrics, logger: Logger,
@@ -109,6 +113,10 @@ public actor BackupShipping {
         }
         metrics.setBackupLag(seconds: maxLag.map { Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18 } ?? 0)
         await closeLeastRecentlyUsed()
+        if lastRetention.map({ clock().timeIntervalSince($0) >= Self.retentionEvery }) ?? true {
+            lastRetention = clock()
+            await applyRetention()
+        }
         completedRounds &+= 1
         return shipped
     }
@@ -136,6 +144,22 @@ public actor BackupShipping {
     /// Ships the company's database again from the next round (see ``hold(_:)``).
     public func release(_ tenant: TenantID) {
         held.remove(Self.tenantName(tenant))
+    }
+
+    /// Deletes the generations that fall out of ``RemoteBackupTarget/retention`` for every
+    /// database shipped since the start; failures are logged and retried at the next run.
+    private func applyRetention() async {
+        let catalog = ReplicaCatalog(store: target.store, sealer: sealer)
+        for name in states.keys.sorted() {
+            do {
+                let deleted = try await catalog.applyRetention(of: name, keep: target.retention, now: clock())
+                if !deleted.isEmpty {
+                    logger.info("backup: retention deleted old generations", metadata: ["database": "\(name)", "objects": "\(deleted.count)"])
+                }
+            } catch {
+                logger.warning("backup: retention failed; retried in an hour", metadata: ["database": "\(name)", "error": "\(error)"])
+            }
+        }
     }
 
     private func ship(name: String, path: String, marks observed: FileMarks) async -> Bool {
