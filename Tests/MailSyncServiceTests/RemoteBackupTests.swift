@@ -173,6 +173,53 @@ struct RemoteBackupTests {
         }
     }
 
+    @Test("mailsync remote restore --all from a directory target onto a new data directory: a server started on it serves the company and its leads; remote list names both databases")
+    func restoreWholeServerWithTheCommand() async throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("mailsync-remote-cli-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        var settings = RemoteBackupSettings()
+        settings.directory = root + "/bucket"
+        settings.shipIntervalSeconds = 0.2
+        let keyEnvironment = [BackupKey.environmentVariable: Self.key.base64]
+        let harness = try await ServiceHarness.start(environment: keyEnvironment, configure: { $0.remoteBackup = settings })
+        let company = try await harness.makeCompany(name: "Moved Co")
+        try await SyncFixture.upsertLeads(company, Self.leads(0..<7, marker: "moved"))
+        let shipping = try #require(harness.server.environment?.shipping)
+        try await Self.waitShipped(shipping)
+        let secretKey = try Data(contentsOf: URL(fileURLWithPath: harness.dataDirectory + "/secret.key"))
+        await harness.stop()
+
+        var config = ServerSettings()
+        config.remoteBackup = settings
+        let configPath = root + "/serve.json"
+        try JSONEncoder().encode(config).write(to: URL(fileURLWithPath: configPath))
+        let listed = try await CommandRunner.run(["remote", "list", "--config", configPath], environment: keyEnvironment)
+        #expect(listed.status == 0, "\(listed.errors)")
+        #expect(listed.output.contains("control") && listed.output.contains("tenants/\(company.id)"), "\(listed.output)")
+        #expect(listed.output.contains(Self.key.fingerprintHex))
+
+        let newData = root + "/new-machine"
+        let restored = try await CommandRunner.run(["remote", "restore", "--config", configPath, "--all", "--to", newData], environment: keyEnvironment)
+        #expect(restored.status == 0, "\(restored.errors)")
+        let again = try await CommandRunner.run(["remote", "restore", "--config", configPath, "--all", "--to", newData], environment: keyEnvironment)
+        #expect(again.status != 0 && again.errors.contains("exists"), "an existing destination is refused: \(again.errors)")
+        let wrongKey = try await CommandRunner.run(
+            ["remote", "restore", "--config", configPath, "--all", "--to", root + "/wrong"],
+            environment: [BackupKey.environmentVariable: BackupKey.generate().base64])
+        #expect(wrongKey.status != 0 && wrongKey.errors.contains(Self.key.fingerprintHex), "\(wrongKey.errors)")
+        #expect(!FileManager.default.fileExists(atPath: root + "/wrong"))
+
+        // The secret key travels apart from the bucket; with it the restored server is whole.
+        FileManager.default.createFile(atPath: newData + "/secret.key", contents: secretKey, attributes: [.posixPermissions: 0o600])
+        let moved = try await ServiceHarness.start(dataDirectory: newData)
+        let companies = try await moved.operatorClient.listCompanies(ListCompaniesRequest())
+        #expect(companies.companies.map(\.id) == [company.id])
+        let movedCompany = ServiceHarness.Company(id: company.id, adminUserID: company.adminUserID, adminKey: company.adminKey, admin: moved.client(key: company.adminKey))
+        #expect(try await MailboxFixtures.tenantRead(moved, movedCompany) { try $0.scalar("SELECT count(*) FROM leads")?.int64 } == 7)
+        await moved.stop()
+    }
+
     @Test("a target that refuses every write: calls go on, the failures are counted, and readiness says degraded with the lag")
     func unreachableTarget() async throws {
         var settings = RemoteBackupSettings()
