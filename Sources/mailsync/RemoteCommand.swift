@@ -16,7 +16,7 @@ struct RemoteCommand: AsyncParsableCommand {
             credentials and backup key from the environment (MAILSYNC_S3_ACCESS_KEY_ID, \
             MAILSYNC_S3_SECRET_ACCESS_KEY, MAILSYNC_BACKUP_KEY) or backupKeyFile. Needs no running server.
             """,
-        subcommands: [List.self, Restore.self])
+        subcommands: [List.self, Restore.self, Prune.self])
 
     static func target(config: String) throws -> RemoteBackupTarget {
         let settings = try ServerSettings.load(from: config)
@@ -146,6 +146,40 @@ struct RemoteCommand: AsyncParsableCommand {
                 print("Restored \(names.count) database(s) into \(to). Put the secret key there (secret.key, mode 0600) or set MAILSYNC_SECRET_KEY, then: mailsync serve --data-dir \(to)")
             } catch {
                 throw RemoteCommand.fail("restore", error)
+            }
+        }
+    }
+
+    struct Prune: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "prune",
+            abstract: "Delete the generations older than the retention window (the server also does it hourly).",
+            discussion: """
+                Keeps retentionDays of point-in-time history: the generation covering the window's start \
+                and every newer one. Never deletes a database's newest generation. --dry-run lists only.
+                """)
+
+        @Option(help: "The server's config file (its remoteBackup section).")
+        var config: String
+
+        @Flag(help: "List what would be deleted; delete nothing.")
+        var dryRun = false
+
+        func run() async throws {
+            do {
+                let target = try RemoteCommand.target(config: config)
+                let catalog = ReplicaCatalog(store: target.store, sealer: SealedObjects(key: target.key))
+                var total = 0
+                for name in try await RemoteCommand.names(in: target.store) {
+                    let keys = dryRun
+                        ? try await catalog.retentionPlan(of: name, keep: target.retention, now: Date())
+                        : try await catalog.applyRetention(of: name, keep: target.retention, now: Date())
+                    for key in keys { print("\(dryRun ? "would delete" : "deleted") \(key)") }
+                    total += keys.count
+                }
+                print("\(dryRun ? "Would delete" : "Deleted") \(total) object(s) outside \(target.retention.components.seconds / 86_400) days of history.")
+            } catch {
+                throw RemoteCommand.fail("prune", error)
             }
         }
     }

@@ -209,6 +209,8 @@ struct RemoteBackupTests {
             environment: [BackupKey.environmentVariable: BackupKey.generate().base64])
         #expect(wrongKey.status != 0 && wrongKey.errors.contains(Self.key.fingerprintHex), "\(wrongKey.errors)")
         #expect(!FileManager.default.fileExists(atPath: root + "/wrong"))
+        let prune = try await CommandRunner.run(["remote", "prune", "--config", configPath, "--dry-run"], environment: keyEnvironment)
+        #expect(prune.status == 0 && prune.output.contains("Would delete 0 object(s) outside 7 days"), "one generation each, all new: \(prune.output)\(prune.errors)")
 
         // The secret key travels apart from the bucket; with it the restored server is whole.
         FileManager.default.createFile(atPath: newData + "/secret.key", contents: secretKey, attributes: [.posixPermissions: 0o600])

@@ -20,7 +20,8 @@ struct SyncCrashTests {
         /// Small batches by default: many commits, so the kill lands between two of them.
         static let defaultSettings = #"{"syncBatchSize": 25, "outboundAllow": ["127.0.0.1"]}"#
 
-        init(dataDirectory: String, settings: String = ServeProcess.defaultSettings) throws {
+        /// `environment` adds to the test process's (the backup key, S3 credentials).
+        init(dataDirectory: String, settings: String = ServeProcess.defaultSettings, environment: [String: String] = [:]) throws {
             port = try DovecotServer.freePort()
             let config = dataDirectory + "-serve.json"
             try Data(settings.utf8).write(to: URL(fileURLWithPath: config))
@@ -28,6 +29,9 @@ struct SyncCrashTests {
             process.arguments = ["serve", "--config", config, "--listen", "127.0.0.1:\(port)", "--data-dir", dataDirectory, "--log-level", "error"]
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
+            if !environment.isEmpty {
+                process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+            }
             try process.run()
         }
 
