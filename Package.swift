@@ -42,7 +42,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "MailSyncStorageRuntime", targets: ["MailSyncStorage"]),
-        .library(name: "MailSyncServiceRuntime", targets: ["MailSyncService", "MailSyncEngine", "MailSyncTenantData"]),
+        .library(name: "MailSyncServiceRuntime", targets: ["MailSyncService", "MailSyncEngine", "MailSyncTenantData", "MailSyncSecurity"]),
         .library(name: "MailSyncBackupRuntime", targets: ["MailSyncBackup"]),
         .library(name: "MailSyncTestSupport", targets: ["TestSupport"]),
         // For the fuzz targets in Fuzz/ (a nested package can use only products): the parsers of

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import MailSyncClient
 import MailSyncEngine
+import MailSyncSecurity
 import MailSyncService
 import MailSyncStorage
 import MailSyncTenantData
@@ -21,18 +22,29 @@ final class OurServer: @unchecked Sendable {
 
     /// `sync` replaces the production settings (the background loop stays off); `dataDirectory`
     /// reuses one (a restart); `clockStart` is the clock's first reading (seconds since 1970).
-    static func start(sync custom: SyncSettings? = nil, dataDirectory: String? = nil, clockStart: Double = Corpus.start) async throws -> OurServer {
+    /// `shipTo` turns `remoteBackup` on, to that directory (1 s rounds, a throwaway backup key).
+    static func start(
+        sync custom: SyncSettings? = nil, dataDirectory: String? = nil, clockStart: Double = Corpus.start, shipTo: String? = nil
+    ) async throws -> OurServer {
         let dir = dataDirectory ?? FileManager.default.temporaryDirectory.appendingPathComponent("mailsync-sync-bench-\(UUID().uuidString)").path
         var settings = ServerSettings()
         settings.listen = "127.0.0.1:0"
         settings.dataDirectory = dir
         settings.outboundAllow = ["127.0.0.1"]  // the benchmark's Dovecot, as an operator would allow it
+        var environment = ProcessInfo.processInfo.environment
+        if let shipTo {
+            var remote = RemoteBackupSettings()
+            remote.directory = shipTo
+            remote.shipIntervalSeconds = 1
+            settings.remoteBackup = remote
+            environment[BackupKey.environmentVariable] = BackupKey.generate().base64
+        }
         var logger = Logger(label: "bench.mailsync")
         logger.logLevel = .warning
         var sync = custom ?? SyncSettings()
         sync.runsInBackground = false
         let clock = ManualClock(Timestamp(secondsSinceEpoch: clockStart))
-        let server = try MailSyncServer(settings: settings, logger: logger, clock: clock, sync: sync)
+        let server = try MailSyncServer(settings: settings, logger: logger, clock: clock, sync: sync, environment: environment)
         let address = try await server.start()
         guard let env = server.environment, let scheduler = server.scheduler, let port = address.port else {
             await server.shutdown()

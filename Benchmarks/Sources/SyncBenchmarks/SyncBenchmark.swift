@@ -46,10 +46,12 @@ struct SyncBenchmark {
         var oursCPU: [Double] = []
         var headerOnlyCPU: [Double] = []
         var firstSyncTrips = 0
+        var shippedTimes: [Double] = []
+        var catchUpTimes: [Double] = []
         var kept: OurServer?
         do {
             for round in 0..<settings.rounds {
-                let sides = (round % 2 == 0 ? ["floor", "ours", "headers"] : ["headers", "ours", "floor"])
+                let sides = (round % 2 == 0 ? ["floor", "ours", "shipped", "headers"] : ["headers", "shipped", "ours", "floor"])
                     .filter { settings.only == nil || settings.only == $0 }
                 progress("round \(round + 1):")
                 for side in sides {
@@ -67,6 +69,11 @@ struct SyncBenchmark {
                         firstSyncTrips = trips
                         if keep { kept = server }
                         progress(String(format: "  ours %.3f s (CPU %.3f s)", time, cpu))
+                    case "shipped":
+                        let (time, catchUp) = try await shippedFirstSync(leads: leads)
+                        shippedTimes.append(time)
+                        catchUpTimes.append(catchUp)
+                        progress(String(format: "  ours+shipping %.3f s (shipped %.3f s after)", time, catchUp))
                     default:
                         let (time, cpu, _, _) = try await oursFirstSync(leads: [], keep: false)
                         headerOnlyTimes.append(time)
@@ -130,6 +137,11 @@ struct SyncBenchmark {
         row("floor: raw LOGIN/EXAMINE/UID FETCH 1:*", floorTimes, ratio: false)
         row("ours: first sync (runDue)", oursTimes, ratio: true)
         row("ours, no leads (headers only, no bodies)", headerOnlyTimes, ratio: true)
+        if !shippedTimes.isEmpty {
+            row("ours + shipping every database (1 s rounds)", shippedTimes, ratio: true)
+            print(String(format: "  shipping: %.2fx the first sync without it (median); everything shipped %.3f s after the sync ended (median)",
+                         median(shippedTimes) / median(oursTimes), median(catchUpTimes)))
+        }
         print("  floor read \(grouped(floorBytes)) bytes; ours: \(grouped(settings.leadMessages)) recorded (all lead messages), "
             + "\(firstSyncTrips) IMAP round trips after login; "
             + String(format: "%.0f messages/s", Double(settings.messages) / median(oursTimes)))
@@ -189,6 +201,38 @@ struct SyncBenchmark {
             }
             if !keep { await server.stop() }
             return (seconds(elapsed), cpu, summary.roundTrips, keep ? server : nil)
+        } catch {
+            await server.stop()
+            throw error
+        }
+    }
+
+    /// ``oursFirstSync`` with `remoteBackup` shipping to a fresh directory; also how long after
+    /// the sync's end shipping had caught up (every commit in the directory).
+    func shippedFirstSync(leads: [String]) async throws -> (Double, Double) {
+        let target = FileManager.default.temporaryDirectory.appendingPathComponent("mailsync-ship-bench-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: target) }
+        let server = try await OurServer.start(shipTo: target)
+        do {
+            let admin = try await server.makeCompany(name: "Acme", domain: "acme.example")
+            if !leads.isEmpty { try await server.upsertLeads(admin, leads) }
+            _ = try await server.connectMailbox(admin, email: Self.owner, login: "alice", password: password, imapPort: dovecot.port)
+            let (ran, elapsed) = await server.timedRunDue()
+            guard ran == 1, let summary = await server.scheduler.recentRuns.last, summary.succeeded, summary.recorded == settings.leadMessages else {
+                throw BenchmarkFailure("the shipped first sync did not record every lead message")
+            }
+            let ended = ContinuousClock.now
+            guard let shipping = server.server.environment?.shipping else { throw BenchmarkFailure("shipping is off") }
+            let start = await shipping.completedRounds
+            while true {
+                let rounds = await shipping.completedRounds
+                if rounds >= start + 2, await shipping.maxLag == nil { break }
+                if ContinuousClock.now - ended > .seconds(300) { throw BenchmarkFailure("shipping did not catch up within 300 s") }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            let catchUp = seconds(ContinuousClock.now - ended)
+            await server.stop()
+            return (seconds(elapsed), catchUp)
         } catch {
             await server.stop()
             throw error
