@@ -138,7 +138,7 @@ struct SyncBenchmark {
         row("ours: first sync (runDue)", oursTimes, ratio: true)
         row("ours, no leads (headers only, no bodies)", headerOnlyTimes, ratio: true)
         if !shippedTimes.isEmpty {
-            row("ours + shipping every database (1 s rounds)", shippedTimes, ratio: true)
+            row("ours + remote backup shipping (1 s rounds)", shippedTimes, ratio: true)
             print(String(format: "  shipping: %.2fx the first sync without it (median); everything shipped %.3f s after the sync ended (median)",
                          median(shippedTimes) / median(oursTimes), median(catchUpTimes)))
         }
