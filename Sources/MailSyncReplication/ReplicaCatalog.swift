@@ -3,11 +3,14 @@ import MailSyncObjectStore
 
 /// What the store holds of shipped databases, and what retention removes.
 ///
-/// Retention keeps every moment of the last `keep` restorable: the newest generation whose
-/// snapshot is at or before `now - keep` (it covers the start of the window) and every newer
-/// generation; older generations are deleted whole (manifest, snapshot, segments). A generation
-/// whose manifest cannot be read is never deleted by retention (an operator should look), nor
-/// is the newest generation ever. Dry run: ``retentionPlan(of:keep:now:)`` lists without deleting.
+/// Retention (``RetentionPolicy``) keeps every moment of the last `window` restorable: the newest
+/// generation whose snapshot is at or before `now - window` (it covers the start of the window)
+/// and every newer generation. Beyond the window it also keeps, for `dailySnapshots` days and
+/// `weeklySnapshots` weeks back, the newest generation started in each of those days and weeks
+/// (restorable to any moment it covers). Older generations are deleted whole (manifest,
+/// snapshot, segments). The newest generation is never deleted; a manifest that cannot be read
+/// stops retention for that database with an error (nothing is deleted). Dry run:
+/// ``retentionPlan(of:policy:now:)`` lists without deleting.
 public struct ReplicaCatalog: Sendable {
     public let store: any ObjectStore
     public let sealer: any Sealer
@@ -47,20 +50,32 @@ public struct ReplicaCatalog: Sendable {
     }
 
     /// The objects retention would delete for `name` now (see the type's documentation).
-    public func retentionPlan(of name: String, keep: Duration, now: Date) async throws -> [ObjectKey] {
+    public func retentionPlan(of name: String, policy: RetentionPolicy, now: Date) async throws -> [ObjectKey] {
         let layout = try ReplicaLayout(name: name)
         let generations = try await self.generations(of: name)
-        let windowStart = now.addingTimeInterval(-Double(keep.components.seconds))
-        // The newest generation starting at or before the window's start still serves it.
-        guard let covering = generations.lastIndex(where: { $0.snapshotAt <= windowStart }), covering > 0 else { return [] }
-        let doomed = Set(generations[..<covering].map(\.id))
+        let kept = policy.kept(generations.map { (id: $0.id, snapshotAt: $0.snapshotAt) }, now: now)
+        let doomed = Set(generations.map(\.id)).subtracting(kept)
+        guard !doomed.isEmpty else { return [] }
         let listing = try await store.list(prefix: layout.generationsPrefix)
         return listing.map(\.key).filter { key in
             doomed.contains { key.value.hasPrefix(layout.generationsPrefix + $0 + "/") }
         }
     }
 
-    /// Deletes what ``retentionPlan(of:keep:now:)`` lists; returns it.
+    /// The plan for a window only (no daily or weekly snapshots kept beyond it).
+    public func retentionPlan(of name: String, keep: Duration, now: Date) async throws -> [ObjectKey] {
+        try await retentionPlan(of: name, policy: RetentionPolicy(window: keep), now: now)
+    }
+
+    /// Deletes what ``retentionPlan(of:policy:now:)`` lists; returns it.
+    @discardableResult
+    public func applyRetention(of name: String, policy: RetentionPolicy, now: Date) async throws -> [ObjectKey] {
+        let doomed = try await retentionPlan(of: name, policy: policy, now: now)
+        if !doomed.isEmpty { try await store.delete(doomed) }
+        return doomed
+    }
+
+    /// ``applyRetention(of:policy:now:)`` with a window only.
     @discardableResult
     public func applyRetention(of name: String, keep: Duration, now: Date) async throws -> [ObjectKey] {
         let doomed = try await retentionPlan(of: name, keep: keep, now: now)

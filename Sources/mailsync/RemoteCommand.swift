@@ -155,8 +155,9 @@ struct RemoteCommand: AsyncParsableCommand {
             commandName: "prune",
             abstract: "Delete the generations older than the retention window (the server also does it hourly).",
             discussion: """
-                Keeps retentionDays of point-in-time history: the generation covering the window's start \
-                and every newer one. Never deletes a database's newest generation. --dry-run lists only.
+                Keeps retentionDays of point-in-time history (the generation covering the window's start \
+                and every newer one), plus the newest generation of each of the last keepDailySnapshots days \
+                and keepWeeklySnapshots weeks. Never deletes a database's newest generation. --dry-run lists only.
                 """)
 
         @Option(help: "The server's config file (its remoteBackup section).")
@@ -172,8 +173,8 @@ struct RemoteCommand: AsyncParsableCommand {
                 var total = 0
                 for name in try await RemoteCommand.names(in: target.store) {
                     let keys = dryRun
-                        ? try await catalog.retentionPlan(of: name, keep: target.retention, now: Date())
-                        : try await catalog.applyRetention(of: name, keep: target.retention, now: Date())
+                        ? try await catalog.retentionPlan(of: name, policy: target.retentionPolicy, now: Date())
+                        : try await catalog.applyRetention(of: name, policy: target.retentionPolicy, now: Date())
                     for key in keys { print("\(dryRun ? "would delete" : "deleted") \(key)") }
                     total += keys.count
                 }

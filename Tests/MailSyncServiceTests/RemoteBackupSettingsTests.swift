@@ -1,5 +1,6 @@
 import Foundation
 import MailSyncObjectStore
+import MailSyncReplication
 import MailSyncSecurity
 import MailSyncService
 import Testing
@@ -37,6 +38,7 @@ struct RemoteBackupSettingsTests {
         #expect((target.store as? DirectoryObjectStore)?.root == "/srv/backups")
         #expect(target.shipInterval == .milliseconds(Int64(interval * 1000)))
         #expect(target.retention == .seconds(30 * 86_400))
+        #expect(target.retentionPolicy == RetentionPolicy(window: .seconds(30 * 86_400)))
     }
 
     @Test("refused with the field or variable named, never with a credential in the text", arguments: [
@@ -50,6 +52,8 @@ struct RemoteBackupSettingsTests {
         (#"{"directory": "/a", "maxLagSeconds": 1e300}"#, "maxLagSeconds"),
         (#"{"directory": "/a", "snapshotIntervalHours": 0.5}"#, "snapshotIntervalHours"),
         (#"{"directory": "/a", "retentionDays": 0}"#, "retentionDays"),
+        (#"{"directory": "/a", "keepDailySnapshots": -1}"#, "keepDailySnapshots"),
+        (#"{"directory": "/a", "keepWeeklySnapshots": 9999}"#, "keepWeeklySnapshots"),
     ])
     func refused(_ json: String, _ words: String) throws {
         let settings = try Self.decode(json)

@@ -152,7 +152,7 @@ public actor BackupShipping {
         let catalog = ReplicaCatalog(store: target.store, sealer: sealer)
         for name in states.keys.sorted() {
             do {
-                let deleted = try await catalog.applyRetention(of: name, keep: target.retention, now: clock())
+                let deleted = try await catalog.applyRetention(of: name, policy: target.retentionPolicy, now: clock())
                 if !deleted.isEmpty {
                     logger.info("backup: retention deleted old generations", metadata: ["database": "\(name)", "objects": "\(deleted.count)"])
                 }

@@ -1,5 +1,6 @@
 import Foundation
 import MailSyncObjectStore
+import MailSyncReplication
 import MailSyncSecurity
 
 /// Where backups go off the machine, as the config file says it (`"remoteBackup": {…}`).
@@ -57,6 +58,10 @@ public struct RemoteBackupSettings: Codable, Sendable, Equatable {
     public var snapshotIntervalHours: Double?
     /// Point-in-time history kept, in days. Default 7 (1...3650).
     public var retentionDays: Int?
+    /// Beyond that history, one generation kept per day for this many days. Default 0 (0...3650).
+    public var keepDailySnapshots: Int?
+    /// … and one per week for this many weeks. Default 0 (0...520).
+    public var keepWeeklySnapshots: Int?
 
     public init() {}
 
@@ -118,12 +123,16 @@ public struct RemoteBackupSettings: Codable, Sendable, Equatable {
         }
         let days = retentionDays ?? 7
         guard (1...3650).contains(days) else { throw SettingsError("remoteBackup.retentionDays must be 1...3650, got \(days)") }
+        let daily = keepDailySnapshots ?? 0, weekly = keepWeeklySnapshots ?? 0
+        guard (0...3650).contains(daily) else { throw SettingsError("remoteBackup.keepDailySnapshots must be 0...3650, got \(daily)") }
+        guard (0...520).contains(weekly) else { throw SettingsError("remoteBackup.keepWeeklySnapshots must be 0...520, got \(weekly)") }
         return RemoteBackupTarget(
             store: store, place: place, key: key,
             shipInterval: .milliseconds(Int64(try bounded(shipIntervalSeconds, "shipIntervalSeconds", 0.2...60, 1) * 1000)),
             maxLag: .milliseconds(Int64(try bounded(maxLagSeconds, "maxLagSeconds", 1...3600, 5) * 1000)),
             snapshotInterval: .seconds(Int64(try bounded(snapshotIntervalHours, "snapshotIntervalHours", 1...720, 24) * 3600)),
-            retention: .seconds(Int64(days) * 86_400))
+            retention: .seconds(Int64(days) * 86_400),
+            retentionPolicy: RetentionPolicy(window: .seconds(Int64(days) * 86_400), dailySnapshots: daily, weeklySnapshots: weekly))
     }
 
     private static func first(_ names: [String], _ environment: [String: String]) -> String? {
@@ -141,5 +150,8 @@ public struct RemoteBackupTarget: Sendable {
     public let shipInterval: Duration
     public let maxLag: Duration
     public let snapshotInterval: Duration
+    /// The point-in-time window (`retentionDays`).
     public let retention: Duration
+    /// The window plus the daily and weekly snapshots kept beyond it.
+    public let retentionPolicy: RetentionPolicy
 }
