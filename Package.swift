@@ -44,6 +44,7 @@ let package = Package(
         .library(name: "MailSyncStorageRuntime", targets: ["MailSyncStorage"]),
         .library(name: "MailSyncServiceRuntime", targets: ["MailSyncService", "MailSyncEngine", "MailSyncTenantData", "MailSyncSecurity"]),
         .library(name: "MailSyncBackupRuntime", targets: ["MailSyncBackup"]),
+        .library(name: "MailSyncReplicationRuntime", targets: ["MailSyncReplication", "MailSyncObjectStore"]),
         .library(name: "MailSyncTestSupport", targets: ["TestSupport"]),
         // For the fuzz targets in Fuzz/ (a nested package can use only products): the parsers of
         // what a mail server sends, each on its own so a fuzz build compiles only what it needs.

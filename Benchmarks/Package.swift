@@ -41,7 +41,10 @@ let package = Package(
         // Storage: cold tenant opens and batched upserts beside raw SQLite (docs/benchmarks.md).
         .executableTarget(
             name: "StorageBenchmarks",
-            dependencies: [.product(name: "MailSyncStorageRuntime", package: "mailsync")]
+            dependencies: [
+                .product(name: "MailSyncStorageRuntime", package: "mailsync"),
+                .product(name: "MailSyncReplicationRuntime", package: "mailsync"),
+            ]
         ),
         // Sync engine: first sync of a large mailbox and idle polls against a throwaway Dovecot,
         // beside a raw IMAP socket client fetching the same headers (docs/benchmarks.md).

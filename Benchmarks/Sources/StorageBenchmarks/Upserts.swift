@@ -1,5 +1,7 @@
 import CSQLite
 import Foundation
+import MailSyncObjectStore
+import MailSyncReplication
 import MailSyncStorage
 
 struct Lead: Sendable {
@@ -33,13 +35,42 @@ func upserts(root: String, settings: Settings) async throws {
     defer { try? FileManager.default.removeItem(atPath: root) }
     var results: [String: [Double]] = [:]
     let pool = try TenantPool(dataDirectory: data, migrations: [leadsMigration], capacity: settings.capacity)
+    // The same pool settings with the file shipped off the machine: no automatic checkpoints, a
+    // WALShipper shipping every second to a directory (what `remoteBackup` does in the server).
+    var shippedOptions = SQLiteConnection.Options()
+    shippedOptions.prepareForWALShipping()
+    let shippedData = DataDirectory(root + "/shipped")
+    let shippedPool = try TenantPool(dataDirectory: shippedData, migrations: [leadsMigration], capacity: settings.capacity, options: shippedOptions)
+    let store = DirectoryObjectStore(root: root + "/bucket")
     for round in 0..<settings.rounds {
         let rows = makeLeads(settings.rows, round: round)
         let tenant = TenantID.random()
         let batches = stride(from: 0, to: rows.count, by: settings.batch).map { Array(rows[$0..<min($0 + settings.batch, rows.count)]) }
 
         // Alternate which side goes first, so neither always gets the warmer cache.
-        for side in round % 2 == 0 ? ["ours", "floor"] : ["floor", "ours"] {
+        for side in round % 2 == 0 ? ["ours", "shipped", "floor"] : ["floor", "shipped", "ours"] {
+            if side == "shipped" {
+                let shippedTenant = TenantID.random()
+                try await shippedPool.create(shippedTenant).release()
+                let shipper = try WALShipper(
+                    databasePath: shippedData.tenantDatabasePath(shippedTenant), name: "tenants/\(shippedTenant)", store: store,
+                    sealer: PassThroughSealer())
+                let shipping = Task {
+                    while !Task.isCancelled {
+                        _ = try? await shipper.shipOnce()
+                        try? await Task.sleep(for: .seconds(1))
+                    }
+                }
+                for pass in ["insert", "update"] {
+                    let elapsed = try await ours(pool: shippedPool, tenant: shippedTenant, batches: batches)
+                    results["shipped \(pass)", default: []].append(Double(rows.count) / seconds(elapsed))
+                }
+                shipping.cancel()
+                _ = await shipping.value
+                _ = try await shipper.shipOnce()
+                await shipper.close()
+                continue
+            }
             for pass in ["insert", "update"] {
                 let key = "\(side) \(pass)"
                 let elapsed: Duration
@@ -55,14 +86,16 @@ func upserts(root: String, settings: Settings) async throws {
         }
     }
     await pool.close()
+    await shippedPool.close()
 
     print("Lead upserts (\(settings.rows) rows, batches of \(settings.batch), each batch one BEGIN IMMEDIATE transaction)")
+    print("  shipped: ours on a file shipped off the machine meanwhile (no automatic checkpoints; a WALShipper every second)")
     print("  case                 best rows/s   median rows/s   ours/floor (median)")
     for pass in ["insert", "update"] {
         let floorMedian = median(results["floor \(pass)"]!)
-        for side in ["floor", "ours"] {
+        for side in ["floor", "ours", "shipped"] {
             let samples = results["\(side) \(pass)"]!
-            let ratio = side == "ours" ? String(format: "%.2fx slower", floorMedian / median(samples)) : ""
+            let ratio = side == "floor" ? "" : String(format: "%.2fx slower", floorMedian / median(samples))
             print(
                 "  " + "\(side) \(pass)".padding(toLength: 18, withPad: " ", startingAt: 0)
                     + String(format: "%14.0f  %14.0f   ", samples.max()!, median(samples)) + ratio
