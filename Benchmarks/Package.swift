@@ -59,6 +59,17 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Backups off the machine: restore time per GiB from SeaweedFS beside GET + gunzip, and the
+        // store's size over a simulated week with retention (docs/benchmarks.md).
+        .executableTarget(
+            name: "ReplicationBenchmarks",
+            dependencies: [
+                .product(name: "MailSyncReplicationRuntime", package: "mailsync"),
+                .product(name: "MailSyncServiceRuntime", package: "mailsync"),
+                .product(name: "MailSyncStorageRuntime", package: "mailsync"),
+                .product(name: "MailSyncTestSupport", package: "mailsync"),
+            ]
+        ),
         // Backups: an online backup of a ~1 GB tenant while a writer commits, beside sqlite3's
         // `.backup` and `gzip -1`; verify and restore (docs/benchmarks.md).
         .executableTarget(

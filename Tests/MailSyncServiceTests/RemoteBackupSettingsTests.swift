@@ -22,7 +22,7 @@ struct RemoteBackupSettingsTests {
     @Test("an S3 target with the defaults: path addressing, 1 s shipping, 5 s lag bound, daily snapshots, 7 days kept; the key's fingerprint")
     func s3Defaults() throws {
         let target = try Self.decode(#"{"s3": {"endpoint": "http://127.0.0.1:9000", "bucket": "mail-backups"}}"#).resolve(environment: Self.environment)
-        #expect(target.store is S3ObjectStore)
+        #expect((target.store as? S3ObjectStore)?.configuration.prefix == "")
         #expect(target.place == "s3 http://127.0.0.1:9000 bucket mail-backups")
         #expect(target.key.fingerprint == Self.key.fingerprint)
         #expect(target.shipInterval == .seconds(1))
@@ -76,6 +76,9 @@ struct RemoteBackupSettingsTests {
         #expect { try directory.resolve(environment: [BackupKey.environmentVariable: "bm90IDMyIGJ5dGVz"]) } throws: {
             "\($0)".contains(BackupKey.environmentVariable)
         }
+        let folder = try Self.decode(#"{"s3": {"endpoint": "http://h", "bucket": "mail-backups", "prefix": "/prod/"}}"#)
+        #expect((try folder.resolve(environment: Self.environment).store as? S3ObjectStore)?.configuration.prefix == "prod/",
+                "a prefix is a folder: objects go under prod/")
         let aws = ["AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "s", BackupKey.environmentVariable: Self.key.base64]
         #expect(try s3.resolve(environment: aws).store is S3ObjectStore)
     }

@@ -64,7 +64,7 @@ struct RemoteBackupTests {
             defer { try? FileManager.default.removeItem(atPath: restored) }
             try FileManager.default.createDirectory(atPath: restored, withIntermediateDirectories: true)
             let store = try S3ObjectStore(configuration: S3Configuration(
-                endpoint: s3.endpoint, bucket: s3.bucket, prefix: prefix, accessKeyID: s3.accessKeyID, secretAccessKey: s3.secretAccessKey))
+                endpoint: s3.endpoint, bucket: s3.bucket, prefix: prefix + "/", accessKeyID: s3.accessKeyID, secretAccessKey: s3.secretAccessKey))
             let tenant = try #require(TenantID(validating: company.id))
             let restore = try PointInTimeRestore(store: store, sealer: SealedObjects(key: Self.key), name: BackupShipping.tenantName(tenant))
             _ = try await restore.restore(to: restored + "/tenant.sqlite")
@@ -110,7 +110,7 @@ struct RemoteBackupTests {
             await harness.stop()
 
             let store = try S3ObjectStore(configuration: S3Configuration(
-                endpoint: s3.endpoint, bucket: s3.bucket, prefix: prefix, accessKeyID: s3.accessKeyID, secretAccessKey: s3.secretAccessKey))
+                endpoint: s3.endpoint, bucket: s3.bucket, prefix: prefix + "/", accessKeyID: s3.accessKeyID, secretAccessKey: s3.secretAccessKey))
             let tenant = try #require(TenantID(validating: company.id))
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mailsync-pitr-\(UUID().uuidString)").path
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -163,7 +163,7 @@ struct RemoteBackupTests {
             await harness.stop()
 
             let store = try S3ObjectStore(configuration: S3Configuration(
-                endpoint: s3.endpoint, bucket: s3.bucket, prefix: prefix, accessKeyID: s3.accessKeyID, secretAccessKey: s3.secretAccessKey))
+                endpoint: s3.endpoint, bucket: s3.bucket, prefix: prefix + "/", accessKeyID: s3.accessKeyID, secretAccessKey: s3.secretAccessKey))
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mailsync-lr-\(UUID().uuidString)").path
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(atPath: directory) }

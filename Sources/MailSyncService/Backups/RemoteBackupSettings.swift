@@ -25,7 +25,8 @@ public struct RemoteBackupSettings: Codable, Sendable, Equatable {
         /// Default `us-east-1`.
         public var region: String?
         public var bucket: String?
-        /// A key prefix inside the bucket, so several servers can share one. Default none.
+        /// A folder inside the bucket, so several servers can share one (`prod` puts every object
+        /// under `prod/`). Default none.
         public var prefix: String?
         /// `path` (default: `endpoint/bucket/key`, what MinIO, Ceph and SeaweedFS expect) or
         /// `virtualHost` (`bucket.endpoint/key`, AWS's preference).
@@ -95,8 +96,9 @@ public struct RemoteBackupSettings: Codable, Sendable, Equatable {
             case "virtualHost": addressing = .virtualHost
             case let other: throw SettingsError("remoteBackup.s3.addressing must be \"path\" or \"virtualHost\", got \(other)")
             }
+            let folder = (s3.prefix ?? "").trimmingCharacters(in: CharacterSet(charactersIn: "/"))
             let configuration = S3Configuration(
-                endpoint: endpoint, region: s3.region ?? "us-east-1", bucket: bucket, prefix: s3.prefix ?? "",
+                endpoint: endpoint, region: s3.region ?? "us-east-1", bucket: bucket, prefix: folder.isEmpty ? "" : folder + "/",
                 accessKeyID: access, secretAccessKey: secret, addressing: addressing, caFile: s3.caFile)
             do {
                 store = try S3ObjectStore(configuration: configuration)
