@@ -49,6 +49,8 @@ bench: deps
 	cd Benchmarks && $(SWIFT) run -c release SyncBenchmarks
 	cd Benchmarks && $(SWIFT) run -c release SyncBenchmarks --idle-watchers 200
 	cd Benchmarks && $(SWIFT) run -c release BackupBenchmarks
+	cd Benchmarks && $(SWIFT) run -c release ReplicationBenchmarks --mb 64
+	cd Benchmarks && $(SWIFT) run -c release StorageBenchmarks
 	cd Benchmarks && $(SWIFT) run -c release TransportBenchmarks churn
 
 ## The transport soak: 1,000 connections × mixed calls for SOAK_SECONDS (default 600) on loopback;
