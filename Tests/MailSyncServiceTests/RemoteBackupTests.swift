@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import MailSyncObjectStore
 import MailSyncReplication
 import MailSyncSecurity
@@ -220,6 +221,31 @@ struct RemoteBackupTests {
         let movedCompany = ServiceHarness.Company(id: company.id, adminUserID: company.adminUserID, adminKey: company.adminKey, admin: moved.client(key: company.adminKey))
         #expect(try await MailboxFixtures.tenantRead(moved, movedCompany) { try $0.scalar("SELECT count(*) FROM leads")?.int64 } == 7)
         await moved.stop()
+    }
+
+    @Test("a store that accepts and never answers: stopping the shipping returns within its limit instead of waiting out the request")
+    func hangingStore() async throws {
+        try await TarpitServer.with { tarpit in
+            let root = FileManager.default.temporaryDirectory.appendingPathComponent("mailsync-hang-\(UUID().uuidString)").path
+            try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: root) }
+            let db = try SQLiteConnection(path: root + "/control.sqlite", mode: .create)
+            try db.execute("CREATE TABLE t(x); INSERT INTO t VALUES (1)")
+            db.close()
+            var settings = RemoteBackupSettings()
+            settings.s3 = .init(endpoint: "http://127.0.0.1:\(tarpit.port)", bucket: "hanging-bucket")
+            settings.shipIntervalSeconds = 0.2
+            let target = try settings.resolve(environment: [
+                "MAILSYNC_S3_ACCESS_KEY_ID": "k", "MAILSYNC_S3_SECRET_ACCESS_KEY": "s", BackupKey.environmentVariable: Self.key.base64,
+            ])
+            let shipping = BackupShipping(target: target, dataDirectory: DataDirectory(root), metrics: ServiceMetrics(), logger: Logger(label: "test"))
+            await shipping.start()
+            #expect(await tarpit.wait { $0.accepted >= 1 }, "a ship is waiting on the store")
+            let stopping = ContinuousClock.now
+            await shipping.stop(finalShipLimit: .seconds(1))
+            // Bounded by the limit (1 s), not by the request's 5-minute timeout.
+            #expect(ContinuousClock.now - stopping < .seconds(20))
+        }
     }
 
     @Test("a target that refuses every write: calls go on, the failures are counted, and readiness says degraded with the lag")

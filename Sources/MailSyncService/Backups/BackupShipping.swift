@@ -53,6 +53,8 @@ public actor BackupShipping {
     private var loop: Task<Void, Never>?
     /// Databases not shipped now (a local restore replaces the file).
     private var held: Set<String> = []
+    /// Set by ``stop(finalShipLimit:)``: no more ships.
+    private var stopped = false
     /// When retention last ran (it runs at the first round, then hourly).
     private var lastRetention: Date?
     /// How often retention runs.
@@ -88,13 +90,46 @@ public actor BackupShipping {
     }
 
     /// Stops the rounds, ships what is left one last time, and closes every shipper.
-    public func stop() async {
+    ///
+    /// The last round may take `finalShipLimit` (default 15 s): a store that hangs must not hold
+    /// a shutdown. What it could not ship stays in the `-wal` files (no checkpoint copies it
+    /// away) and ships with the next start's new generation.
+    public func stop(finalShipLimit: Duration = .seconds(15)) async {
         loop?.cancel()
-        await loop?.value
+        let running = loop
         loop = nil
-        await shipRound()
+        // The round in progress (perhaps waiting on the store) ends first, then the last one.
+        let last = Task {
+            await running?.value
+            return await self.shipRound()
+        }
+        if !(await Self.finishes(last, within: finalShipLimit)) {
+            logger.warning("backup: the last ship did not finish in time; what is left ships at the next start", metadata: [
+                "limit": "\(finalShipLimit)"])
+        }
+        stopped = true  // a round still running ships nothing more
         for (_, entry) in shippers { await entry.shipper.close() }
         shippers.removeAll()
+    }
+
+    /// Whether `task` ends within `limit` (it is left running otherwise).
+    static func finishes(_ task: Task<Int, Never>, within limit: Duration) async -> Bool {
+        final class Once: @unchecked Sendable {
+            private let lock = NSLock()
+            private var done = false
+            func first() -> Bool { lock.withLock { defer { done = true }; return !done } }
+        }
+        let once = Once()
+        return await withCheckedContinuation { continuation in
+            Task {
+                _ = await task.value
+                if once.first() { continuation.resume(returning: true) }
+            }
+            Task {
+                try? await Task.sleep(for: limit)
+                if once.first() { continuation.resume(returning: false) }
+            }
+        }
     }
 
     /// One round: ships every database whose files changed since its last ship. Returns how many
@@ -104,6 +139,7 @@ public actor BackupShipping {
         round &+= 1
         var shipped = 0
         for (name, path) in databases() where !held.contains(name) {
+            guard !stopped else { break }
             let now = FileMarks(databasePath: path)
             guard now != nil, now != marks[name] else { continue }
             var state = states[name] ?? DatabaseState(name: name)
@@ -199,6 +235,7 @@ public actor BackupShipping {
     }
 
     private func shipper(name: String, path: String) throws -> WALShipper {
+        guard !stopped else { throw ReplicationError(.busy, "backup shipping has stopped") }
         if var entry = shippers[name] {
             entry.used = round
             shippers[name] = entry
