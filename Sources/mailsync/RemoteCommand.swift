@@ -101,6 +101,28 @@ struct RemoteCommand: AsyncParsableCommand {
             if let at, Self.parse(at) == nil { throw ValidationError("--at \(at) is not an ISO 8601 time such as 2026-12-07T10:15:00Z") }
         }
 
+        /// The rebuilt file must carry the stamp of the database it is restored as (the control
+        /// database's, or that company's): a bucket's objects moved under another name are refused.
+        static func checkStamp(name: String, path: String) throws {
+            let stamp: FileStamp
+            if name == BackupShipping.controlName {
+                stamp = .control
+            } else if let id = name.split(separator: "/").last.flatMap({ TenantID(validating: String($0)) }) {
+                stamp = .tenant(id)
+            } else {
+                throw SettingsError("\(name) is not a database name this server ships")
+            }
+            var options = SQLiteConnection.Options()
+            options.walMode = false
+            let db = try SQLiteConnection(path: path, mode: .open, options: options)
+            defer { db.close() }
+            do {
+                try stamp.verify(db)
+            } catch {
+                throw SettingsError("\(name) was rebuilt, but the file is not that database (\(error)); nothing was restored")
+            }
+        }
+
         static func parse(_ text: String) -> Date? {
             let formatter = ISO8601DateFormatter()
             if let date = formatter.date(from: text) { return date }
@@ -136,6 +158,7 @@ struct RemoteCommand: AsyncParsableCommand {
                             attributes: [.posixPermissions: 0o700])
                         let result = try await PointInTimeRestore(store: target.store, sealer: SealedObjects(key: target.key), name: name)
                             .restore(to: destination, at: moment)
+                        try Self.checkStamp(name: name, path: destination)
                         print("\(name): generation \(result.generation), \(result.segments) segments, as of \(List.text(Date(timeIntervalSince1970: Double(result.restoredToMilliseconds) / 1000)))")
                     }
                     try FileManager.default.moveItem(atPath: staging, toPath: to)

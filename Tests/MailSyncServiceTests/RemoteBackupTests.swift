@@ -210,17 +210,26 @@ struct RemoteBackupTests {
             environment: [BackupKey.environmentVariable: BackupKey.generate().base64])
         #expect(wrongKey.status != 0 && wrongKey.errors.contains(Self.key.fingerprintHex), "\(wrongKey.errors)")
         #expect(!FileManager.default.fileExists(atPath: root + "/wrong"))
+        // A company's objects copied under another company's name are refused (sealed to their names).
+        let other = UUID().uuidString.lowercased()
+        try FileManager.default.copyItem(atPath: root + "/bucket/tenants/\(company.id)", toPath: root + "/bucket/tenants/\(other)")
+        let moved = try await CommandRunner.run(
+            ["remote", "restore", "--config", configPath, "--company", other, "--to", root + "/moved"], environment: keyEnvironment)
+        #expect(moved.status != 0 && moved.errors.contains("tenants/\(other)"), "\(moved.errors)")
+        #expect(!FileManager.default.fileExists(atPath: root + "/moved"))
+        try FileManager.default.removeItem(atPath: root + "/bucket/tenants/\(other)")
         let prune = try await CommandRunner.run(["remote", "prune", "--config", configPath, "--dry-run"], environment: keyEnvironment)
         #expect(prune.status == 0 && prune.output.contains("Would delete 0 object(s) outside 7 days"), "one generation each, all new: \(prune.output)\(prune.errors)")
 
         // The secret key travels apart from the bucket; with it the restored server is whole.
         FileManager.default.createFile(atPath: newData + "/secret.key", contents: secretKey, attributes: [.posixPermissions: 0o600])
-        let moved = try await ServiceHarness.start(dataDirectory: newData)
-        let companies = try await moved.operatorClient.listCompanies(ListCompaniesRequest())
+        let restoredServer = try await ServiceHarness.start(dataDirectory: newData)
+        let companies = try await restoredServer.operatorClient.listCompanies(ListCompaniesRequest())
         #expect(companies.companies.map(\.id) == [company.id])
-        let movedCompany = ServiceHarness.Company(id: company.id, adminUserID: company.adminUserID, adminKey: company.adminKey, admin: moved.client(key: company.adminKey))
-        #expect(try await MailboxFixtures.tenantRead(moved, movedCompany) { try $0.scalar("SELECT count(*) FROM leads")?.int64 } == 7)
-        await moved.stop()
+        let movedCompany = ServiceHarness.Company(
+            id: company.id, adminUserID: company.adminUserID, adminKey: company.adminKey, admin: restoredServer.client(key: company.adminKey))
+        #expect(try await MailboxFixtures.tenantRead(restoredServer, movedCompany) { try $0.scalar("SELECT count(*) FROM leads")?.int64 } == 7)
+        await restoredServer.stop()
     }
 
     @Test("a store that accepts and never answers: stopping the shipping returns within its limit instead of waiting out the request")
@@ -256,6 +265,7 @@ struct RemoteBackupTests {
         settings.maxLagSeconds = 1
         let harness = try await ServiceHarness.start(environment: [BackupKey.environmentVariable: Self.key.base64], configure: {
             $0.remoteBackup = settings
+            $0.metricsListen = "127.0.0.1:0"
         })
         let company = try await harness.makeCompany(name: "Stranded Co")
         try await SyncFixture.upsertLeads(company, Self.leads(0..<3, marker: "stranded"))
@@ -266,6 +276,12 @@ struct RemoteBackupTests {
         #expect(verdict.reason.hasPrefix("ready, degraded: backup shipping is"), "\(verdict.reason)")
         let states = await shipping.databaseStates
         #expect(states.contains { $0.lastError?.contains("backup directory") == true }, "\(states)")
+        let port = try #require(harness.server.observability.endpointAddress?.port)
+        let scraped = try await HTTPProbe.get("/metrics", port: port).body
+        let lagLine = try #require(scraped.split(separator: "\n").first { $0.hasPrefix("mailsync_backup_database_lag_seconds{database=\"tenants/\(company.id)\"}") })
+        #expect((Double(lagLine.split(separator: " ").last ?? "") ?? 0) > 0, "behind, not caught up: \(lagLine)")
+        #expect(scraped.contains("mailsync_backup_ship_failures_total"))
+        #expect(scraped.split(separator: "\n").contains { $0.hasPrefix("mailsync_backup_ship_lag_seconds ") })
         // Calls go on while nothing ships.
         try await SyncFixture.upsertLeads(company, Self.leads(3..<5, marker: "stranded"))
         #expect(try await MailboxFixtures.tenantRead(harness, company) { try $0.scalar("SELECT count(*) FROM leads")?.int64 } == 5)

@@ -148,6 +148,10 @@ public actor BackupShipping {
             if await ship(name: name, path: path, marks: now!) { shipped += 1 }
         }
         metrics.setBackupLag(seconds: maxLag.map { Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18 } ?? 0)
+        let now = clock()
+        for state in states.values {
+            metrics.setBackupLag(database: state.name, seconds: state.behindSince.map { max(0, now.timeIntervalSince($0)) } ?? 0)
+        }
         await closeLeastRecentlyUsed()
         if lastRetention.map({ clock().timeIntervalSince($0) >= Self.retentionEvery }) ?? true {
             lastRetention = clock()

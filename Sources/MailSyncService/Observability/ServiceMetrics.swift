@@ -29,6 +29,9 @@ import MailSyncEngine
 /// - `mailsync_idle_watchers`: mailboxes watched with IMAP IDLE now (each holds one connection).
 /// - `mailsync_backup_ship_lag_seconds`: how far the furthest-behind database's shipping to the
 ///   remote backup target is (0: everything committed is shipped), set every round.
+/// - `mailsync_backup_database_lag_seconds{database}`: the same per database (`control`,
+///   `tenants/<company id>`), 0 once caught up: one series per database shipped since the start
+///   (the one per-company label, as operators of a backup need it).
 /// - `mailsync_backup_shipped_bytes_total`: segment bytes shipped (compressed); `mailsync_backup_ship_failures_total`:
 ///   ships that failed (retried the next round).
 ///
@@ -48,6 +51,7 @@ public final class ServiceMetrics: SyncMetrics {
     public static let quotaLabel = "mailsync_quota_refusals_total"
     public static let idleWatchersLabel = "mailsync_idle_watchers"
     public static let backupLagLabel = "mailsync_backup_ship_lag_seconds"
+    public static let backupDatabaseLagLabel = "mailsync_backup_database_lag_seconds"
     public static let backupBytesLabel = "mailsync_backup_shipped_bytes_total"
     public static let backupFailuresLabel = "mailsync_backup_ship_failures_total"
 
@@ -121,6 +125,10 @@ public final class ServiceMetrics: SyncMetrics {
 
     func setBackupLag(seconds: Double) {
         Recorder(label: Self.backupLagLabel, dimensions: [], aggregate: false, factory: factory).record(seconds)
+    }
+
+    func setBackupLag(database: String, seconds: Double) {
+        Recorder(label: Self.backupDatabaseLagLabel, dimensions: [("database", database)], aggregate: false, factory: factory).record(seconds)
     }
 
     func backupShipped(bytes: Int) {
