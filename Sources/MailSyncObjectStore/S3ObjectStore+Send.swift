@@ -28,6 +28,7 @@ extension S3ObjectStore {
         while true {
             attempt += 1
             let failure: String
+            var retryAfter: String?
             switch await S3Transfer.send(request, configuration: configuration) {
             case .response(let response):
                 var reply: S3ErrorReply?
@@ -43,6 +44,7 @@ extension S3ObjectStore {
                     return response
                 }
                 failure = reply?.error(status: response.status, operation: method, place: place).detail ?? "\(method) \(place): HTTP \(response.status)"
+                retryAfter = response.headers["retry-after"]
             case .connectionFailed(let detail):
                 failure = "\(method) \(place): no answer (\(S3ErrorReply.printable(detail)))"
             case .tooLarge(let status, let limit):
@@ -52,7 +54,7 @@ extension S3ObjectStore {
                 throw ObjectStoreError.unavailable("\(failure), after \(attempt) tries")
             }
             do {
-                try await Task.sleep(for: retry.delay(after: attempt))
+                try await Task.sleep(for: retry.delay(after: attempt, retryAfter: retryAfter))
             } catch {
                 throw ObjectStoreError.unavailable("\(failure); cancelled before try \(attempt + 1)")
             }

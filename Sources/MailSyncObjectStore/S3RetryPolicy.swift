@@ -9,7 +9,9 @@ import Foundation
 ///
 /// Delays: exponential backoff with full jitter: before attempt `n + 1`, a random wait in
 /// `0...min(20 s, base * 2^(n-1))` (AWS's recommendation: spreads the clients a store's hiccup
-/// would otherwise make retry in step). `maxAttempts` counts the first try.
+/// would otherwise make retry in step). A reply's `Retry-After` in seconds (503 SlowDown, 429)
+/// lengthens that wait to what the store asked, never past `maxDelay` (a store cannot park a
+/// shipper for longer); its HTTP-date form is ignored. `maxAttempts` counts the first try.
 struct S3RetryPolicy: Sendable {
     var maxAttempts: Int
     var baseDelay: Duration
@@ -24,11 +26,15 @@ struct S3RetryPolicy: Sendable {
         return false
     }
 
-    /// The wait before attempt `attempt + 1` (`attempt` ≥ 1 just failed).
-    func delay(after attempt: Int, random: Double = Double.random(in: 0...1)) -> Duration {
+    /// The wait before attempt `attempt + 1` (`attempt` ≥ 1 just failed); `retryAfter` is the
+    /// failed reply's `Retry-After` header, if any.
+    func delay(after attempt: Int, retryAfter: String? = nil, random: Double = Double.random(in: 0...1)) -> Duration {
         let exponent = min(max(attempt - 1, 0), 20)
         var bound = baseDelay * (1 << exponent)
         if bound > maxDelay { bound = maxDelay }
-        return bound * max(0, min(1, random))
+        let backoff = bound * max(0, min(1, random))
+        guard let text = retryAfter?.trimmingCharacters(in: .whitespaces), text.count <= 9,
+              let seconds = Int(text), seconds > 0 else { return backoff }
+        return max(backoff, min(maxDelay, .seconds(seconds)))
     }
 }

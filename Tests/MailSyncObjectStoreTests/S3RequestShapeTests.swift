@@ -65,6 +65,12 @@ struct S3RequestShapeTests {
         #expect(policy.delay(after: 3, random: 0) == .zero)
         #expect(policy.delay(after: 60, random: 1) == .seconds(20))
         #expect(S3RetryPolicy.isRetryable(status: 503, code: "SlowDown") && S3RetryPolicy.isRetryable(status: 429, code: nil))
+        // Retry-After lengthens the wait, capped at maxDelay; junk, dates and absurd values fall back or are capped.
+        #expect(policy.delay(after: 1, retryAfter: "3", random: 0) == .seconds(3))
+        #expect(policy.delay(after: 1, retryAfter: "999999", random: 0) == policy.maxDelay)
+        #expect(policy.delay(after: 1, retryAfter: "99999999999999999999", random: 0) == .zero)
+        #expect(policy.delay(after: 1, retryAfter: "Wed, 21 Oct 2026 07:28:00 GMT", random: 0) == .zero)
+        #expect(policy.delay(after: 1, retryAfter: "-5", random: 1) == .milliseconds(100))
         #expect(!S3RetryPolicy.isRetryable(status: 400, code: "SlowDown") && !S3RetryPolicy.isRetryable(status: 403, code: nil))
         #expect(S3RetryPolicy.isRetryable(status: 200, code: "InternalError") && !S3RetryPolicy.isRetryable(status: 200, code: "AccessDenied"))
     }

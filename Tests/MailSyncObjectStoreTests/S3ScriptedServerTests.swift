@@ -25,6 +25,18 @@ struct S3ScriptedServerTests {
         #expect(server.requestLines.allSatisfy { $0.hasPrefix("PUT /bucket/a/b ") })
     }
 
+    @Test("503 with Retry-After: 1 waits the second the store asked for before trying again (the backoff alone is a millisecond)")
+    func honoursRetryAfter() async throws {
+        let server = try ScriptedHTTPServer { number, _ in
+            number == 1 ? .init(status: 503, headers: ["Retry-After: 1", "Content-Type: application/xml"], body: Self.okBody) : .init(status: 200)
+        }
+        defer { server.stop() }
+        let started = ContinuousClock.now
+        try await Self.store(port: server.port).put(try ObjectKey("a/b"), Data("x".utf8))
+        #expect(ContinuousClock.now - started >= .seconds(1))
+        #expect(server.requestLines.count == 2)
+    }
+
     @Test("always 500: unavailable after exactly maxAttempts requests")
     func givesUp() async throws {
         let server = try ScriptedHTTPServer { _, _ in .init(status: 500) }
