@@ -9,7 +9,7 @@ struct ReplicaCatalogTests {
     /// Ships `items` rows, a new generation each day for `days` days; returns the store and the clock.
     static func shipDays(_ days: Int, into scratch: ScratchDirectory) async throws -> (DirectoryObjectStore, ManualClock) {
         let clock = ManualClock()
-        let store = DirectoryObjectStore(root: scratch.path + "/store")
+        let store = scratch.store
         var options = WALShipperOptions()
         options.snapshotInterval = .seconds(86_400)
         let db = try openShippedDatabase(scratch.path + "/db.sqlite")

@@ -13,6 +13,10 @@ struct ScratchDirectory {
     }
 
     func remove() { try? FileManager.default.removeItem(atPath: path) }
+
+    /// The shipped database most tests use, and the store beside it.
+    var databasePath: String { path + "/tenant.sqlite" }
+    var store: DirectoryObjectStore { DirectoryObjectStore(root: path + "/store") }
 }
 
 /// A wall clock tests move by hand.

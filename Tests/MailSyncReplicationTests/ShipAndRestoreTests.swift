@@ -29,8 +29,8 @@ struct ShipAndRestoreTests {
     func everyPointRestores() async throws {
         let scratch = ScratchDirectory()
         defer { scratch.remove() }
-        let path = scratch.path + "/tenant.sqlite"
-        let store = DirectoryObjectStore(root: scratch.path + "/store")
+        let path = scratch.databasePath
+        let store = scratch.store
         let clock = ManualClock()
         let db = try openShippedDatabase(path)
         var options = WALShipperOptions()
@@ -77,8 +77,8 @@ struct ShipAndRestoreTests {
     func concurrentWriter() async throws {
         let scratch = ScratchDirectory()
         defer { scratch.remove() }
-        let path = scratch.path + "/tenant.sqlite"
-        let store = DirectoryObjectStore(root: scratch.path + "/store")
+        let path = scratch.databasePath
+        let store = scratch.store
         let clock = ManualClock()
         try openShippedDatabase(path).close()
         var options = WALShipperOptions()
@@ -122,7 +122,7 @@ struct ShipAndRestoreTests {
     func damagedSegments() async throws {
         let scratch = ScratchDirectory()
         defer { scratch.remove() }
-        let path = scratch.path + "/tenant.sqlite"
+        let path = scratch.databasePath
         let root = scratch.path + "/store"
         let store = DirectoryObjectStore(root: root)
         let clock = ManualClock()
@@ -195,8 +195,8 @@ struct ShipAndRestoreTests {
     func refusals() async throws {
         let scratch = ScratchDirectory()
         defer { scratch.remove() }
-        let path = scratch.path + "/tenant.sqlite"
-        let store = DirectoryObjectStore(root: scratch.path + "/store")
+        let path = scratch.databasePath
+        let store = scratch.store
         let clock = ManualClock()
         let db = try openShippedDatabase(path)
         let shipper = try WALShipper(databasePath: path, name: "tenants/four", store: store, sealer: PassThroughSealer(), clock: clock.function)

@@ -32,8 +32,8 @@ struct ShipperSafetyTests {
     func strayCheckpoint() async throws {
         let scratch = ScratchDirectory()
         defer { scratch.remove() }
-        let path = scratch.path + "/tenant.sqlite"
-        let store = DirectoryObjectStore(root: scratch.path + "/store")
+        let path = scratch.databasePath
+        let store = scratch.store
         let db = try openShippedDatabase(path)
         let shipper = try WALShipper(databasePath: path, name: "tenants/stray", store: store, sealer: PassThroughSealer())
         try await shipper.shipOnce()
@@ -60,8 +60,8 @@ struct ShipperSafetyTests {
     func replacedLog() async throws {
         let scratch = ScratchDirectory()
         defer { scratch.remove() }
-        let path = scratch.path + "/tenant.sqlite"
-        let store = DirectoryObjectStore(root: scratch.path + "/store")
+        let path = scratch.databasePath
+        let store = scratch.store
         let clock = ManualClock()
         let db = try openShippedDatabase(path)
         let first = try WALShipper(databasePath: path, name: "tenants/replaced", store: store, sealer: PassThroughSealer(), clock: clock.function)
@@ -85,7 +85,7 @@ struct ShipperSafetyTests {
     func sealed() async throws {
         let scratch = ScratchDirectory()
         defer { scratch.remove() }
-        let path = scratch.path + "/tenant.sqlite"
+        let path = scratch.databasePath
         let root = scratch.path + "/store"
         let store = DirectoryObjectStore(root: root)
         let db = try openShippedDatabase(path)

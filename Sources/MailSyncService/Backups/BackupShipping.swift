@@ -99,37 +99,18 @@ public actor BackupShipping {
         let running = loop
         loop = nil
         // The round in progress (perhaps waiting on the store) ends first, then the last one.
-        let last = Task {
+        let finished = await withinLimit(finalShipLimit, otherwise: false) {
             await running?.value
-            return await self.shipRound()
+            await self.shipRound()
+            return true
         }
-        if !(await Self.finishes(last, within: finalShipLimit)) {
+        if !finished {
             logger.warning("backup: the last ship did not finish in time; what is left ships at the next start", metadata: [
                 "limit": "\(finalShipLimit)"])
         }
         stopped = true  // a round still running ships nothing more
         for (_, entry) in shippers { await entry.shipper.close() }
         shippers.removeAll()
-    }
-
-    /// Whether `task` ends within `limit` (it is left running otherwise).
-    static func finishes(_ task: Task<Int, Never>, within limit: Duration) async -> Bool {
-        final class Once: @unchecked Sendable {
-            private let lock = NSLock()
-            private var done = false
-            func first() -> Bool { lock.withLock { defer { done = true }; return !done } }
-        }
-        let once = Once()
-        return await withCheckedContinuation { continuation in
-            Task {
-                _ = await task.value
-                if once.first() { continuation.resume(returning: true) }
-            }
-            Task {
-                try? await Task.sleep(for: limit)
-                if once.first() { continuation.resume(returning: false) }
-            }
-        }
     }
 
     /// One round: ships every database whose files changed since its last ship. Returns how many

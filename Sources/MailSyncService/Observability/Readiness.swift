@@ -64,27 +64,12 @@ public final class Readiness: Sendable {
         }
         guard let probe else { return await Self.ready(degradation) }
         // Unstructured on purpose: a database thread that hangs must not hang the check too.
-        let once = NIOLockedValueBox(false)
-        let answer: String? = await withCheckedContinuation { continuation in
-            let resume: @Sendable (String?) -> Void = { value in
-                let first = once.withLockedValue { done in
-                    defer { done = true }
-                    return !done
-                }
-                if first { continuation.resume(returning: value) }
-            }
-            let timer = Task {
-                try? await Task.sleep(for: Self.probeTimeout)
-                resume("the control database did not answer within \(Self.probeTimeout)")
-            }
-            Task {
-                do {
-                    try await probe()
-                    resume(nil)
-                } catch {
-                    resume("the control database does not answer: \(error)")
-                }
-                timer.cancel()
+        let answer: String? = await withinLimit(Self.probeTimeout, otherwise: "the control database did not answer within \(Self.probeTimeout)") {
+            do {
+                try await probe()
+                return nil
+            } catch {
+                return "the control database does not answer: \(error)"
             }
         }
         if let problem = answer { return Verdict(ready: false, reason: problem) }
