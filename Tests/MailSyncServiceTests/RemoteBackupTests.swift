@@ -218,6 +218,21 @@ struct RemoteBackupTests {
         #expect(moved.status != 0 && moved.errors.contains("tenants/\(other)"), "\(moved.errors)")
         #expect(!FileManager.default.fileExists(atPath: root + "/moved"))
         try FileManager.default.removeItem(atPath: root + "/bucket/tenants/\(other)")
+        // Bad input: each refused with what to fix, nothing written.
+        for (arguments, words) in [
+            (["--all", "--company", company.id], "exactly one of --all and --company"),
+            (["--all", "--at", "yesterday"], "not an ISO 8601 time"),
+            (["--company", "not-a-company"], "is not a company id"),
+        ] {
+            let refused = try await CommandRunner.run(
+                ["remote", "restore", "--config", configPath, "--to", root + "/bad"] + arguments, environment: keyEnvironment)
+            #expect(refused.status != 0 && refused.errors.contains(words), "\(arguments): \(refused.errors)")
+            #expect(!FileManager.default.fileExists(atPath: root + "/bad"))
+        }
+        let noSection = root + "/plain.json"
+        try Data("{}".utf8).write(to: URL(fileURLWithPath: noSection))
+        let unset = try await CommandRunner.run(["remote", "list", "--config", noSection], environment: keyEnvironment)
+        #expect(unset.status != 0 && unset.errors.contains("no \"remoteBackup\" section"), "\(unset.errors)")
         let prune = try await CommandRunner.run(["remote", "prune", "--config", configPath, "--dry-run"], environment: keyEnvironment)
         #expect(prune.status == 0 && prune.output.contains("Would delete 0 object(s) outside 7 days"), "one generation each, all new: \(prune.output)\(prune.errors)")
 
