@@ -285,7 +285,16 @@ struct RemoteBackupTests {
         let company = try await harness.makeCompany(name: "Stranded Co")
         try await SyncFixture.upsertLeads(company, Self.leads(0..<3, marker: "stranded"))
         let shipping = try #require(harness.server.environment?.shipping)
-        try await waitUntil(.seconds(30)) { (await shipping.maxLag ?? .zero) > .seconds(1) }
+        let tenantName = "tenants/\(company.id)"
+        try await waitUntil(.seconds(30)) {
+            let tenantKnown = await shipping.databaseStates.contains { $0.name == tenantName && $0.behindSince != nil }
+            let lag = await shipping.maxLag ?? .zero
+            return tenantKnown && lag > .seconds(1)
+        }
+        // The per-database gauges are set at the end of a round: wait for a whole round after
+        // the company's database was first seen (the wait above may end in the middle of one).
+        let seenAt = await shipping.completedRounds
+        try await waitUntil(.seconds(30)) { await shipping.completedRounds >= seenAt + 2 }
         let verdict = await harness.server.observability.readiness.check()
         #expect(verdict.ready)
         #expect(verdict.reason.hasPrefix("ready, degraded: backup shipping is"), "\(verdict.reason)")
