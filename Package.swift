@@ -15,6 +15,8 @@
 //   MailSyncMatching   pure mail-to-lead rules: participants, message keys, direction, in-house mail
 //   MailSyncStorage    SQLite layer: connections, per-tenant files, LRU pool, migrations, stamps
 //   MailSyncBackup     tenant backups: online snapshots, zlib, manifests, verify, restore
+//   MailSyncCluster    the fleet's control plane in etcd: client, membership lease and fence,
+//                      placements with epochs
 //   MailSyncReplication  WAL shipping of one SQLite file to an object store (MailSyncObjectStore)
 //                      and point-in-time restore from the store alone
 //   MailSyncTenantData every SQL statement on the control and company databases, their migrations,
@@ -88,6 +90,17 @@ let package = Package(
         .target(name: "MailSyncMatching", dependencies: ["MailSyncIMAP"]),
         .executableTarget(name: "mailsync-gen", dependencies: ["SchemaCompiler"]),
         // Backups off the machine: the S3 API over libcurl, or a directory.
+        // The fleet's control plane: an etcd v3 client (JSON gateway on SwiftNIO), membership
+        // under a lease, the lease fence, placements with epochs (docs/cluster.md).
+        .target(
+            name: "MailSyncCluster",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .target(name: "MailSyncObjectStore", dependencies: ["CCurl", .product(name: "Crypto", package: "swift-crypto")]),
         .target(
             name: "MailSyncBackup",
@@ -167,6 +180,7 @@ let package = Package(
             path: "Tests/TestSupport",
             exclude: ["Schema"]
         ),
+        .testTarget(name: "MailSyncClusterTests", dependencies: ["MailSyncCluster", "TestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "MailSyncObjectStoreTests", dependencies: ["MailSyncObjectStore", "TestSupport"]),
         .testTarget(
             name: "MailSyncReplicationTests",

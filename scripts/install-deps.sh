@@ -14,6 +14,7 @@ packages=(
   python3-aiosmtpd  # a real SMTP server the Smart Mail tests start on a loopback port (TestSupport/SMTPServer.swift)
   sqlite3           # the backup benchmark's peer: the CLI's .backup (Benchmarks/Sources/BackupBenchmarks)
   gzip              # … followed by gzip -1
+  etcd-server       # the fleet's control plane: the cluster tests start a real 3-member etcd on loopback (TestSupport/EtcdCluster.swift)
   python3-venv      # the virtual environment PyPI's tools go into (SeaweedFS below)
 )
 

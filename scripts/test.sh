@@ -15,7 +15,7 @@
 # Exit status: 0 when all runs pass, 1 otherwise. SWIFT: the swift executable (default: swift).
 set -uo pipefail
 swift="${SWIFT:-swift}"
-integration="MailSyncServiceTests|MailSyncMailTransportTests|MailSyncObjectStoreTests"
+integration="MailSyncServiceTests|MailSyncMailTransportTests|MailSyncObjectStoreTests|MailSyncClusterTests"
 logs="$(mktemp -d)"
 trap 'rm -rf "$logs"' EXIT
 # A test process whose cooperative pool runs nothing for 5 s appends every thread's stack here
