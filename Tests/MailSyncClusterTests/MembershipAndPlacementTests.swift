@@ -32,13 +32,14 @@ struct MembershipAndPlacementTests {
     func fenceClosesFirst() async throws {
         try await EtcdCluster.with { cluster in
             let endpoints = try cluster.endpoints.map(EtcdEndpoint.init(parsing:))
-            // The node reaches etcd through member 0 only; the observer through the others.
+            // The node reaches etcd through member 0 only; the observer through the others. Member
+            // 0 is frozen (SIGSTOP): the node's renewals hang and time out.
             let nodeView = EtcdClient(endpoints: [endpoints[0]], requestTimeout: .seconds(1))
             let observer = EtcdClient(endpoints: Array(endpoints[1...]), requestTimeout: .seconds(2))
             let node = NodeMembership(
                 node: NodeID("node-b")!, address: "127.0.0.1:7002", etcd: nodeView, ttl: .seconds(6), margin: .seconds(2), logger: Self.logger)
             try await node.join()
-            await cluster.stopMember(0)
+            await cluster.pauseMember(0)
             var closedWhileRecordPresent = false
             let start = ContinuousClock.now
             while ContinuousClock.now - start < .seconds(20) {
@@ -54,8 +55,15 @@ struct MembershipAndPlacementTests {
                 #expect(ContinuousClock.now - start < .seconds(30))
                 try await Task.sleep(for: .milliseconds(200))
             }
-            try await cluster.startMember(0)
-            #expect(await node.renewOnce() == false, "etcd says the lease is gone")
+            await cluster.resumeMember(0)
+            // The member catches up with the others, then tells the node its lease is gone.
+            var renewed = true
+            let resumed = ContinuousClock.now
+            while renewed, ContinuousClock.now - resumed < .seconds(20) {
+                renewed = await node.renewOnce()
+                if renewed { try await Task.sleep(for: .milliseconds(200)) }
+            }
+            #expect(!renewed, "etcd says the lease is gone")
             #expect(!(await node.mayWrite))
             try await node.join()
             #expect(await node.mayWrite, "joining again opens a new fence")

@@ -14,9 +14,11 @@ import Glibc
 ///
 /// Ready means every running member answers `GET /health` with `"health":"true"` (it has a
 /// leader). Elections are quick (heartbeat 50 ms, election timeout 500 ms) so a test that stops a
-/// member sees a new leader within about a second. ``stopMember(_:)`` kills one (SIGKILL),
-/// ``startMember(_:)`` brings it back on its data; ``pauseMember(_:)`` / ``resumeMember(_:)``
-/// send SIGSTOP / SIGCONT. Always call `stop()` (`with` does): every member is killed and the
+/// member sees a new leader within about a second. ``stopMember(_:)`` kills one (SIGKILL) for
+/// good; ``pauseMember(_:)`` / ``resumeMember(_:)`` send SIGSTOP / SIGCONT. There is no restart
+/// of a killed member on purpose: its ports are free once it is dead, and another test's server
+/// may take them (a member must come back on the same peer address), so tests that need a member
+/// back pause and resume it instead. Always call `stop()` (`with` does): every member is killed and the
 /// directory removed.
 public actor EtcdCluster {
     public static let binary = "/usr/bin/etcd"
@@ -81,13 +83,8 @@ public actor EtcdCluster {
         processes[index] = nil
     }
 
-    /// Starts member `index` again on its data and waits until it is healthy.
-    public func startMember(_ index: Int, timeout: Duration = .seconds(30)) async throws {
-        guard processes[index] == nil else { return }
-        try spawn(index, state: "existing")
-        try await waitHealthy([index], timeout: timeout)
-    }
-
+    /// SIGSTOP: the member holds its ports and answers nothing (connections are accepted by the
+    /// kernel and then hang), like a member cut off or frozen. ``resumeMember(_:)`` undoes it.
     public func pauseMember(_ index: Int) { processes[index]?.signal(SIGSTOP, group: true) }
     public func resumeMember(_ index: Int) { processes[index]?.signal(SIGCONT, group: true) }
 
@@ -99,11 +96,16 @@ public actor EtcdCluster {
     private nonisolated func logPath(_ index: Int) -> String { directory + "/member\(index).log" }
 
     private func launch(timeout: Duration) async throws {
+        // A launch retried on new ports (one was taken) must not find the failed attempt's data:
+        // etcd would ignore the new --initial-cluster for the membership it stored.
+        for index in clientPorts.indices { try? FileManager.default.removeItem(atPath: "\(directory)/m\(index)") }
         for index in clientPorts.indices { try spawn(index, state: "new") }
         try await waitHealthy(Array(clientPorts.indices), timeout: timeout)
     }
 
     private func spawn(_ index: Int, state: String) throws {
+        // Each member gets its own directory of data; the cluster token is the test's directory,
+        // so members of two tests' clusters that reach each other refuse each other.
         let cluster = peerPorts.indices.map { "m\($0)=http://127.0.0.1:\(peerPorts[$0])" }.joined(separator: ",")
         let arguments = [
             "--name", "m\(index)", "--data-dir", "\(directory)/m\(index)",
