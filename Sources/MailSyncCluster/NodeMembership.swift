@@ -95,6 +95,11 @@ public actor NodeMembership {
         }
     }
 
+    func renewalsCancel() {
+        renewals?.cancel()
+        renewals = nil
+    }
+
     /// Stops renewing and revokes the lease: the node's record goes at once.
     public func leave() async {
         renewals?.cancel()
@@ -106,5 +111,13 @@ public actor NodeMembership {
     /// The live nodes' records, by node.
     public static func liveNodes(etcd: EtcdClient, keys: ClusterKeys = ClusterKeys()) async throws -> [NodeRecord] {
         try await etcd.list(prefix: keys.nodes).map { try ClusterJSON.decode(NodeRecord.self, $0) }
+    }
+}
+
+extension NodeMembership {
+    /// Stops renewing without revoking: what a crashed node leaves behind (its record stays until
+    /// etcd lets the lease expire). For tests and for a process that knows it is going down hard.
+    public func abandon() {
+        renewalsCancel()
     }
 }
