@@ -155,7 +155,7 @@ let package = Package(
             name: "mailsync",
             dependencies: [
                 "MailSyncService", "MailSyncTenantData", "MailSyncStorage", "MailSyncSecurity", "MailSyncObjectStore",
-                "MailSyncReplication", client, rpcRuntime,
+                "MailSyncReplication", "MailSyncCluster", client, rpcRuntime,
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -224,6 +224,7 @@ let package = Package(
         .testTarget(
             name: "MailSyncServiceTests",
             dependencies: [
+                "MailSyncCluster",
                 "MailSyncService", "MailSyncEngine", "MailSyncTenantData", client, "MailSyncStorage", "SchemaCompiler", "TestSupport",
             ]
         ),

@@ -12,6 +12,7 @@ struct MailSyncCommand: AsyncParsableCommand {
             ServeCommand.self, KeysCommand.self, CompaniesCommand.self, PlansCommand.self, SettingsCommand.self,
             UsersCommand.self, LeadsCommand.self, MailboxesCommand.self, ErrorsCommand.self, EventsCommand.self, TimelineCommand.self,
             BillingCommand.self, BackupCommand.self, RestoreCommand.self, VerifyCommand.self, BackupsCommand.self, RemoteCommand.self,
+            ClusterCommand.self,
         ]
     )
 }
