@@ -16,6 +16,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", exact: "2.101.3"),
         // Only for the `Logger` that `RPCServer` takes; the same version as the root package's.
         .package(url: "https://github.com/apple/swift-log.git", exact: "1.16.2"),
+        // The peer in the RPC benchmark: gRPC over HTTP/2 with default settings, raw-byte messages
+        // (a custom serializer, so no protoc plugin and no swift-protobuf code).
+        .package(url: "https://github.com/grpc/grpc-swift-2.git", exact: "2.4.3"),
+        .package(url: "https://github.com/grpc/grpc-swift-nio-transport.git", exact: "2.9.2"),
     ],
     targets: [
         .executableTarget(
@@ -25,6 +29,8 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
             ]
         ),
         // Transport: memory over 100,000 opened and closed connections (`churn`), and 1,000

@@ -50,7 +50,8 @@ func measureLatency(warmup: Int, count: Int, _ call: @Sendable () async throws -
 struct Throughput {
     var calls: Int
     var elapsed: Duration
-    /// Process CPU time (user + system) over wall time, as a share of all cores (0...1).
+    /// CPU time (user + system) of this process and the server's over wall time, as a share of all
+    /// cores (0...1; this process's alone if the server's is not known).
     var cpuShare: Double
     /// The whole machine's busy time over the same interval, all processes, as a share of all
     /// cores (0...1; nan where /proc/stat is not available). Above `cpuShare` means something else
@@ -64,6 +65,7 @@ struct Throughput {
 /// connection until `duration` has passed (after an untimed warm-up of `warmup`), and counts them.
 func measureThroughput(
     connections: Int, callersPerConnection: Int, warmup: Duration, duration: Duration, cores: Int,
+    serverCPUTime: () -> Double? = { nil },
     call: @escaping @Sendable (_ connection: Int) async throws -> Void
 ) async throws -> Throughput {
     let clock = ContinuousClock()
@@ -86,11 +88,13 @@ func measureThroughput(
     }
     _ = try await run(until: clock.now + warmup)
     let cpuBefore = processCPUTime()
+    let serverBefore = serverCPUTime()
     let systemBefore = systemCPUTicks()
     let start = clock.now
     let calls = try await run(until: start + duration)
     let elapsed = clock.now - start
-    let cpu = processCPUTime() - cpuBefore
+    var cpu = processCPUTime() - cpuBefore
+    if let before = serverBefore, let after = serverCPUTime() { cpu += after - before }
     let systemAfter = systemCPUTicks()
     var systemBusy = Double.nan
     if let before = systemBefore, let after = systemAfter, after.total > before.total {

@@ -58,20 +58,24 @@ public final class Router: Sendable {
         // Only served names are logged or labelled: a client's made-up name is neither trusted
         // in a log line nor allowed to grow the metrics' label set.
         let methodLabel = methods[fullName] == nil ? CallMetrics.unknownMethod : fullName
-        var callLogger = logger
-        callLogger[metadataKey: "request-id"] = "\(requestID)"
-        callLogger[metadataKey: "method"] = "\(methodLabel)"
+        // No per-call logger here: the handler's is made when it reads `context.logger`, and the
+        // lines below carry the call's metadata themselves (built only if the level lets them out).
         let status = await dispatch(
-            method: fullName, stream: stream, metadata: metadata, deadline: deadline, requestID: requestID, peer: peer,
-            logger: callLogger)
+            method: fullName, methodLabel: methodLabel, stream: stream, metadata: metadata, deadline: deadline,
+            requestID: requestID, peer: peer, logger: logger)
         let elapsed = ContinuousClock.now - started
         metrics.record(method: methodLabel, code: status.code, duration: elapsed)
-        callLogger.debug("call finished", metadata: ["code": "\(CallMetrics.label(status.code))", "seconds": "\(elapsed)"])
+        logger.debug(
+            "call finished",
+            metadata: [
+                "request-id": "\(requestID)", "method": "\(methodLabel)",
+                "code": "\(CallMetrics.label(status.code))", "seconds": "\(elapsed)",
+            ])
         return status
     }
 
     private func dispatch(
-        method fullName: String, stream: any ServerCallStream, metadata: Metadata,
+        method fullName: String, methodLabel: String, stream: any ServerCallStream, metadata: Metadata,
         deadline: ContinuousClock.Instant?, requestID: String, peer: String, logger: Logger
     ) async -> Status {
         guard let method = methods[fullName] else {
@@ -82,7 +86,7 @@ public final class Router: Sendable {
             let caller = try await authorize(descriptor, metadata: metadata)
             let context = ServerContext(
                 method: descriptor, metadata: metadata, deadline: deadline,
-                requestID: requestID, peer: peer, caller: caller, logger: logger)
+                requestID: requestID, peer: peer, caller: caller, serverLogger: logger, callMethod: methodLabel)
             try await method.run(stream, context, decodingLimits)
             return .ok
         } catch let error as RPCError {
@@ -95,7 +99,11 @@ public final class Router: Sendable {
             }
             return Status(code: .cancelled, message: "the call was cancelled")
         } catch {
-            logger.error("handler failed", metadata: ["error": "\(String(reflecting: error))"])
+            logger.error(
+                "handler failed",
+                metadata: [
+                    "request-id": "\(requestID)", "method": "\(methodLabel)", "error": "\(String(reflecting: error))",
+                ])
             return Status(code: .internal, message: "the server failed while handling \(fullName); request id \(requestID)")
         }
     }

@@ -15,11 +15,34 @@ public struct ServerContext: Sendable {
     /// The server's logger with this call's `request-id` and `method` in its metadata: what a
     /// handler logs through it can be found by the id the client sent (or was told in an
     /// `internal` error). Default: a logger that drops everything.
-    public let logger: Logger
+    ///
+    /// Made when read, not per call: most calls log nothing, and setting metadata on a logger
+    /// costs (swift-log's `StreamLogHandler` re-renders its metadata on every set). Each read
+    /// makes it again, so a handler that logs many lines keeps it in a local.
+    public var logger: Logger {
+        guard let callMethod else { return baseLogger }
+        return Self.callLogger(baseLogger, requestID: requestID, method: callMethod)
+    }
 
+    private let baseLogger: Logger
+    /// The method label added to `logger`'s metadata (with `requestID`); nil: `baseLogger` as is.
+    private let callMethod: String?
+
+    /// A context whose `logger` is `logger` as given.
     public init(
         method: MethodDescriptor, metadata: Metadata, deadline: ContinuousClock.Instant?,
         requestID: String, peer: String, caller: (any CallerIdentity)?, logger: Logger = ServerContext.silentLogger
+    ) {
+        self.init(
+            method: method, metadata: metadata, deadline: deadline, requestID: requestID, peer: peer, caller: caller,
+            serverLogger: logger, callMethod: nil)
+    }
+
+    /// A context whose `logger` is `serverLogger` with `request-id` and, when not nil, `method`
+    /// added to its metadata when it is read (the router's).
+    init(
+        method: MethodDescriptor, metadata: Metadata, deadline: ContinuousClock.Instant?,
+        requestID: String, peer: String, caller: (any CallerIdentity)?, serverLogger: Logger, callMethod: String?
     ) {
         self.method = method
         self.metadata = metadata
@@ -27,7 +50,16 @@ public struct ServerContext: Sendable {
         self.requestID = requestID
         self.peer = peer
         self.caller = caller
-        self.logger = logger
+        self.baseLogger = serverLogger
+        self.callMethod = callMethod
+    }
+
+    /// `logger` with the call's `request-id` and `method` in its metadata.
+    static func callLogger(_ logger: Logger, requestID: String, method: String) -> Logger {
+        var callLogger = logger
+        callLogger[metadataKey: "request-id"] = "\(requestID)"
+        callLogger[metadataKey: "method"] = "\(method)"
+        return callLogger
     }
 
     /// A logger that drops everything (contexts made without one, in tests).

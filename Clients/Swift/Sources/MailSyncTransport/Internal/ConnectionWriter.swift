@@ -9,7 +9,7 @@ import NIOCore
 /// Event-loop bound (hence `@unchecked Sendable`: every call is made on the connection's loop).
 final class ConnectionWriter: @unchecked Sendable {
     /// Encoded bytes not yet written to the channel.
-    private(set) var buffer = ByteBuffer()
+    private(set) var output = OutboundBytes()
     /// Interleaves the streams' queued items; replaced when the peer's SETTINGS arrive.
     var scheduler: OutboundScheduler
     private var flushScheduled = false
@@ -23,10 +23,10 @@ final class ConnectionWriter: @unchecked Sendable {
     }
 
     /// Appends a frame to the buffer (not written until the next flush).
-    func write(_ frame: Frame) { FrameEncoder.write(frame, to: &buffer) }
+    func write(_ frame: Frame) { output.write(frame) }
 
     /// Appends our protocol preface.
-    func writePreface() { Preface().write(to: &buffer) }
+    func writePreface() { Preface().write(to: &output.buffer) }
 
     /// The peer's SETTINGS arrived: its connection window and frame size bound what is sent.
     func accept(_ settings: ConnectionSettings) {
@@ -47,18 +47,24 @@ final class ConnectionWriter: @unchecked Sendable {
     /// Moves what the streams may send now (within the flow-control windows) into the buffer.
     /// Returns the promises of messages now fully in it, to succeed once it is written.
     func drain(_ outbound: (UInt32) -> StreamOutbound?) -> [EventLoopPromise<Void>] {
-        scheduler.drain(into: &buffer, lookup: outbound)
+        scheduler.drain(into: &output, lookup: outbound)
     }
 
-    /// Writes and flushes the buffer when it holds anything.
+    /// Writes and flushes what is waiting, when anything is (one flush: the parts go out in one
+    /// vectored write).
     func writeOut(to context: ChannelHandlerContext) {
-        guard buffer.readableBytes > 0 else { return }
-        context.writeAndFlush(NIOAny(buffer), promise: nil)
-        buffer = context.channel.allocator.buffer(capacity: 4096)
+        guard output.hasBytes else { return }
+        let (parts, last) = output.take(next: context.channel.allocator.buffer(capacity: 4096))
+        for part in parts { context.write(NIOAny(part), promise: nil) }
+        if last.readableBytes > 0 {
+            context.writeAndFlush(NIOAny(last), promise: nil)
+        } else {
+            context.flush()
+        }
     }
 
     /// Forgets the unwritten bytes (the channel is gone).
-    func discardBuffer() { buffer = ByteBuffer() }
+    func discardBuffer() { output = OutboundBytes() }
 
     // MARK: Keepalive
 

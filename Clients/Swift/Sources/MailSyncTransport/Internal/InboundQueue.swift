@@ -11,10 +11,41 @@ import NIOCore
 /// the size limit applied to its output.
 final class InboundQueue: @unchecked Sendable {
     struct Item {
+        /// The message's first (usually only) fragment.
         var bytes: ByteBuffer
+        /// Its later fragments, in order (empty for a message in one frame).
+        var more: [ByteBuffer] = []
         var compressed: Bool
         /// Bytes this message took in MESSAGE frames (what flow control counted).
         var wireSize: Int
+
+        /// The fragments' bytes, copied once into one array.
+        func plainBytes() -> [UInt8] {
+            guard !more.isEmpty else { return Array(bytes.readableBytesView) }
+            let total = more.reduce(bytes.readableBytes) { $0 + $1.readableBytes }
+            return [UInt8](unsafeUninitializedCapacity: total) { out, count in
+                let destination = UnsafeMutableRawBufferPointer(out)
+                var offset = 0
+                func copy(_ fragment: ByteBuffer) {
+                    fragment.withUnsafeReadableBytes { source in
+                        UnsafeMutableRawBufferPointer(rebasing: destination[offset..<(offset + source.count)])
+                            .copyMemory(from: source)
+                        offset += source.count
+                    }
+                }
+                copy(bytes)
+                for fragment in more { copy(fragment) }
+                count = total
+            }
+        }
+
+        /// The fragments joined in one buffer (for decompression; copies only when there are several).
+        func joined() -> ByteBuffer {
+            guard !more.isEmpty else { return bytes }
+            var all = bytes
+            for var fragment in more { all.writeBuffer(&fragment) }
+            return all
+        }
     }
 
     private let lock = NIOLock()
@@ -88,10 +119,8 @@ final class InboundQueue: @unchecked Sendable {
     func next(onCancel: @escaping @Sendable () -> Void = {}) async throws -> [UInt8]? {
         guard let item = try await nextItem(onCancel: onCancel) else { return nil }
         onConsumed(item.wireSize)
-        guard item.compressed else {
-            return item.bytes.getBytes(at: item.bytes.readerIndex, length: item.bytes.readableBytes)!
-        }
-        switch Compression.decompress(item.bytes, limit: maxMessageSize, allocator: ByteBufferAllocator()) {
+        guard item.compressed else { return item.plainBytes() }
+        switch Compression.decompress(item.joined(), limit: maxMessageSize, allocator: ByteBufferAllocator()) {
         case .success(let plain):
             return plain.getBytes(at: plain.readerIndex, length: plain.readableBytes)!
         case .failure(.tooLarge(let limit)):

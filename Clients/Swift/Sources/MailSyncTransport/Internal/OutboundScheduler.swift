@@ -58,10 +58,10 @@ struct OutboundScheduler {
 
     var hasReadyStreams: Bool { !ready.isEmpty }
 
-    /// Writes every frame the windows allow into `buffer`; returns the promises of the messages
+    /// Writes every frame the windows allow into `output`; returns the promises of the messages
     /// completed, to succeed once the bytes are handed to the channel.
     mutating func drain(
-        into buffer: inout ByteBuffer, lookup: (UInt32) -> StreamOutbound?
+        into output: inout OutboundBytes, lookup: (UInt32) -> StreamOutbound?
     ) -> [EventLoopPromise<Void>] {
         var completed: [EventLoopPromise<Void>] = []
         var turnsWithoutProgress = 0
@@ -72,7 +72,7 @@ struct OutboundScheduler {
             }
             switch head {
             case .frame(let frame):
-                FrameEncoder.write(frame, to: &buffer)
+                output.write(frame)
                 stream.items.removeFirst()
             case .message(var bytes, let compressed, let promise):
                 let remaining = bytes.readableBytes
@@ -89,7 +89,7 @@ struct OutboundScheduler {
                 let chunk = bytes.readSlice(length: min(remaining, allowance))!
                 var flags: FrameFlags = compressed ? .compressed : []
                 if bytes.readableBytes > 0 { flags.insert(.more) }
-                FrameEncoder.write(.message(streamID: id, flags: flags, bytes: chunk), to: &buffer)
+                output.writeMessage(streamID: id, flags: flags, chunk: chunk)
                 stream.window.spend(chunk.readableBytes)
                 connectionWindow.spend(chunk.readableBytes)
                 if bytes.readableBytes == 0 {

@@ -52,6 +52,7 @@ public final class RPCServer: Sendable {
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.recvAllocator, value: ReadAllocator.adaptive)
             .childChannelOption(.allowRemoteHalfClosure, value: true)  // answered per docs/protocol.md, section 13
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
