@@ -37,11 +37,11 @@ package enum SyncStore {
         }
     }
 
-    /// What the sync must know before fetching bodies: the leads behind `addresses`, their open
-    /// opportunities, which of `keys` this mailbox already recorded, and the user's count today.
+    /// What the sync must know before fetching bodies: the leads behind `addresses`, which of
+    /// `keys` this mailbox already recorded, and the user's count today. (Open opportunities are
+    /// linked inside the commit's transaction, as of the commit.)
     package struct Lookup: Sendable {
         var leadsByAddress: [String: [String]] = [:]
-        var openOpportunities: [String: [String]] = [:]
         var alreadyRecorded: Set<String> = []
         var recordedToday = 0
     }
@@ -51,8 +51,6 @@ package enum SyncStore {
     ) throws -> Lookup {
         var lookup = Lookup()
         lookup.leadsByAddress = try LeadRecords.leadsByAddress(db, addresses: addresses)
-        let leads = Set(lookup.leadsByAddress.values.joined())
-        lookup.openOpportunities = try LeadRecords.openOpportunities(db, leadIDs: Array(leads))
         lookup.alreadyRecorded = try MailboxMessageRecords.recordedKeys(db, mailboxID: mailboxID, keys: keys)
         lookup.recordedToday = try recordedToday(db, userID: userID, day: day)
         return lookup
