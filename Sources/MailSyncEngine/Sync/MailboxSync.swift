@@ -320,13 +320,15 @@ package struct MailboxSync: Sendable {
         case record(FetchedHeader, MailClassification.Candidate, leads: [String])
     }
 
-    /// A fetched body as stored: its readable text and the raw message, both compressed.
+    /// A fetched body as stored: the raw message compressed, and its readable text compressed
+    /// only when the message is larger than ``TimelineBodies/textDerivedUpTo`` (smaller ones have
+    /// their text extracted when read): one compression per recorded mail, nearly always.
     package struct StoredBody: Sendable {
-        var text: [UInt8]
+        var text: [UInt8]?
         var raw: [UInt8]
 
-        init(_ raw: [UInt8]) {
-            text = TimelineBodies.compress(MailBodyText.extract(raw))
+        package init(_ raw: [UInt8]) {
+            text = raw.count > TimelineBodies.textDerivedUpTo ? TimelineBodies.compress(MailBodyText.extract(raw)) : nil
             self.raw = TimelineBodies.compress(bytes: raw)
         }
     }

@@ -37,11 +37,11 @@ package enum SyncStore {
         }
     }
 
-    /// What the sync must know before fetching bodies: the leads behind `addresses`, their open
-    /// opportunities, which of `keys` this mailbox already recorded, and the user's count today.
+    /// What the sync must know before fetching bodies: the leads behind `addresses`, which of
+    /// `keys` this mailbox already recorded, and the user's count today. (Open opportunities are
+    /// linked inside the commit's transaction, as of the commit.)
     package struct Lookup: Sendable {
         var leadsByAddress: [String: [String]] = [:]
-        var openOpportunities: [String: [String]] = [:]
         var alreadyRecorded: Set<String> = []
         var recordedToday = 0
     }
@@ -51,8 +51,6 @@ package enum SyncStore {
     ) throws -> Lookup {
         var lookup = Lookup()
         lookup.leadsByAddress = try LeadRecords.leadsByAddress(db, addresses: addresses)
-        let leads = Set(lookup.leadsByAddress.values.joined())
-        lookup.openOpportunities = try LeadRecords.openOpportunities(db, leadIDs: Array(leads))
         lookup.alreadyRecorded = try MailboxMessageRecords.recordedKeys(db, mailboxID: mailboxID, keys: keys)
         lookup.recordedToday = try recordedToday(db, userID: userID, day: day)
         return lookup
@@ -131,29 +129,42 @@ package enum SyncStore {
     ) throws -> BatchResult {
         var result = BatchResult()
         var count = try recordedToday(db, userID: mailbox.userId, day: day)
+        // Two reads for the whole batch (what this mailbox recorded, which entries exist), then
+        // the decisions in UID order in memory, then one multi-row insert per table.
+        var keys: [String] = []
+        var pairs: [TimelineRecords.EntryKey] = []
+        for case .record(_, let mail) in items {
+            keys.append(mail.key)
+            for leadID in mail.leadIDs { pairs.append(TimelineRecords.EntryKey(leadID: leadID, messageKey: mail.key)) }
+        }
+        var recorded = try MailboxMessageRecords.recordedKeys(db, mailboxID: mailbox.id, keys: keys)
+        var entries = try TimelineRecords.entryIDs(db, pairs: pairs)
+        var rows = RecordedMailBatch()
         for item in items {
             switch item {
             case .skip(let uid):
                 result.through = uid
             case .record(let uid, let mail):
-                if try !MailboxMessageRecords.isRecorded(db, mailboxID: mailbox.id, key: mail.key) {
+                if !recorded.contains(mail.key) {
                     if dailyCap > 0 && count >= dailyCap {
                         result.capReached = true
                         break
                     }
-                    try record(db, mail, mailbox: mailbox, folder: folder, uid: uid, now: now)
+                    record(mail, into: &rows, entries: &entries, mailbox: mailbox, folder: folder, uid: uid, now: now)
+                    recorded.insert(mail.key)
                     count += 1
                     result.recorded += 1
                     result.recordedDates.append(mail.receivedAt)
                 } else {
                     // Seen before (a rescan or resync): leads added since then get their entries;
                     // nothing is counted or announced again.
-                    result.linked += try linkLeads(db, mail, mailbox: mailbox)
+                    result.linked += linkLeads(mail, into: &rows, entries: &entries, mailbox: mailbox)
                 }
                 result.through = uid
             }
             if result.capReached { break }
         }
+        try rows.write(db)
         if result.recorded > 0 {
             try DailyCountRecords.setRecorded(db, userID: mailbox.userId, day: day, count)
         }
@@ -167,36 +178,43 @@ package enum SyncStore {
         return result
     }
 
-    private static func record(_ db: SQLiteConnection, _ mail: Mail, mailbox: MailboxRecord, folder: String, uid: UInt32, now: Int64) throws {
-        try MailboxMessageRecords.storeMessage(db, key: mail.key, bodyZlib: mail.bodyText, rawZlib: mail.raw, size: mail.size)
-        _ = try linkLeads(db, mail, mailbox: mailbox)
-        try MailboxMessageRecords.insert(db, mailboxID: mailbox.id, key: mail.key, folder: folder, uid: uid, now: now)
+    private static func record(
+        _ mail: Mail, into rows: inout RecordedMailBatch, entries: inout [TimelineRecords.EntryKey: String], mailbox: MailboxRecord,
+        folder: String, uid: UInt32, now: Int64
+    ) {
+        rows.storeMessage(key: mail.key, bodyZlib: mail.bodyText, rawZlib: mail.raw, size: mail.size)
+        linkLeads(mail, into: &rows, entries: &entries, mailbox: mailbox)
+        rows.addMailboxMessage(mailboxID: mailbox.id, key: mail.key, folder: folder, uid: uid, now: now)
         let leads = mail.leadIDs.count == 1 ? "lead \(mail.leadIDs[0])" : "\(mail.leadIDs.count) leads"
-        try SyncEventRecords.insert(
-            db, kind: .emailRecorded, mailboxID: mailbox.id, userID: mailbox.userId,
+        rows.addEvent(
+            kind: .emailRecorded, mailboxID: mailbox.id, userID: mailbox.userId,
             detail: "\(mail.direction == .sent ? "sent" : "received") “\(mail.subject.prefix(120))” recorded on \(leads)", now: now)
     }
 
     /// Puts the mail on each of its leads' timelines (one entry per lead and message, created if
-    /// missing), held by this mailbox, linked to the lead's open opportunities. Idempotent.
-    /// Returns how many entries it created.
+    /// missing from `entries`, which gains it), held by this mailbox, linked to the lead's open
+    /// opportunities. Idempotent. Returns how many entries it created.
     @discardableResult
-    private static func linkLeads(_ db: SQLiteConnection, _ mail: Mail, mailbox: MailboxRecord) throws -> Int {
+    private static func linkLeads(
+        _ mail: Mail, into rows: inout RecordedMailBatch, entries: inout [TimelineRecords.EntryKey: String], mailbox: MailboxRecord
+    ) -> Int {
         var created = 0
         for leadID in mail.leadIDs {
+            let key = TimelineRecords.EntryKey(leadID: leadID, messageKey: mail.key)
             let entryID: String
-            if let existing = try TimelineRecords.entryID(db, leadID: leadID, messageKey: mail.key) {
+            if let existing = entries[key] {
                 entryID = existing
             } else {
                 entryID = RowID.make()
+                entries[key] = entryID
                 created += 1
-                try TimelineRecords.insert(db, TimelineRecords.NewEntry(
+                rows.addEntry(TimelineRecords.NewEntry(
                     id: entryID, leadID: leadID, messageKey: mail.key, mailboxID: mailbox.id, userID: mailbox.userId,
                     subject: mail.subject, date: mail.date.microseconds, direction: mail.direction,
                     dateSource: Self.dateSource(mail.date.source), participants: mail.participants))
             }
-            try TimelineRecords.addSource(db, entryID: entryID, mailboxID: mailbox.id, userID: mailbox.userId, direction: mail.direction)
-            try TimelineRecords.linkOpenOpportunities(db, entryID: entryID, leadID: leadID)
+            rows.addSource(entryID: entryID, mailboxID: mailbox.id, userID: mailbox.userId, direction: mail.direction)
+            rows.linkOpenOpportunities(entryID: entryID, leadID: leadID)
         }
         return created
     }

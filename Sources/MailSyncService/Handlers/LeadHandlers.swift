@@ -157,7 +157,7 @@ struct LeadHandlers: MailSync.LeadsHandler {
             if !mayRead {
                 entry.bodyWithheld = true
             } else if let stored {
-                switch TimelineBodies.decompress(stored) {
+                switch TimelineBodies.text(stored) {
                 case .success(let text):
                     if bodyBytes + text.utf8.count > Self.bodyBudgetPerPage, !response.entries.isEmpty {
                         // The rest of the page follows on the next one: an offset token just after

@@ -1,15 +1,34 @@
 import MailSyncMatching
 import MailSyncStorage
 
-/// Putting recorded mail on leads' timelines (the sync engine's writes). Every function runs
-/// inside the caller's transaction.
+/// Putting recorded mail on leads' timelines (the sync engine's writes, gathered per batch in
+/// ``RecordedMailBatch``). Every function runs inside the caller's transaction.
 extension TimelineRecords {
-    /// The id of the lead's entry for the message, or nil when there is none.
-    package static func entryID(_ db: SQLiteConnection, leadID: String, messageKey: String) throws -> String? {
-        guard let row = try db.query(
-            "SELECT id FROM timeline_entries WHERE lead_id = ? AND message_key = ?", [.text(leadID), .text(messageKey)]).first
-        else { return nil }
-        return try RowReader(row, table: "timeline_entries").string("id")
+    /// One lead's entry for one message: the key of `UNIQUE(lead_id, message_key)`.
+    package struct EntryKey: Hashable, Sendable {
+        package var leadID: String
+        package var messageKey: String
+
+        package init(leadID: String, messageKey: String) {
+            self.leadID = leadID
+            self.messageKey = messageKey
+        }
+    }
+
+    /// The ids of the entries that exist among `pairs`, in as few statements as SQLite's variable
+    /// limit allows (each pair is found through the `(lead_id, message_key)` index). No query when
+    /// `pairs` is empty.
+    package static func entryIDs(_ db: SQLiteConnection, pairs: [EntryKey]) throws -> [EntryKey: String] {
+        var found: [EntryKey: String] = [:]
+        let values = pairs.flatMap { [SQLiteValue.text($0.leadID), .text($0.messageKey)] }
+        for row in try MultiRowStatement.query(db, head: "WITH pairs(lead_id, message_key) AS (VALUES", columns: 2, values: values, tail: """
+            ) SELECT t.lead_id, t.message_key, t.id FROM pairs
+            JOIN timeline_entries t ON t.lead_id = pairs.lead_id AND t.message_key = pairs.message_key
+            """) {
+            let r = RowReader(row, table: "timeline_entries")
+            found[EntryKey(leadID: try r.string("lead_id"), messageKey: try r.string("message_key"))] = try r.string("id")
+        }
+        return found
     }
 
     /// One new entry: the lead, the message, the mailbox and user holding it, and its
@@ -42,35 +61,5 @@ extension TimelineRecords {
             self.dateSource = dateSource
             self.participants = participants
         }
-    }
-
-    /// Inserts the entry and its participants (position = index in `participants`).
-    package static func insert(_ db: SQLiteConnection, _ entry: NewEntry) throws {
-        try db.run("""
-            INSERT INTO timeline_entries(id, lead_id, message_key, mailbox_id, user_id, subject, date, direction, date_source)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, [.text(entry.id), .text(entry.leadID), .text(entry.messageKey), .text(entry.mailboxID), .text(entry.userID),
-                  .text(entry.subject), .integer(entry.date), .text(entry.direction.stored), .text(entry.dateSource.stored)])
-        for (position, participant) in entry.participants.enumerated() {
-            try db.run("INSERT INTO timeline_participants VALUES (?, ?, ?, ?, ?)", [
-                .text(entry.id), .integer(Int64(position)), .text(participant.kind.stored),
-                .text(participant.address), .text(participant.displayName)])
-        }
-    }
-
-    /// Records that the mailbox (and its user) holds the entry's email; nothing when it already does.
-    package static func addSource(
-        _ db: SQLiteConnection, entryID: String, mailboxID: String, userID: String, direction: MessageDirection
-    ) throws {
-        try db.run("INSERT OR IGNORE INTO timeline_sources(entry_id, mailbox_id, user_id, direction) VALUES (?, ?, ?, ?)",
-                   [.text(entryID), .text(mailboxID), .text(userID), .text(direction.stored)])
-    }
-
-    /// Links the entry to every open opportunity of the lead; links already there are kept.
-    package static func linkOpenOpportunities(_ db: SQLiteConnection, entryID: String, leadID: String) throws {
-        try db.run("""
-            INSERT OR IGNORE INTO opportunity_links(entry_id, opportunity_id)
-            SELECT ?, id FROM opportunities WHERE lead_id = ? AND status = ?
-            """, [.text(entryID), .text(leadID), .text(LeadRecords.OpportunityStatus.open.stored)])
     }
 }

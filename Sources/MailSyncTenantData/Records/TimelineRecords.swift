@@ -8,17 +8,19 @@ import MailSyncStorage
 /// communication" and deleting a lead leave no mail text behind.
 package enum TimelineRecords {
     /// One page of a lead's entries, newest first (`date DESC, id`), with participants by position,
-    /// linked opportunity ids and every user whose mailbox holds the email. `body` is the stored
-    /// zlib body for entries the caller may read (`readsAll`, or entries one of `readerUserID`'s
-    /// mailboxes holds), nil for the others and for entries with none.
+    /// linked opportunity ids and every user whose mailbox holds the email. `body` is what is
+    /// stored of the message for entries the caller may read (`readsAll`, or entries one of
+    /// `readerUserID`'s mailboxes holds): its text, else its raw message (``TimelineBodies``); nil
+    /// for the others and for entries with neither.
     package static func page(
         _ db: SQLiteConnection, leadID: String, limit: Int64, offset: Int64, readerUserID: String, readsAll: Bool
-    ) throws -> [(entry: TimelineEntryRecord, mayRead: Bool, body: [UInt8]?)] {
+    ) throws -> [(entry: TimelineEntryRecord, mayRead: Bool, body: TimelineBodies.Stored?)] {
         let rows = try db.query("""
             SELECT t.id, t.subject, t.date, t.direction, t.mailbox_id, t.user_id, t.smart_mail, t.date_source,
                    CASE WHEN ? = 1 OR t.user_id = ?
                           OR EXISTS (SELECT 1 FROM timeline_sources s WHERE s.entry_id = t.id AND s.user_id = ?)
-                        THEN m.body_zlib END AS body_zlib
+                        THEN coalesce(m.body_zlib, m.raw_zlib) END AS stored,
+                   m.body_zlib IS NULL AS derived
             FROM timeline_entries t LEFT JOIN messages m ON m.message_key = t.message_key
             WHERE t.lead_id = ? ORDER BY t.date DESC, t.id LIMIT ? OFFSET ?
             """, [.integer(readsAll ? 1 : 0), .text(readerUserID), .text(readerUserID), .text(leadID), .integer(limit), .integer(offset)])
@@ -37,7 +39,8 @@ package enum TimelineRecords {
                 opportunityIds: try db.query(
                     "SELECT opportunity_id FROM opportunity_links WHERE entry_id = ? ORDER BY opportunity_id", [.text(id)]
                 ).map { try RowReader($0, table: "opportunity_links").string("opportunity_id") })
-            return (entry, readsAll || users.contains(readerUserID), try r.optionalBytes("body_zlib"))
+            let stored = try r.optionalBytes("stored").map { try r.bool("derived") ? TimelineBodies.Stored.raw($0) : .text($0) }
+            return (entry, readsAll || users.contains(readerUserID), stored)
         }
     }
 
