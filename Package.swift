@@ -202,7 +202,7 @@ let package = Package(
         ),
         .testTarget(name: "MailSyncStorageTests", dependencies: ["MailSyncStorage", "CSQLite"]),
         .testTarget(name: "MailSyncTenantDataTests", dependencies: ["MailSyncTenantData", "MailSyncStorage", encoding]),
-        .testTarget(name: "MailSyncBackupTests", dependencies: ["MailSyncBackup", "MailSyncStorage", "CSQLite"]),
+        .testTarget(name: "MailSyncBackupTests", dependencies: ["MailSyncBackup", "MailSyncStorage", "CSQLite", zlib]),
         .testTarget(name: "SchemaCompilerTests", dependencies: ["SchemaCompiler"]),
         .testTarget(name: "MailSyncErrorsTests", dependencies: ["MailSyncErrors"]),
         .testTarget(name: "MailSyncIMAPTests", dependencies: ["MailSyncIMAP"]),

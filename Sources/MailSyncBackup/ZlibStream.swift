@@ -9,54 +9,15 @@ struct StreamDigests: Sendable {
     var compressedSHA256 = ""
 }
 
-/// File-to-file zlib (RFC 1950) compression and decompression in fixed chunks: memory stays at
-/// two buffers of ``chunkSize`` plus zlib's own state (about 256 KiB for deflate, 44 KiB for
-/// inflate), whatever the file's size. Both directions hash both sides as they go. Blocking: use on
-/// a ``BlockingThread``. Output files are new (exclusive create) and fsynced before returning.
+/// File-to-file zlib (RFC 1950) decompression in fixed chunks, and SHA-256 of files: memory stays
+/// at two buffers of ``chunkSize`` plus zlib's own state (about 44 KiB for inflate), whatever the
+/// file's size. Decompression hashes both sides as it goes and reads any one zlib stream: what
+/// ``ParallelZlib`` writes and what backups written before it (one deflate stream) hold. Blocking:
+/// use on a ``BlockingThread``. Output files are new (exclusive create) and fsynced before
+/// returning. (Compression: ``ParallelZlib``.)
 enum ZlibStream {
     /// Bytes read or written per step. 256 KiB.
     static let chunkSize = 256 * 1024
-
-    /// Compresses `input` into a new file `output` at `level` (1 fastest … 9 smallest).
-    static func compress(input: String, output: String, level: Int32) throws -> StreamDigests {
-        let source = try POSIXFile.openForReading(input)
-        let target = try POSIXFile.create(output)
-        var stream = z_stream()
-        guard czlib_deflateInit(&stream, level) == Z_OK else { throw BackupError(.fileSystem, "zlib could not start compressing (out of memory?)") }
-        defer { deflateEnd(&stream) }
-        let inBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 16)
-        let outBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 16)
-        defer { inBuffer.deallocate(); outBuffer.deallocate() }
-        var plainHash = SHA256()
-        var packedHash = SHA256()
-        var digests = StreamDigests()
-        var finished = false
-        while !finished {
-            let count = try source.read(into: inBuffer)
-            plainHash.update(bufferPointer: UnsafeRawBufferPointer(rebasing: inBuffer[..<count]))
-            digests.uncompressedSize += UInt64(count)
-            stream.next_in = inBuffer.baseAddress!.assumingMemoryBound(to: Bytef.self)
-            stream.avail_in = uInt(count)
-            let flush = count == 0 ? Z_FINISH : Z_NO_FLUSH
-            repeat {
-                stream.next_out = outBuffer.baseAddress!.assumingMemoryBound(to: Bytef.self)
-                stream.avail_out = uInt(chunkSize)
-                let result = deflate(&stream, flush)
-                guard result == Z_OK || result == Z_STREAM_END || result == Z_BUF_ERROR else {
-                    throw BackupError(.fileSystem, "zlib failed compressing \(input) (code \(result))")
-                }
-                let produced = UnsafeRawBufferPointer(rebasing: outBuffer[..<(chunkSize - Int(stream.avail_out))])
-                try target.writeAll(produced)
-                packedHash.update(bufferPointer: produced)
-                digests.compressedSize += UInt64(produced.count)
-                if result == Z_STREAM_END { finished = true }
-            } while stream.avail_out == 0 && !finished
-        }
-        try target.sync()
-        digests.uncompressedSHA256 = hex(plainHash.finalize())
-        digests.compressedSHA256 = hex(packedHash.finalize())
-        return digests
-    }
 
     /// Decompresses `input` into a new file `output`, refusing more than `limit` bytes out.
     /// Throws `.truncated` if the stream ends early, `.corrupted` if it is not valid zlib or bytes

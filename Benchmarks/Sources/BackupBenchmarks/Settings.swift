@@ -7,6 +7,10 @@ struct Settings {
     /// Our backup's zlib level and pages per `sqlite3_backup_step` (TenantBackups.Configuration).
     var level: Int32 = 1
     var pagesPerStep: Int32 = 1024
+    /// Our deflate threads (nil: the configuration's default, one per core) and whether pages that
+    /// do not compress are stored without trying deflate (TenantBackups.Configuration).
+    var threads: Int?
+    var storesIncompressiblePages = true
     /// The writer's sleep between commits (0: as fast as it can, which grows the file by GBs).
     var writerPauseMs = 10
     /// How long the peer's plain `.backup` may run before it is stopped (it restarts on every
@@ -33,6 +37,8 @@ struct Settings {
             case "--rounds": settings.rounds = number()
             case "--level": settings.level = Int32(number(allowZero: true))  // 0: stored, no compression
             case "--pages-per-step": settings.pagesPerStep = Int32(number())
+            case "--threads": settings.threads = number()
+            case "--no-store": settings.storesIncompressiblePages = false
             case "--writer-pause-ms": settings.writerPauseMs = number(allowZero: true)
             case "--peer-timeout": settings.peerTimeout = number()
             case "--no-plain-peer": settings.skipPlainPeer = true

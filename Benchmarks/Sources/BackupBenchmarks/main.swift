@@ -4,7 +4,7 @@
 // verify and restore (through the tenant pool) of that backup.
 //
 //   cd Benchmarks && swift run -c release BackupBenchmarks [--size-mb N] [--rounds N] [--quick]
-//       [--level N] [--pages-per-step N] [--writer-pause-ms N] [--peer-timeout S] [--no-plain-peer]
+//       [--level N] [--threads N] [--no-store] [--pages-per-step N] [--writer-pause-ms N] [--peer-timeout S] [--no-plain-peer]
 //       [--ours-only] [--data-dir PATH]
 //
 // See docs/benchmarks.md, "Backups".
@@ -42,7 +42,7 @@ let cliVersion = (try? {
     return String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(separator: " ").first.map(String.init) ?? "?"
 }()) ?? "missing"
 print("Mail Sync backup benchmarks — SQLite \(String(cString: sqlite3_libversion())) (ours), sqlite3 CLI \(cliVersion), data in \(root)")
-print("tenant \(settings.sizeMB) MiB, \(settings.rounds) rounds; ours: zlib level \(settings.level), \(settings.pagesPerStep) pages per step; writer pause \(settings.writerPauseMs) ms; load \(loadAverage())")
+print("tenant \(settings.sizeMB) MiB, \(settings.rounds) rounds; ours: zlib level \(settings.level), \(settings.threads ?? TenantBackups.Configuration().compressionThreads) deflate threads, \(settings.storesIncompressiblePages ? "pages that do not compress stored" : "every page deflated"), \(settings.pagesPerStep) pages per step; writer pause \(settings.writerPauseMs) ms; load \(loadAverage())")
 
 // The tenant: reused from --data-dir when big enough, else made and filled.
 var tenant: TenantID
@@ -74,6 +74,8 @@ print(String(format: "tenant rows: %d messages (zlib blobs %.0f MiB), %d timelin
 var configuration = TenantBackups.Configuration()
 configuration.compressionLevel = settings.level
 configuration.pagesPerStep = settings.pagesPerStep
+if let threads = settings.threads { configuration.compressionThreads = threads }
+configuration.storesIncompressiblePages = settings.storesIncompressiblePages
 let backups = TenantBackups(pool: pool, configuration: configuration)
 let tenantBackups = backups.directory + "/" + tenant.pathComponent
 

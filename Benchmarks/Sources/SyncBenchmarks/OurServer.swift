@@ -69,12 +69,12 @@ final class OurServer: @unchecked Sendable {
         self.transports = [transport]
     }
 
-    /// A company (plan Essential: 10 mailboxes) with its administrator, and a client holding the
-    /// administrator's key.
-    func makeCompany(name: String, domain: String) async throws -> MailSync.Client {
+    /// A company (plan Essential by default: 10 mailboxes; Ultimate: 250) with its administrator,
+    /// and a client holding the administrator's key.
+    func makeCompany(name: String, domain: String, plan: MailSync.Plan = .essential) async throws -> MailSync.Client {
         var request = MailSync.CreateCompanyRequest()
         request.name = name
-        request.plan = .essential
+        request.plan = plan
         request.emailDomains = [domain]
         let adminID = "admin-\(UUID().uuidString.prefix(8).lowercased())"
         request.administrator.id = adminID

@@ -17,6 +17,8 @@ struct Settings {
     var only: String?
     /// Instead of everything above: memory held by this many IMAP IDLE watchers (IdleBenchmark).
     var idleWatchers: Int?
+    /// Instead of everything above: memory per scheduled idle mailbox, this many (IdleFleetBenchmark).
+    var idleFleet: Int?
 
     static func parse(_ arguments: ArraySlice<String>) -> Settings {
         var settings = Settings()
@@ -35,6 +37,7 @@ struct Settings {
             case "--polls": settings.polls = number()
             case "--mailboxes": settings.mailboxes = number()
             case "--idle-watchers": settings.idleWatchers = number()
+            case "--idle-fleet": settings.idleFleet = number()
             case "--only":
                 guard let side = arguments.next(), ["floor", "ours", "headers"].contains(side) else {
                     fatalError("--only needs floor, ours or headers")
@@ -44,7 +47,7 @@ struct Settings {
                 settings.messages = 2_000
                 settings.rounds = 1
                 settings.mailboxes = 20
-            default: fatalError("unknown option \(argument) (options: --messages N --leads N --rounds N --polls N --mailboxes K --quick --only floor|ours|headers --idle-watchers N)")
+            default: fatalError("unknown option \(argument) (options: --messages N --leads N --rounds N --polls N --mailboxes K --quick --only floor|ours|headers --idle-watchers N --idle-fleet N)")
             }
         }
         settings.leads = max(1, min(settings.leads, (settings.messages + 9) / 10))

@@ -6,6 +6,8 @@
 //       [--polls N] [--mailboxes K] [--quick]
 //   cd Benchmarks && swift run -c release SyncBenchmarks --idle-watchers N
 //       (only: resident memory per mailbox watched with IMAP IDLE, N mailboxes)
+//   cd Benchmarks && swift run -c release SyncBenchmarks --idle-fleet N
+//       (only: resident memory per scheduled idle mailbox, N mailboxes in companies of 100)
 //
 // See docs/benchmarks.md, "Sync engine".
 import Foundation
@@ -15,12 +17,12 @@ import TestSupport
 
 let settings = Settings.parse(CommandLine.arguments.dropFirst())
 let password = "bench-pw"
-let fleetUsers = (0..<(settings.idleWatchers ?? settings.mailboxes)).map { "u" + String(format: "%04d", $0) }
+let fleetUsers = (0..<(settings.idleFleet ?? settings.idleWatchers ?? settings.mailboxes)).map { "u" + String(format: "%04d", $0) }
 
 let dovecot: DovecotServer
 do {
     // One imap process per connection: room for every watcher and a poll beside each.
-    let options = DovecotServer.Options(extraConfig: settings.idleWatchers == nil ? "" : IdleBenchmark.dovecotConfig)
+    let options = DovecotServer.Options(extraConfig: settings.idleWatchers == nil && settings.idleFleet == nil ? "" : IdleBenchmark.dovecotConfig)
     dovecot = try await DovecotServer.start(users: [(name: "alice", password: password)] + fleetUsers.map { (name: $0, password: password) }, options: options)
 } catch {
     FileHandle.standardError.write(Data("error: cannot start Dovecot: \(error)\n".utf8))
@@ -43,7 +45,9 @@ let signalSources = [SIGINT, SIGTERM].map { number in
 
 var status: Int32 = 0
 do {
-    if settings.idleWatchers != nil {
+    if settings.idleFleet != nil {
+        try await IdleFleetBenchmark(dovecot: dovecot, password: password, users: fleetUsers).run()
+    } else if settings.idleWatchers != nil {
         try await IdleBenchmark(dovecot: dovecot, password: password, users: fleetUsers).run()
     } else {
         try await SyncBenchmark(settings: settings, dovecot: dovecot, password: password, fleetUsers: fleetUsers).run()
