@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import MailSyncStorage
+import NIOConcurrencyHelpers
 import MailSyncTenantData
 
 /// Runs every syncing mailbox of every company when it is due, a bounded number at a time, shared
@@ -29,7 +30,11 @@ public actor SyncScheduler {
     private let runner: SyncRunner
     private var due: [Key: Int64] = [:]
     private var running: Set<Key> = []
-    private var stale: Set<TenantID> = []
+    /// Companies whose schedule a handler changed, recorded under a lock by the handler's own
+    /// thread before its call returns (not by a task that may run later): the next `startDue`
+    /// sees every change made before it, so a sync asked for is never missed by a pass that
+    /// starts right after the request.
+    private let requested = NIOLockedValueBox<Set<TenantID>>([])
     /// The latest runs, oldest first, at most ``recentRunLimit``.
     public private(set) var recentRuns: [SyncRunSummary] = []
     /// How many summaries `recentRuns` keeps. 1,000.
@@ -53,9 +58,8 @@ public actor SyncScheduler {
     /// Reads every active company's schedule, attaches to the handlers' requests, and (when the
     /// settings say so) starts the background loop.
     public func start() async {
-        env.syncRequests.attach { [weak self] tenant in
-            guard let self else { return }
-            Task { await self.markStale(tenant) }
+        env.syncRequests.attach { [requested] tenant in
+            requested.withLockedValue { _ = $0.insert(tenant) }
         }
         await watchers.attach { [weak self] tenant, mailboxID in
             await self?.wake(tenant: tenant, mailboxID: mailboxID)
@@ -181,13 +185,11 @@ public actor SyncScheduler {
         await reloadStale()
     }
 
-    private func markStale(_ tenant: TenantID) {
-        stale.insert(tenant)
-    }
-
     private func reloadStale() async {
-        let tenants = stale
-        stale.removeAll()
+        let tenants = requested.withLockedValue { pending in
+            defer { pending.removeAll() }
+            return pending
+        }
         for tenant in tenants { await reload(tenant) }
     }
 
