@@ -12,12 +12,13 @@ struct MembershipAndPlacementTests {
         try await EtcdCluster.with { cluster in
             let etcd = EtcdClient(endpoints: try cluster.endpoints.map(EtcdEndpoint.init(parsing:)))
             let node = NodeMembership(
-                node: NodeID("node-a")!, address: "127.0.0.1:7001", etcd: etcd, ttl: .seconds(3), margin: .seconds(1), logger: Self.logger)
+                node: NodeID("node-a")!, address: "127.0.0.1:7001", etcd: etcd, ttl: .seconds(8), margin: .seconds(1), logger: Self.logger)
             try await node.join()
             #expect(await node.mayWrite)
             #expect(try await NodeMembership.liveNodes(etcd: etcd).map(\.address) == ["127.0.0.1:7001"])
-            // Longer than the TTL: renewals keep the record (and the fence) alive.
-            try await Task.sleep(for: .seconds(4))
+            // Longer than the TTL: renewals (every 8/3 s) keep the record and the fence alive. The
+            // margin is wide (7 s without a renewal) so a loaded machine does not close it.
+            try await Task.sleep(for: .seconds(9))
             #expect(await node.mayWrite)
             #expect(try await NodeMembership.liveNodes(etcd: etcd).count == 1)
             try await node.report(mailboxes: 42)
@@ -37,7 +38,7 @@ struct MembershipAndPlacementTests {
             let nodeView = EtcdClient(endpoints: [endpoints[0]], requestTimeout: .seconds(1))
             let observer = EtcdClient(endpoints: Array(endpoints[1...]), requestTimeout: .seconds(2))
             let node = NodeMembership(
-                node: NodeID("node-b")!, address: "127.0.0.1:7002", etcd: nodeView, ttl: .seconds(6), margin: .seconds(2), logger: Self.logger)
+                node: NodeID("node-b")!, address: "127.0.0.1:7002", etcd: nodeView, ttl: .seconds(8), margin: .seconds(4), logger: Self.logger)
             try await node.join()
             await cluster.pauseMember(0)
             var closedWhileRecordPresent = false

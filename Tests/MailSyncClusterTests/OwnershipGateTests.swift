@@ -10,8 +10,8 @@ struct OwnershipGateTests {
         try await EtcdCluster.with(members: 1) { cluster in
             let etcd = EtcdClient(endpoints: try cluster.endpoints.map(EtcdEndpoint.init(parsing:)))
             let logger = Logger(label: "test.cluster")
-            let a = NodeMembership(node: NodeID("node-a")!, address: "127.0.0.1:7001", etcd: etcd, ttl: .seconds(4), margin: .seconds(1), logger: logger)
-            let b = NodeMembership(node: NodeID("node-b")!, address: "127.0.0.1:7002", etcd: etcd, ttl: .seconds(4), margin: .seconds(1), logger: logger)
+            let a = NodeMembership(node: NodeID("node-a")!, address: "127.0.0.1:7001", etcd: etcd, ttl: .seconds(20), margin: .seconds(2), logger: logger)
+            let b = NodeMembership(node: NodeID("node-b")!, address: "127.0.0.1:7002", etcd: etcd, ttl: .seconds(20), margin: .seconds(2), logger: logger)
             try await a.join()
             try await b.join()
             let store = PlacementStore(etcd: etcd)

@@ -12,11 +12,13 @@ struct TakeoverTests {
         try await EtcdCluster.with { cluster in
             let endpoints = try cluster.endpoints.map(EtcdEndpoint.init(parsing:))
             let etcd = EtcdClient(endpoints: endpoints)
-            func member(_ name: String) -> NodeMembership {
+            func member(_ name: String, ttl: Duration) -> NodeMembership {
                 NodeMembership(node: NodeID(name)!, address: "127.0.0.1:\(name.count)", etcd: EtcdClient(endpoints: endpoints),
-                    ttl: .seconds(3), margin: .seconds(1), logger: Self.logger)
+                    ttl: ttl, margin: .seconds(1), logger: Self.logger)
             }
-            let a = member("node-a"), b = member("node-b"), c = member("node-c")
+            // node-a's lease is short (it is the one that dies); the survivors' are long enough
+            // that a loaded machine never lets them lapse during the test.
+            let a = member("node-a", ttl: .seconds(3)), b = member("node-b", ttl: .seconds(20)), c = member("node-c", ttl: .seconds(20))
             for node in [a, b, c] { try await node.join() }
             let store = PlacementStore(etcd: etcd)
             let companies = (1...6).map { "company-\($0)" }

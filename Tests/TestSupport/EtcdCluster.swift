@@ -13,8 +13,8 @@ import Glibc
 /// ```
 ///
 /// Ready means every running member answers `GET /health` with `"health":"true"` (it has a
-/// leader). Elections are quick (heartbeat 50 ms, election timeout 500 ms) so a test that stops a
-/// member sees a new leader within about a second. ``stopMember(_:)`` kills one (SIGKILL) for
+/// leader). Elections use etcd's default timing (heartbeat 100 ms, election timeout 1 s): quicker
+/// settings made leaders flap on a loaded two-core machine. ``stopMember(_:)`` kills one (SIGKILL) for
 /// good; ``pauseMember(_:)`` / ``resumeMember(_:)`` send SIGSTOP / SIGCONT. There is no restart
 /// of a killed member on purpose: its ports are free once it is dead, and another test's server
 /// may take them (a member must come back on the same peer address), so tests that need a member
@@ -115,7 +115,7 @@ public actor EtcdCluster {
             "--initial-advertise-peer-urls", "http://127.0.0.1:\(peerPorts[index])",
             "--initial-cluster", cluster, "--initial-cluster-state", state,
             "--initial-cluster-token", URL(fileURLWithPath: directory).lastPathComponent,
-            "--heartbeat-interval", "50", "--election-timeout", "500",
+            "--heartbeat-interval", "100", "--election-timeout", "1000",
             "--logger", "zap", "--log-outputs", "stderr",
         ]
         processes[index] = try ChildProcess(
