@@ -26,6 +26,17 @@ struct RemoteBackupTests {
         return settings
     }
 
+    /// A server shipping to `s3` under `prefix` every 0.2 s.
+    static func shippingServer(_ s3: SeaweedFSServer, prefix: String) async throws -> ServiceHarness {
+        try await ServiceHarness.start(environment: environment(s3), configure: { $0.remoteBackup = settings(s3, prefix: prefix) })
+    }
+
+    /// The bucket's objects under `prefix`, read directly (as a restore on a new machine does).
+    static func bucket(_ s3: SeaweedFSServer, prefix: String) throws -> S3ObjectStore {
+        try S3ObjectStore(configuration: S3Configuration(
+            endpoint: s3.endpoint, bucket: s3.bucket, prefix: prefix + "/", accessKeyID: s3.accessKeyID, secretAccessKey: s3.secretAccessKey))
+    }
+
     static func leads(_ range: Range<Int>, marker: String) -> [(id: String, address: String)] {
         range.map { (id: "lead\($0)", address: "\(marker)-\($0)@client.example") }
     }
@@ -52,9 +63,7 @@ struct RemoteBackupTests {
     func shipAndRestore() async throws {
         try await SeaweedFSServer.withServer { s3 in
             let prefix = "ship-\(UUID().uuidString.prefix(8).lowercased())"
-            let harness = try await ServiceHarness.start(environment: Self.environment(s3), configure: {
-                $0.remoteBackup = Self.settings(s3, prefix: prefix)
-            })
+            let harness = try await Self.shippingServer(s3, prefix: prefix)
             let company = try await harness.makeCompany(name: "Shipped Co")
             let marker = "zq\(UUID().uuidString.prefix(6).lowercased())"
             try await SyncFixture.upsertLeads(company, Self.leads(0..<40, marker: marker))
@@ -64,8 +73,7 @@ struct RemoteBackupTests {
             let restored = FileManager.default.temporaryDirectory.appendingPathComponent("mailsync-restored-\(UUID().uuidString)").path
             defer { try? FileManager.default.removeItem(atPath: restored) }
             try FileManager.default.createDirectory(atPath: restored, withIntermediateDirectories: true)
-            let store = try S3ObjectStore(configuration: S3Configuration(
-                endpoint: s3.endpoint, bucket: s3.bucket, prefix: prefix + "/", accessKeyID: s3.accessKeyID, secretAccessKey: s3.secretAccessKey))
+            let store = try Self.bucket(s3, prefix: prefix)
             let tenant = try #require(TenantID(validating: company.id))
             let restore = try PointInTimeRestore(store: store, sealer: SealedObjects(key: Self.key), name: BackupShipping.tenantName(tenant))
             _ = try await restore.restore(to: restored + "/tenant.sqlite")
@@ -97,9 +105,7 @@ struct RemoteBackupTests {
     func pointInTime() async throws {
         try await SeaweedFSServer.withServer { s3 in
             let prefix = "pitr-\(UUID().uuidString.prefix(8).lowercased())"
-            let harness = try await ServiceHarness.start(environment: Self.environment(s3), configure: {
-                $0.remoteBackup = Self.settings(s3, prefix: prefix)
-            })
+            let harness = try await Self.shippingServer(s3, prefix: prefix)
             let company = try await harness.makeCompany(name: "Timed Co")
             let shipping = try #require(harness.server.environment?.shipping)
             try await SyncFixture.upsertLeads(company, Self.leads(0..<10, marker: "first"))
@@ -110,8 +116,7 @@ struct RemoteBackupTests {
             try await Self.waitShipped(shipping)
             await harness.stop()
 
-            let store = try S3ObjectStore(configuration: S3Configuration(
-                endpoint: s3.endpoint, bucket: s3.bucket, prefix: prefix + "/", accessKeyID: s3.accessKeyID, secretAccessKey: s3.secretAccessKey))
+            let store = try Self.bucket(s3, prefix: prefix)
             let tenant = try #require(TenantID(validating: company.id))
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mailsync-pitr-\(UUID().uuidString)").path
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -137,9 +142,7 @@ struct RemoteBackupTests {
     func localRestoreWhileShipping() async throws {
         try await SeaweedFSServer.withServer { s3 in
             let prefix = "local-\(UUID().uuidString.prefix(8).lowercased())"
-            let harness = try await ServiceHarness.start(environment: Self.environment(s3), configure: {
-                $0.remoteBackup = Self.settings(s3, prefix: prefix)
-            })
+            let harness = try await Self.shippingServer(s3, prefix: prefix)
             let company = try await harness.makeCompany(name: "Restored Co")
             let shipping = try #require(harness.server.environment?.shipping)
             try await SyncFixture.upsertLeads(company, Self.leads(0..<5, marker: "kept"))
@@ -163,8 +166,7 @@ struct RemoteBackupTests {
             #expect(before != nil && after != nil && before != after, "a new generation from the restored file")
             await harness.stop()
 
-            let store = try S3ObjectStore(configuration: S3Configuration(
-                endpoint: s3.endpoint, bucket: s3.bucket, prefix: prefix + "/", accessKeyID: s3.accessKeyID, secretAccessKey: s3.secretAccessKey))
+            let store = try Self.bucket(s3, prefix: prefix)
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mailsync-lr-\(UUID().uuidString)").path
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(atPath: directory) }
