@@ -6,6 +6,10 @@
 public struct Metadata: Sendable, Hashable, Sequence, ExpressibleByDictionaryLiteral {
     /// Trailing metadata on `resource exhausted`: how many milliseconds to wait before retrying.
     public static let retryAfterKey = "retry-after-ms"
+    /// Trailing metadata on `moved`: the owner node's RPC address, `host:port` (IPv6 in brackets).
+    public static let ownerAddressKey = "mailsync-owner"
+    /// Trailing metadata on `moved`: the company (its id) whose owner ``ownerAddressKey`` names.
+    public static let ownerCompanyKey = "mailsync-company"
 
     public typealias Element = (key: String, value: String)
 

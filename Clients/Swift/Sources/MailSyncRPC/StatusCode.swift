@@ -3,7 +3,7 @@
 /// An extensible enum: a struct wrapping the raw value, so a code added later decodes as
 /// `Code(rawValue:)` with no name instead of failing.
 public struct StatusCode: Sendable, Hashable, CustomStringConvertible {
-    /// The code's number on the wire (0–16 today).
+    /// The code's number on the wire (0–17 today).
     public let rawValue: UInt16
 
     public init(rawValue: UInt16) { self.rawValue = rawValue }
@@ -42,16 +42,20 @@ public struct StatusCode: Sendable, Hashable, CustomStringConvertible {
     public static let dataLoss = StatusCode(rawValue: 15)
     /// The caller's credentials are missing or invalid.
     public static let unauthenticated = StatusCode(rawValue: 16)
+    /// Mail Sync's own (not gRPC's): the company lives on another node of the fleet. The trailers
+    /// name it (``Metadata/ownerAddressKey``, ``Metadata/ownerCompanyKey``); nothing was done, so
+    /// the same call may be made again there. The generated client follows it by itself.
+    public static let moved = StatusCode(rawValue: 17)
 
     static let names: [String] = [
         "ok", "cancelled", "unknown", "invalid argument", "deadline exceeded", "not found",
         "already exists", "permission denied", "resource exhausted", "failed precondition",
         "aborted", "out of range", "unimplemented", "internal", "unavailable", "data loss",
-        "unauthenticated",
+        "unauthenticated", "moved",
     ]
 
     /// Every code this build knows, in numeric order.
-    public static let all: [StatusCode] = (0...16).map { StatusCode(rawValue: $0) }
+    public static let all: [StatusCode] = (0...17).map { StatusCode(rawValue: $0) }
 
     /// The code's name in words, for example "deadline exceeded".
     public var description: String {
