@@ -139,7 +139,7 @@ let package = Package(
             dependencies: [
                 "MailSyncEngine", "MailSyncTenantData", client, rpcRuntime, "MailSyncStorage", "MailSyncSecurity",
                 "MailSyncIMAP", "MailSyncErrors", "MailSyncMailTransport", "MailSyncMatching", "MailSyncBackup",
-                "MailSyncObjectStore", "MailSyncReplication",
+                "MailSyncObjectStore", "MailSyncReplication", "MailSyncCluster",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

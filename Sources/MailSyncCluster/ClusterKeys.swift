@@ -5,6 +5,9 @@
 ///   disappears when the node stops renewing.
 /// - `<prefix>placement/<company>`: which node owns a company, and the placement's epoch
 ///   (``PlacementRecord``).
+/// - `<prefix>control/<table>/<key>`: one row of the fleet's replicated control data
+///   (companies, plans, API key hashes), published by the node that changed it.
+/// - `<prefix>fleet/secret-key`: the fingerprint of the secret key every node must share.
 public struct ClusterKeys: Sendable, Equatable {
     public let prefix: String
 
@@ -16,4 +19,7 @@ public struct ClusterKeys: Sendable, Equatable {
     public func node(_ id: String) -> String { nodes + id }
     public var placements: String { prefix + "placement/" }
     public func placement(_ company: String) -> String { placements + company }
+    public var control: String { prefix + "control/" }
+    public func control(table: String, key: String) -> String { control + table + "/" + key }
+    public var secretKeyFingerprint: String { prefix + "fleet/secret-key" }
 }

@@ -43,6 +43,23 @@ public actor EtcdClient {
         return try (range.kvs ?? []).map(EtcdJSON.keyValue)
     }
 
+    /// The keys under `prefix` from `start` on (default: all) written after `revision`, in key
+    /// order, at most `limit`, read at revision `at` (0: the latest), and the revision the read
+    /// saw. Page by passing the last key + "\0" as `start` and the first page's revision as `at`;
+    /// the next round passes that revision as `after`. Deleted keys do not show (records that must
+    /// be seen gone are written as tombstones).
+    public func changes(
+        prefix: String, from start: String? = nil, after revision: Int64, at: Int64 = 0, limit: Int = 10_000
+    ) async throws -> (kvs: [EtcdKeyValue], revision: Int64) {
+        var body: [String: Any] = [
+            "key": EtcdJSON.base64(start ?? prefix), "range_end": EtcdJSON.base64(EtcdJSON.prefixEnd(prefix)), "limit": String(limit),
+        ]
+        if revision > 0 { body["min_mod_revision"] = String(revision + 1) }
+        if at > 0 { body["revision"] = String(at) }
+        let range: EtcdJSON.Range = try await call("/v3/kv/range", body)
+        return (try (range.kvs ?? []).map(EtcdJSON.keyValue), try EtcdJSON.int64(range.header?.revision, "revision"))
+    }
+
     /// Writes the key (attached to `lease` unless 0: it goes when the lease ends). Returns the
     /// store's revision after the write.
     @discardableResult

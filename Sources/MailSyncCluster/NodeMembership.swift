@@ -1,4 +1,5 @@
 import Logging
+import Synchronization
 
 /// This node's membership of the fleet: a lease in etcd kept alive, the node's record attached to
 /// it, and the ``LeaseFence`` that says whether the node may still act as an owner.
@@ -19,7 +20,10 @@ public actor NodeMembership {
     private let logger: Logger
     private let now: @Sendable () -> ContinuousClock.Instant
     private var record: NodeRecord
-    private(set) public var fence: LeaseFence
+    /// The fence, under a lock so writers can check it without a hop to this actor.
+    private nonisolated let fenceBox: Mutex<LeaseFence>
+    /// The fence as it is now.
+    public nonisolated var fence: LeaseFence { fenceBox.withLock { $0 } }
     private var renewals: Task<Void, Never>?
     /// Renewals that failed in a row (reset by one that succeeds).
     public private(set) var failedRenewals = 0
@@ -35,11 +39,19 @@ public actor NodeMembership {
         self.logger = logger
         self.now = now
         self.record = NodeRecord(node: node, address: address)
-        self.fence = LeaseFence(margin: margin)
+        self.fenceBox = Mutex(LeaseFence(margin: margin))
     }
 
     /// Whether this node may write as an owner now (its lease is surely alive).
-    public var mayWrite: Bool { fence.isOpen(at: now()) }
+    public nonisolated var mayWrite: Bool { fence.isOpen(at: now()) }
+
+    /// Whether this node may still write under `lease`: the fence is open and the lease held is
+    /// that one (a node that lost its lease and joined again must check ownership anew; what it
+    /// admitted under the old lease may not commit). Checked by writers just before they commit.
+    public nonisolated func mayWrite(under lease: Int64) -> Bool {
+        let fence = self.fence
+        return fence.leaseID == lease && fence.isOpen(at: now())
+    }
 
     /// Joins (or joins again after a lost lease): a new lease, the record under it, renewals.
     /// Throws when etcd cannot be reached or the record cannot be written.
@@ -53,7 +65,7 @@ public actor NodeMembership {
             try? await etcd.revokeLease(lease.id)
             throw error
         }
-        fence.granted(lease, sent: sent)
+        fenceBox.withLock { $0.granted(lease, sent: sent) }
         failedRenewals = 0
         logger.info("cluster: joined", metadata: ["node": "\(node)", "lease": "\(lease.id)", "ttl": "\(lease.ttlSeconds)s"])
         let interval = ttl / 3
@@ -80,11 +92,11 @@ public actor NodeMembership {
         let sent = now()
         do {
             let lease = try await etcd.keepAlive(id)
-            fence.renewed(lease, sent: sent)
+            fenceBox.withLock { $0.renewed(lease, sent: sent) }
             failedRenewals = 0
             return true
         } catch EtcdError.leaseLost {
-            fence.lost()
+            fenceBox.withLock { $0.lost() }
             logger.error("cluster: this node's lease expired; it no longer owns anything until it joins again", metadata: ["node": "\(node)", "lease": "\(id)"])
             return false
         } catch {
@@ -105,7 +117,7 @@ public actor NodeMembership {
         renewals?.cancel()
         renewals = nil
         if let id = fence.leaseID { try? await etcd.revokeLease(id) }
-        fence.lost()
+        fenceBox.withLock { $0.lost() }
     }
 
     /// The live nodes' records, by node.

@@ -26,6 +26,8 @@ public actor OwnershipGate {
     private let now: @Sendable () -> ContinuousClock.Instant
     private var cache: [String: (read: PlacementStore.Read?, at: ContinuousClock.Instant)] = [:]
     private var addresses: (nodes: [NodeID: String], at: ContinuousClock.Instant)?
+    /// The lease the cache was filled under: a node that joins again forgets everything.
+    private var cacheLease: Int64?
     /// At most this many companies cached (the oldest entries go first past it).
     public let maxCached: Int
 
@@ -42,11 +44,21 @@ public actor OwnershipGate {
 
     /// The verdict for `company`. Throws when etcd must be read and cannot be.
     public func verdict(for company: String) async throws -> Verdict {
-        guard await membership.mayWrite else { return .fenced }
+        guard membership.mayWrite else { return .fenced }
+        let lease = membership.fence.leaseID
+        if lease != cacheLease {
+            cache.removeAll()
+            cacheLease = lease
+        }
         let read = try await placement(of: company)
         guard let read else { return .unplaced }
         if read.record.node == membership.node { return .owner(epoch: read.record.epoch) }
         return .elsewhere(read.record.node, address: try await address(of: read.record.node))
+    }
+
+    /// Drops every cached placement (this node's placements may have changed wholesale).
+    public func forgetAll() {
+        cache.removeAll()
     }
 
     /// Drops what is cached about `company` (the node drains it for a move, or learns it moved).

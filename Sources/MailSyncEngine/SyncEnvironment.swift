@@ -39,6 +39,12 @@ package protocol SyncEnvironment: Sendable {
     /// A read in a company's database (`what` names it in errors).
     func read<T: Sendable>(_ tenant: TenantID, _ what: String, _ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T
 
+    /// Whether this server serves the company now (in a fleet: it owns it; alone: always).
+    func serves(_ tenant: TenantID) async -> Bool
+    /// Whether companies may come and go (a fleet node); the scheduler then rechecks which it
+    /// serves every few seconds.
+    var ownershipMayChange: Bool { get }
+
     /// A read in the control database (`what` names it in errors).
     func controlRead<T: Sendable>(_ what: String, _ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T
 }

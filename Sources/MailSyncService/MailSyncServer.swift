@@ -33,6 +33,7 @@ public final class MailSyncServer: Service, Sendable {
     private let smartMail: SmartMailSettings
     private let quotas: QuotaSettings
     private let remoteBackup: RemoteBackupTarget?
+    private let cluster: ClusterSettings.Resolved?
     private let directoryLock = NIOLockedValueBox<DataDirectoryLock?>(nil)
     private let running = NIOLockedValueBox<(RPCServer, ServiceEnvironment, SyncScheduler)?>(nil)
 
@@ -56,6 +57,7 @@ public final class MailSyncServer: Service, Sendable {
         self.smartMail = try settings.smartMailSettings()
         self.quotas = try settings.quotaSettings()
         self.remoteBackup = try settings.remoteBackup?.resolve(environment: environment)
+        self.cluster = try settings.cluster?.resolve(listen: settings.listen ?? "127.0.0.1:7420")
     }
 
     /// Opens the data directory (creating it, mode 0700, the control database and the secret key
@@ -83,7 +85,7 @@ public final class MailSyncServer: Service, Sendable {
         do {
             environment = try await ServiceEnvironment.open(
                 dataDirectory: dataDirectory, tenantCapacity: settings.openTenantLimit ?? 100, clock: clock, providers: providers,
-                outbound: outbound, smartMail: smartMail, quotas: quotas, remoteBackup: remoteBackup, logger: logger)
+                outbound: outbound, smartMail: smartMail, quotas: quotas, remoteBackup: remoteBackup, cluster: cluster, logger: logger)
         } catch {
             releaseDirectoryLock()
             throw error

@@ -43,6 +43,8 @@ public struct ServerSettings: Codable, Sendable, Equatable {
     /// Continuous backups off the machine (``RemoteBackupSettings``): an S3-compatible bucket or
     /// a directory, sealed with the backup key. Absent: only local backups.
     public var remoteBackup: RemoteBackupSettings?
+    /// Run as one node of a fleet coordinated by etcd (``ClusterSettings``). Absent: a single node.
+    public var cluster: ClusterSettings?
     /// Company databases kept open while idle (least recently used are closed). Default 100.
     public var openTenantLimit: Int?
     /// Mailboxes synced at once. Default 8.
@@ -180,6 +182,16 @@ public struct ServerSettings: Codable, Sendable, Equatable {
         result.allowPlaintextListen = other.allowPlaintextListen ?? allowPlaintextListen
         result.logLevel = other.logLevel ?? logLevel
         result.remoteBackup = other.remoteBackup ?? remoteBackup
+        if let flags = other.cluster {
+            var merged = cluster ?? ClusterSettings()
+            merged.etcd = flags.etcd ?? merged.etcd
+            merged.node = flags.node ?? merged.node
+            merged.advertise = flags.advertise ?? merged.advertise
+            merged.prefix = flags.prefix ?? merged.prefix
+            merged.leaseSeconds = flags.leaseSeconds ?? merged.leaseSeconds
+            merged.fenceMarginSeconds = flags.fenceMarginSeconds ?? merged.fenceMarginSeconds
+            result.cluster = merged
+        }
         result.openTenantLimit = other.openTenantLimit ?? openTenantLimit
         result.maxConcurrentSyncs = other.maxConcurrentSyncs ?? maxConcurrentSyncs
         result.maxConcurrentSyncsPerCompany = other.maxConcurrentSyncsPerCompany ?? maxConcurrentSyncsPerCompany

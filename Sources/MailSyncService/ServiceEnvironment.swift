@@ -43,6 +43,8 @@ public final class ServiceEnvironment: SyncEnvironment {
     let requestRate: RequestRate
     /// Each company's plan, for its storage quota: read once, dropped on a plan change.
     private let plans = Mutex<[TenantID: Plan]>([:])
+    /// This server as a node of a fleet (``ClusterSettings``); nil for a single node.
+    let fleet: FleetNode?
 
     /// - Parameters:
     ///   - tenantCapacity: tenant databases kept open while idle (LRU). Default 100.
@@ -55,7 +57,7 @@ public final class ServiceEnvironment: SyncEnvironment {
         providers: ProviderTable = .defaults, outbound: OutboundPolicy = .standard,
         environment: [String: String] = ProcessInfo.processInfo.environment,
         smartMail: SmartMailSettings = SmartMailSettings(), quotas: QuotaSettings = QuotaSettings(),
-        remoteBackup: RemoteBackupTarget? = nil, logger: Logger
+        remoteBackup: RemoteBackupTarget? = nil, cluster: ClusterSettings.Resolved? = nil, logger: Logger
     ) async throws -> ServiceEnvironment {
         let dataDirectory = DataDirectory(path)
         // Shipped files: only the shippers checkpoint, and only what they shipped.
@@ -74,10 +76,19 @@ public final class ServiceEnvironment: SyncEnvironment {
                 control: control, key: SymmetricKeyBytes(key), source: source, now: clock.now().microsecondsSinceEpoch)
             let tenants = try TenantPool(
                 dataDirectory: dataDirectory, migrations: TenantMigrations.all, capacity: tenantCapacity, options: options, logger: logger)
+            let fleet = cluster.map { FleetNode(settings: $0, control: control, dataDirectory: dataDirectory, logger: logger) }
+            if let fleet {
+                do {
+                    try await fleet.start(secretKeyFingerprint: SecretKeyCheck.fingerprint(key))
+                } catch {
+                    await tenants.close()
+                    throw error
+                }
+            }
             return ServiceEnvironment(
                 dataDirectory: dataDirectory, control: control, tenants: tenants, secrets: SecretBox(key: key),
                 clock: clock, providers: providers, outbound: outbound, smartMail: smartMail, quotas: quotas,
-                remoteBackup: remoteBackup, tenantCapacity: tenantCapacity, logger: logger)
+                remoteBackup: remoteBackup, tenantCapacity: tenantCapacity, fleet: fleet, logger: logger)
         } catch {
             await control.close()
             throw error
@@ -87,8 +98,9 @@ public final class ServiceEnvironment: SyncEnvironment {
     private init(
         dataDirectory: DataDirectory, control: ControlDatabase, tenants: TenantPool, secrets: SecretBox,
         clock: any WallClock, providers: ProviderTable, outbound: OutboundPolicy, smartMail: SmartMailSettings,
-        quotas: QuotaSettings, remoteBackup: RemoteBackupTarget?, tenantCapacity: Int, logger: Logger
+        quotas: QuotaSettings, remoteBackup: RemoteBackupTarget?, tenantCapacity: Int, fleet: FleetNode?, logger: Logger
     ) {
+        self.fleet = fleet
         self.quotas = quotas
         let serviceMetrics = self.metrics
         self.shipping = remoteBackup.map {
@@ -108,7 +120,14 @@ public final class ServiceEnvironment: SyncEnvironment {
         let events = syncEvents
         let metrics = self.metrics
         self.authenticator = APIKeyAuthenticator(
-            control: control, clock: clock, rate: rate, onRateRefused: { metrics.quotaRefused("rate") }, onRevocation: { events.wakeAll() })
+            control: control, clock: clock, rate: rate, onRateRefused: { metrics.quotaRefused("rate") }, onRevocation: { events.wakeAll() },
+            onUnknownKey: Self.unknownKeyHook(fleet))
+    }
+
+    private static func unknownKeyHook(_ fleet: FleetNode?) -> (@Sendable () async -> Void)? {
+        guard let fleet else { return nil }
+        let mirror = fleet.mirror
+        return { await mirror.catchUpOnMiss() }
     }
 
     /// The engine's view of the metrics and the provider presets (``SyncEnvironment``).
@@ -116,6 +135,7 @@ public final class ServiceEnvironment: SyncEnvironment {
     package var syncProviders: any SyncProviders { providers }
 
     public func close() async {
+        await fleet?.stop()
         smartMail.shutdown()
         await tenants.close()
         await control.close()
@@ -123,7 +143,23 @@ public final class ServiceEnvironment: SyncEnvironment {
 
     /// Runs `body` against a company's database; storage failures become statuses that say what
     /// to do (`what` names the operation in them).
+    ///
+    /// In a fleet, only on the company's owner: elsewhere `moved` (with the owner's address) or
+    /// `unavailable` (``FleetNode/admit(_:)``), before anything is read or written.
     func withTenant<T: Sendable>(_ tenant: TenantID, _ what: String, _ body: (TenantLease) async throws -> T) async throws -> T {
+        _ = try await fleet?.admit(tenant)
+        return try await openTenant(tenant, what, body)
+    }
+
+    /// Whether this server is a fleet node (companies come and go).
+    package var ownershipMayChange: Bool { fleet != nil }
+
+    /// Whether this node serves `tenant` (always, outside a fleet).
+    package func serves(_ tenant: TenantID) async -> Bool {
+        await fleet?.serves(tenant) ?? true
+    }
+
+    private func openTenant<T: Sendable>(_ tenant: TenantID, _ what: String, _ body: (TenantLease) async throws -> T) async throws -> T {
         do {
             return try await tenants.withTenant(tenant, body)
         } catch let error as StorageError where error.kind == .notFound {
@@ -151,11 +187,19 @@ public final class ServiceEnvironment: SyncEnvironment {
     /// gets ``StorageQuotaExceeded`` (the sync engine records it as the company's to fix).
     package func limitedWrite<T: Sendable>(_ tenant: TenantID, _ what: String, _ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
         let (limit, plan) = try await storageLimit(tenant)
-        let result = try await withTenant(tenant, what) { lease in
+        // In a fleet: admitted as the owner under a lease, and committed only while that lease
+        // is surely alive (a node paused past it commits nothing, ``LeaseFence``).
+        let admitted = try await fleet?.admit(tenant)
+        let fleet = self.fleet
+        let result = try await openTenant(tenant, what) { lease in
             do {
                 return try await lease.write { db in
                     try db.limitSize(toBytes: limit)
-                    return try body(db)
+                    let value = try body(db)
+                    if let fleet, let admitted, !fleet.mayCommit(under: admitted) {
+                        throw RPCError(.unavailable, "node \(fleet.node) lost its lease in etcd before \(what) could be saved; nothing was saved; retry")
+                    }
+                    return value
                 }
             } catch let error as StorageError where error.isFull {
                 // The quota, or the disk? SQLite says SQLITE_FULL for both; a volume with room
@@ -201,12 +245,26 @@ public final class ServiceEnvironment: SyncEnvironment {
     }
 
     /// A write transaction in the control database.
+    ///
+    /// In a fleet the change is published to etcd before this returns, so other nodes can apply it
+    /// at once (a key made here authenticates there); when etcd cannot be reached the change stays
+    /// saved here and is published by the node's loop once etcd answers (logged).
     func controlWrite<T: Sendable>(_ what: String, _ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
+        let result: T
         do {
-            return try await control.write(body)
+            result = try await control.write(body)
         } catch {
             throw StorageFailure.rpcError(error, what: what)
         }
+        if let fleet {
+            do {
+                try await fleet.publisher.flush()
+            } catch {
+                logger.warning("cluster: a control change is saved on this node but not yet in etcd; published when etcd answers", metadata: [
+                    "what": "\(what)", "error": "\(error)"])
+            }
+        }
+        return result
     }
 
     /// The company's mailbox sync limit (how many of its mailboxes may sync at once).

@@ -63,6 +63,19 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Allow listening without TLS on an address other than loopback (behind a TLS-terminating proxy only).")
     var allowPlaintext = false
 
+    @Option(name: .customLong("cluster-etcd"), help: ArgumentHelp(
+        "Run as a fleet node: etcd members' client URLs, comma-separated (http://HOST:PORT,…); with --node-id.", valueName: "urls"))
+    var clusterEtcd: String?
+
+    @Option(help: "This node's id in the fleet (a-z, 0-9, '-'; 1-63).")
+    var nodeId: String?
+
+    @Option(help: "host:port callers reach this node at, sent in redirects (default: --listen).")
+    var advertise: String?
+
+    @Option(help: "The fleet's etcd lease in seconds (default 10).")
+    var leaseSeconds: Int?
+
     func run() async throws {
         var flags = ServerSettings()
         flags.listen = listen
@@ -79,6 +92,11 @@ struct ServeCommand: AsyncParsableCommand {
         flags.outboundAllow = allowOutbound.isEmpty ? nil : allowOutbound
         flags.allowPlaintextMail = allowPlaintextMail ? true : nil
         flags.allowPlaintextListen = allowPlaintext ? true : nil
+        if clusterEtcd != nil || nodeId != nil || advertise != nil || leaseSeconds != nil {
+            flags.cluster = ClusterSettings(
+                etcd: clusterEtcd.map { $0.split(separator: ",").map { String($0) } }, node: nodeId, advertise: advertise,
+                leaseSeconds: leaseSeconds)
+        }
 
         let settings: ServerSettings
         let server: MailSyncServer

@@ -46,6 +46,10 @@ public actor SyncScheduler {
     /// so mail seen during a run gets a run after it).
     private var woken: Set<Key> = []
     private let watchers: IdleWatchers
+    /// Companies whose schedule was read (served here).
+    private var loaded: Set<TenantID> = []
+    /// How often a fleet node looks for companies that came or left. 3 s.
+    static let ownershipRecheck: Duration = .seconds(3)
 
     package init(env: any SyncEnvironment, settings: SyncSettings, logger: Logger) {
         self.env = env
@@ -66,9 +70,15 @@ public actor SyncScheduler {
         }
         await reloadAll()
         if settings.runsInBackground {
+            let fleet = env.ownershipMayChange
             loop = Task { [weak self] in
+                var lastRecheck = ContinuousClock.now
                 while !Task.isCancelled {
                     guard let self else { return }
+                    if fleet, ContinuousClock.now - lastRecheck >= Self.ownershipRecheck {
+                        lastRecheck = .now
+                        await self.recheckOwnership()
+                    }
                     _ = await self.startDue()
                     try? await Task.sleep(for: .seconds(1))
                 }
@@ -193,6 +203,30 @@ public actor SyncScheduler {
         for tenant in tenants { await reload(tenant) }
     }
 
+    /// Forgets a company this server no longer serves: its waiting mailboxes leave the schedule
+    /// and their watchers end (runs in flight finish; their writes are refused by the owner check).
+    private func drop(_ tenant: TenantID) {
+        guard loaded.remove(tenant) != nil || due.keys.contains(where: { $0.tenant == tenant }) else { return }
+        for key in due.keys where key.tenant == tenant && !running.contains(key) { due[key] = nil }
+        woken = woken.filter { $0.tenant != tenant }
+        let watchers = self.watchers
+        Task { await watchers.retain(tenant: tenant, mailboxIDs: []) }
+        logger.info("sync schedule: a company is no longer served here", metadata: ["tenant": "\(tenant)"])
+    }
+
+    /// In a fleet: schedules the companies that came to this node and drops those that left
+    /// (every ``ownershipRecheck``).
+    private func recheckOwnership() async {
+        guard let ids = try? await env.control.read(CompanyRecords.activeIDs) else { return }
+        let active = Set(ids.compactMap(TenantID.init(validating:)))
+        for tenant in active {
+            let serves = await env.serves(tenant)
+            if serves, !loaded.contains(tenant) { await reload(tenant) }
+            if !serves, loaded.contains(tenant) { drop(tenant) }
+        }
+        for tenant in loaded.subtracting(active) { drop(tenant) }
+    }
+
     private func reloadAll() async {
         let ids: [String]
         do {
@@ -207,8 +241,14 @@ public actor SyncScheduler {
         }
     }
 
-    /// Replaces the tenant's entries with its database's `next_sync_at` values.
+    /// Replaces the tenant's entries with its database's `next_sync_at` values; drops them when
+    /// this server does not serve the company (in a fleet: another node owns it).
     private func reload(_ tenant: TenantID) async {
+        guard await env.serves(tenant) else {
+            drop(tenant)
+            return
+        }
+        loaded.insert(tenant)
         let rows: [(String, Int64, Bool)]
         do {
             rows = try await env.tenants.withTenant(tenant) { lease in

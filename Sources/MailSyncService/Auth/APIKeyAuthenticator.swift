@@ -23,6 +23,7 @@ final class APIKeyAuthenticator: Authenticator {
     private let onRevocation: @Sendable () -> Void
     private let rate: RequestRate?
     private let onRateRefused: @Sendable () -> Void
+    private let onUnknownKey: (@Sendable () async -> Void)?
     static let cacheLifetimeMicros: Int64 = 30_000_000
 
     struct CachedCaller {
@@ -33,12 +34,17 @@ final class APIKeyAuthenticator: Authenticator {
 
     /// - Parameter onRevocation: called after every ``invalidate(keyIDs:company:)`` (the server
     ///   wakes its event watchers with it).
+    /// - Parameter onUnknownKey: in a fleet, brings the control database up to date with etcd
+    ///   when a key is not found (it may have been made on another node a moment ago); the key is
+    ///   then looked up once more.
     /// - Parameter rate: each tenant key's request budget (operators are not limited); a call
     ///   over it is `resource exhausted` with the seconds to wait, and `onRateRefused` is called.
     init(
         control: ControlDatabase, clock: any WallClock, rate: RequestRate? = nil,
-        onRateRefused: @escaping @Sendable () -> Void = {}, onRevocation: @escaping @Sendable () -> Void = {}
+        onRateRefused: @escaping @Sendable () -> Void = {}, onRevocation: @escaping @Sendable () -> Void = {},
+        onUnknownKey: (@Sendable () async -> Void)? = nil
     ) {
+        self.onUnknownKey = onUnknownKey
         self.control = control
         self.clock = clock
         self.rate = rate
@@ -86,7 +92,11 @@ final class APIKeyAuthenticator: Authenticator {
 
     /// The key's row, judged: `secretMatches` checks the presented secret against the stored hash.
     private func lookUp(keyID: String, now: Int64, secretMatches: @escaping @Sendable ([UInt8]) -> Bool) async throws -> (Caller, [UInt8]) {
-        let key = try await control.read { try APIKeyStore.credentials($0, keyID: keyID) }
+        var key = try await control.read { try APIKeyStore.credentials($0, keyID: keyID) }
+        if key == nil, let onUnknownKey {
+            await onUnknownKey()
+            key = try await control.read { try APIKeyStore.credentials($0, keyID: keyID) }
+        }
         guard let key, secretMatches(key.secretHash) else {
             throw RPCError(.unauthenticated, "the API key is not valid; ask an operator for a new one")
         }

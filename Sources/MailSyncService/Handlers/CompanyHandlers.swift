@@ -75,7 +75,18 @@ struct CompanyHandlers: MailSync.CompaniesHandler {
                 }
                 return (company, false)
             }
-            if replayed { await removeTenantFiles(tenant) }
+            if replayed {
+                await removeTenantFiles(tenant)
+            } else if let fleet = env.fleet {
+                // Placed on this node, where its files are. If etcd cannot take it now, the
+                // company stays unplaced and this node claims it on its first use.
+                do {
+                    try await fleet.placeNew(tenant)
+                } catch {
+                    env.logger.warning("cluster: the new company is not placed yet; this node claims it on first use", metadata: [
+                        "company": "\(tenant)", "error": "\(error)"])
+                }
+            }
             return company
         } catch {
             await removeTenantFiles(tenant)

@@ -43,7 +43,7 @@ struct MailboxStatusRefresher: Sendable {
         var totals: [MailboxStatus: Int] = [:]
         for id in ids {
             if Task.isCancelled { return }
-            guard let tenant = TenantID(validating: id) else { continue }
+            guard let tenant = TenantID(validating: id), await env.serves(tenant) else { continue }
             do {
                 let rows = try await env.tenants.withTenant(tenant) { lease in
                     try await lease.read { db in

@@ -75,5 +75,6 @@ package enum ControlMigrations {
                 """)
         },
         ControlMigration4.migration,
+        ControlMigration5.migration,
     ]
 }

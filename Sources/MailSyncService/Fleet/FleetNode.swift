@@ -1,0 +1,226 @@
+import Foundation
+import Logging
+import MailSyncClient
+import MailSyncCluster
+import MailSyncRPC
+import MailSyncStorage
+import MailSyncTenantData
+import Synchronization
+
+/// This server as one node of a fleet coordinated by etcd (``ClusterSettings``).
+///
+/// - **Control data** (companies, plans, API key hashes) is replicated through etcd: local
+///   changes are published (``ControlPublisher``), the fleet's are applied here
+///   (``ControlMirror``), so every node authenticates every key.
+/// - **Ownership**: a node serves a company only while its placement names the node and the
+///   node's lease fence is open (``admit(_:)``); a write commits only if the lease it was admitted
+///   under is still surely alive at commit (``mayCommit(under:)``). Calls for a company owned
+///   elsewhere get `moved` with the owner's address; clients follow it.
+/// - **Placement**: a company is placed on the node that created it; a company whose files are on
+///   this node and that has no placement (a single-node data directory joining the fleet) is
+///   claimed by this node at start and on first use.
+/// - **Membership**: a lease renewed every TTL/3; after a lost lease (the node was cut off or
+///   paused past it) the node joins again with a new lease and re-reads every placement.
+final class FleetNode: Sendable {
+    let settings: ClusterSettings.Resolved
+    let etcd: EtcdClient
+    let membership: NodeMembership
+    let placements: PlacementStore
+    let gate: OwnershipGate
+    let publisher: ControlPublisher
+    let mirror: ControlMirror
+    private let control: ControlDatabase
+    private let dataDirectory: DataDirectory
+    private let logger: Logger
+    private let loops = Mutex<[Task<Void, Never>]>([])
+
+    init(settings: ClusterSettings.Resolved, control: ControlDatabase, dataDirectory: DataDirectory, logger: Logger) {
+        self.settings = settings
+        self.control = control
+        self.dataDirectory = dataDirectory
+        self.logger = logger
+        let etcd = EtcdClient(endpoints: settings.endpoints)
+        self.etcd = etcd
+        self.membership = NodeMembership(
+            node: settings.node, address: settings.advertise, etcd: etcd, keys: settings.keys, ttl: settings.lease,
+            margin: settings.margin, logger: logger)
+        self.placements = PlacementStore(etcd: etcd, keys: settings.keys)
+        self.gate = OwnershipGate(membership: membership, placements: placements)
+        self.publisher = ControlPublisher(control: control, etcd: etcd, keys: settings.keys, node: settings.node, logger: logger)
+        self.mirror = ControlMirror(control: control, etcd: etcd, keys: settings.keys, logger: logger)
+    }
+
+    var node: NodeID { settings.node }
+
+    /// Joins the fleet: checks this node's secret key against the fleet's, publishes this node's
+    /// control rows (every row the first time: the migration of a single-node directory),
+    /// applies the fleet's, joins under a lease, claims the local companies nobody owns, and
+    /// starts the loops (renewal, rejoin, publish, mirror; each every second).
+    ///
+    /// - Throws: `SettingsError` for a secret key that is not the fleet's; etcd errors when etcd
+    ///   cannot be reached (the node does not start without it).
+    func start(secretKeyFingerprint: String) async throws {
+        try await checkSecretKey(secretKeyFingerprint)
+        let queued = try await control.write { try ControlReplica.startPublishing($0) }
+        if queued > 0 { logger.info("cluster: publishing this node's control rows to etcd", metadata: ["rows": "\(queued)"]) }
+        try await publisher.flush()
+        try await mirror.catchUp()
+        try await membership.join()
+        try await claimLocalCompanies()
+        startLoops()
+    }
+
+    /// Stops the loops, publishes what is left (best effort), and leaves: the node's record goes
+    /// at once, so others see it gone without waiting for the lease.
+    func stop() async {
+        let tasks = loops.withLock { tasks in
+            defer { tasks.removeAll() }
+            return tasks
+        }
+        for task in tasks { task.cancel() }
+        for task in tasks { await task.value }
+        try? await publisher.flush()
+        await membership.leave()
+    }
+
+    private func checkSecretKey(_ fingerprint: String) async throws {
+        let key = settings.keys.secretKeyFingerprint
+        let result = try await etcd.transaction(
+            [.version(key, equals: 0)], then: [.put(key, Array(fingerprint.utf8))], else: [.get(key)])
+        guard !result.succeeded else { return }
+        let fleet = result.reads.first?.first.map { String(decoding: $0.value, as: UTF8.self) } ?? ""
+        guard fleet == fingerprint else {
+            throw SettingsError(
+                "this node's secret key (fingerprint \(fingerprint)) is not the fleet's (fingerprint \(fleet.prefix(80))): every node of a fleet must "
+                    + "use the same key (MAILSYNC_SECRET_KEY or secret.key), because companies move between nodes with their sealed mailbox secrets")
+        }
+    }
+
+    /// Places on this node every active company whose database is here and that has no placement.
+    private func claimLocalCompanies() async throws {
+        let ids = try await control.read(CompanyRecords.activeIDs)
+        let placed = try await placements.all()
+        var claimed = 0
+        for id in ids where placed[id] == nil {
+            guard let tenant = TenantID(validating: id), hasLocalFiles(tenant) else { continue }
+            if try await placements.place(id, on: node).record.node == node { claimed += 1 }
+        }
+        if claimed > 0 { logger.info("cluster: claimed this node's companies", metadata: ["companies": "\(claimed)"]) }
+    }
+
+    private func hasLocalFiles(_ tenant: TenantID) -> Bool {
+        FileManager.default.fileExists(atPath: dataDirectory.tenantDatabasePath(tenant))
+    }
+
+    /// Places a company this node just created on itself. Throws when etcd cannot be reached or
+    /// another node holds the placement (it cannot: the id is new).
+    func placeNew(_ tenant: TenantID) async throws {
+        let read = try await placements.place(tenant.description, on: node)
+        guard read.record.node == node else {
+            throw RPCError(.internal, "the new company \(tenant) was placed on node \(read.record.node) by someone else")
+        }
+        await gate.forget(tenant.description)
+    }
+
+    /// Checks that this node serves `tenant` now, and returns the lease the check was made under
+    /// (pass it to ``mayCommit(under:)`` before committing a write).
+    ///
+    /// - Throws: `RPCError(.moved)` with the owner's address and the company in the trailers;
+    ///   `unavailable` when the owner is not live (its companies are being taken over), when this
+    ///   node's fence is closed, or when etcd cannot be read; `not found` for a company that no
+    ///   node owns and whose files are not here.
+    func admit(_ tenant: TenantID) async throws -> Int64 {
+        let company = tenant.description
+        for _ in 0..<2 {
+            let verdict: OwnershipGate.Verdict
+            do {
+                verdict = try await gate.verdict(for: company)
+            } catch {
+                throw RPCError(.unavailable, "node \(node) cannot read company \(company)'s placement from etcd (\(error)); retry shortly")
+            }
+            switch verdict {
+            case .owner:
+                guard let lease = membership.fence.leaseID else { break }
+                return lease
+            case .elsewhere(let owner, let address?):
+                throw RPCError(
+                    .moved, "company \(company) is served by node \(owner) at \(address); call again there (Mail Sync's clients do this by themselves)",
+                    trailers: [Metadata.ownerAddressKey: address, Metadata.ownerCompanyKey: company])
+            case .elsewhere(let owner, nil):
+                throw RPCError(
+                    .unavailable, "company \(company)'s node \(owner) is not live; the fleet gives its companies to other nodes when its lease ends (\(settings.lease)); retry shortly")
+            case .fenced:
+                throw RPCError(
+                    .unavailable, "node \(node) lost its lease in etcd and serves no company until it has joined the fleet again; retry shortly (or call another node)")
+            case .unplaced:
+                guard hasLocalFiles(tenant) else { throw RPCError(.notFound, "no company '\(company)'") }
+                do {
+                    _ = try await placements.place(company, on: node)
+                } catch {
+                    throw RPCError(.unavailable, "node \(node) cannot place company \(company) in etcd (\(error)); retry shortly")
+                }
+                await gate.forget(company)
+            }
+        }
+        throw RPCError(.unavailable, "company \(company)'s placement changed while node \(node) read it; retry")
+    }
+
+    /// Whether a write admitted under `lease` may commit now.
+    func mayCommit(under lease: Int64) -> Bool {
+        membership.mayWrite(under: lease)
+    }
+
+    /// Whether this node owns `tenant` now (the sync engine asks before scheduling it).
+    func serves(_ tenant: TenantID) async -> Bool {
+        guard let verdict = try? await gate.verdict(for: tenant.description) else { return false }
+        if case .owner = verdict { return true }
+        if case .unplaced = verdict, hasLocalFiles(tenant) { return (try? await admit(tenant)) != nil }
+        return false
+    }
+
+    private func startLoops() {
+        let membership = self.membership, gate = self.gate, publisher = self.publisher, mirror = self.mirror, logger = self.logger
+        let rejoin = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(1))
+                guard membership.fence.leaseID == nil, !Task.isCancelled else { continue }
+                do {
+                    try await membership.join()
+                    await gate.forgetAll()
+                    logger.notice("cluster: joined the fleet again after losing the lease; placements are read anew")
+                } catch {
+                    logger.warning("cluster: cannot join the fleet again yet", metadata: ["error": "\(error)"])
+                }
+            }
+        }
+        let publish = Task {
+            var failing = false
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(1))
+                do {
+                    try await publisher.flush()
+                    if failing { logger.notice("cluster: control changes published again") }
+                    failing = false
+                } catch {
+                    if !failing { logger.warning("cluster: cannot publish control changes to etcd; retried every second", metadata: ["error": "\(error)"]) }
+                    failing = true
+                }
+            }
+        }
+        let apply = Task {
+            var failing = false
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(1))
+                do {
+                    try await mirror.catchUp()
+                    if failing { logger.notice("cluster: the fleet's control changes apply again") }
+                    failing = false
+                } catch {
+                    if !failing { logger.warning("cluster: cannot apply the fleet's control changes; retried every second", metadata: ["error": "\(error)"]) }
+                    failing = true
+                }
+            }
+        }
+        loops.withLock { $0 = [rejoin, publish, apply] }
+    }
+}
