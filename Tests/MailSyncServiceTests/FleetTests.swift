@@ -1,0 +1,196 @@
+import Foundation
+import MailSyncClient
+import MailSyncCluster
+import MailSyncRPC
+import MailSyncStorage
+import MailSyncTransport
+import Testing
+import TestSupport
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Real `mailsync serve` processes as nodes of one fleet on a real three-member etcd (issue #15):
+/// control data replicated, calls answered by the owner only, and a node paused past its lease
+/// committing nothing.
+@Suite("Fleet: mailsync serve nodes on etcd", .serialized, .timeLimit(.minutes(5)))
+struct FleetTests {
+    /// One fleet node: a data directory and a `mailsync serve --config` child.
+    struct Node {
+        let id: String
+        let dataDirectory: String
+        let process: SyncCrashTests.ServeProcess
+        var address: String { "127.0.0.1:\(process.port)" }
+
+        /// A client that does not follow redirects (so a test sees them).
+        func plainClient(apiKey: String) -> MailSync.Client {
+            let transport = TCPClientTransport(host: "127.0.0.1", port: process.port)
+            var options = CallOptions()
+            options.metadata.add(Metadata.authorizationKey, apiKey)
+            return MailSync.Client(RPCClient(transport: transport, defaultOptions: options))
+        }
+    }
+
+    static let secretKey = Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
+
+    static func start(_ ids: [String], etcd: EtcdCluster, root: String, leaseSeconds: Int = 10, margin: Int = 2) async throws -> [Node] {
+        var nodes: [Node] = []
+        for id in ids {
+            let dataDirectory = root + "/" + id
+            let settings = """
+                {"cluster": {"etcd": [\(etcd.endpoints.map { "\"\($0)\"" }.joined(separator: ", "))], "node": "\(id)",
+                 "leaseSeconds": \(leaseSeconds), "fenceMarginSeconds": \(margin)}, "outboundAllow": ["127.0.0.1"]}
+                """
+            let process = try SyncCrashTests.ServeProcess(
+                dataDirectory: dataDirectory, settings: settings, environment: ["MAILSYNC_SECRET_KEY": secretKey])
+            nodes.append(Node(id: id, dataDirectory: dataDirectory, process: process))
+        }
+        for node in nodes { try await node.process.waitUntilServing() }
+        return nodes
+    }
+
+    static func operatorKey(_ dataDirectory: String) async throws -> String {
+        try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
+        let (_, output, _) = try await CommandRunner.run(
+            ["keys", "create-operator", "--data-dir", dataDirectory, "--json"], environment: ["MAILSYNC_SECRET_KEY": secretKey])
+        return try #require((try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: String])?["secret"])
+    }
+
+    static func company(named name: String, through client: MailSync.Client) async throws -> (id: String, adminKey: String) {
+        var create = CreateCompanyRequest()
+        create.name = name
+        create.plan = .essential
+        create.administrator.id = "alice"
+        create.administrator.name = "Alice"
+        create.administrator.email = "alice@acme.example"
+        let company = try await client.createCompany(create)
+        var key = CreateApiKeyRequest()
+        key.companyId = company.id
+        key.userId = "alice"
+        return (company.id, try await client.createApiKey(key).secret)
+    }
+
+    static func user(_ id: String) -> CreateUserRequest {
+        var request = CreateUserRequest()
+        request.id = id
+        request.name = "User \(id)"
+        request.email = "\(id)@acme.example"
+        request.role = .salesperson
+        return request
+    }
+
+    static func userCount(_ node: Node, company: String) throws -> Int64 {
+        let path = DataDirectory(node.dataDirectory).tenantDatabasePath(try #require(TenantID(validating: company)))
+        let db = try SQLiteConnection(path: path, mode: .open)
+        defer { db.close() }
+        return try db.scalar("SELECT count(*) FROM users")?.int64 ?? -1
+    }
+
+    @Test("keys and companies made on one node work on every node; other nodes answer 'moved' naming the owner")
+    func routing() async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: CommandRunner.binary.path), "build the package first (swift build)")
+        try await EtcdCluster.with { etcd in
+            let root = FileManager.default.temporaryDirectory.appendingPathComponent("mailsync-fleet-\(UUID().uuidString)").path
+            defer { try? FileManager.default.removeItem(atPath: root) }
+            // The operator key exists only in node-a's control database before the fleet starts:
+            // node-a publishes it when it joins (the migration of a single-node directory).
+            let operatorKey = try await Self.operatorKey(root + "/node-a")
+            let nodes = try await Self.start(["node-a", "node-b", "node-c"], etcd: etcd, root: root)
+            defer { for node in nodes { node.process.stop() } }
+            let (a, b, c) = (nodes[0], nodes[1], nodes[2])
+
+            // The key made on node-a authenticates on node-b (its mirror catches up on the miss).
+            let company = try await Self.company(named: "Fleet Co", through: b.plainClient(apiKey: operatorKey))
+            #expect(FileManager.default.fileExists(atPath: DataDirectory(b.dataDirectory).tenantDatabasePath(TenantID(validating: company.id)!)))
+
+            // The owner serves its company; the tenant key made on node-b works there.
+            _ = try await b.plainClient(apiKey: company.adminKey).createUser(Self.user("bob"))
+            #expect(try Self.userCount(b, company: company.id) == 2)
+
+            // Elsewhere: 'moved' with node-b's address and the company, and nothing done.
+            for other in [a, c] {
+                let error = await #expect(throws: RPCError.self) {
+                    _ = try await other.plainClient(apiKey: company.adminKey).createUser(Self.user("carol-\(other.id)"))
+                }
+                #expect(error?.code == .moved)
+                #expect(error?.trailers[Metadata.ownerAddressKey] == b.address)
+                #expect(error?.trailers[Metadata.ownerCompanyKey] == company.id)
+                #expect(!FileManager.default.fileExists(atPath: DataDirectory(other.dataDirectory).tenantDatabasePath(TenantID(validating: company.id)!)))
+            }
+            #expect(try Self.userCount(b, company: company.id) == 2, "the redirected calls changed nothing")
+
+            // Operator-wide reads on any node see the company (from the replicated control data).
+            try await waitUntil(.seconds(10)) {
+                try await c.plainClient(apiKey: operatorKey).listCompanies(ListCompaniesRequest()).companies.contains { $0.id == company.id }
+            }
+
+            // The placement in etcd names node-b, epoch 1.
+            let store = PlacementStore(etcd: EtcdClient(endpoints: try etcd.endpoints.map(EtcdEndpoint.init(parsing:))))
+            let placement = try #require(try await store.owner(of: company.id))
+            #expect(placement.record == PlacementRecord(node: NodeID("node-b")!, epoch: 1))
+        }
+    }
+
+    @Test("a node paused past its lease commits nothing for a company moved meanwhile, then redirects to the new owner")
+    func pausedPastLease() async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: CommandRunner.binary.path), "build the package first (swift build)")
+        try await EtcdCluster.with { etcd in
+            let root = FileManager.default.temporaryDirectory.appendingPathComponent("mailsync-fleet-\(UUID().uuidString)").path
+            defer { try? FileManager.default.removeItem(atPath: root) }
+            let operatorKey = try await Self.operatorKey(root + "/node-a")
+            let nodes = try await Self.start(["node-a", "node-b"], etcd: etcd, root: root, leaseSeconds: 4, margin: 1)
+            defer {
+                for node in nodes {
+                    kill(node.process.process.processIdentifier, SIGCONT)
+                    node.process.stop()
+                }
+            }
+            let (a, b) = (nodes[0], nodes[1])
+            let company = try await Self.company(named: "Paused Co", through: a.plainClient(apiKey: operatorKey))
+            _ = try await a.plainClient(apiKey: company.adminKey).createUser(Self.user("bob"))
+            #expect(try Self.userCount(a, company: company.id) == 2)
+
+            let client = try EtcdClient(endpoints: etcd.endpoints.map(EtcdEndpoint.init(parsing:)))
+            let store = PlacementStore(etcd: client)
+            let before = try #require(try await store.owner(of: company.id))
+            #expect(before.record.node.rawValue == "node-a")
+
+            // node-a stops (SIGSTOP); a write for its company is sent to it while it is stopped.
+            kill(a.process.process.processIdentifier, SIGSTOP)
+            let stale = a.plainClient(apiKey: company.adminKey)
+            let pending = Task { try await stale.createUser(Self.user("mallory")) }
+
+            // Its lease ends; the company is given to node-b (as a takeover would).
+            try await waitUntil(.seconds(30)) {
+                try await !NodeMembership.liveNodes(etcd: client).contains { $0.node.rawValue == "node-a" }
+            }
+            #expect(try await store.move(company.id, from: before, to: NodeID("node-b")!) != nil)
+
+            // node-a runs again: the write it now reads must not commit.
+            kill(a.process.process.processIdentifier, SIGCONT)
+            let outcome = await pending.result
+            guard case .failure(let failure) = outcome, let error = failure as? RPCError else {
+                Issue.record("the stale node answered \(outcome)")
+                return
+            }
+            #expect([.unavailable, .moved].contains(error.code), "\(error)")
+            #expect(try Self.userCount(a, company: company.id) == 2, "the stale node committed nothing")
+
+            // Once it has joined again, it sends callers to node-b.
+            try await waitUntil(.seconds(20)) {
+                do {
+                    _ = try await a.plainClient(apiKey: company.adminKey).createUser(Self.user("trent"))
+                    Issue.record("node-a served a company it no longer owns")
+                    return true
+                } catch let error as RPCError where error.code == .moved {
+                    #expect(error.trailers[Metadata.ownerAddressKey] == b.address)
+                    return true
+                } catch let error as RPCError where error.code == .unavailable {
+                    return false
+                }
+            }
+            #expect(try Self.userCount(a, company: company.id) == 2)
+        }
+    }
+}
