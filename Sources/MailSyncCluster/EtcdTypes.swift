@@ -11,6 +11,15 @@ public struct EtcdKeyValue: Sendable, Equatable {
     public var version: Int64
     /// The lease the key is attached to (0: none).
     public var lease: Int64
+
+    public init(key: String, value: [UInt8], modRevision: Int64, createRevision: Int64, version: Int64, lease: Int64) {
+        self.key = key
+        self.value = value
+        self.modRevision = modRevision
+        self.createRevision = createRevision
+        self.version = version
+        self.lease = lease
+    }
 }
 
 /// A condition of a transaction (``EtcdClient/transaction(_:then:else:)``).
