@@ -7,6 +7,8 @@
 ///   (``PlacementRecord``).
 /// - `<prefix>control/<table>/<key>`: one row of the fleet's replicated control data
 ///   (companies, plans, API key hashes), published by the node that changed it.
+/// - `<prefix>moves/<company>`: an operator's request to move a company (``MoveRequest``); the
+///   owner carries it out and deletes it, or writes its error into it.
 /// - `<prefix>fleet/secret-key`: the fingerprint of the secret key every node must share.
 public struct ClusterKeys: Sendable, Equatable {
     public let prefix: String
@@ -19,6 +21,8 @@ public struct ClusterKeys: Sendable, Equatable {
     public func node(_ id: String) -> String { nodes + id }
     public var placements: String { prefix + "placement/" }
     public func placement(_ company: String) -> String { placements + company }
+    public var moves: String { prefix + "moves/" }
+    public func move(_ company: String) -> String { moves + company }
     public var control: String { prefix + "control/" }
     public func control(table: String, key: String) -> String { control + table + "/" + key }
     public var secretKeyFingerprint: String { prefix + "fleet/secret-key" }

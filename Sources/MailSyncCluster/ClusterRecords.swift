@@ -57,8 +57,24 @@ public struct PlacementRecord: Sendable, Equatable, Codable {
     }
 }
 
-enum ClusterJSON {
-    static func encode<Value: Encodable>(_ value: Value) throws -> [UInt8] {
+/// An operator's request to move a company to another node (`mailsync cluster move`). The
+/// company's owner drains it, ships its last writes, flips the placement and deletes the request;
+/// when it cannot, it writes `error` into the request and leaves it (the command shows it).
+public struct MoveRequest: Sendable, Equatable, Codable {
+    public var to: NodeID
+    /// Tells one request from the next for the same company.
+    public var id: String
+    public var error: String?
+
+    public init(to: NodeID, id: String, error: String? = nil) {
+        self.to = to
+        self.id = id
+        self.error = error
+    }
+}
+
+public enum ClusterJSON {
+    public static func encode<Value: Encodable>(_ value: Value) throws -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         return Array(try encoder.encode(value))
@@ -66,7 +82,7 @@ enum ClusterJSON {
 
     /// Decodes a record read from etcd; a record that does not decode is an error naming the key
     /// (never skipped in silence: it would hide a company or a node).
-    static func decode<Value: Decodable>(_ type: Value.Type, _ kv: EtcdKeyValue) throws -> Value {
+    public static func decode<Value: Decodable>(_ type: Value.Type, _ kv: EtcdKeyValue) throws -> Value {
         guard kv.value.count <= 64 * 1024 else { throw EtcdError.badReply("\(kv.key) holds \(kv.value.count) bytes, more than a record's 64 KiB") }
         do {
             return try JSONDecoder().decode(type, from: Data(kv.value))

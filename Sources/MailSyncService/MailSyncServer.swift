@@ -100,6 +100,11 @@ public final class MailSyncServer: Service, Sendable {
             let scheduler = SyncScheduler(env: environment, settings: syncSettings, logger: logger)
             await scheduler.start()
             if let shipping = environment.shipping {
+                if let companies = environment.fleetCompanies {
+                    // Every node shares the bucket: each ships its own control database, and only
+                    // the companies it owns (a stale copy must never become the newest there).
+                    await shipping.restrict(controlName: "nodes/\(companies.fleet.node)/control", ships: { await companies.shipsCopy($0) })
+                }
                 await shipping.start()
                 logger.info("backups ship continuously", metadata: ["to": "\(shipping.target.place)", "key": "\(shipping.target.key.fingerprintHex)"])
                 let bound = shipping.target.maxLag

@@ -45,6 +45,8 @@ public final class ServiceEnvironment: SyncEnvironment {
     private let plans = Mutex<[TenantID: Plan]>([:])
     /// This server as a node of a fleet (``ClusterSettings``); nil for a single node.
     let fleet: FleetNode?
+    /// The fleet node's companies on its disk: admission, arrivals, departures.
+    let fleetCompanies: FleetCompanies?
 
     /// - Parameters:
     ///   - tenantCapacity: tenant databases kept open while idle (LRU). Default 100.
@@ -103,8 +105,16 @@ public final class ServiceEnvironment: SyncEnvironment {
         self.fleet = fleet
         self.quotas = quotas
         let serviceMetrics = self.metrics
-        self.shipping = remoteBackup.map {
+        let shipping = remoteBackup.map {
             BackupShipping(target: $0, dataDirectory: dataDirectory, metrics: serviceMetrics, logger: logger, maxShippers: max(64, tenantCapacity))
+        }
+        self.shipping = shipping
+        let companies = fleet.map {
+            FleetCompanies(fleet: $0, control: control, tenants: tenants, dataDirectory: dataDirectory, shipping: shipping, logger: logger)
+        }
+        self.fleetCompanies = companies
+        if let fleet, let companies {
+            fleet.onMoveRequest { tenant, node, read in try await companies.depart(tenant, to: node, from: read) }
         }
         let rate = RequestRate(perSecond: quotas.keyRequestsPerSecond, burst: quotas.keyRequestBurst)
         self.requestRate = rate
@@ -147,7 +157,9 @@ public final class ServiceEnvironment: SyncEnvironment {
     /// In a fleet, only on the company's owner: elsewhere `moved` (with the owner's address) or
     /// `unavailable` (``FleetNode/admit(_:)``), before anything is read or written.
     func withTenant<T: Sendable>(_ tenant: TenantID, _ what: String, _ body: (TenantLease) async throws -> T) async throws -> T {
-        _ = try await fleet?.admit(tenant)
+        guard let fleetCompanies else { return try await openTenant(tenant, what, body) }
+        _ = try await fleetCompanies.enter(tenant)
+        defer { fleetCompanies.leave(tenant) }
         return try await openTenant(tenant, what, body)
     }
 
@@ -156,7 +168,7 @@ public final class ServiceEnvironment: SyncEnvironment {
 
     /// Whether this node serves `tenant` (always, outside a fleet).
     package func serves(_ tenant: TenantID) async -> Bool {
-        await fleet?.serves(tenant) ?? true
+        await fleetCompanies?.serves(tenant) ?? true
     }
 
     private func openTenant<T: Sendable>(_ tenant: TenantID, _ what: String, _ body: (TenantLease) async throws -> T) async throws -> T {
@@ -189,7 +201,8 @@ public final class ServiceEnvironment: SyncEnvironment {
         let (limit, plan) = try await storageLimit(tenant)
         // In a fleet: admitted as the owner under a lease, and committed only while that lease
         // is surely alive (a node paused past it commits nothing, ``LeaseFence``).
-        let admitted = try await fleet?.admit(tenant)
+        let admitted = try await fleetCompanies?.enter(tenant)
+        defer { if admitted != nil { fleetCompanies?.leave(tenant) } }
         let fleet = self.fleet
         let result = try await openTenant(tenant, what) { lease in
             do {

@@ -7,8 +7,84 @@ import MailSyncCluster
 struct ClusterCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cluster",
-        abstract: "The fleet as etcd records it: live nodes, companies per node, companies waiting for a takeover.",
-        subcommands: [Status.self])
+        abstract: "The fleet as etcd records it: live nodes, companies per node, companies waiting for a takeover; moves.",
+        subcommands: [Status.self, Move.self])
+
+    static func client(_ etcd: String) throws -> EtcdClient {
+        let endpoints = try etcd.split(separator: ",").map { try EtcdEndpoint(parsing: String($0)) }
+        guard !endpoints.isEmpty else { throw EtcdError.badEndpoint(etcd, reason: "no endpoint given") }
+        return EtcdClient(endpoints: endpoints, requestTimeout: .seconds(5))
+    }
+
+    /// `mailsync cluster move COMPANY --to NODE`: asks the company's owner to move it, and waits.
+    struct Move: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "move",
+            abstract: "Move a company to another node: its owner drains it, ships its last writes, and hands it over.",
+            discussion: """
+                Writes a move request to etcd and waits until the placement names the new node (or the owner \
+                reports why it cannot). The new node restores the company from the remoteBackup bucket on its \
+                first call; callers of the old node are redirected. Exit 0 when moved, 1 with the reason otherwise.
+                """)
+
+        @Argument(help: "The company's id.")
+        var company: String
+
+        @Option(help: "The node to move it to.")
+        var to: String
+
+        @Option(help: "etcd client endpoints, comma-separated (http://HOST:PORT,…).")
+        var etcd: String
+
+        @Option(help: "The fleet's key prefix in etcd.")
+        var prefix: String = "/mailsync/"
+
+        @Option(help: "Seconds to wait for the move (default 60).")
+        var timeout: Int = 60
+
+        func run() async throws {
+            do {
+                guard let node = NodeID(to) else { throw ValidationError("--to must be a node id (a-z, 0-9, '-')") }
+                guard UUID(uuidString: company) != nil else { throw ValidationError("\(company) is not a company id") }
+                let client = try ClusterCommand.client(etcd)
+                let keys = ClusterKeys(prefix: prefix)
+                let placements = PlacementStore(etcd: client, keys: keys)
+                guard let before = try await placements.owner(of: company) else {
+                    throw ValidationError("company \(company) has no placement: no node serves it")
+                }
+                if before.record.node == node {
+                    print("company \(company) is already on \(node)")
+                    return
+                }
+                guard try await NodeMembership.liveNodes(etcd: client, keys: keys).contains(where: { $0.node == node }) else {
+                    throw ValidationError("node \(node) is not live (mailsync cluster status lists the live nodes)")
+                }
+                let id = UUID().uuidString
+                let request = try ClusterJSON.encode(MoveRequest(to: node, id: id))
+                let created = try await client.transaction([.version(keys.move(company), equals: 0)], then: [.put(keys.move(company), request)])
+                guard created.succeeded else {
+                    throw ValidationError("company \(company) has a move request already (etcdctl del \(keys.move(company)) to drop it)")
+                }
+                let started = ContinuousClock.now
+                while ContinuousClock.now - started < .seconds(timeout) {
+                    if let now = try await placements.owner(of: company), now.record.node == node {
+                        print("company \(company) moved from \(before.record.node) to \(node) (epoch \(now.record.epoch)) in \(ContinuousClock.now - started)")
+                        return
+                    }
+                    if let kv = try await client.get(keys.move(company)), let pending = try? ClusterJSON.decode(MoveRequest.self, kv),
+                        pending.id == id, let error = pending.error {
+                        _ = try? await client.transaction([.modRevision(kv.key, equals: kv.modRevision)], then: [.delete(kv.key)])
+                        throw ValidationError("node \(before.record.node) did not move company \(company): \(error)")
+                    }
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+                throw ValidationError("company \(company) did not move within \(timeout) s; its request stays in etcd at \(keys.move(company))")
+            } catch {
+                FileHandle.standardError.write(Data("mailsync cluster move: \(error)\n".utf8))
+                throw ExitCode(1)
+            }
+        }
+    }
 
     struct Status: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -22,9 +98,7 @@ struct ClusterCommand: AsyncParsableCommand {
 
         func run() async throws {
             do {
-                let endpoints = try etcd.split(separator: ",").map { try EtcdEndpoint(parsing: String($0)) }
-                guard !endpoints.isEmpty else { throw EtcdError.badEndpoint(etcd, reason: "no endpoint given") }
-                let client = EtcdClient(endpoints: endpoints, requestTimeout: .seconds(5))
+                let client = try ClusterCommand.client(etcd)
                 print(try await ClusterStatus.read(from: client, keys: ClusterKeys(prefix: prefix)).text())
             } catch {
                 FileHandle.standardError.write(Data("mailsync cluster status: \(error)\n".utf8))

@@ -59,6 +59,11 @@ public actor BackupShipping {
     private var lastRetention: Date?
     /// How often retention runs.
     static let retentionEvery: TimeInterval = 3600
+    /// In a fleet: which companies this node ships (those it owns now: a stale copy of a company
+    /// that moved away must never become the bucket's newest generation). Default: all.
+    private var shipsCompany: @Sendable (TenantID) async -> Bool = { _ in true }
+    /// The control database's name in the store (a fleet node's own: `nodes/<node>/control`).
+    private var controlStoreName = BackupShipping.controlName
 
     public init(
         target: RemoteBackupTarget, dataDirectory: DataDirectory, metrics: ServiceMetrics, logger: Logger,
@@ -76,6 +81,28 @@ public actor BackupShipping {
     /// The store name of the control database and of a company's.
     public static let controlName = "control"
     public static func tenantName(_ tenant: TenantID) -> String { "tenants/\(tenant)" }
+
+    /// Ships only the companies `ships` says (this node owns) and the control database under
+    /// `controlName`: what a fleet node needs, since every node shares the bucket. Call before
+    /// ``start()``.
+    public func restrict(controlName: String, ships: @escaping @Sendable (TenantID) async -> Bool) {
+        controlStoreName = controlName
+        shipsCompany = ships
+    }
+
+    /// Ships the company's database now, whatever the round, and throws when that fails: a
+    /// company leaving this node ships its last writes before its placement changes.
+    public func shipNow(_ tenant: TenantID) async throws {
+        let name = Self.tenantName(tenant)
+        let path = dataDirectory.tenantDatabasePath(tenant)
+        guard let now = FileMarks(databasePath: path) else {
+            throw ReplicationError(.fileSystem, "company \(tenant) has no database on this node to ship")
+        }
+        if now == marks[name] { return }
+        guard await ship(name: name, path: path, marks: now) else {
+            throw ReplicationError(.busy, "the last writes of company \(tenant) could not be shipped: \(states[name]?.lastError ?? "unknown error")")
+        }
+    }
 
     /// Starts the rounds (idempotent).
     public func start() {
@@ -119,8 +146,9 @@ public actor BackupShipping {
     public func shipRound() async -> Int {
         round &+= 1
         var shipped = 0
-        for (name, path) in databases() where !held.contains(name) {
+        for (name, path, tenant) in databases() where !held.contains(name) {
             guard !stopped else { break }
+            if let tenant, await !shipsCompany(tenant) { continue }
             let now = FileMarks(databasePath: path)
             guard now != nil, now != marks[name] else { continue }
             var state = states[name] ?? DatabaseState(name: name)
@@ -244,11 +272,11 @@ public actor BackupShipping {
     }
 
     /// The control database and every company database on disk that exists.
-    private func databases() -> [(String, String)] {
-        var list = [(Self.controlName, dataDirectory.controlDatabasePath)]
+    private func databases() -> [(String, String, TenantID?)] {
+        var list: [(String, String, TenantID?)] = [(controlStoreName, dataDirectory.controlDatabasePath, nil)]
         for tenant in (try? dataDirectory.tenantIDsOnDisk()) ?? [] {
             let path = dataDirectory.tenantDatabasePath(tenant)
-            if FileManager.default.fileExists(atPath: path) { list.append((Self.tenantName(tenant), path)) }
+            if FileManager.default.fileExists(atPath: path) { list.append((Self.tenantName(tenant), path, tenant)) }
         }
         return list
     }

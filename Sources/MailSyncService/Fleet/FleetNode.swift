@@ -33,6 +33,24 @@ final class FleetNode: Sendable {
     private let dataDirectory: DataDirectory
     private let logger: Logger
     private let loops = Mutex<[Task<Void, Never>]>([])
+    /// Carries out a move request for a company this node owns (set by ``FleetCompanies``).
+    private let mover = Mutex<(@Sendable (TenantID, NodeID, PlacementStore.Read) async throws -> Void)?>(nil)
+    /// What this node did, for its metrics: companies that arrived, left, and were taken over.
+    let counters = Mutex(Counters())
+
+    struct Counters: Sendable, Equatable {
+        var arrivals = 0
+        var departures = 0
+        var takeovers = 0
+    }
+
+    func arrived() { counters.withLock { $0.arrivals += 1 } }
+    func departed() { counters.withLock { $0.departures += 1 } }
+
+    /// Sets what carries out move requests for this node's companies.
+    func onMoveRequest(_ body: @escaping @Sendable (TenantID, NodeID, PlacementStore.Read) async throws -> Void) {
+        mover.withLock { $0 = body }
+    }
 
     init(settings: ClusterSettings.Resolved, control: ControlDatabase, dataDirectory: DataDirectory, logger: Logger) {
         self.settings = settings
@@ -122,14 +140,20 @@ final class FleetNode: Sendable {
         await gate.forget(tenant.description)
     }
 
-    /// Checks that this node serves `tenant` now, and returns the lease the check was made under
-    /// (pass it to ``mayCommit(under:)`` before committing a write).
+    /// What ``admit(_:)`` found: the lease the check was made under (pass it to
+    /// ``mayCommit(under:)`` before committing a write) and the placement's epoch.
+    struct Admission: Sendable, Equatable {
+        var lease: Int64
+        var epoch: Int64
+    }
+
+    /// Checks that this node serves `tenant` now.
     ///
     /// - Throws: `RPCError(.moved)` with the owner's address and the company in the trailers;
     ///   `unavailable` when the owner is not live (its companies are being taken over), when this
     ///   node's fence is closed, or when etcd cannot be read; `not found` for a company that no
     ///   node owns and whose files are not here.
-    func admit(_ tenant: TenantID) async throws -> Int64 {
+    func admit(_ tenant: TenantID) async throws -> Admission {
         let company = tenant.description
         for _ in 0..<2 {
             let verdict: OwnershipGate.Verdict
@@ -139,9 +163,9 @@ final class FleetNode: Sendable {
                 throw RPCError(.unavailable, "node \(node) cannot read company \(company)'s placement from etcd (\(error)); retry shortly")
             }
             switch verdict {
-            case .owner:
+            case .owner(let epoch):
                 guard let lease = membership.fence.leaseID else { break }
-                return lease
+                return Admission(lease: lease, epoch: epoch)
             case .elsewhere(let owner, let address?):
                 throw RPCError(
                     .moved, "company \(company) is served by node \(owner) at \(address); call again there (Mail Sync's clients do this by themselves)",
@@ -170,12 +194,34 @@ final class FleetNode: Sendable {
         membership.mayWrite(under: lease)
     }
 
-    /// Whether this node owns `tenant` now (the sync engine asks before scheduling it).
-    func serves(_ tenant: TenantID) async -> Bool {
-        guard let verdict = try? await gate.verdict(for: tenant.description) else { return false }
-        if case .owner = verdict { return true }
-        if case .unplaced = verdict, hasLocalFiles(tenant) { return (try? await admit(tenant)) != nil }
-        return false
+
+    /// Carries out the move requests for companies this node owns, one at a time.
+    private func carryOutMoves() async {
+        guard membership.mayWrite, let mover = mover.withLock({ $0 }) else { return }
+        guard let requests = try? await etcd.list(prefix: settings.keys.moves) else { return }
+        for kv in requests {
+            let company = String(kv.key.dropFirst(settings.keys.moves.count))
+            guard let tenant = TenantID(validating: company), let request = try? ClusterJSON.decode(MoveRequest.self, kv), request.error == nil,
+                let read = try? await placements.owner(of: company), read.record.node == node
+            else { continue }
+            do {
+                if request.to != node {
+                    let live = try await NodeMembership.liveNodes(etcd: etcd, keys: settings.keys)
+                    guard live.contains(where: { $0.node == request.to }) else {
+                        throw RPCError(.failedPrecondition, "node \(request.to) is not live")
+                    }
+                    try await mover(tenant, request.to, read)
+                }
+                _ = try await etcd.transaction([.modRevision(kv.key, equals: kv.modRevision)], then: [.delete(kv.key)])
+            } catch {
+                logger.warning("cluster: a move request failed", metadata: ["company": "\(company)", "to": "\(request.to)", "error": "\(error)"])
+                var failed = request
+                failed.error = "\(error)"
+                if let bytes = try? ClusterJSON.encode(failed) {
+                    _ = try? await etcd.transaction([.modRevision(kv.key, equals: kv.modRevision)], then: [.put(kv.key, bytes)])
+                }
+            }
+        }
     }
 
     private func startLoops() {
@@ -221,6 +267,29 @@ final class FleetNode: Sendable {
                 }
             }
         }
-        loops.withLock { $0 = [rejoin, publish, apply] }
+        let takeover = Task { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(1))
+                guard let self, !Task.isCancelled, self.membership.mayWrite else { continue }
+                do {
+                    let outcome = try await Takeover(placements: self.placements).run()
+                    if !outcome.moved.isEmpty {
+                        self.counters.withLock { $0.takeovers += outcome.moved.count }
+                        self.logger.notice("cluster: took over the companies of nodes that are gone", metadata: [
+                            "moved": "\(outcome.moved.map { "\($0.key)→\($0.value)" }.sorted().joined(separator: ", "))"])
+                    }
+                } catch {
+                    self.logger.warning("cluster: takeover pass failed; retried", metadata: ["error": "\(error)"])
+                }
+            }
+        }
+        let moves = Task { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(250))
+                guard let self, !Task.isCancelled else { continue }
+                await self.carryOutMoves()
+            }
+        }
+        loops.withLock { $0 = [rejoin, publish, apply, takeover, moves] }
     }
 }

@@ -9,6 +9,8 @@ import MailSyncStorage
 ///   the mirror has applied up to.
 /// - `control_outbox`: the rows changed locally and not yet published, in order (table and
 ///   primary key only: the publisher reads the row as it is when it publishes).
+/// - `fleet_companies`: which placement epoch of each company this node's copy belongs to
+///   (``FleetCompanyRecords``; never replicated: it is about this node's files).
 /// - Triggers on `plans`, `companies` and `api_keys` fill the outbox in the same transaction as
 ///   the change, so no committed change can be missed by a crash between commit and publish.
 enum ControlMigration5 {
@@ -24,6 +26,9 @@ enum ControlMigration5 {
                 seq INTEGER PRIMARY KEY AUTOINCREMENT,
                 tbl TEXT NOT NULL,
                 key TEXT NOT NULL);
+            CREATE TABLE fleet_companies(
+                company TEXT PRIMARY KEY,
+                epoch INTEGER NOT NULL) WITHOUT ROWID;
 
             """
         for table in ControlReplica.Table.allCases {
