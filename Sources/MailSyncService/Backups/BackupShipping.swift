@@ -53,6 +53,8 @@ public actor BackupShipping {
     private var loop: Task<Void, Never>?
     /// Databases not shipped now (a local restore replaces the file).
     private var held: Set<String> = []
+    /// Databases whose ship is under way (a round's, or ``shipNow(_:)``'s).
+    private var inProgress: Set<String> = []
     /// Set by ``stop(finalShipLimit:)``: no more ships.
     private var stopped = false
     /// When retention last ran (it runs at the first round, then hourly).
@@ -95,11 +97,17 @@ public actor BackupShipping {
     public func shipNow(_ tenant: TenantID) async throws {
         let name = Self.tenantName(tenant)
         let path = dataDirectory.tenantDatabasePath(tenant)
-        guard let now = FileMarks(databasePath: path) else {
+        // A round may be shipping it right now: wait for that ship, then look again.
+        let started = clock()
+        while inProgress.contains(name) {
+            guard clock().timeIntervalSince(started) < 30 else { throw ReplicationError(.busy, "company \(tenant)'s shipping did not finish within 30 s") }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        guard let current = FileMarks(databasePath: path) else {
             throw ReplicationError(.fileSystem, "company \(tenant) has no database on this node to ship")
         }
-        if now == marks[name] { return }
-        guard await ship(name: name, path: path, marks: now) else {
+        if current == marks[name] { return }
+        guard await ship(name: name, path: path, marks: current) else {
             throw ReplicationError(.busy, "the last writes of company \(tenant) could not be shipped: \(states[name]?.lastError ?? "unknown error")")
         }
     }
@@ -212,6 +220,8 @@ public actor BackupShipping {
     }
 
     private func ship(name: String, path: String, marks observed: FileMarks) async -> Bool {
+        guard inProgress.insert(name).inserted else { return false }
+        defer { inProgress.remove(name) }
         let started = clock()
         do {
             let shipper = try shipper(name: name, path: path)
