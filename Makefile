@@ -3,7 +3,7 @@ SWIFT      ?= swift
 DATA_DIR   ?= ./data
 LISTEN     ?= 127.0.0.1:7420
 
-.PHONY: deps build serve test generate check-generated client-sample bench fuzz fuzz-smoke demo clean
+.PHONY: deps build serve test generate check-generated client-sample bench fuzz fuzz-smoke demo cluster-demo clean
 
 deps:
 	@scripts/install-deps.sh
@@ -77,6 +77,11 @@ demo: deps
 	$(SWIFT) build --product mailsync
 	$(SWIFT) build --product mailsync-demo
 	.build/debug/mailsync-demo
+
+## Three fleet nodes on a three-member etcd: a redirect, a planned move and a failover, timed.
+cluster-demo: deps
+	$(SWIFT) build --product mailsync
+	scripts/cluster-demo.sh
 
 clean:
 	rm -rf .build Benchmarks/.build Fuzz/.build Clients/Swift/.build Clients/Swift/Examples/SampleApp/.build

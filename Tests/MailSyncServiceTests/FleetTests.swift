@@ -324,4 +324,58 @@ struct FleetTests {
             }
         }
     }
+
+    @Test("one etcd member killed changes nothing; etcd's quorum lost stops writes, and they resume when it is back")
+    func etcdFailures() async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: CommandRunner.binary.path), "build the package first (swift build)")
+        try await EtcdCluster.with { etcd in
+            let root = FileManager.default.temporaryDirectory.appendingPathComponent("mailsync-fleet-\(UUID().uuidString)").path
+            defer { try? FileManager.default.removeItem(atPath: root) }
+            let operatorKey = try await Self.operatorKey(root + "/node-a")
+            let nodes = try await Self.start(["node-a"], etcd: etcd, root: root, leaseSeconds: 4, margin: 1)
+            defer { for node in nodes { node.process.stop() } }
+            let a = nodes[0]
+            let company = try await Self.company(named: "Quorum Co", through: a.plainClient(apiKey: operatorKey))
+            let client = a.plainClient(apiKey: company.adminKey)
+            _ = try await client.createUser(Self.user("before"))
+
+            // One member of three gone: renewals and reads go to the others.
+            await etcd.stopMember(2)
+            for i in 0..<10 {
+                _ = try await client.createUser(Self.user("one-down-\(i)"))
+                try await Task.sleep(for: .milliseconds(500))
+            }
+
+            // Quorum lost (a second member frozen): the node's fence closes within the lease, and
+            // writes are refused with what to do.
+            await etcd.pauseMember(1)
+            let lostAt = ContinuousClock.now
+            var refused: RPCError?
+            while refused == nil, ContinuousClock.now - lostAt < .seconds(20) {
+                do {
+                    _ = try await client.createUser(Self.user("q\(UUID().uuidString.prefix(6).lowercased())"))
+                    try await Task.sleep(for: .milliseconds(100))
+                } catch let error as RPCError {
+                    refused = error
+                }
+            }
+            let error = try #require(refused, "writes went on without etcd's quorum")
+            #expect(error.code == .unavailable, "\(error)")
+            #expect(ContinuousClock.now - lostAt < .seconds(4), "refused within the lease")
+            let count = try Self.userCount(a, company: company.id)
+            try await Task.sleep(for: .seconds(1))
+            #expect(try Self.userCount(a, company: company.id) == count, "nothing committed without quorum")
+
+            // Quorum back: the node renews (or joins again) and serves its company again.
+            await etcd.resumeMember(1)
+            try await waitUntil(.seconds(30)) {
+                do {
+                    _ = try await client.createUser(Self.user("after-\(UUID().uuidString.prefix(6).lowercased())"))
+                    return true
+                } catch let error as RPCError where error.code == .unavailable {
+                    return false
+                }
+            }
+        }
+    }
 }

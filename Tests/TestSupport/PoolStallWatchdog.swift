@@ -68,12 +68,18 @@ public enum PoolStallWatchdog {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/gdb")
         process.arguments = ["-p", "\(getpid())", "-batch", "-nx", "-ex", "set pagination off", "-ex", "thread apply all bt 40"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
+        // gdb writes to a file, never to a pipe this process reads: while gdb holds this process
+        // stopped it cannot drain a pipe, and with many threads the stacks pass a pipe's 64 KiB,
+        // so gdb and this process waited on each other forever (seen on a loaded machine).
+        let output = path + ".gdb-\(getpid())"
+        guard FileManager.default.createFile(atPath: output, contents: nil), let file = FileHandle(forWritingAtPath: output) else { return }
+        process.standardOutput = file
         process.standardError = FileHandle.nullDevice
         guard (try? process.run()) != nil else { return }
-        let stacks = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
+        try? file.close()
+        let stacks = FileManager.default.contents(atPath: output) ?? Data()
+        try? FileManager.default.removeItem(atPath: output)
         var text = Data("==== pool stall after \(waited), \(Date()) ====\n".utf8)
         text.append(stacks)
         if let handle = FileHandle(forWritingAtPath: path) ?? {

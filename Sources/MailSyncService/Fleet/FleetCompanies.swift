@@ -30,6 +30,8 @@ final class FleetCompanies: Sendable {
     private let epochs = Mutex<[TenantID: Int64]>([:])
     private let traffic = Mutex<[TenantID: Traffic]>([:])
     private let arrivals = ArrivalFlights()
+    /// Companies ``serves(_:)`` last found served here (the scheduler asks every 3 s).
+    private let owned = Mutex<Set<TenantID>>([])
     static let drainLimit: Duration = .seconds(10)
 
     struct Traffic {
@@ -78,8 +80,20 @@ final class FleetCompanies: Sendable {
 
     /// Whether this node serves `tenant` now, its copy made ready (the scheduler asks).
     func serves(_ tenant: TenantID) async -> Bool {
-        guard let admission = try? await fleet.admit(tenant) else { return false }
-        return (try? await ensureCopy(tenant, epoch: admission.epoch)) != nil
+        var serves = false
+        if let admission = try? await fleet.admit(tenant) { serves = (try? await ensureCopy(tenant, epoch: admission.epoch)) != nil }
+        owned.withLock { _ = serves ? $0.insert(tenant) : $0.remove(tenant) }
+        return serves
+    }
+
+    /// What the node's metrics show.
+    func snapshot() -> FleetSnapshot {
+        let counters = fleet.counters.withLock { $0 }
+        let remaining = fleet.membership.fence.remaining(at: .now)
+        return FleetSnapshot(
+            leaseRemainingSeconds: Double(remaining.components.seconds) + Double(remaining.components.attoseconds) / 1e18,
+            companiesOwned: owned.withLock { $0.count }, arrivals: counters.arrivals, departures: counters.departures,
+            takeovers: counters.takeovers)
     }
 
     /// Whether this node's copy of `tenant` is the one to ship: the node owns the company and the
@@ -199,6 +213,15 @@ final class FleetCompanies: Sendable {
         logger.notice("cluster: company moved away", metadata: [
             "company": "\(tenant)", "to": "\(node)", "drained_and_shipped_in": "\(ContinuousClock.now - started)"])
     }
+}
+
+/// A fleet node's figures for its metrics (``ServiceMetrics/setFleet(_:)``).
+struct FleetSnapshot: Sendable, Equatable {
+    var leaseRemainingSeconds: Double
+    var companiesOwned: Int
+    var arrivals: Int
+    var departures: Int
+    var takeovers: Int
 }
 
 /// One arrival at a time per company; later callers wait for it.

@@ -115,6 +115,11 @@ struct BackupHandlers: MailSync.BackupsHandler {
         guard !id.isEmpty else { throw RPCError(.invalidArgument, "\(field) is required") }
         guard let tenant = TenantID(validating: id) else { throw RPCError(.notFound, "no company '\(id)'") }
         _ = try await env.controlRead("the company") { try CompanyRecords.require($0, id: id) }
+        // In a fleet, a company's backups are made and restored on its owner (elsewhere: `moved`).
+        if let companies = env.fleetCompanies {
+            _ = try await companies.enter(tenant)
+            companies.leave(tenant)
+        }
         return tenant
     }
 

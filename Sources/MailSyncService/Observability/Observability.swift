@@ -89,6 +89,7 @@ public final class Observability: Sendable {
     func scrape() async -> [UInt8] {
         if let environment = running.withLockedValue({ $0.environment }) {
             environment.metrics.setOpenTenants(environment.tenants.statistics.openCount)
+            if let companies = environment.fleetCompanies { environment.metrics.setFleet(companies.snapshot()) }
         }
         return metrics.exposition()
     }

@@ -34,6 +34,12 @@ import MailSyncEngine
 ///   (the one per-company label, as operators of a backup need it).
 /// - `mailsync_backup_shipped_bytes_total`: segment bytes shipped (compressed); `mailsync_backup_ship_failures_total`:
 ///   ships that failed (retried the next round).
+/// - In a fleet (set on each scrape): `mailsync_fleet_lease_remaining_seconds` (how long the
+///   node's lease fence stays open without another renewal; 0: closed, the node writes nothing),
+///   `mailsync_fleet_companies_owned` (companies this node owns and serves, as its scheduler last
+///   checked, every 3 s), and since the node started `mailsync_fleet_arrivals` (companies restored
+///   here from the bucket), `mailsync_fleet_departures` (planned moves away) and
+///   `mailsync_fleet_takeovers` (companies of dead nodes this node's takeover passes moved).
 ///
 /// Until ``use(_:)`` is called the metrics go to swift-metrics' global factory (dropped unless the
 /// process bootstrapped one), so environments made without a server (tests) need nothing.
@@ -137,6 +143,15 @@ public final class ServiceMetrics: SyncMetrics {
 
     func backupShipFailed() {
         Counter(label: Self.backupFailuresLabel, dimensions: [], factory: factory).increment()
+    }
+
+    func setFleet(_ fleet: FleetSnapshot) {
+        let factory = self.factory
+        Recorder(label: "mailsync_fleet_lease_remaining_seconds", dimensions: [], aggregate: false, factory: factory).record(fleet.leaseRemainingSeconds)
+        Meter(label: "mailsync_fleet_companies_owned", dimensions: [], factory: factory).set(fleet.companiesOwned)
+        Meter(label: "mailsync_fleet_arrivals", dimensions: [], factory: factory).set(fleet.arrivals)
+        Meter(label: "mailsync_fleet_departures", dimensions: [], factory: factory).set(fleet.departures)
+        Meter(label: "mailsync_fleet_takeovers", dimensions: [], factory: factory).set(fleet.takeovers)
     }
 
     func setOpenTenants(_ count: Int) {
