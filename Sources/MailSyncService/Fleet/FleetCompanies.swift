@@ -82,7 +82,9 @@ final class FleetCompanies: Sendable {
     func serves(_ tenant: TenantID) async -> Bool {
         var serves = false
         if let admission = try? await fleet.admit(tenant) { serves = (try? await ensureCopy(tenant, epoch: admission.epoch)) != nil }
-        owned.withLock { _ = serves ? $0.insert(tenant) : $0.remove(tenant) }
+        owned.withLock { owned in
+            if serves { owned.insert(tenant) } else { owned.remove(tenant) }
+        }
         return serves
     }
 
