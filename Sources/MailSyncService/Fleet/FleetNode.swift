@@ -57,7 +57,9 @@ final class FleetNode: Sendable {
         self.control = control
         self.dataDirectory = dataDirectory
         self.logger = logger
-        let etcd = EtcdClient(endpoints: settings.endpoints)
+        // 2 s per member and attempt (not the client's 5 s): a call waits on etcd only for
+        // ownership, and a member that hangs must not hold callers longer than the fence would.
+        let etcd = EtcdClient(endpoints: settings.endpoints, requestTimeout: .seconds(2))
         self.etcd = etcd
         self.membership = NodeMembership(
             node: settings.node, address: settings.advertise, etcd: etcd, keys: settings.keys, ttl: settings.lease,
