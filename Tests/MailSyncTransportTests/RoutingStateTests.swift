@@ -118,6 +118,21 @@ struct RoutingStateTests {
         #expect(error?.message.contains("company 'acme'") == true)
     }
 
+    @Test("a redirected call gets what is left of its timeout, and fails when nothing is")
+    func deadlineOverRedirects() throws {
+        let transport = RoutingClientTransport(host: "127.0.0.1", port: 1)  // never connects here
+        defer { transport.close() }
+        let method = MethodDescriptor(service: "test.v1.Echo", method: "Echo", kind: .unary, allowedRoles: [], isIdempotent: true)
+        let twoSecondsAgo = ContinuousClock.now - .seconds(2)
+        let left = try transport.remaining(CallOptions(timeout: .seconds(5)), since: twoSecondsAgo, method: method).timeout
+        #expect(left.map { $0 > .milliseconds(2_500) && $0 <= .seconds(3) } == true, "\(String(describing: left))")
+        #expect(try transport.remaining(CallOptions(), since: twoSecondsAgo, method: method).timeout == nil)
+        let error = #expect(throws: RPCError.self) {
+            try transport.remaining(CallOptions(timeout: .seconds(1)), since: twoSecondsAgo, method: method)
+        }
+        #expect(error?.code == .deadlineExceeded)
+    }
+
     @Test("a moved status's trailers: the owner is required, the company optional")
     func redirectTrailers() throws {
         let method = MethodDescriptor(service: "test.v1.Echo", method: "Echo", kind: .unary, allowedRoles: [], isIdempotent: true)
