@@ -9,15 +9,17 @@ public struct TestServer: Sendable {
     public let port: Int
     public let probe: CallProbe
 
-    /// Starts a server; stop it with `stop()` at the end of the test.
+    /// Starts a server; stop it with `stop()` at the end of the test. `authenticator` (default
+    /// ``TestAuthenticator``) runs before every call's handler.
     public static func start(
+        authenticator: any Authenticator = TestAuthenticator(),
         _ configure: (inout ServerConfiguration) -> Void = { _ in }
     ) async throws -> TestServer {
         PoolStallWatchdog.ensureStarted()
         var configuration = ServerConfiguration(host: "127.0.0.1", port: 0)
         configure(&configuration)
         let probe = CallProbe()
-        let router = Router(methods: TestEchoService(probe: probe).serverMethods, authenticator: TestAuthenticator())
+        let router = Router(methods: TestEchoService(probe: probe).serverMethods, authenticator: authenticator)
         var logger = Logger(label: "test.server")
         logger.logLevel = .warning
         let server = RPCServer(configuration: configuration, router: router, logger: logger)

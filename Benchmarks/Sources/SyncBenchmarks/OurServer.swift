@@ -18,7 +18,7 @@ final class OurServer: @unchecked Sendable {
     let port: Int
     let dataDirectory: String
     let operatorClient: MailSync.Client
-    private var transports: [TCPClientTransport]
+    private var transports: [RoutingClientTransport]
 
     /// `sync` replaces the production settings (the background loop stays off); `dataDirectory`
     /// reuses one (a restart); `clockStart` is the clock's first reading (seconds since 1970).
@@ -59,7 +59,7 @@ final class OurServer: @unchecked Sendable {
     }
 
     private init(server: MailSyncServer, scheduler: SyncScheduler, clock: ManualClock, port: Int, dataDirectory: String,
-                 operatorClient: MailSync.Client, transport: TCPClientTransport) {
+                 operatorClient: MailSync.Client, transport: RoutingClientTransport) {
         self.server = server
         self.scheduler = scheduler
         self.clock = clock

@@ -7,7 +7,8 @@ from typing import Iterable, Iterator
 
 
 class StatusCode(enum.IntEnum):
-    """gRPC's 17 codes. A code this build does not know arrives as a plain ``int`` (section 16)."""
+    """gRPC's 17 codes and Mail Sync's ``MOVED``. A code this build does not know arrives as a plain
+    ``int`` (section 16)."""
 
     OK = 0
     CANCELLED = 1
@@ -26,10 +27,13 @@ class StatusCode(enum.IntEnum):
     UNAVAILABLE = 14
     DATA_LOSS = 15
     UNAUTHENTICATED = 16
+    #: The company lives on another node of the fleet (trailers ``mailsync-owner``,
+    #: ``mailsync-company``); nothing was done. :class:`mailsync.Channel` follows it by itself.
+    MOVED = 17
 
 
 def code_name(code: int) -> str:
-    """``"not found"`` for 5, as the Swift client's description; ``"code 17"`` for unknown codes."""
+    """``"not found"`` for 5, as the Swift client's description; ``"code 18"`` for unknown codes."""
     try:
         return StatusCode(code).name.lower().replace("_", " ")
     except ValueError:
@@ -49,6 +53,10 @@ class Metadata:
     REQUEST_ID = "request-id"
     #: On ``RESOURCE_EXHAUSTED``: milliseconds to wait before trying again.
     RETRY_AFTER_MS = "retry-after-ms"
+    #: On ``MOVED``: the owner node's RPC address, ``host:port`` (IPv6 in brackets).
+    OWNER = "mailsync-owner"
+    #: On ``MOVED``: the company whose owner ``OWNER`` names.
+    COMPANY = "mailsync-company"
 
     def __init__(self, pairs: Iterable[tuple[str, str]] | dict[str, str] | None = None) -> None:
         items = pairs.items() if isinstance(pairs, dict) else (pairs or ())

@@ -164,11 +164,11 @@ class ProtocolTests(unittest.IsolatedAsyncioTestCase):
     async def test_a_status_with_an_error_raises_it_with_its_trailers(self) -> None:
         call = asyncio.ensure_future(self.client.echo(EchoRequest()))
         _, _, stream, _ = await self.server.next(_frames.END_STREAM)
-        self.server.status(stream, 17, "a code from the future", [("request-id", "abc"), ("x-extra", "1")])
+        self.server.status(stream, 18, "a code from the future", [("request-id", "abc"), ("x-extra", "1")])
         with self.assertRaises(RPCError) as caught:
             await call
-        self.assertEqual(caught.exception.code, 17)
-        self.assertEqual(str(caught.exception), "code 17: a code from the future (request id abc)")
+        self.assertEqual(caught.exception.code, 18)
+        self.assertEqual(str(caught.exception), "code 18: a code from the future (request id abc)")
         self.assertEqual(caught.exception.metadata.get_all("x-extra"), ["1"])
 
     async def test_goaway_with_an_error_fails_calls_in_flight_and_the_next_call_reconnects(self) -> None:

@@ -16,7 +16,7 @@ final class ServiceHarness: Sendable {
     let clock: ManualClock
     let operatorKey: String
     let operatorClient: MailSync.Client
-    private let transports: [TCPClientTransport]
+    private let transports: [RoutingClientTransport]
 
     /// Starts a server. Stop it with `stop()`. `configure` changes the settings last (Smart Mail
     /// limits, relays).
@@ -54,7 +54,7 @@ final class ServiceHarness: Sendable {
     }
 
     private init(server: MailSyncServer, port: Int, dataDirectory: String, clock: ManualClock, operatorKey: String,
-                 operatorClient: MailSync.Client, transports: [TCPClientTransport]) {
+                 operatorClient: MailSync.Client, transports: [RoutingClientTransport]) {
         self.server = server
         self.port = port
         self.dataDirectory = dataDirectory

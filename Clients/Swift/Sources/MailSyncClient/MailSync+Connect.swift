@@ -3,7 +3,10 @@ extension MailSync {
     /// A client for the server at `host:port`, sending `apiKey` with every call.
     ///
     /// The connection is made on the first call and remade after a failure (see
-    /// `ClientConfiguration` for timeouts, TLS and backoff). Close the returned transport when done;
+    /// `ClientConfiguration` for timeouts, TLS and backoff). `host:port` may be any node of a
+    /// fleet: calls for a company another node owns are redirected there and the owner is
+    /// remembered (`RoutingClientTransport`: at most 4 redirects per call, up to 64 owner
+    /// connections). Close the returned transport when done;
     /// `withMailSync(host:port:apiKey:tls:configuration:timeout:isolation:_:)` does that for a scope.
     ///
     /// ```swift
@@ -14,8 +17,8 @@ extension MailSync {
     public static func connect(
         host: String, port: Int, apiKey: String?, configuration: ClientConfiguration = ClientConfiguration(),
         timeout: Duration? = nil
-    ) -> (Client, TCPClientTransport) {
-        let transport = TCPClientTransport(host: host, port: port, configuration: configuration)
+    ) -> (Client, RoutingClientTransport) {
+        let transport = RoutingClientTransport(host: host, port: port, configuration: configuration)
         var options = CallOptions(timeout: timeout)
         if let apiKey { options.metadata.add(Metadata.authorizationKey, apiKey) }
         return (Client(RPCClient(transport: transport, defaultOptions: options)), transport)

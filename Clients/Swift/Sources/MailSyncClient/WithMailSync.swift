@@ -6,8 +6,9 @@ public import NIOSSL
 /// The connection is made on the first call; `apiKey` (nil: none, for `getServerInfo` only) is sent
 /// with every call. With `tls`, the connection is TLS and the server's certificate is checked
 /// against `host` (or `configuration.serverHostname`); nil (default) is plain TCP, for loopback or
-/// a private network. Calls made through `client` after the function returns fail with
-/// `RPCError(.unavailable)`.
+/// a private network. `host:port` may be any node of a fleet: calls are redirected to the node that
+/// owns the company (see `MailSync.connect(host:port:apiKey:configuration:timeout:)`). Calls made
+/// through `client` after the function returns fail with `RPCError(.unavailable)`.
 ///
 /// ```swift
 /// let info = try await withMailSync(host: "mailsync.example.com", port: 7420, apiKey: key,

@@ -60,6 +60,16 @@ public final class TCPClientTransport: ClientTransport {
         return response
     }
 
+    /// Connects now, or waits for the connection being made, without opening a call.
+    ///
+    /// Returns at once when connected. A routing client asks this before sending to a node it
+    /// only remembers, so that a node gone is found before anything is sent.
+    /// - Throws: `RPCError(.unavailable)` when no connection can be made (or the transport is
+    ///   closed, or waiting out its backoff).
+    public func connect() async throws {
+        _ = try await connection()
+    }
+
     /// Closes the connection once its calls finish; later calls fail with `unavailable`.
     public func close() {
         state.withLockedValue { $0.close() }?.closeGracefully()
