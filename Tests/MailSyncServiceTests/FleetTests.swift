@@ -133,6 +133,13 @@ struct FleetTests {
             }
             #expect(try Self.userCount(b, company: company.id) == 2, "the redirected calls changed nothing")
 
+            // The generated client follows the redirect by itself: through node-c, served by node-b.
+            let (following, transport) = MailSync.connect(host: "127.0.0.1", port: c.process.port, apiKey: company.adminKey)
+            defer { transport.close() }
+            _ = try await following.createUser(Self.user("dave"))
+            _ = try await following.createUser(Self.user("erin"))
+            #expect(try Self.userIDs(b, company: company.id).isSuperset(of: ["dave", "erin"]))
+
             // Operator-wide reads on any node see the company (from the replicated control data).
             try await waitUntil(.seconds(10)) {
                 try await c.plainClient(apiKey: operatorKey).listCompanies(ListCompaniesRequest()).companies.contains { $0.id == company.id }
