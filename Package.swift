@@ -48,6 +48,8 @@ let package = Package(
         .library(name: "MailSyncBackupRuntime", targets: ["MailSyncBackup"]),
         .library(name: "MailSyncReplicationRuntime", targets: ["MailSyncReplication", "MailSyncObjectStore"]),
         .library(name: "MailSyncTestSupport", targets: ["TestSupport"]),
+        // The fleet's control plane (etcd client, placements), for the fleet benchmark.
+        .library(name: "MailSyncClusterRuntime", targets: ["MailSyncCluster"]),
         // For the fuzz targets in Fuzz/ (a nested package can use only products): the parsers of
         // what a mail server sends, each on its own so a fuzz build compiles only what it needs.
         .library(name: "MailSyncIMAPParsing", targets: ["MailSyncIMAP"]),

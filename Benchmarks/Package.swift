@@ -52,6 +52,17 @@ let package = Package(
                 .product(name: "MailSyncReplicationRuntime", package: "mailsync"),
             ]
         ),
+        // The fleet: redirect cost, move downtime and failover time of three `mailsync serve` nodes
+        // on a three-member etcd shipping to SeaweedFS (docs/benchmarks.md, "Fleet").
+        .executableTarget(
+            name: "FleetBenchmarks",
+            dependencies: [
+                .product(name: "MailSyncClient", package: "MailSyncClient"),
+                .product(name: "MailSyncRPCRuntime", package: "MailSyncClient"),
+                .product(name: "MailSyncClusterRuntime", package: "mailsync"),
+                .product(name: "MailSyncTestSupport", package: "mailsync"),
+            ]
+        ),
         // Sync engine: first sync of a large mailbox and idle polls against a throwaway Dovecot,
         // beside a raw IMAP socket client fetching the same headers (docs/benchmarks.md).
         .executableTarget(

@@ -2,7 +2,8 @@
 /// run: it may only while the company's placement names this node *and* the node's lease fence
 /// is open.
 ///
-/// Placements are cached for `cacheFor` (default 2 s) to keep etcd off the hot path. A stale
+/// Placements naming this node are cached for `cacheFor` (default 2 s) to keep etcd off the hot
+/// path; any other answer is read fresh from etcd. A stale
 /// cache cannot let two nodes write: in a failover the old owner's fence is closed before its
 /// companies move (``LeaseFence``), and in a planned move the old owner calls ``forget(_:)`` when
 /// it drains the company, before the placement flips. The fence is checked on every call, never
@@ -42,15 +43,23 @@ public actor OwnershipGate {
         self.now = now
     }
 
-    /// The verdict for `company`. Throws when etcd must be read and cannot be.
-    public func verdict(for company: String) async throws -> Verdict {
+    /// The verdict for `company`. With `confirmingRedirects` (default) an answer other than
+    /// "owner" is read fresh from etcd; without, it may come from the cache (background checks).
+    /// Throws when etcd must be read and cannot be.
+    public func verdict(for company: String, confirmingRedirects: Bool = true) async throws -> Verdict {
         guard membership.mayWrite else { return .fenced }
         let lease = membership.fence.leaseID
         if lease != cacheLease {
             cache.removeAll()
             cacheLease = lease
         }
-        let read = try await placement(of: company)
+        var read = try await placement(of: company)
+        if confirmingRedirects, read?.record.node != membership.node {
+            // Only "this node owns it" is answered from the cache: a redirect or a refusal is
+            // read fresh, so nodes never send callers round in circles on stale entries after a
+            // move (each misrouted call costs one etcd read; clients cache owners, so few do).
+            read = try await placement(of: company, fresh: true)
+        }
         guard let read else { return .unplaced }
         if read.record.node == membership.node { return .owner(epoch: read.record.epoch) }
         return .elsewhere(read.record.node, address: try await address(of: read.record.node))
@@ -66,9 +75,9 @@ public actor OwnershipGate {
         cache[company] = nil
     }
 
-    private func placement(of company: String) async throws -> PlacementStore.Read? {
+    private func placement(of company: String, fresh: Bool = false) async throws -> PlacementStore.Read? {
         let time = now()
-        if let entry = cache[company], time - entry.at < cacheFor { return entry.read }
+        if !fresh, let entry = cache[company], time - entry.at < cacheFor { return entry.read }
         let read = try await placements.owner(of: company)
         if cache.count >= maxCached, let oldest = cache.min(by: { $0.value.at < $1.value.at })?.key { cache[oldest] = nil }
         cache[company] = (read, time)

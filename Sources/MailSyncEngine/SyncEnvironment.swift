@@ -41,6 +41,9 @@ package protocol SyncEnvironment: Sendable {
 
     /// Whether this server serves the company now (in a fleet: it owns it; alone: always).
     func serves(_ tenant: TenantID) async -> Bool
+    /// Of `tenants`, those this server serves now (alone: all of them; in a fleet: one read of
+    /// every placement).
+    func served(among tenants: [TenantID]) async -> Set<TenantID>
     /// Whether companies may come and go (a fleet node); the scheduler then rechecks which it
     /// serves every few seconds.
     var ownershipMayChange: Bool { get }

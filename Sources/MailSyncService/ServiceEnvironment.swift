@@ -166,6 +166,12 @@ public final class ServiceEnvironment: SyncEnvironment {
     /// Whether this server is a fleet node (companies come and go).
     package var ownershipMayChange: Bool { fleet != nil }
 
+    /// Of `tenants`, those this node serves (all, outside a fleet).
+    package func served(among tenants: [TenantID]) async -> Set<TenantID> {
+        guard let fleetCompanies else { return Set(tenants) }
+        return await fleetCompanies.served(among: tenants)
+    }
+
     /// Whether this node serves `tenant` (always, outside a fleet).
     package func serves(_ tenant: TenantID) async -> Bool {
         await fleetCompanies?.serves(tenant) ?? true

@@ -219,8 +219,9 @@ public actor SyncScheduler {
     private func recheckOwnership() async {
         guard let ids = try? await env.control.read(CompanyRecords.activeIDs) else { return }
         let active = Set(ids.compactMap(TenantID.init(validating:)))
+        let served = await env.served(among: Array(active))
         for tenant in active {
-            let serves = await env.serves(tenant)
+            let serves = served.contains(tenant)
             if serves, !loaded.contains(tenant) { await reload(tenant) }
             if !serves, loaded.contains(tenant) { drop(tenant) }
         }

@@ -81,11 +81,33 @@ final class FleetCompanies: Sendable {
     /// Whether this node serves `tenant` now, its copy made ready (the scheduler asks).
     func serves(_ tenant: TenantID) async -> Bool {
         var serves = false
-        if let admission = try? await fleet.admit(tenant) { serves = (try? await ensureCopy(tenant, epoch: admission.epoch)) != nil }
+        if let admission = try? await fleet.admit(tenant, confirmingRedirects: false) {
+            serves = (try? await ensureCopy(tenant, epoch: admission.epoch)) != nil
+        }
         owned.withLock { owned in
             if serves { owned.insert(tenant) } else { owned.remove(tenant) }
         }
         return serves
+    }
+
+    /// Of `tenants`, those this node serves now, each copy made ready (arrivals restored): one
+    /// etcd read of every placement, not one per company (the scheduler asks every 3 s).
+    func served(among tenants: [TenantID]) async -> Set<TenantID> {
+        guard fleet.membership.mayWrite, let placements = try? await fleet.placements.all() else {
+            owned.withLock { $0.removeAll() }
+            return []
+        }
+        var result: Set<TenantID> = []
+        for tenant in tenants {
+            guard let read = placements[tenant.description] else {
+                if await serves(tenant) { result.insert(tenant) }  // unplaced: claimed if its files are here
+                continue
+            }
+            guard read.record.node == fleet.node else { continue }
+            if (try? await ensureCopy(tenant, epoch: read.record.epoch)) != nil { result.insert(tenant) }
+        }
+        owned.withLock { $0 = result }
+        return result
     }
 
     /// What the node's metrics show.
@@ -101,7 +123,7 @@ final class FleetCompanies: Sendable {
     /// Whether this node's copy of `tenant` is the one to ship: the node owns the company and the
     /// copy is of the placement's epoch (no arrival is started from here).
     func shipsCopy(_ tenant: TenantID) async -> Bool {
-        guard let admission = try? await fleet.admit(tenant) else { return false }
+        guard let admission = try? await fleet.admit(tenant, confirmingRedirects: false) else { return false }
         return epochs.withLock { $0[tenant] } == admission.epoch
     }
 

@@ -155,12 +155,12 @@ final class FleetNode: Sendable {
     ///   `unavailable` when the owner is not live (its companies are being taken over), when this
     ///   node's fence is closed, or when etcd cannot be read; `not found` for a company that no
     ///   node owns and whose files are not here.
-    func admit(_ tenant: TenantID) async throws -> Admission {
+    func admit(_ tenant: TenantID, confirmingRedirects: Bool = true) async throws -> Admission {
         let company = tenant.description
         for _ in 0..<2 {
             let verdict: OwnershipGate.Verdict
             do {
-                verdict = try await gate.verdict(for: company)
+                verdict = try await gate.verdict(for: company, confirmingRedirects: confirmingRedirects)
             } catch {
                 throw RPCError(.unavailable, "node \(node) cannot read company \(company)'s placement from etcd (\(error)); retry shortly")
             }

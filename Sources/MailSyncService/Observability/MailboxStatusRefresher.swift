@@ -41,9 +41,10 @@ struct MailboxStatusRefresher: Sendable {
             return
         }
         var totals: [MailboxStatus: Int] = [:]
+        let served = await env.served(among: ids.compactMap(TenantID.init(validating:)))
         for id in ids {
             if Task.isCancelled { return }
-            guard let tenant = TenantID(validating: id), await env.serves(tenant) else { continue }
+            guard let tenant = TenantID(validating: id), served.contains(tenant) else { continue }
             do {
                 let rows = try await env.tenants.withTenant(tenant) { lease in
                     try await lease.read { db in
