@@ -52,6 +52,8 @@ bench: deps
 	cd Benchmarks && $(SWIFT) run -c release ReplicationBenchmarks --mb 64
 	cd Benchmarks && $(SWIFT) run -c release StorageBenchmarks
 	cd Benchmarks && $(SWIFT) run -c release TransportBenchmarks churn
+	$(SWIFT) build -c release --product mailsync
+	cd Benchmarks && $(SWIFT) run -c release FleetBenchmarks
 
 ## The transport soak: 1,000 connections × mixed calls for SOAK_SECONDS (default 600) on loopback;
 ## prints calls/s, errors (must be 0), p99 and RSS every 10 s (docs/benchmarks.md).
