@@ -389,4 +389,61 @@ struct FleetTests {
             }
         }
     }
+
+    @Test("SIGKILL of the owner mid-sync: a survivor restores the company from the bucket and resyncs; every message recorded exactly once")
+    func failoverMidSync() async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: CommandRunner.binary.path), "build the package first (swift build)")
+        try await DovecotServer.withServer(users: [(name: "alice", password: "s3cret")]) { dovecot in
+            let total = 2000
+            let now = Date()
+            for i in 0..<total {
+                let from = i % 2 == 0 ? "jane@client.example" : "other\(i)@nowhere.example"
+                try await dovecot.append(
+                    user: "alice",
+                    message: "From: \(from)\r\nTo: alice@acme.example\r\nSubject: Mail \(i)\r\nMessage-ID: <fleet\(i)@c>\r\n\r\n"
+                        + String(repeating: "body line \(i)\r\n", count: 20),
+                    date: now.addingTimeInterval(-3600))
+            }
+            let expected = Int64(total / 2)
+            try await SeaweedFSServer.withServer { bucket in
+                try await EtcdCluster.with { etcd in
+                    let root = FileManager.default.temporaryDirectory.appendingPathComponent("mailsync-fleet-\(UUID().uuidString)").path
+                    defer { try? FileManager.default.removeItem(atPath: root) }
+                    let operatorKey = try await Self.operatorKey(root + "/node-a")
+                    let nodes = try await Self.start(["node-a", "node-b"], etcd: etcd, root: root, leaseSeconds: 4, margin: 1, bucket: bucket)
+                    defer { for node in nodes { node.process.stop() } }
+                    let (a, b) = (nodes[0], nodes[1])
+                    let company = try await Self.company(named: "Sync Failover Co", through: a.plainClient(apiKey: operatorKey))
+                    let admin = ServiceHarness.Company(id: company.id, adminUserID: "alice", adminKey: company.adminKey, admin: a.plainClient(apiKey: company.adminKey))
+                    try await SyncFixture.upsertLeads(admin, [(id: "jane", address: "jane@client.example")])
+                    let pathA = DataDirectory(a.dataDirectory).tenantDatabasePath(try #require(TenantID(validating: company.id)))
+                    let pathB = DataDirectory(b.dataDirectory).tenantDatabasePath(try #require(TenantID(validating: company.id)))
+
+                    // Killed once some batches are committed (and some shipped), before the end.
+                    SyncCrashTests.kill(a.process, assoonAs: {
+                        FileManager.default.fileExists(atPath: pathA) && ((try? SyncCrashTests.counts(pathA).recorded) ?? 0) > 100
+                    })
+                    _ = try await admin.admin.createMailboxConnection(
+                        SyncFixture.connectRequest(email: "alice@acme.example", username: "alice", port: dovecot.port, secret: "s3cret"))
+                    try await waitUntil(.seconds(120)) { !a.process.process.isRunning }
+                    let atKill = try SyncCrashTests.counts(pathA)
+                    #expect(atKill.recorded < expected, "killed at \(atKill.recorded) of \(expected): mid-sync")
+
+                    // node-b takes the company over, restores it and syncs the rest: each once.
+                    var final = (recorded: Int64(0), entries: Int64(0), distinctKeys: Int64(0))
+                    let deadline = ContinuousClock.now + .seconds(120)
+                    while ContinuousClock.now < deadline {
+                        if FileManager.default.fileExists(atPath: pathB), let counts = try? SyncCrashTests.counts(pathB) {
+                            final = counts
+                            if final.recorded >= expected { break }
+                        }
+                        try await Task.sleep(for: .milliseconds(100))
+                    }
+                    #expect(final.recorded == expected)
+                    #expect(final.entries == expected)
+                    #expect(final.distinctKeys == expected)
+                }
+            }
+        }
+    }
 }
