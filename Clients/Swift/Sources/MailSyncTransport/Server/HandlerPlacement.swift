@@ -10,9 +10,9 @@ import Synchronization
 /// Unary handlers start on the event loop when `ServerConfiguration.runsUnaryHandlersOnEventLoop`
 /// is on (the default): the request is decoded, the handler runs and its response and status are
 /// queued where the frames arrived, with no hop to the pool and back. Each unary method has a
-/// `LoopSliceWatch`; once its jobs have run longer than `eventLoopJobLimit` a few times, it runs
-/// on the pool from then on. Other kinds of call run on the pool, unless `runsHandlersOnEventLoop` puts every
-/// handler on the loop (unwatched).
+/// `LoopSliceWatch`; once its jobs have run longer than `eventLoopJobLimit` three times, it runs
+/// on the pool from then on. Other kinds of call run on the pool, unless `runsHandlersOnEventLoop`
+/// puts every handler on the loop (unwatched).
 final class HandlerPlacement: Sendable {
     private let enabled: Bool
     private let limitNanoseconds: UInt64
