@@ -8,8 +8,8 @@ import NIOCore
 /// Work that blocks (SQLite, libcurl) must still go to its own threads, as it must anyway.
 ///
 /// With a watch, every job (the handler's code between two suspension points, and the code of
-/// default actors it calls, which run on the task's preferred executor) is timed in thread CPU
-/// time. Once the watch finds the method heavy (`LoopSliceWatch`), that call's later jobs, and
+/// default actors it calls, which run on the task's preferred executor) is timed, in wall time or,
+/// when the watch asks, in thread CPU time (`JobClock`). Once the watch finds the method heavy (`LoopSliceWatch`), that call's later jobs, and
 /// every later call of the method, run on Swift's global concurrent executor instead.
 final class EventLoopTaskExecutor: TaskExecutor, @unchecked Sendable {
     let eventLoop: any EventLoop
@@ -35,9 +35,15 @@ final class EventLoopTaskExecutor: TaskExecutor, @unchecked Sendable {
         }
         let job = UnownedJob(job)
         eventLoop.execute {
-            let started = ThreadCPUClock.nanoseconds()
-            job.runSynchronously(on: self.asUnownedTaskExecutor())
-            watch.ran(nanoseconds: ThreadCPUClock.since(started))
+            if watch.timesCPU {
+                let started = JobClock.threadCPU()
+                job.runSynchronously(on: self.asUnownedTaskExecutor())
+                watch.ran(cpuNanoseconds: JobClock.elapsed(from: started, to: JobClock.threadCPU()))
+            } else {
+                let started = JobClock.monotonic()
+                job.runSynchronously(on: self.asUnownedTaskExecutor())
+                watch.ran(wallNanoseconds: JobClock.elapsed(from: started, to: JobClock.monotonic()))
+            }
         }
     }
 
