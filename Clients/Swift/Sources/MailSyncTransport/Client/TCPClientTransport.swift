@@ -50,14 +50,16 @@ public final class TCPClientTransport: ClientTransport {
         _ = stream.state.closeSending()
         stream.outbound.items.append(.frame(.endStream(streamID: 0)))
         connection.open(stream)
-        guard let response = try await stream.receive() else {
+        // Woken once, by the STATUS (which arrives with the response), not once per frame.
+        switch try await stream.inbound.single(onCancel: { stream.cancel() }) {
+        case .one(let item):
+            return try stream.inbound.bytes(of: item)
+        case .none:
             throw RPCError(.internal, "the server ended \(method) with ok but no response")
-        }
-        if try await stream.receive() != nil {
+        case .several:
             stream.cancel()
             throw RPCError(.internal, "the server sent more than one response to unary \(method)")
         }
-        return response
     }
 
     /// Connects now, or waits for the connection being made, without opening a call.

@@ -7,8 +7,8 @@ import NIOCore
 ///
 /// Filled on the event loop, drained by one task. Reading a message reports its wire size through
 /// `onConsumed`, which is how the stream's flow-control credit is returned: a reader that stops
-/// reading stops the sender. Decompression happens in the reading task, off the event loop, with
-/// the size limit applied to its output.
+/// reading stops the sender (nothing is reported once the sender has finished). Decompression
+/// happens in the reading task, with the size limit applied to its output.
 final class InboundQueue: @unchecked Sendable {
     struct Item {
         /// The message's first (usually only) fragment.
@@ -53,6 +53,8 @@ final class InboundQueue: @unchecked Sendable {
     /// Set once: nil while open, success when the sender finished normally.
     private var end: Result<Void, RPCError>?
     private var waiter: CheckedContinuation<Item?, any Error>?
+    /// The reader of `single`, woken by `finish` or by a second message, not by the first.
+    private var endWaiter: CheckedContinuation<Void, Never>?
 
     private let maxMessageSize: Int
     private let onConsumed: @Sendable (Int) -> Void
@@ -70,7 +72,7 @@ final class InboundQueue: @unchecked Sendable {
     /// `maxUnreadMessages` behind: the caller fails the stream.
     @discardableResult
     func push(_ item: Item) -> Bool {
-        enum Outcome { case resume(CheckedContinuation<Item?, any Error>), queued, full }
+        enum Outcome { case resume(CheckedContinuation<Item?, any Error>), wakeSingle(CheckedContinuation<Void, Never>), queued, full }
         let outcome: Outcome = lock.withLock {
             guard end == nil else { return .queued }
             if let waiter {
@@ -79,11 +81,18 @@ final class InboundQueue: @unchecked Sendable {
             }
             guard items.count < Self.maxUnreadMessages else { return .full }
             items.append(item)
+            if items.count >= 2, let endWaiter {
+                self.endWaiter = nil
+                return .wakeSingle(endWaiter)
+            }
             return .queued
         }
         switch outcome {
         case .resume(let waiter):
             waiter.resume(returning: item)
+            return true
+        case .wakeSingle(let endWaiter):
+            endWaiter.resume()
             return true
         case .queued: return true
         case .full: return false
@@ -94,14 +103,16 @@ final class InboundQueue: @unchecked Sendable {
     /// throws the error. With `discardBuffered`, a failure is thrown at once instead. Only the first
     /// call counts.
     func finish(_ result: Result<Void, RPCError>, discardBuffered: Bool = true) {
-        let resume: CheckedContinuation<Item?, any Error>? = lock.withLock {
-            guard end == nil else { return nil }
+        let (resume, singleReader): (CheckedContinuation<Item?, any Error>?, CheckedContinuation<Void, Never>?) = lock.withLock {
+            guard end == nil else { return (nil, nil) }
             end = result
             if case .failure = result, discardBuffered { items.removeAll() }
-            let w = waiter
+            let taken = (waiter, endWaiter)
             waiter = nil
-            return w
+            endWaiter = nil
+            return taken
         }
+        singleReader?.resume()
         switch result {
         case .success: resume?.resume(returning: nil)
         case .failure(let error): resume?.resume(throwing: error)
@@ -118,7 +129,17 @@ final class InboundQueue: @unchecked Sendable {
     ///   `RPCError(.cancelled)` when the reading task is cancelled while waiting.
     func next(onCancel: @escaping @Sendable () -> Void = {}) async throws -> [UInt8]? {
         guard let item = try await nextItem(onCancel: onCancel) else { return nil }
-        onConsumed(item.wireSize)
+        // Once the sender has finished, no more messages can come: credit would be a wasted
+        // frame, and reporting it a wasted hop to the event loop.
+        if !lock.withLock({ end != nil }) { onConsumed(item.wireSize) }
+        return try bytes(of: item)
+    }
+
+    /// A message's bytes, decompressed.
+    ///
+    /// - Throws: `RPCError(.resourceExhausted)` for a message that decompresses past the limit;
+    ///   `RPCError(.invalidArgument)` for a corrupt one.
+    func bytes(of item: Item) throws -> [UInt8] {
         guard item.compressed else { return item.plainBytes() }
         switch Compression.decompress(item.joined(), limit: maxMessageSize, allocator: ByteBufferAllocator()) {
         case .success(let plain):
@@ -127,6 +148,53 @@ final class InboundQueue: @unchecked Sendable {
             throw RPCError(.resourceExhausted, "a compressed message decompresses to more than the limit of \(limit) bytes")
         case .failure(.corrupt(let why)):
             throw RPCError(.invalidArgument, "a compressed message could not be decompressed: \(why)")
+        }
+    }
+
+    /// What `single` found.
+    enum Single {
+        /// The sender finished normally without a message.
+        case none
+        /// The sender finished normally after exactly one message.
+        case one(Item)
+        /// A second message arrived (the sender may not have finished).
+        case several
+    }
+
+    /// For a call that takes exactly one message and then the end (a unary response): waits until
+    /// the sender has finished or sent a second message, so the reader wakes once per call instead
+    /// of once for the message and once for the end. No credit is reported (the stream is over).
+    /// Read the message with `bytes(of:)`.
+    ///
+    /// - Throws: the failure the queue was finished with (also after one message);
+    ///   `RPCError(.cancelled)` when the reading task is cancelled while waiting, after which
+    ///   `onCancel` runs.
+    func single(onCancel: @escaping @Sendable () -> Void = {}) async throws -> Single {
+        if let ready = lock.withLock({ singleOutcome() }) { return try ready.get() }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let ready = lock.withLock {
+                    let ready = singleOutcome() != nil
+                    if !ready { endWaiter = continuation }
+                    return ready
+                }
+                if ready { continuation.resume() }
+            }
+        } onCancel: {
+            self.finish(.failure(RPCError(.cancelled, "the reading task was cancelled")))
+            onCancel()
+        }
+        // Woken by `finish` or a second message: one of them holds now.
+        return try lock.withLock { singleOutcome() ?? .failure(RPCError(.internal, "woken without an outcome")) }.get()
+    }
+
+    /// Under the lock: what `single` returns, if it can return yet.
+    private func singleOutcome() -> Result<Single, RPCError>? {
+        if items.count >= 2 { return .success(.several) }
+        switch end {
+        case nil: return nil
+        case .failure(let error): return .failure(error)
+        case .success: return .success(items.first.map { .one($0) } ?? .none)
         }
     }
 

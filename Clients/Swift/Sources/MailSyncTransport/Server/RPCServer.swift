@@ -14,6 +14,7 @@ import NIOConcurrencyHelpers
 public final class RPCServer: Sendable {
     public let configuration: ServerConfiguration
     private let router: Router
+    private let placement: HandlerPlacement
     private let logger: Logger
     private let group: any EventLoopGroup
     private let registry: ConnectionRegistry
@@ -31,6 +32,7 @@ public final class RPCServer: Sendable {
     ) {
         self.configuration = configuration
         self.router = router
+        self.placement = HandlerPlacement(configuration: configuration, logger: logger)
         self.logger = logger
         self.group = group
         self.registry = ConnectionRegistry(maxConnections: configuration.maxConnections, metrics: metrics)
@@ -45,6 +47,7 @@ public final class RPCServer: Sendable {
         let sslContext = try configuration.tls.map { try NIOSSLContext(configuration: $0) }
         let configuration = self.configuration
         let router = self.router
+        let placement = self.placement
         let registry = self.registry
         let logger = self.logger
         let observer = handlerObserver.withLockedValue { $0 }
@@ -61,8 +64,8 @@ public final class RPCServer: Sendable {
                     }
                     try channel.pipeline.syncOperations.addHandler(
                         ServerConnectionHandler(
-                            configuration: configuration, router: router, registry: registry, logger: logger,
-                            onHandlerAdded: observer))
+                            configuration: configuration, router: router, placement: placement, registry: registry,
+                            logger: logger, onHandlerAdded: observer))
                 }
             }
             .bind(host: configuration.host, port: configuration.port)

@@ -35,6 +35,21 @@ public struct ServerConfiguration: Sendable {
     /// connection of that loop, including their deadlines and keepalives. Turn it on only where
     /// every handler is cheap and non-blocking.
     public var runsHandlersOnEventLoop: Bool = false
+    /// Start unary handlers on their connection's event loop: the request is decoded, the handler
+    /// runs and its response and status are queued without a hop to the cooperative pool and back
+    /// (see docs/benchmarks.md). On by default. Bounded by `eventLoopJobLimit`: a job of a unary
+    /// method (its code between two suspension points) longer than that in wall time makes the
+    /// method's next 1,000 jobs be timed in thread CPU time; three of those over the limit, and the
+    /// rest of that call and every later call of the method run on the pool, and a `notice` is
+    /// logged. So a CPU-heavy unary handler delays the other connections of its loop for four jobs
+    /// per method and server, and an only sometimes heavy one for at most three jobs in 1,000,
+    /// before it moves (`LoopSliceWatch`). Streaming calls always run on the pool (unless
+    /// `runsHandlersOnEventLoop`). Handlers must not block in either place; blocking C calls go to
+    /// their own threads.
+    public var runsUnaryHandlersOnEventLoop: Bool = true
+    /// The longest one job of a unary handler may run on an event loop without counting against
+    /// its method (see `runsUnaryHandlersOnEventLoop`). Default 2 ms.
+    public var eventLoopJobLimit: TimeAmount = .milliseconds(2)
 
     public init(
         host: String = "127.0.0.1", port: Int = 7420, settings: ConnectionSettings = .defaults,

@@ -6,13 +6,15 @@ import NIOCore
 /// and flow-control credit, its output, and its end (STATUS from the handler, or early: cancel,
 /// deadline, stream error, connection gone). Event-loop bound, like the handler.
 extension ServerConnectionHandler {
-    /// Opens the call the state machine admitted and starts its handler task.
+    /// Opens the call the state machine admitted and starts its handler task: on the event loop
+    /// for unary calls (`HandlerPlacement`), on the cooperative pool otherwise.
     func openStream(_ id: UInt32, _ start: CallStart) {
         guard let context else { return }
+        let descriptor = router.descriptor(for: start.method)
         let stream = ServerStream(
             id: id, eventLoop: context.eventLoop, connection: self, local: local, remote: remote,
             compressionThreshold: configuration.compressionThreshold,
-            holdsSingleResponse: router.descriptor(for: start.method).map { $0.kind == .unary || $0.kind == .clientStreaming } ?? false)
+            holdsSingleResponse: descriptor.map { $0.kind == .unary || $0.kind == .clientStreaming } ?? false)
         streams[id] = stream
 
         var collected = Metadata()
@@ -48,9 +50,27 @@ extension ServerConnectionHandler {
         }
         if let taskExecutor {
             stream.task = Task(executorPreference: taskExecutor, operation: body)
+        } else if let executor = unaryExecutor(for: descriptor, on: loop) {
+            stream.task = Task(executorPreference: executor, operation: body)
         } else {
             stream.task = Task(operation: body)
         }
+    }
+
+    /// This connection's executor for a unary method whose handlers start on the event loop
+    /// (`HandlerPlacement`); nil when its calls run on the pool. Kept per method, so a call costs a
+    /// dictionary look-up, not an allocation or a lock.
+    private func unaryExecutor(for descriptor: MethodDescriptor?, on loop: any EventLoop) -> EventLoopTaskExecutor? {
+        guard let descriptor, descriptor.kind == .unary else { return nil }
+        let executor: EventLoopTaskExecutor
+        if let known = unaryExecutors[descriptor.fullName] {
+            executor = known
+        } else {
+            guard let watch = placement.watch(for: descriptor) else { return nil }
+            executor = EventLoopTaskExecutor(loop, watch: watch)
+            unaryExecutors[descriptor.fullName] = executor
+        }
+        return executor.watch?.isHeavy == true ? nil : executor
     }
 
     func receiveMessage(_ id: UInt32, _ flags: FrameFlags, _ bytes: ByteBuffer) throws(ProtocolError) {

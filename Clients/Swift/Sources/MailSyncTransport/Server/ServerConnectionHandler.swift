@@ -32,6 +32,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
 
     let configuration: ServerConfiguration
     let router: Router
+    let placement: HandlerPlacement
     private let registry: ConnectionRegistry
     var logger: Logger
     var local: ConnectionSettings { configuration.settings }
@@ -55,6 +56,9 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
     private var idleTimer: Scheduled<Void>?
     private var framesDecoded = 0
     var taskExecutor: EventLoopTaskExecutor?
+    /// Executors of unary methods whose handlers start on this loop, by method (see
+    /// `HandlerPlacement`); at most one per served unary method.
+    var unaryExecutors: [String: EventLoopTaskExecutor] = [:]
     private var pingBudget: TokenBucket
     var resetBudget: TokenBucket
     /// Frames that are legal but do no work (see `noWork(_:)`).
@@ -71,12 +75,13 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
     private let onHandlerAdded: (@Sendable (AnyObject) -> Void)?
 
     init(
-        configuration: ServerConfiguration, router: Router, registry: ConnectionRegistry, logger: Logger,
-        onHandlerAdded: (@Sendable (AnyObject) -> Void)? = nil
+        configuration: ServerConfiguration, router: Router, placement: HandlerPlacement, registry: ConnectionRegistry,
+        logger: Logger, onHandlerAdded: (@Sendable (AnyObject) -> Void)? = nil
     ) {
         self.onHandlerAdded = onHandlerAdded
         self.configuration = configuration
         self.router = router
+        self.placement = placement
         self.registry = registry
         self.logger = logger
         self.state = ServerConnectionState(
@@ -165,6 +170,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         registry.unregister(ObjectIdentifier(self))
         self.context = nil
         taskExecutor = nil
+        unaryExecutors = [:]
         input = nil
         writer.discardBuffer()
     }
