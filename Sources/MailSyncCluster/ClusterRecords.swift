@@ -36,11 +36,15 @@ public struct NodeRecord: Sendable, Equatable, Codable {
     public var address: String
     /// Mailboxes it serves (placement's load measure), as of its last report.
     public var mailboxes: Int
+    /// How far its furthest-behind database's shipping to the bucket is, in seconds, as of its
+    /// last report (nil: it ships nothing, or has not said).
+    public var shippingLagSeconds: Double?
 
-    public init(node: NodeID, address: String, mailboxes: Int = 0) {
+    public init(node: NodeID, address: String, mailboxes: Int = 0, shippingLagSeconds: Double? = nil) {
         self.node = node
         self.address = address
         self.mailboxes = mailboxes
+        self.shippingLagSeconds = shippingLagSeconds
     }
 }
 

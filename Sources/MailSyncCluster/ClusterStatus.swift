@@ -34,7 +34,8 @@ public struct ClusterStatus: Sendable, Equatable {
     public func text(maxOrphansListed: Int = 50) -> String {
         var lines = ["\(nodes.count) live node(s), \(companies) compan\(companies == 1 ? "y" : "ies") placed"]
         for node in nodes {
-            lines.append("  \(node.record.node)  \(node.record.address)  companies \(node.companies)  mailboxes \(node.record.mailboxes)")
+            let lag = node.record.shippingLagSeconds.map { String(format: "  shipping lag %.1f s", $0) } ?? ""
+            lines.append("  \(node.record.node)  \(node.record.address)  companies \(node.companies)  mailboxes \(node.record.mailboxes)\(lag)")
         }
         if orphans.isEmpty {
             lines.append("every company's owner is live")

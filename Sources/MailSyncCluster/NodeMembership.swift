@@ -78,9 +78,11 @@ public actor NodeMembership {
         }
     }
 
-    /// Publishes a new mailbox count in the record (placement reads it).
-    public func report(mailboxes: Int) async throws {
+    /// Publishes a new mailbox count and shipping lag in the record (placement and
+    /// `mailsync cluster status` read them).
+    public func report(mailboxes: Int, shippingLagSeconds: Double? = nil) async throws {
         record.mailboxes = mailboxes
+        record.shippingLagSeconds = shippingLagSeconds
         guard let lease = fence.leaseID, mayWrite else { throw EtcdError.leaseLost(fence.leaseID ?? 0) }
         try await etcd.put(keys.node(node.rawValue), try ClusterJSON.encode(record), lease: lease)
     }

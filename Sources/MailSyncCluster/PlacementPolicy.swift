@@ -33,4 +33,24 @@ public enum PlacementPolicy {
         }
         return assignment
     }
+
+    /// Moves that even out the number of companies per live node: while the fullest node holds
+    /// at least two more than the emptiest, one of its companies (the smallest id first, so the
+    /// plan is the same from the same view) goes to the emptiest. Companies on nodes that are not
+    /// live are left to the takeover. Returns the moves in order.
+    public static func rebalance(_ placements: [String: NodeID], live: [NodeID]) -> [(company: String, from: NodeID, to: NodeID)] {
+        guard live.count > 1 else { return [] }
+        var owned: [NodeID: [String]] = Dictionary(uniqueKeysWithValues: live.map { ($0, []) })
+        for (company, node) in placements where owned[node] != nil { owned[node]!.append(company) }
+        for node in owned.keys { owned[node]!.sort(by: >) }
+        var moves: [(company: String, from: NodeID, to: NodeID)] = []
+        while true {
+            let order = owned.sorted { ($0.value.count, $0.key.rawValue) < ($1.value.count, $1.key.rawValue) }
+            guard let emptiest = order.first, let fullest = order.last, fullest.value.count - emptiest.value.count >= 2,
+                let company = owned[fullest.key]!.popLast()
+            else { return moves }
+            owned[emptiest.key]!.append(company)
+            moves.append((company, fullest.key, emptiest.key))
+        }
+    }
 }

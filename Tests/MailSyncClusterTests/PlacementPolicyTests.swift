@@ -29,6 +29,25 @@ struct PlacementPolicyTests {
         #expect(PlacementPolicy.spread([("x", 1)], over: []).isEmpty)
     }
 
+    @Test("rebalancing evens out companies per live node, leaves the dead node's alone, and is the same from the same view")
+    func rebalance() {
+        let (a, b, c, dead) = (NodeID("a")!, NodeID("b")!, NodeID("c")!, NodeID("dead")!)
+        var placements: [String: NodeID] = [:]
+        for i in 0..<7 { placements["c\(i)"] = a }
+        placements["d0"] = dead
+        let plan = PlacementPolicy.rebalance(placements, live: [a, b, c])
+        #expect(plan.count == 4)
+        #expect(plan.allSatisfy { $0.from == a && $0.company.hasPrefix("c") })
+        var after = placements
+        for move in plan { after[move.company] = move.to }
+        let counts = [a, b, c].map { node in after.values.filter { $0 == node }.count }
+        #expect(counts.max()! - counts.min()! <= 1, "\(counts)")
+        #expect(after["d0"] == dead)
+        #expect(PlacementPolicy.rebalance(placements, live: [c, b, a]).map(\.company) == plan.map(\.company))
+        #expect(PlacementPolicy.rebalance(after, live: [a, b, c]).isEmpty, "balanced: nothing more")
+        #expect(PlacementPolicy.rebalance(placements, live: [a]).isEmpty)
+    }
+
     @Test("node ids are what keys and labels can carry")
     func nodeIDs() {
         for good in ["a", "node-1", String(repeating: "x", count: 63)] { #expect(NodeID(good) != nil, "\(good)") }

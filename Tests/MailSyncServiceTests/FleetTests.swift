@@ -446,4 +446,42 @@ struct FleetTests {
             }
         }
     }
+
+    @Test("mailsync cluster rebalance evens out the companies of two nodes; status shows each node's shipping lag")
+    func rebalance() async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: CommandRunner.binary.path), "build the package first (swift build)")
+        try await SeaweedFSServer.withServer { bucket in
+            try await EtcdCluster.with { etcd in
+                let root = FileManager.default.temporaryDirectory.appendingPathComponent("mailsync-fleet-\(UUID().uuidString)").path
+                defer { try? FileManager.default.removeItem(atPath: root) }
+                let operatorKey = try await Self.operatorKey(root + "/node-a")
+                let nodes = try await Self.start(["node-a", "node-b"], etcd: etcd, root: root, bucket: bucket)
+                defer { for node in nodes { node.process.stop() } }
+                var companies: [(id: String, adminKey: String)] = []
+                for i in 0..<4 { companies.append(try await Self.company(named: "Co \(i)", through: nodes[0].plainClient(apiKey: operatorKey))) }
+                let endpoints = etcd.endpoints.joined(separator: ",")
+
+                let dry = try await CommandRunner.run(["cluster", "rebalance", "--etcd", endpoints])
+                #expect(dry.status == 0 && dry.output.contains("2 move(s) planned"), "\(dry.output) \(dry.errors)")
+                let applied = try await CommandRunner.run(["cluster", "rebalance", "--etcd", endpoints, "--apply"])
+                #expect(applied.status == 0, "\(applied.output) \(applied.errors)")
+                let store = PlacementStore(etcd: EtcdClient(endpoints: try etcd.endpoints.map(EtcdEndpoint.init(parsing:))))
+                let owners = try await store.all().mapValues(\.record.node.rawValue)
+                #expect(owners.values.filter { $0 == "node-a" }.count == 2 && owners.values.filter { $0 == "node-b" }.count == 2, "\(owners)")
+
+                // Every company answers through the fleet, with its data (the administrator).
+                for company in companies {
+                    let (client, transport) = MailSync.connect(host: "127.0.0.1", port: nodes[0].process.port, apiKey: company.adminKey)
+                    defer { transport.close() }
+                    #expect(try await client.listUsers(ListUsersRequest()).users.map(\.id) == ["alice"])
+                }
+
+                // Each node reports its shipping lag in its record (every 5 s).
+                try await waitUntil(.seconds(20)) {
+                    let status = try await CommandRunner.run(["cluster", "status", "--etcd", endpoints])
+                    return status.output.components(separatedBy: "shipping lag").count == 3
+                }
+            }
+        }
+    }
 }

@@ -46,6 +46,21 @@ final class FleetCompanies: Sendable {
         self.dataDirectory = dataDirectory
         self.shipping = shipping
         self.logger = logger
+        // The node's record says how loaded it is and how far its shipping lags (every 5 s).
+        fleet.repeatedly(every: .seconds(5)) { [weak self] in await self?.report() }
+    }
+
+    /// Mailboxes of the companies served here, as the status refresher last counted them.
+    private let mailboxes = Mutex(0)
+
+    func setMailboxes(_ count: Int) {
+        mailboxes.withLock { $0 = count }
+    }
+
+    private func report() async {
+        let lag = await shipping?.maxLag
+        let seconds = shipping == nil ? nil : lag.map { Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18 } ?? 0
+        try? await fleet.membership.report(mailboxes: mailboxes.withLock { $0 }, shippingLagSeconds: seconds)
     }
 
     /// Admits one call or write for `tenant` on this node and counts it in flight until

@@ -47,6 +47,18 @@ final class FleetNode: Sendable {
     func arrived() { counters.withLock { $0.arrivals += 1 } }
     func departed() { counters.withLock { $0.departures += 1 } }
 
+    /// Runs `body` every `interval` until the node stops.
+    func repeatedly(every interval: Duration, _ body: @escaping @Sendable () async -> Void) {
+        let task = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: interval)
+                guard !Task.isCancelled else { return }
+                await body()
+            }
+        }
+        loops.withLock { $0.append(task) }
+    }
+
     /// Sets what carries out move requests for this node's companies.
     func onMoveRequest(_ body: @escaping @Sendable (TenantID, NodeID, PlacementStore.Read) async throws -> Void) {
         mover.withLock { $0 = body }
@@ -292,6 +304,6 @@ final class FleetNode: Sendable {
                 await self.carryOutMoves()
             }
         }
-        loops.withLock { $0 = [rejoin, publish, apply, takeover, moves] }
+        loops.withLock { $0 += [rejoin, publish, apply, takeover, moves] }
     }
 }

@@ -57,5 +57,6 @@ struct MailboxStatusRefresher: Sendable {
             }
         }
         metrics.setMailboxes(totals)
+        env.fleetCompanies?.setMailboxes(totals.values.reduce(0, +))
     }
 }
