@@ -149,13 +149,7 @@ class Channel:
             try:
                 await self._send(call, request)
                 call.finish_sending()
-                data = await call.receive()
-                if data is None:
-                    raise RPCError(StatusCode.INTERNAL, f"the server ended {method} without a response")
-                if await call.receive() is not None:
-                    raise RPCError(StatusCode.INTERNAL, f"the server sent {method} more than one response")
-                _copy_trailers(call, trailers)
-                return _decode(response_type, data, method)
+                return await _one_response(call, method, response_type, trailers)
             except RPCError as error:
                 call.cancel()
                 if error.code != StatusCode.MOVED:
@@ -192,13 +186,7 @@ class Channel:
                     if not await self._send(call, request):
                         break
             call.finish_sending()
-            data = await call.receive()
-            if data is None:
-                raise RPCError(StatusCode.INTERNAL, f"the server ended {method} without a response")
-            if await call.receive() is not None:
-                raise RPCError(StatusCode.INTERNAL, f"the server sent {method} more than one response")
-            _copy_trailers(call, trailers)
-            return _decode(response_type, data, method)
+            return await _one_response(call, method, response_type, trailers)
         except RPCError as error:
             call.cancel()
             if error.code == StatusCode.MOVED:
@@ -394,6 +382,18 @@ def _metadata(value: MetadataLike) -> Metadata:
     if isinstance(value, Metadata):
         return Metadata(value.pairs())
     return Metadata(value)
+
+
+async def _one_response(call: Call, method: str, response_type: type[Response], trailers: Metadata | None) -> Response:
+    """The one response of a unary or client-streaming call, its trailers copied; ``INTERNAL``
+    when the server sent none or more than one."""
+    data = await call.receive()
+    if data is None:
+        raise RPCError(StatusCode.INTERNAL, f"the server ended {method} without a response")
+    if await call.receive() is not None:
+        raise RPCError(StatusCode.INTERNAL, f"the server sent {method} more than one response")
+    _copy_trailers(call, trailers)
+    return _decode(response_type, data, method)
 
 
 def _copy_trailers(call: Call, into: Metadata | None) -> None:
