@@ -190,6 +190,7 @@ public struct ServerSettings: Codable, Sendable, Equatable {
             merged.prefix = flags.prefix ?? merged.prefix
             merged.leaseSeconds = flags.leaseSeconds ?? merged.leaseSeconds
             merged.fenceMarginSeconds = flags.fenceMarginSeconds ?? merged.fenceMarginSeconds
+            merged.placeNewCompanies = flags.placeNewCompanies ?? merged.placeNewCompanies
             result.cluster = merged
         }
         result.openTenantLimit = other.openTenantLimit ?? openTenantLimit

@@ -15,6 +15,8 @@ struct ClusterSettingsTests {
         #expect(resolved.advertise == "10.0.1.21:7420")
         #expect(resolved.keys == ClusterKeys(prefix: "/mailsync/"))
         #expect(resolved.lease == .seconds(10) && resolved.margin == .seconds(2))
+        #expect(resolved.placeOnLeastLoaded)
+        #expect(try !ClusterSettings(etcd: Self.etcd, node: "a", placeNewCompanies: "creatingNode").resolve(listen: "10.0.0.1:1").placeOnLeastLoaded)
     }
 
     @Test("refused, naming the field", arguments: [
@@ -32,6 +34,7 @@ struct ClusterSettingsTests {
         (ClusterSettings(etcd: etcd, node: "a", leaseSeconds: 301), "cluster.leaseSeconds"),
         (ClusterSettings(etcd: etcd, node: "a", leaseSeconds: 6, fenceMarginSeconds: 2), "cluster.fenceMarginSeconds"),
         (ClusterSettings(etcd: etcd, node: "a", fenceMarginSeconds: 0), "cluster.fenceMarginSeconds"),
+        (ClusterSettings(etcd: etcd, node: "a", placeNewCompanies: "random"), "cluster.placeNewCompanies"),
     ])
     func refused(settings: ClusterSettings, field: String) {
         let error = #expect(throws: SettingsError.self) { _ = try settings.resolve(listen: "127.0.0.1:7420") }

@@ -39,7 +39,8 @@ struct FleetTests {
     static let backupKey = BackupKey.generate()
 
     static func start(
-        _ ids: [String], etcd: EtcdCluster, root: String, leaseSeconds: Int = 10, margin: Int = 2, bucket: SeaweedFSServer? = nil
+        _ ids: [String], etcd: EtcdCluster, root: String, leaseSeconds: Int = 10, margin: Int = 2, bucket: SeaweedFSServer? = nil,
+        placement: String = "leastLoaded"
     ) async throws -> [Node] {
         var nodes: [Node] = []
         for id in ids {
@@ -54,7 +55,7 @@ struct FleetTests {
             }
             let settings = """
                 {"cluster": {"etcd": [\(etcd.endpoints.map { "\"\($0)\"" }.joined(separator: ", "))], "node": "\(id)",
-                 "leaseSeconds": \(leaseSeconds), "fenceMarginSeconds": \(margin)}, "outboundAllow": ["127.0.0.1"]\(remote)}
+                 "leaseSeconds": \(leaseSeconds), "fenceMarginSeconds": \(margin), "placeNewCompanies": "\(placement)"}, "outboundAllow": ["127.0.0.1"]\(remote)}
                 """
             let process = try SyncCrashTests.ServeProcess(dataDirectory: dataDirectory, settings: settings, environment: environment)
             nodes.append(Node(id: id, dataDirectory: dataDirectory, process: process))
@@ -100,17 +101,41 @@ struct FleetTests {
         return try db.scalar("SELECT count(*) FROM users")?.int64 ?? -1
     }
 
+    /// Runs `body` with a started fleet: `ids` as `mailsync serve` nodes on a fresh three-member
+    /// etcd (and SeaweedFS as the bucket with `bucket`), an operator key made on the first node's
+    /// directory before it joined; everything stopped and removed afterwards.
+    static func withFleet(
+        _ ids: [String], leaseSeconds: Int = 10, margin: Int = 2, bucket: Bool = false, placement: String = "leastLoaded",
+        _ body: (_ nodes: [Node], _ etcd: EtcdCluster, _ operatorKey: String) async throws -> Void
+    ) async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: CommandRunner.binary.path), "build the package first (swift build)")
+        func run(_ store: SeaweedFSServer?) async throws {
+            try await EtcdCluster.with { etcd in
+                let root = FileManager.default.temporaryDirectory.appendingPathComponent("mailsync-fleet-\(UUID().uuidString)").path
+                defer { try? FileManager.default.removeItem(atPath: root) }
+                let operatorKey = try await Self.operatorKey(root + "/" + ids[0])
+                let nodes = try await Self.start(ids, etcd: etcd, root: root, leaseSeconds: leaseSeconds, margin: margin, bucket: store, placement: placement)
+                defer {
+                    for node in nodes {
+                        kill(node.process.process.processIdentifier, SIGCONT)  // a test may have frozen it
+                        node.process.stop()
+                    }
+                }
+                try await body(nodes, etcd, operatorKey)
+            }
+        }
+        if bucket {
+            try await SeaweedFSServer.withServer { try await run($0) }
+        } else {
+            try await run(nil)
+        }
+    }
+
     @Test("keys and companies made on one node work on every node; other nodes answer 'moved' naming the owner")
     func routing() async throws {
-        try #require(FileManager.default.isExecutableFile(atPath: CommandRunner.binary.path), "build the package first (swift build)")
-        try await EtcdCluster.with { etcd in
-            let root = FileManager.default.temporaryDirectory.appendingPathComponent("mailsync-fleet-\(UUID().uuidString)").path
-            defer { try? FileManager.default.removeItem(atPath: root) }
-            // The operator key exists only in node-a's control database before the fleet starts:
-            // node-a publishes it when it joins (the migration of a single-node directory).
-            let operatorKey = try await Self.operatorKey(root + "/node-a")
-            let nodes = try await Self.start(["node-a", "node-b", "node-c"], etcd: etcd, root: root)
-            defer { for node in nodes { node.process.stop() } }
+        // The operator key exists only in node-a's control database before the fleet starts:
+        // node-a publishes it when it joins (the migration of a single-node directory).
+        try await Self.withFleet(["node-a", "node-b", "node-c"]) { nodes, etcd, operatorKey in
             let (a, b, c) = (nodes[0], nodes[1], nodes[2])
 
             // The key made on node-a authenticates on node-b (its mirror catches up on the miss).
@@ -154,18 +179,7 @@ struct FleetTests {
 
     @Test("a node paused past its lease commits nothing for a company moved meanwhile, then redirects to the new owner")
     func pausedPastLease() async throws {
-        try #require(FileManager.default.isExecutableFile(atPath: CommandRunner.binary.path), "build the package first (swift build)")
-        try await EtcdCluster.with { etcd in
-            let root = FileManager.default.temporaryDirectory.appendingPathComponent("mailsync-fleet-\(UUID().uuidString)").path
-            defer { try? FileManager.default.removeItem(atPath: root) }
-            let operatorKey = try await Self.operatorKey(root + "/node-a")
-            let nodes = try await Self.start(["node-a", "node-b"], etcd: etcd, root: root, leaseSeconds: 4, margin: 1)
-            defer {
-                for node in nodes {
-                    kill(node.process.process.processIdentifier, SIGCONT)
-                    node.process.stop()
-                }
-            }
+        try await Self.withFleet(["node-a", "node-b"], leaseSeconds: 4, margin: 1) { nodes, etcd, operatorKey in
             let (a, b) = (nodes[0], nodes[1])
             let company = try await Self.company(named: "Paused Co", through: a.plainClient(apiKey: operatorKey))
             _ = try await a.plainClient(apiKey: company.adminKey).createUser(Self.user("bob"))
@@ -247,100 +261,78 @@ struct FleetTests {
 
     @Test("SIGKILL of the owner: a survivor takes the company over, restored from the bucket, with every write shipped before the kill")
     func failover() async throws {
-        try #require(FileManager.default.isExecutableFile(atPath: CommandRunner.binary.path), "build the package first (swift build)")
-        try await SeaweedFSServer.withServer { bucket in
-            try await EtcdCluster.with { etcd in
-                let root = FileManager.default.temporaryDirectory.appendingPathComponent("mailsync-fleet-\(UUID().uuidString)").path
-                defer { try? FileManager.default.removeItem(atPath: root) }
-                let operatorKey = try await Self.operatorKey(root + "/node-a")
-                let nodes = try await Self.start(["node-a", "node-b", "node-c"], etcd: etcd, root: root, leaseSeconds: 4, margin: 1, bucket: bucket)
-                defer { for node in nodes { node.process.stop() } }
-                let a = nodes[0]
-                let company = try await Self.company(named: "Failover Co", through: a.plainClient(apiKey: operatorKey))
-                var written: Set<String> = ["alice"]
-                for i in 0..<20 {
-                    _ = try await a.plainClient(apiKey: company.adminKey).createUser(Self.user("u\(i)"))
-                    written.insert("u\(i)")
-                }
-                // Shipped every 0.2 s: a second covers it (writes inside the last ship's window
-                // are the stated loss of a failover, docs/cluster.md).
-                try await Task.sleep(for: .seconds(1.5))
-                a.process.kill()
-                let killed = ContinuousClock.now
-
-                let survivors = Array(nodes.dropFirst())
-                let served = try await Self.callOwner(nodes, startingAt: survivors[0], apiKey: company.adminKey) { client in
-                    _ = try await client.createUser(Self.user("after"))
-                }
-                let failoverTime = ContinuousClock.now - killed
-                print("fleet failover: served again by \(served.id) \(failoverTime) after the SIGKILL (lease 4 s)")
-                #expect(failoverTime < .seconds(30))
-                let users = try Self.userIDs(served, company: company.id)
-                #expect(written.isSubset(of: users), "lost: \(written.subtracting(users).sorted())")
-                #expect(users.contains("after"))
-                let placement = try #require(try await PlacementStore(etcd: EtcdClient(endpoints: etcd.endpoints.map(EtcdEndpoint.init(parsing:))))
-                    .owner(of: company.id))
-                #expect(placement.record.node.rawValue == served.id && placement.record.epoch == 2)
+        try await Self.withFleet(["node-a", "node-b", "node-c"], leaseSeconds: 4, margin: 1, bucket: true) { nodes, etcd, operatorKey in
+            let a = nodes[0]
+            let company = try await Self.company(named: "Failover Co", through: a.plainClient(apiKey: operatorKey))
+            var written: Set<String> = ["alice"]
+            for i in 0..<20 {
+                _ = try await a.plainClient(apiKey: company.adminKey).createUser(Self.user("u\(i)"))
+                written.insert("u\(i)")
             }
+            // Shipped every 0.2 s: a second covers it (writes inside the last ship's window
+            // are the stated loss of a failover, docs/cluster.md).
+            try await Task.sleep(for: .seconds(1.5))
+            a.process.kill()
+            let killed = ContinuousClock.now
+
+            let survivors = Array(nodes.dropFirst())
+            let served = try await Self.callOwner(nodes, startingAt: survivors[0], apiKey: company.adminKey) { client in
+                _ = try await client.createUser(Self.user("after"))
+            }
+            let failoverTime = ContinuousClock.now - killed
+            print("fleet failover: served again by \(served.id) \(failoverTime) after the SIGKILL (lease 4 s)")
+            #expect(failoverTime < .seconds(30))
+            let users = try Self.userIDs(served, company: company.id)
+            #expect(written.isSubset(of: users), "lost: \(written.subtracting(users).sorted())")
+            #expect(users.contains("after"))
+            let placement = try #require(try await PlacementStore(etcd: EtcdClient(endpoints: etcd.endpoints.map(EtcdEndpoint.init(parsing:))))
+                .owner(of: company.id))
+            #expect(placement.record.node.rawValue == served.id && placement.record.epoch == 2)
         }
     }
 
     @Test("a planned move under a writer loses no acknowledged write, and the old node redirects afterwards")
     func plannedMove() async throws {
-        try #require(FileManager.default.isExecutableFile(atPath: CommandRunner.binary.path), "build the package first (swift build)")
-        try await SeaweedFSServer.withServer { bucket in
-            try await EtcdCluster.with { etcd in
-                let root = FileManager.default.temporaryDirectory.appendingPathComponent("mailsync-fleet-\(UUID().uuidString)").path
-                defer { try? FileManager.default.removeItem(atPath: root) }
-                let operatorKey = try await Self.operatorKey(root + "/node-a")
-                let nodes = try await Self.start(["node-a", "node-b"], etcd: etcd, root: root, bucket: bucket)
-                defer { for node in nodes { node.process.stop() } }
-                let (a, b) = (nodes[0], nodes[1])
-                let company = try await Self.company(named: "Moving Co", through: a.plainClient(apiKey: operatorKey))
+        try await Self.withFleet(["node-a", "node-b"], bucket: true) { nodes, etcd, operatorKey in
+            let (a, b) = (nodes[0], nodes[1])
+            let company = try await Self.company(named: "Moving Co", through: a.plainClient(apiKey: operatorKey))
 
-                // A writer: one user per call, through whichever node owns the company.
-                let acknowledged = Mutex<[(String, ContinuousClock.Instant)]>([])
-                let writer = Task {
-                    var node = a
-                    for i in 0..<100_000 where !Task.isCancelled {
-                        let id = "w\(i)"
-                        node = try await Self.callOwner(nodes, startingAt: node, apiKey: company.adminKey) { client in
-                            _ = try await client.createUser(Self.user(id))
-                        }
-                        acknowledged.withLock { $0.append((id, .now)) }
+            // A writer: one user per call, through whichever node owns the company.
+            let acknowledged = Mutex<[(String, ContinuousClock.Instant)]>([])
+            let writer = Task {
+                var node = a
+                for i in 0..<100_000 where !Task.isCancelled {
+                    let id = "w\(i)"
+                    node = try await Self.callOwner(nodes, startingAt: node, apiKey: company.adminKey) { client in
+                        _ = try await client.createUser(Self.user(id))
                     }
+                    acknowledged.withLock { $0.append((id, .now)) }
                 }
-                try await waitUntil(.seconds(20)) { acknowledged.withLock { $0.count } >= 20 }
-                let (status, output, errors) = try await CommandRunner.run(
-                    ["cluster", "move", company.id, "--to", "node-b", "--etcd", etcd.endpoints.joined(separator: ",")])
-                #expect(status == 0, "mailsync cluster move: \(output) \(errors)")
-                if status != 0 { print("fleet move failed: \(output) \(errors)") }
-                let movedAt = acknowledged.withLock { $0.count }
-                try await waitUntil(.seconds(30)) { acknowledged.withLock { $0.count } >= movedAt + 20 }
-                writer.cancel()
-                _ = await writer.result
-                let done = acknowledged.withLock { $0 }
-                let gaps = zip(done.dropFirst(), done).map { $0.0.1 - $0.1.1 }
-                print("fleet move: \(output.trimmingCharacters(in: .whitespacesAndNewlines)); longest gap between acknowledged writes \(gaps.max() ?? .zero)")
-
-                let users = try Self.userIDs(b, company: company.id)
-                let lost = Set(done.map(\.0)).subtracting(users)
-                #expect(lost.isEmpty, "acknowledged but lost: \(lost.sorted())")
-                let error = await #expect(throws: RPCError.self) { _ = try await a.plainClient(apiKey: company.adminKey).createUser(Self.user("late")) }
-                #expect(error?.code == .moved && error?.trailers[Metadata.ownerAddressKey] == b.address)
             }
+            try await waitUntil(.seconds(20)) { acknowledged.withLock { $0.count } >= 20 }
+            let (status, output, errors) = try await CommandRunner.run(
+                ["cluster", "move", company.id, "--to", "node-b", "--etcd", etcd.endpoints.joined(separator: ",")])
+            #expect(status == 0, "mailsync cluster move: \(output) \(errors)")
+            if status != 0 { print("fleet move failed: \(output) \(errors)") }
+            let movedAt = acknowledged.withLock { $0.count }
+            try await waitUntil(.seconds(30)) { acknowledged.withLock { $0.count } >= movedAt + 20 }
+            writer.cancel()
+            _ = await writer.result
+            let done = acknowledged.withLock { $0 }
+            let gaps = zip(done.dropFirst(), done).map { $0.0.1 - $0.1.1 }
+            print("fleet move: \(output.trimmingCharacters(in: .whitespacesAndNewlines)); longest gap between acknowledged writes \(gaps.max() ?? .zero)")
+
+            let users = try Self.userIDs(b, company: company.id)
+            let lost = Set(done.map(\.0)).subtracting(users)
+            #expect(lost.isEmpty, "acknowledged but lost: \(lost.sorted())")
+            let error = await #expect(throws: RPCError.self) { _ = try await a.plainClient(apiKey: company.adminKey).createUser(Self.user("late")) }
+            #expect(error?.code == .moved && error?.trailers[Metadata.ownerAddressKey] == b.address)
         }
     }
 
     @Test("one etcd member killed changes nothing; etcd's quorum lost stops writes, and they resume when it is back")
     func etcdFailures() async throws {
-        try #require(FileManager.default.isExecutableFile(atPath: CommandRunner.binary.path), "build the package first (swift build)")
-        try await EtcdCluster.with { etcd in
-            let root = FileManager.default.temporaryDirectory.appendingPathComponent("mailsync-fleet-\(UUID().uuidString)").path
-            defer { try? FileManager.default.removeItem(atPath: root) }
-            let operatorKey = try await Self.operatorKey(root + "/node-a")
-            let nodes = try await Self.start(["node-a"], etcd: etcd, root: root, leaseSeconds: 4, margin: 1)
-            defer { for node in nodes { node.process.stop() } }
+        try await Self.withFleet(["node-a"], leaseSeconds: 4, margin: 1) { nodes, etcd, operatorKey in
             let a = nodes[0]
             let company = try await Self.company(named: "Quorum Co", through: a.plainClient(apiKey: operatorKey))
             let client = a.plainClient(apiKey: company.adminKey)
@@ -392,7 +384,6 @@ struct FleetTests {
 
     @Test("SIGKILL of the owner mid-sync: a survivor restores the company from the bucket and resyncs; every message recorded exactly once")
     func failoverMidSync() async throws {
-        try #require(FileManager.default.isExecutableFile(atPath: CommandRunner.binary.path), "build the package first (swift build)")
         try await DovecotServer.withServer(users: [(name: "alice", password: "s3cret")]) { dovecot in
             let total = 2000
             let now = Date()
@@ -405,83 +396,106 @@ struct FleetTests {
                     date: now.addingTimeInterval(-3600))
             }
             let expected = Int64(total / 2)
-            try await SeaweedFSServer.withServer { bucket in
-                try await EtcdCluster.with { etcd in
-                    let root = FileManager.default.temporaryDirectory.appendingPathComponent("mailsync-fleet-\(UUID().uuidString)").path
-                    defer { try? FileManager.default.removeItem(atPath: root) }
-                    let operatorKey = try await Self.operatorKey(root + "/node-a")
-                    let nodes = try await Self.start(["node-a", "node-b"], etcd: etcd, root: root, leaseSeconds: 4, margin: 1, bucket: bucket)
-                    defer { for node in nodes { node.process.stop() } }
-                    let (a, b) = (nodes[0], nodes[1])
-                    let company = try await Self.company(named: "Sync Failover Co", through: a.plainClient(apiKey: operatorKey))
-                    let admin = ServiceHarness.Company(id: company.id, adminUserID: "alice", adminKey: company.adminKey, admin: a.plainClient(apiKey: company.adminKey))
-                    try await SyncFixture.upsertLeads(admin, [(id: "jane", address: "jane@client.example")])
-                    let pathA = DataDirectory(a.dataDirectory).tenantDatabasePath(try #require(TenantID(validating: company.id)))
-                    let pathB = DataDirectory(b.dataDirectory).tenantDatabasePath(try #require(TenantID(validating: company.id)))
+            try await Self.withFleet(["node-a", "node-b"], leaseSeconds: 4, margin: 1, bucket: true) { nodes, etcd, operatorKey in
+                let (a, b) = (nodes[0], nodes[1])
+                let company = try await Self.company(named: "Sync Failover Co", through: a.plainClient(apiKey: operatorKey))
+                let admin = ServiceHarness.Company(id: company.id, adminUserID: "alice", adminKey: company.adminKey, admin: a.plainClient(apiKey: company.adminKey))
+                try await SyncFixture.upsertLeads(admin, [(id: "jane", address: "jane@client.example")])
+                let pathA = DataDirectory(a.dataDirectory).tenantDatabasePath(try #require(TenantID(validating: company.id)))
+                let pathB = DataDirectory(b.dataDirectory).tenantDatabasePath(try #require(TenantID(validating: company.id)))
 
-                    // Killed once some batches are committed (and some shipped), before the end.
-                    SyncCrashTests.kill(a.process, assoonAs: {
-                        FileManager.default.fileExists(atPath: pathA) && ((try? SyncCrashTests.counts(pathA).recorded) ?? 0) > 100
-                    })
-                    _ = try await admin.admin.createMailboxConnection(
-                        SyncFixture.connectRequest(email: "alice@acme.example", username: "alice", port: dovecot.port, secret: "s3cret"))
-                    try await waitUntil(.seconds(120)) { !a.process.process.isRunning }
-                    let atKill = try SyncCrashTests.counts(pathA)
-                    #expect(atKill.recorded < expected, "killed at \(atKill.recorded) of \(expected): mid-sync")
+                // Killed once some batches are committed (and some shipped), before the end.
+                SyncCrashTests.kill(a.process, assoonAs: {
+                    FileManager.default.fileExists(atPath: pathA) && ((try? SyncCrashTests.counts(pathA).recorded) ?? 0) > 100
+                })
+                _ = try await admin.admin.createMailboxConnection(
+                    SyncFixture.connectRequest(email: "alice@acme.example", username: "alice", port: dovecot.port, secret: "s3cret"))
+                try await waitUntil(.seconds(120)) { !a.process.process.isRunning }
+                let atKill = try SyncCrashTests.counts(pathA)
+                #expect(atKill.recorded < expected, "killed at \(atKill.recorded) of \(expected): mid-sync")
 
-                    // node-b takes the company over, restores it and syncs the rest: each once.
-                    var final = (recorded: Int64(0), entries: Int64(0), distinctKeys: Int64(0))
-                    let deadline = ContinuousClock.now + .seconds(120)
-                    while ContinuousClock.now < deadline {
-                        if FileManager.default.fileExists(atPath: pathB), let counts = try? SyncCrashTests.counts(pathB) {
-                            final = counts
-                            if final.recorded >= expected { break }
-                        }
-                        try await Task.sleep(for: .milliseconds(100))
+                // node-b takes the company over, restores it and syncs the rest: each once.
+                var final = (recorded: Int64(0), entries: Int64(0), distinctKeys: Int64(0))
+                let deadline = ContinuousClock.now + .seconds(120)
+                while ContinuousClock.now < deadline {
+                    if FileManager.default.fileExists(atPath: pathB), let counts = try? SyncCrashTests.counts(pathB) {
+                        final = counts
+                        if final.recorded >= expected { break }
                     }
-                    #expect(final.recorded == expected)
-                    #expect(final.entries == expected)
-                    #expect(final.distinctKeys == expected)
+                    try await Task.sleep(for: .milliseconds(100))
                 }
+                #expect(final.recorded == expected)
+                #expect(final.entries == expected)
+                #expect(final.distinctKeys == expected)
             }
         }
     }
 
     @Test("mailsync cluster rebalance evens out the companies of two nodes; status shows each node's shipping lag")
     func rebalance() async throws {
-        try #require(FileManager.default.isExecutableFile(atPath: CommandRunner.binary.path), "build the package first (swift build)")
-        try await SeaweedFSServer.withServer { bucket in
-            try await EtcdCluster.with { etcd in
-                let root = FileManager.default.temporaryDirectory.appendingPathComponent("mailsync-fleet-\(UUID().uuidString)").path
-                defer { try? FileManager.default.removeItem(atPath: root) }
-                let operatorKey = try await Self.operatorKey(root + "/node-a")
-                let nodes = try await Self.start(["node-a", "node-b"], etcd: etcd, root: root, bucket: bucket)
-                defer { for node in nodes { node.process.stop() } }
-                var companies: [(id: String, adminKey: String)] = []
-                for i in 0..<4 { companies.append(try await Self.company(named: "Co \(i)", through: nodes[0].plainClient(apiKey: operatorKey))) }
-                let endpoints = etcd.endpoints.joined(separator: ",")
+        try await Self.withFleet(["node-a", "node-b"], bucket: true, placement: "creatingNode") { nodes, etcd, operatorKey in
+            var companies: [(id: String, adminKey: String)] = []
+            for i in 0..<4 { companies.append(try await Self.company(named: "Co \(i)", through: nodes[0].plainClient(apiKey: operatorKey))) }
+            let endpoints = etcd.endpoints.joined(separator: ",")
 
-                let dry = try await CommandRunner.run(["cluster", "rebalance", "--etcd", endpoints])
-                #expect(dry.status == 0 && dry.output.contains("2 move(s) planned"), "\(dry.output) \(dry.errors)")
-                let applied = try await CommandRunner.run(["cluster", "rebalance", "--etcd", endpoints, "--apply"])
-                #expect(applied.status == 0, "\(applied.output) \(applied.errors)")
-                let store = PlacementStore(etcd: EtcdClient(endpoints: try etcd.endpoints.map(EtcdEndpoint.init(parsing:))))
-                let owners = try await store.all().mapValues(\.record.node.rawValue)
-                #expect(owners.values.filter { $0 == "node-a" }.count == 2 && owners.values.filter { $0 == "node-b" }.count == 2, "\(owners)")
+            let dry = try await CommandRunner.run(["cluster", "rebalance", "--etcd", endpoints])
+            #expect(dry.status == 0 && dry.output.contains("2 move(s) planned"), "\(dry.output) \(dry.errors)")
+            let applied = try await CommandRunner.run(["cluster", "rebalance", "--etcd", endpoints, "--apply"])
+            #expect(applied.status == 0, "\(applied.output) \(applied.errors)")
+            let store = PlacementStore(etcd: EtcdClient(endpoints: try etcd.endpoints.map(EtcdEndpoint.init(parsing:))))
+            let owners = try await store.all().mapValues(\.record.node.rawValue)
+            #expect(owners.values.filter { $0 == "node-a" }.count == 2 && owners.values.filter { $0 == "node-b" }.count == 2, "\(owners)")
 
-                // Every company answers through the fleet, with its data (the administrator).
-                for company in companies {
-                    let (client, transport) = MailSync.connect(host: "127.0.0.1", port: nodes[0].process.port, apiKey: company.adminKey)
-                    defer { transport.close() }
-                    #expect(try await client.listUsers(ListUsersRequest()).users.map(\.id) == ["alice"])
-                }
+            // Every company answers through the fleet, with its data (the administrator).
+            for company in companies {
+                let (client, transport) = MailSync.connect(host: "127.0.0.1", port: nodes[0].process.port, apiKey: company.adminKey)
+                defer { transport.close() }
+                #expect(try await client.listUsers(ListUsersRequest()).users.map(\.id) == ["alice"])
+            }
 
-                // Each node reports its shipping lag in its record (every 5 s).
-                try await waitUntil(.seconds(20)) {
-                    let status = try await CommandRunner.run(["cluster", "status", "--etcd", endpoints])
-                    return status.output.components(separatedBy: "shipping lag").count == 3
-                }
+            // Each node reports its shipping lag in its record (every 5 s).
+            try await waitUntil(.seconds(20)) {
+                let status = try await CommandRunner.run(["cluster", "status", "--etcd", endpoints])
+                return status.output.components(separatedBy: "shipping lag").count == 3
             }
         }
+    }
+
+    @Test("new companies go to the least-loaded node: the creating node answers 'moved' when another has fewer, and the client follows")
+    func leastLoadedPlacement() async throws {
+        try await Self.withFleet(["node-a", "node-b"]) { nodes, etcd, operatorKey in
+            let (a, b) = (nodes[0], nodes[1])
+            // Through node-a only: a tie stays on node-a, then node-b has fewer, then a tie again.
+            let (client, transport) = MailSync.connect(host: "127.0.0.1", port: a.process.port, apiKey: operatorKey)
+            defer { transport.close() }
+            var created: [String] = []
+            for i in 0..<3 {
+                var create = CreateCompanyRequest()
+                create.name = "Spread \(i)"
+                create.plan = .essential
+                create.administrator.id = "alice"
+                create.administrator.name = "Alice"
+                create.administrator.email = "alice@acme.example"
+                created.append(try await client.createCompany(create).id)
+            }
+            let store = PlacementStore(etcd: EtcdClient(endpoints: try etcd.endpoints.map(EtcdEndpoint.init(parsing:))))
+            let owners = try await created.asyncMap { try await store.owner(of: $0)?.record.node.rawValue }
+            #expect(owners == ["node-a", "node-b", "node-a"])
+            for (company, owner) in zip(created, owners) {
+                let node = try #require(nodes.first { $0.id == owner })
+                let other = node.id == a.id ? b : a
+                let tenant = try #require(TenantID(validating: company))
+                #expect(FileManager.default.fileExists(atPath: DataDirectory(node.dataDirectory).tenantDatabasePath(tenant)))
+                #expect(!FileManager.default.fileExists(atPath: DataDirectory(other.dataDirectory).tenantDatabasePath(tenant)), "made only on its owner")
+            }
+        }
+    }
+}
+
+fileprivate extension Array {
+    func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
+        var result: [T] = []
+        for element in self { result.append(try await transform(element)) }
+        return result
     }
 }

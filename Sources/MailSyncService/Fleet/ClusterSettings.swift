@@ -25,11 +25,16 @@ public struct ClusterSettings: Codable, Sendable, Equatable {
     /// How long before the lease can have expired the node stops writing. Default 2 s (at least 1,
     /// less than a third of the lease).
     public var fenceMarginSeconds: Int?
+    /// Where a new company goes: `leastLoaded` (default: the live node with the fewest mailboxes,
+    /// then companies; a node that is not it answers `CreateCompany` with `moved` naming it, and
+    /// clients follow) or `creatingNode` (the node that received the call).
+    public var placeNewCompanies: String?
 
     public init(
         etcd: [String]? = nil, node: String? = nil, advertise: String? = nil, prefix: String? = nil,
-        leaseSeconds: Int? = nil, fenceMarginSeconds: Int? = nil
+        leaseSeconds: Int? = nil, fenceMarginSeconds: Int? = nil, placeNewCompanies: String? = nil
     ) {
+        self.placeNewCompanies = placeNewCompanies
         self.etcd = etcd
         self.node = node
         self.advertise = advertise
@@ -46,6 +51,8 @@ public struct ClusterSettings: Codable, Sendable, Equatable {
         package var keys: ClusterKeys
         package var lease: Duration
         package var margin: Duration
+        /// New companies go to the least-loaded node (else: where they are created).
+        package var placeOnLeastLoaded: Bool
     }
 
     /// - Throws: `SettingsError` naming the field and what it must be.
@@ -79,8 +86,12 @@ public struct ClusterSettings: Codable, Sendable, Equatable {
         guard margin >= 1, margin * 3 < lease else {
             throw SettingsError("cluster.fenceMarginSeconds must be at least 1 and less than a third of leaseSeconds (\(lease)), got \(margin)")
         }
+        let placement = placeNewCompanies ?? "leastLoaded"
+        guard ["leastLoaded", "creatingNode"].contains(placement) else {
+            throw SettingsError("cluster.placeNewCompanies must be leastLoaded or creatingNode, got '\(placement.prefix(40))'")
+        }
         return Resolved(
             endpoints: endpoints, node: node, advertise: address, keys: ClusterKeys(prefix: prefix),
-            lease: .seconds(lease), margin: .seconds(margin))
+            lease: .seconds(lease), margin: .seconds(margin), placeOnLeastLoaded: placement == "leastLoaded")
     }
 }

@@ -144,6 +144,35 @@ final class FleetNode: Sendable {
         FileManager.default.fileExists(atPath: dataDirectory.tenantDatabasePath(tenant))
     }
 
+    /// Where a new company goes (``ClusterSettings/placeNewCompanies``): returns when it is this
+    /// node; throws `moved` naming the least-loaded live node when this node is more loaded than
+    /// it (by mailboxes reported, then companies placed; a tie stays here, so two nodes never
+    /// send a create back and forth on the same view).
+    ///
+    /// - Throws: `unavailable` when etcd cannot be read.
+    func admitNewCompany() async throws {
+        guard settings.placeOnLeastLoaded else { return }
+        let live: [NodeRecord]
+        let placed: [String: PlacementStore.Read]
+        do {
+            live = try await NodeMembership.liveNodes(etcd: etcd, keys: settings.keys)
+            placed = try await placements.all()
+        } catch {
+            throw RPCError(.unavailable, "node \(node) cannot read the fleet's load from etcd (\(error)); retry shortly")
+        }
+        var companies: [NodeID: Int] = [:]
+        for read in placed.values { companies[read.record.node, default: 0] += 1 }
+        let loads = live.map { PlacementPolicy.Load(node: $0.node, mailboxes: $0.mailboxes, companies: companies[$0.node] ?? 0) }
+        guard let target = PlacementPolicy.leastLoaded(loads), target != node,
+            let theirs = loads.first(where: { $0.node == target }), let address = live.first(where: { $0.node == target })?.address
+        else { return }
+        let mine = loads.first { $0.node == node } ?? PlacementPolicy.Load(node: node, mailboxes: Int.max, companies: Int.max)
+        guard (mine.mailboxes, mine.companies) > (theirs.mailboxes, theirs.companies) else { return }
+        throw RPCError(
+            .moved, "new companies go to the least-loaded node of the fleet: \(target) at \(address); call again there (Mail Sync's clients do this by themselves)",
+            trailers: [Metadata.ownerAddressKey: address])
+    }
+
     /// Places a company this node just created on itself. Throws when etcd cannot be reached or
     /// another node holds the placement (it cannot: the id is new).
     func placeNew(_ tenant: TenantID) async throws {
@@ -282,11 +311,20 @@ final class FleetNode: Sendable {
             }
         }
         let takeover = Task { [weak self] in
+            // A pass reads every placement: it runs when the set of live nodes changed (a node
+            // left or came), and every 30 s besides (a pass that failed, a record missed).
+            var lastLive: Set<NodeID>?
+            var lastPass = ContinuousClock.now
             while !Task.isCancelled {
                 try? await Task.sleep(for: .seconds(1))
                 guard let self, !Task.isCancelled, self.membership.mayWrite else { continue }
+                guard let live = try? await NodeMembership.liveNodes(etcd: self.etcd, keys: self.settings.keys) else { continue }
+                let ids = Set(live.map(\.node))
+                guard ids != lastLive || ContinuousClock.now - lastPass >= .seconds(30) else { continue }
+                lastPass = .now
                 do {
                     let outcome = try await Takeover(placements: self.placements).run()
+                    lastLive = ids
                     if !outcome.moved.isEmpty {
                         self.counters.withLock { $0.takeovers += outcome.moved.count }
                         self.logger.notice("cluster: took over the companies of nodes that are gone", metadata: [

@@ -47,6 +47,8 @@ struct CompanyHandlers: MailSync.CompaniesHandler {
         }) {
             return earlier
         }
+        // In a fleet: created on the least-loaded node (elsewhere `moved` naming it; nothing done).
+        try await env.fleet?.admitNewCompany()
         let tenant = TenantID.random()
         let sortedDomains = domains.sorted()
         do {
