@@ -3,7 +3,9 @@
 /// is open.
 ///
 /// Placements naming this node are cached for `cacheFor` (default 2 s) to keep etcd off the hot
-/// path; any other answer is read fresh from etcd. A stale
+/// path; any other answer is read fresh from etcd. When etcd cannot be read, a company this node
+/// owned at its last read stays its own while the fence is open (an etcd election does not stop
+/// the owner); anything else is an error. A stale
 /// cache cannot let two nodes write: in a failover the old owner's fence is closed before its
 /// companies move (``LeaseFence``), and in a planned move the old owner calls ``forget(_:)`` when
 /// it drains the company, before the placement flips. The fence is checked on every call, never
@@ -53,7 +55,18 @@ public actor OwnershipGate {
             cache.removeAll()
             cacheLease = lease
         }
-        var read = try await placement(of: company)
+        var read: PlacementStore.Read?
+        do {
+            read = try await placement(of: company)
+        } catch {
+            // etcd cannot be read (an election, a member gone): a company this node owned at the
+            // last read stays its own while the fence is open. No other node can take it before
+            // this node's lease ends, and a planned move needs this node's own hand-over.
+            if let known = cache[company]?.read, known.record.node == membership.node, membership.mayWrite {
+                return .owner(epoch: known.record.epoch)
+            }
+            throw error
+        }
         if confirmingRedirects, read?.record.node != membership.node {
             // Only "this node owns it" is answered from the cache: a redirect or a refusal is
             // read fresh, so nodes never send callers round in circles on stale entries after a

@@ -40,4 +40,27 @@ struct OwnershipGateTests {
             #expect(try await fresh.verdict(for: "c-b") == .fenced)
         }
     }
+
+    @Test("etcd unreachable: a company this node owned at its last read stays its own while the fence is open; others are errors")
+    func etcdUnreachable() async throws {
+        try await EtcdCluster.with(members: 1) { cluster in
+            let etcd = EtcdClient(endpoints: try cluster.endpoints.map(EtcdEndpoint.init(parsing:)), requestTimeout: .seconds(1))
+            let logger = Logger(label: "test.cluster")
+            let a = NodeMembership(node: NodeID("node-a")!, address: "127.0.0.1:7001", etcd: etcd, ttl: .seconds(30), margin: .seconds(2), logger: logger)
+            try await a.join()
+            let store = PlacementStore(etcd: etcd)
+            _ = try await store.place("c-a", on: a.node)
+            _ = try await store.place("c-b", on: NodeID("node-b")!)
+            let gate = OwnershipGate(membership: a, placements: store, cacheFor: .zero)
+            #expect(try await gate.verdict(for: "c-a") == .owner(epoch: 1))
+            _ = try await gate.verdict(for: "c-b")
+
+            await cluster.pauseMember(0)
+            defer { Task { await cluster.resumeMember(0) } }
+            #expect(try await gate.verdict(for: "c-a") == .owner(epoch: 1), "the owner keeps serving through an etcd outage")
+            await #expect(throws: EtcdError.self) { _ = try await gate.verdict(for: "c-b") }
+            await #expect(throws: EtcdError.self) { _ = try await gate.verdict(for: "never-read") }
+            await cluster.resumeMember(0)
+        }
+    }
 }

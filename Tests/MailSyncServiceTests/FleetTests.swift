@@ -72,13 +72,7 @@ struct FleetTests {
     }
 
     static func company(named name: String, through client: MailSync.Client) async throws -> (id: String, adminKey: String) {
-        var create = CreateCompanyRequest()
-        create.name = name
-        create.plan = .essential
-        create.administrator.id = "alice"
-        create.administrator.name = "Alice"
-        create.administrator.email = "alice@acme.example"
-        let company = try await client.createCompany(create)
+        let company = try await client.createCompany(SyncCrashTests.ServeProcess.companyRequest(name))
         var key = CreateApiKeyRequest()
         key.companyId = company.id
         key.userId = "alice"
@@ -470,13 +464,7 @@ struct FleetTests {
             defer { transport.close() }
             var created: [String] = []
             for i in 0..<3 {
-                var create = CreateCompanyRequest()
-                create.name = "Spread \(i)"
-                create.plan = .essential
-                create.administrator.id = "alice"
-                create.administrator.name = "Alice"
-                create.administrator.email = "alice@acme.example"
-                created.append(try await client.createCompany(create).id)
+                created.append(try await client.createCompany(SyncCrashTests.ServeProcess.companyRequest("Spread \(i)")).id)
             }
             let store = PlacementStore(etcd: EtcdClient(endpoints: try etcd.endpoints.map(EtcdEndpoint.init(parsing:))))
             let owners = try await created.asyncMap { try await store.owner(of: $0)?.record.node.rawValue }
