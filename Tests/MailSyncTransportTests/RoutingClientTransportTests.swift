@@ -75,8 +75,12 @@ struct RoutingClientTransportTests {
         #expect(try await client.echo(text: "before") == "before")
         #expect(fleet[1].calls == 1)
 
-        // Node 1 dies; the company now lives on node 2, as the seed says.
+        // Node 1 dies; the company now lives on node 2, as the seed says. The client learns that
+        // its connection to node 1 closed on its event loop, a moment after the server's stop
+        // returns: a call sent before that moment would race the close (and fail `unavailable`,
+        // as any call on a connection closing under it does, since it may have been processed).
         await fleet[1].server.stop()
+        try await Task.sleep(for: .seconds(1))
         fleet[0].redirect(to: fleet.address(2), company: "acme")
         #expect(try await client.echo(text: "after") == "after")
         #expect(fleet[0].calls == 2)
