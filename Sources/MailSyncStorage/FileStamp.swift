@@ -55,6 +55,16 @@ public struct FileStamp: Sendable, Hashable {
         }
     }
 
+    /// ``verify(_:)`` on the file at `path`, opened read-only in rollback mode (a file just
+    /// rebuilt by a restore, not yet in place). Throws what `verify` throws, or the open's error.
+    public func verify(fileAt path: String) throws {
+        var options = SQLiteConnection.Options()
+        options.walMode = false
+        let db = try SQLiteConnection(path: path, mode: .open, options: options)
+        defer { db.close() }
+        try verify(db)
+    }
+
     /// Checks the header's application id and the owner row. Throws `.wrongApplicationID` or
     /// `.wrongOwner` with a message that says what the file is and what to do. Does not write.
     /// Public for tools that check a file before putting it in place (a restore).

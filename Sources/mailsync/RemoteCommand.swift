@@ -112,12 +112,8 @@ struct RemoteCommand: AsyncParsableCommand {
             } else {
                 throw SettingsError("\(name) is not a database name this server ships")
             }
-            var options = SQLiteConnection.Options()
-            options.walMode = false
-            let db = try SQLiteConnection(path: path, mode: .open, options: options)
-            defer { db.close() }
             do {
-                try stamp.verify(db)
+                try stamp.verify(fileAt: path)
             } catch {
                 throw SettingsError("\(name) was rebuilt, but the file is not that database (\(error)); nothing was restored")
             }

@@ -326,7 +326,9 @@ struct FleetTests {
 
     @Test("one etcd member killed changes nothing; etcd's quorum lost stops writes, and they resume when it is back")
     func etcdFailures() async throws {
-        try await Self.withFleet(["node-a"], leaseSeconds: 4, margin: 1) { nodes, etcd, operatorKey in
+        // The default lease (10 s): a 4 s lease can close the fence during the election that may
+        // follow the first kill on a loaded machine, which is safe but not "nothing changes".
+        try await Self.withFleet(["node-a"]) { nodes, etcd, operatorKey in
             let a = nodes[0]
             let company = try await Self.company(named: "Quorum Co", through: a.plainClient(apiKey: operatorKey))
             let client = a.plainClient(apiKey: company.adminKey)
@@ -356,9 +358,9 @@ struct FleetTests {
             }
             let error = try #require(refused, "writes went on without etcd's quorum")
             #expect(error.code == .unavailable, "\(error)")
-            // The guarantee: nothing acknowledged once the lease may have lapsed (4 s after the last
+            // The guarantee: nothing acknowledged once the lease may have lapsed (10 s after the last
             // renewal, which was before the quorum went).
-            #expect(lastAcknowledged - lostAt < .seconds(4), "a write was acknowledged \(lastAcknowledged - lostAt) after the quorum was lost")
+            #expect(lastAcknowledged - lostAt < .seconds(10), "a write was acknowledged \(lastAcknowledged - lostAt) after the quorum was lost")
             let count = try Self.userCount(a, company: company.id)
             try await Task.sleep(for: .seconds(1))
             #expect(try Self.userCount(a, company: company.id) == count, "nothing committed without quorum")

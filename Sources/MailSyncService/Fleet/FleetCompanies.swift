@@ -22,13 +22,13 @@ import Synchronization
 ///   the waiting calls are answered `moved` (clients follow).
 final class FleetCompanies: Sendable {
     let fleet: FleetNode
-    private let control: ControlDatabase
-    private let tenants: TenantPool
-    private let dataDirectory: DataDirectory
-    private let shipping: BackupShipping?
-    private let logger: Logger
-    private let epochs = Mutex<[TenantID: Int64]>([:])
-    private let traffic = Mutex<[TenantID: Traffic]>([:])
+    let control: ControlDatabase
+    let tenants: TenantPool
+    let dataDirectory: DataDirectory
+    let shipping: BackupShipping?
+    let logger: Logger
+    let epochs = Mutex<[TenantID: Int64]>([:])
+    let traffic = Mutex<[TenantID: Traffic]>([:])
     private let arrivals = ArrivalFlights()
     /// Companies ``serves(_:)`` last found served here (the scheduler asks every 3 s).
     private let owned = Mutex<Set<TenantID>>([])
@@ -164,94 +164,6 @@ final class FleetCompanies: Sendable {
         }
     }
 
-    /// Restores the company from the bucket to its latest shipped point, replacing whatever copy
-    /// this node had.
-    private func arrive(_ tenant: TenantID, epoch: Int64) async throws {
-        guard let shipping else {
-            throw RPCError(
-                .unavailable, "company \(tenant) was given to node \(fleet.node), which has no remoteBackup to restore it from; every node of a fleet needs the same remoteBackup target")
-        }
-        let started = ContinuousClock.now
-        let target = shipping.target
-        let path = dataDirectory.tenantDatabasePath(tenant)
-        let directory = (path as NSString).deletingLastPathComponent
-        let fileName = (path as NSString).lastPathComponent
-        await shipping.hold(tenant)
-        let result: PointInTimeRestore.Result
-        do {
-            result = try await tenants.withTenantOffline(tenant) {
-                let staging = directory + ".arriving-" + UUID().uuidString.prefix(8)
-                try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-                do {
-                    let result = try await PointInTimeRestore(
-                        store: target.store, sealer: SealedObjects(key: target.key), name: BackupShipping.tenantName(tenant)
-                    ).restore(to: staging + "/" + fileName)
-                    try Self.checkStamp(tenant, path: staging + "/" + fileName)
-                    if FileManager.default.fileExists(atPath: directory) { try FileManager.default.removeItem(atPath: directory) }
-                    try FileManager.default.moveItem(atPath: staging, toPath: directory)
-                    return result
-                } catch {
-                    try? FileManager.default.removeItem(atPath: staging)
-                    throw error
-                }
-            }
-        } catch let error as ReplicationError where error.kind == .noBackup {
-            await shipping.release(tenant)
-            throw RPCError(.unavailable, "company \(tenant) was given to node \(fleet.node), but the bucket holds no shipped copy of it (\(error)); an operator must restore it")
-        } catch {
-            await shipping.release(tenant)
-            throw RPCError(.unavailable, "node \(fleet.node) could not restore company \(tenant) from the bucket (\(error)); retry shortly")
-        }
-        // Opened once now, so the file is in WAL mode and its new generation ships next round.
-        _ = try? await tenants.withTenant(tenant) { _ in true }
-        await shipping.release(tenant)
-        try await adopt(tenant, epoch: epoch)
-        fleet.arrived()
-        logger.notice("cluster: company arrived, restored from the bucket", metadata: [
-            "company": "\(tenant)", "epoch": "\(epoch)", "generation": "\(result.generation)", "segments": "\(result.segments)",
-            "as_of_ms": "\(result.restoredToMilliseconds)", "took": "\(ContinuousClock.now - started)",
-        ])
-    }
-
-    private static func checkStamp(_ tenant: TenantID, path: String) throws {
-        var options = SQLiteConnection.Options()
-        options.walMode = false
-        let db = try SQLiteConnection(path: path, mode: .open, options: options)
-        defer { db.close() }
-        try FileStamp.tenant(tenant).verify(db)
-    }
-
-    /// Moves a company this node owns to `node` (see the type's doc). Throws, with the move
-    /// abandoned and the company served here again, when its calls do not drain in time, its
-    /// last writes cannot be shipped, or its placement changed meanwhile.
-    func depart(_ tenant: TenantID, to node: NodeID, from read: PlacementStore.Read) async throws {
-        guard let shipping else {
-            throw RPCError(.failedPrecondition, "node \(fleet.node) has no remoteBackup target; companies move through the bucket")
-        }
-        let started = ContinuousClock.now
-        traffic.withLock { $0[tenant, default: Traffic()].draining = true }
-        defer {
-            traffic.withLock { traffic in
-                traffic[tenant]?.draining = false
-                if traffic[tenant]?.inFlight ?? 0 <= 0 { traffic[tenant] = nil }
-            }
-        }
-        while traffic.withLock({ $0[tenant]?.inFlight ?? 0 }) > 0 {
-            guard ContinuousClock.now - started < Self.drainLimit else {
-                throw RPCError(.unavailable, "company \(tenant)'s calls did not finish within \(Self.drainLimit); the move was abandoned")
-            }
-            try await Task.sleep(for: .milliseconds(5))
-        }
-        try await shipping.shipNow(tenant)
-        guard try await fleet.placements.move(tenant.description, from: read, to: node) != nil else {
-            throw RPCError(.aborted, "company \(tenant)'s placement changed during the move; nothing was moved")
-        }
-        await fleet.gate.forget(tenant.description)
-        epochs.withLock { $0[tenant] = nil }
-        fleet.departed()
-        logger.notice("cluster: company moved away", metadata: [
-            "company": "\(tenant)", "to": "\(node)", "drained_and_shipped_in": "\(ContinuousClock.now - started)"])
-    }
 }
 
 /// A fleet node's figures for its metrics (``ServiceMetrics/setFleet(_:)``).
